@@ -1,0 +1,1 @@
+"""Assistant ENT: the application (settings, Application factory, CLI, background workers)."""

@@ -1,0 +1,108 @@
+"""The Application factory: handlers, dependencies, command menu, logging of each update."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.error import Forbidden
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.processor import PerUserProcessor
+from bot.settings import Settings
+from conversations import activation, menu, texts
+from conversations.common import DEPS_KEY, Deps, School
+from storage.db import Clock
+from storage.store import Store
+
+log = logging.getLogger("entbot")
+
+App = Application  # type: ignore[type-arg]
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    # httpx logs every URL, and the Bot API's URL carries the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # PTB's debug lines print whole updates, and so what parents type: never below INFO.
+    logging.getLogger("telegram").setLevel(max(logging.getLevelName(level), logging.INFO))
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
+
+
+def _kind(update: Update) -> str:
+    if update.callback_query is not None:
+        return f"button:{(update.callback_query.data or '').split(':', 1)[0]}"
+    message = update.effective_message
+    if message is not None:
+        if message.text is not None:
+            return "command" if message.text.startswith("/") else "text"
+        for kind in ("photo", "document", "sticker", "voice", "video", "contact", "location", "audio"):
+            if getattr(message, kind, None):
+                return kind
+        return "message"
+    return "other"
+
+
+async def log_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user = update.effective_user
+    chat = update.effective_chat
+    log.info("update %s user=%s chat=%s kind=%s", update.update_id, user.id if user else "-",
+             chat.id if chat else "-", _kind(update))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    error = context.error
+    if isinstance(error, Forbidden):
+        log.info("user has blocked the bot: %s", error)
+        return
+    log.error("error while handling update %s", getattr(update, "update_id", "-"), exc_info=error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(update.effective_chat.id, texts.ERROR)
+        except Exception:  # noqa: BLE001 - the parent may be unreachable; the error is logged above
+            log.warning("could not tell the user about the error")
+
+
+def build_application(settings: Settings, clock: Clock | None = None) -> App:
+    store = Store(settings.database, clock)
+    school = School(name=settings.school_name, contact_email=settings.school_contact_email, ent_url=settings.ent_url)
+
+    async def post_init(app: App) -> None:
+        await store.open()
+        commands = [BotCommand(name, description) for name, description in texts.COMMANDS.items()]
+        await app.bot.set_my_commands(commands)
+        log.info("bot @%s ready, database %s", app.bot.username, settings.database)
+
+    async def post_shutdown(app: App) -> None:
+        await store.close()
+
+    app = (
+        ApplicationBuilder()
+        .token(settings.require_token())
+        .base_url(settings.api_url)
+        .base_file_url(settings.api_url.replace("/bot", "/file/bot"))
+        .concurrent_updates(PerUserProcessor(256))
+        .connection_pool_size(64)
+        .pool_timeout(30)
+        .get_updates_read_timeout(settings.poll_timeout + 10)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    app.bot_data[DEPS_KEY] = Deps(store=store, school=school)
+    app.add_handler(TypeHandler(Update, log_update), group=-1)
+    for handler in menu.menu_handlers():
+        app.add_handler(handler)
+    app.add_handler(activation.conversation())
+    for handler in menu.fallback_handlers():
+        app.add_handler(handler)
+    app.add_error_handler(on_error)
+    return app
+
+
+def store_of(app: App) -> Store:
+    deps = app.bot_data[DEPS_KEY]
+    assert isinstance(deps, Deps)
+    return deps.store

@@ -1,0 +1,154 @@
+"""Settings read once at start from the environment and `.env`, typed and validated."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+
+from dotenv import dotenv_values
+from email_validator import EmailNotValidError, validate_email
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line for the IT referent."""
+
+
+TOKEN_HELP = (
+    "TELEGRAM_BOT_TOKEN manquant : créez un bot avec @BotFather dans Telegram (commande /newbot), "
+    "puis copiez le jeton donné dans le fichier .env (TELEGRAM_BOT_TOKEN=123456:ABC...)."
+)
+TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    security: str  # none, starttls, tls
+    mail_from: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None
+    api_url: str = "https://api.telegram.org/bot"
+    database: Path = Path("data/entbot.sqlite3")
+    school_name: str = "Collège"
+    school_contact_email: str = "ce.0371122u@ac-orleans-tours.fr"
+    ent_url: str = "https://www.touraine-eschool.fr"
+    staff_user_ids: frozenset[int] = field(default_factory=frozenset)
+    staff_chat_id: int | None = None
+    annonces_channel_id: int | None = None
+    quiet_hours: tuple[time, time] | None = (time(20, 0), time(7, 0))
+    smtp: SmtpSettings | None = None
+    log_level: str = "INFO"
+    poll_timeout: int = 10
+
+    def require_token(self) -> str:
+        if not self.token:
+            raise SettingsError(TOKEN_HELP)
+        return self.token
+
+
+def _int(name: str, raw: str, expected: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} invalide : attendu {expected}.") from None
+
+
+def _email(name: str, raw: str) -> str:
+    try:
+        return validate_email(raw.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise SettingsError(f"{name}={raw!r} invalide : attendu une adresse électronique.") from None
+
+
+def _url(name: str, raw: str) -> str:
+    value = raw.strip()
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise SettingsError(f"{name}={raw!r} invalide : attendu une adresse commençant par http:// ou https://.")
+    return value
+
+
+def _quiet_hours(raw: str) -> tuple[time, time] | None:
+    if not raw.strip():
+        return None
+    match = re.fullmatch(r"\s*(\d{1,2})[:h](\d{2})\s*-\s*(\d{1,2})[:h](\d{2})\s*", raw)
+    if not match:
+        raise SettingsError(f"QUIET_HOURS={raw!r} invalide : attendu HH:MM-HH:MM (par ex. 20:00-07:00), ou vide.")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    try:
+        return time(h1, m1), time(h2, m2)
+    except ValueError:
+        raise SettingsError(f"QUIET_HOURS={raw!r} invalide : heure impossible.") from None
+
+
+def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
+    """Reads settings: the process environment wins over `.env`."""
+    values: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+
+    def get(name: str) -> str | None:
+        raw = values.get(name)
+        return raw if raw is not None and raw.strip() != "" else None
+
+    token = get("TELEGRAM_BOT_TOKEN")
+    if token is not None and not TOKEN_RE.match(token.strip()):
+        raise SettingsError("TELEGRAM_BOT_TOKEN invalide : attendu le jeton donné par @BotFather, de la forme 123456:ABC-DEF...")
+    kwargs: dict[str, object] = {"token": token.strip() if token else None}
+    if (raw := get("TELEGRAM_API_URL")) is not None:
+        kwargs["api_url"] = _url("TELEGRAM_API_URL", raw)
+    if (raw := get("ENTBOT_DATABASE")) is not None:
+        kwargs["database"] = Path(raw.strip())
+    if (raw := get("SCHOOL_NAME")) is not None:
+        kwargs["school_name"] = raw.strip()
+    if (raw := get("SCHOOL_CONTACT_EMAIL")) is not None:
+        kwargs["school_contact_email"] = _email("SCHOOL_CONTACT_EMAIL", raw)
+    if (raw := get("ENT_URL")) is not None:
+        kwargs["ent_url"] = _url("ENT_URL", raw)
+    if (raw := get("STAFF_USER_IDS")) is not None:
+        kwargs["staff_user_ids"] = frozenset(
+            _int("STAFF_USER_IDS", part, "des identifiants Telegram numériques séparés par des virgules")
+            for part in raw.split(",") if part.strip()
+        )
+    if (raw := get("STAFF_CHAT_ID")) is not None:
+        kwargs["staff_chat_id"] = _int("STAFF_CHAT_ID", raw, "l'identifiant numérique du groupe (par ex. -1001234567890)")
+    if (raw := get("ANNONCES_CHANNEL_ID")) is not None:
+        kwargs["annonces_channel_id"] = _int("ANNONCES_CHANNEL_ID", raw, "l'identifiant numérique du canal")
+    if "QUIET_HOURS" in values:
+        kwargs["quiet_hours"] = _quiet_hours(values["QUIET_HOURS"])
+    if (raw := get("LOG_LEVEL")) is not None:
+        level = raw.strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise SettingsError(f"LOG_LEVEL={raw!r} invalide : attendu DEBUG, INFO, WARNING ou ERROR.")
+        kwargs["log_level"] = level
+    if (raw := get("ENTBOT_POLL_TIMEOUT")) is not None:
+        kwargs["poll_timeout"] = _int("ENTBOT_POLL_TIMEOUT", raw, "un nombre de secondes")
+    kwargs["smtp"] = _smtp(get)
+    return Settings(**kwargs)  # type: ignore[arg-type]
+
+
+def _smtp(get: object) -> SmtpSettings | None:
+    assert callable(get)
+    host = get("SMTP_HOST")
+    if host is None:
+        return None
+    security = (get("SMTP_SECURITY") or "starttls").strip().lower()
+    if security not in {"none", "starttls", "tls"}:
+        raise SettingsError(f"SMTP_SECURITY={security!r} invalide : attendu none, starttls ou tls.")
+    default_port = {"none": 25, "starttls": 587, "tls": 465}[security]
+    port = _int("SMTP_PORT", get("SMTP_PORT"), "un numéro de port") if get("SMTP_PORT") else default_port
+    mail_from = get("MAIL_FROM")
+    if mail_from is None:
+        raise SettingsError("MAIL_FROM manquant : attendu l'adresse d'expédition des courriels (SMTP_HOST est défini).")
+    return SmtpSettings(host=host.strip(), port=port, username=get("SMTP_USERNAME"), password=get("SMTP_PASSWORD"),
+                        security=security, mail_from=_email("MAIL_FROM", mail_from))

@@ -1,0 +1,1 @@
+"""The dialogues: one module per flow, with its keyboards and texts."""

@@ -1,0 +1,584 @@
+"""The parent's activation of the ENT account, steps 1 to 7 of the school's guide, saved at each step."""
+
+from __future__ import annotations
+
+import functools
+import math
+from html import escape
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from functools import cache
+from importlib import resources
+
+from email_validator import EmailNotValidError, validate_email
+from telegram import Message, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from conversations import texts
+from conversations.common import (
+    Deps,
+    Keyboard,
+    answer_query,
+    delete_secret,
+    deps,
+    drop_keyboard,
+    edit_or_send,
+    keyboard,
+    send,
+    user_id,
+)
+from conversations.password_rules import missing
+from storage.accounts import Activation, identifier_key
+from storage.db import from_text
+from storage.progress import Progress
+from storage.secrets import hash_secret, normalise_answer, verify_secret
+
+Ctx = ContextTypes.DEFAULT_TYPE
+
+# The states are the saved steps, so that a restart resumes exactly where the parent was.
+PROFILE, IDENTIFIER, PROVISIONAL, CGU = "profile", "identifier", "provisional", "cgu"
+EMAIL, EMAIL_CONFIRM = "email", "email_confirm"
+QUESTION1, ANSWER1, QUESTION2, ANSWER2 = "question1", "answer1", "question2", "answer2"
+PASSWORD, PASSWORD_CONFIRM = "password", "password_confirm"
+REAUTH = "reauth"
+END = ConversationHandler.END
+
+REAUTH_AFTER = timedelta(minutes=30)
+# An edited message is not a new answer: only fresh messages move the conversation.
+TYPED = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+OTHER = filters.UpdateType.MESSAGE & ~filters.COMMAND
+SECRET_STEPS = {PROVISIONAL, ANSWER1, ANSWER2, PASSWORD, PASSWORD_CONFIRM, REAUTH}
+MAX_LENGTH = {IDENTIFIER: 64, PROVISIONAL: 128, EMAIL: 254, EMAIL_CONFIRM: 254, ANSWER1: 100, ANSWER2: 100,
+              PASSWORD: 128, PASSWORD_CONFIRM: 128, REAUTH: 128}
+# Where "↩ Retour" leads from each step.
+BACK_TO = {IDENTIFIER: PROFILE, PROVISIONAL: IDENTIFIER, EMAIL: CGU, EMAIL_CONFIRM: EMAIL, QUESTION1: EMAIL,
+           ANSWER1: QUESTION1, QUESTION2: QUESTION1, ANSWER2: QUESTION2, PASSWORD: QUESTION2,
+           PASSWORD_CONFIRM: PASSWORD}
+
+
+@cache
+def cgu_document() -> tuple[str, str]:
+    """The shipped terms of use: (version, text)."""
+    raw = (resources.files("conversations") / "resources" / "cgu.txt").read_text(encoding="utf-8")
+    first, _, body = raw.partition("\n")
+    return first.removeprefix("version:").strip(), body.strip()
+
+
+# -- what each step shows ------------------------------------------------------------------------
+
+
+def _numbers(prefix: str, exclude: int | None) -> list[list[tuple[str, str]]]:
+    choices = [i for i in range(1, len(texts.QUESTIONS) + 1) if i != exclude]
+    return [[(str(i), f"{prefix}:{i:02d}") for i in choices[r:r + 4]] for r in range(0, len(choices), 4)]
+
+
+def screen(step: str, p: Progress) -> tuple[str, Keyboard]:
+    back = [(texts.BACK, f"{step}:back")]
+    if step == PROFILE:
+        return texts.PROFILE, keyboard([(texts.PROFILE_PARENT, "profile:parent")],
+                                       [(texts.PROFILE_STAFF, "profile:staff")],
+                                       [(texts.PROFILE_OTHER, "profile:other")])
+    if step == IDENTIFIER:
+        return texts.IDENTIFIER, keyboard(back)
+    if step == PROVISIONAL:
+        return texts.provisional(p.identifier or ""), keyboard(back)
+    if step == CGU:
+        return texts.CGU_INTRO + escape(cgu_document()[1]), keyboard([(texts.CGU_ACCEPT, "cgu:accept")],
+                                                                      [(texts.CGU_REFUSE, "cgu:refuse")])
+    if step == EMAIL:
+        return texts.EMAIL, keyboard([(texts.EMAIL_SKIP, "email:skip")], back)
+    if step == EMAIL_CONFIRM:
+        return texts.email_confirm(p.email or ""), keyboard(back)
+    if step == QUESTION1:
+        return texts.question_list(1, bool(p.email), None), keyboard(*_numbers("q1", None), back)
+    if step == ANSWER1:
+        return texts.answer_prompt(1, p.question1 or 1), keyboard(back)
+    if step == QUESTION2:
+        return texts.question_list(2, bool(p.email), p.question1), keyboard(*_numbers("q2", p.question1), back)
+    if step == ANSWER2:
+        return texts.answer_prompt(2, p.question2 or 1), keyboard(back)
+    if step == PASSWORD:
+        return texts.PASSWORD, keyboard(back)
+    if step == PASSWORD_CONFIRM:
+        return texts.PASSWORD_CONFIRM, keyboard(back)
+    if step == REAUTH:
+        return texts.REAUTH.format(identifier=escape(p.identifier or "")), None
+    raise ValueError(step)
+
+
+async def show(update: Update, context: Ctx, step: str, note: str | None = None, new_message: bool = False) -> str:
+    """Shows the step's screen, in place of the pressed message when a button answered the last one."""
+    store = deps(context).store
+    uid = user_id(update)
+    progress = await store.progress.get(uid)
+    if progress is None:
+        await send(update, context, texts.NO_ACTIVATION)
+        return END
+    text, markup = screen(step, progress)
+    if note:
+        text = f"{note}\n\n{text}"
+    message: Message | None
+    if update.callback_query is not None and not new_message:
+        message = await edit_or_send(update, context, text, markup)
+    else:
+        await drop_keyboard(context, uid, progress.prompt_message_id)
+        message = await send(update, context, text, markup)
+    if message is not None and step != REAUTH:
+        await store.progress.update(uid, prompt_message_id=message.message_id)
+    return step
+
+
+async def advance(update: Update, context: Ctx, step: str, note: str | None = None, **changes: object) -> str:
+    """Saves the completed step and what it gave, then shows the next one."""
+    await deps(context).store.progress.update(user_id(update), step=step, **changes)
+    return await show(update, context, step, note)
+
+
+# -- the guard every step goes through -------------------------------------------------------------
+
+StepFn = Callable[[Update, Ctx, Progress], Awaitable[object]]
+
+
+def step(state: str, fresh_check: bool = True) -> Callable[[StepFn], Callable[[Update, Ctx], Awaitable[object]]]:
+    """Loads the saved progress and refuses what does not belong to the current step."""
+
+    def decorate(fn: StepFn) -> Callable[[Update, Ctx], Awaitable[object]]:
+        @functools.wraps(fn)
+        async def wrapper(update: Update, context: Ctx) -> object:
+            d = deps(context)
+            uid = user_id(update)
+            if state in SECRET_STEPS and update.callback_query is None:
+                await delete_secret(update)
+            progress = await d.store.progress.get(uid)
+            query = update.callback_query
+            if query is not None:
+                prompt = progress.prompt_message_id if progress else None
+                if progress is None or progress.step != state or (
+                        isinstance(query.message, Message) and prompt is not None and query.message.message_id != prompt):
+                    await answer_query(update, texts.STALE_BUTTON)
+                    return None if progress else END
+                await answer_query(update)
+            if progress is None:
+                await send(update, context, texts.NO_ACTIVATION)
+                return END
+            text = update.effective_message.text if update.effective_message and query is None else None
+            if text is not None:
+                limit = MAX_LENGTH.get(state, 256)
+                if len(text) > limit:
+                    await send(update, context, texts.TOO_LONG.format(length=len(text), limit=limit))
+                    return None
+                if not text.strip():
+                    await send(update, context, texts.ONLY_SPACES)
+                    return None
+            if progress.account_id is not None:
+                ended = await _account_changed(update, context, d, progress)
+                if ended:
+                    return END
+                if fresh_check and d.store.clock.now() - progress.updated > REAUTH_AFTER:
+                    await show(update, context, REAUTH, new_message=True)
+                    return REAUTH
+            return await fn(update, context, progress)
+
+        return wrapper
+
+    return decorate
+
+
+async def _account_changed(update: Update, context: Ctx, d: Deps, progress: Progress) -> bool:
+    """True (and the parent told) when the account was activated elsewhere or reset by the school."""
+    assert progress.account_id is not None
+    account = await d.store.accounts.get(progress.account_id)
+    if account is not None and account.state != "active" and account.provisional_hash == progress.provisional_hash:
+        return False
+    await d.store.progress.forget(progress.telegram_user_id)
+    await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
+    reset = account is not None and account.state == "reset"
+    await send(update, context, texts.ACCOUNT_RESET_MEANWHILE if reset else texts.ACTIVATION_RACE)
+    return True
+
+
+def _text(update: Update) -> str:
+    message = update.effective_message
+    return (message.text or "").strip() if message else ""
+
+
+def _data(update: Update) -> str:
+    return update.callback_query.data or "" if update.callback_query else ""
+
+
+# -- entry: from the menu --------------------------------------------------------------------------
+
+
+async def start_activation(update: Update, context: Ctx) -> object:
+    await answer_query(update)
+    store = deps(context).store
+    await store.progress.start(user_id(update), PROFILE)
+    return await show(update, context, PROFILE)
+
+
+async def resume_from_menu(update: Update, context: Ctx) -> object:
+    await answer_query(update)
+    progress = await deps(context).store.progress.get(user_id(update))
+    if progress is None:
+        return await start_activation(update, context)
+    if progress.account_id is not None and deps(context).store.clock.now() - progress.updated > REAUTH_AFTER:
+        await show(update, context, REAUTH, new_message=True)
+        return REAUTH
+    return await show(update, context, progress.step)
+
+
+async def resume(update: Update, context: Ctx) -> object:
+    """A message or button with no conversation in memory (after a restart): carry on from SQLite."""
+    progress = await deps(context).store.progress.get(user_id(update))
+    if progress is None:
+        if update.callback_query is not None:
+            await answer_query(update, texts.STALE_BUTTON)
+        else:
+            await send(update, context, texts.NOT_UNDERSTOOD)
+        return END
+    for handler in _STATES.get(progress.step, []):
+        check = handler.check_update(update)
+        if check is not None and check is not False:
+            return await handler.handle_update(update, context.application, check, context)
+    return await show(update, context, progress.step, note=texts.RESUMED, new_message=True)
+
+
+# -- step 1: profile -------------------------------------------------------------------------------
+
+
+@step(PROFILE)
+async def profile_chosen(update: Update, context: Ctx, progress: Progress) -> object:
+    choice = _data(update).removeprefix("profile:")
+    if choice == "parent":
+        return await advance(update, context, IDENTIFIER)
+    await deps(context).store.progress.forget(progress.telegram_user_id)
+    await edit_or_send(update, context, texts.PROFILE_STAFF_ANSWER if choice == "staff" else texts.PROFILE_OTHER_ANSWER)
+    return END
+
+
+# -- step 2: identifier and provisional password -----------------------------------------------
+
+
+@step(IDENTIFIER)
+async def identifier_typed(update: Update, context: Ctx, progress: Progress) -> object:
+    return await advance(update, context, PROVISIONAL, identifier=_text(update))
+
+
+@step(PROVISIONAL)
+async def provisional_typed(update: Update, context: Ctx, progress: Progress) -> object:
+    d = deps(context)
+    typed = _text(update)
+    identifier = progress.identifier or ""
+    keys = (("user", str(progress.telegram_user_id)), ("account", identifier_key(identifier)))
+    if await _tell_if_locked(update, context, keys):
+        return PROVISIONAL
+    account = await d.store.accounts.find(identifier)
+    if not await d.store.accounts.check_provisional(account, typed) or account is None:
+        lock = await d.store.attempts.failure(*keys, actor=f"telegram:{progress.telegram_user_id}",
+                                              account_id=account.id if account else None, event="provisional_failed")
+        await d.store.progress.update(progress.telegram_user_id, last_error="provisional_failed")
+        if lock is not None:
+            await _tell_if_locked(update, context, keys)
+            return PROVISIONAL
+        return await advance(update, context, IDENTIFIER, note=texts.WRONG_PAIR, identifier=None)
+    await d.store.attempts.success(*keys)
+    if account.state == "active":
+        await d.store.progress.forget(progress.telegram_user_id)
+        await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
+        await send(update, context, texts.ALREADY_ACTIVE)
+        return END
+    await d.store.audit.record(f"telegram:{progress.telegram_user_id}", "identified", account.id)
+    return await advance(update, context, CGU, account_id=account.id, provisional_hash=account.provisional_hash,
+                         identifier=account.identifier, last_error=None)
+
+
+async def _tell_if_locked(update: Update, context: Ctx, keys: tuple[tuple[str, str], ...]) -> bool:
+    d = deps(context)
+    lock = await d.store.attempts.locked_until(*keys)
+    if lock is None:
+        return False
+    minutes = max(1, math.ceil((lock.until - d.store.clock.now()).total_seconds() / 60))
+    await send(update, context, texts.locked(minutes, d.school.contact_email))
+    return True
+
+
+@step(REAUTH, fresh_check=False)
+async def reauth_typed(update: Update, context: Ctx, progress: Progress) -> object:
+    d = deps(context)
+    keys = (("user", str(progress.telegram_user_id)), ("account", identifier_key(progress.identifier or "")))
+    if await _tell_if_locked(update, context, keys):
+        return REAUTH
+    if not await verify_secret(progress.provisional_hash, _text(update)):
+        lock = await d.store.attempts.failure(*keys, actor=f"telegram:{progress.telegram_user_id}",
+                                              account_id=progress.account_id, event="reauth_failed")
+        if lock is None:
+            await send(update, context, texts.REAUTH_WRONG)
+        else:
+            await _tell_if_locked(update, context, keys)
+        return REAUTH
+    await d.store.attempts.success(*keys)
+    await d.store.progress.update(progress.telegram_user_id)
+    return await show(update, context, progress.step, note=texts.REAUTH_OK)
+
+
+# -- step 3: terms of use --------------------------------------------------------------------------
+
+
+@step(CGU)
+async def cgu_answered(update: Update, context: Ctx, progress: Progress) -> object:
+    d = deps(context)
+    if _data(update) == "cgu:refuse":
+        await d.store.progress.forget(progress.telegram_user_id)
+        await d.store.audit.record(f"telegram:{progress.telegram_user_id}", "cgu_refused", progress.account_id)
+        await edit_or_send(update, context, texts.CGU_REFUSED)
+        return END
+    version, _ = cgu_document()
+    return await advance(update, context, EMAIL, cgu_version=version, cgu_accepted_at=d.store.clock.now())
+
+
+# -- step 4: e-mail (skipping is recommended) -------------------------------------------------------
+
+
+@step(EMAIL)
+async def email_skipped(update: Update, context: Ctx, progress: Progress) -> object:
+    return await advance(update, context, QUESTION1, email=None, email_skipped=1)
+
+
+@step(EMAIL)
+async def email_typed(update: Update, context: Ctx, progress: Progress) -> object:
+    typed = _text(update)
+    try:
+        address = validate_email(typed, check_deliverability=False).normalized
+    except EmailNotValidError:
+        reason = "il manque le @" if "@" not in typed else "vérifiez l'orthographe"
+        await send(update, context, texts.EMAIL_INVALID.format(reason=reason))
+        return None
+    return await advance(update, context, EMAIL_CONFIRM, email=address, email_skipped=0)
+
+
+@step(EMAIL_CONFIRM)
+async def email_confirmed(update: Update, context: Ctx, progress: Progress) -> object:
+    if _text(update).casefold() != (progress.email or "").casefold():
+        return await advance(update, context, EMAIL, note=texts.EMAIL_MISMATCH, email=None)
+    return await advance(update, context, QUESTION1, note=texts.EMAIL_SAVED)
+
+
+# -- step 5: two secret questions --------------------------------------------------------------------
+
+
+def _question(data: str) -> int | None:
+    try:
+        number = int(data.split(":", 1)[1])
+    except (IndexError, ValueError):
+        return None
+    return number if 1 <= number <= len(texts.QUESTIONS) else None
+
+
+@step(QUESTION1)
+async def question1_chosen(update: Update, context: Ctx, progress: Progress) -> object:
+    return await advance(update, context, ANSWER1, question1=_question(_data(update)))
+
+
+@step(ANSWER1)
+async def answer1_typed(update: Update, context: Ctx, progress: Progress) -> object:
+    answer = normalise_answer(_text(update))
+    digest = await hash_secret(answer)
+    return await advance(update, context, QUESTION2, note=texts.ANSWER_SAVED, answer1_hash=digest)
+
+
+@step(QUESTION2)
+async def question2_chosen(update: Update, context: Ctx, progress: Progress) -> object:
+    number = _question(_data(update))
+    if number is None or number == progress.question1:
+        await answer_query(update, texts.STALE_BUTTON)
+        return None
+    return await advance(update, context, ANSWER2, question2=number)
+
+
+@step(ANSWER2)
+async def answer2_typed(update: Update, context: Ctx, progress: Progress) -> object:
+    digest = await hash_secret(normalise_answer(_text(update)))
+    return await advance(update, context, PASSWORD, note=texts.ANSWER_SAVED, answer2_hash=digest)
+
+
+# -- step 6: the password, typed twice --------------------------------------------------------------
+
+
+@step(PASSWORD)
+async def password_typed(update: Update, context: Ctx, progress: Progress) -> object:
+    message = update.effective_message
+    password = message.text or "" if message else ""
+    problems = missing(password, progress.identifier or "")
+    if not problems and await verify_secret(progress.provisional_hash, password):
+        problems = ["provisional"]
+    if problems:
+        await deps(context).store.progress.update(progress.telegram_user_id, last_error="password_rejected")
+        await send(update, context, texts.password_rejected(problems, len(password)))
+        return None
+    digest = await hash_secret(password)
+    return await advance(update, context, PASSWORD_CONFIRM, password_hash=digest, last_error=None)
+
+
+@step(PASSWORD_CONFIRM)
+async def password_confirmed(update: Update, context: Ctx, progress: Progress) -> object:
+    d = deps(context)
+    message = update.effective_message
+    typed = message.text or "" if message else ""
+    if not await verify_secret(progress.password_hash, typed):
+        return await advance(update, context, PASSWORD, note=texts.PASSWORD_MISMATCH, password_hash=None)
+    complete = (progress.account_id and progress.provisional_hash and progress.password_hash and progress.question1
+                and progress.answer1_hash and progress.question2 and progress.answer2_hash and progress.cgu_version
+                and progress.cgu_accepted_at)
+    if not complete:
+        return await advance(update, context, QUESTION1, note=texts.RESUMED)
+    assert progress.account_id and progress.provisional_hash and progress.password_hash
+    assert progress.question1 and progress.answer1_hash and progress.question2 and progress.answer2_hash
+    assert progress.cgu_version and progress.cgu_accepted_at
+    activation = Activation(
+        password_hash=progress.password_hash, email=progress.email,
+        question1=progress.question1, answer1_hash=progress.answer1_hash,
+        question2=progress.question2, answer2_hash=progress.answer2_hash,
+        cgu_version=progress.cgu_version, cgu_accepted_at=from_text(progress.cgu_accepted_at),
+        telegram_user_id=progress.telegram_user_id)
+    if not await d.store.accounts.activate(progress.account_id, progress.provisional_hash, activation):
+        await _account_changed(update, context, d, progress)
+        return END
+    await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
+    await send(update, context, texts.ACTIVATED.format(identifier=escape(progress.identifier or "")),
+               keyboard([(texts.OPEN_ENT, d.school.ent_url)], [(texts.MENU_LOGIN, "menu:login")],
+                        [(texts.MENU_SERVICES, "menu:services")]))
+    return END
+
+
+# -- going back, and what does not fit the step ------------------------------------------------------
+
+
+async def go_back(update: Update, context: Ctx) -> object:
+    current = _data(update).removesuffix(":back")
+
+    @step(current)
+    async def _back(update: Update, context: Ctx, progress: Progress) -> object:
+        target = BACK_TO[current]
+        changes: dict[str, object] = {}
+        if target == IDENTIFIER:
+            changes["identifier"] = None
+        if target in (QUESTION1, EMAIL):
+            changes.update(answer1_hash=None, question1=None, answer2_hash=None, question2=None)
+        if target == QUESTION2:
+            changes.update(answer2_hash=None, question2=None)
+        if target == PASSWORD:
+            changes["password_hash"] = None
+        return await advance(update, context, target, **changes)
+
+    if current not in BACK_TO:
+        await answer_query(update, texts.STALE_BUTTON)
+        return None
+    return await _back(update, context)
+
+
+def expect(state: str) -> Callable[[Update, Ctx], Awaitable[object]]:
+    """Answers a message of the wrong kind (a sticker, a photo, text where buttons are expected)."""
+
+    async def wrong_input(update: Update, context: Ctx) -> object:
+        if state in SECRET_STEPS:
+            await delete_secret(update)
+        await send(update, context, texts.EXPECTS[state])
+        if state in (PROFILE, CGU, QUESTION1, QUESTION2):
+            await show(update, context, state, new_message=True)
+        return None
+
+    return wrong_input
+
+
+async def stale_button(update: Update, context: Ctx) -> object:
+    await answer_query(update, texts.STALE_BUTTON)
+    return None
+
+
+async def pause(update: Update, context: Ctx) -> object:
+    progress = await deps(context).store.progress.get(user_id(update))
+    if progress is not None:
+        await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
+    await send(update, context, texts.PAUSED)
+    return END
+
+
+async def help_mid_flow(update: Update, context: Ctx) -> object:
+    d = deps(context)
+    progress = await d.store.progress.get(user_id(update))
+    where = texts.where(progress.step) if progress and progress.step in texts.STEP_NUMBER else None
+    await send(update, context, texts.help_text(d.school.contact_email, where))
+    return None
+
+
+async def start_mid_flow(update: Update, context: Ctx) -> object:
+    progress = await deps(context).store.progress.get(user_id(update))
+    if progress is None:
+        return END
+    return await show(update, context, progress.step, note=texts.START_MID_FLOW, new_message=True)
+
+
+def _text_state(state: str, fn: Callable[[Update, Ctx], Awaitable[object]]) -> list[BaseHandler[Update, Ctx, object]]:
+    return [
+        MessageHandler(TYPED, fn),
+        CallbackQueryHandler(go_back, pattern=f"^{state}:back$"),
+        MessageHandler(OTHER, expect(state)),
+    ]
+
+
+def _button_state(state: str, fn: Callable[[Update, Ctx], Awaitable[object]],
+                  pattern: str) -> list[BaseHandler[Update, Ctx, object]]:
+    return [
+        CallbackQueryHandler(fn, pattern=pattern),
+        CallbackQueryHandler(go_back, pattern=f"^{state}:back$"),
+        MessageHandler(OTHER, expect(state)),
+    ]
+
+
+_STATES: dict[object, list[BaseHandler[Update, Ctx, object]]] = {
+    PROFILE: _button_state(PROFILE, profile_chosen, r"^profile:(parent|staff|other)$"),
+    IDENTIFIER: _text_state(IDENTIFIER, identifier_typed),
+    PROVISIONAL: _text_state(PROVISIONAL, provisional_typed),
+    REAUTH: _text_state(REAUTH, reauth_typed),
+    CGU: _button_state(CGU, cgu_answered, r"^cgu:(accept|refuse)$"),
+    EMAIL: [CallbackQueryHandler(email_skipped, pattern=r"^email:skip$"), *_text_state(EMAIL, email_typed)],
+    EMAIL_CONFIRM: _text_state(EMAIL_CONFIRM, email_confirmed),
+    QUESTION1: _button_state(QUESTION1, question1_chosen, r"^q1:(0[1-9]|1[0-6])$"),
+    ANSWER1: _text_state(ANSWER1, answer1_typed),
+    QUESTION2: _button_state(QUESTION2, question2_chosen, r"^q2:(0[1-9]|1[0-6])$"),
+    ANSWER2: _text_state(ANSWER2, answer2_typed),
+    PASSWORD: _text_state(PASSWORD, password_typed),
+    PASSWORD_CONFIRM: _text_state(PASSWORD_CONFIRM, password_confirmed),
+}
+
+
+def conversation() -> ConversationHandler[Ctx]:
+    private = filters.ChatType.PRIVATE
+    return ConversationHandler(
+        entry_points=[
+            CallbackQueryHandler(start_activation, pattern=r"^menu:activate$"),
+            CallbackQueryHandler(resume_from_menu, pattern=r"^menu:resume$"),
+            MessageHandler(private & OTHER, resume),
+            CallbackQueryHandler(resume, pattern=r"^(?!menu:)"),
+        ],
+        states=_STATES,
+        fallbacks=[
+            CommandHandler("annuler", pause),
+            CommandHandler("aide", help_mid_flow),
+            CommandHandler("start", start_mid_flow),
+            CallbackQueryHandler(start_activation, pattern=r"^menu:activate$"),
+            CallbackQueryHandler(resume_from_menu, pattern=r"^menu:resume$"),
+            CallbackQueryHandler(stale_button, pattern=r"^(?!menu:)"),
+            MessageHandler(filters.COMMAND, help_mid_flow),
+        ],
+        name="activation",
+        allow_reentry=False,
+    )

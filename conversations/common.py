@@ -1,0 +1,128 @@
+"""What every dialogue shares: its dependencies, and safe ways to show, edit and delete messages."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import ContextTypes
+
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+Keyboard = InlineKeyboardMarkup | None
+
+
+@dataclass(frozen=True)
+class School:
+    name: str
+    contact_email: str
+    ent_url: str
+
+
+@dataclass(frozen=True)
+class Deps:
+    store: Store
+    school: School
+
+
+DEPS_KEY = "deps"
+
+
+def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
+    value = context.bot_data[DEPS_KEY]
+    assert isinstance(value, Deps)
+    return value
+
+
+def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """Rows of (label, callback data); a data starting with 'http' makes a link button."""
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(label, url=data) if data.startswith("http") else
+         InlineKeyboardButton(label, callback_data=data) for label, data in row]
+        for row in rows
+    ])
+
+
+async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, markup: Keyboard = None) -> Message | None:
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    try:
+        return await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                                              link_preview_options=None)
+    except Forbidden:
+        log.info("user %s has blocked the bot", chat.id)
+        return None
+
+
+async def edit_or_send(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
+                       markup: Keyboard = None) -> Message | None:
+    """Edits the message whose button was pressed; sends a new one when there is none to edit."""
+    query = update.callback_query
+    if query is not None and isinstance(query.message, Message):
+        try:
+            edited = await query.message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            return edited if isinstance(edited, Message) else query.message
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return query.message
+            if "not found" not in str(exc).lower() and "can't be edited" not in str(exc).lower():
+                raise
+    return await send(update, context, text, markup)
+
+
+async def drop_keyboard(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int | None) -> None:
+    """Removes the buttons of an older prompt, so that only the current step's can be pressed."""
+    if message_id is None:
+        return
+    try:
+        await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+    except BadRequest:
+        pass  # already without buttons, or gone
+
+
+async def delete_secret(update: Update) -> None:
+    """Deletes the parent's message that carried a secret, before anything else is done with it."""
+    message = update.effective_message
+    if message is None:
+        return
+    try:
+        await message.delete()
+    except BadRequest as exc:
+        log.warning("could not delete a secret message: %s", exc)
+
+
+async def answer_query(update: Update, text: str | None = None, alert: bool = False) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest:
+        pass  # too old to answer: nothing the parent can see
+
+
+def first_name(update: Update) -> str:
+    user = update.effective_user
+    return user.first_name if user else ""
+
+
+def user_id(update: Update) -> int:
+    user = update.effective_user
+    assert user is not None
+    return user.id
+
+
+def message_text(update: Update) -> str:
+    message = update.effective_message
+    return (message.text or "") if message else ""
+
+
+def chat_data_get(context: ContextTypes.DEFAULT_TYPE, key: str) -> Any:
+    return (context.user_data or {}).get(key)

@@ -1,0 +1,92 @@
+"""The main menu, help, the ENT's services and how to log in; and the answer to whatever fits nowhere."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from conversations import texts
+from conversations.common import answer_query, deps, edit_or_send, first_name, keyboard, send, user_id
+
+Ctx = ContextTypes.DEFAULT_TYPE
+
+
+async def menu_keyboard(context: Ctx, uid: int) -> object:
+    d = deps(context)
+    progress = await d.store.progress.get(uid)
+    rows: list[list[tuple[str, str]]] = []
+    if progress is not None and progress.step in texts.STEP_NUMBER:
+        rows.append([(texts.menu_resume(texts.STEP_NUMBER[progress.step]), "menu:resume")])
+        rows.append([(texts.MENU_RESTART, "menu:activate")])
+    else:
+        rows.append([(texts.MENU_ACTIVATE, "menu:activate")])
+    rows += [[(texts.MENU_LOGIN, "menu:login")], [(texts.MENU_SERVICES, "menu:services")],
+             [(texts.MENU_CONTACT, "menu:contact")]]
+    return keyboard(*rows)
+
+
+async def start(update: Update, context: Ctx) -> None:
+    d = deps(context)
+    markup = await menu_keyboard(context, user_id(update))
+    await send(update, context, texts.welcome(d.school.name, first_name(update)), markup)  # type: ignore[arg-type]
+
+
+async def home(update: Update, context: Ctx) -> None:
+    await answer_query(update)
+    d = deps(context)
+    markup = await menu_keyboard(context, user_id(update))
+    await edit_or_send(update, context, texts.welcome(d.school.name, first_name(update)), markup)  # type: ignore[arg-type]
+
+
+async def services(update: Update, context: Ctx) -> None:
+    await answer_query(update)
+    d = deps(context)
+    await edit_or_send(update, context, texts.SERVICES,
+                       keyboard([(texts.OPEN_ENT, d.school.ent_url)], [(texts.BACK, "menu:home")]))
+
+
+async def login(update: Update, context: Ctx) -> None:
+    await answer_query(update)
+    d = deps(context)
+    await edit_or_send(update, context, texts.login_text(d.school.ent_url),
+                       keyboard([(texts.OPEN_ENT, d.school.ent_url)], [(texts.BACK, "menu:home")]))
+
+
+async def contact(update: Update, context: Ctx) -> None:
+    await answer_query(update)
+    await edit_or_send(update, context, texts.contact_text(deps(context).school.contact_email),
+                       keyboard([(texts.BACK, "menu:home")]))
+
+
+async def help_command(update: Update, context: Ctx) -> None:
+    await send(update, context, texts.help_text(deps(context).school.contact_email, None))
+
+
+async def stale_button(update: Update, context: Ctx) -> None:
+    await answer_query(update, texts.STALE_BUTTON)
+
+
+async def not_understood(update: Update, context: Ctx) -> None:
+    await send(update, context, texts.NOT_UNDERSTOOD)
+
+
+def menu_handlers() -> list[BaseHandler[Update, Ctx, object]]:
+    """Menu buttons work at any moment, even mid-activation: they only show information."""
+    return [
+        CallbackQueryHandler(home, pattern=r"^menu:home$"),
+        CallbackQueryHandler(services, pattern=r"^menu:services$"),
+        CallbackQueryHandler(login, pattern=r"^menu:login$"),
+        CallbackQueryHandler(contact, pattern=r"^menu:contact$"),
+    ]
+
+
+def fallback_handlers() -> list[BaseHandler[Update, Ctx, object]]:
+    """After every dialogue had its chance: /start, /aide, and a word for what nobody handled."""
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("start", start, filters=private),
+        CommandHandler("aide", help_command, filters=private),
+        CommandHandler("annuler", help_command, filters=private),
+        CallbackQueryHandler(stale_button),
+        MessageHandler(private & filters.UpdateType.MESSAGE, not_understood),
+    ]

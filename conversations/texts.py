@@ -1,0 +1,257 @@
+"""Every French text a parent reads, by flow, in one place (HTML parse mode; values escaped by callers)."""
+
+from __future__ import annotations
+
+from html import escape
+
+# -- the 16 secret questions of the school's guide, verbatim -----------------------------------
+
+QUESTIONS: tuple[str, ...] = (
+    "Quel était votre surnom d'enfance ?",
+    "Quel était le nom de votre première peluche ?",
+    "Dans quelle rue avez-vous vécu en primaire ?",
+    "Quel est le prénom de votre ami d'enfance préféré ?",
+    "Quel est le deuxième prénom de votre frère ou soeur ?",
+    "Quel est le prénom de votre enfant le plus âgé ?",
+    "Quel était votre premier numéro de téléphone ?",
+    "Quel est le nom et le prénom de votre cousin le plus âgé ?",
+    "Dans quelle ville votre mère et père se sont rencontrés ?",
+    "Quel était le nom de famille de votre maître de CM2 ?",
+    "Dans quelle ville vit votre frère ou soeur le plus proche ?",
+    "Quel est le mois et l'année de l'anniversaire de votre frère ou soeur aîné ? (ex Janvier 1900)",
+    "Quel est le nom de jeune fille de votre grand-mère maternelle ?",
+    "Quel est votre film préféré ?",
+    "Quel est le nom de votre animal préféré ?",
+    "Quel est le nom de jeune fille de votre grand-mère paternelle ?",
+)
+
+# -- common ----------------------------------------------------------------------------------
+
+BACK = "↩ Retour"
+STALE_BUTTON = "Ce bouton n'est plus valable. Utilisez les boutons du dernier message."
+NOT_UNDERSTOOD = "Je n'ai pas compris. Tapez /start pour voir le menu, ou /aide pour de l'aide."
+COMMANDS = {"start": "Menu principal", "aide": "Aide et contact du collège", "annuler": "Mettre en pause ce que je fais"}
+TOO_LONG = "Ce message est trop long ({length} caractères, {limit} au plus). Réessayez plus court."
+ONLY_SPACES = "Je n'ai reçu que des espaces. Réessayez."
+ERROR = ("Désolé, un problème technique m'a empêché de répondre. Réessayez dans un instant ; "
+         "ce que vous aviez déjà validé est conservé.")
+
+# -- main menu -------------------------------------------------------------------------------
+
+
+def welcome(school: str, first_name: str) -> str:
+    return (f"Bonjour {escape(first_name)} 👋\n\nJe suis l'assistant ENT du <b>{escape(school)}</b>. "
+            "Je vous guide pas à pas pour activer votre compte sur l'ENT Touraine e-school "
+            "(l'espace numérique du collège : notes, cahier de textes, messages).\n\n"
+            "Que souhaitez-vous faire ?")
+
+
+MENU_ACTIVATE = "🔑 Activer mon compte"
+MENU_RESTART = "🔄 Recommencer l'activation"
+MENU_SERVICES = "🧭 Découvrir les services de l'ENT"
+MENU_LOGIN = "🔐 Comment me connecter"
+MENU_CONTACT = "✉️ Contacter le collège"
+
+
+def menu_resume(step_number: int) -> str:
+    return f"▶ Reprendre mon activation (étape {step_number}/6)"
+
+
+def help_text(contact: str, where: str | None) -> str:
+    head = f"<b>Aide</b>\n\nVous êtes à l'{where}.\n\n" if where else "<b>Aide</b>\n\n"
+    return (head + "• /start : le menu principal\n• /annuler : mettre en pause (vos étapes validées sont gardées)\n"
+            "• /aide : ce message\n\n"
+            f"En cas de difficulté pour accéder à l'ENT, vous pouvez écrire au collège : {escape(contact)}")
+
+
+def contact_text(contact: str) -> str:
+    return ("<b>Contacter le collège</b>\n\nEn cas de difficulté pour accéder à l'ENT, écrivez à l'adresse "
+            f"ci-dessous en indiquant votre nom, celui de votre enfant et sa classe :\n\n{escape(contact)}\n\n"
+            "N'envoyez jamais votre mot de passe, ni au collège ni à personne.")
+
+
+SERVICES = (
+    "<b>Les services de l'ENT</b> (étape 9 du guide)\n\n"
+    "• <b>Accueil</b> : votre page d'entrée\n"
+    "• <b>Communication</b> : le canal annonces, pour les informations courantes du collège\n"
+    "• <b>Documentation</b> : l'accès à la base documentaire du CDI\n"
+    "• <b>Vie scolaire</b> : l'accès à Pronote, pour les notes et le cahier de textes\n"
+    "• <b>Aide</b> : l'aide en ligne de l'ENT"
+)
+OPEN_ENT = "🌐 Ouvrir l'ENT"
+
+
+def login_text(ent_url: str) -> str:
+    return ("<b>Se connecter à l'ENT</b> (étape 8 du guide)\n\n"
+            f"1. Ouvrez {escape(ent_url)} et touchez « Se connecter ».\n"
+            "2. Choisissez « Élève ou parent ».\n"
+            "3. Tapez votre identifiant et le mot de passe que <b>vous</b> avez choisi, puis « CONNEXION ».\n\n"
+            "Mot de passe oublié ? Utilisez le lien « Mot de passe oublié ? » sous le formulaire de l'ENT.")
+
+
+# -- activation, step by step ----------------------------------------------------------------
+
+STEP_PREFIX = "<b>Étape {n}/6</b> — "
+
+PROFILE = (STEP_PREFIX.format(n=1) + "Votre profil\n\nQui êtes-vous ? Choisissez ci-dessous, comme sur l'écran "
+           "« Bienvenue dans votre ENT ! ».")
+PROFILE_PARENT = "👪 Élève ou parent"
+PROFILE_STAFF = "🏫 Personnel de l'éducation nationale"
+PROFILE_OTHER = "🏢 Autre public"
+PROFILE_STAFF_ANSWER = ("Les personnels de l'éducation nationale se connectent avec leur compte académique "
+                        "(le même que pour la messagerie professionnelle), en choisissant « Personnel de "
+                        "l'éducation nationale » sur la page de connexion de l'ENT. Ce compte n'a pas besoin "
+                        "d'être activé ici. Tapez /start pour revenir au menu.")
+PROFILE_OTHER_ANSWER = ("Le personnel de collectivité, les entreprises et les utilisateurs locaux se connectent en "
+                        "choisissant « Autre public » sur la page de connexion de l'ENT, avec les accès donnés "
+                        "par leur organisme. Pour toute question, contactez le collège. Tapez /start pour revenir "
+                        "au menu.")
+
+IDENTIFIER = (STEP_PREFIX.format(n=2) + "Votre identifiant\n\nTapez l'<b>identifiant</b> transmis par le collège "
+              "(sur le courrier ou la feuille remise à votre enfant), par exemple <code>jean.dupont12</code>.")
+
+
+def provisional(identifier: str) -> str:
+    return (STEP_PREFIX.format(n=2) + f"Mot de passe provisoire\n\nIdentifiant : <code>{escape(identifier)}</code>\n\n"
+            "Tapez maintenant le <b>mot de passe provisoire</b> envoyé par le collège.\n"
+            "⚠️ Respectez bien les majuscules et les minuscules.\n"
+            "🔒 J'efface votre message dès que je l'ai lu.")
+
+
+WRONG_PAIR = ("❌ Identifiant ou mot de passe provisoire incorrect.\n\nVérifiez les majuscules et les minuscules, "
+              "et qu'il s'agit bien des informations transmises par le collège. Recommençons :")
+REAUTH_WRONG = "❌ Mot de passe provisoire incorrect. Réessayez : majuscules et minuscules comptent."
+ALREADY_ACTIVE = ("✅ Ce compte est déjà activé. Connectez-vous sur l'ENT avec votre identifiant et le mot de passe "
+                  "que vous avez choisi. Si vous l'avez oublié, utilisez « Mot de passe oublié ? » sur la page de "
+                  "connexion de l'ENT, ou contactez le collège.")
+
+
+def locked(minutes: int, contact: str) -> str:
+    return (f"🔒 Trop d'essais incorrects. Par sécurité, réessayez dans <b>{minutes} minute{'s' if minutes > 1 else ''}</b>."
+            f"\n\nSi vous êtes bloqué, écrivez au collège : {escape(contact)}")
+
+
+CGU_INTRO = STEP_PREFIX.format(n=3) + "Les règles d'usage de l'ENT\n\n"
+CGU_ACCEPT = "✅ J'ai lu et j'accepte"
+CGU_REFUSE = "❌ Je refuse"
+CGU_REFUSED = ("Vous avez refusé les conditions d'utilisation : l'activation s'arrête là, rien n'a été activé. "
+               "Vous pourrez recommencer quand vous voudrez avec /start. Pour toute question, contactez le collège.")
+
+EMAIL = (STEP_PREFIX.format(n=4) + "Adresse électronique\n\n"
+         "Le collège vous conseille de <b>ne pas</b> indiquer d'adresse personnelle : touchez "
+         "« Passer (recommandé) ». Vous pourrez en ajouter une plus tard dans votre espace ENT.\n\n"
+         "Si vous tenez à en donner une, tapez-la ici. Elle pourrait être utilisée par l'établissement, "
+         "l'Académie d'Orléans-Tours, le Département d'Indre-et-Loire et le GIP RECIA, exclusivement dans le "
+         "cadre de l'ENT, et servirait d'adresse de secours en cas d'oubli du mot de passe.")
+EMAIL_SKIP = "⏭ Passer (recommandé)"
+EMAIL_INVALID = "Cette adresse ne semble pas valide ({reason}). Tapez-la à nouveau, ou touchez « Passer (recommandé) »."
+
+
+def email_confirm(address: str) -> str:
+    return (STEP_PREFIX.format(n=4) + f"Confirmation\n\nVous avez tapé : <code>{escape(address)}</code>\n"
+            "Tapez-la une seconde fois pour confirmer.")
+
+
+EMAIL_MISMATCH = "Les deux adresses ne sont pas identiques. Tapez à nouveau votre adresse, ou touchez « Passer (recommandé) »."
+EMAIL_SAVED = ("Adresse enregistrée. Elle n'est pas encore vérifiée : aucun courriel ne vous a été envoyé "
+               "pour l'instant.")
+
+QUESTIONS_NO_EMAIL = ("Vous avez choisi de ne pas indiquer d'adresse électronique. Pour pouvoir réinitialiser un mot "
+                      "de passe perdu, choisissez deux questions secrètes et retenez vos réponses.\n\n")
+QUESTIONS_WITH_EMAIL = "Choisissez deux questions secrètes et retenez vos réponses : elles servent si vous perdez votre mot de passe.\n\n"
+
+
+def question_list(number: int, with_email: bool, exclude: int | None) -> str:
+    lines = [f"{i}. {escape(q)}" for i, q in enumerate(QUESTIONS, start=1) if i != exclude]
+    intro = (QUESTIONS_WITH_EMAIL if with_email else QUESTIONS_NO_EMAIL) if number == 1 else ""
+    title = "Première question secrète" if number == 1 else "Seconde question secrète"
+    return (STEP_PREFIX.format(n=5) + f"{title}\n\n{intro}" + "\n".join(lines)
+            + "\n\nTouchez le numéro de la question choisie.")
+
+
+def answer_prompt(number: int, question: int) -> str:
+    title = "Première question secrète" if number == 1 else "Seconde question secrète"
+    return (STEP_PREFIX.format(n=5) + f"{title}\n\n<b>{escape(QUESTIONS[question - 1])}</b>\n\n"
+            "Tapez votre réponse. Majuscules, accents et espaces ne comptent pas.\n"
+            "🔒 J'efface votre message dès que je l'ai lu.")
+
+
+ANSWER_SAVED = "Réponse enregistrée (effacée du fil, gardée sous forme chiffrée)."
+
+PASSWORD = (STEP_PREFIX.format(n=6) + "Votre mot de passe\n\n"
+            "Dernière étape : choisissez un mot de passe compliqué. Aucune personne, même amie, ne doit pouvoir "
+            "le deviner.\n\nIl doit contenir <b>8 caractères minimum</b>, avec des <b>majuscules</b>, des "
+            "<b>minuscules</b>, des <b>chiffres</b> et des <b>caractères spéciaux</b> (par ex. ! ? @ # * -).\n"
+            "Il ne doit pas contenir votre identifiant, ni être le mot de passe provisoire.\n\n"
+            "Tapez-le. 🔒 J'efface votre message dès que je l'ai lu.")
+PASSWORD_PROBLEMS = {
+    "length": "au moins 8 caractères",
+    "too_long": "128 caractères au plus",
+    "lower": "au moins une lettre minuscule",
+    "upper": "au moins une lettre majuscule",
+    "digit": "au moins un chiffre",
+    "special": "au moins un caractère spécial (par ex. ! ? @ # * -)",
+    "identifier": "qu'il ne contienne pas votre identifiant",
+    "common": "un mot de passe moins courant (celui-ci est trop facile à deviner)",
+    "provisional": "qu'il soit différent du mot de passe provisoire",
+}
+
+
+def password_rejected(problems: list[str], length: int) -> str:
+    lines = []
+    for p in problems:
+        text = PASSWORD_PROBLEMS[p]
+        if p == "length":
+            text += f" (il en a {length})"
+        lines.append(f"• {text}")
+    return "Ce mot de passe ne convient pas. Il faut :\n" + "\n".join(lines) + "\n\nTapez-en un autre."
+
+
+PASSWORD_CONFIRM = STEP_PREFIX.format(n=6) + "Confirmation\n\nTapez votre mot de passe une seconde fois."
+PASSWORD_MISMATCH = ("Les deux mots de passe ne sont pas identiques. Recommençons : tapez le mot de passe choisi.")
+
+ACTIVATED = ("🎉 <b>Compte activé !</b>\n\nFélicitations ! Votre compte ENT est maintenant actif.\n\n"
+             "Pour vous connecter : ouvrez l'ENT, touchez « Se connecter », choisissez « Élève ou parent », "
+             "puis tapez votre identifiant <code>{identifier}</code> et le mot de passe que vous venez de choisir.")
+ACTIVATION_RACE = ("Ce compte vient d'être activé ou réinitialisé par ailleurs : je ne peux pas terminer cette "
+                   "activation. Tapez /start pour recommencer, ou contactez le collège.")
+ACCOUNT_RESET_MEANWHILE = ("Le collège a réinitialisé ce compte pendant votre activation. Pas d'inquiétude : "
+                           "recommencez avec le <b>nouveau</b> mot de passe provisoire que le collège vous a transmis. "
+                           "Tapez /start.")
+NO_ACTIVATION = "Aucune activation n'est en cours. Tapez /start pour voir le menu."
+
+PAUSED = ("⏸ Activation mise en pause. Les étapes déjà validées sont gardées : tapez /start pour reprendre "
+          "quand vous voulez.")
+START_MID_FLOW = "Vous êtes en train d'activer votre compte. Reprenons là où vous en étiez :"
+REAUTH = ("Vous vous êtes absenté un moment. Par sécurité, tapez à nouveau votre <b>mot de passe provisoire</b> "
+          "pour continuer (identifiant <code>{identifier}</code>).\n🔒 J'efface votre message dès que je l'ai lu.")
+REAUTH_OK = "Merci, c'est bien vous. Reprenons."
+RESUMED = "Reprenons là où vous en étiez."
+
+# What each text step expects, said when something else arrives (a sticker, a photo, a voice note…).
+EXPECTS = {
+    "identifier": "J'attends votre identifiant, tapé au clavier (par exemple jean.dupont12).",
+    "provisional": "J'attends votre mot de passe provisoire, tapé au clavier.",
+    "reauth": "J'attends votre mot de passe provisoire, tapé au clavier.",
+    "email": "J'attends une adresse électronique tapée au clavier, ou touchez « Passer (recommandé) ».",
+    "email_confirm": "J'attends la même adresse électronique, tapée une seconde fois.",
+    "answer1": "J'attends votre réponse à la question secrète, tapée au clavier.",
+    "answer2": "J'attends votre réponse à la question secrète, tapée au clavier.",
+    "password": "J'attends le mot de passe que vous choisissez, tapé au clavier.",
+    "password_confirm": "J'attends votre mot de passe, tapé une seconde fois au clavier.",
+    "profile": "Choisissez votre profil avec les boutons ci-dessous.",
+    "cgu": "Touchez « J'ai lu et j'accepte » ou « Je refuse » ci-dessous.",
+    "question1": "Touchez le numéro de la question choisie, ci-dessous.",
+    "question2": "Touchez le numéro de la question choisie, ci-dessous.",
+}
+
+# Where each step is, for /aide and the menu.
+STEP_NUMBER = {"profile": 1, "identifier": 2, "provisional": 2, "cgu": 3, "email": 4, "email_confirm": 4,
+               "question1": 5, "answer1": 5, "question2": 5, "answer2": 5, "password": 6, "password_confirm": 6}
+STEP_NAME = {1: "profil", 2: "identifiant et mot de passe provisoire", 3: "règles d'usage", 4: "adresse électronique",
+             5: "questions secrètes", 6: "mot de passe"}
+
+
+def where(step: str) -> str:
+    n = STEP_NUMBER[step]
+    return f"étape {n}/6 de l'activation ({STEP_NAME[n]})"

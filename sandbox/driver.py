@@ -1,0 +1,214 @@
+"""A user's-eye driver for the sandbox: people send, click and read their chats, as on a phone."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+# Given an update id, returns once the bot has finished handling that update.
+Waiter = Callable[[int], Awaitable[None]]
+
+
+@dataclass
+class Msg:
+    """One message as a person sees it: current text after edits, and its buttons."""
+
+    message_id: int
+    from_bot: bool
+    text: str
+    kind: str
+    buttons: list[list[dict[str, Any]]] = field(default_factory=list)
+    edited: bool = False
+    reply_to: int | None = None
+
+    @property
+    def button_texts(self) -> list[str]:
+        return [b["text"] for row in self.buttons for b in row]
+
+    def button(self, label: str | re.Pattern[str]) -> dict[str, Any] | None:
+        for row in self.buttons:
+            for b in row:
+                if (isinstance(label, str) and b["text"] == label) or (
+                    isinstance(label, re.Pattern) and label.search(b["text"])
+                ):
+                    return b
+        return None
+
+
+class SandboxError(AssertionError):
+    """What a person could not do (no such button, nothing arrived in time)."""
+
+
+class Sandbox:
+    """A client of the sandbox's control API, the entry point of tests and scripts."""
+
+    def __init__(self, url: str, waiter: Waiter | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.waiter = waiter
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        async with self.session.post(f"{self.url}/_sandbox/{path}", json=body) as resp:
+            data: dict[str, Any] = await resp.json()
+            if resp.status != 200:
+                raise SandboxError(f"{path}: {data}")
+            return data
+
+    async def _get(self, path: str, **query: Any) -> dict[str, Any]:
+        async with self.session.get(f"{self.url}/_sandbox/{path}", params={k: str(v) for k, v in query.items()}) as resp:
+            data: dict[str, Any] = await resp.json()
+            return data
+
+    async def person(self, first_name: str = "Parent", last_name: str | None = None,
+                     username: str | None = None, user_id: int | None = None) -> Person:
+        data = await self._post("users", {"first_name": first_name, "last_name": last_name,
+                                          "username": username, "id": user_id})
+        return Person(self, data["user_id"], first_name)
+
+    async def group(self, title: str, members: list[Person], chat_id: int | None = None) -> Chat:
+        data = await self._post("groups", {"title": title, "members": [m.user_id for m in members],
+                                           "id": chat_id})
+        return Chat(self, data["chat_id"])
+
+    async def channel(self, title: str, chat_id: int | None = None) -> Chat:
+        data = await self._post("groups", {"title": title, "members": [], "id": chat_id, "type": "channel"})
+        return Chat(self, data["chat_id"])
+
+    async def stats(self) -> dict[str, Any]:
+        return await self._get("stats")
+
+    async def fault(self, method: str = "*", status: int = 500, count: int = 1, delay: float = 0.0) -> None:
+        await self._post("faults", {"method": method, "status": status, "count": count, "delay": delay})
+
+    async def rate_limit(self, enabled: bool = True, overall_per_second: int = 30, per_chat_per_second: int = 1) -> None:
+        await self._post("rate-limit", {"enabled": enabled, "overall_per_second": overall_per_second,
+                                        "per_chat_per_second": per_chat_per_second})
+
+    async def wait_handled(self, update_id: int) -> None:
+        if self.waiter is not None:
+            await self.waiter(update_id)
+
+    async def wait_change(self, seq: int, timeout: float) -> int:
+        data = await self._get("wait", seq=seq, timeout=timeout)
+        return int(data["seq"])
+
+
+class Chat:
+    """A chat seen from outside: a group or a channel."""
+
+    def __init__(self, sandbox: Sandbox, chat_id: int) -> None:
+        self.sandbox, self.chat_id = sandbox, chat_id
+
+    async def messages(self) -> list[Msg]:
+        data = await self.sandbox._get(f"chats/{self.chat_id}")
+        return [Msg(**{k: m[k] for k in ("message_id", "from_bot", "text", "kind", "buttons", "edited", "reply_to")})
+                for m in data["messages"]]
+
+    async def deleted_ids(self) -> list[int]:
+        data = await self.sandbox._get(f"chats/{self.chat_id}")
+        return list(data["deleted"])
+
+    async def last(self) -> Msg:
+        bot_messages = [m for m in await self.messages() if m.from_bot]
+        if not bot_messages:
+            raise SandboxError(f"the bot has written nothing in chat {self.chat_id}")
+        return bot_messages[-1]
+
+    async def wait_for(self, pattern: str, timeout: float = 15.0) -> Msg:
+        """Waits until a bot message in this chat contains `pattern` (a regular expression)."""
+        deadline = time.monotonic() + timeout
+        seq = 0
+        while True:
+            for message in reversed(await self.messages()):
+                if message.from_bot and re.search(pattern, message.text):
+                    return message
+            left = deadline - time.monotonic()
+            if left <= 0:
+                texts = [m.text[:80] for m in await self.messages()]
+                raise SandboxError(f"nothing matching {pattern!r} in chat {self.chat_id}: {texts}")
+            seq = await self.sandbox.wait_change(seq, min(left, 2.0))
+
+
+class Person(Chat):
+    """A Telegram user, with their private chat with the bot."""
+
+    def __init__(self, sandbox: Sandbox, user_id: int, first_name: str) -> None:
+        super().__init__(sandbox, user_id)
+        self.user_id, self.first_name = user_id, first_name
+        self.last_toast: str | None = None
+
+    async def _send(self, chat: Chat | None, **body: Any) -> int:
+        body.update(user_id=self.user_id, chat_id=(chat or self).chat_id)
+        data = await self.sandbox._post("send", body)
+        await self.sandbox.wait_handled(data["update_id"])
+        return int(data["message_id"])
+
+    async def send(self, text: str, chat: Chat | None = None, reply_to: int | None = None) -> int:
+        """Types and sends a text; returns once the bot has handled it."""
+        return await self._send(chat, kind="text", text=text, reply_to=reply_to)
+
+    async def send_photo(self, caption: str | None = None, chat: Chat | None = None, reply_to: int | None = None) -> int:
+        return await self._send(chat, kind="photo", caption=caption, reply_to=reply_to)
+
+    async def send_document(self, caption: str | None = None) -> int:
+        return await self._send(None, kind="document", caption=caption)
+
+    async def send_sticker(self) -> int:
+        return await self._send(None, kind="sticker")
+
+    async def send_voice(self) -> int:
+        return await self._send(None, kind="voice")
+
+    async def send_contact(self) -> int:
+        return await self._send(None, kind="contact")
+
+    async def send_location(self) -> int:
+        return await self._send(None, kind="location")
+
+    async def click(self, label: str | re.Pattern[str], in_message: int | None = None, chat: Chat | None = None) -> str | None:
+        """Presses the button labelled `label` on the latest message showing it; returns the toast."""
+        where = chat or self
+        for message in reversed(await where.messages()):
+            if in_message is not None and message.message_id != in_message:
+                continue
+            button = message.button(label)
+            if button is not None:
+                if "callback_data" not in button:
+                    raise SandboxError(f"button {label!r} is a link to {button.get('url')}")
+                return await self.click_data(message.message_id, button["callback_data"], chat=chat)
+        shown = [m.button_texts for m in await where.messages() if m.buttons]
+        raise SandboxError(f"no button {label!r} in chat {where.chat_id}; buttons shown: {shown}")
+
+    async def click_data(self, message_id: int, data: str, chat: Chat | None = None) -> str | None:
+        """Presses a button carrying `data` on message `message_id`, as a forged client could."""
+        body = {"user_id": self.user_id, "chat_id": (chat or self).chat_id, "message_id": message_id, "data": data}
+        result = await self.sandbox._post("click", body)
+        await self.sandbox.wait_handled(result["update_id"])
+        answer = await self.sandbox._get(f"callbacks/{result['callback_query_id']}")
+        self.last_toast = answer.get("text")
+        return self.last_toast
+
+    async def block_bot(self, blocked: bool = True) -> None:
+        await self.sandbox._post("block", {"user_id": self.user_id, "blocked": blocked})
+
+    async def text(self) -> str:
+        """The text of the bot's latest message in the private chat."""
+        return (await self.last()).text
+
+    async def all_text(self) -> str:
+        return "\n".join(m.text for m in await self.messages())

@@ -1,0 +1,1 @@
+"""SQLite storage: migrations, repositories, hashing of secrets; knows nothing of Telegram."""

@@ -1,0 +1,128 @@
+"""The account directory: one small interface, and its SQLite implementation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import aiosqlite
+
+from storage.db import Database, to_text
+from storage.secrets import verify_secret
+
+
+def identifier_key(identifier: str) -> str:
+    """Identifiers compare case-insensitively and without surrounding spaces."""
+    return identifier.strip().casefold()
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    identifier: str
+    last_name: str | None
+    first_name: str | None
+    profile: str
+    class_name: str | None
+    state: str  # pending, active, reset
+    provisional_hash: str | None
+    email: str | None
+    activated_at: str | None
+    cgu_version: str | None
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or self.identifier
+
+
+@dataclass(frozen=True)
+class Activation:
+    """Everything the parent chose, written in one transaction when the account becomes active."""
+
+    password_hash: str
+    email: str | None
+    question1: int
+    answer1_hash: str
+    question2: int
+    answer2_hash: str
+    cgu_version: str
+    cgu_accepted_at: datetime
+    telegram_user_id: int
+
+
+class AccountDirectory(Protocol):
+    """What the bot needs of a directory of accounts (SQLite today, the ENT's LDAP tomorrow)."""
+
+    async def find(self, identifier: str) -> Account | None: ...
+
+    async def get(self, account_id: int) -> Account | None: ...
+
+    async def check_provisional(self, account: Account | None, provisional: str) -> bool: ...
+
+    async def activate(self, account_id: int, provisional_hash: str, activation: Activation) -> bool: ...
+
+
+def _account(row: aiosqlite.Row) -> Account:
+    return Account(id=row["id"], identifier=row["identifier"], last_name=row["last_name"],
+                   first_name=row["first_name"], profile=row["profile"], class_name=row["class_name"],
+                   state=row["state"], provisional_hash=row["provisional_hash"], email=row["email"],
+                   activated_at=row["activated_at"], cgu_version=row["cgu_version"])
+
+
+class SqliteDirectory:
+    """The account directory kept in the bot's own SQLite file."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def find(self, identifier: str) -> Account | None:
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall(
+                "SELECT * FROM accounts WHERE identifier_key = ?", (identifier_key(identifier),)))
+        return _account(rows[0]) if rows else None
+
+    async def get(self, account_id: int) -> Account | None:
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall("SELECT * FROM accounts WHERE id = ?", (account_id,)))
+        return _account(rows[0]) if rows else None
+
+    async def all(self) -> list[Account]:
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall("SELECT * FROM accounts ORDER BY identifier_key")
+        return [_account(r) for r in rows]
+
+    async def check_provisional(self, account: Account | None, provisional: str) -> bool:
+        # An unknown or active account is verified against a dummy hash all the same, so that
+        # the answer takes as long whether the identifier exists or not.
+        usable = account is not None and account.state in ("pending", "reset")
+        ok = await verify_secret(account.provisional_hash if usable and account else None, provisional)
+        return ok and usable
+
+    async def activate(self, account_id: int, provisional_hash: str, activation: Activation) -> bool:
+        """Makes the account active with its password, answers and CGU, or changes nothing.
+
+        Nothing happens if the account was activated meanwhile from another Telegram user, or
+        reset by the school (its provisional password changed): the caller tells the parent.
+        """
+        now = to_text(self.db.clock.now())
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE accounts SET state = 'active', password_hash = ?, email = ?, question1 = ?,"
+                " answer1_hash = ?, question2 = ?, answer2_hash = ?, cgu_version = ?, cgu_accepted_at = ?,"
+                " activated_at = ?, telegram_user_id = ?, provisional_hash = NULL, updated_at = ?"
+                " WHERE id = ? AND state IN ('pending', 'reset') AND provisional_hash = ?",
+                (activation.password_hash, activation.email, activation.question1, activation.answer1_hash,
+                 activation.question2, activation.answer2_hash, activation.cgu_version,
+                 to_text(activation.cgu_accepted_at), now, activation.telegram_user_id, now,
+                 account_id, provisional_hash),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await conn.execute("DELETE FROM activation_progress WHERE account_id = ?", (account_id,))
+            await conn.execute(
+                "INSERT INTO audit (at, actor, event, account_id, detail) VALUES (?, ?, 'activated', ?, ?)",
+                (now, f"telegram:{activation.telegram_user_id}", account_id,
+                 f"cgu={activation.cgu_version} email={'oui' if activation.email else 'non'}"),
+            )
+        return True

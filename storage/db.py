@@ -1,0 +1,131 @@
+"""The SQLite connection: WAL, foreign keys, busy timeout, serialised transactions and migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+
+class DatabaseTooNew(Exception):
+    """The file was migrated by a newer version of the program."""
+
+
+class Clock:
+    """UTC time for storage; an offset lets tests and demos let time pass."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+
+def to_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def from_text(raw: str) -> datetime:
+    return datetime.fromisoformat(raw)
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """The migration files shipped with the code: (version, name, sql), in order."""
+    found = []
+    for entry in (resources.files("storage") / "migrations").iterdir():
+        match = re.fullmatch(r"(\d+)_(\w+)\.sql", entry.name)
+        if match:
+            found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Database:
+    """One aiosqlite connection; a lock keeps each transaction whole between coroutines."""
+
+    def __init__(self, path: Path, clock: Clock | None = None) -> None:
+        self.path = path
+        self.clock = clock or Clock()
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise RuntimeError("database not open")
+        return self._conn
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+        self._conn.row_factory = aiosqlite.Row
+        await self._conn.execute("PRAGMA journal_mode=WAL")
+        await self._conn.execute("PRAGMA foreign_keys=ON")
+        await self._conn.execute("PRAGMA busy_timeout=10000")
+        await self._conn.execute("PRAGMA synchronous=NORMAL")
+        await self.migrate()
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def migrate(self) -> list[int]:
+        """Applies the migrations not yet recorded; refuses a file newer than the code."""
+        known = migrations()
+        latest = known[-1][0] if known else 0
+        async with self.transaction() as conn:
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            rows = await conn.execute_fetchall("SELECT version FROM schema_migrations")
+            applied = {int(r[0]) for r in rows}
+            if applied and max(applied) > latest:
+                raise DatabaseTooNew(
+                    f"La base {self.path} est au schéma {max(applied)}, plus récent que ce programme "
+                    f"(schéma {latest}) : mettez le programme à jour, ou restaurez une sauvegarde."
+                )
+            done = []
+            for version, name, sql in known:
+                if version in applied:
+                    continue
+                for statement in _statements(sql):
+                    await conn.execute(statement)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, name, to_text(self.clock.now())),
+                )
+                done.append(version)
+        return done
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            conn = self.conn
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            else:
+                await conn.execute("COMMIT")
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            yield self.conn
+
+
+def _statements(sql: str) -> list[str]:
+    # Migration files are plain statements separated by ';' at line ends, no triggers.
+    return [s.strip() for s in re.split(r";\s*$", sql, flags=re.MULTILINE) if s.strip()]

@@ -1,0 +1,91 @@
+"""The activation in progress of each Telegram user, saved at every completed step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from storage.db import Database, from_text, to_text
+
+
+@dataclass(frozen=True)
+class Progress:
+    telegram_user_id: int
+    account_id: int | None
+    identifier: str | None  # as typed by the parent; the account is known once the pair is proven
+    provisional_hash: str | None  # the account's, when the parent proved it: detects a reset meanwhile
+    step: str
+    prompt_message_id: int | None
+    cgu_version: str | None
+    cgu_accepted_at: str | None
+    email: str | None
+    email_skipped: int
+    question1: int | None
+    answer1_hash: str | None
+    question2: int | None
+    answer2_hash: str | None
+    password_hash: str | None
+    last_error: str | None
+    started_at: str
+    updated_at: str
+
+    @property
+    def updated(self) -> datetime:
+        return from_text(self.updated_at)
+
+
+_COLUMNS = {f.name for f in fields(Progress)}
+
+
+class ProgressStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, telegram_user_id: int) -> Progress | None:
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall(
+                "SELECT * FROM activation_progress WHERE telegram_user_id = ?", (telegram_user_id,)))
+        return Progress(**{k: rows[0][k] for k in _COLUMNS}) if rows else None
+
+    async def start(self, telegram_user_id: int, step: str) -> Progress:
+        """Starts afresh: whatever was there for this user is forgotten."""
+        now = to_text(self.db.clock.now())
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM activation_progress WHERE telegram_user_id = ?", (telegram_user_id,))
+            await conn.execute(
+                "INSERT INTO activation_progress (telegram_user_id, step, started_at, updated_at) VALUES (?, ?, ?, ?)",
+                (telegram_user_id, step, now, now))
+        progress = await self.get(telegram_user_id)
+        assert progress is not None
+        return progress
+
+    async def update(self, telegram_user_id: int, **changes: Any) -> Progress | None:
+        """Records a completed step (and touches the time of last activity)."""
+        unknown = set(changes) - _COLUMNS
+        if unknown:
+            raise ValueError(f"unknown progress fields {unknown}")
+        changes["updated_at"] = to_text(self.db.clock.now())
+        for key, value in list(changes.items()):
+            if isinstance(value, datetime):
+                changes[key] = to_text(value)
+        assignments = ", ".join(f"{key} = ?" for key in changes)
+        async with self.db.transaction() as conn:
+            await conn.execute(f"UPDATE activation_progress SET {assignments} WHERE telegram_user_id = ?",
+                               (*changes.values(), telegram_user_id))
+        return await self.get(telegram_user_id)
+
+    async def forget(self, telegram_user_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM activation_progress WHERE telegram_user_id = ?", (telegram_user_id,))
+
+    async def step_counts(self) -> dict[str, int]:
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall("SELECT step, COUNT(*) FROM activation_progress GROUP BY step")
+        return {r[0]: r[1] for r in rows}
+
+    async def for_account(self, account_id: int) -> list[Progress]:
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT * FROM activation_progress WHERE account_id = ? ORDER BY updated_at DESC", (account_id,))
+        return [Progress(**{k: r[k] for k in _COLUMNS}) for r in rows]

@@ -1,0 +1,47 @@
+"""Hashing of secrets with Argon2id, off the event loop, and the normalisation of secret answers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import unicodedata
+from concurrent.futures import ThreadPoolExecutor
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+# OWASP's minimum for Argon2id: m=19 MiB, t=2, p=1.
+HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+# argon2-cffi releases the GIL while hashing, so threads use every core.
+_POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="argon2")
+
+# Verifying against this keeps the time of an unknown identifier equal to a known one's.
+_DUMMY_HASH = HASHER.hash("identifiant inconnu")
+
+
+def hash_secret_sync(secret: str) -> str:
+    return HASHER.hash(secret)
+
+
+def verify_secret_sync(stored: str | None, secret: str) -> bool:
+    try:
+        return HASHER.verify(stored or _DUMMY_HASH, secret) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def hash_secret(secret: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(_POOL, hash_secret_sync, secret)
+
+
+async def verify_secret(stored: str | None, secret: str) -> bool:
+    return await asyncio.get_running_loop().run_in_executor(_POOL, verify_secret_sync, stored, secret)
+
+
+def normalise_answer(answer: str) -> str:
+    """Case, accents and spaces do not matter in a secret answer: 'Élodie  ' == 'elodie'."""
+    decomposed = unicodedata.normalize("NFKD", answer)
+    without_accents = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"\s+", " ", without_accents).strip().casefold()
