@@ -93,11 +93,10 @@ class SqliteDirectory:
         return [_account(r) for r in rows]
 
     async def check_provisional(self, account: Account | None, provisional: str) -> bool:
-        # An unknown or active account is verified against a dummy hash all the same, so that
-        # the answer takes as long whether the identifier exists or not.
-        usable = account is not None and account.state in ("pending", "reset")
-        ok = await verify_secret(account.provisional_hash if usable and account else None, provisional)
-        return ok and usable
+        # An unknown account is verified against a dummy hash all the same, so that the answer
+        # takes as long whether the identifier exists or not. An active account keeps its last
+        # provisional hash: only who holds that letter learns that the account is already active.
+        return await verify_secret(account.provisional_hash if account else None, provisional)
 
     async def activate(self, account_id: int, provisional_hash: str, activation: Activation) -> bool:
         """Makes the account active with its password, answers and CGU, or changes nothing.
@@ -110,7 +109,7 @@ class SqliteDirectory:
             cursor = await conn.execute(
                 "UPDATE accounts SET state = 'active', password_hash = ?, email = ?, question1 = ?,"
                 " answer1_hash = ?, question2 = ?, answer2_hash = ?, cgu_version = ?, cgu_accepted_at = ?,"
-                " activated_at = ?, telegram_user_id = ?, provisional_hash = NULL, updated_at = ?"
+                " activated_at = ?, telegram_user_id = ?, updated_at = ?"
                 " WHERE id = ? AND state IN ('pending', 'reset') AND provisional_hash = ?",
                 (activation.password_hash, activation.email, activation.question1, activation.answer1_hash,
                  activation.question2, activation.answer2_hash, activation.cgu_version,

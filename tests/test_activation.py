@@ -1,0 +1,174 @@
+"""The parent's whole path, steps 1 to 9 of the guide, through the sandbox and the real bot."""
+
+from __future__ import annotations
+
+import re
+
+from conversations.texts import QUESTIONS
+from storage.secrets import normalise_answer, verify_secret
+from tests import flows
+from tests.conftest import Harness
+
+
+async def test_a_parent_activates_the_account_step_by_step(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.parent()
+    await parent.send("/start")
+    await parent.click("🔑 Activer mon compte")
+    assert "Étape 1/6" in await parent.text()
+    await parent.click("👪 Élève ou parent")
+    assert "Étape 2/6" in await parent.text() and "identifiant" in await parent.text()
+
+    await parent.send("  JEAN.Dupont12 ")  # case and spaces do not matter for the identifier
+    assert "mot de passe provisoire" in await parent.text()
+    typed = await parent.send(flows.PROVISIONAL)
+    assert typed in await parent.deleted_ids()  # the secret left the chat at once
+    cgu = await parent.last()
+    assert "Étape 3/6" in cgu.text and "Touraine e-school" in cgu.text
+    assert cgu.button_texts == ["✅ J'ai lu et j'accepte", "❌ Je refuse"]
+
+    await parent.click("✅ J'ai lu et j'accepte")
+    email = await parent.last()
+    assert email.message_id == cgu.message_id  # edited in place, not a new message
+    assert "Étape 4/6" in email.text and email.button_texts[0] == "⏭ Passer (recommandé)"
+
+    await parent.click("⏭ Passer (recommandé)")
+    q1 = await parent.last()
+    assert "Étape 5/6" in q1.text and "ne pas indiquer d'adresse" in q1.text
+    for number, question in enumerate(QUESTIONS, start=1):
+        assert f"{number}. {question.replace('&', '&amp;')}" in q1.text or f"{number}. {question}" in q1.text
+    assert len([b for b in q1.button_texts if b.isdigit()]) == 16
+    await parent.click("12")
+    assert QUESTIONS[11] in await parent.text()
+    answer = await parent.send("  Janvier   1990 ")
+    assert answer in await parent.deleted_ids()
+
+    q2 = await parent.last()
+    assert "Seconde question" in q2.text
+    assert "12" not in q2.button_texts and len([b for b in q2.button_texts if b.isdigit()]) == 15
+    assert QUESTIONS[11] not in q2.text
+    await parent.click("3")
+    await parent.send("Rue des Écoles")
+    assert "Étape 6/6" in await parent.text()
+
+    first = await parent.send(flows.PASSWORD)
+    assert "seconde fois" in await parent.text()
+    second = await parent.send(flows.PASSWORD)
+    deleted = await parent.deleted_ids()
+    assert first in deleted and second in deleted
+
+    done = await parent.last()
+    assert "Compte activé !" in done.text and "jean.dupont12" in done.text
+    link = done.button("🌐 Ouvrir l'ENT")
+    assert link is not None and link["url"] == "https://www.touraine-eschool.fr"
+
+    account = await bot.store.accounts.find("jean.dupont12")
+    assert account is not None and account.state == "active" and account.cgu_version == "2026-09"
+    async with bot.store.db.read() as conn:
+        row = list(await conn.execute_fetchall("SELECT * FROM accounts WHERE id = ?", (account.id,)))[0]
+    assert row["question1"] == 12 and row["question2"] == 3
+    assert await verify_secret(row["password_hash"], flows.PASSWORD)
+    assert await verify_secret(row["answer1_hash"], normalise_answer("janvier 1990"))
+    assert await verify_secret(row["answer2_hash"], normalise_answer("RUE DES ECOLES"))
+    assert row["password_hash"].startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert await bot.store.progress.get(parent.user_id) is None
+
+    # Steps 8 and 9: how to log in, and the services.
+    await parent.click("🔐 Comment me connecter")
+    assert "Élève ou parent" in await parent.text() and "CONNEXION" in await parent.text()
+    await parent.click("↩ Retour")
+    await parent.click("🧭 Découvrir les services de l'ENT")
+    services = await parent.text()
+    for name in ("Accueil", "Communication", "Documentation", "Vie scolaire", "Aide", "Pronote", "CDI"):
+        assert name in services
+
+
+async def test_an_address_is_typed_twice_and_checked(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.parent()
+    await flows.to_cgu(parent)
+    await parent.click("✅ J'ai lu et j'accepte")
+    await parent.send("amina.exemple.fr")
+    assert "il manque le @" in await parent.text()
+    await parent.send("amina@exemple.fr")
+    assert "seconde fois" in await parent.text()
+    await parent.send("amina@exemple.com")
+    assert "pas identiques" in await parent.text()
+    await parent.send("amina@exemple.fr")
+    await parent.send("AMINA@exemple.fr")
+    q1 = await parent.text()
+    assert "pas encore vérifiée" in q1 and "Première question" in q1
+    assert "ne pas indiquer d'adresse" not in q1
+    progress = await bot.store.progress.get(parent.user_id)
+    assert progress is not None and progress.email == "amina@exemple.fr"
+
+
+async def test_password_feedback_names_exactly_what_is_missing(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.parent()
+    await flows.to_password(parent)
+    await parent.send("court")
+    text = await parent.text()
+    assert "au moins 8 caractères (il en a 5)" in text
+    assert "majuscule" in text and "chiffre" in text and "caractère spécial" in text
+    assert "minuscule" not in text
+    await parent.send("Jean.Dupont12!x")
+    assert "ne contienne pas votre identifiant" in await parent.text()
+    await parent.send("Azerty123!")
+    assert "moins courant" in await parent.text()
+    await parent.send(flows.PROVISIONAL)
+    assert "différent du mot de passe provisoire" in await parent.text()
+    await parent.send("Bonne-Route7")
+    await parent.send("Bonne-Route8")
+    assert "pas identiques" in await parent.text()
+    assert re.search(r"Étape 6/6", await parent.text())
+    await parent.send("Bonne-Route7")
+    await parent.send("Bonne-Route7")
+    assert "Compte activé !" in await parent.text()
+
+
+async def test_back_buttons_go_one_step_back(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.parent()
+    await flows.to_questions(parent)
+    await parent.click("5")
+    await parent.click("↩ Retour")
+    assert "Première question" in await parent.text()
+    await parent.click("↩ Retour")
+    assert "Étape 4/6" in await parent.text()
+    await parent.click("↩ Retour")
+    assert "Étape 3/6" in await parent.text()
+    progress = await bot.store.progress.get(parent.user_id)
+    assert progress is not None and progress.step == "cgu" and progress.question1 is None
+
+
+async def test_refusing_the_terms_ends_politely_and_activates_nothing(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.parent()
+    await flows.to_cgu(parent)
+    await parent.click("❌ Je refuse")
+    assert "refusé" in await parent.text() and "rien n'a été activé" in await parent.text()
+    account = await bot.store.accounts.find(flows.IDENTIFIER)
+    assert account is not None and account.state == "pending"
+    assert await bot.store.progress.get(parent.user_id) is None
+
+
+async def test_staff_and_other_profiles_are_told_how_they_log_in(bot: Harness) -> None:
+    parent = await bot.parent()
+    await parent.send("/start")
+    await parent.click("🔑 Activer mon compte")
+    await parent.click("🏫 Personnel de l'éducation nationale")
+    assert "compte académique" in await parent.text()
+    await parent.send("/start")
+    await parent.click("🔑 Activer mon compte")
+    await parent.click("🏢 Autre public")
+    assert "Autre public" in await parent.text()
+
+
+async def test_an_active_account_is_told_so(bot: Harness) -> None:
+    await flows.with_account(bot)
+    first = await bot.parent("Jean")
+    await flows.activate(first)
+    again = await bot.parent("Marie")
+    await flows.to_cgu(again)
+    assert "déjà activé" in await again.text()
