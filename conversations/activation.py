@@ -147,7 +147,8 @@ async def advance(update: Update, context: Ctx, step: str, note: str | None = No
 StepFn = Callable[[Update, Ctx, Progress], Awaitable[object]]
 
 
-def step(state: str, fresh_check: bool = True) -> Callable[[StepFn], Callable[[Update, Ctx], Awaitable[object]]]:
+def step(state: str, fresh_check: bool = True,
+         accept: Callable[[Update, Progress], bool] | None = None) -> Callable[[StepFn], Callable[[Update, Ctx], Awaitable[object]]]:
     """Loads the saved progress and refuses what does not belong to the current step."""
 
     def decorate(fn: StepFn) -> Callable[[Update, Ctx], Awaitable[object]]:
@@ -161,7 +162,7 @@ def step(state: str, fresh_check: bool = True) -> Callable[[StepFn], Callable[[U
             query = update.callback_query
             if query is not None:
                 prompt = progress.prompt_message_id if progress else None
-                if progress is None or progress.step != state or (
+                if progress is None or progress.step != state or (accept is not None and not accept(update, progress)) or (
                         isinstance(query.message, Message) and prompt is not None and query.message.message_id != prompt):
                     await answer_query(update, texts.STALE_BUTTON)
                     return None if progress else END
@@ -394,13 +395,9 @@ async def answer1_typed(update: Update, context: Ctx, progress: Progress) -> obj
     return await advance(update, context, QUESTION2, note=texts.ANSWER_SAVED, answer1_hash=digest)
 
 
-@step(QUESTION2)
+@step(QUESTION2, accept=lambda update, progress: _question(_data(update)) not in (None, progress.question1))
 async def question2_chosen(update: Update, context: Ctx, progress: Progress) -> object:
-    number = _question(_data(update))
-    if number is None or number == progress.question1:
-        await answer_query(update, texts.STALE_BUTTON)
-        return None
-    return await advance(update, context, ANSWER2, question2=number)
+    return await advance(update, context, ANSWER2, question2=_question(_data(update)))
 
 
 @step(ANSWER2)

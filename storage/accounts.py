@@ -118,7 +118,9 @@ class SqliteDirectory:
             )
             if cursor.rowcount != 1:
                 return False
-            await conn.execute("DELETE FROM activation_progress WHERE account_id = ?", (account_id,))
+            # Another Telegram user midway on the same account keeps its row, to be told why it stops.
+            await conn.execute("DELETE FROM activation_progress WHERE telegram_user_id = ?",
+                               (activation.telegram_user_id,))
             await conn.execute(
                 "INSERT INTO audit (at, actor, event, account_id, detail) VALUES (?, ?, 'activated', ?, ?)",
                 (now, f"telegram:{activation.telegram_user_id}", account_id,
