@@ -1,0 +1,65 @@
+"""One parent never waits for another; one parent's messages keep their order; a restart loses nothing."""
+
+from __future__ import annotations
+
+from bot.app import build_application
+from bot.processor import PerUserProcessor
+from sandbox.driver import Sandbox
+from tests import flows
+from tests.conftest import Harness, make_settings, start_app, stop_app
+
+
+async def test_a_stuck_parent_does_not_hold_up_another(bot: Harness) -> None:
+    await flows.with_account(bot)
+    slow, quick = await bot.parent("Lent"), await bot.parent("Rapide")
+    await flows.to_identifier(slow)
+    await slow.send(flows.IDENTIFIER)
+    # The slow parent's update stalls on Telegram's side (its secret's deletion answers late).
+    await bot.sandbox.fault("deleteMessage", status=200, count=1, delay=3.0)
+    await slow.send(flows.PROVISIONAL, wait=False)
+    await quick.send("/start")
+    assert "Bonjour Rapide" in await quick.text()
+    processor = bot.app.update_processor
+    assert isinstance(processor, PerUserProcessor)
+    assert slow.last_update_id not in processor._handled  # still running when the other got its answer
+    await processor.wait_handled(slow.last_update_id)
+    assert "Étape 3/6" in await slow.text()
+
+
+async def test_one_parent_s_messages_are_handled_in_order(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.parent()
+    await flows.to_identifier(parent)
+    await parent.send(flows.IDENTIFIER, wait=False)
+    await parent.send(flows.PROVISIONAL, wait=False)
+    await parent.send("Ceci arrive trop tôt", wait=False)
+    processor = bot.app.update_processor
+    assert isinstance(processor, PerUserProcessor)
+    await processor.wait_handled(parent.last_update_id)
+    texts = [m.text for m in await parent.messages() if m.from_bot]
+    # The identifier, then the password, then the stray text: answered at the terms of use.
+    assert "Étape 3/6" in texts[-3] and "Touchez « J'ai lu et j'accepte »" in texts[-2] and "Étape 3/6" in texts[-1]
+
+
+async def test_a_restarted_bot_resumes_the_parent_where_they_were(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.parent()
+    await flows.to_questions(parent)
+    await parent.click("9")
+    await stop_app(bot.app)  # the bot goes away; its memory of the conversation with it
+
+    app = build_application(make_settings(bot.server.api_url, bot.tmp_path), bot.clock)
+    await start_app(app)
+    processor = app.update_processor
+    assert isinstance(processor, PerUserProcessor)
+    parent.sandbox = Sandbox(bot.server.url, waiter=processor.wait_handled)
+    bot.app = app
+    answer = await parent.send("Tours")  # answered straight away, as if nothing happened
+    assert answer in await parent.deleted_ids()
+    assert "Seconde question" in await parent.text()
+    await parent.click("10")
+    await parent.send("Martin")
+    await parent.send(flows.PASSWORD)
+    await parent.send(flows.PASSWORD)
+    assert "Compte activé !" in await parent.text()
+    await parent.sandbox.close()
