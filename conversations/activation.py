@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from html import escape
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -163,7 +164,9 @@ def step(state: str, fresh_check: bool = True,
             if query is not None:
                 prompt = progress.prompt_message_id if progress else None
                 if progress is None or progress.step != state or (accept is not None and not accept(update, progress)) or (
-                        isinstance(query.message, Message) and prompt is not None and query.message.message_id != prompt):
+                        isinstance(query.message, Message) and prompt is not None and query.message.message_id < prompt):
+                    # Older than the current prompt: a button of a screen the parent already left.
+                    # (A newer one is the current prompt whose id a crash kept us from recording.)
                     await answer_query(update, texts.STALE_BUTTON)
                     return None if progress else END
                 await answer_query(update)
@@ -485,7 +488,8 @@ def expect(state: str) -> Callable[[Update, Ctx], Awaitable[object]]:
     """Answers a message of the wrong kind (a sticker, a photo, text where buttons are expected)."""
 
     async def wrong_input(update: Update, context: Ctx) -> object:
-        if state in SECRET_STEPS:
+        # Text typed while a question is to be chosen is most likely its answer: a secret.
+        if state in SECRET_STEPS or state in (QUESTION1, QUESTION2):
             await delete_secret(update)
         await send(update, context, texts.EXPECTS[state])
         if state in (PROFILE, CGU, QUESTION1, QUESTION2):
@@ -559,6 +563,13 @@ _STATES: dict[object, list[BaseHandler[Update, Ctx, object]]] = {
 
 def conversation() -> ConversationHandler[Ctx]:
     private = filters.ChatType.PRIVATE
+    with warnings.catch_warnings():
+        # Buttons are tracked per user on purpose: the saved prompt id tells a stale one.
+        warnings.filterwarnings("ignore", message="If 'per_message=False'")
+        return _conversation(private)
+
+
+def _conversation(private: filters.BaseFilter) -> ConversationHandler[Ctx]:
     return ConversationHandler(
         entry_points=[
             CallbackQueryHandler(start_activation, pattern=r"^menu:activate$"),

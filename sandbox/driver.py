@@ -130,13 +130,13 @@ class Chat:
         return bot_messages[-1]
 
     async def wait_for(self, pattern: str, timeout: float = 15.0) -> Msg:
-        """Waits until a bot message in this chat contains `pattern` (a regular expression)."""
+        """Waits until the bot's latest message in this chat matches `pattern` (a regular expression)."""
         deadline = time.monotonic() + timeout
         seq = 0
         while True:
-            for message in reversed(await self.messages()):
-                if message.from_bot and re.search(pattern, message.text):
-                    return message
+            bot_messages = [m for m in await self.messages() if m.from_bot]
+            if bot_messages and re.search(pattern, bot_messages[-1].text):
+                return bot_messages[-1]
             left = deadline - time.monotonic()
             if left <= 0:
                 texts = [m.text[:80] for m in await self.messages()]

@@ -1,0 +1,184 @@
+"""`entbot run` as a real process: start, answer, SIGTERM, kill -9 mid-activation, and no secret left behind."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from sandbox.driver import Person, Sandbox
+from sandbox.server import SandboxServer
+from tests import flows
+from tests.conftest import TOKEN
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def bot_env(api_url: str, database: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ENTBOT_", "SMTP_"))}
+    env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api_url, ENTBOT_DATABASE=str(database),
+               ENTBOT_POLL_TIMEOUT="1", PYTHONPATH=str(ROOT), **extra)
+    return env
+
+
+class BotProcess:
+    def __init__(self, env: dict[str, str], log: Path, cwd: Path) -> None:
+        self.log = log
+        self._file = log.open("ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=cwd,
+                                     stdout=self._file, stderr=subprocess.STDOUT)
+
+    async def wait_ready(self) -> None:
+        for _ in range(200):
+            if b"ready" in self.log.read_bytes():
+                return
+            assert self.proc.poll() is None, self.log.read_text()
+            await asyncio.sleep(0.05)
+        raise AssertionError(self.log.read_text())
+
+    def stop(self, sig: int) -> int:
+        self.proc.send_signal(sig)
+        code = self.proc.wait(timeout=30)
+        self._file.close()
+        return code
+
+
+def test_run_without_a_token_says_how_to_get_one(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    env["PYTHONPATH"] = str(ROOT)
+    result = subprocess.run([sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "TELEGRAM_BOT_TOKEN" in lines[0] and "@BotFather" in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_malformed_setting_is_named_in_one_line(tmp_path: Path) -> None:
+    env = bot_env("http://127.0.0.1:9/bot", tmp_path / "db.sqlite3", STAFF_CHAT_ID="le groupe")
+    result = subprocess.run([sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "STAFF_CHAT_ID" in result.stderr
+
+
+@pytest.fixture
+async def standalone_sandbox(tmp_path: Path) -> AsyncIterator[str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.stdout is not None
+    line = await asyncio.get_running_loop().run_in_executor(None, proc.stdout.readline)
+    assert b"TELEGRAM_API_URL" in line, line
+    yield f"http://127.0.0.1:{port}"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+
+
+async def test_entbot_run_answers_start_and_stops_cleanly_on_sigterm(standalone_sandbox: str, tmp_path: Path) -> None:
+    bot = BotProcess(bot_env(f"{standalone_sandbox}/bot", tmp_path / "entbot.sqlite3"), tmp_path / "bot.log", tmp_path)
+    sandbox = Sandbox(standalone_sandbox)
+    try:
+        await bot.wait_ready()
+        parent = await sandbox.person("Nadia")
+        await parent.send("/start")
+        await parent.wait_for("Bonjour Nadia")
+        assert [c["command"] for c in (await sandbox.stats())["commands"]] == ["start", "aide", "annuler"]
+    finally:
+        code = bot.stop(signal.SIGTERM)
+        await sandbox.close()
+    assert code == 0
+    log = bot.log.read_text()
+    assert "Traceback" not in log
+    assert "kind=command" in log and "/start" not in log  # one line per update, never the text
+    assert (tmp_path / "entbot.sqlite3").exists()
+
+
+async def _click(parent: Person, label: str, then: str) -> None:
+    await parent.click(label)
+    await parent.wait_for(then)
+
+
+async def _type(parent: Person, text: str, then: str) -> None:
+    await parent.send(text)
+    await parent.wait_for(then)
+
+
+async def test_killed_mid_activation_the_bot_resumes_and_keeps_no_secret(tmp_path: Path) -> None:
+    server = SandboxServer()
+    await server.start()
+    database = tmp_path / "entbot.sqlite3"
+    env = bot_env(server.api_url, database, LOG_LEVEL="DEBUG")
+    csv = tmp_path / "comptes.csv"
+    csv.write_text("identifiant;mot_de_passe_provisoire;nom;prenom\n"
+                   f"{flows.IDENTIFIER};{flows.PROVISIONAL};Dupont;Jean\n", encoding="utf-8")
+    imported = subprocess.run([sys.executable, "-m", "bot", "accounts", "import", str(csv)], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+    assert imported.returncode == 0, imported.stderr
+    secrets = [flows.PROVISIONAL, "Pilou-Pilou", "Saint-Avertin", flows.PASSWORD]
+    log = tmp_path / "bot.log"
+    sandbox = Sandbox(server.url)
+    bot = BotProcess(env, log, tmp_path)
+    try:
+        await bot.wait_ready()
+        parent = await sandbox.person("Jean")
+        await _type(parent, "/start", "Bonjour")
+        await _click(parent, "🔑 Activer mon compte", "Étape 1/6")
+        await _click(parent, "👪 Élève ou parent", "Étape 2/6")
+        await _type(parent, flows.IDENTIFIER, "mot de passe provisoire")
+        await _type(parent, flows.PROVISIONAL, "Étape 3/6")
+        await _click(parent, "✅ J'ai lu et j'accepte", "Étape 4/6")
+        await _click(parent, "⏭ Passer (recommandé)", "Première question")
+        await _click(parent, "2", "Tapez votre réponse")
+        await _type(parent, secrets[1], "Seconde question")
+
+        assert bot.stop(signal.SIGKILL) == -signal.SIGKILL  # kill -9 between two steps
+        bot = BotProcess(env, log, tmp_path)
+        await bot.wait_ready()
+
+        await _click(parent, "9", "Tapez votre réponse")  # the question list from before the crash
+        await _type(parent, secrets[2], "Étape 6/6")
+        await _type(parent, flows.PASSWORD, "seconde fois")
+        await _type(parent, flows.PASSWORD, "Compte activé !")
+        assert bot.stop(signal.SIGTERM) == 0
+
+        # Nothing confirmed was asked again, and the parent was not sent back.
+        shown = [m.text for m in await parent.messages() if m.from_bot]
+        assert not any("Reprenons" in t or "absenté" in t or "plus valable" in t for t in shown)
+        assert sum("Étape 6/6 — Votre mot de passe" in t for t in shown) == 1
+    finally:
+        if bot.proc.poll() is None:
+            bot.stop(signal.SIGKILL)
+        await sandbox.close()
+        await server.stop()
+
+    conn = sqlite3.connect(database)
+    state = conn.execute("SELECT state FROM accounts").fetchone()[0]
+    conn.close()
+    assert state == "active"
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("entbot.sqlite3*"))
+    logged = log.read_bytes()
+    assert b"update" in logged and b"DEBUG" in logged  # the log was really written, at its most talkative
+    chat = server.world.visible(parent.chat_id)
+    sent_by_bot = [m.text or m.caption or "" for (cid, _), m in server.world.messages.items()
+                   if cid == parent.chat_id and m.sender is not None and m.sender.is_bot]
+    for secret in secrets:
+        for variant in {secret, secret.lower(), secret.casefold()}:
+            assert variant.encode() not in stored, f"{secret!r} in the database"
+            assert variant.encode() not in logged, f"{secret!r} in the log"
+            assert all(variant not in m["text"] for m in chat), f"{secret!r} left in the chat"
+            assert all(variant not in text for text in sent_by_bot), f"{secret!r} echoed by the bot"
