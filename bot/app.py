@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.error import Forbidden
@@ -17,7 +18,7 @@ from storage.store import Store
 
 log = logging.getLogger("entbot")
 
-App = Application  # type: ignore[type-arg]
+App = Application[Any, Any, Any, Any, Any, Any]
 
 
 def configure_logging(level: str) -> None:
@@ -61,7 +62,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await context.bot.send_message(update.effective_chat.id, texts.ERROR)
-        except Exception:  # noqa: BLE001 - the parent may be unreachable; the error is logged above
+        except Exception:
             log.warning("could not tell the user about the error")
 
 

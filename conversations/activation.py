@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from html import escape
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from functools import cache
+from html import escape
 from importlib import resources
+from typing import Any, cast
 
 from email_validator import EmailNotValidError, validate_email
 from telegram import Message, Update
@@ -115,7 +116,7 @@ def screen(step: str, p: Progress) -> tuple[str, Keyboard]:
     raise ValueError(step)
 
 
-async def show(update: Update, context: Ctx, step: str, note: str | None = None, new_message: bool = False) -> str:
+async def show(update: Update, context: Ctx, step: str, note: str | None = None, new_message: bool = False) -> object:
     """Shows the step's screen, in place of the pressed message when a button answered the last one."""
     store = deps(context).store
     uid = user_id(update)
@@ -137,7 +138,7 @@ async def show(update: Update, context: Ctx, step: str, note: str | None = None,
     return step
 
 
-async def advance(update: Update, context: Ctx, step: str, note: str | None = None, **changes: object) -> str:
+async def advance(update: Update, context: Ctx, step: str, note: str | None = None, **changes: Any) -> object:
     """Saves the completed step and what it gave, then shows the next one."""
     await deps(context).store.progress.update(user_id(update), step=step, **changes)
     return await show(update, context, step, note)
@@ -145,14 +146,17 @@ async def advance(update: Update, context: Ctx, step: str, note: str | None = No
 
 # -- the guard every step goes through -------------------------------------------------------------
 
-StepFn = Callable[[Update, Ctx, Progress], Awaitable[object]]
+StepFn = Callable[[Update, Ctx, Progress], Coroutine[Any, Any, object]]
+
+
+Handler = Callable[[Update, Ctx], Coroutine[Any, Any, object]]
 
 
 def step(state: str, fresh_check: bool = True,
-         accept: Callable[[Update, Progress], bool] | None = None) -> Callable[[StepFn], Callable[[Update, Ctx], Awaitable[object]]]:
+         accept: Callable[[Update, Progress], bool] | None = None) -> Callable[[StepFn], Handler]:
     """Loads the saved progress and refuses what does not belong to the current step."""
 
-    def decorate(fn: StepFn) -> Callable[[Update, Ctx], Awaitable[object]]:
+    def decorate(fn: StepFn) -> Callable[[Update, Ctx], Coroutine[Any, Any, object]]:
         @functools.wraps(fn)
         async def wrapper(update: Update, context: Ctx) -> object:
             d = deps(context)
@@ -251,7 +255,7 @@ async def resume(update: Update, context: Ctx) -> object:
     for handler in _STATES.get(progress.step, []):
         check = handler.check_update(update)
         if check is not None and check is not False:
-            return await handler.handle_update(update, context.application, check, context)
+            return await handler.handle_update(update, cast(Any, context.application), check, context)
     return await show(update, context, progress.step, note=texts.RESUMED, new_message=True)
 
 
@@ -467,7 +471,7 @@ async def go_back(update: Update, context: Ctx) -> object:
     @step(current)
     async def _back(update: Update, context: Ctx, progress: Progress) -> object:
         target = BACK_TO[current]
-        changes: dict[str, object] = {}
+        changes: dict[str, Any] = {}
         if target == IDENTIFIER:
             changes["identifier"] = None
         if target in (QUESTION1, EMAIL):
@@ -484,7 +488,7 @@ async def go_back(update: Update, context: Ctx) -> object:
     return await _back(update, context)
 
 
-def expect(state: str) -> Callable[[Update, Ctx], Awaitable[object]]:
+def expect(state: str) -> Callable[[Update, Ctx], Coroutine[Any, Any, object]]:
     """Answers a message of the wrong kind (a sticker, a photo, text where buttons are expected)."""
 
     async def wrong_input(update: Update, context: Ctx) -> object:
@@ -527,7 +531,7 @@ async def start_mid_flow(update: Update, context: Ctx) -> object:
     return await show(update, context, progress.step, note=texts.START_MID_FLOW, new_message=True)
 
 
-def _text_state(state: str, fn: Callable[[Update, Ctx], Awaitable[object]]) -> list[BaseHandler[Update, Ctx, object]]:
+def _text_state(state: str, fn: Callable[[Update, Ctx], Coroutine[Any, Any, object]]) -> list[BaseHandler[Update, Ctx, object]]:
     return [
         MessageHandler(TYPED, fn),
         CallbackQueryHandler(go_back, pattern=f"^{state}:back$"),
@@ -535,7 +539,7 @@ def _text_state(state: str, fn: Callable[[Update, Ctx], Awaitable[object]]) -> l
     ]
 
 
-def _button_state(state: str, fn: Callable[[Update, Ctx], Awaitable[object]],
+def _button_state(state: str, fn: Callable[[Update, Ctx], Coroutine[Any, Any, object]],
                   pattern: str) -> list[BaseHandler[Update, Ctx, object]]:
     return [
         CallbackQueryHandler(fn, pattern=pattern),

@@ -158,7 +158,8 @@ EMAIL_SAVED = ("Adresse enregistrée. Elle n'est pas encore vérifiée : aucun c
 
 QUESTIONS_NO_EMAIL = ("Vous avez choisi de ne pas indiquer d'adresse électronique. Pour pouvoir réinitialiser un mot "
                       "de passe perdu, choisissez deux questions secrètes et retenez vos réponses.\n\n")
-QUESTIONS_WITH_EMAIL = "Choisissez deux questions secrètes et retenez vos réponses : elles servent si vous perdez votre mot de passe.\n\n"
+QUESTIONS_WITH_EMAIL = ("Choisissez deux questions secrètes et retenez vos réponses : elles servent si vous perdez "
+                        "votre mot de passe.\n\n")
 
 
 def question_list(number: int, with_email: bool, exclude: int | None) -> str:

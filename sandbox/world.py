@@ -10,7 +10,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, ClassVar
 
 BOT_ID = 7000000001
 BOT_USERNAME = "assistant_ent_sandbox_bot"
@@ -136,7 +136,7 @@ class Message:
 class _HtmlToText(HTMLParser):
     """Turns Telegram-HTML into plain text and refuses what Telegram would refuse."""
 
-    ALLOWED = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+    ALLOWED: ClassVar[set[str]] = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
                "tg-spoiler", "span", "blockquote", "tg-emoji"}
 
     def __init__(self) -> None:
@@ -376,7 +376,7 @@ class World:
         raw = params.get("reply_markup")
         if raw in (None, ""):
             return None
-        markup = json.loads(raw) if isinstance(raw, str) else raw
+        markup: dict[str, Any] = json.loads(raw) if isinstance(raw, str) else raw
         for row in markup.get("inline_keyboard", []):
             for button in row:
                 if not button.get("text"):
@@ -524,7 +524,8 @@ class World:
         source = self._target({"chat_id": params.get("from_chat_id"), "message_id": params.get("message_id")}, "forward")
         chat = self._chat(params)
         self._check_can_send(chat, "forwardMessage")
-        origin = {"type": "hidden_user", "sender_user_name": source.sender.first_name if source.sender else "", "date": source.date}
+        name = source.sender.first_name if source.sender else ""
+        origin = {"type": "hidden_user", "sender_user_name": name, "date": source.date}
         copy = self._new_message(chat, None if chat.type == "channel" else self.bot, text=source.text,
                                  entities=source.entities, caption=source.caption, media=dict(source.media),
                                  forward_origin=origin)

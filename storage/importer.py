@@ -71,7 +71,8 @@ def read_csv(path: Path) -> tuple[list[Row], list[tuple[int, str]]]:
     try:
         text = decode(path.read_bytes())
     except UnicodeDecodeError:
-        raise CsvError("encodage illisible : enregistrez le fichier en UTF-8 ou en « CSV (séparateur : point-virgule) » d'Excel") from None
+        raise CsvError("encodage illisible : enregistrez le fichier en UTF-8, "
+                       "ou en « CSV (séparateur : point-virgule) » depuis Excel") from None
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
