@@ -590,7 +590,8 @@ class World:
         data = chat.to_api()
         data.update({"accent_color_id": 0, "max_reaction_count": 11,
                      "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
-                                             "unique_gifts": False, "premium_subscription": False}})
+                                             "unique_gifts": False, "premium_subscription": False,
+                                             "gifts_from_channels": False}})
         return data
 
     async def api_getChatMember(self, params: dict[str, Any]) -> Any:

@@ -71,7 +71,11 @@ class Database:
         await self._conn.execute("PRAGMA foreign_keys=ON")
         await self._conn.execute("PRAGMA busy_timeout=10000")
         await self._conn.execute("PRAGMA synchronous=NORMAL")
-        await self.migrate()
+        try:
+            await self.migrate()
+        except BaseException:
+            await self.close()  # aiosqlite's thread would keep the process alive
+            raise
 
     async def close(self) -> None:
         if self._conn is not None:

@@ -1,0 +1,108 @@
+"""`entbot accounts …` on a real SQLite file, as the IT referent runs it."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HEADER = "identifiant;mot_de_passe_provisoire;nom;prenom;profil;classe\n"
+
+
+def entbot(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ENTBOT_"))}
+    env.update(PYTHONPATH=str(ROOT), ENTBOT_DATABASE=str(tmp_path / "entbot.sqlite3"))
+    return subprocess.run([sys.executable, "-m", "bot", *args], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+
+
+def write(tmp_path: Path, text: str, encoding: str = "utf-8", name: str = "comptes.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def accounts(tmp_path: Path) -> list[tuple[str, str, str]]:
+    conn = sqlite3.connect(tmp_path / "entbot.sqlite3")
+    rows = conn.execute("SELECT identifier, state, provisional_hash FROM accounts ORDER BY identifier").fetchall()
+    conn.close()
+    return rows
+
+
+def test_import_then_reimport_changes_nothing(tmp_path: Path) -> None:
+    csv = write(tmp_path, HEADER + "lea.martin;Prov-1a;Martin;Léa;eleve;6A\nmarc.petit;Prov-2b;Petit;Marc;parent;6A\n")
+    first = entbot(tmp_path, "accounts", "import", str(csv))
+    assert first.returncode == 0, first.stderr
+    assert "2 compte(s) créé(s)" in first.stdout
+    rows = accounts(tmp_path)
+    assert [r[:2] for r in rows] == [("lea.martin", "pending"), ("marc.petit", "pending")]
+    assert all(r[2].startswith("$argon2id$") and "Prov" not in r[2] for r in rows)
+    again = entbot(tmp_path, "accounts", "import", str(csv))
+    assert again.returncode == 0 and "aucun changement" in again.stdout
+    assert accounts(tmp_path) == rows
+    changed = write(tmp_path, HEADER + "LEA.MARTIN;Prov-9z;Martin;Léa;eleve;5A\n", name="maj.csv")
+    third = entbot(tmp_path, "accounts", "import", str(changed))
+    assert "1 mis à jour" in third.stdout
+    assert accounts(tmp_path)[0][2] != rows[0][2]
+
+
+def test_every_bad_line_is_reported_and_nothing_is_imported(tmp_path: Path) -> None:
+    csv = write(tmp_path, HEADER + "ok.un;P1;A;B;parent;6A\n;P2;A;B;parent;6A\nok.un;P3;A;B;parent;6A\n"
+                "ok.deux;;A;B;parent;6A\nok.trois;P4;A;B;directeur;6A\nok quatre;P5;A;B;;6A\n")
+    result = entbot(tmp_path, "accounts", "import", str(csv))
+    assert result.returncode == 1
+    out = result.stdout
+    assert "ligne 3 : identifiant manquant" in out
+    assert "ligne 4 : identifiant « ok.un » en double (déjà ligne 2)" in out
+    assert "ligne 5 : mot de passe provisoire vide" in out
+    assert "ligne 6 : profil inconnu « directeur »" in out
+    assert "ligne 7 : identifiant « ok quatre » avec des espaces" in out
+    assert "rien n'a été importé" in out
+    assert accounts(tmp_path) == []
+    dry = entbot(tmp_path, "accounts", "import", str(csv), "--skip-invalid", "--dry-run")
+    assert "Simulation" in dry.stdout and "1 compte(s) créé(s)" in dry.stdout and accounts(tmp_path) == []
+    skipped = entbot(tmp_path, "accounts", "import", str(csv), "--skip-invalid")
+    assert skipped.returncode == 0 and [r[0] for r in accounts(tmp_path)] == ["ok.un"]
+
+
+@pytest.mark.parametrize("encoding,sep", [("cp1252", ";"), ("utf-8-sig", ","), ("utf-8", ",")])
+def test_excel_encodings_and_separators(tmp_path: Path, encoding: str, sep: str) -> None:
+    text = (HEADER + "zoé.hénault;Prov-1a;Hénault;Zoé;Élève;6A\n").replace(";", sep)
+    result = entbot(tmp_path, "accounts", "import", str(write(tmp_path, text, encoding)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    shown = entbot(tmp_path, "accounts", "show", "ZOÉ.HÉNAULT")
+    assert "Zoé Hénault" in shown.stdout and "Profil : eleve" in shown.stdout and "à activer" in shown.stdout
+
+
+def test_a_missing_column_is_named(tmp_path: Path) -> None:
+    result = entbot(tmp_path, "accounts", "import", str(write(tmp_path, "login;password\na;b\n")))
+    assert result.returncode == 2 and "mot_de_passe_provisoire" in result.stderr and "identifiant" in result.stderr
+
+
+def test_list_and_show_never_print_a_secret(tmp_path: Path) -> None:
+    csv = write(tmp_path, HEADER + "lea.martin;Secret-Prov1;Martin;Léa;eleve;6A\n")
+    entbot(tmp_path, "accounts", "import", str(csv))
+    listed = entbot(tmp_path, "accounts", "list")
+    shown = entbot(tmp_path, "accounts", "show", "lea.martin")
+    assert "lea.martin" in listed.stdout and "1 compte(s)" in listed.stdout
+    assert "import" in shown.stdout or "Identifiant : lea.martin" in shown.stdout
+    for out in (listed.stdout, shown.stdout):
+        assert "Secret-Prov1" not in out and "argon2" not in out
+    missing = entbot(tmp_path, "accounts", "show", "personne")
+    assert missing.returncode == 1 and "aucun compte « personne »" in missing.stderr
+
+
+def test_a_database_newer_than_the_program_is_refused(tmp_path: Path) -> None:
+    entbot(tmp_path, "accounts", "list")
+    conn = sqlite3.connect(tmp_path / "entbot.sqlite3")
+    conn.execute("INSERT INTO schema_migrations VALUES (999, 'future', '2030-01-01')")
+    conn.commit()
+    conn.close()
+    result = entbot(tmp_path, "accounts", "list")
+    assert result.returncode == 2 and "plus récent que ce programme" in result.stderr
+    assert "Traceback" not in result.stderr
