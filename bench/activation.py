@@ -1,0 +1,113 @@
+"""Benchmark: N parents activate at once through the sandbox and the real bot, against raw Argon2 in the same run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.app import build_application, store_of  # noqa: E402
+from bot.processor import PerUserProcessor  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from sandbox.driver import Person, Sandbox  # noqa: E402
+from sandbox.server import SandboxServer  # noqa: E402
+from storage.importer import import_accounts  # noqa: E402
+from storage.secrets import hash_secret, verify_secret  # noqa: E402
+
+# Argon2 operations in one activation: the provisional password checked, two answers hashed,
+# the new password checked against the provisional one, hashed, then its confirmation verified.
+HASHES_PER_ACTIVATION = 6
+PASSWORD = "Bench-Mot2passe!"
+
+
+async def one_parent(parent: Person, n: int, light: list[float]) -> bool:
+    async def timed(action: object) -> None:
+        started = time.perf_counter()
+        await action  # type: ignore[misc]
+        light.append(time.perf_counter() - started)
+
+    await timed(parent.send("/start"))
+    await timed(parent.click("🔑 Activer mon compte"))
+    await timed(parent.click("👪 Élève ou parent"))
+    await timed(parent.send(f"bench.{n:05d}"))
+    await parent.send(f"Prov-{n:05d}a")
+    await timed(parent.click("✅ J'ai lu et j'accepte"))
+    await timed(parent.click("⏭ Passer (recommandé)"))
+    await timed(parent.click(str(1 + n % 16)))
+    await parent.send("réponse une")
+    await timed(parent.click(str(1 + (n + 1) % 16)))
+    await parent.send("réponse deux")
+    await parent.send(PASSWORD)
+    await parent.send(PASSWORD)
+    return "Compte activé !" in await parent.text()
+
+
+async def raw_argon2(operations: int) -> float:
+    digest = await hash_secret("reference")
+    started = time.perf_counter()
+    work = [hash_secret(f"s{i}") if i % 2 else verify_secret(digest, "reference") for i in range(operations)]
+    await asyncio.gather(*work)
+    return time.perf_counter() - started
+
+
+async def main(parents: int) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="entbot-bench-"))
+    csv = tmp / "comptes.csv"
+    csv.write_text("identifiant;mot_de_passe_provisoire\n"
+                   + "".join(f"bench.{n:05d};Prov-{n:05d}a\n" for n in range(parents)), encoding="utf-8")
+    server = SandboxServer()
+    await server.start()
+    settings = Settings(token="123456789:BENCH-token-abcdef", api_url=server.api_url, database=tmp / "bench.sqlite3",
+                        poll_timeout=1)
+    app = build_application(settings)
+    await app.initialize()
+    assert app.post_init is not None and app.updater is not None
+    await app.post_init(app)
+    await import_accounts(store_of(app), csv)
+    await app.updater.start_polling(timeout=1, poll_interval=0.0)
+    await app.start()
+    processor = app.update_processor
+    assert isinstance(processor, PerUserProcessor)
+    sandbox = Sandbox(server.url, waiter=lambda uid: processor.wait_handled(uid, timeout=600))
+    people = [await sandbox.person(f"Parent{n}") for n in range(parents)]
+    calls_before = len([c for c in server.world.calls if c != "getUpdates"])
+    light: list[float] = []
+
+    started = time.perf_counter()
+    results = await asyncio.gather(*(one_parent(p, n, light) for n, p in enumerate(people)))
+    elapsed = time.perf_counter() - started
+    calls = len([c for c in server.world.calls if c != "getUpdates"]) - calls_before
+
+    await app.updater.stop()
+    await app.stop()
+    await app.shutdown()
+    assert app.post_shutdown is not None
+    await app.post_shutdown(app)
+    await sandbox.close()
+    await server.stop()
+
+    done = sum(results)
+    raw_seconds = await raw_argon2(done * HASHES_PER_ACTIVATION)
+    bot_rate, raw_rate = done / elapsed, done / raw_seconds
+    q = statistics.quantiles(light, n=100)
+    print(f"parents: {parents}, activated: {done}")
+    print(f"activations/s through the bot: {bot_rate:.2f}  ({elapsed:.1f} s)")
+    print(f"raw Argon2, same {done * HASHES_PER_ACTIVATION} operations: {raw_rate:.2f} activations/s "
+          f"({raw_seconds:.1f} s)")
+    print(f"ratio bot / raw Argon2: {bot_rate / raw_rate:.2f}")
+    print(f"reply latency of steps that hash nothing ({len(light)} replies): "
+          f"p50 {q[49] * 1000:.0f} ms, p95 {q[94] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms")
+    print(f"Bot API calls per completed activation: {calls / max(done, 1):.1f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--parents", type=int, default=200)
+    asyncio.run(main(parser.parse_args().parents))

@@ -1,0 +1,48 @@
+"""Settings: read from the environment and .env, each mistake named in one line."""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+
+import pytest
+
+from bot.settings import SettingsError, load
+
+TOKEN = "123456:ABCDEFGHIJKLMNOP"
+
+
+def test_defaults_follow_the_contract(tmp_path: Path) -> None:
+    s = load({"TELEGRAM_BOT_TOKEN": TOKEN}, env_file=None)
+    assert s.api_url == "https://api.telegram.org/bot" and s.database == Path("data/entbot.sqlite3")
+    assert s.school_contact_email == "ce.0371122u@ac-orleans-tours.fr" and s.ent_url == "https://www.touraine-eschool.fr"
+    assert s.quiet_hours == (time(20, 0), time(7, 0)) and s.smtp is None and s.staff_user_ids == frozenset()
+
+
+def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"TELEGRAM_BOT_TOKEN={TOKEN}\nSCHOOL_NAME=Collège du fichier\nSTAFF_USER_IDS=1, 2,3\n"
+                        "QUIET_HOURS=\nSMTP_HOST=127.0.0.1\nSMTP_SECURITY=none\nMAIL_FROM=ent@college.fr\n")
+    s = load({"SCHOOL_NAME": "Collège de l'environnement"}, env_file=env_file)
+    assert s.token == TOKEN and s.school_name == "Collège de l'environnement"
+    assert s.staff_user_ids == frozenset({1, 2, 3}) and s.quiet_hours is None
+    assert s.smtp is not None and s.smtp.port == 25 and s.smtp.mail_from == "ent@college.fr"
+
+
+@pytest.mark.parametrize("name,value", [
+    ("TELEGRAM_BOT_TOKEN", "pas-un-jeton"), ("STAFF_USER_IDS", "12,abc"), ("STAFF_CHAT_ID", "groupe"),
+    ("QUIET_HOURS", "20h-7h"), ("QUIET_HOURS", "25:00-07:00"), ("ENT_URL", "touraine-eschool.fr"),
+    ("SCHOOL_CONTACT_EMAIL", "secretariat"), ("LOG_LEVEL", "BAVARD"), ("SMTP_SECURITY", "ssl"),
+])
+def test_a_malformed_setting_names_itself(name: str, value: str) -> None:
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN, name: value}
+    if name == "SMTP_SECURITY":
+        env.update(SMTP_HOST="localhost", MAIL_FROM="a@b.fr")
+    with pytest.raises(SettingsError) as caught:
+        load(env, env_file=None)
+    assert str(caught.value).startswith(name) and "\n" not in str(caught.value)
+
+
+def test_smtp_without_sender_is_refused() -> None:
+    with pytest.raises(SettingsError, match="MAIL_FROM"):
+        load({"SMTP_HOST": "localhost"}, env_file=None)
