@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -17,7 +19,6 @@ from bot.app import build_application, store_of  # noqa: E402
 from bot.processor import PerUserProcessor  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from sandbox.driver import Person, Sandbox  # noqa: E402
-from sandbox.server import SandboxServer  # noqa: E402
 from storage.importer import import_accounts  # noqa: E402
 from storage.secrets import hash_secret, verify_secret  # noqa: E402
 
@@ -62,9 +63,16 @@ async def main(parents: int) -> None:
     csv = tmp / "comptes.csv"
     csv.write_text("identifiant;mot_de_passe_provisoire\n"
                    + "".join(f"bench.{n:05d};Prov-{n:05d}a\n" for n in range(parents)), encoding="utf-8")
-    server = SandboxServer()
-    await server.start()
-    settings = Settings(token="123456789:BENCH-token-abcdef", api_url=server.api_url, database=tmp / "bench.sqlite3",
+    # The sandbox runs in its own process, so that its work is not counted as the bot's.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sandbox_proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port)], cwd=ROOT,
+                                    stdout=subprocess.PIPE)
+    assert sandbox_proc.stdout is not None
+    sandbox_proc.stdout.readline()
+    url = f"http://127.0.0.1:{port}"
+    settings = Settings(token="123456789:BENCH-token-abcdef", api_url=f"{url}/bot", database=tmp / "bench.sqlite3",
                         poll_timeout=1)
     app = build_application(settings)
     await app.initialize()
@@ -75,15 +83,20 @@ async def main(parents: int) -> None:
     await app.start()
     processor = app.update_processor
     assert isinstance(processor, PerUserProcessor)
-    sandbox = Sandbox(server.url, waiter=lambda uid: processor.wait_handled(uid, timeout=600))
+    sandbox = Sandbox(url, waiter=lambda uid: processor.wait_handled(uid, timeout=600))
     people = [await sandbox.person(f"Parent{n}") for n in range(parents)]
-    calls_before = len([c for c in server.world.calls if c != "getUpdates"])
+
+    async def api_calls() -> int:
+        calls = (await sandbox.stats())["calls"]
+        return sum(n for method, n in calls.items() if method != "getUpdates")
+
+    calls_before = await api_calls()
     light: list[float] = []
 
     started = time.perf_counter()
     results = await asyncio.gather(*(one_parent(p, n, light) for n, p in enumerate(people)))
     elapsed = time.perf_counter() - started
-    calls = len([c for c in server.world.calls if c != "getUpdates"]) - calls_before
+    calls = await api_calls() - calls_before
 
     await app.updater.stop()
     await app.stop()
@@ -91,7 +104,8 @@ async def main(parents: int) -> None:
     assert app.post_shutdown is not None
     await app.post_shutdown(app)
     await sandbox.close()
-    await server.stop()
+    sandbox_proc.terminate()
+    sandbox_proc.wait()
 
     done = sum(results)
     raw_seconds = await raw_argon2(done * HASHES_PER_ACTIVATION)

@@ -60,7 +60,7 @@ class ProgressStore:
         assert progress is not None
         return progress
 
-    async def update(self, telegram_user_id: int, **changes: Any) -> Progress | None:
+    async def update(self, telegram_user_id: int, **changes: Any) -> None:
         """Records a completed step (and touches the time of last activity)."""
         unknown = set(changes) - _COLUMNS
         if unknown:
@@ -73,7 +73,6 @@ class ProgressStore:
         async with self.db.transaction() as conn:
             await conn.execute(f"UPDATE activation_progress SET {assignments} WHERE telegram_user_id = ?",
                                (*changes.values(), telegram_user_id))
-        return await self.get(telegram_user_id)
 
     async def forget(self, telegram_user_id: int) -> None:
         async with self.db.transaction() as conn:
