@@ -46,14 +46,14 @@ async def test_get_me_and_unknown_methods(tg: Bot, sandbox_server: SandboxServer
 
 async def test_text_limits(tg: Bot, people: Sandbox) -> None:
     parent = await people.person()
-    with pytest.raises(BadRequest, match="(?i)too long"):
+    with pytest.raises(BadRequest, match=r"(?i)too long"):
         await tg.send_message(parent.chat_id, "é" * 4097)
     await tg.send_message(parent.chat_id, "é" * 4096)
-    with pytest.raises(BadRequest, match="(?i)text is empty"):
+    with pytest.raises(BadRequest, match=r"(?i)text is empty"):
         await tg.send_message(parent.chat_id, "   ")
-    with pytest.raises(BadRequest, match="(?i)can't parse entities"):
+    with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
         await tg.send_message(parent.chat_id, "<b>non fermé", parse_mode="HTML")
-    with pytest.raises(BadRequest, match="(?i)chat not found"):
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
         await tg.send_message(424242, "personne")
 
 
@@ -62,7 +62,7 @@ async def test_callback_data_over_64_bytes_is_refused(tg: Bot, people: Sandbox) 
     ok = InlineKeyboardMarkup([[InlineKeyboardButton("ok", callback_data="é" * 32)]])
     await tg.send_message(parent.chat_id, "64 octets", reply_markup=ok)
     too_long = InlineKeyboardMarkup([[InlineKeyboardButton("trop", callback_data="é" * 32 + "x")]])
-    with pytest.raises(BadRequest, match="(?i)BUTTON_DATA_INVALID"):
+    with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
         await tg.send_message(parent.chat_id, "65 octets", reply_markup=too_long)
 
 
@@ -71,16 +71,16 @@ async def test_edits_and_deletions_as_the_user_sees_them(tg: Bot, people: Sandbo
     sent = await tg.send_message(parent.chat_id, "avant")
     await tg.edit_message_text("après", parent.chat_id, sent.message_id)
     assert [(m.text, m.edited) for m in await parent.messages()] == [("après", True)]
-    with pytest.raises(BadRequest, match="(?i)not modified"):
+    with pytest.raises(BadRequest, match=r"(?i)not modified"):
         await tg.edit_message_text("après", parent.chat_id, sent.message_id)
-    with pytest.raises(BadRequest, match="(?i)message to edit not found"):
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
         await tg.edit_message_text("x", parent.chat_id, 999)
     typed = await parent.send("mon secret")
-    with pytest.raises(BadRequest, match="(?i)can't be edited"):
+    with pytest.raises(BadRequest, match=r"(?i)can't be edited"):
         await tg.edit_message_text("x", parent.chat_id, typed)
     assert await tg.delete_message(parent.chat_id, typed)
     assert typed in await parent.deleted_ids() and [m.text for m in await parent.messages()] == ["après"]
-    with pytest.raises(BadRequest, match="(?i)message to delete not found"):
+    with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
         await tg.delete_message(parent.chat_id, typed)
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("A", callback_data="a:1")]])
     await tg.edit_message_reply_markup(parent.chat_id, sent.message_id, reply_markup=markup)
@@ -90,7 +90,7 @@ async def test_edits_and_deletions_as_the_user_sees_them(tg: Bot, people: Sandbo
 async def test_a_user_who_blocked_the_bot_answers_403(tg: Bot, people: Sandbox) -> None:
     parent = await people.person()
     await parent.block_bot()
-    with pytest.raises(Forbidden, match="(?i)blocked by the user"):
+    with pytest.raises(Forbidden, match=r"(?i)blocked by the user"):
         await tg.send_message(parent.chat_id, "coucou")
 
 
@@ -124,7 +124,7 @@ async def test_buttons_and_callback_answers(tg: Bot, people: Sandbox, sandbox_se
     assert sandbox_server.world.unanswered_callbacks() == [query.id]
     await query.get_bot().answer_callback_query(query.id, "Merci")
     assert sandbox_server.world.unanswered_callbacks() == []
-    with pytest.raises(BadRequest, match="(?i)query is too old"):
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await tg.answer_callback_query(query.id)
 
 
