@@ -15,12 +15,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.app import build_application, store_of  # noqa: E402
-from bot.processor import PerUserProcessor  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from sandbox.driver import Person, Sandbox  # noqa: E402
-from storage.importer import import_accounts  # noqa: E402
-from storage.secrets import hash_secret, verify_secret  # noqa: E402
+from bot.app import build_application, store_of
+from bot.processor import PerUserProcessor
+from bot.settings import Settings
+from sandbox.driver import Person, Sandbox
+from storage.importer import import_accounts
+from storage.secrets import hash_secret, verify_secret
 
 # Argon2 operations in one activation: the provisional password checked, two answers hashed,
 # the new password checked against the provisional one, hashed, then its confirmation verified.
