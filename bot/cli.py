@@ -12,6 +12,7 @@ from telegram import Update
 from tqdm import tqdm
 
 from bot.settings import Settings, SettingsError, load
+from storage.accounts import identifier_key
 from storage.db import DatabaseTooNew
 from storage.importer import CsvError, ImportReport, import_accounts
 from storage.store import Store
@@ -98,20 +99,18 @@ async def _import(store: Store, path: Path, dry_run: bool, skip_invalid: bool) -
 
 async def _list(store: Store) -> int:
     accounts = await store.accounts.all()
-    progress = {}
-    for account in accounts:
-        for p in await store.progress.for_account(account.id):
-            progress[account.id] = p.step
+    steps = await store.progress.steps_by_account()
+    locks = await store.attempts.running_locks("account")
     if not accounts:
         print("Aucun compte. Importez le fichier du collège : entbot accounts import comptes.csv")
         return 0
     print(f"{'identifiant':<28} {'nom':<28} {'classe':<8} {'état':<14} {'étape':<16} verrou")
     for account in accounts:
-        lock = await store.attempts.locked_until(("account", account.identifier.strip().casefold()))
+        until = locks.get(identifier_key(account.identifier))
         name = " ".join(p for p in (account.last_name, account.first_name) if p)
         print(f"{account.identifier:<28} {name:<28} {account.class_name or '':<8} "
-              f"{STATE_LABELS[account.state]:<14} {progress.get(account.id, ''):<16} "
-              f"{'jusqu’à ' + lock.until.strftime('%d/%m %H:%M UTC') if lock else ''}")
+              f"{STATE_LABELS[account.state]:<14} {steps.get(account.id, ''):<16} "
+              f"{'jusqu’à ' + until.strftime('%d/%m %H:%M UTC') if until else ''}")
     print(f"{len(accounts)} compte(s)")
     return 0
 
@@ -120,7 +119,7 @@ async def _show(store: Store, identifier: str) -> int:
     account = await store.accounts.find(identifier)
     if account is None:
         return fail(f"aucun compte « {identifier} »", 1)
-    lock = await store.attempts.locked_until(("account", account.identifier.strip().casefold()))
+    lock = await store.attempts.locked_until(("account", identifier_key(account.identifier)))
     steps = [p.step for p in await store.progress.for_account(account.id)]
     print(f"Identifiant : {account.identifier}")
     print(f"Nom : {account.display_name}  Profil : {account.profile}  Classe : {account.class_name or '-'}")

@@ -8,6 +8,7 @@ from typing import Protocol
 
 import aiosqlite
 
+from storage.audit import write_event
 from storage.db import Database, to_text
 from storage.secrets import verify_secret
 
@@ -104,7 +105,8 @@ class SqliteDirectory:
         Nothing happens if the account was activated meanwhile from another Telegram user, or
         reset by the school (its provisional password changed): the caller tells the parent.
         """
-        now = to_text(self.db.clock.now())
+        moment = self.db.clock.now()
+        now = to_text(moment)
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "UPDATE accounts SET state = 'active', password_hash = ?, email = ?, question1 = ?,"
@@ -121,9 +123,6 @@ class SqliteDirectory:
             # Another Telegram user midway on the same account keeps its row, to be told why it stops.
             await conn.execute("DELETE FROM activation_progress WHERE telegram_user_id = ?",
                                (activation.telegram_user_id,))
-            await conn.execute(
-                "INSERT INTO audit (at, actor, event, account_id, detail) VALUES (?, ?, 'activated', ?, ?)",
-                (now, f"telegram:{activation.telegram_user_id}", account_id,
-                 f"cgu={activation.cgu_version} email={'oui' if activation.email else 'non'}"),
-            )
+            await write_event(conn, moment, f"telegram:{activation.telegram_user_id}", "activated", account_id,
+                              f"cgu={activation.cgu_version} email={'oui' if activation.email else 'non'}")
         return True

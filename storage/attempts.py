@@ -1,10 +1,11 @@
-"""Failed attempts and growing locks, per account and per Telegram user, and the audit trail."""
+"""Failed attempts and growing locks, per account and per Telegram user."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from storage.audit import write_event
 from storage.db import Database, from_text, to_text
 
 MAX_FAILURES = 5
@@ -37,13 +38,20 @@ class Attempts:
                         found = Lock(until, scope)
         return found
 
+    async def running_locks(self, scope: str) -> dict[str, datetime]:
+        """Every lock of one scope still running, by key."""
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT key, locked_until FROM attempts WHERE scope = ? AND locked_until > ?",
+                (scope, to_text(self.db.clock.now())))
+        return {r[0]: from_text(r[1]) for r in rows}
+
     async def failure(self, *keys: tuple[str, str], actor: str, account_id: int | None, event: str) -> Lock | None:
         """Counts one failure on each key; returns the lock if this failure starts one."""
         now = self.db.clock.now()
         new_lock: Lock | None = None
         async with self.db.transaction() as conn:
-            await conn.execute("INSERT INTO audit (at, actor, event, account_id) VALUES (?, ?, ?, ?)",
-                               (to_text(now), actor, event, account_id))
+            await write_event(conn, now, actor, event, account_id)
             for scope, key in keys:
                 await conn.execute("INSERT OR IGNORE INTO attempts (scope, key) VALUES (?, ?)", (scope, key))
                 rows = list(await conn.execute_fetchall(
@@ -54,9 +62,7 @@ class Attempts:
                     await conn.execute(
                         "UPDATE attempts SET failures = 0, locks = ?, locked_until = ?, last_failure_at = ?"
                         " WHERE scope = ? AND key = ?", (locks + 1, to_text(until), to_text(now), scope, key))
-                    await conn.execute(
-                        "INSERT INTO audit (at, actor, event, account_id, detail) VALUES (?, ?, 'locked', ?, ?)",
-                        (to_text(now), actor, account_id, f"{scope} jusqu'à {to_text(until)}"))
+                    await write_event(conn, now, actor, "locked", account_id, f"{scope} jusqu'à {to_text(until)}")
                     if new_lock is None or until > new_lock.until:
                         new_lock = Lock(until, scope)
                 else:
@@ -77,19 +83,3 @@ class Attempts:
                     "UPDATE attempts SET failures = 0, locks = 0, locked_until = NULL WHERE scope = ? AND key = ?",
                     (scope, key))
 
-
-class Audit:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    async def record(self, actor: str, event: str, account_id: int | None = None, detail: str | None = None) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute("INSERT INTO audit (at, actor, event, account_id, detail) VALUES (?, ?, ?, ?, ?)",
-                               (to_text(self.db.clock.now()), actor, event, account_id, detail))
-
-    async def for_account(self, account_id: int, limit: int = 10) -> list[tuple[str, str, str, str | None]]:
-        async with self.db.read() as conn:
-            rows = await conn.execute_fetchall(
-                "SELECT at, actor, event, detail FROM audit WHERE account_id = ? ORDER BY id DESC LIMIT ?",
-                (account_id, limit))
-        return [(r[0], r[1], r[2], r[3]) for r in rows]

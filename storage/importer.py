@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from storage.accounts import Account, identifier_key
+from storage.audit import write_event
 from storage.db import to_text
 from storage.secrets import hash_secret_sync, verify_secret_sync
 from storage.store import Store
@@ -159,7 +160,8 @@ async def import_accounts(store: Store, path: Path, *, dry_run: bool = False, sk
             if on_progress:
                 on_progress(1)
     results.sort(key=lambda r: r[0].line)
-    now = to_text(store.clock.now())
+    moment = store.clock.now()
+    now = to_text(moment)
     plan = []
     for row, account, same_password, digest in results:
         if account is None:
@@ -186,8 +188,7 @@ async def import_accounts(store: Store, path: Path, *, dry_run: bool = False, sk
                     " provisional_hash = COALESCE(?, provisional_hash), updated_at = ? WHERE id = ? AND state != 'active'",
                     (row.identifier, row.last_name, row.first_name, row.profile, row.class_name, digest, now,
                      account.id))
-        await conn.execute(
-            "INSERT INTO audit (at, actor, event, detail) VALUES (?, 'shell', 'import', ?)",
-            (now, f"{path.name}: {len(report.created)} créés, {len(report.updated)} mis à jour"))
+        await write_event(conn, moment, "shell", "import", None,
+                          f"{path.name}: {len(report.created)} créés, {len(report.updated)} mis à jour")
     report.written = True
     return report

@@ -60,8 +60,8 @@ class ProgressStore:
         assert progress is not None
         return progress
 
-    async def update(self, telegram_user_id: int, **changes: Any) -> None:
-        """Records a completed step (and touches the time of last activity)."""
+    async def update(self, telegram_user_id: int, **changes: Any) -> Progress | None:
+        """Records a completed step (and touches the time of last activity); returns the row as saved."""
         unknown = set(changes) - _COLUMNS
         if unknown:
             raise ValueError(f"unknown progress fields {unknown}")
@@ -71,8 +71,10 @@ class ProgressStore:
                 changes[key] = to_text(value)
         assignments = ", ".join(f"{key} = ?" for key in changes)
         async with self.db.transaction() as conn:
-            await conn.execute(f"UPDATE activation_progress SET {assignments} WHERE telegram_user_id = ?",
-                               (*changes.values(), telegram_user_id))
+            rows = list(await conn.execute_fetchall(
+                f"UPDATE activation_progress SET {assignments} WHERE telegram_user_id = ? RETURNING *",
+                (*changes.values(), telegram_user_id)))
+        return Progress(**{k: rows[0][k] for k in _COLUMNS}) if rows else None
 
     async def forget(self, telegram_user_id: int) -> None:
         async with self.db.transaction() as conn:
@@ -81,6 +83,13 @@ class ProgressStore:
     async def step_counts(self) -> dict[str, int]:
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall("SELECT step, COUNT(*) FROM activation_progress GROUP BY step")
+        return {r[0]: r[1] for r in rows}
+
+    async def steps_by_account(self) -> dict[int, str]:
+        """The step reached on each account, by its latest activation in progress."""
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT account_id, step FROM activation_progress WHERE account_id IS NOT NULL ORDER BY updated_at")
         return {r[0]: r[1] for r in rows}
 
     async def for_account(self, account_id: int) -> list[Progress]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage.accounts import SqliteDirectory
-from storage.attempts import Attempts, Audit
+from storage.attempts import Attempts
+from storage.audit import Audit
 from storage.db import Clock, Database
 from storage.progress import ProgressStore
 
