@@ -62,7 +62,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await context.bot.send_message(update.effective_chat.id, texts.ERROR)
-        except Exception:
+        except Exception:  # the parent may be unreachable; the error itself is logged above
             log.warning("could not tell the user about the error")
 
 

@@ -39,6 +39,7 @@ from conversations.common import (
 )
 from conversations.password_rules import missing
 from storage.accounts import Activation, identifier_key
+from storage.attempts import Lock
 from storage.db import from_text
 from storage.progress import Progress
 from storage.secrets import hash_secret, normalise_answer, verify_secret
@@ -58,12 +59,23 @@ REAUTH_AFTER = timedelta(minutes=30)
 TYPED = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
 OTHER = filters.UpdateType.MESSAGE & ~filters.COMMAND
 SECRET_STEPS = {PROVISIONAL, ANSWER1, ANSWER2, PASSWORD, PASSWORD_CONFIRM, REAUTH}
+BUTTON_STEPS = {PROFILE, CGU, QUESTION1, QUESTION2}
+# Text typed while a question is to be chosen is most likely its answer: a secret too.
+DELETE_TYPED = SECRET_STEPS | {QUESTION1, QUESTION2}
 MAX_LENGTH = {IDENTIFIER: 64, PROVISIONAL: 128, EMAIL: 254, EMAIL_CONFIRM: 254, ANSWER1: 100, ANSWER2: 100,
               PASSWORD: 128, PASSWORD_CONFIRM: 128, REAUTH: 128}
 # Where "↩ Retour" leads from each step.
 BACK_TO = {IDENTIFIER: PROFILE, PROVISIONAL: IDENTIFIER, EMAIL: CGU, EMAIL_CONFIRM: EMAIL, QUESTION1: EMAIL,
            ANSWER1: QUESTION1, QUESTION2: QUESTION1, ANSWER2: QUESTION2, PASSWORD: QUESTION2,
            PASSWORD_CONFIRM: PASSWORD}
+# What going back to a step forgets, so that nothing chosen after it survives.
+FORGET_ON_RETURN: dict[str, tuple[str, ...]] = {
+    IDENTIFIER: ("identifier",),
+    EMAIL: ("question1", "answer1_hash", "question2", "answer2_hash"),
+    QUESTION1: ("question1", "answer1_hash", "question2", "answer2_hash"),
+    QUESTION2: ("question2", "answer2_hash"),
+    PASSWORD: ("password_hash",),
+}
 
 
 @cache
@@ -116,11 +128,13 @@ def screen(step: str, p: Progress) -> tuple[str, Keyboard]:
     raise ValueError(step)
 
 
-async def show(update: Update, context: Ctx, step: str, note: str | None = None, new_message: bool = False) -> object:
+async def show(update: Update, context: Ctx, step: str, note: str | None = None, new_message: bool = False,
+               progress: Progress | None = None) -> object:
     """Shows the step's screen, in place of the pressed message when a button answered the last one."""
     store = deps(context).store
     uid = user_id(update)
-    progress = await store.progress.get(uid)
+    if progress is None:
+        progress = await store.progress.get(uid)
     if progress is None:
         await send(update, context, texts.NO_ACTIVATION)
         return END
@@ -140,15 +154,13 @@ async def show(update: Update, context: Ctx, step: str, note: str | None = None,
 
 async def advance(update: Update, context: Ctx, step: str, note: str | None = None, **changes: Any) -> object:
     """Saves the completed step and what it gave, then shows the next one."""
-    await deps(context).store.progress.update(user_id(update), step=step, **changes)
-    return await show(update, context, step, note)
+    saved = await deps(context).store.progress.update(user_id(update), step=step, **changes)
+    return await show(update, context, step, note, progress=saved)
 
 
 # -- the guard every step goes through -------------------------------------------------------------
 
 StepFn = Callable[[Update, Ctx, Progress], Coroutine[Any, Any, object]]
-
-
 Handler = Callable[[Update, Ctx], Coroutine[Any, Any, object]]
 
 
@@ -156,7 +168,7 @@ def step(state: str, fresh_check: bool = True,
          accept: Callable[[Update, Progress], bool] | None = None) -> Callable[[StepFn], Handler]:
     """Loads the saved progress and refuses what does not belong to the current step."""
 
-    def decorate(fn: StepFn) -> Callable[[Update, Ctx], Coroutine[Any, Any, object]]:
+    def decorate(fn: StepFn) -> Handler:
         @functools.wraps(fn)
         async def wrapper(update: Update, context: Ctx) -> object:
             d = deps(context)
@@ -166,11 +178,7 @@ def step(state: str, fresh_check: bool = True,
             progress = await d.store.progress.get(uid)
             query = update.callback_query
             if query is not None:
-                prompt = progress.prompt_message_id if progress else None
-                if progress is None or progress.step != state or (accept is not None and not accept(update, progress)) or (
-                        isinstance(query.message, Message) and prompt is not None and query.message.message_id < prompt):
-                    # Older than the current prompt: a button of a screen the parent already left.
-                    # (A newer one is the current prompt whose id a crash kept us from recording.)
+                if progress is None or not _is_current_button(update, progress, state, accept):
                     await answer_query(update, texts.STALE_BUTTON)
                     return None if progress else END
                 await answer_query(update)
@@ -190,14 +198,32 @@ def step(state: str, fresh_check: bool = True,
                 ended = await _account_changed(update, context, d, progress)
                 if ended:
                     return END
-                if fresh_check and d.store.clock.now() - progress.updated > REAUTH_AFTER:
-                    await show(update, context, REAUTH, new_message=True)
+                if fresh_check and _needs_reauth(d, progress):
+                    await show(update, context, REAUTH, new_message=True, progress=progress)
                     return REAUTH
             return await fn(update, context, progress)
 
         return wrapper
 
     return decorate
+
+
+def _is_current_button(update: Update, progress: Progress, state: str,
+                       accept: Callable[[Update, Progress], bool] | None) -> bool:
+    """A button of the step the parent is at, on its current prompt or a newer one.
+
+    Newer is fine: it is the current prompt whose id a crash kept us from recording.
+    """
+    if progress.step != state or (accept is not None and not accept(update, progress)):
+        return False
+    message = update.callback_query.message if update.callback_query else None
+    prompt = progress.prompt_message_id
+    return not (isinstance(message, Message) and prompt is not None and message.message_id < prompt)
+
+
+def _needs_reauth(d: Deps, progress: Progress) -> bool:
+    """Past the provisional password and away too long: prove it is still the parent."""
+    return progress.account_id is not None and d.store.clock.now() - progress.updated > REAUTH_AFTER
 
 
 async def _account_changed(update: Update, context: Ctx, d: Deps, progress: Progress) -> bool:
@@ -237,10 +263,10 @@ async def resume_from_menu(update: Update, context: Ctx) -> object:
     progress = await deps(context).store.progress.get(user_id(update))
     if progress is None:
         return await start_activation(update, context)
-    if progress.account_id is not None and deps(context).store.clock.now() - progress.updated > REAUTH_AFTER:
-        await show(update, context, REAUTH, new_message=True)
+    if _needs_reauth(deps(context), progress):
+        await show(update, context, REAUTH, new_message=True, progress=progress)
         return REAUTH
-    return await show(update, context, progress.step)
+    return await show(update, context, progress.step, progress=progress)
 
 
 async def resume(update: Update, context: Ctx) -> object:
@@ -284,19 +310,19 @@ async def identifier_typed(update: Update, context: Ctx, progress: Progress) -> 
 async def provisional_typed(update: Update, context: Ctx, progress: Progress) -> object:
     d = deps(context)
     typed = _text(update)
-    identifier = progress.identifier or ""
-    keys = (("user", str(progress.telegram_user_id)), ("account", identifier_key(identifier)))
+    keys = _attempt_keys(progress)
     if await _tell_if_locked(update, context, keys):
         return PROVISIONAL
-    account = await d.store.accounts.find(identifier)
+    account = await d.store.accounts.find(progress.identifier or "")
     if not await d.store.accounts.check_provisional(account, typed) or account is None:
         lock = await d.store.attempts.failure(*keys, actor=f"telegram:{progress.telegram_user_id}",
                                               account_id=account.id if account else None, event="provisional_failed")
-        await d.store.progress.update(progress.telegram_user_id, last_error="provisional_failed")
         if lock is not None:
-            await _tell_if_locked(update, context, keys)
+            await d.store.progress.update(progress.telegram_user_id, last_error="provisional_failed")
+            await _tell_locked(update, context, lock)
             return PROVISIONAL
-        return await advance(update, context, IDENTIFIER, note=texts.WRONG_PAIR, identifier=None)
+        return await advance(update, context, IDENTIFIER, note=texts.WRONG_PAIR, identifier=None,
+                             last_error="provisional_failed")
     await d.store.attempts.success(*keys)
     if account.state == "active":
         await d.store.progress.forget(progress.telegram_user_id)
@@ -308,20 +334,31 @@ async def provisional_typed(update: Update, context: Ctx, progress: Progress) ->
                          identifier=account.identifier, last_error=None)
 
 
-async def _tell_if_locked(update: Update, context: Ctx, keys: tuple[tuple[str, str], ...]) -> bool:
+AttemptKeys = tuple[tuple[str, str], ...]
+
+
+def _attempt_keys(progress: Progress) -> AttemptKeys:
+    """Failures count against this Telegram user and against the identifier typed."""
+    return ("user", str(progress.telegram_user_id)), ("account", identifier_key(progress.identifier or ""))
+
+
+async def _tell_locked(update: Update, context: Ctx, lock: Lock) -> None:
     d = deps(context)
-    lock = await d.store.attempts.locked_until(*keys)
-    if lock is None:
-        return False
     minutes = max(1, math.ceil((lock.until - d.store.clock.now()).total_seconds() / 60))
     await send(update, context, texts.locked(minutes, d.school.contact_email))
-    return True
+
+
+async def _tell_if_locked(update: Update, context: Ctx, keys: AttemptKeys) -> bool:
+    lock = await deps(context).store.attempts.locked_until(*keys)
+    if lock is not None:
+        await _tell_locked(update, context, lock)
+    return lock is not None
 
 
 @step(REAUTH, fresh_check=False)
 async def reauth_typed(update: Update, context: Ctx, progress: Progress) -> object:
     d = deps(context)
-    keys = (("user", str(progress.telegram_user_id)), ("account", identifier_key(progress.identifier or "")))
+    keys = _attempt_keys(progress)
     if await _tell_if_locked(update, context, keys):
         return REAUTH
     if not await verify_secret(progress.provisional_hash, _text(update)):
@@ -330,11 +367,11 @@ async def reauth_typed(update: Update, context: Ctx, progress: Progress) -> obje
         if lock is None:
             await send(update, context, texts.REAUTH_WRONG)
         else:
-            await _tell_if_locked(update, context, keys)
+            await _tell_locked(update, context, lock)
         return REAUTH
     await d.store.attempts.success(*keys)
-    await d.store.progress.update(progress.telegram_user_id)
-    return await show(update, context, progress.step, note=texts.REAUTH_OK)
+    touched = await d.store.progress.update(progress.telegram_user_id)
+    return await show(update, context, progress.step, note=texts.REAUTH_OK, progress=touched)
 
 
 # -- step 3: terms of use --------------------------------------------------------------------------
@@ -465,38 +502,25 @@ async def password_confirmed(update: Update, context: Ctx, progress: Progress) -
 # -- going back, and what does not fit the step ------------------------------------------------------
 
 
-async def go_back(update: Update, context: Ctx) -> object:
-    current = _data(update).removesuffix(":back")
+def back_from(state: str) -> Handler:
+    """The "↩ Retour" of one step: the step before, forgetting what was chosen after it."""
 
-    @step(current)
-    async def _back(update: Update, context: Ctx, progress: Progress) -> object:
-        target = BACK_TO[current]
-        changes: dict[str, Any] = {}
-        if target == IDENTIFIER:
-            changes["identifier"] = None
-        if target in (QUESTION1, EMAIL):
-            changes.update(answer1_hash=None, question1=None, answer2_hash=None, question2=None)
-        if target == QUESTION2:
-            changes.update(answer2_hash=None, question2=None)
-        if target == PASSWORD:
-            changes["password_hash"] = None
-        return await advance(update, context, target, **changes)
+    @step(state)
+    async def go_back(update: Update, context: Ctx, progress: Progress) -> object:
+        target = BACK_TO[state]
+        return await advance(update, context, target, **dict.fromkeys(FORGET_ON_RETURN.get(target, ()), None))
 
-    if current not in BACK_TO:
-        await answer_query(update, texts.STALE_BUTTON)
-        return None
-    return await _back(update, context)
+    return go_back
 
 
-def expect(state: str) -> Callable[[Update, Ctx], Coroutine[Any, Any, object]]:
+def expect(state: str) -> Handler:
     """Answers a message of the wrong kind (a sticker, a photo, text where buttons are expected)."""
 
     async def wrong_input(update: Update, context: Ctx) -> object:
-        # Text typed while a question is to be chosen is most likely its answer: a secret.
-        if state in SECRET_STEPS or state in (QUESTION1, QUESTION2):
+        if state in DELETE_TYPED:
             await delete_secret(update)
         await send(update, context, texts.EXPECTS[state])
-        if state in (PROFILE, CGU, QUESTION1, QUESTION2):
+        if state in BUTTON_STEPS:
             await show(update, context, state, new_message=True)
         return None
 
@@ -531,19 +555,23 @@ async def start_mid_flow(update: Update, context: Ctx) -> object:
     return await show(update, context, progress.step, note=texts.START_MID_FLOW, new_message=True)
 
 
-def _text_state(state: str, fn: Callable[[Update, Ctx], Coroutine[Any, Any, object]]) -> list[BaseHandler[Update, Ctx, object]]:
+def _back(state: str) -> list[BaseHandler[Update, Ctx, object]]:
+    return [CallbackQueryHandler(back_from(state), pattern=f"^{state}:back$")] if state in BACK_TO else []
+
+
+def _text_state(state: str, fn: Handler) -> list[BaseHandler[Update, Ctx, object]]:
     return [
         MessageHandler(TYPED, fn),
-        CallbackQueryHandler(go_back, pattern=f"^{state}:back$"),
+        *_back(state),
         MessageHandler(OTHER, expect(state)),
     ]
 
 
-def _button_state(state: str, fn: Callable[[Update, Ctx], Coroutine[Any, Any, object]],
+def _button_state(state: str, fn: Handler,
                   pattern: str) -> list[BaseHandler[Update, Ctx, object]]:
     return [
         CallbackQueryHandler(fn, pattern=pattern),
-        CallbackQueryHandler(go_back, pattern=f"^{state}:back$"),
+        *_back(state),
         MessageHandler(OTHER, expect(state)),
     ]
 
@@ -570,27 +598,23 @@ def conversation() -> ConversationHandler[Ctx]:
     with warnings.catch_warnings():
         # Buttons are tracked per user on purpose: the saved prompt id tells a stale one.
         warnings.filterwarnings("ignore", message="If 'per_message=False'")
-        return _conversation(private)
-
-
-def _conversation(private: filters.BaseFilter) -> ConversationHandler[Ctx]:
-    return ConversationHandler(
-        entry_points=[
-            CallbackQueryHandler(start_activation, pattern=r"^menu:activate$"),
-            CallbackQueryHandler(resume_from_menu, pattern=r"^menu:resume$"),
-            MessageHandler(private & OTHER, resume),
-            CallbackQueryHandler(resume, pattern=r"^(?!menu:)"),
-        ],
-        states=_STATES,
-        fallbacks=[
-            CommandHandler("annuler", pause),
-            CommandHandler("aide", help_mid_flow),
-            CommandHandler("start", start_mid_flow),
-            CallbackQueryHandler(start_activation, pattern=r"^menu:activate$"),
-            CallbackQueryHandler(resume_from_menu, pattern=r"^menu:resume$"),
-            CallbackQueryHandler(stale_button, pattern=r"^(?!menu:)"),
-            MessageHandler(filters.COMMAND, help_mid_flow),
-        ],
-        name="activation",
-        allow_reentry=False,
-    )
+        return ConversationHandler(
+            entry_points=[
+                CallbackQueryHandler(start_activation, pattern=r"^menu:activate$"),
+                CallbackQueryHandler(resume_from_menu, pattern=r"^menu:resume$"),
+                MessageHandler(private & OTHER, resume),
+                CallbackQueryHandler(resume, pattern=r"^(?!menu:)"),
+            ],
+            states=_STATES,
+            fallbacks=[
+                CommandHandler("annuler", pause),
+                CommandHandler("aide", help_mid_flow),
+                CommandHandler("start", start_mid_flow),
+                CallbackQueryHandler(start_activation, pattern=r"^menu:activate$"),
+                CallbackQueryHandler(resume_from_menu, pattern=r"^menu:resume$"),
+                CallbackQueryHandler(stale_button, pattern=r"^(?!menu:)"),
+                MessageHandler(filters.COMMAND, help_mid_flow),
+            ],
+            name="activation",
+            allow_reentry=False,
+        )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -117,12 +116,3 @@ def user_id(update: Update) -> int:
     user = update.effective_user
     assert user is not None
     return user.id
-
-
-def message_text(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "") if message else ""
-
-
-def chat_data_get(context: ContextTypes.DEFAULT_TYPE, key: str) -> Any:
-    return (context.user_data or {}).get(key)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from conversations import texts
@@ -11,7 +11,7 @@ from conversations.common import answer_query, deps, edit_or_send, first_name, k
 Ctx = ContextTypes.DEFAULT_TYPE
 
 
-async def menu_keyboard(context: Ctx, uid: int) -> object:
+async def menu_keyboard(context: Ctx, uid: int) -> InlineKeyboardMarkup:
     d = deps(context)
     progress = await d.store.progress.get(uid)
     rows: list[list[tuple[str, str]]] = []
@@ -28,14 +28,14 @@ async def menu_keyboard(context: Ctx, uid: int) -> object:
 async def start(update: Update, context: Ctx) -> None:
     d = deps(context)
     markup = await menu_keyboard(context, user_id(update))
-    await send(update, context, texts.welcome(d.school.name, first_name(update)), markup)  # type: ignore[arg-type]
+    await send(update, context, texts.welcome(d.school.name, first_name(update)), markup)
 
 
 async def home(update: Update, context: Ctx) -> None:
     await answer_query(update)
     d = deps(context)
     markup = await menu_keyboard(context, user_id(update))
-    await edit_or_send(update, context, texts.welcome(d.school.name, first_name(update)), markup)  # type: ignore[arg-type]
+    await edit_or_send(update, context, texts.welcome(d.school.name, first_name(update)), markup)
 
 
 async def services(update: Update, context: Ctx) -> None:
