@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.app import build_application, store_of
+from bot.app import build_application, start_in_loop, stop_in_loop, store_of
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
 from sandbox.driver import Person, Sandbox
@@ -75,12 +75,8 @@ async def main(parents: int) -> None:
     settings = Settings(token="123456789:BENCH-token-abcdef", api_url=f"{url}/bot", database=tmp / "bench.sqlite3",
                         poll_timeout=1)
     app = build_application(settings)
-    await app.initialize()
-    assert app.post_init is not None and app.updater is not None
-    await app.post_init(app)
+    await start_in_loop(app)
     await import_accounts(store_of(app), csv)
-    await app.updater.start_polling(timeout=1, poll_interval=0.0)
-    await app.start()
     processor = app.update_processor
     assert isinstance(processor, PerUserProcessor)
     sandbox = Sandbox(url, waiter=lambda uid: processor.wait_handled(uid, timeout=600))
@@ -98,11 +94,7 @@ async def main(parents: int) -> None:
     elapsed = time.perf_counter() - started
     calls = await api_calls() - calls_before
 
-    await app.updater.stop()
-    await app.stop()
-    await app.shutdown()
-    assert app.post_shutdown is not None
-    await app.post_shutdown(app)
+    await stop_in_loop(app)
     await sandbox.close()
     sandbox_proc.terminate()
     sandbox_proc.wait()

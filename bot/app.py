@@ -103,6 +103,27 @@ def build_application(settings: Settings, clock: Clock | None = None) -> App:
     return app
 
 
+async def start_in_loop(app: App, poll_timeout: int = 1) -> None:
+    """Starts the bot inside an event loop that is already running (tests, benchmarks), as run_polling does."""
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    assert app.updater is not None
+    await app.updater.start_polling(timeout=poll_timeout, poll_interval=0.0)
+    await app.start()
+
+
+async def stop_in_loop(app: App) -> None:
+    """The reverse of start_in_loop; safe on an application already stopped."""
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)
+
+
 def store_of(app: App) -> Store:
     deps = app.bot_data[DEPS_KEY]
     assert isinstance(deps, Deps)

@@ -153,7 +153,7 @@ class Person(Chat):
         self.last_toast: str | None = None
         self.last_update_id = 0
 
-    async def _send(self, chat: Chat | None, wait: bool = True, **body: Any) -> int:
+    async def _send(self, chat: Chat | None, *, wait: bool = True, **body: Any) -> int:
         body.update(user_id=self.user_id, chat_id=(chat or self).chat_id)
         data = await self.sandbox._post("send", body)
         self.last_update_id = int(data["update_id"])
@@ -163,25 +163,25 @@ class Person(Chat):
 
     async def send(self, text: str, chat: Chat | None = None, reply_to: int | None = None, wait: bool = True) -> int:
         """Types and sends a text; returns once the bot has handled it (unless wait=False)."""
-        return await self._send(chat, wait, kind="text", text=text, reply_to=reply_to)
+        return await self._send(chat, wait=wait, kind="text", text=text, reply_to=reply_to)
 
     async def send_photo(self, caption: str | None = None, chat: Chat | None = None, reply_to: int | None = None) -> int:
-        return await self._send(chat, True, kind="photo", caption=caption, reply_to=reply_to)
+        return await self._send(chat, kind="photo", caption=caption, reply_to=reply_to)
 
     async def send_document(self, caption: str | None = None) -> int:
-        return await self._send(None, True, kind="document", caption=caption)
+        return await self._send(None, kind="document", caption=caption)
 
     async def send_sticker(self) -> int:
-        return await self._send(None, True, kind="sticker")
+        return await self._send(None, kind="sticker")
 
     async def send_voice(self) -> int:
-        return await self._send(None, True, kind="voice")
+        return await self._send(None, kind="voice")
 
     async def send_contact(self) -> int:
-        return await self._send(None, True, kind="contact")
+        return await self._send(None, kind="contact")
 
     async def send_location(self) -> int:
-        return await self._send(None, True, kind="location")
+        return await self._send(None, kind="location")
 
     async def click(self, label: str | re.Pattern[str], in_message: int | None = None, chat: Chat | None = None) -> str | None:
         """Presses the button labelled `label` on the latest message showing it; returns the toast."""

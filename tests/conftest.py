@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App, build_application, store_of
+from bot.app import App, build_application, start_in_loop, stop_in_loop, store_of
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
 from sandbox.driver import Person, Sandbox
@@ -20,6 +20,15 @@ from storage.importer import import_accounts
 from storage.store import Store
 
 TOKEN = "123456789:SANDBOX-token-for-tests"
+ROOT = Path(__file__).resolve().parent.parent
+_SETTING_PREFIXES = ("TELEGRAM_", "ENTBOT_", "SMTP_", "SCHOOL_", "STAFF_", "LOG_LEVEL")
+
+
+def process_env(**settings: str) -> dict[str, str]:
+    """The environment of a child `entbot` or sandbox: the machine's, none of the bot's settings but these."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_SETTING_PREFIXES)}
+    env.update(PYTHONPATH=str(ROOT), **settings)
+    return env
 
 
 @dataclass
@@ -68,31 +77,11 @@ def make_settings(api_url: str, tmp_path: Path, **overrides: object) -> Settings
     return Settings(**values)  # type: ignore[arg-type]
 
 
-async def start_app(app: App) -> None:
-    await app.initialize()
-    assert app.post_init is not None
-    await app.post_init(app)
-    assert app.updater is not None
-    await app.updater.start_polling(timeout=1, poll_interval=0.0)
-    await app.start()
-
-
-async def stop_app(app: App) -> None:
-    assert app.updater is not None
-    if app.updater.running:
-        await app.updater.stop()
-    if app.running:
-        await app.stop()
-    await app.shutdown()
-    if app.post_shutdown is not None:
-        await app.post_shutdown(app)
-
-
 @pytest.fixture
 async def bot(sandbox_server: SandboxServer, tmp_path: Path) -> AsyncIterator[Harness]:
     settings = make_settings(sandbox_server.api_url, tmp_path)
     app = build_application(settings, Clock())
-    await start_app(app)
+    await start_in_loop(app)
     processor = app.update_processor
     assert isinstance(processor, PerUserProcessor)
     sandbox = Sandbox(sandbox_server.url, waiter=processor.wait_handled)
@@ -100,7 +89,7 @@ async def bot(sandbox_server: SandboxServer, tmp_path: Path) -> AsyncIterator[Ha
     try:
         yield harness
     finally:
-        await stop_app(app)
+        await stop_in_loop(app)
         await sandbox.close()
     # Telegram shows a spinner on a button whose press was never answered.
     assert sandbox_server.world.unanswered_callbacks() == []

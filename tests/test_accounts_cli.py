@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -10,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import process_env
+
 HEADER = "identifiant;mot_de_passe_provisoire;nom;prenom;profil;classe\n"
 
 
 def entbot(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ENTBOT_"))}
-    env.update(PYTHONPATH=str(ROOT), ENTBOT_DATABASE=str(tmp_path / "entbot.sqlite3"))
+    env = process_env(ENTBOT_DATABASE=str(tmp_path / "entbot.sqlite3"))
     return subprocess.run([sys.executable, "-m", "bot", *args], env=env, cwd=tmp_path, capture_output=True,
                           text=True, timeout=120)
 

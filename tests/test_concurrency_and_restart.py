@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.app import build_application
+from bot.app import build_application, start_in_loop, stop_in_loop
 from bot.processor import PerUserProcessor
 from sandbox.driver import Sandbox
 from tests import flows
-from tests.conftest import Harness, make_settings, start_app, stop_app
+from tests.conftest import Harness, make_settings
 
 
 async def test_a_stuck_parent_does_not_hold_up_another(bot: Harness) -> None:
@@ -46,10 +46,10 @@ async def test_a_restarted_bot_resumes_the_parent_where_they_were(bot: Harness) 
     parent = await bot.parent()
     await flows.to_questions(parent)
     await parent.click("9")
-    await stop_app(bot.app)  # the bot goes away; its memory of the conversation with it
+    await stop_in_loop(bot.app)  # the bot goes away; its memory of the conversation with it
 
     app = build_application(make_settings(bot.server.api_url, bot.tmp_path), bot.clock)
-    await start_app(app)
+    await start_in_loop(app)
     processor = app.update_processor
     assert isinstance(processor, PerUserProcessor)
     parent.sandbox = Sandbox(bot.server.url, waiter=processor.wait_handled)

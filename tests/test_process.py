@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import sqlite3
@@ -17,9 +16,7 @@ import pytest
 from sandbox.driver import Person, Sandbox
 from sandbox.server import SandboxServer
 from tests import flows
-from tests.conftest import TOKEN
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT, TOKEN, process_env
 
 
 def free_port() -> int:
@@ -29,10 +26,8 @@ def free_port() -> int:
 
 
 def bot_env(api_url: str, database: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ENTBOT_", "SMTP_"))}
-    env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api_url, ENTBOT_DATABASE=str(database),
-               ENTBOT_POLL_TIMEOUT="1", PYTHONPATH=str(ROOT), **extra)
-    return env
+    return process_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api_url, ENTBOT_DATABASE=str(database),
+                       ENTBOT_POLL_TIMEOUT="1", **extra)
 
 
 class BotProcess:
@@ -58,9 +53,7 @@ class BotProcess:
 
 
 def test_run_without_a_token_says_how_to_get_one(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    env["PYTHONPATH"] = str(ROOT)
-    result = subprocess.run([sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "bot", "run"], env=process_env(), cwd=tmp_path, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
@@ -80,7 +73,7 @@ def test_a_malformed_setting_is_named_in_one_line(tmp_path: Path) -> None:
 async def standalone_sandbox(tmp_path: Path) -> AsyncIterator[str]:
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=process_env())
     assert proc.stdout is not None
     line = await asyncio.get_running_loop().run_in_executor(None, proc.stdout.readline)
     assert b"TELEGRAM_API_URL" in line, line

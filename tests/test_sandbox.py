@@ -32,15 +32,16 @@ async def people(sandbox_server: SandboxServer) -> AsyncIterator[Sandbox]:
     await sandbox.close()
 
 
-async def raw(server: SandboxServer, method: str, **params: object) -> tuple[int, dict[str, object]]:
-    async with aiohttp.ClientSession() as s, s.post(f"{server.api_url}{TOKEN}/{method}",
+async def raw(api_url: str, method: str, token: str = TOKEN, **params: object) -> tuple[int, dict[str, object]]:
+    """One Bot API call as plain HTTP, to read the status and body Telegram would send."""
+    async with aiohttp.ClientSession() as s, s.post(f"{api_url}{token}/{method}",
                                                     data={k: str(v) for k, v in params.items()}) as r:
         return r.status, await r.json()
 
 
 async def test_get_me_and_unknown_methods(tg: Bot, sandbox_server: SandboxServer) -> None:
     assert tg.username == "assistant_ent_sandbox_bot"
-    status, body = await raw(sandbox_server, "sendTelepathy", chat_id=1)
+    status, body = await raw(sandbox_server.api_url, "sendTelepathy", chat_id=1)
     assert status == 404 and body == {"ok": False, "error_code": 404, "description": "Not Found"}
 
 
@@ -174,7 +175,7 @@ async def test_rate_limits_when_on(tg: Bot, people: Sandbox) -> None:
     assert (await people.stats())["rate_limited"] >= 6
 
 
-async def test_faults_on_demand(tg: Bot, people: Sandbox) -> None:
+async def test_faults_on_demand(tg: Bot, people: Sandbox, sandbox_server: SandboxServer) -> None:
     parent = await people.person()
     await people.fault("sendMessage", status=502, count=1)
     with pytest.raises(NetworkError):
@@ -186,20 +187,15 @@ async def test_faults_on_demand(tg: Bot, people: Sandbox) -> None:
         await tg.send_message(parent.chat_id, "lent", read_timeout=0.3)
     assert time.monotonic() - started < 2.0
     await people.fault("getMe", status=500, count=1)
-    status, body = await raw_status(people, "getMe")
+    status, body = await raw(sandbox_server.api_url, "getMe")
     assert status == 500 and body["ok"] is False
-
-
-async def raw_status(people: Sandbox, method: str) -> tuple[int, dict[str, object]]:
-    async with people.session.post(f"{people.url}/bot{TOKEN}/{method}") as r:
-        return r.status, await r.json()
 
 
 async def test_a_wrong_token_is_unauthorized() -> None:
     server = SandboxServer(token=TOKEN)
     await server.start()
     try:
-        async with aiohttp.ClientSession() as s, s.post(f"{server.api_url}123:WRONG/getMe") as r:
-            assert r.status == 401
+        status, _ = await raw(server.api_url, "getMe", token="123:WRONG")
+        assert status == 401
     finally:
         await server.stop()
