@@ -18,6 +18,7 @@ from sandbox.server import SandboxServer
 from storage.db import Clock
 from storage.importer import import_accounts
 from storage.store import Store
+from tests import flows
 
 TOKEN = "123456789:SANDBOX-token-for-tests"
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +61,13 @@ class Harness:
             writer.writerows(rows)
         report = await import_accounts(self.store, path)
         assert not report.errors, report.errors
+
+
+@pytest.fixture
+async def parent(bot: Harness) -> Person:
+    """A parent on Telegram, and the school's account of the guide's example imported for them."""
+    await flows.with_account(bot)
+    return await bot.parent()
 
 
 @pytest.fixture

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sandbox.driver import Person
-from tests.conftest import Harness
+
+if TYPE_CHECKING:
+    from tests.conftest import Harness
 
 IDENTIFIER = "jean.dupont12"
 PROVISIONAL = "Prov-2026a"

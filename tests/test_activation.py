@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 
 from conversations.texts import QUESTIONS
+from sandbox.driver import Person
 from storage.secrets import normalise_answer, verify_secret
 from tests import flows
 from tests.conftest import Harness
 
 
-async def test_a_parent_activates_the_account_step_by_step(bot: Harness) -> None:
-    await flows.with_account(bot)
-    parent = await bot.parent()
+async def test_a_parent_activates_the_account_step_by_step(bot: Harness, parent: Person) -> None:
     await parent.send("/start")
     await parent.click("🔑 Activer mon compte")
     assert "Étape 1/6" in await parent.text()
@@ -83,9 +82,7 @@ async def test_a_parent_activates_the_account_step_by_step(bot: Harness) -> None
         assert name in services
 
 
-async def test_an_address_is_typed_twice_and_checked(bot: Harness) -> None:
-    await flows.with_account(bot)
-    parent = await bot.parent()
+async def test_an_address_is_typed_twice_and_checked(bot: Harness, parent: Person) -> None:
     await flows.to_cgu(parent)
     await parent.click("✅ J'ai lu et j'accepte")
     await parent.send("amina.exemple.fr")
@@ -103,9 +100,7 @@ async def test_an_address_is_typed_twice_and_checked(bot: Harness) -> None:
     assert progress is not None and progress.email == "amina@exemple.fr"
 
 
-async def test_password_feedback_names_exactly_what_is_missing(bot: Harness) -> None:
-    await flows.with_account(bot)
-    parent = await bot.parent()
+async def test_password_feedback_names_exactly_what_is_missing(bot: Harness, parent: Person) -> None:
     await flows.to_password(parent)
     await parent.send("court")
     text = await parent.text()
@@ -127,9 +122,7 @@ async def test_password_feedback_names_exactly_what_is_missing(bot: Harness) -> 
     assert "Compte activé !" in await parent.text()
 
 
-async def test_back_buttons_go_one_step_back(bot: Harness) -> None:
-    await flows.with_account(bot)
-    parent = await bot.parent()
+async def test_back_buttons_go_one_step_back(bot: Harness, parent: Person) -> None:
     await flows.to_questions(parent)
     await parent.click("5")
     await parent.click("↩ Retour")
@@ -142,9 +135,7 @@ async def test_back_buttons_go_one_step_back(bot: Harness) -> None:
     assert progress is not None and progress.step == "cgu" and progress.question1 is None
 
 
-async def test_refusing_the_terms_ends_politely_and_activates_nothing(bot: Harness) -> None:
-    await flows.with_account(bot)
-    parent = await bot.parent()
+async def test_refusing_the_terms_ends_politely_and_activates_nothing(bot: Harness, parent: Person) -> None:
     await flows.to_cgu(parent)
     await parent.click("❌ Je refuse")
     assert "refusé" in await parent.text() and "rien n'a été activé" in await parent.text()

@@ -7,13 +7,12 @@ from datetime import timedelta
 
 import pytest
 
+from sandbox.driver import Person
 from tests import flows
 from tests.conftest import Harness
 
 
-async def test_other_kinds_of_message_at_a_text_step_are_explained(bot: Harness) -> None:
-    await flows.with_account(bot)
-    parent = await bot.parent()
+async def test_other_kinds_of_message_at_a_text_step_are_explained(bot: Harness, parent: Person) -> None:
     await flows.to_identifier(parent)
     for send in (parent.send_sticker, parent.send_photo, parent.send_voice, parent.send_document,
                  parent.send_contact, parent.send_location):
@@ -25,9 +24,7 @@ async def test_other_kinds_of_message_at_a_text_step_are_explained(bot: Harness)
     assert "mot de passe provisoire" in await parent.text()
 
 
-async def test_a_photo_at_a_secret_step_is_deleted(bot: Harness) -> None:
-    await flows.with_account(bot)
-    parent = await bot.parent()
+async def test_a_photo_at_a_secret_step_is_deleted(bot: Harness, parent: Person) -> None:
     await flows.to_identifier(parent)
     await parent.send(flows.IDENTIFIER)
     photo = await parent.send_photo(caption="le courrier du collège")
@@ -35,9 +32,7 @@ async def test_a_photo_at_a_secret_step_is_deleted(bot: Harness) -> None:
     assert "J'attends votre mot de passe provisoire" in await parent.text()
 
 
-async def test_oversized_and_blank_texts_are_refused_without_losing_the_step(bot: Harness) -> None:
-    await flows.with_account(bot)
-    parent = await bot.parent()
+async def test_oversized_and_blank_texts_are_refused_without_losing_the_step(bot: Harness, parent: Person) -> None:
     await flows.to_identifier(parent)
     await parent.send("x" * 5000)
     assert "trop long (5000 caractères, 64 au plus)" in await parent.text()
@@ -48,9 +43,7 @@ async def test_oversized_and_blank_texts_are_refused_without_losing_the_step(bot
     assert "Étape 3/6" in await parent.text()
 
 
-async def test_text_where_buttons_are_expected_shows_the_buttons_again(bot: Harness) -> None:
-    await flows.with_account(bot)
-    parent = await bot.parent()
+async def test_text_where_buttons_are_expected_shows_the_buttons_again(bot: Harness, parent: Person) -> None:
     await flows.to_cgu(parent)
     old = await parent.last()
     await parent.send("oui")
@@ -62,9 +55,7 @@ async def test_text_where_buttons_are_expected_shows_the_buttons_again(bot: Harn
     assert any("Touchez « J'ai lu et j'accepte »" in m.text for m in messages.values())
 
 
-async def test_emoji_and_right_to_left_answers_are_accepted(bot: Harness) -> None:
-    await flows.with_account(bot)
-    parent = await bot.parent()
+async def test_emoji_and_right_to_left_answers_are_accepted(bot: Harness, parent: Person) -> None:
     await flows.to_questions(parent)
     await parent.click("14")
     await parent.send("🐱 القط الأسود")
@@ -74,9 +65,7 @@ async def test_emoji_and_right_to_left_answers_are_accepted(bot: Harness) -> Non
     assert "Étape 6/6" in await parent.text()
 
 
-async def test_markup_and_sql_in_an_identifier_are_shown_safely(bot: Harness) -> None:
-    await flows.with_account(bot)
-    parent = await bot.parent()
+async def test_markup_and_sql_in_an_identifier_are_shown_safely(bot: Harness, parent: Person) -> None:
     await flows.to_identifier(parent)
     await parent.send("<b>x</b>'; DROP TABLE accounts;--")
     assert "<b>x</b>'; DROP TABLE accounts;--" in await parent.text()
@@ -85,9 +74,7 @@ async def test_markup_and_sql_in_an_identifier_are_shown_safely(bot: Harness) ->
     assert await bot.store.accounts.find(flows.IDENTIFIER) is not None
 
 
-async def test_stale_and_forged_buttons_are_refused(bot: Harness) -> None:
-    await flows.with_account(bot)
-    parent = await bot.parent()
+async def test_stale_and_forged_buttons_are_refused(bot: Harness, parent: Person) -> None:
     await flows.to_questions(parent)
     q1 = await parent.last()
     for forged in ("q1:99", "q1:00", "cgu:accept", "q2:07", "x" * 64, "menu:nope", "profile:parent"):
@@ -106,9 +93,7 @@ async def test_stale_and_forged_buttons_are_refused(bot: Harness) -> None:
     assert progress is not None and progress.step == "question2"
 
 
-async def test_the_same_button_pressed_twice_quickly_acts_once(bot: Harness) -> None:
-    await flows.with_account(bot)
-    parent = await bot.parent()
+async def test_the_same_button_pressed_twice_quickly_acts_once(bot: Harness, parent: Person) -> None:
     await flows.to_cgu(parent)
     cgu = await parent.last()
     button = cgu.button("✅ J'ai lu et j'accepte")
@@ -122,9 +107,7 @@ async def test_the_same_button_pressed_twice_quickly_acts_once(bot: Harness) -> 
     assert list(rows)[0][0] == 1
 
 
-async def test_commands_mid_step_keep_the_progress(bot: Harness) -> None:
-    await flows.with_account(bot)
-    parent = await bot.parent()
+async def test_commands_mid_step_keep_the_progress(bot: Harness, parent: Person) -> None:
     await flows.to_questions(parent)
     await parent.send("/aide")
     assert "étape 5/6" in await parent.text() and "ce.0371122u@ac-orleans-tours.fr" in await parent.text()
@@ -141,9 +124,7 @@ async def test_commands_mid_step_keep_the_progress(bot: Harness) -> None:
     assert "première peluche" in await parent.text()
 
 
-async def test_wrong_pairs_get_one_generic_answer_then_a_growing_lock(bot: Harness) -> None:
-    await flows.with_account(bot)
-    parent = await bot.parent()
+async def test_wrong_pairs_get_one_generic_answer_then_a_growing_lock(bot: Harness, parent: Person) -> None:
     await flows.to_identifier(parent)
     await parent.send("inconnu.total")
     await parent.send("Prov-2026a")
@@ -184,9 +165,7 @@ async def test_each_new_lock_lasts_twice_as_long(bot: Harness) -> None:
         await parent.click("👪 Élève ou parent")
 
 
-async def test_a_parent_away_for_half_an_hour_proves_it_is_them_again(bot: Harness) -> None:
-    await flows.with_account(bot)
-    parent = await bot.parent()
+async def test_a_parent_away_for_half_an_hour_proves_it_is_them_again(bot: Harness, parent: Person) -> None:
     await flows.to_cgu(parent)
     await parent.click("✅ J'ai lu et j'accepte")
     bot.clock.advance(timedelta(minutes=31))
@@ -216,9 +195,7 @@ async def test_two_telegram_users_on_one_account(bot: Harness) -> None:
 
 
 @pytest.mark.parametrize("blocked_at", ["identifier"])
-async def test_a_parent_who_blocked_the_bot_does_not_break_it(bot: Harness, blocked_at: str) -> None:
-    await flows.with_account(bot)
-    parent = await bot.parent()
+async def test_a_parent_who_blocked_the_bot_does_not_break_it(bot: Harness, parent: Person, blocked_at: str) -> None:
     await flows.to_identifier(parent)
     await parent.block_bot()
     await parent.send(flows.IDENTIFIER)

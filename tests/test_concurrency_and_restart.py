@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.app import build_application, start_in_loop, stop_in_loop
 from bot.processor import PerUserProcessor
-from sandbox.driver import Sandbox
+from sandbox.driver import Person, Sandbox
 from tests import flows
 from tests.conftest import Harness, make_settings
 
@@ -26,9 +26,7 @@ async def test_a_stuck_parent_does_not_hold_up_another(bot: Harness) -> None:
     assert "Étape 3/6" in await slow.text()
 
 
-async def test_one_parent_s_messages_are_handled_in_order(bot: Harness) -> None:
-    await flows.with_account(bot)
-    parent = await bot.parent()
+async def test_one_parent_s_messages_are_handled_in_order(bot: Harness, parent: Person) -> None:
     await flows.to_identifier(parent)
     await parent.send(flows.IDENTIFIER, wait=False)
     await parent.send(flows.PROVISIONAL, wait=False)
@@ -41,9 +39,7 @@ async def test_one_parent_s_messages_are_handled_in_order(bot: Harness) -> None:
     assert "Étape 3/6" in texts[-3] and "Touchez « J'ai lu et j'accepte »" in texts[-2] and "Étape 3/6" in texts[-1]
 
 
-async def test_a_restarted_bot_resumes_the_parent_where_they_were(bot: Harness) -> None:
-    await flows.with_account(bot)
-    parent = await bot.parent()
+async def test_a_restarted_bot_resumes_the_parent_where_they_were(bot: Harness, parent: Person) -> None:
     await flows.to_questions(parent)
     await parent.click("9")
     await stop_in_loop(bot.app)  # the bot goes away; its memory of the conversation with it
