@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import BotCommand, Update
-from telegram.error import Forbidden
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
-from conversations import activation, menu, texts
-from conversations.common import DEPS_KEY, Deps, School
+from conversations import menu, parent, staff, texts
+from conversations.common import DEPS_KEY, Deps, School, StaffConfig
 from storage.db import Clock
 from storage.store import Store
 
@@ -66,6 +66,17 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("could not tell the user about the error")
 
 
+async def _staff_command_menus(app: App, settings: Settings, commands: list[BotCommand]) -> None:
+    """Staff see their commands in Telegram's menu; parents never do (the commands are checked anyway)."""
+    staff_commands = commands + [BotCommand(name, text) for name, text in texts.STAFF_COMMANDS.items()]
+    chats = [*sorted(settings.staff_user_ids), *([settings.staff_chat_id] if settings.staff_chat_id else [])]
+    for chat_id in chats:
+        try:
+            await app.bot.set_my_commands(staff_commands, scope=BotCommandScopeChat(chat_id))
+        except TelegramError as exc:  # a staff member who never opened the bot: their menu stays plain
+            log.info("no staff command menu for chat %s: %s", chat_id, exc)
+
+
 def build_application(settings: Settings, clock: Clock | None = None) -> App:
     store = Store(settings.database, clock)
     school = School(name=settings.school_name, contact_email=settings.school_contact_email, ent_url=settings.ent_url)
@@ -74,6 +85,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> App:
         await store.open()
         commands = [BotCommand(name, description) for name, description in texts.COMMANDS.items()]
         await app.bot.set_my_commands(commands)
+        await _staff_command_menus(app, settings, commands)
         log.info("bot @%s ready, database %s", app.bot.username, settings.database)
 
     async def post_shutdown(app: App) -> None:
@@ -92,13 +104,19 @@ def build_application(settings: Settings, clock: Clock | None = None) -> App:
         .post_shutdown(post_shutdown)
         .build()
     )
-    app.bot_data[DEPS_KEY] = Deps(store=store, school=school)
+    app.bot_data[DEPS_KEY] = Deps(store=store, school=school,
+                                  staff=StaffConfig(settings.staff_user_ids, settings.staff_chat_id))
     app.add_handler(TypeHandler(Update, log_update), group=-1)
+    # Staff tools come first: their commands and buttons never reach the parent's conversation.
+    for handler in staff.handlers(parent.unknown_command, parent.stale_button, settings.staff_chat_id):
+        app.add_handler(handler)
     for handler in menu.menu_handlers():
         app.add_handler(handler)
-    app.add_handler(activation.conversation())
-    for handler in menu.fallback_handlers():
+    app.add_handler(parent.conversation())
+    for handler in parent.fallback_handlers():
         app.add_handler(handler)
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(staff.sweep_secrets, interval=60, first=5, name="sweep_secrets")
     app.add_error_handler(on_error)
     return app
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from functools import cache
@@ -17,7 +16,6 @@ from telegram import Message, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ContextTypes,
     ConversationHandler,
     MessageHandler,
@@ -258,6 +256,14 @@ async def start_activation(update: Update, context: Ctx) -> object:
     return await show(update, context, PROFILE)
 
 
+async def start_after_reset(update: Update, context: Ctx) -> object:
+    """"Mon compte a été réinitialisé": the same path, with its own introduction."""
+    await answer_query(update)
+    store = deps(context).store
+    await store.progress.start(user_id(update), PROFILE)
+    return await show(update, context, PROFILE, note=texts.RESET_INTRO)
+
+
 async def resume_from_menu(update: Update, context: Ctx) -> object:
     await answer_query(update)
     progress = await deps(context).store.progress.get(user_id(update))
@@ -269,16 +275,9 @@ async def resume_from_menu(update: Update, context: Ctx) -> object:
     return await show(update, context, progress.step, progress=progress)
 
 
-async def resume(update: Update, context: Ctx) -> object:
+async def resume(update: Update, context: Ctx, progress: Progress) -> object:
     """A message or button with no conversation in memory (after a restart): carry on from SQLite."""
-    progress = await deps(context).store.progress.get(user_id(update))
-    if progress is None:
-        if update.callback_query is not None:
-            await answer_query(update, texts.STALE_BUTTON)
-        else:
-            await send(update, context, texts.NOT_UNDERSTOOD)
-        return END
-    for handler in _STATES.get(progress.step, []):
+    for handler in STATES.get(progress.step, []):
         check = handler.check_update(update)
         if check is not None and check is not False:
             return await handler.handle_update(update, cast(Any, context.application), check, context)
@@ -311,7 +310,7 @@ async def provisional_typed(update: Update, context: Ctx, progress: Progress) ->
     d = deps(context)
     typed = _text(update)
     keys = _attempt_keys(progress)
-    if await _tell_if_locked(update, context, keys):
+    if await tell_if_locked(update, context, keys):
         return PROVISIONAL
     account = await d.store.accounts.find(progress.identifier or "")
     if not await d.store.accounts.check_provisional(account, typed) or account is None:
@@ -319,7 +318,7 @@ async def provisional_typed(update: Update, context: Ctx, progress: Progress) ->
                                               account_id=account.id if account else None, event="provisional_failed")
         if lock is not None:
             await d.store.progress.update(progress.telegram_user_id, last_error="provisional_failed")
-            await _tell_locked(update, context, lock)
+            await tell_locked(update, context, lock)
             return PROVISIONAL
         return await advance(update, context, IDENTIFIER, note=texts.WRONG_PAIR, identifier=None,
                              last_error="provisional_failed")
@@ -327,7 +326,8 @@ async def provisional_typed(update: Update, context: Ctx, progress: Progress) ->
     if account.state == "active":
         await d.store.progress.forget(progress.telegram_user_id)
         await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
-        await send(update, context, texts.ALREADY_ACTIVE)
+        await send(update, context, texts.ALREADY_ACTIVE,
+                   keyboard([(texts.MENU_FORGOT, "menu:forgot")], [(texts.MENU_TEST, "menu:test")]))
         return END
     await d.store.audit.record(f"telegram:{progress.telegram_user_id}", "identified", account.id)
     return await advance(update, context, CGU, account_id=account.id, provisional_hash=account.provisional_hash,
@@ -342,16 +342,16 @@ def _attempt_keys(progress: Progress) -> AttemptKeys:
     return ("user", str(progress.telegram_user_id)), ("account", identifier_key(progress.identifier or ""))
 
 
-async def _tell_locked(update: Update, context: Ctx, lock: Lock) -> None:
+async def tell_locked(update: Update, context: Ctx, lock: Lock) -> None:
     d = deps(context)
     minutes = max(1, math.ceil((lock.until - d.store.clock.now()).total_seconds() / 60))
     await send(update, context, texts.locked(minutes, d.school.contact_email))
 
 
-async def _tell_if_locked(update: Update, context: Ctx, keys: AttemptKeys) -> bool:
+async def tell_if_locked(update: Update, context: Ctx, keys: AttemptKeys) -> bool:
     lock = await deps(context).store.attempts.locked_until(*keys)
     if lock is not None:
-        await _tell_locked(update, context, lock)
+        await tell_locked(update, context, lock)
     return lock is not None
 
 
@@ -359,7 +359,7 @@ async def _tell_if_locked(update: Update, context: Ctx, keys: AttemptKeys) -> bo
 async def reauth_typed(update: Update, context: Ctx, progress: Progress) -> object:
     d = deps(context)
     keys = _attempt_keys(progress)
-    if await _tell_if_locked(update, context, keys):
+    if await tell_if_locked(update, context, keys):
         return REAUTH
     if not await verify_secret(progress.provisional_hash, _text(update)):
         lock = await d.store.attempts.failure(*keys, actor=f"telegram:{progress.telegram_user_id}",
@@ -367,7 +367,7 @@ async def reauth_typed(update: Update, context: Ctx, progress: Progress) -> obje
         if lock is None:
             await send(update, context, texts.REAUTH_WRONG)
         else:
-            await _tell_locked(update, context, lock)
+            await tell_locked(update, context, lock)
         return REAUTH
     await d.store.attempts.success(*keys)
     touched = await d.store.progress.update(progress.telegram_user_id)
@@ -527,25 +527,12 @@ def expect(state: str) -> Handler:
     return wrong_input
 
 
-async def stale_button(update: Update, context: Ctx) -> object:
-    await answer_query(update, texts.STALE_BUTTON)
-    return None
-
-
 async def pause(update: Update, context: Ctx) -> object:
     progress = await deps(context).store.progress.get(user_id(update))
     if progress is not None:
         await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
     await send(update, context, texts.PAUSED)
     return END
-
-
-async def help_mid_flow(update: Update, context: Ctx) -> object:
-    d = deps(context)
-    progress = await d.store.progress.get(user_id(update))
-    where = texts.where(progress.step) if progress and progress.step in texts.STEP_NUMBER else None
-    await send(update, context, texts.help_text(d.school.contact_email, where))
-    return None
 
 
 async def start_mid_flow(update: Update, context: Ctx) -> object:
@@ -576,7 +563,7 @@ def _button_state(state: str, fn: Handler,
     ]
 
 
-_STATES: dict[object, list[BaseHandler[Update, Ctx, object]]] = {
+STATES: dict[object, list[BaseHandler[Update, Ctx, object]]] = {
     PROFILE: _button_state(PROFILE, profile_chosen, r"^profile:(parent|staff|other)$"),
     IDENTIFIER: _text_state(IDENTIFIER, identifier_typed),
     PROVISIONAL: _text_state(PROVISIONAL, provisional_typed),
@@ -591,30 +578,3 @@ _STATES: dict[object, list[BaseHandler[Update, Ctx, object]]] = {
     PASSWORD: _text_state(PASSWORD, password_typed),
     PASSWORD_CONFIRM: _text_state(PASSWORD_CONFIRM, password_confirmed),
 }
-
-
-def conversation() -> ConversationHandler[Ctx]:
-    private = filters.ChatType.PRIVATE
-    with warnings.catch_warnings():
-        # Buttons are tracked per user on purpose: the saved prompt id tells a stale one.
-        warnings.filterwarnings("ignore", message="If 'per_message=False'")
-        return ConversationHandler(
-            entry_points=[
-                CallbackQueryHandler(start_activation, pattern=r"^menu:activate$"),
-                CallbackQueryHandler(resume_from_menu, pattern=r"^menu:resume$"),
-                MessageHandler(private & OTHER, resume),
-                CallbackQueryHandler(resume, pattern=r"^(?!menu:)"),
-            ],
-            states=_STATES,
-            fallbacks=[
-                CommandHandler("annuler", pause),
-                CommandHandler("aide", help_mid_flow),
-                CommandHandler("start", start_mid_flow),
-                CallbackQueryHandler(start_activation, pattern=r"^menu:activate$"),
-                CallbackQueryHandler(resume_from_menu, pattern=r"^menu:resume$"),
-                CallbackQueryHandler(stale_button, pattern=r"^(?!menu:)"),
-                MessageHandler(filters.COMMAND, help_mid_flow),
-            ],
-            name="activation",
-            allow_reentry=False,
-        )

@@ -25,9 +25,18 @@ class School:
 
 
 @dataclass(frozen=True)
+class StaffConfig:
+    """Who is staff: these Telegram users, and the members of the staff group."""
+
+    user_ids: frozenset[int] = frozenset()
+    chat_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Deps:
     store: Store
     school: School
+    staff: StaffConfig = StaffConfig()
 
 
 DEPS_KEY = "deps"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
 from conversations import texts
 from conversations.common import answer_query, deps, edit_or_send, first_name, keyboard, send, user_id
@@ -20,7 +20,8 @@ async def menu_keyboard(context: Ctx, uid: int) -> InlineKeyboardMarkup:
         rows.append([(texts.MENU_RESTART, "menu:activate")])
     else:
         rows.append([(texts.MENU_ACTIVATE, "menu:activate")])
-    rows += [[(texts.MENU_LOGIN, "menu:login")], [(texts.MENU_SERVICES, "menu:services")],
+    rows += [[(texts.MENU_RESET, "menu:reset")], [(texts.MENU_FORGOT, "menu:forgot")], [(texts.MENU_TEST, "menu:test")],
+             [(texts.MENU_LOGIN, "menu:login")], [(texts.MENU_SERVICES, "menu:services")],
              [(texts.MENU_CONTACT, "menu:contact")]]
     return keyboard(*rows)
 
@@ -49,21 +50,14 @@ async def login(update: Update, context: Ctx) -> None:
     await answer_query(update)
     d = deps(context)
     await edit_or_send(update, context, texts.login_text(d.school.ent_url),
-                       keyboard([(texts.OPEN_ENT, d.school.ent_url)], [(texts.BACK, "menu:home")]))
+                       keyboard([(texts.OPEN_ENT, d.school.ent_url)], [(texts.MENU_TEST, "menu:test")],
+                                [(texts.MENU_FORGOT, "menu:forgot")], [(texts.BACK, "menu:home")]))
 
 
 async def contact(update: Update, context: Ctx) -> None:
     await answer_query(update)
     await edit_or_send(update, context, texts.contact_text(deps(context).school.contact_email),
                        keyboard([(texts.BACK, "menu:home")]))
-
-
-async def help_command(update: Update, context: Ctx) -> None:
-    await send(update, context, texts.help_text(deps(context).school.contact_email, None))
-
-
-async def stale_button(update: Update, context: Ctx) -> None:
-    await answer_query(update, texts.STALE_BUTTON)
 
 
 async def not_understood(update: Update, context: Ctx) -> None:
@@ -77,16 +71,4 @@ def menu_handlers() -> list[BaseHandler[Update, Ctx, object]]:
         CallbackQueryHandler(services, pattern=r"^menu:services$"),
         CallbackQueryHandler(login, pattern=r"^menu:login$"),
         CallbackQueryHandler(contact, pattern=r"^menu:contact$"),
-    ]
-
-
-def fallback_handlers() -> list[BaseHandler[Update, Ctx, object]]:
-    """After every dialogue had its chance: /start, /aide, and a word for what nobody handled."""
-    private = filters.ChatType.PRIVATE
-    return [
-        CommandHandler("start", start, filters=private),
-        CommandHandler("aide", help_command, filters=private),
-        CommandHandler("annuler", help_command, filters=private),
-        CallbackQueryHandler(stale_button),
-        MessageHandler(private & filters.UpdateType.MESSAGE, not_understood),
     ]

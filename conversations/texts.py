@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
+from storage.stats import DAILY_EVENTS, Summary
+
 # -- the 16 secret questions of the school's guide, verbatim -----------------------------------
 
 QUESTIONS: tuple[str, ...] = (
@@ -48,6 +50,9 @@ def welcome(school: str, first_name: str) -> str:
 
 MENU_ACTIVATE = "🔑 Activer mon compte"
 MENU_RESTART = "🔄 Recommencer l'activation"
+MENU_RESET = "♻️ Mon compte a été réinitialisé"
+MENU_FORGOT = "🔓 Mot de passe oublié"
+MENU_TEST = "✅ Tester ma connexion"
 MENU_SERVICES = "🧭 Découvrir les services de l'ENT"
 MENU_LOGIN = "🔐 Comment me connecter"
 MENU_CONTACT = "✉️ Contacter le collège"
@@ -86,12 +91,17 @@ def login_text(ent_url: str) -> str:
             f"1. Ouvrez {escape(ent_url)} et touchez « Se connecter ».\n"
             "2. Choisissez « Élève ou parent ».\n"
             "3. Tapez votre identifiant et le mot de passe que <b>vous</b> avez choisi, puis « CONNEXION ».\n\n"
-            "Mot de passe oublié ? Utilisez le lien « Mot de passe oublié ? » sous le formulaire de l'ENT.")
+            "Pas sûr de votre mot de passe ? Touchez « Tester ma connexion ». Oublié ? Touchez "
+            "« Mot de passe oublié » : vos deux questions secrètes permettent d'en choisir un nouveau.")
 
 
 # -- activation, step by step ----------------------------------------------------------------
 
 STEP_PREFIX = "<b>Étape {n}/6</b> — "
+
+RESET_INTRO = ("♻️ <b>Votre compte a été réinitialisé</b> par le collège : votre ancien mot de passe et vos "
+               "réponses secrètes ne fonctionnent plus. Il faut le réactiver, comme la première fois, avec le "
+               "<b>nouveau mot de passe provisoire</b> que le collège vous a transmis. Six étapes, quelques minutes.")
 
 PROFILE = (STEP_PREFIX.format(n=1) + "Votre profil\n\nQui êtes-vous ? Choisissez ci-dessous, comme sur l'écran "
            "« Bienvenue dans votre ENT ! ».")
@@ -122,8 +132,7 @@ WRONG_PAIR = ("❌ Identifiant ou mot de passe provisoire incorrect.\n\nVérifie
               "et qu'il s'agit bien des informations transmises par le collège. Recommençons :")
 REAUTH_WRONG = "❌ Mot de passe provisoire incorrect. Réessayez : majuscules et minuscules comptent."
 ALREADY_ACTIVE = ("✅ Ce compte est déjà activé. Connectez-vous sur l'ENT avec votre identifiant et le mot de passe "
-                  "que vous avez choisi. Si vous l'avez oublié, utilisez « Mot de passe oublié ? » sur la page de "
-                  "connexion de l'ENT, ou contactez le collège.")
+                  "que vous avez choisi. Si vous l'avez oublié, touchez « Mot de passe oublié » ci-dessous.")
 
 
 def locked(minutes: int, contact: str) -> str:
@@ -256,3 +265,167 @@ STEP_NAME = {1: "profil", 2: "identifiant et mot de passe provisoire", 3: "règl
 def where(step: str) -> str:
     n = STEP_NUMBER[step]
     return f"étape {n}/6 de l'activation ({STEP_NAME[n]})"
+
+
+# -- forgotten password (the "Mot de passe oublié ?" link of step 8) --------------------------------
+
+FORGOT_IDENTIFIER = ("🔓 <b>Mot de passe oublié</b>\n\nVos deux questions secrètes vont vous permettre de choisir un "
+                     "nouveau mot de passe.\n\nTapez d'abord votre <b>identifiant</b> ENT (par exemple "
+                     "<code>jean.dupont12</code>).")
+NOT_ACTIVE_OR_UNKNOWN = ("Je ne trouve pas de compte <b>activé</b> avec cet identifiant.\n\n"
+                         "• Vérifiez son orthographe et tapez-le à nouveau ;\n"
+                         "• ou, si votre compte n'a jamais été activé, ou si le collège l'a réinitialisé, "
+                         "activez-le avec le mot de passe provisoire du collège.")
+
+
+def forgot_answer(number: int, question: int, identifier: str) -> str:
+    return (f"🔓 <b>Mot de passe oublié</b> — question secrète {number}/2\n\nIdentifiant : <code>{escape(identifier)}</code>"
+            f"\n\n<b>{escape(QUESTIONS[question - 1])}</b>\n\nTapez votre réponse, comme lors de l'activation. "
+            "Majuscules, accents et espaces ne comptent pas.\n🔒 J'efface votre message dès que je l'ai lu.")
+
+
+ANSWERS_WRONG = ("❌ Les réponses ne correspondent pas à celles enregistrées pour ce compte. "
+                 "Réessayez en commençant par la première question :")
+FORGOT_PASSWORD = ("✅ Réponses correctes.\n\n🔓 <b>Nouveau mot de passe</b>\n\nChoisissez un mot de passe compliqué : "
+                   "<b>8 caractères minimum</b>, avec des <b>majuscules</b>, des <b>minuscules</b>, des <b>chiffres</b> "
+                   "et des <b>caractères spéciaux</b> (par ex. ! ? @ # * -). Il doit être différent de l'ancien et ne "
+                   "pas contenir votre identifiant.\n\nTapez-le. 🔒 J'efface votre message dès que je l'ai lu.")
+FORGOT_CONFIRM = "🔓 <b>Nouveau mot de passe</b> — confirmation\n\nTapez votre nouveau mot de passe une seconde fois."
+FORGOT_TOO_LATE = ("Vous avez mis plus de 15 minutes à choisir votre nouveau mot de passe : par sécurité, "
+                   "recommencez en touchant « Mot de passe oublié » dans le menu (/start).")
+PASSWORD_CHANGED = ("🎉 <b>Mot de passe changé !</b>\n\nConnectez-vous à l'ENT avec votre identifiant <code>{identifier}</code> "
+                    "et votre nouveau mot de passe.")
+ACCOUNT_CHANGED_MEANWHILE = ("Ce compte vient d'être modifié (réinitialisé par le collège, ou mot de passe changé "
+                             "depuis un autre téléphone) : je ne peux pas terminer. Tapez /start pour recommencer.")
+
+# -- login test ("Tester ma connexion") ------------------------------------------------------------
+
+LOGIN_IDENTIFIER = ("✅ <b>Tester ma connexion</b>\n\nJe vérifie votre identifiant et votre mot de passe, sans vous "
+                    "connecter à l'ENT.\n\nTapez votre <b>identifiant</b> ENT.")
+
+
+def login_password(identifier: str) -> str:
+    return (f"✅ <b>Tester ma connexion</b>\n\nIdentifiant : <code>{escape(identifier)}</code>\n\n"
+            "Tapez maintenant votre <b>mot de passe</b> (celui que vous avez choisi à l'activation).\n"
+            "🔒 J'efface votre message dès que je l'ai lu.")
+
+
+LOGIN_OK = ("✅ <b>Identifiant et mot de passe corrects.</b>\n\nVous pouvez vous connecter à l'ENT : "
+            "« Se connecter », « Élève ou parent », puis les mêmes identifiant et mot de passe.")
+LOGIN_WRONG = ("❌ Identifiant ou mot de passe incorrect. Vérifiez les majuscules et les minuscules.\n"
+               "Si votre compte n'est pas encore activé, activez-le d'abord ; si vous avez oublié votre mot de "
+               "passe, touchez « Mot de passe oublié ». Recommençons :")
+FLOW_CANCELLED = "C'est abandonné, rien n'a été changé. Tapez /start pour voir le menu."
+NO_FLOW = "Cette démarche n'est plus en cours. Tapez /start pour voir le menu."
+WHERE_FORGOT = "démarche « Mot de passe oublié »"
+WHERE_LOGIN = "démarche « Tester ma connexion »"
+TRY_AGAIN_IDENTIFIER = "⌨️ Retaper l'identifiant"
+EXPECTS_RECOVERY = {
+    "forgot_identifier": "J'attends votre identifiant ENT, tapé au clavier (par exemple jean.dupont12).",
+    "forgot_answer1": "J'attends votre réponse à la question secrète, tapée au clavier.",
+    "forgot_answer2": "J'attends votre réponse à la question secrète, tapée au clavier.",
+    "forgot_password": "J'attends le nouveau mot de passe que vous choisissez, tapé au clavier.",
+    "forgot_confirm": "J'attends votre nouveau mot de passe, tapé une seconde fois au clavier.",
+    "login_identifier": "J'attends votre identifiant ENT, tapé au clavier (par exemple jean.dupont12).",
+    "login_password": "J'attends votre mot de passe, tapé au clavier.",
+}
+PASSWORD_PROBLEMS["previous"] = "qu'il soit différent de votre ancien mot de passe"
+
+# -- staff: the school's account tools ------------------------------------------------------------
+
+STAFF_COMMANDS = {
+    "compte": "État d'un compte : /compte identifiant",
+    "debloquer": "Débloquer un compte : /debloquer identifiant",
+    "reinitialiser": "Réinitialiser un compte : /reinitialiser identifiant",
+    "stats": "Chiffres des activations",
+}
+STATE_LABELS = {"pending": "à activer", "active": "activé", "reset": "réinitialisé, à réactiver"}
+EVENT_LABELS = {
+    "identified": "identifiant et mot de passe provisoire corrects",
+    "provisional_failed": "mot de passe provisoire incorrect",
+    "reauth_failed": "mot de passe provisoire incorrect (reprise)",
+    "answers_failed": "réponses secrètes incorrectes",
+    "answers_verified": "réponses secrètes correctes",
+    "login_failed": "test de connexion échoué",
+    "login_ok": "test de connexion réussi",
+    "locked": "bloqué",
+    "unlocked": "débloqué",
+    "cgu_refused": "CGU refusées",
+    "activated": "compte activé",
+    "password_changed": "mot de passe changé",
+    "reset": "compte réinitialisé",
+    "account_viewed": "fiche consultée",
+    "import": "import",
+}
+LAST_ERRORS = {"provisional_failed": "mot de passe provisoire incorrect",
+               "password_rejected": "mot de passe refusé (règles non respectées)"}
+STAFF_USAGE = "Précisez l'identifiant du compte, par exemple : <code>/{command} jean.dupont12</code>"
+
+
+def no_account(identifier: str) -> str:
+    return (f"Aucun compte « {escape(identifier)} ». Vérifiez l'orthographe ; la liste complète est dans "
+            "<code>entbot accounts list</code> ou l'export CSV.")
+
+
+UNLOCK_BUTTON = "🔓 Débloquer"
+RESET_BUTTON = "♻️ Réinitialiser"
+CONFIRM_RESET_BUTTON = "✅ Oui, réinitialiser"
+CANCEL_BUTTON = "Annuler"
+ERASE_BUTTON = "🗑 C'est noté : effacer ce message"
+
+
+def confirm_reset(identifier: str, name: str, state: str) -> str:
+    return (f"♻️ Réinitialiser le compte <code>{escape(identifier)}</code> ({escape(name)}, {STATE_LABELS[state]}) ?\n\n"
+            "Son mot de passe, ses réponses secrètes et son adresse seront effacés, et un nouveau mot de passe "
+            "provisoire sera créé. Il vous sera montré <b>une seule fois</b>, en message privé, pour le "
+            "transmettre à la famille, qui réactivera alors son compte (« Mon compte a été réinitialisé »).")
+
+
+RESET_CANCELLED = "Réinitialisation annulée : rien n'a changé."
+RESET_RACE = ("Ce compte a changé entre-temps (réinitialisé ou activé à l'instant, peut-être par un collègue) : "
+              "je n'ai rien fait. Vérifiez avec <code>/compte {identifier}</code>.")
+OPEN_PRIVATE_CHAT = ("Je dois vous montrer le nouveau mot de passe en privé, mais je ne peux pas vous écrire : "
+                     "ouvrez une conversation avec moi (touchez mon nom, puis « Démarrer »), puis recommencez. "
+                     "Rien n'a été changé.")
+SECRET_LIFETIME_MINUTES = 15
+
+
+def reset_done(identifier: str, staff_name: str, private: bool) -> str:
+    where = "ci-dessous" if private else f"en message privé à {escape(staff_name)}"
+    return (f"✅ Compte <code>{escape(identifier)}</code> réinitialisé par {escape(staff_name)}. "
+            f"Le nouveau mot de passe provisoire a été envoyé {where}.")
+
+
+def new_provisional(identifier: str, name: str, password: str) -> str:
+    return (f"🔑 Nouveau mot de passe provisoire de <code>{escape(identifier)}</code> ({escape(name)}) :\n\n"
+            f"<code>{escape(password)}</code>\n\nTransmettez-le à la famille (majuscules et minuscules comptent). "
+            "Il n'est gardé nulle part en clair : notez-le maintenant. Ce message s'effacera de lui-même dans "
+            f"{SECRET_LIFETIME_MINUTES} minutes.")
+
+
+ACCOUNT_RESET_NOTICE = ("ℹ️ Le collège vient de réinitialiser votre compte ENT. Ce que vous étiez en train de faire "
+                        "s'arrête là, sans conséquence. Quand vous aurez reçu le <b>nouveau</b> mot de passe "
+                        "provisoire, tapez /start et touchez « Mon compte a été réinitialisé ».")
+
+
+def unlocked(identifier: str, was_locked: bool) -> str:
+    if was_locked:
+        return f"🔓 Compte <code>{escape(identifier)}</code> débloqué : la famille peut réessayer tout de suite."
+    return (f"Le compte <code>{escape(identifier)}</code> n'était pas bloqué ; ses compteurs d'essais sont remis à "
+            "zéro.")
+
+
+def stats_lines(summary: Summary) -> list[str]:
+    """The figures of /stats and `entbot stats`, as plain lines."""
+    s = summary.by_state
+    lines = [f"Comptes importés : {summary.imported}",
+             f"  activés : {s['active']}   à activer : {s['pending']}   réinitialisés : {s['reset']}",
+             f"Activations en cours : {sum(summary.in_progress.values())}"]
+    for number, name in STEP_NAME.items():
+        count = sum(n for step, n in summary.in_progress.items() if STEP_NUMBER.get(step) == number)
+        lines.append(f"  étape {number}/6 ({name}) : {count}")
+    lines.append(f"Comptes bloqués en ce moment : {summary.locked_accounts}")
+    lines.append("7 derniers jours (activations / mots de passe changés / blocages / réinitialisations) :")
+    for day, counts in summary.days:
+        lines.append(f"  {day.strftime('%d/%m')} : " + " / ".join(str(counts[e]) for e in DAILY_EVENTS))
+    return lines

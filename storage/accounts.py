@@ -31,6 +31,7 @@ class Account:
     email: str | None
     activated_at: str | None
     cgu_version: str | None
+    revision: int = 0
 
     @property
     def display_name(self) -> str:
@@ -52,6 +53,17 @@ class Activation:
     telegram_user_id: int
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """What proves who holds an active account: hashes only, read when a parent has to prove it."""
+
+    password_hash: str | None
+    question1: int | None
+    answer1_hash: str | None
+    question2: int | None
+    answer2_hash: str | None
+
+
 class AccountDirectory(Protocol):
     """What the bot needs of a directory of accounts (SQLite today, the ENT's LDAP tomorrow)."""
 
@@ -63,12 +75,18 @@ class AccountDirectory(Protocol):
 
     async def activate(self, account_id: int, provisional_hash: str, activation: Activation) -> bool: ...
 
+    async def credentials(self, account_id: int) -> Credentials | None: ...
+
+    async def set_password(self, account_id: int, revision: int, password_hash: str, actor: str) -> bool: ...
+
+    async def reset(self, account_id: int, revision: int, provisional_hash: str, actor: str) -> bool: ...
+
 
 def _account(row: aiosqlite.Row) -> Account:
     return Account(id=row["id"], identifier=row["identifier"], last_name=row["last_name"],
                    first_name=row["first_name"], profile=row["profile"], class_name=row["class_name"],
                    state=row["state"], provisional_hash=row["provisional_hash"], email=row["email"],
-                   activated_at=row["activated_at"], cgu_version=row["cgu_version"])
+                   activated_at=row["activated_at"], cgu_version=row["cgu_version"], revision=row["revision"])
 
 
 class SqliteDirectory:
@@ -111,7 +129,7 @@ class SqliteDirectory:
             cursor = await conn.execute(
                 "UPDATE accounts SET state = 'active', password_hash = ?, email = ?, question1 = ?,"
                 " answer1_hash = ?, question2 = ?, answer2_hash = ?, cgu_version = ?, cgu_accepted_at = ?,"
-                " activated_at = ?, telegram_user_id = ?, updated_at = ?"
+                " activated_at = ?, telegram_user_id = ?, updated_at = ?, revision = revision + 1"
                 " WHERE id = ? AND state IN ('pending', 'reset') AND provisional_hash = ?",
                 (activation.password_hash, activation.email, activation.question1, activation.answer1_hash,
                  activation.question2, activation.answer2_hash, activation.cgu_version,
@@ -125,4 +143,46 @@ class SqliteDirectory:
                                (activation.telegram_user_id,))
             await write_event(conn, moment, f"telegram:{activation.telegram_user_id}", "activated", account_id,
                               f"cgu={activation.cgu_version} email={'oui' if activation.email else 'non'}")
+        return True
+
+    async def credentials(self, account_id: int) -> Credentials | None:
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall(
+                "SELECT password_hash, question1, answer1_hash, question2, answer2_hash FROM accounts"
+                " WHERE id = ? AND state = 'active'", (account_id,)))
+        return Credentials(*rows[0]) if rows else None
+
+    async def set_password(self, account_id: int, revision: int, password_hash: str, actor: str) -> bool:
+        """A new password for an active account, unless it changed since `revision` was read."""
+        moment = self.db.clock.now()
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE accounts SET password_hash = ?, updated_at = ?, revision = revision + 1"
+                " WHERE id = ? AND state = 'active' AND revision = ?",
+                (password_hash, to_text(moment), account_id, revision))
+            if cursor.rowcount != 1:
+                return False
+            await write_event(conn, moment, actor, "password_changed", account_id, "par les questions secrètes")
+        return True
+
+    async def reset(self, account_id: int, revision: int, provisional_hash: str, actor: str) -> bool:
+        """Puts the account back to be activated with a new provisional password; its lock is lifted.
+
+        Nothing happens if the account changed since `revision` was read (another reset, an
+        activation): the caller says so rather than hand out a password that no longer holds.
+        """
+        moment = self.db.clock.now()
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE accounts SET state = 'reset', provisional_hash = ?, password_hash = NULL, email = NULL,"
+                " question1 = NULL, answer1_hash = NULL, question2 = NULL, answer2_hash = NULL,"
+                " cgu_version = NULL, cgu_accepted_at = NULL, activated_at = NULL, telegram_user_id = NULL,"
+                " updated_at = ?, revision = revision + 1 WHERE id = ? AND revision = ?"
+                " RETURNING identifier_key", (provisional_hash, to_text(moment), account_id, revision))
+            rows = list(await cursor.fetchall())
+            if not rows:
+                return False
+            await conn.execute("UPDATE attempts SET failures = 0, locks = 0, locked_until = NULL"
+                               " WHERE scope = 'account' AND key = ?", (rows[0][0],))
+            await write_event(conn, moment, actor, "reset", account_id)
         return True

@@ -30,3 +30,11 @@ class Audit:
                 "SELECT at, actor, event, detail FROM audit WHERE account_id = ? ORDER BY id DESC LIMIT ?",
                 (account_id, limit))
         return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def failing_users(self, account_id: int) -> set[int]:
+        """The Telegram users who failed to prove they hold this account: their locks go with its lock."""
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT DISTINCT actor FROM audit WHERE account_id = ? AND event LIKE '%\\_failed' ESCAPE '\\'"
+                " AND actor LIKE 'telegram:%'", (account_id,))
+        return {int(r[0].removeprefix("telegram:")) for r in rows}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import secrets
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 
@@ -45,3 +46,15 @@ def normalise_answer(answer: str) -> str:
     decomposed = unicodedata.normalize("NFKD", answer)
     without_accents = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return re.sub(r"\s+", " ", without_accents).strip().casefold()
+
+
+# No 0/O, 1/l/I: a provisional password is read on paper or over the phone.
+_READABLE = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+
+
+def new_provisional() -> str:
+    """A random provisional password, easy to read out: like 'Kp7m-X4tz-R9'."""
+    while True:
+        body = "".join(secrets.choice(_READABLE) for _ in range(10))
+        if any(c.isupper() for c in body) and any(c.islower() for c in body) and any(c.isdigit() for c in body):
+            return f"{body[:4]}-{body[4:8]}-{body[8:]}"

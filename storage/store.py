@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage.accounts import SqliteDirectory
+from storage.accounts import Account, SqliteDirectory, identifier_key
 from storage.attempts import Attempts
 from storage.audit import Audit
 from storage.db import Clock, Database
+from storage.ephemeral import EphemeralMessages
 from storage.progress import ProgressStore
+from storage.recovery import RecoveryStore
+from storage.stats import Stats
 
 
 class Store:
@@ -16,8 +19,11 @@ class Store:
         self.db = Database(path, clock)
         self.accounts = SqliteDirectory(self.db)
         self.progress = ProgressStore(self.db)
+        self.recovery = RecoveryStore(self.db)
         self.attempts = Attempts(self.db)
         self.audit = Audit(self.db)
+        self.ephemeral = EphemeralMessages(self.db)
+        self.stats = Stats(self.db)
 
     @property
     def clock(self) -> Clock:
@@ -28,3 +34,12 @@ class Store:
 
     async def close(self) -> None:
         await self.db.close()
+
+    async def unlock(self, account: Account, actor: str) -> None:
+        """Lifts the lock on the account, and on the Telegram users who were trying it."""
+        users = {p.telegram_user_id for p in await self.progress.for_account(account.id)}
+        users |= set(await self.recovery.users_of(account.id))
+        users |= await self.audit.failing_users(account.id)
+        await self.attempts.unlock(("account", identifier_key(account.identifier)),
+                                   *(("user", str(uid)) for uid in sorted(users)))
+        await self.audit.record(actor, "unlocked", account.id)

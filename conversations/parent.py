@@ -1,0 +1,178 @@
+"""The parent's one conversation: activation, forgotten password and login test, and where each message goes."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, cast
+
+from telegram import Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from conversations import activation, menu, recovery, texts
+from conversations.common import answer_query, deps, send, user_id
+
+Ctx = ContextTypes.DEFAULT_TYPE
+END = ConversationHandler.END
+PRIVATE = filters.ChatType.PRIVATE
+
+# One conversation, so that a parent is in one dialogue at a time and a restart finds it again.
+STATES = {**activation.STATES, **recovery.STATES}
+
+
+async def _leave_recovery(update: Update, context: Ctx) -> None:
+    await deps(context).store.recovery.forget(user_id(update))
+
+
+async def enter_activation(update: Update, context: Ctx) -> object:
+    await _leave_recovery(update, context)
+    return await activation.start_activation(update, context)
+
+
+async def enter_after_reset(update: Update, context: Ctx) -> object:
+    await _leave_recovery(update, context)
+    return await activation.start_after_reset(update, context)
+
+
+async def enter_resume(update: Update, context: Ctx) -> object:
+    await _leave_recovery(update, context)
+    return await activation.resume_from_menu(update, context)
+
+
+async def cancel_recovery(update: Update, context: Ctx) -> object:
+    await answer_query(update)
+    await recovery.cancel(update, context)
+    return END
+
+
+def _menu_entries() -> list[BaseHandler[Update, Ctx, object]]:
+    """The menu's buttons that open a dialogue: they work in the middle of another one too."""
+    return [
+        CallbackQueryHandler(enter_activation, pattern=r"^menu:activate$"),
+        CallbackQueryHandler(enter_after_reset, pattern=r"^menu:reset$"),
+        CallbackQueryHandler(enter_resume, pattern=r"^menu:resume$"),
+        CallbackQueryHandler(recovery.start_forgot, pattern=r"^menu:forgot$"),
+        CallbackQueryHandler(recovery.start_login_test, pattern=r"^menu:test$"),
+    ]
+
+
+_RESUMABLE_BUTTONS: list[BaseHandler[Update, Ctx, object]] = [
+    CallbackQueryHandler(cancel_recovery, pattern=r"^recovery:cancel$"),
+]
+
+
+async def resume(update: Update, context: Ctx) -> object:
+    """A message or button with no conversation in memory (after a restart): carry on from SQLite."""
+    store = deps(context).store
+    uid = user_id(update)
+    saved = await store.recovery.get(uid)
+    if saved is not None:
+        for handler in [*recovery.STATES.get(saved.step, []), *_RESUMABLE_BUTTONS]:
+            check = handler.check_update(update)
+            if check is not None and check is not False:
+                return await handler.handle_update(update, cast(Any, context.application), check, context)
+        await answer_query(update, texts.STALE_BUTTON)
+        return saved.step
+    progress = await store.progress.get(uid)
+    if progress is None:
+        if update.callback_query is not None:
+            await answer_query(update, texts.STALE_BUTTON)
+        else:
+            await send(update, context, texts.NOT_UNDERSTOOD)
+        return END
+    return await activation.resume(update, context, progress)
+
+
+async def where(update: Update, context: Ctx) -> str | None:
+    """Which dialogue the parent is in, in words, for /aide."""
+    store = deps(context).store
+    uid = user_id(update)
+    saved = await store.recovery.get(uid)
+    if saved is not None:
+        return recovery.where(saved)
+    progress = await store.progress.get(uid)
+    return texts.where(progress.step) if progress and progress.step in texts.STEP_NUMBER else None
+
+
+async def help_command(update: Update, context: Ctx) -> object:
+    await send(update, context, texts.help_text(deps(context).school.contact_email, await where(update, context)))
+    return None
+
+
+async def unknown_command(update: Update, context: Ctx) -> object:
+    """Any command the bot does not offer to this person (staff commands included, for others)."""
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        return None
+    if await where(update, context) is None:
+        await send(update, context, texts.NOT_UNDERSTOOD)
+        return None
+    return await help_command(update, context)
+
+
+async def pause(update: Update, context: Ctx) -> object:
+    store = deps(context).store
+    uid = user_id(update)
+    if await store.recovery.get(uid) is not None:
+        await recovery.cancel(update, context)
+        return END
+    return await activation.pause(update, context)
+
+
+async def start_mid_flow(update: Update, context: Ctx) -> object:
+    store = deps(context).store
+    uid = user_id(update)
+    if await store.recovery.get(uid) is not None:
+        await recovery.cancel(update, context)
+        await menu.start(update, context)
+        return END
+    return await activation.start_mid_flow(update, context)
+
+
+async def stale_button(update: Update, context: Ctx) -> object:
+    await answer_query(update, texts.STALE_BUTTON)
+    return None
+
+
+def conversation() -> ConversationHandler[Ctx]:
+    with warnings.catch_warnings():
+        # Buttons are tracked per user on purpose: the saved prompt id tells a stale one.
+        warnings.filterwarnings("ignore", message="If 'per_message=False'")
+        return ConversationHandler(
+            entry_points=[
+                *_menu_entries(),
+                MessageHandler(PRIVATE & activation.OTHER, resume),
+                CallbackQueryHandler(resume, pattern=r"^(?!menu:)"),
+            ],
+            states=STATES,
+            fallbacks=[
+                CommandHandler("annuler", pause),
+                CommandHandler("aide", help_command),
+                CommandHandler("start", start_mid_flow),
+                *_menu_entries(),
+                *_RESUMABLE_BUTTONS,
+                CallbackQueryHandler(stale_button, pattern=r"^(?!menu:)"),
+                MessageHandler(filters.COMMAND, unknown_command),
+            ],
+            name="parent",
+            allow_reentry=False,
+        )
+
+
+def fallback_handlers() -> list[BaseHandler[Update, Ctx, object]]:
+    """After every dialogue had its chance: /start, /aide, and a word for what nobody handled."""
+    return [
+        CommandHandler("start", menu.start, filters=PRIVATE),
+        CommandHandler("aide", help_command, filters=PRIVATE),
+        CommandHandler("annuler", help_command, filters=PRIVATE),
+        MessageHandler(PRIVATE & filters.COMMAND, unknown_command),
+        CallbackQueryHandler(stale_button),
+        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE, menu.not_understood),
+    ]

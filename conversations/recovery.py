@@ -1,0 +1,346 @@
+"""Forgotten password and login test: the "Mot de passe oublié ?" link of step 8, and a check of the pair."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from html import escape
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseHandler, ContextTypes, ConversationHandler, MessageHandler, filters
+
+from conversations import texts
+from conversations.activation import AttemptKeys, tell_if_locked, tell_locked
+from conversations.common import (
+    answer_query,
+    delete_secret,
+    deps,
+    drop_keyboard,
+    edit_or_send,
+    keyboard,
+    send,
+    user_id,
+)
+from conversations.password_rules import missing
+from storage.accounts import identifier_key
+from storage.db import from_text
+from storage.recovery import Recovery
+from storage.secrets import hash_secret, normalise_answer, verify_secret
+
+Ctx = ContextTypes.DEFAULT_TYPE
+END = ConversationHandler.END
+
+FORGOT_IDENTIFIER, FORGOT_ANSWER1, FORGOT_ANSWER2 = "forgot_identifier", "forgot_answer1", "forgot_answer2"
+FORGOT_PASSWORD, FORGOT_CONFIRM = "forgot_password", "forgot_confirm"
+LOGIN_IDENTIFIER, LOGIN_PASSWORD = "login_identifier", "login_password"
+
+SECRET_STEPS = {FORGOT_ANSWER1, FORGOT_ANSWER2, FORGOT_PASSWORD, FORGOT_CONFIRM, LOGIN_PASSWORD}
+MAX_LENGTH = {FORGOT_IDENTIFIER: 64, LOGIN_IDENTIFIER: 64, FORGOT_ANSWER1: 100, FORGOT_ANSWER2: 100,
+              FORGOT_PASSWORD: 128, FORGOT_CONFIRM: 128, LOGIN_PASSWORD: 128}
+# Time to choose the new password once both answers matched.
+CHOOSE_WITHIN = timedelta(minutes=15)
+TYPED = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+OTHER = filters.UpdateType.MESSAGE & ~filters.COMMAND
+
+StepFn = Callable[[Update, Ctx, Recovery], Coroutine[Any, Any, object]]
+Handler = Callable[[Update, Ctx], Coroutine[Any, Any, object]]
+
+
+def _text(update: Update) -> str:
+    message = update.effective_message
+    return message.text or "" if message else ""
+
+
+def _keys(recovery: Recovery) -> AttemptKeys:
+    """The same counters as the activation's: one budget of guesses per person and per account."""
+    return ("user", str(recovery.telegram_user_id)), ("account", identifier_key(recovery.identifier or ""))
+
+
+def rstep(state: str) -> Callable[[StepFn], Handler]:
+    """Loads the saved dialogue, deletes a secret first, and refuses what does not fit the step."""
+
+    def decorate(fn: StepFn) -> Handler:
+        @functools.wraps(fn)
+        async def wrapper(update: Update, context: Ctx) -> object:
+            store = deps(context).store
+            if state in SECRET_STEPS:
+                await delete_secret(update)
+            recovery = await store.recovery.get(user_id(update))
+            if recovery is None or recovery.step != state:
+                await send(update, context, texts.NO_FLOW)
+                return END
+            text = _text(update)
+            limit = MAX_LENGTH[state]
+            if len(text) > limit:
+                await send(update, context, texts.TOO_LONG.format(length=len(text), limit=limit))
+                return None
+            if not text.strip():
+                await send(update, context, texts.ONLY_SPACES)
+                return None
+            if recovery.account_id is not None:
+                account = await store.accounts.get(recovery.account_id)
+                if account is None or account.revision != recovery.revision:
+                    await store.recovery.forget(recovery.telegram_user_id)
+                    await send(update, context, texts.ACCOUNT_CHANGED_MEANWHILE)
+                    return END
+            return await fn(update, context, recovery)
+
+        return wrapper
+
+    return decorate
+
+
+async def show(update: Update, context: Ctx, text: str, markup: Any = None, note: str | None = None) -> None:
+    """A new prompt, the previous one losing its buttons; its id saved to tell stale buttons."""
+    store = deps(context).store
+    uid = user_id(update)
+    recovery = await store.recovery.get(uid)
+    if recovery is not None:
+        await drop_keyboard(context, uid, recovery.prompt_message_id)
+    message = await send(update, context, f"{note}\n\n{text}" if note else text, markup)
+    if message is not None:
+        await store.recovery.update(uid, prompt_message_id=message.message_id)
+
+
+def _cancel_row() -> list[tuple[str, str]]:
+    return [(texts.BACK, "recovery:cancel")]
+
+
+# -- forgotten password -------------------------------------------------------------------------------
+
+
+async def start_forgot(update: Update, context: Ctx) -> object:
+    await answer_query(update)
+    await deps(context).store.recovery.start(user_id(update), "forgot", FORGOT_IDENTIFIER)
+    await show(update, context, texts.FORGOT_IDENTIFIER, keyboard(_cancel_row()))
+    return FORGOT_IDENTIFIER
+
+
+@rstep(FORGOT_IDENTIFIER)
+async def forgot_identifier(update: Update, context: Ctx, recovery: Recovery) -> object:
+    store = deps(context).store
+    typed = _text(update).strip()
+    recovery = await store.recovery.update(recovery.telegram_user_id, identifier=typed) or recovery
+    if await tell_if_locked(update, context, _keys(recovery)):
+        await _offer_help(update, context)
+        return FORGOT_IDENTIFIER
+    account = await store.accounts.find(typed)
+    credentials = await store.accounts.credentials(account.id) if account is not None else None
+    if account is None or credentials is None or not (credentials.question1 and credentials.question2):
+        await show(update, context, texts.NOT_ACTIVE_OR_UNKNOWN,
+                   keyboard([(texts.MENU_ACTIVATE, "menu:activate")], [(texts.MENU_RESET, "menu:reset")],
+                            _cancel_row()))
+        return FORGOT_IDENTIFIER
+    await store.recovery.update(recovery.telegram_user_id, step=FORGOT_ANSWER1, account_id=account.id,
+                                revision=account.revision, identifier=account.identifier)
+    await show(update, context, texts.forgot_answer(1, credentials.question1, account.identifier), keyboard(_cancel_row()))
+    return FORGOT_ANSWER1
+
+
+async def _questions(context: Ctx, recovery: Recovery) -> tuple[int, str | None, int, str | None]:
+    assert recovery.account_id is not None
+    credentials = await deps(context).store.accounts.credentials(recovery.account_id)
+    assert credentials is not None and credentials.question1 and credentials.question2
+    return credentials.question1, credentials.answer1_hash, credentials.question2, credentials.answer2_hash
+
+
+@rstep(FORGOT_ANSWER1)
+async def forgot_answer1(update: Update, context: Ctx, recovery: Recovery) -> object:
+    _, answer1_hash, question2, _ = await _questions(context, recovery)
+    ok = await verify_secret(answer1_hash, normalise_answer(_text(update)))
+    # Whether it matched is told to nobody until both answers are in.
+    await deps(context).store.recovery.update(recovery.telegram_user_id, step=FORGOT_ANSWER2, answer1_ok=int(ok))
+    await show(update, context, texts.forgot_answer(2, question2, recovery.identifier or ""), keyboard(_cancel_row()))
+    return FORGOT_ANSWER2
+
+
+@rstep(FORGOT_ANSWER2)
+async def forgot_answer2(update: Update, context: Ctx, recovery: Recovery) -> object:
+    d = deps(context)
+    uid = recovery.telegram_user_id
+    question1, _, _, answer2_hash = await _questions(context, recovery)
+    keys = _keys(recovery)
+    if await tell_if_locked(update, context, keys):
+        await _end_locked(update, context)
+        return END
+    ok = await verify_secret(answer2_hash, normalise_answer(_text(update)))
+    if not (ok and recovery.answer1_ok):
+        lock = await d.store.attempts.failure(*keys, actor=f"telegram:{uid}", account_id=recovery.account_id,
+                                              event="answers_failed")
+        if lock is not None:
+            await tell_locked(update, context, lock)
+            await _end_locked(update, context)
+            return END
+        await d.store.recovery.update(uid, step=FORGOT_ANSWER1, answer1_ok=None)
+        await show(update, context, texts.forgot_answer(1, question1, recovery.identifier or ""),
+                   keyboard(_cancel_row()), note=texts.ANSWERS_WRONG)
+        return FORGOT_ANSWER1
+    await d.store.attempts.success(*keys)
+    await d.store.audit.record(f"telegram:{uid}", "answers_verified", recovery.account_id)
+    await d.store.recovery.update(uid, step=FORGOT_PASSWORD, verified_at=d.store.clock.now())
+    await show(update, context, texts.FORGOT_PASSWORD, keyboard(_cancel_row()))
+    return FORGOT_PASSWORD
+
+
+def _too_late(context: Ctx, recovery: Recovery) -> bool:
+    return (recovery.verified_at is None
+            or deps(context).store.clock.now() - from_text(recovery.verified_at) > CHOOSE_WITHIN)
+
+
+@rstep(FORGOT_PASSWORD)
+async def forgot_password(update: Update, context: Ctx, recovery: Recovery) -> object:
+    store = deps(context).store
+    if _too_late(context, recovery):
+        await store.recovery.forget(recovery.telegram_user_id)
+        await send(update, context, texts.FORGOT_TOO_LATE)
+        return END
+    password = _text(update)
+    problems = missing(password, recovery.identifier or "")
+    assert recovery.account_id is not None
+    if not problems:
+        credentials = await store.accounts.credentials(recovery.account_id)
+        account = await store.accounts.get(recovery.account_id)
+        if credentials is not None and await verify_secret(credentials.password_hash, password):
+            problems = ["previous"]
+        elif account is not None and await verify_secret(account.provisional_hash, password):
+            problems = ["provisional"]
+    if problems:
+        await send(update, context, texts.password_rejected(problems, len(password)))
+        return None
+    await store.recovery.update(recovery.telegram_user_id, step=FORGOT_CONFIRM,
+                                password_hash=await hash_secret(password))
+    await show(update, context, texts.FORGOT_CONFIRM, keyboard(_cancel_row()))
+    return FORGOT_CONFIRM
+
+
+@rstep(FORGOT_CONFIRM)
+async def forgot_confirm(update: Update, context: Ctx, recovery: Recovery) -> object:
+    d = deps(context)
+    uid = recovery.telegram_user_id
+    if _too_late(context, recovery):
+        await d.store.recovery.forget(uid)
+        await send(update, context, texts.FORGOT_TOO_LATE)
+        return END
+    if not await verify_secret(recovery.password_hash, _text(update)):
+        await d.store.recovery.update(uid, step=FORGOT_PASSWORD, password_hash=None)
+        await show(update, context, texts.FORGOT_PASSWORD, keyboard(_cancel_row()), note=texts.PASSWORD_MISMATCH)
+        return FORGOT_PASSWORD
+    assert recovery.account_id is not None and recovery.revision is not None and recovery.password_hash
+    changed = await d.store.accounts.set_password(recovery.account_id, recovery.revision, recovery.password_hash,
+                                                  f"telegram:{uid}")
+    await drop_keyboard(context, uid, recovery.prompt_message_id)
+    await d.store.recovery.forget(uid)
+    if not changed:
+        await send(update, context, texts.ACCOUNT_CHANGED_MEANWHILE)
+        return END
+    await send(update, context, texts.PASSWORD_CHANGED.format(identifier=escape(recovery.identifier or "")),
+               keyboard([(texts.OPEN_ENT, d.school.ent_url)], [(texts.MENU_TEST, "menu:test")]))
+    return END
+
+
+# -- login test -----------------------------------------------------------------------------------------
+
+
+async def start_login_test(update: Update, context: Ctx) -> object:
+    await answer_query(update)
+    await deps(context).store.recovery.start(user_id(update), "login", LOGIN_IDENTIFIER)
+    await show(update, context, texts.LOGIN_IDENTIFIER, keyboard(_cancel_row()))
+    return LOGIN_IDENTIFIER
+
+
+@rstep(LOGIN_IDENTIFIER)
+async def login_identifier(update: Update, context: Ctx, recovery: Recovery) -> object:
+    typed = _text(update).strip()
+    await deps(context).store.recovery.update(recovery.telegram_user_id, step=LOGIN_PASSWORD, identifier=typed)
+    await show(update, context, texts.login_password(typed), keyboard(_cancel_row()))
+    return LOGIN_PASSWORD
+
+
+@rstep(LOGIN_PASSWORD)
+async def login_password(update: Update, context: Ctx, recovery: Recovery) -> object:
+    d = deps(context)
+    uid = recovery.telegram_user_id
+    keys = _keys(recovery)
+    if await tell_if_locked(update, context, keys):
+        await _end_locked(update, context)
+        return END
+    account = await d.store.accounts.find(recovery.identifier or "")
+    credentials = await d.store.accounts.credentials(account.id) if account is not None else None
+    # An unknown or inactive account is checked against a dummy hash: it takes as long as a real one.
+    ok = await verify_secret(credentials.password_hash if credentials else None, _text(update))
+    if not ok:
+        lock = await d.store.attempts.failure(*keys, actor=f"telegram:{uid}",
+                                              account_id=account.id if account else None, event="login_failed")
+        if lock is not None:
+            await tell_locked(update, context, lock)
+            await _end_locked(update, context)
+            return END
+        await d.store.recovery.update(uid, step=LOGIN_IDENTIFIER, identifier=None)
+        await show(update, context, texts.LOGIN_IDENTIFIER, keyboard(_cancel_row()), note=texts.LOGIN_WRONG)
+        return LOGIN_IDENTIFIER
+    await d.store.attempts.success(*keys)
+    await d.store.audit.record(f"telegram:{uid}", "login_ok", account.id if account else None)
+    await drop_keyboard(context, uid, recovery.prompt_message_id)
+    await d.store.recovery.forget(uid)
+    await send(update, context, texts.LOGIN_OK, keyboard([(texts.OPEN_ENT, d.school.ent_url)]))
+    return END
+
+
+# -- shared ------------------------------------------------------------------------------------------------
+
+
+async def _offer_help(update: Update, context: Ctx) -> None:
+    """Shown with a lock: the school can lift it. Issue 5's help desk replaces this with a ticket."""
+    await send(update, context, texts.contact_text(deps(context).school.contact_email),
+               keyboard([(texts.BACK, "menu:home")]))
+
+
+async def _end_locked(update: Update, context: Ctx) -> None:
+    uid = user_id(update)
+    store = deps(context).store
+    recovery = await store.recovery.get(uid)
+    if recovery is not None:
+        await drop_keyboard(context, uid, recovery.prompt_message_id)
+    await store.recovery.forget(uid)
+    await _offer_help(update, context)
+
+
+def expect(state: str) -> Handler:
+    async def wrong_input(update: Update, context: Ctx) -> object:
+        if state in SECRET_STEPS:
+            await delete_secret(update)
+        await send(update, context, texts.EXPECTS_RECOVERY[state])
+        return None
+
+    return wrong_input
+
+
+async def cancel(update: Update, context: Ctx) -> None:
+    """Abandons the dialogue: nothing was changed, the account is as it was."""
+    store = deps(context).store
+    recovery = await store.recovery.get(user_id(update))
+    if recovery is not None:
+        await drop_keyboard(context, recovery.telegram_user_id, recovery.prompt_message_id)
+        await store.recovery.forget(recovery.telegram_user_id)
+    await edit_or_send(update, context, texts.FLOW_CANCELLED)
+
+
+def where(recovery: Recovery) -> str:
+    return texts.WHERE_FORGOT if recovery.flow == "forgot" else texts.WHERE_LOGIN
+
+
+def _text_state(state: str, fn: Handler) -> list[BaseHandler[Update, Ctx, object]]:
+    return [MessageHandler(TYPED, fn), MessageHandler(OTHER, expect(state))]
+
+
+STATES: dict[object, list[BaseHandler[Update, Ctx, object]]] = {
+    FORGOT_IDENTIFIER: _text_state(FORGOT_IDENTIFIER, forgot_identifier),
+    FORGOT_ANSWER1: _text_state(FORGOT_ANSWER1, forgot_answer1),
+    FORGOT_ANSWER2: _text_state(FORGOT_ANSWER2, forgot_answer2),
+    FORGOT_PASSWORD: _text_state(FORGOT_PASSWORD, forgot_password),
+    FORGOT_CONFIRM: _text_state(FORGOT_CONFIRM, forgot_confirm),
+    LOGIN_IDENTIFIER: _text_state(LOGIN_IDENTIFIER, login_identifier),
+    LOGIN_PASSWORD: _text_state(LOGIN_PASSWORD, login_password),
+}

@@ -1,0 +1,284 @@
+"""The school's account tools in Telegram: /compte, /debloquer, /reinitialiser, /stats, for staff only."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from html import escape
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import Message, Update
+from telegram.constants import ChatAction, ChatMemberStatus
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from conversations import texts
+from conversations.common import answer_query, deps, drop_keyboard, edit_or_send, keyboard, send, user_id
+from storage.accounts import Account, identifier_key
+from storage.db import from_text
+from storage.secrets import hash_secret, new_provisional
+
+log = logging.getLogger(__name__)
+Ctx = ContextTypes.DEFAULT_TYPE
+Handler = Callable[[Update, Ctx], Coroutine[Any, Any, object]]
+PARIS = ZoneInfo("Europe/Paris")
+MEMBER = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
+
+
+async def is_staff(update: Update, context: Ctx) -> bool:
+    """Asked of Telegram at every command and button: someone who left the staff group is staff no more."""
+    user = update.effective_user
+    if user is None:
+        return False
+    staff = deps(context).staff
+    if user.id in staff.user_ids:
+        return True
+    if staff.chat_id is None:
+        return False
+    try:
+        member = await context.bot.get_chat_member(staff.chat_id, user.id)
+    except TelegramError as exc:
+        log.info("staff group membership of %s unknown: %s", user.id, exc)
+        return False
+    return member.status in MEMBER or (member.status == ChatMemberStatus.RESTRICTED and bool(getattr(member, "is_member", False)))
+
+
+def staff_only(fn: Handler, otherwise: Handler) -> Handler:
+    """Staff get `fn`; anyone else gets what an unknown command or an unknown button gets."""
+
+    async def guarded(update: Update, context: Ctx) -> None:
+        if await is_staff(update, context):
+            await fn(update, context)
+        else:
+            await otherwise(update, context)
+
+    return guarded
+
+
+def _actor(update: Update) -> str:
+    return f"staff:{user_id(update)}"
+
+
+def _paris(raw: str) -> str:
+    return from_text(raw).astimezone(PARIS).strftime("%d/%m %H:%M")
+
+
+async def _account_from_args(update: Update, context: Ctx, command: str) -> Account | None:
+    typed = " ".join(context.args or []).strip()
+    if not typed:
+        await send(update, context, texts.STAFF_USAGE.format(command=command))
+        return None
+    account = await deps(context).store.accounts.find(typed)
+    if account is None:
+        await send(update, context, texts.no_account(typed[:64]))
+    return account
+
+
+# -- /compte ---------------------------------------------------------------------------------------
+
+
+async def account_card(context: Ctx, account: Account) -> tuple[str, Any]:
+    """What staff may know of an account: never a secret."""
+    store = deps(context).store
+    lock = await store.attempts.locked_until(("account", identifier_key(account.identifier)))
+    progress = await store.progress.for_account(account.id)
+    events = await store.audit.for_account(account.id, limit=8)
+    lines = [f"<b>Compte <code>{escape(account.identifier)}</code></b> — {escape(account.display_name)}, "
+             f"{escape(account.profile)}{', ' + escape(account.class_name) if account.class_name else ''}",
+             f"État : {texts.STATE_LABELS[account.state]}"
+             + (f" le {_paris(account.activated_at)}" if account.activated_at else "")]
+    if progress:
+        lines.append(f"Activation en cours : {texts.where(progress[0].step)}, dernière action le "
+                     f"{_paris(progress[0].updated_at)}")
+        if progress[0].last_error:
+            lines.append(f"Dernière erreur : {texts.LAST_ERRORS.get(progress[0].last_error, progress[0].last_error)}")
+    if account.state == "active":
+        lines.append(f"CGU acceptées : version {escape(account.cgu_version or '-')} ; adresse électronique : "
+                     f"{'oui' if account.email else 'non'}")
+    lines.append(f"Verrou : jusqu'à {lock.until.astimezone(PARIS).strftime('%H:%M')} (heure de Paris)" if lock
+                 else "Verrou : aucun")
+    if events:
+        lines.append("\nDerniers événements :")
+        lines += [f"• {_paris(at)} {texts.EVENT_LABELS.get(event, event)} ({escape(actor)})"
+                  + (f" — {escape(detail)}" if detail else "") for at, actor, event, detail in events]
+    buttons = [(texts.RESET_BUTTON, f"staff:reset:{account.id}")]
+    if lock:
+        buttons.insert(0, (texts.UNLOCK_BUTTON, f"staff:unlock:{account.id}"))
+    return "\n".join(lines), keyboard(buttons)
+
+
+async def show_account(update: Update, context: Ctx) -> None:
+    account = await _account_from_args(update, context, "compte")
+    if account is None:
+        return
+    text, markup = await account_card(context, account)
+    await deps(context).store.audit.record(_actor(update), "account_viewed", account.id)
+    await send(update, context, text, markup)
+
+
+# -- /debloquer ------------------------------------------------------------------------------------
+
+
+async def _unlock(update: Update, context: Ctx, account: Account) -> str:
+    store = deps(context).store
+    was_locked = await store.attempts.locked_until(("account", identifier_key(account.identifier))) is not None
+    await store.unlock(account, _actor(update))
+    return texts.unlocked(account.identifier, was_locked)
+
+
+async def unlock_command(update: Update, context: Ctx) -> None:
+    account = await _account_from_args(update, context, "debloquer")
+    if account is not None:
+        await send(update, context, await _unlock(update, context, account))
+
+
+# -- /reinitialiser --------------------------------------------------------------------------------
+
+
+def _confirmation(account: Account) -> tuple[str, Any]:
+    return (texts.confirm_reset(account.identifier, account.display_name, account.state),
+            keyboard([(texts.CONFIRM_RESET_BUTTON, f"staff:reset_ok:{account.id}:{account.revision}")],
+                     [(texts.CANCEL_BUTTON, "staff:cancel")]))
+
+
+async def reset_command(update: Update, context: Ctx) -> None:
+    account = await _account_from_args(update, context, "reinitialiser")
+    if account is not None:
+        await send(update, context, *_confirmation(account))
+
+
+async def _reset(update: Update, context: Ctx, account_id: int, revision: int) -> str | None:
+    """Resets the account if it is as the staff member saw it; returns what to say in an alert, if anything."""
+    d = deps(context)
+    staff = update.effective_user
+    chat = update.effective_chat
+    assert staff is not None and chat is not None
+    account = await d.store.accounts.get(account_id)
+    if account is None or account.revision != revision:
+        await edit_or_send(update, context, texts.RESET_RACE.format(identifier=escape(account.identifier if account else "")))
+        return None
+    private = chat.id == staff.id
+    if not private:
+        try:  # the password goes to the staff member alone: make sure it can, before changing anything
+            await context.bot.send_chat_action(staff.id, ChatAction.TYPING)
+        except (Forbidden, BadRequest):
+            return texts.OPEN_PRIVATE_CHAT
+    password = new_provisional()
+    if not await d.store.accounts.reset(account.id, revision, await hash_secret(password), _actor(update)):
+        await edit_or_send(update, context, texts.RESET_RACE.format(identifier=escape(account.identifier)))
+        return None
+    await edit_or_send(update, context, texts.reset_done(account.identifier, staff.first_name, private))
+    sent = await context.bot.send_message(staff.id, texts.new_provisional(account.identifier, account.display_name, password),
+                                          parse_mode="HTML", reply_markup=keyboard([(texts.ERASE_BUTTON, "staff:erase")]))
+    await d.store.ephemeral.add(staff.id, sent.message_id,
+                                d.store.clock.now() + timedelta(minutes=texts.SECRET_LIFETIME_MINUTES))
+    await _tell_families(context, account)
+    return None
+
+
+async def _tell_families(context: Ctx, account: Account) -> None:
+    """Parents midway through a dialogue on this account are told at once, calmly, and their dialogue ends."""
+    store = deps(context).store
+    users = {p.telegram_user_id: p.prompt_message_id for p in await store.progress.for_account(account.id)}
+    for uid in await store.recovery.users_of(account.id):
+        saved = await store.recovery.get(uid)
+        users.setdefault(uid, saved.prompt_message_id if saved else None)
+        await store.recovery.forget(uid)
+    for uid, prompt in users.items():
+        await store.progress.forget(uid)
+        await drop_keyboard(context, uid, prompt)
+        try:
+            await context.bot.send_message(uid, texts.ACCOUNT_RESET_NOTICE, parse_mode="HTML")
+        except Forbidden:
+            log.info("user %s has blocked the bot", uid)
+
+
+# -- /stats ------------------------------------------------------------------------------------------
+
+
+async def stats_command(update: Update, context: Ctx) -> None:
+    store = deps(context).store
+    summary = await store.stats.summary(PARIS)
+    await store.audit.record(_actor(update), "stats_viewed")
+    await send(update, context, "<b>Activations ENT</b>\n<pre>" + escape("\n".join(texts.stats_lines(summary))) + "</pre>")
+
+
+# -- buttons ---------------------------------------------------------------------------------------
+
+
+BUTTON = re.compile(r"^staff:(unlock|reset|reset_ok|cancel|erase)(?::(\d+))?(?::(\d+))?$")
+
+
+async def button(update: Update, context: Ctx) -> None:
+    query = update.callback_query
+    assert query is not None
+    match = BUTTON.match(query.data or "")
+    if match is None:
+        await answer_query(update, texts.STALE_BUTTON)
+        return
+    action, raw_id, raw_revision = match.groups()
+    if action == "erase":
+        await _erase(update, context)
+        return
+    if action == "cancel":
+        await answer_query(update)
+        await edit_or_send(update, context, texts.RESET_CANCELLED)
+        return
+    account = await deps(context).store.accounts.get(int(raw_id)) if raw_id else None
+    if account is None:
+        await answer_query(update, texts.STALE_BUTTON)
+        return
+    if action == "unlock":
+        await answer_query(update)
+        text = await _unlock(update, context, account)
+        card, markup = await account_card(context, account)
+        await edit_or_send(update, context, f"{text}\n\n{card}", markup)
+    elif action == "reset":
+        await answer_query(update)
+        await send(update, context, *_confirmation(account))
+    elif raw_revision is not None:
+        alert = await _reset(update, context, account.id, int(raw_revision))
+        await answer_query(update, alert, alert=alert is not None)
+    else:
+        await answer_query(update, texts.STALE_BUTTON)
+
+
+async def _erase(update: Update, context: Ctx) -> None:
+    query = update.callback_query
+    assert query is not None
+    await answer_query(update)
+    if isinstance(query.message, Message):
+        await deps(context).store.ephemeral.remove(query.message.chat.id, query.message.message_id)
+        try:
+            await query.message.delete()
+        except BadRequest:
+            pass  # already gone
+
+
+async def sweep_secrets(context: Ctx) -> None:
+    """Deletes the staff's password messages whose time is up (a repeating job; survives restarts)."""
+    store = deps(context).store
+    for chat_id, message_id in await store.ephemeral.due():
+        try:
+            await context.bot.delete_message(chat_id, message_id)
+        except BadRequest:
+            pass  # deleted by hand already
+        except TelegramError as exc:
+            log.warning("could not delete a secret message yet: %s", exc)
+            continue
+        await store.ephemeral.remove(chat_id, message_id)
+
+
+def handlers(unknown_command: Handler, unknown_button: Handler,
+             staff_chat_id: int | None) -> list[BaseHandler[Update, Ctx, object]]:
+    """Registered before the parent's conversation: staff commands never reach it, even from non-staff."""
+    where = filters.ChatType.PRIVATE | (filters.Chat(staff_chat_id) if staff_chat_id is not None else filters.ChatType.PRIVATE)
+    commands: dict[str, Handler] = {"compte": show_account, "debloquer": unlock_command,
+                                    "reinitialiser": reset_command, "stats": stats_command}
+    found: list[BaseHandler[Update, Ctx, object]] = [
+        CommandHandler(name, staff_only(fn, unknown_command), filters=where) for name, fn in commands.items()]
+    found.append(CallbackQueryHandler(staff_only(button, unknown_button), pattern=r"^staff:"))
+    return found

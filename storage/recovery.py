@@ -1,0 +1,78 @@
+"""The forgotten-password and login-test dialogues in progress, saved at each step like the activation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from storage.db import Database, from_text, to_text
+
+
+@dataclass(frozen=True)
+class Recovery:
+    telegram_user_id: int
+    flow: str  # forgot, login
+    step: str
+    identifier: str | None
+    account_id: int | None
+    revision: int | None  # the account's when its questions were shown: a reset meanwhile is noticed
+    answer1_ok: int | None  # whether the first answer matched; told to nobody until both are in
+    verified_at: str | None  # both answers matched: a new password may be chosen until some time after
+    password_hash: str | None  # the new password typed once, waiting for its confirmation
+    prompt_message_id: int | None
+    started_at: str
+    updated_at: str
+
+    @property
+    def updated(self) -> datetime:
+        return from_text(self.updated_at)
+
+
+_COLUMNS = {f.name for f in fields(Recovery)}
+
+
+def _row(row: Any) -> Recovery:
+    return Recovery(**{k: row[k] for k in _COLUMNS})
+
+
+class RecoveryStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, telegram_user_id: int) -> Recovery | None:
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall(
+                "SELECT * FROM recovery_progress WHERE telegram_user_id = ?", (telegram_user_id,)))
+        return _row(rows[0]) if rows else None
+
+    async def start(self, telegram_user_id: int, flow: str, step: str) -> Recovery:
+        now = to_text(self.db.clock.now())
+        async with self.db.transaction() as conn:
+            rows = list(await conn.execute_fetchall(
+                "INSERT OR REPLACE INTO recovery_progress (telegram_user_id, flow, step, started_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?) RETURNING *", (telegram_user_id, flow, step, now, now)))
+        return _row(rows[0])
+
+    async def update(self, telegram_user_id: int, **changes: Any) -> Recovery | None:
+        unknown = set(changes) - _COLUMNS
+        if unknown:
+            raise ValueError(f"unknown recovery fields {unknown}")
+        changes["updated_at"] = self.db.clock.now()
+        values = [to_text(v) if isinstance(v, datetime) else v for v in changes.values()]
+        assignments = ", ".join(f"{key} = ?" for key in changes)
+        async with self.db.transaction() as conn:
+            rows = list(await conn.execute_fetchall(
+                f"UPDATE recovery_progress SET {assignments} WHERE telegram_user_id = ? RETURNING *",
+                (*values, telegram_user_id)))
+        return _row(rows[0]) if rows else None
+
+    async def forget(self, telegram_user_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM recovery_progress WHERE telegram_user_id = ?", (telegram_user_id,))
+
+    async def users_of(self, account_id: int) -> list[int]:
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT telegram_user_id FROM recovery_progress WHERE account_id = ?", (account_id,))
+        return [r[0] for r in rows]
