@@ -124,7 +124,6 @@ async def forgot_identifier(update: Update, context: Ctx, recovery: Recovery) ->
     typed = _text(update).strip()
     recovery = await store.recovery.update(recovery.telegram_user_id, identifier=typed) or recovery
     if await tell_if_locked(update, context, _keys(recovery)):
-        await _offer_help(update, context)
         return FORGOT_IDENTIFIER
     account = await store.accounts.find(typed)
     credentials = await store.accounts.credentials(account.id) if account is not None else None
@@ -291,20 +290,14 @@ async def login_password(update: Update, context: Ctx, recovery: Recovery) -> ob
 # -- shared ------------------------------------------------------------------------------------------------
 
 
-async def _offer_help(update: Update, context: Ctx) -> None:
-    """Shown with a lock: the school can lift it. Issue 5's help desk replaces this with a ticket."""
-    await send(update, context, texts.contact_text(deps(context).school.contact_email),
-               keyboard([(texts.BACK, "menu:home")]))
-
-
 async def _end_locked(update: Update, context: Ctx) -> None:
+    """The lock was told (with the school's address); the dialogue ends, to be started again later."""
     uid = user_id(update)
     store = deps(context).store
     recovery = await store.recovery.get(uid)
     if recovery is not None:
         await drop_keyboard(context, uid, recovery.prompt_message_id)
     await store.recovery.forget(uid)
-    await _offer_help(update, context)
 
 
 def expect(state: str) -> Handler:

@@ -91,7 +91,7 @@ async def account_card(context: Ctx, account: Account) -> tuple[str, Any]:
              f"État : {texts.STATE_LABELS[account.state]}"
              + (f" le {_paris(account.activated_at)}" if account.activated_at else "")]
     if progress:
-        lines.append(f"Activation en cours : {texts.where(progress[0].step)}, dernière action le "
+        lines.append(f"Activation en cours : {texts.step_label(progress[0].step)}, dernière action le "
                      f"{_paris(progress[0].updated_at)}")
         if progress[0].last_error:
             lines.append(f"Dernière erreur : {texts.LAST_ERRORS.get(progress[0].last_error, progress[0].last_error)}")

@@ -63,7 +63,7 @@ def menu_resume(step_number: int) -> str:
 
 
 def help_text(contact: str, where: str | None) -> str:
-    head = f"<b>Aide</b>\n\nVous êtes à l'{where}.\n\n" if where else "<b>Aide</b>\n\n"
+    head = f"<b>Aide</b>\n\nVous êtes {where}.\n\n" if where else "<b>Aide</b>\n\n"
     return (head + "• /start : le menu principal\n• /annuler : mettre en pause (vos étapes validées sont gardées)\n"
             "• /aide : ce message\n\n"
             f"En cas de difficulté pour accéder à l'ENT, vous pouvez écrire au collège : {escape(contact)}")
@@ -262,9 +262,15 @@ STEP_NAME = {1: "profil", 2: "identifiant et mot de passe provisoire", 3: "règl
              5: "questions secrètes", 6: "mot de passe"}
 
 
-def where(step: str) -> str:
+def step_label(step: str) -> str:
     n = STEP_NUMBER[step]
-    return f"étape {n}/6 de l'activation ({STEP_NAME[n]})"
+    return f"étape {n}/6 ({STEP_NAME[n]})"
+
+
+def where(step: str) -> str:
+    """Where a parent is, to end the sentence « Vous êtes … »."""
+    n = STEP_NUMBER[step]
+    return f"à l'étape {n}/6 de l'activation ({STEP_NAME[n]})"
 
 
 # -- forgotten password (the "Mot de passe oublié ?" link of step 8) --------------------------------
@@ -317,8 +323,8 @@ LOGIN_WRONG = ("❌ Identifiant ou mot de passe incorrect. Vérifiez les majuscu
                "passe, touchez « Mot de passe oublié ». Recommençons :")
 FLOW_CANCELLED = "C'est abandonné, rien n'a été changé. Tapez /start pour voir le menu."
 NO_FLOW = "Cette démarche n'est plus en cours. Tapez /start pour voir le menu."
-WHERE_FORGOT = "démarche « Mot de passe oublié »"
-WHERE_LOGIN = "démarche « Tester ma connexion »"
+WHERE_FORGOT = "dans la démarche « Mot de passe oublié »"
+WHERE_LOGIN = "dans la démarche « Tester ma connexion »"
 TRY_AGAIN_IDENTIFIER = "⌨️ Retaper l'identifiant"
 EXPECTS_RECOVERY = {
     "forgot_identifier": "J'attends votre identifiant ENT, tapé au clavier (par exemple jean.dupont12).",

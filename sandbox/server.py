@@ -136,6 +136,14 @@ async def ctl_admin(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def ctl_member(request: web.Request) -> web.Response:
+    world = request.app[WORLD_KEY]
+    body = await _body(request)
+    chat = world.chats[int(body["chat_id"])]
+    (chat.members.add if body.get("member", True) else chat.members.discard)(int(body["user_id"]))
+    return web.json_response({"ok": True})
+
+
 async def ctl_faults(request: web.Request) -> web.Response:
     world = request.app[WORLD_KEY]
     body = await _body(request)
@@ -181,6 +189,7 @@ def make_app(world: World | None = None) -> web.Application:
     app.router.add_get("/_sandbox/wait", ctl_wait)
     app.router.add_post("/_sandbox/block", ctl_block)
     app.router.add_post("/_sandbox/admins", ctl_admin)
+    app.router.add_post("/_sandbox/members", ctl_member)
     app.router.add_post("/_sandbox/faults", ctl_faults)
     app.router.add_post("/_sandbox/rate-limit", ctl_rate_limit)
     app.router.add_get("/_sandbox/stats", ctl_stats)

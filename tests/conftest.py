@@ -13,7 +13,7 @@ import pytest
 from bot.app import App, build_application, start_in_loop, stop_in_loop, store_of
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
-from sandbox.driver import Person, Sandbox
+from sandbox.driver import Chat, Person, Sandbox
 from sandbox.server import SandboxServer
 from storage.db import Clock
 from storage.importer import import_accounts
@@ -21,6 +21,8 @@ from storage.store import Store
 from tests import flows
 
 TOKEN = "123456789:SANDBOX-token-for-tests"
+STAFF_ID = 777001  # a secretary named in STAFF_USER_IDS
+STAFF_CHAT_ID = -1009990001  # the staff group
 ROOT = Path(__file__).resolve().parent.parent
 _SETTING_PREFIXES = ("TELEGRAM_", "ENTBOT_", "SMTP_", "SCHOOL_", "STAFF_", "LOG_LEVEL")
 
@@ -53,6 +55,32 @@ class Harness:
     async def parent(self, first_name: str = "Amina") -> Person:
         return await self.sandbox.person(first_name)
 
+    async def secretary(self, first_name: str = "Sylvie") -> Person:
+        """The staff member named in STAFF_USER_IDS, who has opened a private chat with the bot."""
+        person = await self.sandbox.person(first_name, user_id=STAFF_ID)
+        return person
+
+    async def staff_group(self, *members: Person) -> Chat:
+        return await self.sandbox.group("Secrétariat — ENT", list(members), chat_id=STAFF_CHAT_ID)
+
+    async def restart(self) -> None:
+        """The bot goes away, its memory with it, and a new one starts on the same database."""
+        await stop_in_loop(self.app)
+        app = build_application(self.settings, self.clock)
+        await start_in_loop(app)
+        processor = app.update_processor
+        assert isinstance(processor, PerUserProcessor)
+        self.sandbox.waiter = processor.wait_handled
+        self.app = app
+
+    async def run_job(self, name: str) -> None:
+        """Runs a repeating job now rather than at its next tick (after the test let time pass)."""
+        assert self.app.job_queue is not None
+        jobs = self.app.job_queue.get_jobs_by_name(name)
+        assert jobs, name
+        for job in jobs:
+            await job.run(self.app)
+
     async def import_accounts(self, rows: list[dict[str, str]]) -> None:
         path = self.tmp_path / f"import-{os.urandom(3).hex()}.csv"
         with path.open("w", newline="", encoding="utf-8") as f:
@@ -80,7 +108,8 @@ async def sandbox_server() -> AsyncIterator[SandboxServer]:
 
 def make_settings(api_url: str, tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = dict(token=TOKEN, api_url=api_url, database=tmp_path / "entbot.sqlite3",
-                                     school_name="Collège Léonard de Vinci", poll_timeout=1)
+                                     school_name="Collège Léonard de Vinci", poll_timeout=1,
+                                     staff_user_ids=frozenset({STAFF_ID}), staff_chat_id=STAFF_CHAT_ID)
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 

@@ -12,6 +12,9 @@ if TYPE_CHECKING:
 IDENTIFIER = "jean.dupont12"
 PROVISIONAL = "Prov-2026a"
 PASSWORD = "Ma-Cle:Verte42"
+NEW_PASSWORD = "Autre-Cle:Bleue57"
+ANSWER1 = "01 47 20 00 01"  # to question 7
+ANSWER2 = "Le Grand Bleu"  # to question 14
 ACCOUNT = {"identifiant": IDENTIFIER, "mot_de_passe_provisoire": PROVISIONAL, "nom": "Dupont",
            "prenom": "Jean", "profil": "parent", "classe": "5B"}
 
@@ -41,12 +44,28 @@ async def to_questions(parent: Person) -> None:
 async def to_password(parent: Person) -> None:
     await to_questions(parent)
     await parent.click("7")
-    await parent.send("01 47 20 00 01")
+    await parent.send(ANSWER1)
     await parent.click("14")
-    await parent.send("Le Grand Bleu")
+    await parent.send(ANSWER2)
 
 
 async def activate(parent: Person, password: str = PASSWORD) -> None:
     await to_password(parent)
     await parent.send(password)
+    await parent.send(password)
+
+
+async def forgot(parent: Person, identifier: str = IDENTIFIER, answer1: str = ANSWER1, answer2: str = ANSWER2) -> None:
+    """From the menu, through the two secret questions of an active account."""
+    await parent.send("/start")
+    await parent.click("🔓 Mot de passe oublié")
+    await parent.send(identifier)
+    await parent.send(answer1)
+    await parent.send(answer2)
+
+
+async def login_test(parent: Person, password: str, identifier: str = IDENTIFIER) -> None:
+    await parent.send("/start")
+    await parent.click("✅ Tester ma connexion")
+    await parent.send(identifier)
     await parent.send(password)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from bot.app import build_application, start_in_loop, stop_in_loop
 from bot.processor import PerUserProcessor
-from sandbox.driver import Person, Sandbox
+from sandbox.driver import Person
 from tests import flows
-from tests.conftest import Harness, make_settings
+from tests.conftest import Harness
 
 
 async def test_a_stuck_parent_does_not_hold_up_another(bot: Harness) -> None:
@@ -42,14 +41,7 @@ async def test_one_parent_s_messages_are_handled_in_order(bot: Harness, parent: 
 async def test_a_restarted_bot_resumes_the_parent_where_they_were(bot: Harness, parent: Person) -> None:
     await flows.to_questions(parent)
     await parent.click("9")
-    await stop_in_loop(bot.app)  # the bot goes away; its memory of the conversation with it
-
-    app = build_application(make_settings(bot.server.api_url, bot.tmp_path), bot.clock)
-    await start_in_loop(app)
-    processor = app.update_processor
-    assert isinstance(processor, PerUserProcessor)
-    parent.sandbox = Sandbox(bot.server.url, waiter=processor.wait_handled)
-    bot.app = app
+    await bot.restart()  # the bot goes away, and its memory of the conversation with it
     answer = await parent.send("Tours")  # answered straight away, as if nothing happened
     assert answer in await parent.deleted_ids()
     assert "Seconde question" in await parent.text()
@@ -58,4 +50,3 @@ async def test_a_restarted_bot_resumes_the_parent_where_they_were(bot: Harness, 
     await parent.send(flows.PASSWORD)
     await parent.send(flows.PASSWORD)
     assert "Compte activé !" in await parent.text()
-    await parent.sandbox.close()
