@@ -535,11 +535,8 @@ async def pause(update: Update, context: Ctx) -> object:
     return END
 
 
-async def start_mid_flow(update: Update, context: Ctx) -> object:
-    progress = await deps(context).store.progress.get(user_id(update))
-    if progress is None:
-        return END
-    return await show(update, context, progress.step, note=texts.START_MID_FLOW, new_message=True)
+async def start_mid_flow(update: Update, context: Ctx, progress: Progress) -> object:
+    return await show(update, context, progress.step, note=texts.START_MID_FLOW, new_message=True, progress=progress)
 
 
 def _back(state: str) -> list[BaseHandler[Update, Ctx, object]]:

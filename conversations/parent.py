@@ -129,11 +129,14 @@ async def pause(update: Update, context: Ctx) -> object:
 async def start_mid_flow(update: Update, context: Ctx) -> object:
     store = deps(context).store
     uid = user_id(update)
+    progress = await store.progress.get(uid)
     if await store.recovery.get(uid) is not None:
         await recovery.cancel(update, context)
-        await menu.start(update, context)
-        return END
-    return await activation.start_mid_flow(update, context)
+    elif progress is not None:
+        return await activation.start_mid_flow(update, context, progress)
+    # Nothing saved any more (the dialogue ended elsewhere, the school reset the account): the menu.
+    await menu.start(update, context)
+    return END
 
 
 async def stale_button(update: Update, context: Ctx) -> object:

@@ -50,6 +50,7 @@ class Attempts:
         """Counts one failure on each key; returns the lock if this failure starts one."""
         now = self.db.clock.now()
         new_lock: Lock | None = None
+        locked: list[str] = []
         async with self.db.transaction() as conn:
             await write_event(conn, now, actor, event, account_id)
             for scope, key in keys:
@@ -62,13 +63,15 @@ class Attempts:
                     await conn.execute(
                         "UPDATE attempts SET failures = 0, locks = ?, locked_until = ?, last_failure_at = ?"
                         " WHERE scope = ? AND key = ?", (locks + 1, to_text(until), to_text(now), scope, key))
-                    await write_event(conn, now, actor, "locked", account_id, f"{scope} jusqu'à {to_text(until)}")
+                    locked.append(f"{scope} jusqu'à {to_text(until)}")
                     if new_lock is None or until > new_lock.until:
                         new_lock = Lock(until, scope)
                 else:
                     await conn.execute(
                         "UPDATE attempts SET failures = ?, last_failure_at = ? WHERE scope = ? AND key = ?",
                         (failures, to_text(now), scope, key))
+            if locked:  # one event however many keys locked at once: figures count people, not keys
+                await write_event(conn, now, actor, "locked", account_id, ", ".join(locked))
         return new_lock
 
     async def success(self, *keys: tuple[str, str]) -> None:
