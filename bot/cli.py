@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 
 from telegram import Update
 from tqdm import tqdm
 
 from bot.settings import Settings, SettingsError, load
+from conversations import texts
 from storage.accounts import identifier_key
-from storage.db import DatabaseTooNew
+from storage.db import DatabaseTooNew, from_text
 from storage.importer import CsvError, ImportReport, import_accounts
+from storage.secrets import hash_secret, new_provisional
 from storage.store import Store
-
-STATE_LABELS = {"pending": "à activer", "active": "activé", "reset": "réinitialisé"}
 
 
 def fail(message: str, code: int = 2) -> int:
@@ -109,7 +111,7 @@ async def _list(store: Store) -> int:
         until = locks.get(identifier_key(account.identifier))
         name = " ".join(p for p in (account.last_name, account.first_name) if p)
         print(f"{account.identifier:<28} {name:<28} {account.class_name or '':<8} "
-              f"{STATE_LABELS[account.state]:<14} {steps.get(account.id, ''):<16} "
+              f"{texts.STATE_LABELS[account.state]:<14} {steps.get(account.id, ''):<16} "
               f"{'jusqu’à ' + until.strftime('%d/%m %H:%M UTC') if until else ''}")
     print(f"{len(accounts)} compte(s)")
     return 0
@@ -123,7 +125,7 @@ async def _show(store: Store, identifier: str) -> int:
     steps = [p.step for p in await store.progress.for_account(account.id)]
     print(f"Identifiant : {account.identifier}")
     print(f"Nom : {account.display_name}  Profil : {account.profile}  Classe : {account.class_name or '-'}")
-    print(f"État : {STATE_LABELS[account.state]}" + (f" (le {account.activated_at})" if account.activated_at else ""))
+    print(f"État : {texts.STATE_LABELS[account.state]}" + (f" (le {account.activated_at})" if account.activated_at else ""))
     print(f"Étape atteinte : {', '.join(steps) if steps else '-'}")
     print(f"CGU acceptées : {account.cgu_version or '-'}  Adresse : {account.email or '-'}")
     print(f"Verrou : {'jusqu’à ' + lock.until.isoformat() if lock else 'aucun'}")
@@ -132,6 +134,72 @@ async def _show(store: Store, identifier: str) -> int:
         print("Derniers événements :")
         for at, actor, event, detail in events:
             print(f"  {at}  {event:<20} {actor}" + (f"  {detail}" if detail else ""))
+    return 0
+
+
+async def _reset(store: Store, identifier: str) -> int:
+    account = await store.accounts.find(identifier)
+    if account is None:
+        return fail(f"aucun compte « {identifier} »", 1)
+    password = new_provisional()
+    if not await store.accounts.reset(account.id, account.revision, await hash_secret(password), "shell"):
+        return fail(f"le compte « {account.identifier} » a changé pendant la réinitialisation : relancez la commande", 1)
+    print(f"Compte {account.identifier} ({account.display_name}) réinitialisé.")
+    print(f"Nouveau mot de passe provisoire, à transmettre à la famille : {password}")
+    print("Il n'est gardé nulle part en clair : notez-le maintenant. La famille choisira « Mon compte a été "
+          "réinitialisé » dans le bot.")
+    return 0
+
+
+async def _unlock(store: Store, identifier: str) -> int:
+    account = await store.accounts.find(identifier)
+    if account is None:
+        return fail(f"aucun compte « {identifier} »", 1)
+    was_locked = await store.attempts.locked_until(("account", identifier_key(account.identifier))) is not None
+    await store.unlock(account, "shell")
+    print(f"Compte {account.identifier} débloqué." if was_locked else
+          f"Le compte {account.identifier} n'était pas bloqué ; ses compteurs d'essais sont remis à zéro.")
+    return 0
+
+
+EXPORT_HEADER = ["identifiant", "nom", "prenom", "profil", "classe", "etat", "etape_en_cours", "bloque_jusqu_a",
+                 "active_le", "version_cgu", "adresse_electronique_donnee"]
+
+
+def _cell(value: str) -> str:
+    # Excel runs a cell starting with = + - @ as a formula: a name cannot be allowed to.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _paris(moment: datetime | None) -> str:
+    return moment.astimezone(texts.PARIS).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+async def _export(store: Store, path: Path) -> int:
+    accounts = await store.accounts.all()
+    steps = await store.progress.steps_by_account()
+    locks = await store.attempts.running_locks("account")
+    rows = [[account.identifier, account.last_name or "", account.first_name or "", account.profile,
+             account.class_name or "", texts.STATE_LABELS[account.state],
+             texts.step_label(steps[account.id]) if account.id in steps else "",
+             _paris(locks.get(identifier_key(account.identifier))),
+             _paris(from_text(account.activated_at) if account.activated_at else None),
+             account.cgu_version or "", "oui" if account.email else "non"] for account in accounts]
+    try:
+        # UTF-8 with its BOM and ';': what French Excel opens with accents and columns right.
+        with path.open("w", encoding="utf-8-sig", newline="") as f:
+            writer = csv.writer(f, delimiter=";", lineterminator="\r\n")
+            writer.writerow(EXPORT_HEADER)
+            writer.writerows([[_cell(v) for v in row] for row in rows])
+    except OSError as exc:
+        return fail(f"impossible d'écrire {path} : {exc.strerror}")
+    print(f"{len(rows)} compte(s) exporté(s) dans {path} (aucun secret).")
+    return 0
+
+
+async def _stats(store: Store) -> int:
+    for line in texts.stats_lines(await store.stats.summary(texts.PARIS)):
+        print(line)
     return 0
 
 
@@ -147,6 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
     accounts.add_parser("list", help="lister les comptes (jamais de secret)")
     show = accounts.add_parser("show", help="détail d'un compte (jamais de secret)")
     show.add_argument("identifier")
+    reset = accounts.add_parser("reset", help="réinitialiser un compte : nouveau mot de passe provisoire, affiché une fois")
+    reset.add_argument("identifier")
+    unlock = accounts.add_parser("unlock", help="débloquer un compte après trop d'essais")
+    unlock.add_argument("identifier")
+    export = accounts.add_parser("export", help="exporter l'état des comptes en CSV pour Excel (jamais de secret)")
+    export.add_argument("file", type=Path)
+    sub.add_parser("stats", help="chiffres des activations")
     return parser
 
 
@@ -156,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load()
         if args.command == "run":
             return run(settings)
+        if args.command == "stats":
+            return asyncio.run(_with_store(settings, _stats))
         if args.action == "import":
             if not args.file.is_file():
                 return fail(f"fichier introuvable : {args.file}")
@@ -164,6 +241,12 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_with_store(settings, _list))
         if args.action == "show":
             return asyncio.run(_with_store(settings, lambda s: _show(s, args.identifier)))
+        if args.action == "reset":
+            return asyncio.run(_with_store(settings, lambda s: _reset(s, args.identifier)))
+        if args.action == "unlock":
+            return asyncio.run(_with_store(settings, lambda s: _unlock(s, args.identifier)))
+        if args.action == "export":
+            return asyncio.run(_with_store(settings, lambda s: _export(s, args.file)))
     except SettingsError as exc:
         return fail(str(exc))
     except DatabaseTooNew as exc:

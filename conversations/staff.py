@@ -8,7 +8,6 @@ from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from html import escape
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import Message, Update
 from telegram.constants import ChatAction, ChatMemberStatus
@@ -24,7 +23,6 @@ from storage.secrets import hash_secret, new_provisional
 log = logging.getLogger(__name__)
 Ctx = ContextTypes.DEFAULT_TYPE
 Handler = Callable[[Update, Ctx], Coroutine[Any, Any, object]]
-PARIS = ZoneInfo("Europe/Paris")
 MEMBER = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
 
 
@@ -63,7 +61,7 @@ def _actor(update: Update) -> str:
 
 
 def _paris(raw: str) -> str:
-    return from_text(raw).astimezone(PARIS).strftime("%d/%m %H:%M")
+    return from_text(raw).astimezone(texts.PARIS).strftime("%d/%m %H:%M")
 
 
 async def _account_from_args(update: Update, context: Ctx, command: str) -> Account | None:
@@ -98,7 +96,7 @@ async def account_card(context: Ctx, account: Account) -> tuple[str, Any]:
     if account.state == "active":
         lines.append(f"CGU acceptées : version {escape(account.cgu_version or '-')} ; adresse électronique : "
                      f"{'oui' if account.email else 'non'}")
-    lines.append(f"Verrou : jusqu'à {lock.until.astimezone(PARIS).strftime('%H:%M')} (heure de Paris)" if lock
+    lines.append(f"Verrou : jusqu'à {lock.until.astimezone(texts.PARIS).strftime('%H:%M')} (heure de Paris)" if lock
                  else "Verrou : aucun")
     if events:
         lines.append("\nDerniers événements :")
@@ -201,7 +199,7 @@ async def _tell_families(context: Ctx, account: Account) -> None:
 
 async def stats_command(update: Update, context: Ctx) -> None:
     store = deps(context).store
-    summary = await store.stats.summary(PARIS)
+    summary = await store.stats.summary(texts.PARIS)
     await store.audit.record(_actor(update), "stats_viewed")
     await send(update, context, "<b>Activations ENT</b>\n<pre>" + escape("\n".join(texts.stats_lines(summary))) + "</pre>")
 

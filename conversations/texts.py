@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from html import escape
+from zoneinfo import ZoneInfo
 
 from storage.stats import DAILY_EVENTS, Summary
+
+# Times are shown to families and staff in the school's time.
+PARIS = ZoneInfo("Europe/Paris")
 
 # -- the 16 secret questions of the school's guide, verbatim -----------------------------------
 

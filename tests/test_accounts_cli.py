@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv as csv_module
+import io
 import sqlite3
 import subprocess
 import sys
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.secrets import verify_secret_sync
 from tests.conftest import process_env
 
 HEADER = "identifiant;mot_de_passe_provisoire;nom;prenom;profil;classe\n"
@@ -105,3 +108,63 @@ def test_a_database_newer_than_the_program_is_refused(tmp_path: Path) -> None:
     result = entbot(tmp_path, "accounts", "list")
     assert result.returncode == 2 and "plus récent que ce programme" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_reset_prints_a_new_provisional_password_once_and_stores_only_its_hash(tmp_path: Path) -> None:
+    entbot(tmp_path, "accounts", "import", str(write(tmp_path, HEADER + "lea.martin;Prov-1a;Martin;Léa;eleve;6A\n")))
+    before = accounts(tmp_path)[0]
+    result = entbot(tmp_path, "accounts", "reset", " LEA.MARTIN ")
+    assert result.returncode == 0, result.stderr
+    password = result.stdout.split("à transmettre à la famille : ")[1].split()[0]
+    identifier, state, digest = accounts(tmp_path)[0]
+    assert (identifier, state) == ("lea.martin", "reset") and digest != before[2]
+    assert verify_secret_sync(digest, password) and not verify_secret_sync(digest, "Prov-1a")
+    assert password.encode() not in (tmp_path / "entbot.sqlite3").read_bytes()
+    again = entbot(tmp_path, "accounts", "reset", "lea.martin")
+    assert again.stdout.split("famille : ")[1].split()[0] != password
+    missing = entbot(tmp_path, "accounts", "reset", "personne")
+    assert missing.returncode == 1 and "aucun compte « personne »" in missing.stderr
+
+
+def test_unlock_lifts_the_lock_on_the_account(tmp_path: Path) -> None:
+    entbot(tmp_path, "accounts", "import", str(write(tmp_path, HEADER + "lea.martin;Prov-1a;Martin;Léa;eleve;6A\n")))
+    conn = sqlite3.connect(tmp_path / "entbot.sqlite3")
+    conn.execute("INSERT INTO attempts (scope, key, failures, locks, locked_until) "
+                 "VALUES ('account', 'lea.martin', 0, 1, '2999-01-01T00:00:00+00:00')")
+    conn.commit()
+    assert "jusqu’à" in entbot(tmp_path, "accounts", "list").stdout
+    result = entbot(tmp_path, "accounts", "unlock", "lea.martin")
+    assert result.returncode == 0 and "Compte lea.martin débloqué." in result.stdout
+    assert conn.execute("SELECT locked_until FROM attempts WHERE key = 'lea.martin'").fetchone() == (None,)
+    conn.close()
+    assert "n'était pas bloqué" in entbot(tmp_path, "accounts", "unlock", "lea.martin").stdout
+
+
+def test_export_opens_in_french_excel_and_holds_no_secret(tmp_path: Path) -> None:
+    rows = "zoé.hénault;Prov-1a;Hénault;Zoé;eleve;6A\nmal.veillant;Prov-2b;=HYPERLINK(\"x\");Eve;parent;6B\n"
+    entbot(tmp_path, "accounts", "import", str(write(tmp_path, HEADER + rows)))
+    entbot(tmp_path, "accounts", "reset", "mal.veillant")
+    out = tmp_path / "etat des comptes.csv"
+    result = entbot(tmp_path, "accounts", "export", str(out))
+    assert result.returncode == 0 and "2 compte(s) exporté(s)" in result.stdout
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw and b"argon2" not in raw and b"Prov-" not in raw
+    table = list(csv_module.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert table[0][:6] == ["identifiant", "nom", "prenom", "profil", "classe", "etat"]
+    by_id = {row[0]: row for row in table[1:]}
+    assert by_id["zoé.hénault"][1:6] == ["Hénault", "Zoé", "eleve", "6A", "à activer"]
+    assert by_id["mal.veillant"][1].startswith("'=") and by_id["mal.veillant"][5].startswith("réinitialisé")
+    bad = entbot(tmp_path, "accounts", "export", str(tmp_path / "absent" / "x.csv"))
+    assert bad.returncode == 2 and "impossible d'écrire" in bad.stderr
+
+
+def test_stats_in_the_shell(tmp_path: Path) -> None:
+    rows = "lea.martin;Prov-1a;Martin;Léa;eleve;6A\nmarc.petit;Prov-2b;Petit;Marc;parent;6A\n"
+    entbot(tmp_path, "accounts", "import", str(write(tmp_path, HEADER + rows)))
+    entbot(tmp_path, "accounts", "reset", "marc.petit")
+    result = entbot(tmp_path, "stats")
+    assert result.returncode == 0
+    assert "Comptes importés : 2" in result.stdout
+    assert "activés : 0   à activer : 1   réinitialisés : 1" in result.stdout
+    assert sum(line.endswith(" : 0 / 0 / 0 / 0") for line in result.stdout.splitlines()) == 6  # six quiet days
+    assert result.stdout.rstrip().endswith("0 / 0 / 0 / 1")

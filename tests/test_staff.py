@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sandbox.driver import Person
 from storage.secrets import verify_secret
 from tests import flows
-from tests.conftest import Harness
+from tests.conftest import Harness, process_env
 
 
 def provisional_in(text: str) -> str:
@@ -226,3 +227,24 @@ async def test_stats_count_what_families_did(bot: Harness) -> None:
     assert "Comptes bloqués en ce moment : 1" in text
     today = bot.clock.now().astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m")
     assert f"{today} : 1 / 0 / 1 / 0" in text
+
+
+async def test_a_reset_from_the_shell_is_noticed_at_the_parent_s_next_step(bot: Harness, parent: Person) -> None:
+    await flows.to_questions(parent)
+    await parent.click("7")
+    env = process_env(ENTBOT_DATABASE=str(bot.settings.database))
+    shell = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "accounts", "reset", flows.IDENTIFIER,
+                                                 env=env, stdout=asyncio.subprocess.PIPE)
+    out, _ = await shell.communicate()
+    assert shell.returncode == 0
+    password = out.decode().split("à transmettre à la famille : ")[1].split()[0]
+    answer = await parent.send(flows.ANSWER1)
+    assert answer in await parent.deleted_ids()
+    assert "Le collège a réinitialisé ce compte pendant votre activation" in await parent.text()
+    assert "nouveau mot de passe provisoire" in await parent.text()
+    await parent.send("/start")
+    await parent.click("♻️ Mon compte a été réinitialisé")
+    await parent.click("👪 Élève ou parent")
+    await parent.send(flows.IDENTIFIER)
+    await parent.send(password)
+    assert "Étape 3/6" in await parent.text()
