@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import logging
+from datetime import time, timedelta
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.mailer import Mailer
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
-from conversations import menu, parent, staff, texts
-from conversations.common import DEPS_KEY, Deps, School, StaffConfig
+from conversations import helpdesk, menu, parent, staff, texts
+from conversations.common import DEPS_KEY, Deps, MailConfig, School, StaffConfig
 from storage.db import Clock
 from storage.store import Store
 
 log = logging.getLogger("entbot")
 
 App = Application[Any, Any, Any, Any, Any, Any]
+MAILER_KEY = "mailer"
 
 
 def configure_logging(level: str) -> None:
@@ -77,18 +80,29 @@ async def _staff_command_menus(app: App, settings: Settings, commands: list[BotC
             log.info("no staff command menu for chat %s: %s", chat_id, exc)
 
 
-def build_application(settings: Settings, clock: Clock | None = None) -> App:
+def build_application(settings: Settings, clock: Clock | None = None, mail_timeout: float = 30.0) -> App:
     store = Store(settings.database, clock)
     school = School(name=settings.school_name, contact_email=settings.school_contact_email, ent_url=settings.ent_url)
+    mailer = Mailer(store, settings.smtp, timeout=mail_timeout) if settings.smtp else None
+    mail = (MailConfig(school_address=settings.school_contact_email,
+                       domain=settings.smtp.mail_from.rpartition("@")[2]) if settings.smtp else None)
 
     async def post_init(app: App) -> None:
         await store.open()
+        if mailer is None:
+            log.warning("mail is off (no SMTP_HOST): tickets stay in Telegram, and no e-mail address is confirmed by code")
+        else:
+            mailer.start()
+            log.info("mail on: %s:%s (%s), tickets to %s", mailer.smtp.host, mailer.smtp.port, mailer.smtp.security,
+                     settings.school_contact_email)
         commands = [BotCommand(name, description) for name, description in texts.COMMANDS.items()]
         await app.bot.set_my_commands(commands)
         await _staff_command_menus(app, settings, commands)
         log.info("bot @%s ready, database %s", app.bot.username, settings.database)
 
     async def post_shutdown(app: App) -> None:
+        if mailer is not None:
+            await mailer.stop()
         await store.close()
 
     app = (
@@ -105,7 +119,9 @@ def build_application(settings: Settings, clock: Clock | None = None) -> App:
         .build()
     )
     app.bot_data[DEPS_KEY] = Deps(store=store, school=school,
-                                  staff=StaffConfig(settings.staff_user_ids, settings.staff_chat_id))
+                                  staff=StaffConfig(settings.staff_user_ids, settings.staff_chat_id), mail=mail,
+                                  wake_mailer=mailer.wake if mailer else (lambda: None))
+    app.bot_data[MAILER_KEY] = mailer
     app.add_handler(TypeHandler(Update, log_update), group=-1)
     # Staff tools come first: their commands and buttons never reach the parent's conversation.
     for handler in staff.handlers(parent.unknown_command, parent.stale_button, settings.staff_chat_id):
@@ -117,6 +133,13 @@ def build_application(settings: Settings, clock: Clock | None = None) -> App:
         app.add_handler(handler)
     assert app.job_queue is not None
     app.job_queue.run_repeating(staff.sweep_secrets, interval=60, first=5, name="sweep_secrets")
+    app.job_queue.run_repeating(helpdesk.repost_tickets, interval=60, first=10, name="repost_tickets")
+    retention = timedelta(days=settings.tickets_retention_days)
+
+    async def purge(context: ContextTypes.DEFAULT_TYPE) -> None:
+        await helpdesk.purge_tickets(context, retention)
+
+    app.job_queue.run_daily(purge, time=time(3, 30, tzinfo=texts.PARIS), name="purge_tickets")
     app.add_error_handler(on_error)
     return app
 
@@ -140,6 +163,12 @@ async def stop_in_loop(app: App) -> None:
     await app.shutdown()
     if app.post_shutdown is not None:
         await app.post_shutdown(app)
+
+
+def mailer_of(app: App) -> Mailer | None:
+    mailer = app.bot_data.get(MAILER_KEY)
+    assert mailer is None or isinstance(mailer, Mailer)
+    return mailer
 
 
 def store_of(app: App) -> Store:

@@ -49,6 +49,7 @@ class Settings:
     smtp: SmtpSettings | None = None
     log_level: str = "INFO"
     poll_timeout: int = 10
+    tickets_retention_days: int = 90
 
     def require_token(self) -> str:
         if not self.token:
@@ -133,6 +134,11 @@ def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
         kwargs["log_level"] = level
     if (raw := get("ENTBOT_POLL_TIMEOUT")) is not None:
         kwargs["poll_timeout"] = _int("ENTBOT_POLL_TIMEOUT", raw, "un nombre de secondes")
+    if (raw := get("TICKETS_RETENTION_DAYS")) is not None:
+        days = _int("TICKETS_RETENTION_DAYS", raw, "un nombre de jours")
+        if days < 1:
+            raise SettingsError(f"TICKETS_RETENTION_DAYS={raw!r} invalide : attendu un nombre de jours, 1 ou plus.")
+        kwargs["tickets_retention_days"] = days
     kwargs["smtp"] = _smtp(get)
     return Settings(**kwargs)  # type: ignore[arg-type]
 

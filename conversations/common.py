@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -33,10 +34,24 @@ class StaffConfig:
 
 
 @dataclass(frozen=True)
+class MailConfig:
+    """Mail is on: where tickets go, and the domain of the sender's address (for Message-IDs)."""
+
+    school_address: str
+    domain: str
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass(frozen=True)
 class Deps:
     store: Store
     school: School
     staff: StaffConfig = StaffConfig()
+    mail: MailConfig | None = None  # None: mail is off, tickets stay in Telegram
+    wake_mailer: Callable[[], None] = _nothing  # tells the mail worker something was queued
 
 
 DEPS_KEY = "deps"

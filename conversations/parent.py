@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from conversations import activation, menu, recovery, texts
+from conversations import activation, helpdesk, menu, recovery, texts
 from conversations.common import answer_query, deps, send, user_id
 
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -24,7 +24,12 @@ END = ConversationHandler.END
 PRIVATE = filters.ChatType.PRIVATE
 
 # One conversation, so that a parent is in one dialogue at a time and a restart finds it again.
-STATES = {**activation.STATES, **recovery.STATES}
+STATES: dict[object, list[BaseHandler[Update, Ctx, object]]] = {
+    **activation.STATES,
+    **recovery.STATES,
+    helpdesk.HELPDESK: [MessageHandler(helpdesk.SUPPORTED, helpdesk.written),
+                        MessageHandler(helpdesk.UNSUPPORTED, helpdesk.unsupported)],
+}
 
 
 async def _leave_recovery(update: Update, context: Ctx) -> None:
@@ -60,11 +65,13 @@ def _menu_entries() -> list[BaseHandler[Update, Ctx, object]]:
         CallbackQueryHandler(enter_resume, pattern=r"^menu:resume$"),
         CallbackQueryHandler(recovery.start_forgot, pattern=r"^menu:forgot$"),
         CallbackQueryHandler(recovery.start_login_test, pattern=r"^menu:test$"),
+        CallbackQueryHandler(helpdesk.start_writing, pattern=r"^helpdesk:write$"),
     ]
 
 
 _RESUMABLE_BUTTONS: list[BaseHandler[Update, Ctx, object]] = [
     CallbackQueryHandler(cancel_recovery, pattern=r"^recovery:cancel$"),
+    CallbackQueryHandler(helpdesk.cancel_writing, pattern=r"^helpdesk:cancel$"),
 ]
 
 
@@ -81,13 +88,17 @@ async def resume(update: Update, context: Ctx) -> object:
         await answer_query(update, texts.STALE_BUTTON)
         return saved.step
     progress = await store.progress.get(uid)
-    if progress is None:
-        if update.callback_query is not None:
-            await answer_query(update, texts.STALE_BUTTON)
-        else:
-            await send(update, context, texts.NOT_UNDERSTOOD)
-        return END
-    return await activation.resume(update, context, progress)
+    if progress is not None:
+        return await activation.resume(update, context, progress)
+    if update.callback_query is not None:
+        for handler in _RESUMABLE_BUTTONS:
+            check = handler.check_update(update)
+            if check is not None and check is not False:
+                return await handler.handle_update(update, cast(Any, context.application), check, context)
+        await answer_query(update, texts.STALE_BUTTON)
+    elif not await helpdesk.follow_up(update, context):  # with an open ticket, it goes to the school
+        await send(update, context, texts.NOT_UNDERSTOOD)
+    return END
 
 
 async def where(update: Update, context: Ctx) -> str | None:

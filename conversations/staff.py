@@ -12,9 +12,9 @@ from typing import Any
 from telegram import Message, Update
 from telegram.constants import ChatAction, ChatMemberStatus
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from conversations import texts
+from conversations import helpdesk, texts
 from conversations.common import answer_query, deps, drop_keyboard, edit_or_send, keyboard, send, user_id
 from storage.accounts import Account, identifier_key
 from storage.db import from_text
@@ -231,9 +231,10 @@ async def button(update: Update, context: Ctx) -> None:
         return
     if action == "unlock":
         await answer_query(update)
+        # A new message, not an edit: the button may sit under a ticket, which must stay as it is.
         text = await _unlock(update, context, account)
         card, markup = await account_card(context, account)
-        await edit_or_send(update, context, f"{text}\n\n{card}", markup)
+        await send(update, context, f"{text}\n\n{card}", markup)
     elif action == "reset":
         await answer_query(update)
         await send(update, context, *_confirmation(account))
@@ -275,8 +276,18 @@ def handlers(unknown_command: Handler, unknown_button: Handler,
     """Registered before the parent's conversation: staff commands never reach it, even from non-staff."""
     where = filters.ChatType.PRIVATE | (filters.Chat(staff_chat_id) if staff_chat_id is not None else filters.ChatType.PRIVATE)
     commands: dict[str, Handler] = {"compte": show_account, "debloquer": unlock_command,
-                                    "reinitialiser": reset_command, "stats": stats_command}
+                                    "reinitialiser": reset_command, "stats": stats_command,
+                                    "tickets": helpdesk.list_tickets}
     found: list[BaseHandler[Update, Ctx, object]] = [
         CommandHandler(name, staff_only(fn, unknown_command), filters=where) for name, fn in commands.items()]
     found.append(CallbackQueryHandler(staff_only(button, unknown_button), pattern=r"^staff:"))
+    found.append(CallbackQueryHandler(staff_only(helpdesk.ticket_button, unknown_button), pattern=r"^ticket:"))
+    if staff_chat_id is not None:
+        # A reply in the staff group to a ticket's message is an answer to the family.
+        replies = filters.Chat(staff_chat_id) & filters.REPLY & filters.UpdateType.MESSAGE & ~filters.COMMAND
+        found.append(MessageHandler(replies, staff_only(helpdesk.staff_reply, _ignore)))
     return found
+
+
+async def _ignore(update: Update, context: Ctx) -> None:
+    return None

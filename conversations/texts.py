@@ -348,6 +348,7 @@ STAFF_COMMANDS = {
     "debloquer": "Débloquer un compte : /debloquer identifiant",
     "reinitialiser": "Réinitialiser un compte : /reinitialiser identifiant",
     "stats": "Chiffres des activations",
+    "tickets": "Demandes d'aide ouvertes",
 }
 STATE_LABELS = {"pending": "à activer", "active": "activé", "reset": "réinitialisé, à réactiver"}
 EVENT_LABELS = {
@@ -439,3 +440,128 @@ def stats_lines(summary: Summary) -> list[str]:
     for day, counts in summary.days:
         lines.append(f"  {day.strftime('%d/%m')} : " + " / ".join(str(counts[e]) for e in DAILY_EVENTS))
     return lines
+
+# -- help desk: a parent writes to the school ------------------------------------------------------
+
+MENU_WRITE = "✍️ Écrire au collège"
+HELPDESK_PROMPT = ("✍️ <b>Écrire au collège</b>\n\nÉcrivez votre message : ce qui bloque, à quelle étape. Vous pouvez "
+                   "aussi envoyer une <b>photo</b> de l'écran (une capture) avec une légende.\n\n"
+                   "Le secrétariat voit votre identifiant et l'étape où vous en êtes : inutile de les répéter. "
+                   "⚠️ N'écrivez jamais votre mot de passe.")
+
+
+def helpdesk_prompt_open(ticket_id: int) -> str:
+    return HELPDESK_PROMPT + f"\n\nVotre demande n°{ticket_id} est ouverte : ce message s'y ajoutera."
+
+
+def ticket_received(ticket_id: int, new: bool) -> str:
+    head = (f"✅ Message transmis au collège : <b>demande n°{ticket_id}</b>." if new
+            else f"✅ Message ajouté à votre demande n°{ticket_id}.")
+    return (head + "\nLa réponse arrivera ici, dans cette conversation. Vous pouvez écrire d'autres messages en "
+            "attendant : ils s'ajoutent à la même demande. Tapez /start pour le menu.")
+
+
+HELPDESK_CANCELLED = "D'accord, rien n'a été envoyé. Tapez /start pour le menu."
+HELPDESK_EXPECTS = ("Je ne peux transmettre au collège que du <b>texte</b>, ou une <b>photo</b> (ou un document) avec "
+                    "une légende. Les autocollants, messages vocaux, vidéos et positions ne passent pas : écrivez "
+                    "plutôt votre message.")
+HELPDESK_TOO_LONG = "Ce message est trop long ({length} caractères, {limit} au plus) : coupez-le en plusieurs messages."
+HELPDESK_SLOW_DOWN = ("Vous avez envoyé beaucoup de messages en peu de temps : celui-ci n'a <b>pas</b> été transmis. "
+                      "Attendez quelques minutes, le collège lit tout ce qui est arrivé.")
+STUCK_OFFER = "Vous bloquez ? Le collège peut vous aider : touchez « Écrire au collège »."
+
+
+def reply_from_school(ticket_id: int, text: str) -> str:
+    return f"💬 <b>Réponse du collège</b> (demande n°{ticket_id}) :\n\n{escape(text)}"
+
+
+def reply_caption(ticket_id: int, caption: str | None) -> str:
+    return f"💬 Réponse du collège (demande n°{ticket_id})" + (f" : {caption}" if caption else "")
+
+
+def ticket_taken_notice(ticket_id: int) -> str:
+    return f"👀 Votre demande n°{ticket_id} est prise en charge par le collège."
+
+
+def ticket_closed_notice(ticket_id: int) -> str:
+    return (f"✅ Votre demande n°{ticket_id} a été close par le collège. Pour une nouvelle question, touchez "
+            "« Écrire au collège » dans le menu (/start).")
+
+
+# -- help desk: what staff see in their group --------------------------------------------------------
+
+TAKE_BUTTON = "🙋 Je m'en occupe"
+CLOSE_BUTTON = "✅ Clore"
+NO_IDENTIFIER = "inconnu (la famille ne l'a pas encore tapé)"
+NOWHERE = "aucune démarche en cours"
+
+
+def ticket_context(identifier: str | None, state: str | None, where: str | None, last_error: str | None,
+                   lock_until: str | None) -> str:
+    """The context of a ticket, plain lines, as staff and the school's mailbox read it. Never a secret."""
+    lines = [f"Identifiant : {identifier or NO_IDENTIFIER}"
+             + (f" — compte {STATE_LABELS[state]}" if state else (" — aucun compte à ce nom" if identifier else ""))]
+    lines.append(f"Où : {where or NOWHERE}")
+    if last_error:
+        lines.append(f"Dernière erreur : {LAST_ERRORS.get(last_error, last_error)}")
+    lines.append(f"Verrou : jusqu'à {lock_until} (heure de Paris)" if lock_until else "Verrou : aucun")
+    return "\n".join(lines)
+
+
+def ticket_header(ticket_id: int, opened: str, user_name: str, user_id: int, context: str, taken_by: str | None,
+                  closed_by: str | None, first_message: str) -> str:
+    status = (f"✅ Close par {escape(closed_by)}" if closed_by else
+              f"🙋 Prise en charge par {escape(taken_by)}" if taken_by else "🆕 Pas encore prise en charge")
+    return (f"🆘 <b>Demande n°{ticket_id}</b> — ouverte le {opened}\n"
+            f"De : {escape(user_name)} (Telegram {user_id})\n{escape(context)}\n{status}\n\n"
+            f"{escape(first_message)}\n\n"
+            "↩️ <i>Pour répondre à la famille : répondez à ce message (Répondre).</i>")
+
+
+def ticket_follow_up(ticket_id: int, user_name: str, text: str) -> str:
+    return f"💬 <b>Demande n°{ticket_id}</b> — {escape(user_name)} :\n\n{escape(text)}"
+
+
+def ticket_follow_up_caption(ticket_id: int, user_name: str, caption: str | None) -> str:
+    return f"💬 Demande n°{ticket_id} — {user_name}" + (f" : {caption}" if caption else "")
+
+
+PHOTO_PLACEHOLDER = "[photo ci-dessous]"
+DOCUMENT_PLACEHOLDER = "[document ci-dessous]"
+REPLY_DELIVERED = "✅ Réponse transmise à {name} (demande n°{ticket_id})."
+REPLY_BLOCKED = ("⚠️ Réponse <b>non remise</b> : {name} a bloqué le bot ou supprimé la conversation "
+                 "(demande n°{ticket_id}). Essayez par un autre moyen (courrier, téléphone).")
+REPLY_TO_CLOSED = "Cette demande n°{ticket_id} est close : votre réponse n'a pas été transmise."
+REPLY_UNSUPPORTED = "Je ne transmets aux familles que du texte, des photos et des documents."
+ALREADY_CLOSED = "Cette demande est déjà close."
+NO_OPEN_TICKETS = "Aucune demande ouverte. 🎉"
+
+
+def open_tickets_list(lines: list[str]) -> str:
+    return f"<b>Demandes ouvertes ({len(lines)})</b>\n\n" + "\n".join(lines)
+
+
+def open_ticket_line(ticket_id: int, user_name: str, identifier: str | None, opened: str, taken_by: str | None) -> str:
+    return (f"• n°{ticket_id} — {escape(user_name)}" + (f" (<code>{escape(identifier)}</code>)" if identifier else "")
+            + f" — ouverte le {opened} — " + (f"prise par {escape(taken_by)}" if taken_by else "<b>à prendre</b>"))
+
+
+# -- help desk: the mail to the school's address ------------------------------------------------------
+
+
+def ticket_mail(ticket_id: int, new: bool, user_name: str, user_id: int, identifier: str | None, context: str,
+                kind: str, text: str | None) -> tuple[str, str]:
+    """(subject, body) of the mail telling the school's mailbox of a ticket's message."""
+    subject = (f"[Assistant ENT] Demande n°{ticket_id}" + (f" — {identifier}" if identifier else "")
+               + f" — {user_name}" + ("" if new else " (nouveau message)"))
+    if kind == "text":
+        content = text or ""
+    else:
+        what = "une photo" if kind == "photo" else "un document"
+        content = f"[La famille a envoyé {what}, visible dans le groupe Telegram du personnel.]" + (
+            f"\nLégende : {text}" if text else "")
+    body = ("Nouvelle demande d'aide" if new else "Nouveau message sur la demande") + f" n°{ticket_id}\n\n" \
+        f"De : {user_name} (Telegram {user_id})\n{context}\n\nMessage :\n{content}\n\n" \
+        f"Pour répondre : dans le groupe Telegram du personnel, répondez au message de la demande n°{ticket_id}.\n" \
+        "(Une réponse à ce courriel n'arrive pas à la famille.)\n"
+    return subject, body

@@ -106,6 +106,14 @@ class SqliteDirectory:
             rows = list(await conn.execute_fetchall("SELECT * FROM accounts WHERE id = ?", (account_id,)))
         return _account(rows[0]) if rows else None
 
+    async def by_telegram_user(self, telegram_user_id: int) -> Account | None:
+        """The account this Telegram user activated, if any."""
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall(
+                "SELECT * FROM accounts WHERE telegram_user_id = ? ORDER BY activated_at DESC LIMIT 1",
+                (telegram_user_id,)))
+        return _account(rows[0]) if rows else None
+
     async def all(self) -> list[Account]:
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall("SELECT * FROM accounts ORDER BY identifier_key")

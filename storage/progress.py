@@ -6,7 +6,10 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+import aiosqlite
+
 from storage.db import Database, from_text, to_text
+from storage.outbox import OutgoingMail, enqueue
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,12 @@ class Progress:
     last_error: str | None
     started_at: str
     updated_at: str
+    error_count: int = 0  # the same kind of failure in a row: from 3, the help desk is offered
+    email_code_hash: str | None = None
+    email_code_expires_at: str | None = None
+    email_code_tries: int = 0
+    email_codes_sent: int = 0
+    email_verified: int = 0
 
     @property
     def updated(self) -> datetime:
@@ -70,11 +79,33 @@ class ProgressStore:
             if isinstance(value, datetime):
                 changes[key] = to_text(value)
         assignments = ", ".join(f"{key} = ?" for key in changes)
+        if "last_error" in changes and "error_count" not in changes:
+            # One more failure in a row, or none once the step went through.
+            assignments += ", error_count = " + ("0" if changes["last_error"] is None else "error_count + 1")
         async with self.db.transaction() as conn:
-            rows = list(await conn.execute_fetchall(
-                f"UPDATE activation_progress SET {assignments} WHERE telegram_user_id = ? RETURNING *",
-                (*changes.values(), telegram_user_id)))
+            return await self._update(conn, telegram_user_id, assignments, list(changes.values()))
+
+    @staticmethod
+    async def _update(conn: aiosqlite.Connection, telegram_user_id: int, assignments: str,
+                      values: list[Any]) -> Progress | None:
+        rows = list(await conn.execute_fetchall(
+            f"UPDATE activation_progress SET {assignments} WHERE telegram_user_id = ? RETURNING *",
+            (*values, telegram_user_id)))
         return Progress(**{k: rows[0][k] for k in _COLUMNS}) if rows else None
+
+    async def new_email_code(self, telegram_user_id: int, code_hash: str, expires_at: datetime,
+                             mail: OutgoingMail) -> Progress | None:
+        """Records a new confirmation code and queues its mail, both or neither."""
+        now = self.db.clock.now()
+        async with self.db.transaction() as conn:
+            saved = await self._update(
+                conn, telegram_user_id, "email_code_hash = ?, email_code_expires_at = ?, email_code_tries = 0,"
+                " email_codes_sent = email_codes_sent + 1, updated_at = ?",
+                [code_hash, to_text(expires_at), to_text(now)])
+            if saved is not None:
+                await enqueue(conn, now, mail.kind, mail.recipient, mail.subject, mail.body, mail.domain,
+                              expires_at=expires_at)
+        return saved
 
     async def forget(self, telegram_user_id: int) -> None:
         async with self.db.transaction() as conn:

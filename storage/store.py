@@ -9,9 +9,11 @@ from storage.attempts import Attempts
 from storage.audit import Audit
 from storage.db import Clock, Database
 from storage.ephemeral import EphemeralMessages
+from storage.outbox import Outbox
 from storage.progress import ProgressStore
 from storage.recovery import RecoveryStore
 from storage.stats import Stats
+from storage.tickets import Tickets
 
 
 class Store:
@@ -24,6 +26,8 @@ class Store:
         self.audit = Audit(self.db)
         self.ephemeral = EphemeralMessages(self.db)
         self.stats = Stats(self.db)
+        self.tickets = Tickets(self.db)
+        self.outbox = Outbox(self.db)
 
     @property
     def clock(self) -> Clock:

@@ -1,0 +1,99 @@
+"""The mail worker: sends the outbox through SMTP (aiosmtplib), retrying with growing delays, never twice."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from email.message import EmailMessage
+from email.utils import formatdate
+
+import aiosmtplib
+
+from bot.settings import SmtpSettings
+from storage.db import from_text
+from storage.outbox import Mail
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+# Kinds of mail whose body is a secret (a confirmation code): not kept once sent or expired.
+SECRET_KINDS = {"email_code"}
+# When nothing is due, look again at least this often (a mail queued by the shell, say).
+IDLE_CHECK = 60.0
+
+
+class Mailer:
+    def __init__(self, store: Store, smtp: SmtpSettings, timeout: float = 30.0) -> None:
+        self.store = store
+        self.smtp = smtp
+        self.timeout = timeout
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Something was queued (or time was moved on, in tests): look at the outbox now."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="mailer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.flush()
+                delay = await self._until_next()
+            except Exception:  # the worker must outlive a database hiccup; it tries again shortly
+                log.exception("mail worker error")
+                delay = 5.0
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def _until_next(self) -> float:
+        upcoming = await self.store.outbox.next_attempt()
+        if upcoming is None:
+            return IDLE_CHECK
+        return max(0.05, min(IDLE_CHECK, (upcoming - self.store.clock.now()).total_seconds()))
+
+    async def flush(self) -> int:
+        """Sends every mail that is due; returns how many the server accepted."""
+        sent = 0
+        for mail in await self.store.outbox.due():
+            if mail.expires_at and from_text(mail.expires_at) <= self.store.clock.now():
+                await self.store.outbox.expired(mail)
+                log.info("mail %s (%s) expired before it could be sent", mail.id, mail.kind)
+                continue
+            try:
+                await self._send(mail)
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                later = await self.store.outbox.failed(mail, f"{type(exc).__name__}: {exc}")
+                log.warning("mail %s (%s) not sent, attempt %d: %s; next try at %s", mail.id, mail.kind,
+                            mail.attempts + 1, type(exc).__name__, later.isoformat(timespec="seconds"))
+                continue
+            # Recorded the moment the server said yes: from here on, it is never sent again.
+            await self.store.outbox.sent(mail, forget_body=mail.kind in SECRET_KINDS)
+            log.info("mail %s (%s) sent", mail.id, mail.kind)
+            sent += 1
+        return sent
+
+    async def _send(self, mail: Mail) -> None:
+        message = EmailMessage()
+        message["From"] = self.smtp.mail_from
+        message["To"] = mail.recipient
+        message["Subject"] = mail.subject
+        message["Message-ID"] = mail.message_id
+        message["Date"] = formatdate(localtime=False)
+        message.set_content(mail.body or "")
+        await aiosmtplib.send(
+            message, hostname=self.smtp.host, port=self.smtp.port,
+            username=self.smtp.username, password=self.smtp.password,
+            use_tls=self.smtp.security == "tls", start_tls=True if self.smtp.security == "starttls" else False,
+            timeout=self.timeout)

@@ -1,0 +1,109 @@
+"""The durable outbox: mail waits in SQLite until the server accepted it, then is marked sent once."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from storage.db import Database, from_text, to_text
+
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A mail to queue, composed by whoever knows the words (the dialogues), in French."""
+
+    kind: str
+    recipient: str
+    subject: str
+    body: str
+    domain: str
+
+
+@dataclass(frozen=True)
+class Mail:
+    id: int
+    kind: str
+    recipient: str
+    subject: str
+    body: str | None
+    message_id: str
+    attempts: int
+    expires_at: str | None
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, 4 min… up to an hour: the server may be down for the night."""
+    delay: timedelta = FIRST_RETRY * (2 ** max(0, attempts - 1))
+    return min(delay, LONGEST_RETRY)
+
+
+async def enqueue(conn: aiosqlite.Connection, now: datetime, kind: str, recipient: str, subject: str, body: str,
+                  domain: str, expires_at: datetime | None = None) -> int:
+    """Adds a mail inside the caller's transaction, so that it exists exactly when what it tells does."""
+    # A Message-ID fixed at enqueueing: the one resend a crash could cause is recognisable as a copy.
+    message_id = f"<entbot.{uuid.uuid4().hex}@{domain}>"
+    cursor = await conn.execute(
+        "INSERT INTO outbox (kind, recipient, subject, body, message_id, created_at, expires_at, next_attempt_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (kind, recipient, subject, body, message_id, to_text(now), to_text(expires_at) if expires_at else None,
+         to_text(now)))
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+class Outbox:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def due(self, limit: int = 20) -> list[Mail]:
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT id, kind, recipient, subject, body, message_id, attempts, expires_at FROM outbox"
+                " WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+                (to_text(self.db.clock.now()), limit))
+        return [Mail(*r) for r in rows]
+
+    async def next_attempt(self) -> datetime | None:
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall(
+                "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'"))
+        return from_text(rows[0][0]) if rows and rows[0][0] else None
+
+    async def sent(self, mail: Mail, forget_body: bool) -> None:
+        """Recorded the moment the server accepted it: never sent again. A code is not kept once sent."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL,"
+                " body = CASE WHEN ? THEN NULL ELSE body END WHERE id = ?",
+                (to_text(self.db.clock.now()), int(forget_body), mail.id))
+
+    async def failed(self, mail: Mail, error: str) -> datetime:
+        """Tries again later, each time waiting longer; returns when."""
+        now = self.db.clock.now()
+        later = now + retry_delay(mail.attempts + 1)
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                (error[:500], to_text(later), mail.id))
+        return later
+
+    async def expired(self, mail: Mail) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE outbox SET state = 'expired', body = NULL WHERE id = ?", (mail.id,))
+
+    async def counts(self) -> dict[str, int]:
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall("SELECT state, COUNT(*) FROM outbox GROUP BY state")
+        return {r[0]: r[1] for r in rows}
+
+    async def purge_sent(self, before: datetime) -> int:
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute("DELETE FROM outbox WHERE state IN ('sent', 'expired') AND created_at < ?",
+                                        (to_text(before),))
+        return cursor.rowcount
