@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import math
+import re
+import secrets
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from functools import cache
@@ -34,11 +36,13 @@ from conversations.common import (
     keyboard,
     send,
     user_id,
+    write_to_school,
 )
 from conversations.password_rules import missing
 from storage.accounts import Activation, identifier_key
 from storage.attempts import Lock
 from storage.db import from_text
+from storage.outbox import OutgoingMail
 from storage.progress import Progress
 from storage.secrets import hash_secret, normalise_answer, verify_secret
 
@@ -46,30 +50,35 @@ Ctx = ContextTypes.DEFAULT_TYPE
 
 # The states are the saved steps, so that a restart resumes exactly where the parent was.
 PROFILE, IDENTIFIER, PROVISIONAL, CGU = "profile", "identifier", "provisional", "cgu"
-EMAIL, EMAIL_CONFIRM = "email", "email_confirm"
+EMAIL, EMAIL_CONFIRM, EMAIL_CODE = "email", "email_confirm", "email_code"
 QUESTION1, ANSWER1, QUESTION2, ANSWER2 = "question1", "answer1", "question2", "answer2"
 PASSWORD, PASSWORD_CONFIRM = "password", "password_confirm"
 REAUTH = "reauth"
 END = ConversationHandler.END
 
 REAUTH_AFTER = timedelta(minutes=30)
+CODE_VALIDITY = timedelta(minutes=15)
+CODE_TRIES = 3
+MAX_CODES = 3  # codes sent per activation: beyond, the step is skipped or the address changed
+STUCK_AFTER = 3  # failures in a row at one step before the help desk is offered
 # An edited message is not a new answer: only fresh messages move the conversation.
 TYPED = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
 OTHER = filters.UpdateType.MESSAGE & ~filters.COMMAND
-SECRET_STEPS = {PROVISIONAL, ANSWER1, ANSWER2, PASSWORD, PASSWORD_CONFIRM, REAUTH}
+SECRET_STEPS = {PROVISIONAL, ANSWER1, ANSWER2, PASSWORD, PASSWORD_CONFIRM, REAUTH, EMAIL_CODE}
 BUTTON_STEPS = {PROFILE, CGU, QUESTION1, QUESTION2}
 # Text typed while a question is to be chosen is most likely its answer: a secret too.
 DELETE_TYPED = SECRET_STEPS | {QUESTION1, QUESTION2}
-MAX_LENGTH = {IDENTIFIER: 64, PROVISIONAL: 128, EMAIL: 254, EMAIL_CONFIRM: 254, ANSWER1: 100, ANSWER2: 100,
+MAX_LENGTH = {IDENTIFIER: 64, PROVISIONAL: 128, EMAIL: 254, EMAIL_CONFIRM: 254, EMAIL_CODE: 32, ANSWER1: 100, ANSWER2: 100,
               PASSWORD: 128, PASSWORD_CONFIRM: 128, REAUTH: 128}
 # Where "↩ Retour" leads from each step.
-BACK_TO = {IDENTIFIER: PROFILE, PROVISIONAL: IDENTIFIER, EMAIL: CGU, EMAIL_CONFIRM: EMAIL, QUESTION1: EMAIL,
+BACK_TO = {IDENTIFIER: PROFILE, PROVISIONAL: IDENTIFIER, EMAIL: CGU, EMAIL_CONFIRM: EMAIL, EMAIL_CODE: EMAIL,
+           QUESTION1: EMAIL,
            ANSWER1: QUESTION1, QUESTION2: QUESTION1, ANSWER2: QUESTION2, PASSWORD: QUESTION2,
            PASSWORD_CONFIRM: PASSWORD}
 # What going back to a step forgets, so that nothing chosen after it survives.
 FORGET_ON_RETURN: dict[str, tuple[str, ...]] = {
     IDENTIFIER: ("identifier",),
-    EMAIL: ("question1", "answer1_hash", "question2", "answer2_hash"),
+    EMAIL: ("question1", "answer1_hash", "question2", "answer2_hash", "email_code_hash", "email_code_expires_at"),
     QUESTION1: ("question1", "answer1_hash", "question2", "answer2_hash"),
     QUESTION2: ("question2", "answer2_hash"),
     PASSWORD: ("password_hash",),
@@ -94,6 +103,8 @@ def _numbers(prefix: str, exclude: int | None) -> list[list[tuple[str, str]]]:
 
 def screen(step: str, p: Progress) -> tuple[str, Keyboard]:
     back = [(texts.BACK, f"{step}:back")]
+    if p.error_count >= STUCK_AFTER:  # the same step failed again and again: the school can help
+        back = [*write_to_school(), *back]
     if step == PROFILE:
         return texts.PROFILE, keyboard([(texts.PROFILE_PARENT, "profile:parent")],
                                        [(texts.PROFILE_STAFF, "profile:staff")],
@@ -109,6 +120,9 @@ def screen(step: str, p: Progress) -> tuple[str, Keyboard]:
         return texts.EMAIL, keyboard([(texts.EMAIL_SKIP, "email:skip")], back)
     if step == EMAIL_CONFIRM:
         return texts.email_confirm(p.email or ""), keyboard(back)
+    if step == EMAIL_CODE:
+        rows = [[(texts.EMAIL_CODE_RESEND, "email_code:resend")]] if p.email_codes_sent < MAX_CODES else []
+        return texts.email_code(p.email or ""), keyboard(*rows, [(texts.EMAIL_SKIP, "email_code:skip")], back)
     if step == QUESTION1:
         return texts.question_list(1, bool(p.email), None), keyboard(*_numbers("q1", None), back)
     if step == ANSWER1:
@@ -320,7 +334,7 @@ async def provisional_typed(update: Update, context: Ctx, progress: Progress) ->
             await d.store.progress.update(progress.telegram_user_id, last_error="provisional_failed")
             await tell_locked(update, context, lock)
             return PROVISIONAL
-        return await advance(update, context, IDENTIFIER, note=texts.WRONG_PAIR, identifier=None,
+        return await advance(update, context, IDENTIFIER, note=texts.WRONG_PAIR,
                              last_error="provisional_failed")
     await d.store.attempts.success(*keys)
     if account.state == "active":
@@ -345,7 +359,7 @@ def _attempt_keys(progress: Progress) -> AttemptKeys:
 async def tell_locked(update: Update, context: Ctx, lock: Lock) -> None:
     d = deps(context)
     minutes = max(1, math.ceil((lock.until - d.store.clock.now()).total_seconds() / 60))
-    await send(update, context, texts.locked(minutes, d.school.contact_email))
+    await send(update, context, texts.locked(minutes, d.school.contact_email), keyboard(write_to_school()))
 
 
 async def tell_if_locked(update: Update, context: Ctx, keys: AttemptKeys) -> bool:
@@ -406,14 +420,63 @@ async def email_typed(update: Update, context: Ctx, progress: Progress) -> objec
         reason = "il manque le @" if "@" not in typed else "vérifiez l'orthographe"
         await send(update, context, texts.EMAIL_INVALID.format(reason=reason))
         return None
-    return await advance(update, context, EMAIL_CONFIRM, email=address, email_skipped=0)
+    return await advance(update, context, EMAIL_CONFIRM, email=address, email_skipped=0, email_verified=0)
 
 
 @step(EMAIL_CONFIRM)
 async def email_confirmed(update: Update, context: Ctx, progress: Progress) -> object:
     if _text(update).casefold() != (progress.email or "").casefold():
         return await advance(update, context, EMAIL, note=texts.EMAIL_MISMATCH, email=None)
-    return await advance(update, context, QUESTION1, note=texts.EMAIL_SAVED)
+    if deps(context).mail is None:  # mail is off: the address is kept, unconfirmed, and the parent told so
+        return await advance(update, context, QUESTION1, note=texts.EMAIL_SAVED)
+    return await _send_code(update, context, progress, note=None)
+
+
+async def _send_code(update: Update, context: Ctx, progress: Progress, note: str | None) -> object:
+    """A new 6-digit code, hashed, and its mail queued with it; the step then waits for the code."""
+    d = deps(context)
+    assert d.mail is not None
+    code = f"{secrets.randbelow(10**6):06d}"
+    expires = d.store.clock.now() + CODE_VALIDITY
+    subject, body = texts.email_code_mail(d.school.name, code, int(CODE_VALIDITY.total_seconds() // 60))
+    mail = OutgoingMail("email_code", progress.email or "", subject, body, d.mail.domain)
+    await d.store.progress.new_email_code(progress.telegram_user_id, await hash_secret(code), expires, mail)
+    d.wake_mailer()
+    # A new message: the prompt may sit above an error the parent just read.
+    saved = await d.store.progress.update(progress.telegram_user_id, step=EMAIL_CODE)
+    return await show(update, context, EMAIL_CODE, note, new_message=True, progress=saved)
+
+
+@step(EMAIL_CODE)
+async def email_code_typed(update: Update, context: Ctx, progress: Progress) -> object:
+    d = deps(context)
+    typed = re.sub(r"\s", "", _text(update))
+    expired = (progress.email_code_expires_at is None
+               or from_text(progress.email_code_expires_at) <= d.store.clock.now())
+    if progress.email_code_hash is None or progress.email_code_tries >= CODE_TRIES or expired:
+        await send(update, context, texts.EMAIL_CODE_SPENT if not expired else texts.EMAIL_CODE_EXPIRED)
+        return None
+    if not typed.isdigit() or not await verify_secret(progress.email_code_hash, typed):
+        saved = await d.store.progress.update(progress.telegram_user_id, email_code_tries=progress.email_code_tries + 1,
+                                              last_error="email_code_failed")
+        left = CODE_TRIES - (saved.email_code_tries if saved else CODE_TRIES)
+        await send(update, context, texts.email_code_wrong(left))
+        return None
+    return await advance(update, context, QUESTION1, note=texts.EMAIL_CONFIRMED, email_verified=1, email_code_hash=None,
+                         email_code_expires_at=None, last_error=None)
+
+
+@step(EMAIL_CODE)
+async def email_code_resend(update: Update, context: Ctx, progress: Progress) -> object:
+    if progress.email_codes_sent >= MAX_CODES:
+        return await show(update, context, EMAIL_CODE, note=texts.EMAIL_CODE_NO_MORE, progress=progress)
+    return await _send_code(update, context, progress, note=texts.EMAIL_CODE_RESENT)
+
+
+@step(EMAIL_CODE)
+async def email_code_skipped(update: Update, context: Ctx, progress: Progress) -> object:
+    return await advance(update, context, QUESTION1, email=None, email_skipped=1, email_code_hash=None,
+                         email_code_expires_at=None)
 
 
 # -- step 5: two secret questions --------------------------------------------------------------------
@@ -461,8 +524,10 @@ async def password_typed(update: Update, context: Ctx, progress: Progress) -> ob
     if not problems and await verify_secret(progress.provisional_hash, password):
         problems = ["provisional"]
     if problems:
-        await deps(context).store.progress.update(progress.telegram_user_id, last_error="password_rejected")
-        await send(update, context, texts.password_rejected(problems, len(password)))
+        saved = await deps(context).store.progress.update(progress.telegram_user_id, last_error="password_rejected")
+        stuck = saved is not None and saved.error_count >= STUCK_AFTER
+        await send(update, context, texts.password_rejected(problems, len(password)),
+                   keyboard(write_to_school()) if stuck else None)
         return None
     digest = await hash_secret(password)
     return await advance(update, context, PASSWORD_CONFIRM, password_hash=digest, last_error=None)
@@ -484,7 +549,8 @@ async def password_confirmed(update: Update, context: Ctx, progress: Progress) -
     assert progress.question1 and progress.answer1_hash and progress.question2 and progress.answer2_hash
     assert progress.cgu_version and progress.cgu_accepted_at
     activation = Activation(
-        password_hash=progress.password_hash, email=progress.email,
+        password_hash=progress.password_hash,
+        email=progress.email if progress.email_verified or d.mail is None else None,
         question1=progress.question1, answer1_hash=progress.answer1_hash,
         question2=progress.question2, answer2_hash=progress.answer2_hash,
         cgu_version=progress.cgu_version, cgu_accepted_at=from_text(progress.cgu_accepted_at),
@@ -568,6 +634,9 @@ STATES: dict[object, list[BaseHandler[Update, Ctx, object]]] = {
     CGU: _button_state(CGU, cgu_answered, r"^cgu:(accept|refuse)$"),
     EMAIL: [CallbackQueryHandler(email_skipped, pattern=r"^email:skip$"), *_text_state(EMAIL, email_typed)],
     EMAIL_CONFIRM: _text_state(EMAIL_CONFIRM, email_confirmed),
+    EMAIL_CODE: [CallbackQueryHandler(email_code_resend, pattern=r"^email_code:resend$"),
+                 CallbackQueryHandler(email_code_skipped, pattern=r"^email_code:skip$"),
+                 *_text_state(EMAIL_CODE, email_code_typed)],
     QUESTION1: _button_state(QUESTION1, question1_chosen, r"^q1:(0[1-9]|1[0-6])$"),
     ANSWER1: _text_state(ANSWER1, answer1_typed),
     QUESTION2: _button_state(QUESTION2, question2_chosen, r"^q2:(0[1-9]|1[0-6])$"),

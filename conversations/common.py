@@ -11,6 +11,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
+from conversations import texts
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,11 @@ def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
     value = context.bot_data[DEPS_KEY]
     assert isinstance(value, Deps)
     return value
+
+
+def write_to_school() -> list[tuple[str, str]]:
+    """The help desk's button, offered wherever a parent may be stuck."""
+    return [(texts.MENU_WRITE, "helpdesk:write")]
 
 
 def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:

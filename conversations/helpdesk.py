@@ -31,10 +31,6 @@ SUPPORTED = filters.UpdateType.MESSAGE & (filters.TEXT | filters.PHOTO | filters
 UNSUPPORTED = filters.UpdateType.MESSAGE & ~filters.COMMAND & ~(filters.TEXT | filters.PHOTO | filters.Document.ALL)
 
 
-def write_button() -> list[tuple[str, str]]:
-    return [(texts.MENU_WRITE, "helpdesk:write")]
-
-
 def _name(user: User) -> str:
     return user.full_name + (f" (@{user.username})" if user.username else "")
 
@@ -49,7 +45,7 @@ def _paris(raw: str) -> str:
 async def start_writing(update: Update, context: Ctx) -> object:
     await answer_query(update)
     ticket = await deps(context).store.tickets.open_for(user_id(update))
-    prompt = texts.helpdesk_prompt_open(ticket.id) if ticket else texts.HELPDESK_PROMPT
+    prompt = texts.helpdesk_prompt(deps(context).school.contact_email, ticket.id if ticket else None)
     await send(update, context, prompt, keyboard([(texts.BACK, "helpdesk:cancel")]))
     return HELPDESK
 
@@ -243,12 +239,18 @@ async def staff_reply(update: Update, context: Ctx) -> None:
         await message.reply_text(texts.REPLY_UNSUPPORTED)
         return
     try:
+        # The parent may be midway through a dialogue: a button lets them answer without leaving it.
+        answer = keyboard([(texts.ANSWER_SCHOOL, "helpdesk:write")])
         if kind == "text":
-            for chunk in _chunks(texts.reply_from_school(ticket.id, message.text or "")):
-                await context.bot.send_message(ticket.telegram_user_id, chunk, parse_mode=ParseMode.HTML)
+            # Cut before escaping, so that no cut falls inside an HTML entity.
+            chunks = [texts.reply_from_school(ticket.id, part) for part in _chunks(message.text or "")]
+            for i, chunk in enumerate(chunks):
+                await context.bot.send_message(ticket.telegram_user_id, chunk, parse_mode=ParseMode.HTML,
+                                               reply_markup=answer if i == len(chunks) - 1 else None)
         else:
             await context.bot.copy_message(ticket.telegram_user_id, message.chat_id, message.message_id,
-                                           caption=texts.reply_caption(ticket.id, message.caption)[:1024])
+                                           caption=texts.reply_caption(ticket.id, message.caption)[:1024],
+                                           reply_markup=answer)
     except (Forbidden, BadRequest) as exc:
         log.info("answer to ticket %s not delivered: %s", ticket.id, exc)
         await message.reply_text(texts.REPLY_BLOCKED.format(name=escape(ticket.user_name), ticket_id=ticket.id),
@@ -260,7 +262,7 @@ async def staff_reply(update: Update, context: Ctx) -> None:
     await message.reply_text(texts.REPLY_DELIVERED.format(name=ticket.user_name, ticket_id=ticket.id))
 
 
-def _chunks(text: str, size: int = 4000) -> list[str]:
+def _chunks(text: str, size: int = 3500) -> list[str]:
     """Telegram takes 4096 characters at most: a long answer goes in several messages, cut at line ends."""
     if len(text) <= size:
         return [text]

@@ -6,7 +6,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
 from conversations import texts
-from conversations.common import answer_query, deps, edit_or_send, first_name, keyboard, send, user_id
+from conversations.common import answer_query, deps, edit_or_send, first_name, keyboard, send, user_id, write_to_school
 
 Ctx = ContextTypes.DEFAULT_TYPE
 
@@ -22,7 +22,7 @@ async def menu_keyboard(context: Ctx, uid: int) -> InlineKeyboardMarkup:
         rows.append([(texts.MENU_ACTIVATE, "menu:activate")])
     rows += [[(texts.MENU_RESET, "menu:reset")], [(texts.MENU_FORGOT, "menu:forgot")], [(texts.MENU_TEST, "menu:test")],
              [(texts.MENU_LOGIN, "menu:login")], [(texts.MENU_SERVICES, "menu:services")],
-             [(texts.MENU_CONTACT, "menu:contact")]]
+             write_to_school()]
     return keyboard(*rows)
 
 
@@ -57,7 +57,7 @@ async def login(update: Update, context: Ctx) -> None:
 async def contact(update: Update, context: Ctx) -> None:
     await answer_query(update)
     await edit_or_send(update, context, texts.contact_text(deps(context).school.contact_email),
-                       keyboard([(texts.BACK, "menu:home")]))
+                       keyboard(write_to_school(), [(texts.BACK, "menu:home")]))
 
 
 async def not_understood(update: Update, context: Ctx) -> None:

@@ -17,7 +17,7 @@ from telegram.ext import (
 )
 
 from conversations import activation, helpdesk, menu, recovery, texts
-from conversations.common import answer_query, deps, send, user_id
+from conversations.common import answer_query, deps, keyboard, send, user_id, write_to_school
 
 Ctx = ContextTypes.DEFAULT_TYPE
 END = ConversationHandler.END
@@ -113,7 +113,8 @@ async def where(update: Update, context: Ctx) -> str | None:
 
 
 async def help_command(update: Update, context: Ctx) -> object:
-    await send(update, context, texts.help_text(deps(context).school.contact_email, await where(update, context)))
+    await send(update, context, texts.help_text(deps(context).school.contact_email, await where(update, context)),
+               keyboard(write_to_school()))
     return None
 
 

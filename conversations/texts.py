@@ -59,7 +59,6 @@ MENU_FORGOT = "🔓 Mot de passe oublié"
 MENU_TEST = "✅ Tester ma connexion"
 MENU_SERVICES = "🧭 Découvrir les services de l'ENT"
 MENU_LOGIN = "🔐 Comment me connecter"
-MENU_CONTACT = "✉️ Contacter le collège"
 
 
 def menu_resume(step_number: int) -> str:
@@ -70,12 +69,14 @@ def help_text(contact: str, where: str | None) -> str:
     head = f"<b>Aide</b>\n\nVous êtes {where}.\n\n" if where else "<b>Aide</b>\n\n"
     return (head + "• /start : le menu principal\n• /annuler : mettre en pause (vos étapes validées sont gardées)\n"
             "• /aide : ce message\n\n"
-            f"En cas de difficulté pour accéder à l'ENT, vous pouvez écrire au collège : {escape(contact)}")
+            "En cas de difficulté pour accéder à l'ENT, touchez « Écrire au collège » : le secrétariat vous "
+            f"répondra ici. Ou écrivez à {escape(contact)}")
 
 
 def contact_text(contact: str) -> str:
-    return ("<b>Contacter le collège</b>\n\nEn cas de difficulté pour accéder à l'ENT, écrivez à l'adresse "
-            f"ci-dessous en indiquant votre nom, celui de votre enfant et sa classe :\n\n{escape(contact)}\n\n"
+    return ("<b>Contacter le collège</b>\n\nEn cas de difficulté pour accéder à l'ENT, écrivez au collège ici, "
+            "dans Telegram (touchez « Écrire au collège »), ou par courriel à l'adresse ci-dessous, en indiquant "
+            f"votre nom, celui de votre enfant et sa classe :\n\n{escape(contact)}\n\n"
             "N'envoyez jamais votre mot de passe, ni au collège ni à personne.")
 
 
@@ -141,7 +142,8 @@ ALREADY_ACTIVE = ("✅ Ce compte est déjà activé. Connectez-vous sur l'ENT av
 
 def locked(minutes: int, contact: str) -> str:
     return (f"🔒 Trop d'essais incorrects. Par sécurité, réessayez dans <b>{minutes} minute{'s' if minutes > 1 else ''}</b>."
-            f"\n\nSi vous êtes bloqué, écrivez au collège : {escape(contact)}")
+            "\n\nSi vous êtes bloqué, le collège peut vous débloquer : touchez « Écrire au collège », ou écrivez à "
+            f"{escape(contact)}")
 
 
 CGU_INTRO = STEP_PREFIX.format(n=3) + "Les règles d'usage de l'ENT\n\n"
@@ -166,6 +168,35 @@ def email_confirm(address: str) -> str:
 
 
 EMAIL_MISMATCH = "Les deux adresses ne sont pas identiques. Tapez à nouveau votre adresse, ou touchez « Passer (recommandé) »."
+EMAIL_CODE_RESEND = "🔁 Renvoyer un code"
+
+
+def email_code(address: str) -> str:
+    return (STEP_PREFIX.format(n=4) + f"Vérification de l'adresse\n\nJe viens d'envoyer un <b>code à 6 chiffres</b> à "
+            f"<code>{escape(address)}</code>. Tapez-le ici : il est valable 15 minutes.\n\n"
+            "Rien reçu après quelques minutes ? Regardez dans les courriers indésirables, ou touchez « Renvoyer un "
+            "code ». Vous pouvez aussi passer cette étape.")
+
+
+def email_code_mail(school: str, code: str, minutes: int) -> tuple[str, str]:
+    return (f"{code} : votre code de confirmation ENT",
+            f"Bonjour,\n\nVoici votre code de confirmation pour l'Assistant ENT du {school} : {code}\n\n"
+            f"Tapez-le dans la conversation Telegram avec l'assistant. Il est valable {minutes} minutes.\n\n"
+            "Si vous n'avez rien demandé, ignorez ce message.\n")
+
+
+def email_code_wrong(left: int) -> str:
+    if left <= 0:
+        return EMAIL_CODE_SPENT
+    return f"❌ Code incorrect. Il vous reste {left} essai{'s' if left > 1 else ''}."
+
+
+EMAIL_CODE_SPENT = ("Ce code ne peut plus servir (trop d'essais). Touchez « Renvoyer un code » pour en recevoir un "
+                    "nouveau, ou passez cette étape.")
+EMAIL_CODE_EXPIRED = "Ce code a expiré. Touchez « Renvoyer un code » pour en recevoir un nouveau, ou passez cette étape."
+EMAIL_CODE_RESENT = "📨 Nouveau code envoyé. Seul le dernier code reçu fonctionne."
+EMAIL_CODE_NO_MORE = "Trois codes ont déjà été envoyés : passez cette étape, ou revenez en arrière pour changer d'adresse."
+EMAIL_CONFIRMED = "✅ Adresse confirmée."
 EMAIL_SAVED = ("Adresse enregistrée. Elle n'est pas encore vérifiée : aucun courriel ne vous a été envoyé "
                "pour l'instant.")
 
@@ -249,6 +280,7 @@ EXPECTS = {
     "reauth": "J'attends votre mot de passe provisoire, tapé au clavier.",
     "email": "J'attends une adresse électronique tapée au clavier, ou touchez « Passer (recommandé) ».",
     "email_confirm": "J'attends la même adresse électronique, tapée une seconde fois.",
+    "email_code": "J'attends le code à 6 chiffres reçu par courriel, tapé au clavier.",
     "answer1": "J'attends votre réponse à la question secrète, tapée au clavier.",
     "answer2": "J'attends votre réponse à la question secrète, tapée au clavier.",
     "password": "J'attends le mot de passe que vous choisissez, tapé au clavier.",
@@ -260,7 +292,7 @@ EXPECTS = {
 }
 
 # Where each step is, for /aide and the menu.
-STEP_NUMBER = {"profile": 1, "identifier": 2, "provisional": 2, "cgu": 3, "email": 4, "email_confirm": 4,
+STEP_NUMBER = {"profile": 1, "identifier": 2, "provisional": 2, "cgu": 3, "email": 4, "email_confirm": 4, "email_code": 4,
                "question1": 5, "answer1": 5, "question2": 5, "answer2": 5, "password": 6, "password_confirm": 6}
 STEP_NAME = {1: "profil", 2: "identifiant et mot de passe provisoire", 3: "règles d'usage", 4: "adresse électronique",
              5: "questions secrètes", 6: "mot de passe"}
@@ -369,6 +401,7 @@ EVENT_LABELS = {
     "import": "import",
 }
 LAST_ERRORS = {"provisional_failed": "mot de passe provisoire incorrect",
+               "email_code_failed": "code de confirmation de l'adresse incorrect",
                "password_rejected": "mot de passe refusé (règles non respectées)"}
 STAFF_USAGE = "Précisez l'identifiant du compte, par exemple : <code>/{command} jean.dupont12</code>"
 
@@ -444,14 +477,16 @@ def stats_lines(summary: Summary) -> list[str]:
 # -- help desk: a parent writes to the school ------------------------------------------------------
 
 MENU_WRITE = "✍️ Écrire au collège"
-HELPDESK_PROMPT = ("✍️ <b>Écrire au collège</b>\n\nÉcrivez votre message : ce qui bloque, à quelle étape. Vous pouvez "
-                   "aussi envoyer une <b>photo</b> de l'écran (une capture) avec une légende.\n\n"
-                   "Le secrétariat voit votre identifiant et l'étape où vous en êtes : inutile de les répéter. "
-                   "⚠️ N'écrivez jamais votre mot de passe.")
+ANSWER_SCHOOL = "✍️ Répondre au collège"
 
 
-def helpdesk_prompt_open(ticket_id: int) -> str:
-    return HELPDESK_PROMPT + f"\n\nVotre demande n°{ticket_id} est ouverte : ce message s'y ajoutera."
+def helpdesk_prompt(contact: str, open_ticket: int | None) -> str:
+    ongoing = f"\n\nVotre demande n°{open_ticket} est ouverte : ce message s'y ajoutera." if open_ticket else ""
+    return ("✍️ <b>Écrire au collège</b>\n\nÉcrivez votre message ici : ce qui bloque, à quelle étape. Vous pouvez "
+            "aussi envoyer une <b>photo</b> de l'écran (une capture) avec une légende. La réponse arrivera dans "
+            "cette conversation.\n\nLe secrétariat voit votre identifiant et l'étape où vous en êtes : inutile de "
+            "les répéter. ⚠️ N'écrivez jamais votre mot de passe.\n\n"
+            f"Vous pouvez aussi écrire par courriel à {escape(contact)}" + ongoing)
 
 
 def ticket_received(ticket_id: int, new: bool) -> str:

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from bot.app import App, build_application, start_in_loop, stop_in_loop, store_of
+from bot.app import App, build_application, mailer_of, start_in_loop, stop_in_loop, store_of
+from bot.mailer import Mailer
 from bot.processor import PerUserProcessor
-from bot.settings import Settings
+from bot.settings import Settings, SmtpSettings
 from sandbox.driver import Chat, Person, Sandbox
 from sandbox.server import SandboxServer
 from storage.db import Clock
 from storage.importer import import_accounts
 from storage.store import Store
 from tests import flows
+from tests.smtp import SmtpServer
 
 TOKEN = "123456789:SANDBOX-token-for-tests"
 STAFF_ID = 777001  # a secretary named in STAFF_USER_IDS
@@ -63,10 +65,18 @@ class Harness:
     async def staff_group(self, *members: Person) -> Chat:
         return await self.sandbox.group("Secrétariat — ENT", list(members), chat_id=STAFF_CHAT_ID)
 
-    async def restart(self) -> None:
+    @property
+    def mailer(self) -> Mailer:
+        mailer = mailer_of(self.app)
+        assert mailer is not None, "this test's bot has mail off"
+        return mailer
+
+    async def restart(self, before_start: Callable[[], object] | None = None) -> None:
         """The bot goes away, its memory with it, and a new one starts on the same database."""
         await stop_in_loop(self.app)
-        app = build_application(self.settings, self.clock)
+        if before_start is not None:
+            before_start()
+        app = build_application(self.settings, self.clock, mail_timeout=2.0)
         await start_in_loop(app)
         processor = app.update_processor
         assert isinstance(processor, PerUserProcessor)
@@ -114,19 +124,50 @@ def make_settings(api_url: str, tmp_path: Path, **overrides: object) -> Settings
     return Settings(**values)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-async def bot(sandbox_server: SandboxServer, tmp_path: Path) -> AsyncIterator[Harness]:
-    settings = make_settings(sandbox_server.api_url, tmp_path)
-    app = build_application(settings, Clock())
+async def _harness(server: SandboxServer, tmp_path: Path, **overrides: object) -> Harness:
+    settings = make_settings(server.api_url, tmp_path, **overrides)
+    app = build_application(settings, Clock(), mail_timeout=2.0)
     await start_in_loop(app)
     processor = app.update_processor
     assert isinstance(processor, PerUserProcessor)
-    sandbox = Sandbox(sandbox_server.url, waiter=processor.wait_handled)
-    harness = Harness(sandbox, sandbox_server, app, settings, tmp_path)
+    sandbox = Sandbox(server.url, waiter=processor.wait_handled)
+    return Harness(sandbox, server, app, settings, tmp_path)
+
+
+async def _close(harness: Harness) -> None:
+    await stop_in_loop(harness.app)
+    await harness.sandbox.close()
+    # Telegram shows a spinner on a button whose press was never answered.
+    assert harness.server.world.unanswered_callbacks() == []
+
+
+@pytest.fixture
+async def bot(sandbox_server: SandboxServer, tmp_path: Path) -> AsyncIterator[Harness]:
+    harness = await _harness(sandbox_server, tmp_path)
     try:
         yield harness
     finally:
-        await stop_in_loop(app)
-        await sandbox.close()
-    # Telegram shows a spinner on a button whose press was never answered.
-    assert sandbox_server.world.unanswered_callbacks() == []
+        await _close(harness)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+MAIL_FROM = "assistant-ent@college-vinci.fr"
+
+
+@pytest.fixture
+async def mail_bot(sandbox_server: SandboxServer, tmp_path: Path, smtp: SmtpServer) -> AsyncIterator[Harness]:
+    """The bot with mail on, sending through the test's SMTP server."""
+    settings = SmtpSettings(host="127.0.0.1", port=smtp.port, username=None, password=None, security="none",
+                            mail_from=MAIL_FROM)
+    harness = await _harness(sandbox_server, tmp_path, smtp=settings)
+    try:
+        yield harness
+    finally:
+        await _close(harness)

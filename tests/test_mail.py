@@ -1,0 +1,213 @@
+"""Mail through a real SMTP server on loopback: down, refusing, slow, a restart with mail queued; the e-mail code."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from sandbox.driver import Person
+from tests import flows
+from tests.conftest import Harness
+from tests.smtp import SmtpServer
+
+ADDRESS = "amina.parent@exemple.fr"
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Waits for something another task does (the mail worker), without a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        await asyncio.sleep(0.05)
+
+
+def outbox(bot: Harness) -> list[tuple[str, int, str | None]]:
+    conn = sqlite3.connect(bot.settings.database)
+    rows = conn.execute("SELECT state, attempts, body FROM outbox ORDER BY id").fetchall()
+    conn.close()
+    return rows
+
+
+async def open_ticket(bot: Harness, text: str = "Bonjour, je suis bloquée") -> Person:
+    parent = await bot.parent("Amina")
+    await bot.staff_group(await bot.secretary())
+    await parent.send("/start")
+    await parent.click("✍️ Écrire au collège")
+    await parent.send(text)
+    assert "demande n°" in await parent.text()
+    return parent
+
+
+async def test_mail_waits_while_the_server_is_down_and_arrives_once(mail_bot: Harness, smtp: SmtpServer) -> None:
+    smtp.stop()
+    await open_ticket(mail_bot)
+    await until(lambda: outbox(mail_bot)[0][1] >= 1)  # tried, failed, kept
+    assert outbox(mail_bot)[0][0] == "pending" and smtp.received == []
+    smtp.start()
+    mail_bot.clock.advance(timedelta(seconds=31))  # the first retry comes 30 s later
+    mail_bot.mailer.wake()
+    await smtp.wait_for(1)
+    await until(lambda: outbox(mail_bot)[0][0] == "sent")
+    mail_bot.clock.advance(timedelta(hours=2))
+    mail_bot.mailer.wake()
+    await mail_bot.mailer.flush()
+    assert len(smtp.received) == 1
+    assert outbox(mail_bot)[0][1] == 2
+
+
+async def test_a_refusing_server_is_retried_with_growing_delays(mail_bot: Harness, smtp: SmtpServer) -> None:
+    smtp.refusing = 2
+    await open_ticket(mail_bot)
+    await until(lambda: smtp.refused == 1)
+    await until(lambda: outbox(mail_bot)[0][1] == 1)
+    mail_bot.clock.advance(timedelta(seconds=25))
+    await mail_bot.mailer.flush()
+    assert smtp.refused == 1  # not yet: 30 s after the first failure
+    mail_bot.clock.advance(timedelta(seconds=7))
+    mail_bot.mailer.wake()
+    await until(lambda: smtp.refused == 2)
+    mail_bot.clock.advance(timedelta(seconds=50))
+    await mail_bot.mailer.flush()
+    assert smtp.received == []  # the second wait is 60 s
+    mail_bot.clock.advance(timedelta(seconds=12))
+    mail_bot.mailer.wake()
+    [mail] = await smtp.wait_for(1)
+    assert "Bonjour, je suis bloquée" in str(mail.get_content())
+    await until(lambda: outbox(mail_bot)[0][:2] == ("sent", 3))
+
+
+async def test_a_slow_server_holds_up_no_parent(mail_bot: Harness, smtp: SmtpServer) -> None:
+    smtp.delay = 1.0
+    parent = await open_ticket(mail_bot)
+    other = await mail_bot.parent("Karim")
+    await other.send("/start")  # answered while the mail is on its way
+    assert "Bonjour Karim" in await other.text()
+    assert smtp.received == []
+    await smtp.wait_for(1)
+    await parent.send("Autre précision")
+    await smtp.wait_for(2)
+    assert len({m["Message-ID"] for m in smtp.received}) == 2
+
+
+async def test_mail_queued_before_a_restart_is_sent_after_it(mail_bot: Harness, smtp: SmtpServer) -> None:
+    smtp.stop()
+    await open_ticket(mail_bot, "Message écrit pendant la panne")
+    await until(lambda: outbox(mail_bot)[0][1] >= 1)
+    mail_bot.clock.advance(timedelta(minutes=1))
+    await mail_bot.restart(before_start=smtp.start)
+    [mail] = await smtp.wait_for(1)
+    assert "Message écrit pendant la panne" in str(mail.get_content())
+    await until(lambda: outbox(mail_bot)[0][0] == "sent")
+    await mail_bot.mailer.flush()
+    assert len(smtp.received) == 1
+
+
+async def test_without_smtp_tickets_stay_in_telegram(bot: Harness) -> None:
+    await open_ticket(bot)
+    assert outbox(bot) == []
+    ticket = await bot.store.tickets.get(1)
+    assert ticket is not None and ticket.header_message_id is not None
+
+
+# -- the activation's e-mail step: a code sent through the same outbox ---------------------------------
+
+
+def code_in(mail_text: str) -> str:
+    match = re.search(r"\b(\d{6})\b", mail_text)
+    assert match, mail_text
+    return match.group(1)
+
+
+async def to_email_code(parent: Person) -> None:
+    await flows.to_cgu(parent)
+    await parent.click("✅ J'ai lu et j'accepte")
+    await parent.send(ADDRESS)
+    await parent.send(ADDRESS.upper())
+
+
+async def test_an_address_is_confirmed_by_a_code_sent_to_it(mail_bot: Harness, smtp: SmtpServer) -> None:
+    await flows.with_account(mail_bot)
+    parent = await mail_bot.parent("Amina")
+    await to_email_code(parent)
+    assert "code à 6 chiffres" in await parent.text() and ADDRESS in await parent.text()
+    [mail] = await smtp.wait_for(1)
+    assert mail["To"] == ADDRESS
+    code = code_in(str(mail.get_content()))
+    wrong = "000000" if code != "000000" else "111111"
+    typed_wrong = await parent.send(wrong)
+    assert "Code incorrect. Il vous reste 2 essais." in await parent.text()
+    typed = await parent.send(code[:3] + " " + code[3:])
+    assert "Adresse confirmée" in await parent.text() and "Première question secrète" in await parent.text()
+    assert {typed_wrong, typed} <= set(await parent.deleted_ids())
+    await until(lambda: outbox(mail_bot)[0][0] == "sent")
+    assert outbox(mail_bot)[0][2] is None  # the code's mail is not kept once sent
+    await parent.click("7")
+    await parent.send(flows.ANSWER1)
+    await parent.click("14")
+    await parent.send(flows.ANSWER2)
+    await parent.send(flows.PASSWORD)
+    await parent.send(flows.PASSWORD)
+    assert "Compte activé !" in await parent.text()
+    account = await mail_bot.store.accounts.find(flows.IDENTIFIER)
+    assert account is not None and account.email == ADDRESS
+    assert code.encode() not in mail_bot.settings.database.read_bytes()
+
+
+async def test_a_code_expires_can_be_resent_three_times_and_three_tries_spend_it(mail_bot: Harness,
+                                                                                 smtp: SmtpServer) -> None:
+    await flows.with_account(mail_bot)
+    parent = await mail_bot.parent("Amina")
+    await to_email_code(parent)
+    first = code_in(str((await smtp.wait_for(1))[0].get_content()))
+    mail_bot.clock.advance(timedelta(minutes=16))
+    await parent.send(first)
+    assert "Ce code a expiré" in await parent.text()
+    await parent.click("🔁 Renvoyer un code")
+    assert "Nouveau code envoyé" in await parent.text()
+    second = code_in(str((await smtp.wait_for(2))[1].get_content()))
+    for _ in range(3):
+        await parent.send("999999" if second != "999999" else "888888")
+    assert "ne peut plus servir" in await parent.text()
+    await parent.send(second)  # too late: spent
+    assert "ne peut plus servir" in await parent.text()
+    await parent.click("🔁 Renvoyer un code")
+    third = code_in(str((await smtp.wait_for(3))[2].get_content()))
+    assert "🔁 Renvoyer un code" not in (await parent.last()).button_texts  # three codes: no more
+    await parent.send(third)
+    assert "Adresse confirmée" in await parent.text()
+
+
+async def test_skipping_at_the_code_step_keeps_no_address(mail_bot: Harness, smtp: SmtpServer) -> None:
+    await flows.with_account(mail_bot)
+    parent = await mail_bot.parent("Amina")
+    await to_email_code(parent)
+    await parent.click("⏭ Passer (recommandé)")
+    assert "Vous avez choisi de ne pas indiquer d'adresse" in await parent.text()
+    progress = await mail_bot.store.progress.get(parent.user_id)
+    assert progress is not None and progress.email is None
+
+
+async def test_a_code_waits_for_the_server_and_is_dropped_once_expired(mail_bot: Harness, smtp: SmtpServer) -> None:
+    await flows.with_account(mail_bot)
+    smtp.stop()
+    parent = await mail_bot.parent("Amina")
+    await to_email_code(parent)
+    await until(lambda: outbox(mail_bot)[0][1] >= 1)
+    mail_bot.clock.advance(timedelta(minutes=16))  # the server is back too late for this code
+    smtp.start()
+    mail_bot.mailer.wake()
+    await until(lambda: outbox(mail_bot)[0][0] == "expired")
+    assert smtp.received == [] and outbox(mail_bot)[0][2] is None
+    await parent.click("🔁 Renvoyer un code")
+    [mail] = await smtp.wait_for(1)
+    await parent.send(code_in(str(mail.get_content())))
+    assert "Adresse confirmée" in await parent.text()
+
+
+async def test_without_mail_the_address_is_kept_unconfirmed_as_before(bot: Harness, parent: Person) -> None:
+    await to_email_code(parent)
+    assert "n'est pas encore vérifiée" in await parent.text() and "Première question secrète" in await parent.text()
