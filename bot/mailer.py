@@ -46,9 +46,11 @@ class Mailer:
             self._task = None
 
     async def _run(self) -> None:
+        first = True  # a start (after a restart, a fix of the settings) tries everything pending at once
         while True:
             try:
-                await self.flush()
+                await self.flush(all_pending=first)
+                first = False
                 delay = await self._until_next()
             except Exception:  # the worker must outlive a database hiccup; it tries again shortly
                 log.exception("mail worker error")
@@ -63,10 +65,10 @@ class Mailer:
             return IDLE_CHECK
         return max(0.05, min(IDLE_CHECK, (upcoming - self.store.clock.now()).total_seconds()))
 
-    async def flush(self) -> int:
+    async def flush(self, all_pending: bool = False) -> int:
         """Sends every mail that is due; returns how many the server accepted."""
         sent = 0
-        for mail in await self.store.outbox.due():
+        for mail in await self.store.outbox.due(all_pending=all_pending):
             if mail.expires_at and from_text(mail.expires_at) <= self.store.clock.now():
                 await self.store.outbox.expired(mail)
                 log.info("mail %s (%s) expired before it could be sent", mail.id, mail.kind)

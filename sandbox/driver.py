@@ -114,9 +114,10 @@ class Chat:
     def __init__(self, sandbox: Sandbox, chat_id: int) -> None:
         self.sandbox, self.chat_id = sandbox, chat_id
 
-    async def set_member(self, person: Person, member: bool = True) -> None:
-        """Adds a person to this group, or removes them (member=False)."""
-        await self.sandbox._post("members", {"chat_id": self.chat_id, "user_id": person.user_id, "member": member})
+    async def set_member(self, person: Person | int, member: bool = True) -> None:
+        """Adds a person (or the bot, by its id) to this group, or removes them (member=False)."""
+        uid = person if isinstance(person, int) else person.user_id
+        await self.sandbox._post("members", {"chat_id": self.chat_id, "user_id": uid, "member": member})
 
     async def messages(self) -> list[Msg]:
         data = await self.sandbox._get(f"chats/{self.chat_id}")

@@ -61,12 +61,13 @@ class Outbox:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def due(self, limit: int = 20) -> list[Mail]:
+    async def due(self, limit: int = 20, all_pending: bool = False) -> list[Mail]:
+        """Mail whose time to try has come; or every pending one (at start: the server may be fixed now)."""
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall(
                 "SELECT id, kind, recipient, subject, body, message_id, attempts, expires_at FROM outbox"
-                " WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-                (to_text(self.db.clock.now()), limit))
+                " WHERE state = 'pending' AND (next_attempt_at <= ? OR ?) ORDER BY id LIMIT ?",
+                (to_text(self.db.clock.now()), int(all_pending), limit))
         return [Mail(*r) for r in rows]
 
     async def next_attempt(self) -> datetime | None:

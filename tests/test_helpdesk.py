@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sandbox.driver import Chat, Msg, Person
+from sandbox.world import BOT_ID
 from tests import flows
 from tests.conftest import MAIL_FROM, Harness
 from tests.smtp import SmtpServer
@@ -222,3 +223,23 @@ async def test_closed_tickets_are_purged_after_the_retention(bot: Harness) -> No
     # A staff reply to the purged ticket's message is no longer a ticket answer.
     await secretary.send("trop tard", chat=group, reply_to=(await header_of(group, 1)).message_id)
     assert "trop tard" not in await old.all_text()
+
+
+async def test_a_ticket_the_group_could_not_get_is_posted_later(mail_bot: Harness, smtp: SmtpServer) -> None:
+    parent = await mail_bot.parent("Amina")
+    secretary = await mail_bot.secretary()
+    group = await mail_bot.staff_group(secretary)
+    await group.set_member(BOT_ID, member=False)  # the bot was removed from the group by mistake
+    await write_to_school(parent, "Premier message")
+    await parent.send_photo(caption="la capture")
+    assert "Message ajouté à votre demande n°1" in await parent.text()
+    assert await group.messages() == []
+    await smtp.wait_for(2)  # the school's mailbox has it all the same
+    await group.set_member(BOT_ID)
+    await mail_bot.run_job("repost_tickets")
+    header = await header_of(group, 1)
+    assert "Premier message" in header.text
+    photo = (await group.messages())[-1]
+    assert photo.kind == "photo" and "la capture" in photo.text and photo.reply_to == header.message_id
+    await mail_bot.run_job("repost_tickets")
+    assert len([m for m in await group.messages() if m.text.startswith("🆘")]) == 1

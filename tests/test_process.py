@@ -17,6 +17,7 @@ from sandbox.driver import Person, Sandbox
 from sandbox.server import SandboxServer
 from tests import flows
 from tests.conftest import ROOT, TOKEN, process_env
+from tests.smtp import SmtpServer
 
 
 def free_port() -> int:
@@ -98,6 +99,7 @@ async def test_entbot_run_answers_start_and_stops_cleanly_on_sigterm(standalone_
     log = bot.log.read_text()
     assert "Traceback" not in log
     assert "kind=command" in log and "/start" not in log  # one line per update, never the text
+    assert log.count("mail is off") == 1  # no SMTP_HOST: said once, and the bot runs
     assert (tmp_path / "entbot.sqlite3").exists()
 
 
@@ -175,3 +177,46 @@ async def test_killed_mid_activation_the_bot_resumes_and_keeps_no_secret(tmp_pat
             assert variant.encode() not in logged, f"{secret!r} in the log"
             assert all(variant not in m["text"] for m in chat), f"{secret!r} left in the chat"
             assert all(variant not in text for text in sent_by_bot), f"{secret!r} echoed by the bot"
+
+
+async def test_killed_with_mail_queued_the_mail_arrives_once_after_the_restart(tmp_path: Path, smtp: SmtpServer) -> None:
+    server = SandboxServer()
+    await server.start()
+    database = tmp_path / "entbot.sqlite3"
+    env = bot_env(server.api_url, database, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp.port), SMTP_SECURITY="none",
+                  MAIL_FROM="assistant-ent@college-vinci.fr")
+    smtp.stop()  # the school's mail server is down
+    sandbox = Sandbox(server.url)
+    bot = BotProcess(env, tmp_path / "bot.log", tmp_path)
+    try:
+        await bot.wait_ready()
+        parent = await sandbox.person("Amina")
+        await _type(parent, "/start", "Bonjour")
+        await _click(parent, "✍️ Écrire au collège", "Écrivez votre message")
+        await _type(parent, "Je n'ai jamais reçu mon identifiant", "demande n°1")
+        for _ in range(200):
+            if b"not sent, attempt 1" in bot.log.read_bytes():
+                break
+            await asyncio.sleep(0.05)
+        assert b"not sent, attempt 1" in bot.log.read_bytes()  # tried while down, kept in the outbox
+        assert bot.stop(signal.SIGKILL) == -signal.SIGKILL
+        smtp.start()
+        bot = BotProcess(env, tmp_path / "bot.log", tmp_path)
+        await bot.wait_ready()
+        [mail] = await smtp.wait_for(1)
+        assert "Je n'ai jamais reçu mon identifiant" in str(mail.get_content())
+        for _ in range(200):
+            conn = sqlite3.connect(database)
+            state = conn.execute("SELECT state FROM outbox").fetchone()[0]
+            conn.close()
+            if state == "sent":
+                break
+            await asyncio.sleep(0.05)
+        assert state == "sent"
+        assert bot.stop(signal.SIGTERM) == 0
+        assert len(smtp.received) == 1
+    finally:
+        if bot.proc.poll() is None:
+            bot.stop(signal.SIGKILL)
+        await sandbox.close()
+        await server.stop()
