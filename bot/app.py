@@ -8,20 +8,32 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
+from bot.broadcaster import Broadcaster
 from bot.mailer import Mailer
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
-from conversations import helpdesk, menu, parent, staff, texts
+from conversations import helpdesk, menu, notices, parent, staff, texts
 from conversations.common import DEPS_KEY, Deps, MailConfig, School, StaffConfig
+from conversations.when import quiet_end
 from storage.db import Clock
+from storage.notices import Figures, Notice
 from storage.store import Store
 
 log = logging.getLogger("entbot")
 
 App = Application[Any, Any, Any, Any, Any, Any]
 MAILER_KEY = "mailer"
+BROADCASTER_KEY = "broadcaster"
 
 
 def configure_logging(level: str) -> None:
@@ -89,6 +101,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
 
     async def post_init(app: App) -> None:
         await store.open()
+        broadcaster_of(app).start()
         if mailer is None:
             log.warning("mail is off (no SMTP_HOST): tickets stay in Telegram, and no e-mail address is confirmed by code")
         else:
@@ -101,6 +114,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         log.info("bot @%s ready, database %s", app.bot.username, settings.database)
 
     async def post_shutdown(app: App) -> None:
+        await broadcaster_of(app).stop()
         if mailer is not None:
             await mailer.stop()
         await store.close()
@@ -118,14 +132,23 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         .post_shutdown(post_shutdown)
         .build()
     )
+    worker = _broadcaster(app, store, settings)
+    app.bot_data[BROADCASTER_KEY] = worker
     app.bot_data[DEPS_KEY] = Deps(store=store, school=school,
                                   staff=StaffConfig(settings.staff_user_ids, settings.staff_chat_id), mail=mail,
-                                  wake_mailer=mailer.wake if mailer else (lambda: None))
+                                  wake_mailer=mailer.wake if mailer else (lambda: None),
+                                  annonces_channel_id=settings.annonces_channel_id, quiet_hours=settings.quiet_hours,
+                                  wake_broadcaster=worker.wake)
     app.bot_data[MAILER_KEY] = mailer
-    app.add_handler(TypeHandler(Update, log_update), group=-1)
+    app.add_handler(TypeHandler(Update, log_update), group=-10)
+    # Before every dialogue: a staff member's notice, typed after /annonce, goes no further.
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, notices.catch_typed),
+                    group=-5)
     # Staff tools come first: their commands and buttons never reach the parent's conversation.
     for handler in staff.handlers(parent.unknown_command, parent.stale_button, settings.staff_chat_id):
         app.add_handler(handler)
+    app.add_handler(CallbackQueryHandler(notices.subscribe, pattern=r"^sub:on$"))
+    app.add_handler(CallbackQueryHandler(notices.unsubscribe, pattern=r"^sub:off$"))
     for handler in menu.menu_handlers():
         app.add_handler(handler)
     app.add_handler(parent.conversation())
@@ -163,6 +186,24 @@ async def stop_in_loop(app: App) -> None:
     await app.shutdown()
     if app.post_shutdown is not None:
         await app.post_shutdown(app)
+
+
+def _broadcaster(app: App, store: Store, settings: Settings) -> Broadcaster:
+    async def progress(notice: Notice, figures: Figures, quiet: bool) -> None:
+        until = (quiet_end(store.clock.now(), settings.quiet_hours).strftime("%H:%M")
+                 if quiet and settings.quiet_hours else None)
+        await notices.show_progress(app.bot, store, notice, figures, until)
+
+    async def scheduled(notice: Notice) -> None:
+        await notices.publish_scheduled(app.bot, store, settings.annonces_channel_id, notice)
+
+    return Broadcaster(app.bot, store, settings.quiet_hours, progress, scheduled)
+
+
+def broadcaster_of(app: App) -> Broadcaster:
+    worker = app.bot_data[BROADCASTER_KEY]
+    assert isinstance(worker, Broadcaster)
+    return worker
 
 
 def mailer_of(app: App) -> Mailer | None:

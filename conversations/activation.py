@@ -560,8 +560,8 @@ async def password_confirmed(update: Update, context: Ctx, progress: Progress) -
         return END
     await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
     await send(update, context, texts.ACTIVATED.format(identifier=escape(progress.identifier or "")),
-               keyboard([(texts.OPEN_ENT, d.school.ent_url)], [(texts.MENU_LOGIN, "menu:login")],
-                        [(texts.MENU_SERVICES, "menu:services")]))
+               keyboard([(texts.OPEN_ENT, d.school.ent_url)], [(texts.MENU_SUBSCRIBE, "sub:on")],
+                        [(texts.MENU_LOGIN, "menu:login")], [(texts.MENU_SERVICES, "menu:services")]))
     return END
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -53,6 +54,9 @@ class Deps:
     staff: StaffConfig = StaffConfig()
     mail: MailConfig | None = None  # None: mail is off, tickets stay in Telegram
     wake_mailer: Callable[[], None] = _nothing  # tells the mail worker something was queued
+    annonces_channel_id: int | None = None
+    quiet_hours: tuple[time, time] | None = None
+    wake_broadcaster: Callable[[], None] = _nothing  # tells the delivery worker a notice went out
 
 
 DEPS_KEY = "deps"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
-from conversations import texts
+from conversations import notices, texts
 from conversations.common import answer_query, deps, edit_or_send, first_name, keyboard, send, user_id, write_to_school
 
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -22,7 +22,7 @@ async def menu_keyboard(context: Ctx, uid: int) -> InlineKeyboardMarkup:
         rows.append([(texts.MENU_ACTIVATE, "menu:activate")])
     rows += [[(texts.MENU_RESET, "menu:reset")], [(texts.MENU_FORGOT, "menu:forgot")], [(texts.MENU_TEST, "menu:test")],
              [(texts.MENU_LOGIN, "menu:login")], [(texts.MENU_SERVICES, "menu:services")],
-             write_to_school()]
+             await notices.subscription_row(context, uid), write_to_school()]
     return keyboard(*rows)
 
 

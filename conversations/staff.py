@@ -10,12 +10,13 @@ from html import escape
 from typing import Any
 
 from telegram import Message, Update
-from telegram.constants import ChatAction, ChatMemberStatus
+from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from conversations import helpdesk, texts
+from conversations import helpdesk, notices, texts
 from conversations.common import answer_query, deps, drop_keyboard, edit_or_send, keyboard, send, user_id
+from conversations.roles import staff_only
 from storage.accounts import Account, identifier_key
 from storage.db import from_text
 from storage.secrets import hash_secret, new_provisional
@@ -23,37 +24,6 @@ from storage.secrets import hash_secret, new_provisional
 log = logging.getLogger(__name__)
 Ctx = ContextTypes.DEFAULT_TYPE
 Handler = Callable[[Update, Ctx], Coroutine[Any, Any, object]]
-MEMBER = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
-
-
-async def is_staff(update: Update, context: Ctx) -> bool:
-    """Asked of Telegram at every command and button: someone who left the staff group is staff no more."""
-    user = update.effective_user
-    if user is None:
-        return False
-    staff = deps(context).staff
-    if user.id in staff.user_ids:
-        return True
-    if staff.chat_id is None:
-        return False
-    try:
-        member = await context.bot.get_chat_member(staff.chat_id, user.id)
-    except TelegramError as exc:
-        log.info("staff group membership of %s unknown: %s", user.id, exc)
-        return False
-    return member.status in MEMBER or (member.status == ChatMemberStatus.RESTRICTED and bool(getattr(member, "is_member", False)))
-
-
-def staff_only(fn: Handler, otherwise: Handler) -> Handler:
-    """Staff get `fn`; anyone else gets what an unknown command or an unknown button gets."""
-
-    async def guarded(update: Update, context: Ctx) -> None:
-        if await is_staff(update, context):
-            await fn(update, context)
-        else:
-            await otherwise(update, context)
-
-    return guarded
 
 
 def _actor(update: Update) -> str:
@@ -277,11 +247,13 @@ def handlers(unknown_command: Handler, unknown_button: Handler,
     where = filters.ChatType.PRIVATE | (filters.Chat(staff_chat_id) if staff_chat_id is not None else filters.ChatType.PRIVATE)
     commands: dict[str, Handler] = {"compte": show_account, "debloquer": unlock_command,
                                     "reinitialiser": reset_command, "stats": stats_command,
-                                    "tickets": helpdesk.list_tickets}
+                                    "tickets": helpdesk.list_tickets, "annonce": notices.start_notice,
+                                    "annonces": notices.list_notices}
     found: list[BaseHandler[Update, Ctx, object]] = [
         CommandHandler(name, staff_only(fn, unknown_command), filters=where) for name, fn in commands.items()]
     found.append(CallbackQueryHandler(staff_only(button, unknown_button), pattern=r"^staff:"))
     found.append(CallbackQueryHandler(staff_only(helpdesk.ticket_button, unknown_button), pattern=r"^ticket:"))
+    found.append(CallbackQueryHandler(staff_only(notices.notice_button, unknown_button), pattern=r"^notice:"))
     if staff_chat_id is not None:
         # A reply in the staff group to a ticket's message is an answer to the family.
         replies = filters.Chat(staff_chat_id) & filters.REPLY & filters.UpdateType.MESSAGE & ~filters.COMMAND

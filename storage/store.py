@@ -9,6 +9,7 @@ from storage.attempts import Attempts
 from storage.audit import Audit
 from storage.db import Clock, Database
 from storage.ephemeral import EphemeralMessages
+from storage.notices import Deliveries, Notices, Subscribers
 from storage.outbox import Outbox
 from storage.progress import ProgressStore
 from storage.recovery import RecoveryStore
@@ -28,6 +29,9 @@ class Store:
         self.stats = Stats(self.db)
         self.tickets = Tickets(self.db)
         self.outbox = Outbox(self.db)
+        self.subscribers = Subscribers(self.db)
+        self.notices = Notices(self.db)
+        self.deliveries = Deliveries(self.db)
 
     @property
     def clock(self) -> Clock:

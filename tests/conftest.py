@@ -119,7 +119,8 @@ async def sandbox_server() -> AsyncIterator[SandboxServer]:
 def make_settings(api_url: str, tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = dict(token=TOKEN, api_url=api_url, database=tmp_path / "entbot.sqlite3",
                                      school_name="Collège Léonard de Vinci", poll_timeout=1,
-                                     staff_user_ids=frozenset({STAFF_ID}), staff_chat_id=STAFF_CHAT_ID)
+                                     staff_user_ids=frozenset({STAFF_ID}), staff_chat_id=STAFF_CHAT_ID,
+                                     quiet_hours=None)
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 

@@ -1,0 +1,305 @@
+"""Announcements: parents subscribe; staff write a notice, preview it, publish it now or at a set time."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from conversations import texts, when
+from conversations.common import answer_query, deps, edit_or_send, keyboard, send, user_id
+from conversations.roles import is_staff
+from storage.db import from_text
+from storage.notices import Figures, Notice
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+Ctx = ContextTypes.DEFAULT_TYPE
+
+MAX_TEXT, MAX_CAPTION = 4096, 1024
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _paris(raw: str) -> str:
+    return from_text(raw).astimezone(texts.PARIS).strftime("%d/%m/%Y à %H:%M")
+
+
+# -- parents: subscribing ------------------------------------------------------------------------------
+
+
+async def subscription_row(context: Ctx, uid: int) -> list[tuple[str, str]]:
+    subscribed = await deps(context).store.subscribers.is_active(uid)
+    return [(texts.MENU_UNSUBSCRIBE, "sub:off")] if subscribed else [(texts.MENU_SUBSCRIBE, "sub:on")]
+
+
+async def subscribe(update: Update, context: Ctx) -> None:
+    await answer_query(update)
+    user = update.effective_user
+    assert user is not None
+    await deps(context).store.subscribers.subscribe(user.id, user.first_name)
+    await send(update, context, texts.SUBSCRIBED)
+
+
+async def unsubscribe(update: Update, context: Ctx) -> None:
+    await answer_query(update)
+    await deps(context).store.subscribers.unsubscribe(user_id(update), "asked")
+    await send(update, context, texts.UNSUBSCRIBED)
+
+
+# -- staff: writing a notice ---------------------------------------------------------------------------
+
+
+async def start_notice(update: Update, context: Ctx) -> None:
+    """/annonce, from staff (checked by the caller): the next message will be the notice."""
+    chat = update.effective_chat
+    user = update.effective_user
+    assert chat is not None and user is not None
+    if chat.type != "private":
+        await send(update, context, texts.NOTICE_IN_GROUP)
+        return
+    await deps(context).store.notices.start(user.id, user.full_name)
+    await send(update, context, texts.NOTICE_ASK)
+
+
+async def catch_typed(update: Update, context: Ctx) -> None:
+    """Runs before every dialogue: what an author types while a notice waits for it is the notice's.
+
+    Anyone else's message goes on to the dialogues untouched.
+    """
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or update.effective_chat is None or update.effective_chat.type != "private":
+        return
+    store = deps(context).store
+    notice = await store.notices.being_written(user.id)
+    if notice is None:
+        return
+    if message.text is not None and message.text.startswith("/"):
+        if message.text.split()[0].split("@")[0] == "/annuler":
+            await store.notices.change(notice.id, ("awaiting", "asking_time"), state="cancelled")
+            await send(update, context, texts.NOTICE_CANCELLED)
+            raise ApplicationHandlerStop
+        return  # another command: the notice keeps waiting
+    if not await is_staff(update, context):
+        await store.notices.change(notice.id, ("awaiting", "asking_time"), state="cancelled")
+        return
+    if notice.state == "awaiting":
+        await _content(update, context, notice, message)
+    else:
+        await _time_typed(update, context, notice, message)
+    raise ApplicationHandlerStop
+
+
+async def _content(update: Update, context: Ctx, notice: Notice, message: Message) -> None:
+    d = deps(context)
+    kind = "photo" if message.photo else "document" if message.document else "text" if message.text is not None else None
+    if kind is None:
+        await send(update, context, texts.NOTICE_UNSUPPORTED)
+        return
+    body = message.text if kind == "text" else message.caption
+    if kind == "text" and not (body or "").strip():
+        await send(update, context, texts.NOTICE_EMPTY)
+        return
+    limit = MAX_TEXT if kind == "text" else MAX_CAPTION
+    if body and _utf16(body) > limit:
+        await send(update, context, texts.notice_too_long(_utf16(body), limit, caption=kind != "text"))
+        return
+    summary = (body or {"photo": "photo", "document": "document"}[kind]).strip().replace("\n", " ")
+    saved = await d.store.notices.change(notice.id, ("awaiting",), state="draft", kind=kind, summary=summary[:60],
+                                         source_chat_id=message.chat_id, source_message_id=message.message_id)
+    if saved is None:
+        return
+    # The preview is a copy made the very way parents' copies will be made.
+    await context.bot.copy_message(message.chat_id, message.chat_id, message.message_id)
+    await _show_draft(context, saved, None)
+
+
+async def _show_draft(context: Ctx, notice: Notice, warning: str | None) -> None:
+    d = deps(context)
+    channel = await _channel_title(context)
+    text = texts.notice_draft(notice.id, await d.store.subscribers.count(), channel)
+    buttons: list[list[tuple[str, str]]]
+    if warning:
+        text = f"{warning}\n\n{text}"
+        buttons = [[(texts.PARENTS_ONLY_BUTTON, f"notice:parents_only:{notice.id}")],
+                   [(texts.CANCEL_NOTICE_BUTTON, f"notice:cancel:{notice.id}")]]
+    else:
+        buttons = [[(texts.PUBLISH_BUTTON, f"notice:publish:{notice.id}")],
+                   [(texts.SCHEDULE_BUTTON, f"notice:schedule:{notice.id}")],
+                   [(texts.CANCEL_NOTICE_BUTTON, f"notice:cancel:{notice.id}")]]
+    await _control(context, notice, text, keyboard(*buttons), new=warning is None)
+
+
+async def _channel_title(context: Ctx) -> str | None:
+    channel_id = deps(context).annonces_channel_id
+    if channel_id is None:
+        return None
+    try:
+        chat = await context.bot.get_chat(channel_id)
+    except TelegramError:
+        return str(channel_id)
+    return chat.title or str(channel_id)
+
+
+async def _control(context: Ctx, notice: Notice, text: str, markup: InlineKeyboardMarkup | None,
+                   new: bool = False) -> None:
+    """The message under the preview that carries the buttons, then the live count: edited, or sent anew."""
+    await show_control(context.bot, deps(context).store, notice, text, markup, new)
+
+
+async def show_control(bot: Bot, store: Store, notice: Notice, text: str, markup: InlineKeyboardMarkup | None,
+                       new: bool = False) -> None:
+    if not new and notice.control_message_id is not None:
+        try:
+            await bot.edit_message_text(text, notice.author_id, notice.control_message_id, parse_mode=ParseMode.HTML,
+                                        reply_markup=markup)
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return
+            log.info("control message of notice %s not edited: %s", notice.id, exc)
+    try:
+        sent = await bot.send_message(notice.author_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except Forbidden:
+        log.info("author of notice %s unreachable", notice.id)
+        return
+    await store.notices.change(notice.id, (notice.state, "awaiting", "draft", "asking_time", "scheduled",
+                                           "publishing", "done"), control_message_id=sent.message_id)
+
+
+async def _time_typed(update: Update, context: Ctx, notice: Notice, message: Message) -> None:
+    d = deps(context)
+    if message.text is None:
+        await send(update, context, texts.NOTICE_TIME_UNREADABLE)
+        return
+    now = d.store.clock.now()
+    moment = when.parse(message.text, now, texts.PARIS)
+    if moment is None:
+        await send(update, context, texts.NOTICE_TIME_UNREADABLE)
+        return
+    if moment <= now:
+        await send(update, context, texts.NOTICE_TIME_PAST.format(when=moment.strftime("%d/%m/%Y à %H:%M")))
+        return
+    saved = await d.store.notices.change(notice.id, ("asking_time",), state="scheduled", scheduled_at=moment)
+    if saved is None:
+        return
+    quiet = when.in_quiet_hours(moment, d.quiet_hours)
+    await _control(context, saved, texts.notice_scheduled(saved.id, moment.strftime("%d/%m/%Y à %H:%M"), quiet),
+                   keyboard([(texts.UNSCHEDULE_BUTTON, f"notice:unschedule:{saved.id}")]), new=True)
+
+
+# -- staff: the buttons under a notice ------------------------------------------------------------------
+
+
+async def notice_button(update: Update, context: Ctx) -> None:
+    query = update.callback_query
+    assert query is not None
+    parts = (query.data or "").split(":")
+    d = deps(context)
+    notice = await d.store.notices.get(int(parts[2])) if len(parts) == 3 and parts[2].isdigit() else None
+    if notice is None or notice.author_id != user_id(update):
+        await answer_query(update, texts.STALE_BUTTON)
+        return
+    action = parts[1]
+    if action == "cancel":
+        done = await d.store.notices.change(notice.id, ("awaiting", "draft", "asking_time"), state="cancelled")
+        await answer_query(update, None if done else texts.NOTICE_STALE)
+        if done:
+            await edit_or_send(update, context, texts.NOTICE_CANCELLED)
+    elif action == "unschedule":
+        done = await d.store.notices.change(notice.id, ("scheduled",), state="cancelled")
+        await answer_query(update, None if done else texts.NOTICE_STALE)
+        if done:
+            await edit_or_send(update, context, texts.NOTICE_UNSCHEDULED.format(notice_id=notice.id))
+    elif action == "schedule":
+        asking = await d.store.notices.change(notice.id, ("draft",), state="asking_time")
+        await answer_query(update, None if asking else texts.NOTICE_STALE)
+        if asking:
+            await _control(context, asking, texts.NOTICE_ASK_TIME,
+                           keyboard([(texts.CANCEL_NOTICE_BUTTON, f"notice:cancel:{notice.id}")]))
+    elif action in ("publish", "parents_only"):
+        await answer_query(update)
+        await publish_now(context, notice, with_channel=action == "publish")
+    else:
+        await answer_query(update, texts.STALE_BUTTON)
+
+
+async def publish_now(context: Ctx, notice: Notice, with_channel: bool) -> None:
+    """The channel first: if it cannot take the notice, nothing goes to parents and the author chooses."""
+    d = deps(context)
+    if notice.state != "draft":
+        await _control(context, notice, texts.NOTICE_STALE, None)
+        return
+    channel_state, error = "none", None
+    if with_channel and d.annonces_channel_id is not None:
+        channel_state, error = await post_to_channel(context.bot, d.annonces_channel_id, notice)
+        if channel_state == "failed":
+            await _show_draft(context, notice, texts.channel_unreachable(error or ""))
+            return
+    published = await d.store.notices.publish(notice.id, ("draft",), channel_state, error)
+    if published is None:
+        await _control(context, notice, texts.NOTICE_STALE, None)
+        return
+    await show_progress(context.bot, d.store, published, await d.store.notices.figures(notice.id), None)
+    d.wake_broadcaster()
+
+
+async def post_to_channel(bot: Bot, channel_id: int, notice: Notice) -> tuple[str, str | None]:
+    assert notice.source_chat_id is not None and notice.source_message_id is not None
+    try:
+        await bot.copy_message(channel_id, notice.source_chat_id, notice.source_message_id)
+    except TelegramError as exc:
+        log.warning("notice %s not posted to the channel: %s", notice.id, exc)
+        return "failed", str(exc)
+    return "sent", None
+
+
+async def show_progress(bot: Bot, store: Store, notice: Notice, figures: Figures, quiet_until: str | None) -> None:
+    done = notice.state == "done"
+    text = texts.notice_progress(notice.id, figures.sent, figures.failed, figures.left, figures.reasons,
+                                 notice.channel_state, quiet_until, done)
+    await show_control(bot, store, notice, text, None)
+
+
+async def publish_scheduled(bot: Bot, store: Store, channel_id: int | None, notice: Notice) -> None:
+    """A scheduled notice came due: the channel, then every subscriber; the author is told of a channel failure."""
+    channel_state, error = "none", None
+    if channel_id is not None:
+        channel_state, error = await post_to_channel(bot, channel_id, notice)
+    published = await store.notices.publish(notice.id, ("scheduled",), channel_state, error)
+    if published is None:
+        return
+    if channel_state == "failed":
+        try:
+            await bot.send_message(notice.author_id, texts.scheduled_channel_failed(notice.id, error or ""),
+                                   parse_mode=ParseMode.HTML)
+        except Forbidden:
+            log.info("author of notice %s unreachable", notice.id)
+    await show_progress(bot, store, published, await store.notices.figures(notice.id), None)
+
+
+# -- staff: following up ----------------------------------------------------------------------------------
+
+
+async def list_notices(update: Update, context: Ctx) -> None:
+    store = deps(context).store
+    notices = await store.notices.recent()
+    if not notices:
+        await send(update, context, texts.NO_NOTICES)
+        return
+    lines, buttons = [], []
+    for n in notices:
+        moment = n.scheduled_at if n.state in ("scheduled", "cancelled") else n.published_at
+        figures = ""
+        if n.state in ("publishing", "done"):
+            f = await store.notices.figures(n.id)
+            figures = f"{f.sent} reçue(s), {f.failed} échec(s), {f.left} restante(s)"
+        lines.append(texts.notice_line(n.id, n.summary or "", n.state, _paris(moment) if moment else "", figures))
+        if n.state == "scheduled" and n.author_id == user_id(update):
+            buttons.append([(texts.cancel_scheduled_button(n.id), f"notice:unschedule:{n.id}")])
+    await send(update, context, texts.notices_list(lines), keyboard(*buttons) if buttons else None)

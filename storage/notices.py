@@ -1,0 +1,237 @@
+"""Announcements: subscribed parents, the notices staff write, and each recipient's delivery, kept step by step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from storage.db import Database, to_text
+
+
+@dataclass(frozen=True)
+class Notice:
+    id: int
+    author_id: int
+    author_name: str
+    state: str
+    kind: str | None
+    summary: str | None
+    source_chat_id: int | None
+    source_message_id: int | None
+    control_message_id: int | None
+    with_channel: int
+    scheduled_at: str | None
+    published_at: str | None
+    channel_state: str | None  # None: to post; sent, failed, or none (no channel for this notice)
+    channel_error: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Figures:
+    sent: int
+    failed: int
+    left: int
+    reasons: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.failed + self.left
+
+
+@dataclass(frozen=True)
+class Delivery:
+    notice_id: int
+    telegram_user_id: int
+    attempts: int
+    source_chat_id: int
+    source_message_id: int
+
+
+_NOTICE = [f.name for f in fields(Notice)]
+
+
+def _notice(row: Any) -> Notice:
+    return Notice(**{k: row[k] for k in _NOTICE})
+
+
+class Subscribers:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def subscribe(self, telegram_user_id: int, first_name: str | None) -> None:
+        now = to_text(self.db.clock.now())
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO subscribers (telegram_user_id, first_name, active, subscribed_at) VALUES (?, ?, 1, ?)"
+                " ON CONFLICT (telegram_user_id) DO UPDATE SET active = 1, first_name = excluded.first_name,"
+                " subscribed_at = excluded.subscribed_at, unsubscribed_at = NULL, unsubscribe_reason = NULL",
+                (telegram_user_id, first_name, now))
+
+    async def unsubscribe(self, telegram_user_id: int, reason: str) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE subscribers SET active = 0, unsubscribed_at = ?, unsubscribe_reason = ?"
+                " WHERE telegram_user_id = ? AND active = 1", (to_text(self.db.clock.now()), reason, telegram_user_id))
+
+    async def is_active(self, telegram_user_id: int) -> bool:
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall(
+                "SELECT active FROM subscribers WHERE telegram_user_id = ?", (telegram_user_id,)))
+        return bool(rows and rows[0][0])
+
+    async def count(self) -> int:
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall("SELECT COUNT(*) FROM subscribers WHERE active = 1"))
+        return int(rows[0][0])
+
+
+class Notices:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, notice_id: int) -> Notice | None:
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall("SELECT * FROM notices WHERE id = ?", (notice_id,)))
+        return _notice(rows[0]) if rows else None
+
+    async def start(self, author_id: int, author_name: str) -> Notice:
+        """A new notice awaits its content; one being written before by the same author is dropped."""
+        now = to_text(self.db.clock.now())
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE notices SET state = 'cancelled', updated_at = ? WHERE author_id = ?"
+                " AND state IN ('awaiting', 'draft', 'asking_time')", (now, author_id))
+            rows = list(await conn.execute_fetchall(
+                "INSERT INTO notices (author_id, author_name, state, created_at, updated_at)"
+                " VALUES (?, ?, 'awaiting', ?, ?) RETURNING *", (author_id, author_name, now, now)))
+        return _notice(rows[0])
+
+    async def being_written(self, author_id: int) -> Notice | None:
+        """The author's notice waiting for something typed: its content, or its time."""
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall(
+                "SELECT * FROM notices WHERE author_id = ? AND state IN ('awaiting', 'asking_time')"
+                " ORDER BY id DESC LIMIT 1", (author_id,)))
+        return _notice(rows[0]) if rows else None
+
+    async def change(self, notice_id: int, from_states: tuple[str, ...], **changes: Any) -> Notice | None:
+        """Changes the notice only if it is in one of `from_states` (a stale button changes nothing)."""
+        changes["updated_at"] = self.db.clock.now()
+        values = [to_text(v) if isinstance(v, datetime) else v for v in changes.values()]
+        assignments = ", ".join(f"{k} = ?" for k in changes)
+        marks = ",".join("?" * len(from_states))
+        async with self.db.transaction() as conn:
+            rows = list(await conn.execute_fetchall(
+                f"UPDATE notices SET {assignments} WHERE id = ? AND state IN ({marks}) RETURNING *",
+                (*values, notice_id, *from_states)))
+        return _notice(rows[0]) if rows else None
+
+    async def publish(self, notice_id: int, from_states: tuple[str, ...], channel_state: str,
+                      channel_error: str | None = None) -> Notice | None:
+        """One step: the notice goes out, and every parent subscribed now gets a pending delivery."""
+        moment = self.db.clock.now()
+        now = to_text(moment)
+        marks = ",".join("?" * len(from_states))
+        async with self.db.transaction() as conn:
+            rows = list(await conn.execute_fetchall(
+                f"UPDATE notices SET state = 'publishing', published_at = ?, updated_at = ?, channel_state = ?,"
+                f" channel_error = ? WHERE id = ? AND state IN ({marks}) RETURNING *",
+                (now, now, channel_state, channel_error, notice_id, *from_states)))
+            if not rows:
+                return None
+            await conn.execute(
+                "INSERT INTO deliveries (notice_id, telegram_user_id, next_attempt_at)"
+                " SELECT ?, telegram_user_id, ? FROM subscribers WHERE active = 1", (notice_id, now))
+        return _notice(rows[0])
+
+    async def due_scheduled(self) -> list[Notice]:
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT * FROM notices WHERE state = 'scheduled' AND scheduled_at <= ? ORDER BY scheduled_at",
+                (to_text(self.db.clock.now()),))
+        return [_notice(r) for r in rows]
+
+    async def in_state(self, state: str) -> list[Notice]:
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall("SELECT * FROM notices WHERE state = ? ORDER BY id", (state,))
+        return [_notice(r) for r in rows]
+
+    async def recent(self, limit: int = 10) -> list[Notice]:
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT * FROM notices WHERE state NOT IN ('awaiting', 'draft', 'asking_time', 'cancelled')"
+                " OR (state = 'cancelled' AND scheduled_at IS NOT NULL) ORDER BY id DESC LIMIT ?", (limit,))
+        return [_notice(r) for r in rows]
+
+    async def figures(self, notice_id: int) -> Figures:
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT state, reason, COUNT(*) FROM deliveries WHERE notice_id = ? GROUP BY state, reason",
+                (notice_id,))
+        sent = failed = left = 0
+        reasons: dict[str, int] = {}
+        for state, reason, count in rows:
+            if state == "sent":
+                sent += count
+            elif state == "failed":
+                failed += count
+                reasons[reason or "?"] = reasons.get(reason or "?", 0) + count
+            else:
+                left += count
+        return Figures(sent, failed, left, reasons)
+
+    async def finish_if_complete(self, notice_id: int) -> bool:
+        """The notice is done once no delivery is left to make."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE notices SET state = 'done', updated_at = ? WHERE id = ? AND state = 'publishing'"
+                " AND channel_state IS NOT NULL AND NOT EXISTS (SELECT 1 FROM deliveries WHERE notice_id = ?"
+                " AND state IN ('pending', 'sending'))", (to_text(self.db.clock.now()), notice_id, notice_id))
+        return cursor.rowcount == 1
+
+
+class Deliveries:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def in_doubt_to_pending(self) -> int:
+        """At start: a request that was out when the bot stopped is sent again rather than skipped."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute("UPDATE deliveries SET state = 'pending' WHERE state = 'sending'")
+        return cursor.rowcount
+
+    async def due(self, limit: int) -> list[Delivery]:
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT d.notice_id, d.telegram_user_id, d.attempts, n.source_chat_id, n.source_message_id"
+                " FROM deliveries d JOIN notices n ON n.id = d.notice_id"
+                " WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND n.state = 'publishing'"
+                " ORDER BY d.notice_id, d.rowid LIMIT ?", (to_text(self.db.clock.now()), limit))
+        return [Delivery(*r) for r in rows]
+
+    async def next_attempt(self) -> datetime | None:
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall(
+                "SELECT MIN(d.next_attempt_at) FROM deliveries d JOIN notices n ON n.id = d.notice_id"
+                " WHERE d.state = 'pending' AND n.state = 'publishing'"))
+        return datetime.fromisoformat(rows[0][0]) if rows and rows[0][0] else None
+
+    async def _set(self, d: Delivery, sql: str, values: tuple[Any, ...]) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(f"UPDATE deliveries SET {sql} WHERE notice_id = ? AND telegram_user_id = ?",
+                               (*values, d.notice_id, d.telegram_user_id))
+
+    async def sending(self, d: Delivery) -> None:
+        await self._set(d, "state = 'sending', attempts = attempts + 1", ())
+
+    async def sent(self, d: Delivery) -> None:
+        await self._set(d, "state = 'sent', sent_at = ?, reason = NULL", (to_text(self.db.clock.now()),))
+
+    async def failed(self, d: Delivery, reason: str) -> None:
+        await self._set(d, "state = 'failed', reason = ?", (reason,))
+
+    async def later(self, d: Delivery, reason: str, at: datetime) -> None:
+        await self._set(d, "state = 'pending', reason = ?, next_attempt_at = ?", (reason, to_text(at)))
