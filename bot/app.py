@@ -6,9 +6,10 @@ import logging
 from datetime import time, timedelta
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -17,6 +18,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot.broadcaster import Broadcaster
 from bot.mailer import Mailer
@@ -101,6 +103,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
 
     async def post_init(app: App) -> None:
         await store.open()
+        await broadcaster_of(app).bot.initialize()
         broadcaster_of(app).start()
         if mailer is None:
             log.warning("mail is off (no SMTP_HOST): tickets stay in Telegram, and no e-mail address is confirmed by code")
@@ -115,6 +118,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
 
     async def post_shutdown(app: App) -> None:
         await broadcaster_of(app).stop()
+        await broadcaster_of(app).bot.shutdown()
         if mailer is not None:
             await mailer.stop()
         await store.close()
@@ -128,6 +132,8 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         .connection_pool_size(64)
         .pool_timeout(30)
         .get_updates_read_timeout(settings.poll_timeout + 10)
+        # Replies wait out a 429 and try again; no overall cap (Telegram has none for answers in private chats).
+        .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -197,7 +203,10 @@ def _broadcaster(app: App, store: Store, settings: Settings) -> Broadcaster:
     async def scheduled(notice: Notice) -> None:
         await notices.publish_scheduled(app.bot, store, settings.annonces_channel_id, notice)
 
-    return Broadcaster(app.bot, store, settings.quiet_hours, progress, scheduled)
+    # A Bot of its own, without the replies' rate limiter: the broadcaster paces itself, and must see each 429.
+    sender = Bot(settings.require_token(), base_url=settings.api_url,
+                 request=HTTPXRequest(connection_pool_size=16, pool_timeout=30))
+    return Broadcaster(sender, store, settings.quiet_hours, progress, scheduled)
 
 
 def broadcaster_of(app: App) -> Broadcaster:

@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import logging
 import time as monotonic_time
+import warnings
 from collections.abc import Awaitable, Callable
 from datetime import time, timedelta
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 
 from conversations.when import in_quiet_hours, quiet_end
 from storage.notices import Delivery, Figures, Notice
@@ -25,8 +27,11 @@ MAX_ATTEMPTS = 8  # network errors on one delivery before it is recorded as fail
 IDLE_CHECK = 30.0  # when nothing is under way: a scheduled notice may come due
 
 
-def _seconds(value: object) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)  # type: ignore[arg-type]
+def _retry_after(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta: both are read
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class Broadcaster:
@@ -145,7 +150,7 @@ class Broadcaster:
         try:
             await self.bot.copy_message(d.telegram_user_id, d.source_chat_id, d.source_message_id)
         except RetryAfter as exc:
-            self._paused_until = max(self._paused_until, monotonic_time.monotonic() + _seconds(exc.retry_after))
+            self._paused_until = max(self._paused_until, monotonic_time.monotonic() + _retry_after(exc))
             await deliveries.later(d, "429", self.store.clock.now())
         except Forbidden:
             await deliveries.failed(d, "blocked")

@@ -25,6 +25,7 @@ class Msg:
     buttons: list[list[dict[str, Any]]] = field(default_factory=list)
     edited: bool = False
     reply_to: int | None = None
+    entities: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def button_texts(self) -> list[str]:
@@ -92,8 +93,21 @@ class Sandbox:
     async def stats(self) -> dict[str, Any]:
         return await self._get("stats")
 
-    async def fault(self, method: str = "*", status: int = 500, count: int = 1, delay: float = 0.0) -> None:
-        await self._post("faults", {"method": method, "status": status, "count": count, "delay": delay})
+    async def fault(self, method: str = "*", status: int = 500, count: int = 1, delay: float = 0.0,
+                    after: int = 0, retry_after: int = 1) -> None:
+        """The next `count` calls of `method` (after `after` good ones) fail with `status` (429: a flood limit)."""
+        await self._post("faults", {"method": method, "status": status, "count": count, "delay": delay,
+                                    "after": after, "retry_after": retry_after})
+
+    async def people(self, count: int, first_name: str = "Parent") -> list[int]:
+        """Creates `count` people at once; returns their ids."""
+        data = await self._post("users/bulk", {"count": count, "first_name": first_name})
+        return [int(uid) for uid in data["user_ids"]]
+
+    async def copies(self, chat_id: int, message_id: int) -> dict[int, int]:
+        """For each chat, how many copies of message `message_id` of chat `chat_id` it holds."""
+        data = await self._get("copies", chat_id=chat_id, message_id=message_id)
+        return {int(k): int(v) for k, v in data["copies"].items()}
 
     async def rate_limit(self, enabled: bool = True, overall_per_second: int = 30, per_chat_per_second: int = 1) -> None:
         await self._post("rate-limit", {"enabled": enabled, "overall_per_second": overall_per_second,
@@ -121,7 +135,8 @@ class Chat:
 
     async def messages(self) -> list[Msg]:
         data = await self.sandbox._get(f"chats/{self.chat_id}")
-        return [Msg(**{k: m[k] for k in ("message_id", "from_bot", "text", "kind", "buttons", "edited", "reply_to")})
+        return [Msg(**{k: m[k] for k in ("message_id", "from_bot", "text", "kind", "buttons", "edited", "reply_to",
+                                                   "entities")})
                 for m in data["messages"]]
 
     async def deleted_ids(self) -> list[int]:
@@ -166,9 +181,10 @@ class Person(Chat):
             await self.sandbox.wait_handled(data["update_id"])
         return int(data["message_id"])
 
-    async def send(self, text: str, chat: Chat | None = None, reply_to: int | None = None, wait: bool = True) -> int:
-        """Types and sends a text; returns once the bot has handled it (unless wait=False)."""
-        return await self._send(chat, wait=wait, kind="text", text=text, reply_to=reply_to)
+    async def send(self, text: str, chat: Chat | None = None, reply_to: int | None = None, wait: bool = True,
+                   entities: list[dict[str, Any]] | None = None) -> int:
+        """Types and sends a text (with formatting `entities`, if any); returns once the bot has handled it."""
+        return await self._send(chat, wait=wait, kind="text", text=text, reply_to=reply_to, entities=entities)
 
     async def send_photo(self, caption: str | None = None, chat: Chat | None = None, reply_to: int | None = None) -> int:
         return await self._send(chat, kind="photo", caption=caption, reply_to=reply_to)

@@ -74,7 +74,7 @@ async def ctl_send(request: web.Request) -> web.Response:
     body = await _body(request)
     update_id, message_id = world.user_sends(int(body["user_id"]), int(body.get("chat_id", body["user_id"])),
                                              body.get("kind", "text"), body.get("text"), body.get("caption"),
-                                             body.get("reply_to"))
+                                             body.get("reply_to"), body.get("entities"))
     await world.notify()
     return web.json_response({"update_id": update_id, "message_id": message_id})
 
@@ -136,6 +136,20 @@ async def ctl_admin(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def ctl_users_bulk(request: web.Request) -> web.Response:
+    """Many people at once (a benchmark's ten thousand subscribers)."""
+    world = request.app[WORLD_KEY]
+    body = await _body(request)
+    ids = [world.add_user(f"{body.get('first_name', 'Parent')} {i}").id for i in range(int(body["count"]))]
+    return web.json_response({"user_ids": ids})
+
+
+async def ctl_copies(request: web.Request) -> web.Response:
+    world = request.app[WORLD_KEY]
+    counts = world.copies_of(int(request.query["chat_id"]), int(request.query["message_id"]))
+    return web.json_response({"copies": {str(k): v for k, v in counts.items()}})
+
+
 async def ctl_member(request: web.Request) -> web.Response:
     world = request.app[WORLD_KEY]
     body = await _body(request)
@@ -148,7 +162,8 @@ async def ctl_faults(request: web.Request) -> web.Response:
     world = request.app[WORLD_KEY]
     body = await _body(request)
     world.faults.append(Fault(method=body.get("method", "*"), status=int(body.get("status", 500)),
-                              count=int(body.get("count", 1)), delay=float(body.get("delay", 0))))
+                              count=int(body.get("count", 1)), delay=float(body.get("delay", 0)),
+                              after=int(body.get("after", 0)), retry_after=int(body.get("retry_after", 1))))
     return web.json_response({"ok": True})
 
 
@@ -190,6 +205,8 @@ def make_app(world: World | None = None) -> web.Application:
     app.router.add_post("/_sandbox/block", ctl_block)
     app.router.add_post("/_sandbox/admins", ctl_admin)
     app.router.add_post("/_sandbox/members", ctl_member)
+    app.router.add_post("/_sandbox/users/bulk", ctl_users_bulk)
+    app.router.add_get("/_sandbox/copies", ctl_copies)
     app.router.add_post("/_sandbox/faults", ctl_faults)
     app.router.add_post("/_sandbox/rate-limit", ctl_rate_limit)
     app.router.add_get("/_sandbox/stats", ctl_stats)

@@ -93,6 +93,7 @@ class Message:
     edit_date: int | None = None
     deleted: bool = False
     forward_origin: dict[str, Any] | None = None
+    copied_from: tuple[int, int] | None = None  # (chat, message) this message is a copy of
 
     def to_api(self, world: World, with_reply: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {"message_id": self.message_id, "date": self.date, "chat": self.chat.to_api()}
@@ -130,6 +131,7 @@ class Message:
             "buttons": (self.reply_markup or {}).get("inline_keyboard", []),
             "edited": self.edit_date is not None,
             "reply_to": self.reply_to,
+            "entities": self.entities or [],
         }
 
 
@@ -221,9 +223,11 @@ class RateLimit:
 @dataclass
 class Fault:
     method: str  # a method name, or "*"
-    status: int = 500
+    status: int = 500  # 429 answers as a flood limit, with retry_after
     count: int = 1
     delay: float = 0.0
+    after: int = 0  # let this many matching calls through first
+    retry_after: int = 1
 
 
 SEND_METHODS = {"sendMessage", "sendPhoto", "sendDocument", "copyMessage", "forwardMessage"}
@@ -297,13 +301,16 @@ class World:
         return update_id
 
     def user_sends(self, user_id: int, chat_id: int, kind: str = "text", text: str | None = None,
-                   caption: str | None = None, reply_to: int | None = None) -> tuple[int, int]:
+                   caption: str | None = None, reply_to: int | None = None,
+                   entities: list[dict[str, Any]] | None = None) -> tuple[int, int]:
         user = self.users[user_id]
         chat = self.chats[chat_id]
         fields: dict[str, Any] = {"reply_to": reply_to}
         if kind == "text":
             fields["text"] = text or ""
-            if fields["text"].startswith("/"):
+            if entities:  # bold, italic, links… as a Telegram client sends them
+                fields["entities"] = entities
+            elif fields["text"].startswith("/"):
                 command = fields["text"].split()[0]
                 fields["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
         else:
@@ -517,8 +524,17 @@ class World:
         self._check_can_send(chat, "copyMessage")
         copy = self._new_message(chat, None if chat.type == "channel" else self.bot, text=source.text,
                                  entities=source.entities, caption=caption, media=dict(source.media),
-                                 reply_markup=markup, reply_to=self._reply_to(params))
+                                 reply_markup=markup, reply_to=self._reply_to(params),
+                                 copied_from=(source.chat.id, source.message_id))
         return {"message_id": copy.message_id}
+
+    def copies_of(self, chat_id: int, message_id: int) -> dict[int, int]:
+        """How many copies of one message each chat holds (a broadcast's duplicates and losses)."""
+        counts: dict[int, int] = {}
+        for (cid, _), message in self.messages.items():
+            if message.copied_from == (chat_id, message_id) and not message.deleted:
+                counts[cid] = counts.get(cid, 0) + 1
+        return counts
 
     async def api_forwardMessage(self, params: dict[str, Any]) -> Any:
         source = self._target({"chat_id": params.get("from_chat_id"), "message_id": params.get("message_id")}, "forward")
@@ -628,9 +644,16 @@ class World:
         self.calls.append(method)
         for fault in self.faults:
             if fault.count > 0 and fault.method in (method, "*"):
+                if fault.after > 0:
+                    fault.after -= 1
+                    break
                 fault.count -= 1
                 if fault.delay:
                     await asyncio.sleep(fault.delay)
+                if fault.status == 429:
+                    self.rate.refused += 1
+                    raise ApiError(429, f"Too Many Requests: retry after {fault.retry_after}",
+                                   {"retry_after": fault.retry_after})
                 if fault.status >= 400:
                     raise ApiError(fault.status, "Internal Server Error" if fault.status >= 500 else "Injected error")
                 break

@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from bot.app import App, build_application, mailer_of, start_in_loop, stop_in_loop, store_of
+from bot.app import App, broadcaster_of, build_application, mailer_of, start_in_loop, stop_in_loop, store_of
+from bot.broadcaster import Broadcaster
 from bot.mailer import Mailer
 from bot.processor import PerUserProcessor
 from bot.settings import Settings, SmtpSettings
@@ -25,6 +27,7 @@ from tests.smtp import SmtpServer
 TOKEN = "123456789:SANDBOX-token-for-tests"
 STAFF_ID = 777001  # a secretary named in STAFF_USER_IDS
 STAFF_CHAT_ID = -1009990001  # the staff group
+CHANNEL_ID = -1009990002  # the announcements channel
 ROOT = Path(__file__).resolve().parent.parent
 _SETTING_PREFIXES = ("TELEGRAM_", "ENTBOT_", "SMTP_", "SCHOOL_", "STAFF_", "LOG_LEVEL")
 
@@ -70,6 +73,14 @@ class Harness:
         mailer = mailer_of(self.app)
         assert mailer is not None, "this test's bot has mail off"
         return mailer
+
+    @property
+    def broadcaster(self) -> Broadcaster:
+        return broadcaster_of(self.app)
+
+    async def channel(self) -> Chat:
+        """The school's announcements channel, the bot its admin."""
+        return await self.sandbox.channel("Annonces du collège", chat_id=CHANNEL_ID)
 
     async def restart(self, before_start: Callable[[], object] | None = None) -> None:
         """The bot goes away, its memory with it, and a new one starts on the same database."""
@@ -120,7 +131,7 @@ def make_settings(api_url: str, tmp_path: Path, **overrides: object) -> Settings
     values: dict[str, object] = dict(token=TOKEN, api_url=api_url, database=tmp_path / "entbot.sqlite3",
                                      school_name="Collège Léonard de Vinci", poll_timeout=1,
                                      staff_user_ids=frozenset({STAFF_ID}), staff_chat_id=STAFF_CHAT_ID,
-                                     quiet_hours=None)
+                                     quiet_hours=None, annonces_channel_id=CHANNEL_ID)
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 
@@ -142,13 +153,20 @@ async def _close(harness: Harness) -> None:
     assert harness.server.world.unanswered_callbacks() == []
 
 
-@pytest.fixture
-async def bot(sandbox_server: SandboxServer, tmp_path: Path) -> AsyncIterator[Harness]:
-    harness = await _harness(sandbox_server, tmp_path)
+@asynccontextmanager
+async def running_bot(server: SandboxServer, tmp_path: Path, **overrides: object) -> AsyncIterator[Harness]:
+    """A bot with other settings than the usual test ones (quiet hours, say)."""
+    harness = await _harness(server, tmp_path, **overrides)
     try:
         yield harness
     finally:
         await _close(harness)
+
+
+@pytest.fixture
+async def bot(sandbox_server: SandboxServer, tmp_path: Path) -> AsyncIterator[Harness]:
+    async with running_bot(sandbox_server, tmp_path) as harness:
+        yield harness
 
 
 @pytest.fixture
