@@ -220,3 +220,55 @@ async def test_killed_with_mail_queued_the_mail_arrives_once_after_the_restart(t
             bot.stop(signal.SIGKILL)
         await sandbox.close()
         await server.stop()
+
+
+async def test_killed_mid_broadcast_every_subscriber_gets_the_notice_once(tmp_path: Path) -> None:
+    server = SandboxServer()
+    await server.start()
+    database = tmp_path / "entbot.sqlite3"
+    sandbox = Sandbox(server.url)
+    secretary = await sandbox.person("Sylvie")
+    env = bot_env(server.api_url, database, STAFF_USER_IDS=str(secretary.user_id), QUIET_HOURS="")
+    families = await sandbox.people(40)
+    bot = BotProcess(env, tmp_path / "bot.log", tmp_path)
+    try:
+        await bot.wait_ready()
+        conn = sqlite3.connect(database)
+        conn.executemany("INSERT INTO subscribers (telegram_user_id, subscribed_at) VALUES (?, '2026-09-01T08:00:00+00:00')",
+                         [(uid,) for uid in families])
+        conn.commit()
+        conn.close()
+        await _type(secretary, "/annonce", "Envoyez-moi maintenant")
+        source = await secretary.send("Sortie au musée vendredi : prévoir un pique-nique.", wait=False)
+        await secretary.wait_for("à 40 familles abonnées")
+        await sandbox.rate_limit(True)
+        # Telegram asks to slow down after fifteen families: the bot pauses, and is killed in its pause.
+        await sandbox.fault("copyMessage", status=429, after=15, retry_after=3)
+        await secretary.click("📣 Publier maintenant")
+        for _ in range(300):
+            if b"broadcast paused" in bot.log.read_bytes():
+                break
+            await asyncio.sleep(0.02)
+        assert b"broadcast paused" in bot.log.read_bytes()
+        assert bot.stop(signal.SIGKILL) == -signal.SIGKILL
+        delivered = await sandbox.copies(secretary.chat_id, source)
+        assert 0 < sum(delivered.get(uid, 0) for uid in families) < 40  # killed in the middle of the delivery
+
+        bot = BotProcess(env, tmp_path / "bot.log", tmp_path)
+        await bot.wait_ready()
+        for _ in range(400):
+            conn = sqlite3.connect(database)
+            left = conn.execute("SELECT COUNT(*) FROM deliveries WHERE state != 'sent'").fetchone()[0]
+            conn.close()
+            if left == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert left == 0
+        assert bot.stop(signal.SIGTERM) == 0
+        received = await sandbox.copies(secretary.chat_id, source)
+        assert {uid: received.get(uid, 0) for uid in families} == dict.fromkeys(families, 1)
+    finally:
+        if bot.proc.poll() is None:
+            bot.stop(signal.SIGKILL)
+        await sandbox.close()
+        await server.stop()
