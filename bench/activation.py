@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -14,6 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from sandbox_process import start_sandbox, stop_sandbox
 
 from bot.app import build_application, start_in_loop, stop_in_loop, store_of
 from bot.processor import PerUserProcessor
@@ -63,15 +63,7 @@ async def main(parents: int) -> None:
     csv = tmp / "comptes.csv"
     csv.write_text("identifiant;mot_de_passe_provisoire\n"
                    + "".join(f"bench.{n:05d};Prov-{n:05d}a\n" for n in range(parents)), encoding="utf-8")
-    # The sandbox runs in its own process, so that its work is not counted as the bot's.
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    sandbox_proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port)], cwd=ROOT,
-                                    stdout=subprocess.PIPE)
-    assert sandbox_proc.stdout is not None
-    sandbox_proc.stdout.readline()
-    url = f"http://127.0.0.1:{port}"
+    sandbox_proc, url = start_sandbox()
     settings = Settings(token="123456789:BENCH-token-abcdef", api_url=f"{url}/bot", database=tmp / "bench.sqlite3",
                         poll_timeout=1)
     app = build_application(settings)
@@ -96,8 +88,7 @@ async def main(parents: int) -> None:
 
     await stop_in_loop(app)
     await sandbox.close()
-    sandbox_proc.terminate()
-    sandbox_proc.wait()
+    stop_sandbox(sandbox_proc)
 
     done = sum(results)
     raw_seconds = await raw_argon2(done * HASHES_PER_ACTIVATION)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -16,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx
+from sandbox_process import start_sandbox, stop_sandbox
 
 from bot.app import build_application, start_in_loop, stop_in_loop
 from bot.processor import PerUserProcessor
@@ -52,15 +51,7 @@ async def raw_capacity(url: str, source_chat: int, source_message: int, chats: l
 async def main(subscribers: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="entbot-bench-"))
     database = tmp / "bench.sqlite3"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    # The sandbox runs in its own process, so that its work is not counted as the bot's.
-    sandbox_proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port)], cwd=ROOT,
-                                    stdout=subprocess.PIPE)
-    assert sandbox_proc.stdout is not None
-    sandbox_proc.stdout.readline()
-    url = f"http://127.0.0.1:{port}"
+    sandbox_proc, url = start_sandbox()
     helper = Sandbox(url)
     secretary = await helper.person("Sylvie")
     families = await helper.people(subscribers)
@@ -106,8 +97,7 @@ async def main(subscribers: int) -> None:
     ceiling = await raw_capacity(url, secretary.chat_id, source, extra)
     await sandbox.close()
     await helper.close()
-    sandbox_proc.terminate()
-    sandbox_proc.wait()
+    stop_sandbox(sandbox_proc)
 
     print(f"subscribers: {subscribers}, delivered in {elapsed:.1f} s")
     print(f"achieved rate: {rate:.2f} messages/s = {rate / ALLOWED:.2f} of the allowed {ALLOWED:.0f}/s")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time as monotonic_time
 import warnings
@@ -14,6 +13,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.worker import Worker
 from conversations.when import in_quiet_hours, quiet_end
 from storage.notices import Delivery, Figures, Notice
 from storage.store import Store
@@ -35,52 +35,30 @@ def _retry_after(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-class Broadcaster:
+class Broadcaster(Worker):
     """Copies each pending delivery at an even pace, at most `rate` per second and one per chat per second."""
+
+    name = "broadcaster"
 
     def __init__(self, bot: Bot, store: Store, quiet: tuple[time, time] | None, on_progress: Progress,
                  on_scheduled: Scheduled, rate: float = 25.0, concurrency: int = 5,
                  progress_every: float = 3.0) -> None:
+        super().__init__()
         self.bot, self.store, self.quiet = bot, store, quiet
         self.on_progress, self.on_scheduled = on_progress, on_scheduled
         self.interval = 1.0 / rate
         self.concurrency = concurrency
         self.progress_every = progress_every
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._pace = asyncio.Lock()
         self._next_slot = 0.0
         self._paused_until = 0.0
         self._last_to_chat: dict[int, float] = {}
         self._last_progress: dict[int, float] = {}
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="broadcaster")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
+    async def first(self) -> None:
         resent = await self.store.deliveries.in_doubt_to_pending()
         if resent:
             log.warning("%d delivery(ies) were on their way when the bot stopped: sent again", resent)
-        while True:
-            try:
-                delay = await self.step()
-            except Exception:  # the worker must outlive a hiccup (database busy, Telegram down)
-                log.exception("broadcast worker error")
-                delay = 5.0
-            self._wake.clear()
-            if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
 
     async def step(self) -> float:
         """One round: notices that came due, then a batch of deliveries; returns how long to rest."""
@@ -92,7 +70,7 @@ class Broadcaster:
         now = self.store.clock.now()
         if self.quiet is not None and in_quiet_hours(now, self.quiet):
             for notice in publishing:
-                await self._progress(notice, quiet=True, force=False)
+                await self._progress(notice.id, quiet=True, force=False)
             return min(IDLE_CHECK, (quiet_end(now, self.quiet) - now).total_seconds())
         batch = self._one_per_chat(await self.store.deliveries.due(limit=BATCH))
         if batch:
@@ -105,7 +83,7 @@ class Broadcaster:
             await asyncio.gather(*(one(d) for d in batch))
         for notice in publishing:
             done = await self.store.notices.finish_if_complete(notice.id)
-            await self._progress(notice, quiet=False, force=done)
+            await self._progress(notice.id, quiet=False, force=done)
         pause = self._paused_until - monotonic_time.monotonic()
         if pause > 0:
             # Nothing is on its way now: every request made has its answer recorded.
@@ -139,14 +117,16 @@ class Broadcaster:
                 return False
             if self._next_slot > now:
                 await asyncio.sleep(self._next_slot - now)
-            self._next_slot = max(monotonic_time.monotonic(), self._next_slot) + self.interval
+            # A send that came late may catch up by two slots, no more: the pace stays even, below 30/s.
+            self._next_slot = max(monotonic_time.monotonic() - 2 * self.interval, self._next_slot) + self.interval
             return self._paused_until <= monotonic_time.monotonic()
 
     async def _deliver(self, d: Delivery) -> None:
         if not await self._slot():
             return  # stays pending: sent after the pause
         deliveries = self.store.deliveries
-        await deliveries.sending(d)
+        if not await deliveries.claim(d):
+            return
         self._last_to_chat[d.telegram_user_id] = monotonic_time.monotonic()
         try:
             await self.bot.copy_message(d.telegram_user_id, d.source_chat_id, d.source_message_id)
@@ -170,13 +150,14 @@ class Broadcaster:
                 log.info("delivery of notice %s to %s retried in %s: %s", d.notice_id, d.telegram_user_id, wait, exc)
         else:
             await deliveries.sent(d)
+        await self._progress(d.notice_id, quiet=False, force=False)
 
-    async def _progress(self, notice: Notice, quiet: bool, force: bool) -> None:
+    async def _progress(self, notice_id: int, quiet: bool, force: bool) -> None:
         """The author's live count, edited every few seconds at most."""
         now = monotonic_time.monotonic()
-        if not force and now - self._last_progress.get(notice.id, -1e9) < self.progress_every:
+        if not force and now - self._last_progress.get(notice_id, -1e9) < self.progress_every:
             return
-        self._last_progress[notice.id] = now
-        fresh = await self.store.notices.get(notice.id)
+        self._last_progress[notice_id] = now
+        fresh = await self.store.notices.get(notice_id)
         if fresh is not None:
-            await self.on_progress(fresh, await self.store.notices.figures(notice.id), quiet)
+            await self.on_progress(fresh, await self.store.notices.figures(notice_id), quiet)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -11,6 +9,7 @@ from email.utils import formatdate
 import aiosmtplib
 
 from bot.settings import SmtpSettings
+from bot.worker import Worker
 from storage.db import from_text
 from storage.outbox import Mail
 from storage.store import Store
@@ -23,41 +22,21 @@ SECRET_KINDS = {"email_code"}
 IDLE_CHECK = 60.0
 
 
-class Mailer:
+class Mailer(Worker):
+    name = "mailer"
+
     def __init__(self, store: Store, smtp: SmtpSettings, timeout: float = 30.0) -> None:
+        super().__init__()
         self.store = store
         self.smtp = smtp
         self.timeout = timeout
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._first_round = True
 
-    def wake(self) -> None:
-        """Something was queued (or time was moved on, in tests): look at the outbox now."""
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="mailer")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        first = True  # a start (after a restart, a fix of the settings) tries everything pending at once
-        while True:
-            try:
-                await self.flush(all_pending=first)
-                first = False
-                delay = await self._until_next()
-            except Exception:  # the worker must outlive a database hiccup; it tries again shortly
-                log.exception("mail worker error")
-                delay = 5.0
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+    async def step(self) -> float:
+        # The first round (a start, perhaps after the settings were fixed) tries everything pending at once.
+        await self.flush(all_pending=self._first_round)
+        self._first_round = False
+        return await self._until_next()
 
     async def _until_next(self) -> float:
         upcoming = await self.store.outbox.next_attempt()

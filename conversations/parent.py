@@ -28,7 +28,8 @@ STATES: dict[object, list[BaseHandler[Update, Ctx, object]]] = {
     **activation.STATES,
     **recovery.STATES,
     helpdesk.HELPDESK: [MessageHandler(helpdesk.SUPPORTED, helpdesk.written),
-                        MessageHandler(helpdesk.UNSUPPORTED, helpdesk.unsupported)],
+                        MessageHandler(helpdesk.UNSUPPORTED, helpdesk.unsupported),
+                        CommandHandler("annuler", helpdesk.cancel_writing)],
 }
 
 

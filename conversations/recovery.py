@@ -111,11 +111,15 @@ def _cancel_row() -> list[tuple[str, str]]:
 # -- forgotten password -------------------------------------------------------------------------------
 
 
-async def start_forgot(update: Update, context: Ctx) -> object:
+async def _begin(update: Update, context: Ctx, flow: str, first_step: str, prompt: str) -> object:
     await answer_query(update)
-    await deps(context).store.recovery.start(user_id(update), "forgot", FORGOT_IDENTIFIER)
-    await show(update, context, texts.FORGOT_IDENTIFIER, keyboard(_cancel_row()))
-    return FORGOT_IDENTIFIER
+    await deps(context).store.recovery.start(user_id(update), flow, first_step)
+    await show(update, context, prompt, keyboard(_cancel_row()))
+    return first_step
+
+
+async def start_forgot(update: Update, context: Ctx) -> object:
+    return await _begin(update, context, "forgot", FORGOT_IDENTIFIER, texts.FORGOT_IDENTIFIER)
 
 
 @rstep(FORGOT_IDENTIFIER)
@@ -243,10 +247,7 @@ async def forgot_confirm(update: Update, context: Ctx, recovery: Recovery) -> ob
 
 
 async def start_login_test(update: Update, context: Ctx) -> object:
-    await answer_query(update)
-    await deps(context).store.recovery.start(user_id(update), "login", LOGIN_IDENTIFIER)
-    await show(update, context, texts.LOGIN_IDENTIFIER, keyboard(_cancel_row()))
-    return LOGIN_IDENTIFIER
+    return await _begin(update, context, "login", LOGIN_IDENTIFIER, texts.LOGIN_IDENTIFIER)
 
 
 @rstep(LOGIN_IDENTIFIER)

@@ -224,8 +224,13 @@ class Deliveries:
             await conn.execute(f"UPDATE deliveries SET {sql} WHERE notice_id = ? AND telegram_user_id = ?",
                                (*values, d.notice_id, d.telegram_user_id))
 
-    async def sending(self, d: Delivery) -> None:
-        await self._set(d, "state = 'sending', attempts = attempts + 1", ())
+    async def claim(self, d: Delivery) -> bool:
+        """Marks the delivery as on its way; False if it was not pending any more (another round took it)."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE deliveries SET state = 'sending', attempts = attempts + 1"
+                " WHERE notice_id = ? AND telegram_user_id = ? AND state = 'pending'", (d.notice_id, d.telegram_user_id))
+        return cursor.rowcount == 1
 
     async def sent(self, d: Delivery) -> None:
         await self._set(d, "state = 'sent', sent_at = ?, reason = NULL", (to_text(self.db.clock.now()),))

@@ -55,11 +55,16 @@ async def activate(parent: Person, password: str = PASSWORD) -> None:
     await parent.send(password)
 
 
-async def forgot(parent: Person, identifier: str = IDENTIFIER, answer1: str = ANSWER1, answer2: str = ANSWER2) -> None:
-    """From the menu, through the two secret questions of an active account."""
+async def to_first_question(parent: Person, identifier: str = IDENTIFIER) -> None:
+    """From the menu to the first secret question of "Mot de passe oublié"."""
     await parent.send("/start")
     await parent.click("🔓 Mot de passe oublié")
     await parent.send(identifier)
+
+
+async def forgot(parent: Person, identifier: str = IDENTIFIER, answer1: str = ANSWER1, answer2: str = ANSWER2) -> None:
+    """From the menu, through the two secret questions of an active account."""
+    await to_first_question(parent, identifier)
     await parent.send(answer1)
     await parent.send(answer2)
 

@@ -108,6 +108,21 @@ async def test_messages_outside_a_dialogue_join_the_open_ticket_until_it_is_clos
     assert "Merci" not in "".join(m.text for m in await group.messages())
 
 
+async def test_writing_can_be_abandoned(bot: Harness) -> None:
+    parent = await bot.parent()
+    group = await bot.staff_group(await bot.secretary())
+    await parent.send("/start")
+    await parent.click("✍️ Écrire au collège")
+    await parent.send("/annuler")
+    assert "rien n'a été envoyé" in await parent.text()
+    await parent.send("Bonjour ?")
+    assert "Je n'ai pas compris" in await parent.text()
+    await parent.send("/start")
+    await parent.click("✍️ Écrire au collège")
+    await parent.click("↩ Retour")
+    assert await group.messages() == [] and await bot.store.tickets.open_for(parent.user_id) is None
+
+
 async def test_at_most_five_messages_in_five_minutes(bot: Harness) -> None:
     parent = await bot.parent()
     group = await bot.staff_group(await bot.secretary())

@@ -8,7 +8,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,30 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 15.0) -> bool:
+    """Polls a real process's visible effect (its log, its database) until true or the time is up."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+def outbox_state(database: Path) -> str:
+    conn = sqlite3.connect(database)
+    state = conn.execute("SELECT state FROM outbox").fetchone()[0]
+    conn.close()
+    return str(state)
+
+
+def deliveries_left(database: Path) -> int:
+    conn = sqlite3.connect(database)
+    left = conn.execute("SELECT COUNT(*) FROM deliveries WHERE state != 'sent'").fetchone()[0]
+    conn.close()
+    return int(left)
 
 
 def bot_env(api_url: str, database: Path, **extra: str) -> dict[str, str]:
@@ -194,25 +218,15 @@ async def test_killed_with_mail_queued_the_mail_arrives_once_after_the_restart(t
         await _type(parent, "/start", "Bonjour")
         await _click(parent, "✍️ Écrire au collège", "Écrivez votre message")
         await _type(parent, "Je n'ai jamais reçu mon identifiant", "demande n°1")
-        for _ in range(200):
-            if b"not sent, attempt 1" in bot.log.read_bytes():
-                break
-            await asyncio.sleep(0.05)
-        assert b"not sent, attempt 1" in bot.log.read_bytes()  # tried while down, kept in the outbox
+        # Tried while the server is down, and kept in the outbox.
+        assert await eventually(lambda: b"not sent, attempt 1" in bot.log.read_bytes())
         assert bot.stop(signal.SIGKILL) == -signal.SIGKILL
         smtp.start()
         bot = BotProcess(env, tmp_path / "bot.log", tmp_path)
         await bot.wait_ready()
         [mail] = await smtp.wait_for(1)
         assert "Je n'ai jamais reçu mon identifiant" in str(mail.get_content())
-        for _ in range(200):
-            conn = sqlite3.connect(database)
-            state = conn.execute("SELECT state FROM outbox").fetchone()[0]
-            conn.close()
-            if state == "sent":
-                break
-            await asyncio.sleep(0.05)
-        assert state == "sent"
+        assert await eventually(lambda: outbox_state(database) == "sent")
         assert bot.stop(signal.SIGTERM) == 0
         assert len(smtp.received) == 1
     finally:
@@ -245,25 +259,14 @@ async def test_killed_mid_broadcast_every_subscriber_gets_the_notice_once(tmp_pa
         # Telegram asks to slow down after fifteen families: the bot pauses, and is killed in its pause.
         await sandbox.fault("copyMessage", status=429, after=15, retry_after=3)
         await secretary.click("📣 Publier maintenant")
-        for _ in range(300):
-            if b"broadcast paused" in bot.log.read_bytes():
-                break
-            await asyncio.sleep(0.02)
-        assert b"broadcast paused" in bot.log.read_bytes()
+        assert await eventually(lambda: b"broadcast paused" in bot.log.read_bytes())
         assert bot.stop(signal.SIGKILL) == -signal.SIGKILL
         delivered = await sandbox.copies(secretary.chat_id, source)
         assert 0 < sum(delivered.get(uid, 0) for uid in families) < 40  # killed in the middle of the delivery
 
         bot = BotProcess(env, tmp_path / "bot.log", tmp_path)
         await bot.wait_ready()
-        for _ in range(400):
-            conn = sqlite3.connect(database)
-            left = conn.execute("SELECT COUNT(*) FROM deliveries WHERE state != 'sent'").fetchone()[0]
-            conn.close()
-            if left == 0:
-                break
-            await asyncio.sleep(0.05)
-        assert left == 0
+        assert await eventually(lambda: deliveries_left(database) == 0, timeout=30)
         assert bot.stop(signal.SIGTERM) == 0
         received = await sandbox.copies(secretary.chat_id, source)
         assert {uid: received.get(uid, 0) for uid in families} == dict.fromkeys(families, 1)

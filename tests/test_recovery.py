@@ -104,9 +104,7 @@ async def test_login_test_failures_are_generic_and_limited(bot: Harness, parent:
 
 async def test_wrong_kinds_commands_and_cancel_midway(bot: Harness, parent: Person) -> None:
     await flows.activate(parent)
-    await parent.send("/start")
-    await parent.click("🔓 Mot de passe oublié")
-    await parent.send(flows.IDENTIFIER)
+    await flows.to_first_question(parent)
     sticker = await parent.send_sticker()
     assert "J'attends votre réponse à la question secrète" in await parent.text()
     assert sticker in await parent.deleted_ids()
@@ -124,9 +122,7 @@ async def test_wrong_kinds_commands_and_cancel_midway(bot: Harness, parent: Pers
 
 async def test_a_restart_midway_keeps_the_dialogue(bot: Harness, parent: Person) -> None:
     await flows.activate(parent)
-    await parent.send("/start")
-    await parent.click("🔓 Mot de passe oublié")
-    await parent.send(flows.IDENTIFIER)
+    await flows.to_first_question(parent)
     await parent.send(flows.ANSWER1)
     await bot.restart()
     answer = await parent.send(flows.ANSWER2)

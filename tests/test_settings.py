@@ -17,6 +17,7 @@ def test_defaults_follow_the_contract(tmp_path: Path) -> None:
     assert s.api_url == "https://api.telegram.org/bot" and s.database == Path("data/entbot.sqlite3")
     assert s.school_contact_email == "ce.0371122u@ac-orleans-tours.fr" and s.ent_url == "https://www.touraine-eschool.fr"
     assert s.quiet_hours == (time(20, 0), time(7, 0)) and s.smtp is None and s.staff_user_ids == frozenset()
+    assert s.tickets_retention_days == 90 and s.annonces_channel_id is None
 
 
 def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
@@ -33,6 +34,7 @@ def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
     ("TELEGRAM_BOT_TOKEN", "pas-un-jeton"), ("STAFF_USER_IDS", "12,abc"), ("STAFF_CHAT_ID", "groupe"),
     ("QUIET_HOURS", "20h-7h"), ("QUIET_HOURS", "25:00-07:00"), ("ENT_URL", "touraine-eschool.fr"),
     ("SCHOOL_CONTACT_EMAIL", "secretariat"), ("LOG_LEVEL", "BAVARD"), ("SMTP_SECURITY", "ssl"),
+    ("TICKETS_RETENTION_DAYS", "trois mois"), ("TICKETS_RETENTION_DAYS", "0"), ("ANNONCES_CHANNEL_ID", "@annonces"),
 ])
 def test_a_malformed_setting_names_itself(name: str, value: str) -> None:
     env = {"TELEGRAM_BOT_TOKEN": TOKEN, name: value}
