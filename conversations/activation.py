@@ -417,7 +417,7 @@ async def email_typed(update: Update, context: Ctx, progress: Progress) -> objec
     try:
         address = validate_email(typed, check_deliverability=False).normalized
     except EmailNotValidError:
-        reason = "il manque le @" if "@" not in typed else "vérifiez l'orthographe"
+        reason = texts.EMAIL_NO_AT if "@" not in typed else texts.EMAIL_CHECK_SPELLING
         await send(update, context, texts.EMAIL_INVALID.format(reason=reason))
         return None
     return await advance(update, context, EMAIL_CONFIRM, email=address, email_skipped=0, email_verified=0)

@@ -27,7 +27,7 @@ def _utf16(text: str) -> int:
 
 
 def _paris(raw: str) -> str:
-    return from_text(raw).astimezone(texts.PARIS).strftime("%d/%m/%Y à %H:%M")
+    return from_text(raw).astimezone(texts.PARIS).strftime(texts.WHEN)
 
 
 # -- parents: subscribing ------------------------------------------------------------------------------
@@ -183,13 +183,13 @@ async def _time_typed(update: Update, context: Ctx, notice: Notice, message: Mes
         await send(update, context, texts.NOTICE_TIME_UNREADABLE)
         return
     if moment <= now:
-        await send(update, context, texts.NOTICE_TIME_PAST.format(when=moment.strftime("%d/%m/%Y à %H:%M")))
+        await send(update, context, texts.NOTICE_TIME_PAST.format(when=moment.strftime(texts.WHEN)))
         return
     saved = await d.store.notices.change(notice.id, ("asking_time",), state="scheduled", scheduled_at=moment)
     if saved is None:
         return
     quiet = when.in_quiet_hours(moment, d.quiet_hours)
-    await _control(context, saved, texts.notice_scheduled(saved.id, moment.strftime("%d/%m/%Y à %H:%M"), quiet),
+    await _control(context, saved, texts.notice_scheduled(saved.id, moment.strftime(texts.WHEN), quiet),
                    keyboard([(texts.UNSCHEDULE_BUTTON, f"notice:unschedule:{saved.id}")]), new=True)
 
 
@@ -298,7 +298,7 @@ async def list_notices(update: Update, context: Ctx) -> None:
         figures = ""
         if n.state in ("publishing", "done"):
             f = await store.notices.figures(n.id)
-            figures = f"{f.sent} reçue(s), {f.failed} échec(s), {f.left} restante(s)"
+            figures = texts.notice_figures(f.sent, f.failed, f.left)
         lines.append(texts.notice_line(n.id, n.summary or "", n.state, _paris(moment) if moment else "", figures))
         if n.state == "scheduled" and n.author_id == user_id(update):
             buttons.append([(texts.cancel_scheduled_button(n.id), f"notice:unschedule:{n.id}")])

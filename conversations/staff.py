@@ -54,28 +54,19 @@ async def account_card(context: Ctx, account: Account) -> tuple[str, Any]:
     lock = await store.attempts.locked_until(("account", identifier_key(account.identifier)))
     progress = await store.progress.for_account(account.id)
     events = await store.audit.for_account(account.id, limit=8)
-    lines = [f"<b>Compte <code>{escape(account.identifier)}</code></b> — {escape(account.display_name)}, "
-             f"{escape(account.profile)}{', ' + escape(account.class_name) if account.class_name else ''}",
-             f"État : {texts.STATE_LABELS[account.state]}"
-             + (f" le {_paris(account.activated_at)}" if account.activated_at else "")]
-    if progress:
-        lines.append(f"Activation en cours : {texts.step_label(progress[0].step)}, dernière action le "
-                     f"{_paris(progress[0].updated_at)}")
-        if progress[0].last_error:
-            lines.append(f"Dernière erreur : {texts.LAST_ERRORS.get(progress[0].last_error, progress[0].last_error)}")
-    if account.state == "active":
-        lines.append(f"CGU acceptées : version {escape(account.cgu_version or '-')} ; adresse électronique : "
-                     f"{'oui' if account.email else 'non'}")
-    lines.append(f"Verrou : jusqu'à {lock.until.astimezone(texts.PARIS).strftime('%H:%M')} (heure de Paris)" if lock
-                 else "Verrou : aucun")
-    if events:
-        lines.append("\nDerniers événements :")
-        lines += [f"• {_paris(at)} {texts.EVENT_LABELS.get(event, event)} ({escape(actor)})"
-                  + (f" — {escape(detail)}" if detail else "") for at, actor, event, detail in events]
+    step = progress[0] if progress else None
+    text = texts.account_card(
+        identifier=account.identifier, name=account.display_name, profile=account.profile,
+        class_name=account.class_name, state=account.state,
+        activated=_paris(account.activated_at) if account.activated_at else None,
+        step=texts.step_label(step.step) if step else None, step_at=_paris(step.updated_at) if step else None,
+        last_error=step.last_error if step else None, cgu_version=account.cgu_version, has_email=bool(account.email),
+        lock_until=lock.until.astimezone(texts.PARIS).strftime("%H:%M") if lock else None,
+        events=[(_paris(at), event, actor, detail) for at, actor, event, detail in events])
     buttons = [(texts.RESET_BUTTON, f"staff:reset:{account.id}")]
     if lock:
         buttons.insert(0, (texts.UNLOCK_BUTTON, f"staff:unlock:{account.id}"))
-    return "\n".join(lines), keyboard(buttons)
+    return text, keyboard(buttons)
 
 
 async def show_account(update: Update, context: Ctx) -> None:
@@ -171,7 +162,7 @@ async def stats_command(update: Update, context: Ctx) -> None:
     store = deps(context).store
     summary = await store.stats.summary(texts.PARIS)
     await store.audit.record(_actor(update), "stats_viewed")
-    await send(update, context, "<b>Activations ENT</b>\n<pre>" + escape("\n".join(texts.stats_lines(summary))) + "</pre>")
+    await send(update, context, texts.stats_message(texts.stats_lines(summary)))
 
 
 # -- buttons ---------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from storage.stats import DAILY_EVENTS, Summary
 
 # Times are shown to families and staff in the school's time.
 PARIS = ZoneInfo("Europe/Paris")
+WHEN = "%d/%m/%Y à %H:%M"  # a moment, the French way
 
 # -- the 16 secret questions of the school's guide, verbatim -----------------------------------
 
@@ -160,6 +161,8 @@ EMAIL = (STEP_PREFIX.format(n=4) + "Adresse électronique\n\n"
          "cadre de l'ENT, et servirait d'adresse de secours en cas d'oubli du mot de passe.")
 EMAIL_SKIP = "⏭ Passer (recommandé)"
 EMAIL_INVALID = "Cette adresse ne semble pas valide ({reason}). Tapez-la à nouveau, ou touchez « Passer (recommandé) »."
+EMAIL_NO_AT = "il manque le @"
+EMAIL_CHECK_SPELLING = "vérifiez l'orthographe"
 
 
 def email_confirm(address: str) -> str:
@@ -461,6 +464,33 @@ def unlocked(identifier: str, was_locked: bool) -> str:
             "zéro.")
 
 
+def account_card(*, identifier: str, name: str, profile: str, class_name: str | None, state: str,
+                 activated: str | None, step: str | None, step_at: str | None, last_error: str | None,
+                 cgu_version: str | None, has_email: bool, lock_until: str | None,
+                 events: list[tuple[str, str, str, str | None]]) -> str:
+    """What staff may know of an account, for /compte: never a secret. Times already in Paris time."""
+    lines = [f"<b>Compte <code>{escape(identifier)}</code></b> — {escape(name)}, {escape(profile)}"
+             + (f", {escape(class_name)}" if class_name else ""),
+             f"État : {STATE_LABELS[state]}" + (f" le {activated}" if activated else "")]
+    if step:
+        lines.append(f"Activation en cours : {step}, dernière action le {step_at}")
+    if last_error:
+        lines.append(f"Dernière erreur : {LAST_ERRORS.get(last_error, last_error)}")
+    if state == "active":
+        lines.append(f"CGU acceptées : version {escape(cgu_version or '-')} ; adresse électronique : "
+                     f"{'oui' if has_email else 'non'}")
+    lines.append(f"Verrou : jusqu'à {lock_until} (heure de Paris)" if lock_until else "Verrou : aucun")
+    if events:
+        lines.append("\nDerniers événements :")
+        lines += [f"• {at} {EVENT_LABELS.get(event, event)} ({escape(actor)})" + (f" — {escape(detail)}" if detail else "")
+                  for at, event, actor, detail in events]
+    return "\n".join(lines)
+
+
+def stats_message(lines: list[str]) -> str:
+    return "<b>Activations ENT</b>\n<pre>" + escape("\n".join(lines)) + "</pre>"
+
+
 def stats_lines(summary: Summary) -> list[str]:
     """The figures of /stats and `entbot stats`, as plain lines."""
     s = summary.by_state
@@ -698,6 +728,10 @@ def notice_line(notice_id: int, summary: str, state: str, when: str, figures: st
              "cancelled": "✖ annulée (était programmée pour"}.get(state, state)
     closing = ")" if state == "cancelled" else ""
     return f"• n°{notice_id} — « {escape(summary)} » — {label} {when}{closing}" + (f"\n  {figures}" if figures else "")
+
+
+def notice_figures(sent: int, failed: int, left: int) -> str:
+    return f"{sent} reçue(s), {failed} échec(s), {left} restante(s)"
 
 
 def notices_list(lines: list[str]) -> str:
