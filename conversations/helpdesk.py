@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from datetime import timedelta
 from html import escape
@@ -13,10 +14,11 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes, ConversationHandler, filters
 
 from conversations import recovery, texts
-from conversations.common import Deps, answer_query, deps, edit_or_send, keyboard, send, user_id
+from conversations.common import Deps, answer_query, delete_secret, deps, edit_or_send, keyboard, send, user_id
 from storage.accounts import identifier_key
 from storage.db import from_text
 from storage.outbox import OutgoingMail
+from storage.secrets import verify_secret
 from storage.tickets import NewMessage, Ticket
 
 log = logging.getLogger(__name__)
@@ -95,6 +97,10 @@ async def submit(update: Update, context: Ctx) -> bool:
         return False
     kind = "photo" if message.photo else "document" if message.document else "text"
     account_id, identifier, context_text = await _context(d, user.id)
+    if text and account_id is not None and await _holds_a_password(d, account_id, text):
+        await delete_secret(update)
+        await send(update, context, texts.HELPDESK_PASSWORD_SEEN)
+        return False
     name = _name(user)
 
     def compose(ticket: Ticket, new: bool) -> OutgoingMail:
@@ -112,6 +118,30 @@ async def submit(update: Update, context: Ctx) -> bool:
     else:
         await _relay_follow_up(context, ticket, kind, text, message)
     return True
+
+
+# Words of a message that could be a password: checked against the account's hashes before anything is kept.
+_CANDIDATE = re.compile(r"^(?=.*[\d\W_])\S{6,128}$")
+MAX_CANDIDATES = 6
+
+
+async def _holds_a_password(d: Deps, account_id: int, text: str) -> bool:
+    """Whether the parent wrote their provisional or current password in a message to the school.
+
+    Families are told never to; some will all the same, and the message would then sit in the
+    staff group, the school's mailbox and the database.
+    """
+    account = await d.store.accounts.get(account_id)
+    if account is None:
+        return False
+    hashes = [h for h in (account.provisional_hash, await d.store.accounts.password_hash(account_id)) if h]
+    words = {w.strip(".,;:!?«»\"'()") for w in text.split()} | set(text.split())
+    candidates = [w for w in words if _CANDIDATE.match(w)][:MAX_CANDIDATES]
+    for word in candidates:
+        for digest in hashes:
+            if await verify_secret(digest, word):
+                return True
+    return False
 
 
 async def _context(d: Deps, uid: int) -> tuple[int | None, str | None, str]:

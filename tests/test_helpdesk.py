@@ -258,3 +258,21 @@ async def test_a_ticket_the_group_could_not_get_is_posted_later(mail_bot: Harnes
     assert photo.kind == "photo" and "la capture" in photo.text and photo.reply_to == header.message_id
     await mail_bot.run_job("repost_tickets")
     assert len([m for m in await group.messages() if m.text.startswith("🆘")]) == 1
+
+
+async def test_a_password_written_to_the_school_is_erased_and_not_sent(mail_bot: Harness, smtp: SmtpServer) -> None:
+    await flows.with_account(mail_bot)
+    parent = await mail_bot.parent("Amina")
+    group = await mail_bot.staff_group(await mail_bot.secretary())
+    await flows.activate(parent)
+    await parent.send("/aide")
+    await parent.click("✍️ Écrire au collège")
+    leaked = await parent.send(f"Bonjour, mon mot de passe est {flows.PASSWORD}, il ne marche plus.")
+    assert "Votre message contient votre mot de passe" in await parent.text()
+    assert leaked in await parent.deleted_ids()
+    await parent.send("Bonjour, je n'arrive plus à me connecter depuis hier.")  # still writing, without it
+    assert "demande n°1" in await parent.text()
+    await smtp.wait_for(1)
+    everywhere = "".join(m.text for m in await group.messages()) + "".join(smtp.bodies())
+    assert flows.PASSWORD not in everywhere and "depuis hier" in everywhere
+    assert flows.PASSWORD.encode() not in mail_bot.settings.database.read_bytes()
