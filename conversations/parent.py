@@ -18,6 +18,7 @@ from telegram.ext import (
 
 from conversations import activation, helpdesk, menu, recovery, texts
 from conversations.common import answer_query, deps, keyboard, send, user_id, write_to_school
+from conversations.roles import is_staff
 
 Ctx = ContextTypes.DEFAULT_TYPE
 END = ConversationHandler.END
@@ -114,8 +115,10 @@ async def where(update: Update, context: Ctx) -> str | None:
 
 
 async def help_command(update: Update, context: Ctx) -> object:
-    await send(update, context, texts.help_text(deps(context).school.contact_email, await where(update, context)),
-               keyboard(write_to_school()))
+    text = texts.help_text(deps(context).school.contact_email, await where(update, context))
+    if await is_staff(update, context):
+        text += "\n\n" + texts.STAFF_HELP
+    await send(update, context, text, keyboard(write_to_school()))
     return None
 
 

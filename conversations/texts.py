@@ -387,6 +387,9 @@ STAFF_COMMANDS = {
     "annonce": "Écrire une annonce aux familles",
     "annonces": "Annonces récentes et programmées",
 }
+STAFF_HELP = ("<b>Pour le personnel</b>\n"
+              + "\n".join(f"• /{name} : {escape(what)}" for name, what in STAFF_COMMANDS.items())
+              + "\n• Dans le groupe du personnel : répondez au message d'une demande pour écrire à la famille.")
 STATE_LABELS = {"pending": "à activer", "active": "activé", "reset": "réinitialisé, à réactiver"}
 EVENT_LABELS = {
     "identified": "identifiant et mot de passe provisoire corrects",

@@ -200,6 +200,14 @@ async def test_group_members_are_staff_only_while_they_are_members(bot: Harness,
     assert "Je n'ai pas compris" in await member.text()
 
 
+async def test_help_lists_the_staff_commands_to_staff_only(bot: Harness, parent: Person) -> None:
+    secretary = await bot.secretary()
+    await secretary.send("/aide")
+    assert "Pour le personnel" in await secretary.text() and "/reinitialiser" in await secretary.text()
+    await parent.send("/aide")
+    assert "Pour le personnel" not in await parent.text() and "/reinitialiser" not in await parent.text()
+
+
 async def test_reset_of_an_unknown_account(bot: Harness) -> None:
     secretary = await bot.secretary()
     await secretary.send("/reinitialiser personne.inconnue")
