@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time as monotonic_time
-import warnings
 from collections.abc import Awaitable, Callable
 from datetime import time, timedelta
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.worker import Worker
 from conversations.when import in_quiet_hours, quiet_end
@@ -29,10 +27,8 @@ BATCH = 200  # deliveries read at a time: 8 s of sending, so that reading them a
 
 
 def _retry_after(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta: both are read
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+    value: object = exc.retry_after  # a timedelta (PTB_TIMEDELTA, see bot/__init__.py), or seconds
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)  # type: ignore[arg-type]
 
 
 class Broadcaster(Worker):
