@@ -168,8 +168,7 @@ async def show_control(bot: Bot, store: Store, notice: Notice, text: str, markup
     except Forbidden:
         log.info("author of notice %s unreachable", notice.id)
         return
-    await store.notices.change(notice.id, (notice.state, "awaiting", "draft", "asking_time", "scheduled",
-                                           "publishing", "done"), control_message_id=sent.message_id)
+    await store.notices.set_control(notice.id, sent.message_id)
 
 
 async def _time_typed(update: Update, context: Ctx, notice: Notice, message: Message) -> None:
@@ -202,10 +201,11 @@ async def notice_button(update: Update, context: Ctx) -> None:
     parts = (query.data or "").split(":")
     d = deps(context)
     notice = await d.store.notices.get(int(parts[2])) if len(parts) == 3 and parts[2].isdigit() else None
-    if notice is None or notice.author_id != user_id(update):
+    action = parts[1]
+    # A draft is its author's; a scheduled notice may be called off by any staff member.
+    if notice is None or (action != "unschedule" and notice.author_id != user_id(update)):
         await answer_query(update, texts.STALE_BUTTON)
         return
-    action = parts[1]
     if action == "cancel":
         done = await d.store.notices.change(notice.id, ("awaiting", "draft", "asking_time"), state="cancelled")
         await answer_query(update, None if done else texts.NOTICE_STALE)
@@ -300,6 +300,6 @@ async def list_notices(update: Update, context: Ctx) -> None:
             f = await store.notices.figures(n.id)
             figures = texts.notice_figures(f.sent, f.failed, f.left)
         lines.append(texts.notice_line(n.id, n.summary or "", n.state, _paris(moment) if moment else "", figures))
-        if n.state == "scheduled" and n.author_id == user_id(update):
+        if n.state == "scheduled":
             buttons.append([(texts.cancel_scheduled_button(n.id), f"notice:unschedule:{n.id}")])
     await send(update, context, texts.notices_list(lines), keyboard(*buttons) if buttons else None)

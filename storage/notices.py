@@ -129,6 +129,11 @@ class Notices:
                 (*values, notice_id, *from_states)))
         return _notice(rows[0]) if rows else None
 
+    async def set_control(self, notice_id: int, message_id: int) -> None:
+        """The author's message that carries the notice's buttons, then its live count."""
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE notices SET control_message_id = ? WHERE id = ?", (message_id, notice_id))
+
     async def publish(self, notice_id: int, from_states: tuple[str, ...], channel_state: str,
                       channel_error: str | None = None) -> Notice | None:
         """One step: the notice goes out, and every parent subscribed now gets a pending delivery."""
