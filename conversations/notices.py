@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
@@ -121,8 +121,10 @@ async def _content(update: Update, context: Ctx, notice: Notice, message: Messag
 
 async def _show_draft(context: Ctx, notice: Notice, warning: str | None) -> None:
     d = deps(context)
-    channel = await _channel_title(context)
+    channel, problem = await _channel_check(context)
     text = texts.notice_draft(notice.id, await d.store.subscribers.count(), channel)
+    if problem and not warning:
+        text += "\n\n" + texts.channel_warning(problem)
     buttons: list[list[tuple[str, str]]]
     if warning:
         text = f"{warning}\n\n{text}"
@@ -135,15 +137,19 @@ async def _show_draft(context: Ctx, notice: Notice, warning: str | None) -> None
     await _control(context, notice, text, keyboard(*buttons), new=warning is None)
 
 
-async def _channel_title(context: Ctx) -> str | None:
+async def _channel_check(context: Ctx) -> tuple[str | None, str | None]:
+    """The channel's title, and why it cannot take the notice if it cannot (told before publishing)."""
     channel_id = deps(context).annonces_channel_id
     if channel_id is None:
-        return None
+        return None, None
     try:
         chat = await context.bot.get_chat(channel_id)
-    except TelegramError:
-        return str(channel_id)
-    return chat.title or str(channel_id)
+        member = await context.bot.get_chat_member(channel_id, context.bot.id)
+    except TelegramError as exc:
+        return str(channel_id), str(exc)
+    if member.status != ChatMemberStatus.ADMINISTRATOR or not getattr(member, "can_post_messages", False):
+        return chat.title or str(channel_id), texts.NOT_CHANNEL_ADMIN
+    return chat.title or str(channel_id), None
 
 
 async def _control(context: Ctx, notice: Notice, text: str, markup: InlineKeyboardMarkup | None,

@@ -52,7 +52,7 @@ async def account_card(context: Ctx, account: Account) -> tuple[str, Any]:
     """What staff may know of an account: never a secret."""
     store = deps(context).store
     lock = await store.attempts.locked_until(("account", identifier_key(account.identifier)))
-    progress = await store.progress.for_account(account.id)
+    progress = await store.progress.touching(account.id, identifier_key(account.identifier))
     events = await store.audit.for_account(account.id, limit=8)
     step = progress[0] if progress else None
     text = texts.account_card(

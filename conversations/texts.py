@@ -680,6 +680,14 @@ def notice_draft(notice_id: int, subscribers: int, channel: str | None) -> str:
             f"{'s' if subscribers > 1 else ''} abonnée{'s' if subscribers > 1 else ''}.")
 
 
+NOT_CHANNEL_ADMIN = "le bot n'y est pas administrateur avec le droit de publier"
+
+
+def channel_warning(reason: str) -> str:
+    return (f"⚠️ Le canal des annonces ne pourra pas la recevoir ({escape(reason)}). Si vous publiez, je vous "
+            "proposerai de l'envoyer aux familles seulement.")
+
+
 def channel_unreachable(reason: str) -> str:
     return (f"⚠️ Le canal des annonces n'a pas reçu l'annonce ({escape(reason)}). Vérifiez que le bot est "
             "administrateur du canal, avec le droit de publier. <b>Rien n'a été envoyé aux familles.</b>")

@@ -123,6 +123,15 @@ class ProgressStore:
                 "SELECT account_id, step FROM activation_progress WHERE account_id IS NOT NULL ORDER BY updated_at")
         return {r[0]: r[1] for r in rows}
 
+    async def touching(self, account_id: int, key: str) -> list[Progress]:
+        """Activations on this account, or still trying its identifier (`key`, as `identifier_key` makes it)."""
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT * FROM activation_progress WHERE account_id = ? OR (account_id IS NULL AND identifier IS NOT NULL)"
+                " ORDER BY updated_at DESC", (account_id,))
+        found = [Progress(**{k: r[k] for k in _COLUMNS}) for r in rows]
+        return [p for p in found if p.account_id == account_id or (p.identifier or "").strip().casefold() == key]
+
     async def for_account(self, account_id: int) -> list[Progress]:
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall(

@@ -195,6 +195,7 @@ async def test_an_unreachable_channel_stops_everything_until_the_author_chooses(
     [family] = await subscribers(bot, 1)  # the channel was never created: Telegram does not know it
     secretary = await bot.secretary()
     await write_notice(secretary)
+    assert "Le canal des annonces ne pourra pas la recevoir" in await secretary.text()  # said before publishing
     await secretary.click("📣 Publier maintenant")
     warning = await secretary.last()
     assert "Le canal des annonces n'a pas reçu l'annonce" in warning.text
@@ -211,6 +212,7 @@ async def test_a_channel_where_the_bot_is_no_admin_is_reported(bot: Harness) -> 
     await bot.sandbox._post("admins", {"chat_id": CHANNEL_ID, "user_id": 7000000001, "admin": False})
     secretary = await bot.secretary()
     await write_notice(secretary)
+    assert "le bot n'y est pas administrateur" in await secretary.text()
     await secretary.click("📣 Publier maintenant")
     assert "administrateur du canal" in await secretary.text()
     assert await channel.messages() == []

@@ -72,6 +72,17 @@ async def test_account_card_tells_state_step_lock_and_events_never_a_secret(bot:
     assert ("staff:777001", "account_viewed") in [(a, e) for _, a, e, _ in await bot.store.audit.for_account(account.id)]
 
 
+async def test_the_card_shows_a_parent_still_trying_the_identifier(bot: Harness, parent: Person) -> None:
+    secretary = await bot.secretary()
+    await flows.to_identifier(parent)
+    await parent.send("Jean.Dupont12")
+    await parent.send("Mauvais-1")
+    await secretary.send("/compte jean.dupont12")
+    card = await secretary.text()
+    assert "Activation en cours : étape 2/6 (identifiant et mot de passe provisoire)" in card
+    assert "Dernière erreur : mot de passe provisoire incorrect" in card and "Mauvais-1" not in card
+
+
 async def test_unlock_lets_a_locked_parent_try_again_at_once(bot: Harness, parent: Person) -> None:
     secretary = await bot.secretary()
     await flows.to_identifier(parent)
