@@ -88,9 +88,10 @@ async def test_login_test_failures_are_generic_and_limited(bot: Harness, parent:
     await flows.login_test(parent, "Mauvais-1")
     wrong_password = await parent.text()
     await parent.send("inconnu.total")
-    await parent.send(flows.PASSWORD)
+    typed = await parent.send(flows.PASSWORD)
     wrong_identifier = await parent.text()
     assert "Identifiant ou mot de passe incorrect" in wrong_password and wrong_password == wrong_identifier
+    assert typed in await parent.deleted_ids() and "Mauvais-1" not in await parent.all_text()
     for _ in range(3):
         await parent.send(flows.IDENTIFIER)
         await parent.send("Mauvais-1")
