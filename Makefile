@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test lint sandbox bench clean
+.PHONY: run test lint sandbox bench bench-broadcast clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ sandbox: $(STAMP)
 
 bench: $(STAMP_TEST)
 	$(BIN)/python bench/activation.py
+
+bench-broadcast: $(STAMP_TEST)
+	$(BIN)/python bench/broadcast.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

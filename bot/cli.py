@@ -106,12 +106,12 @@ async def _list(store: Store) -> int:
     if not accounts:
         print("Aucun compte. Importez le fichier du collège : entbot accounts import comptes.csv")
         return 0
-    print(f"{'identifiant':<28} {'nom':<28} {'classe':<8} {'état':<14} {'étape':<16} verrou")
+    print(f"{'identifiant':<28} {'nom':<28} {'classe':<8} {'état':<26} {'étape':<16} verrou")
     for account in accounts:
         until = locks.get(identifier_key(account.identifier))
         name = " ".join(p for p in (account.last_name, account.first_name) if p)
         print(f"{account.identifier:<28} {name:<28} {account.class_name or '':<8} "
-              f"{texts.STATE_LABELS[account.state]:<14} {steps.get(account.id, ''):<16} "
+              f"{texts.STATE_LABELS[account.state]:<26} {steps.get(account.id, ''):<16} "
               f"{'jusqu’à ' + until.strftime('%d/%m %H:%M UTC') if until else ''}")
     print(f"{len(accounts)} compte(s)")
     return 0
