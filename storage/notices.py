@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from storage.db import Database, to_text
+
+
+WAIT_FOR_AUTHOR = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -110,11 +113,15 @@ class Notices:
         return _notice(rows[0])
 
     async def being_written(self, author_id: int) -> Notice | None:
-        """The author's notice waiting for something typed: its content, or its time."""
+        """The author's notice waiting for something typed (its content, or its time), if not left for an hour.
+
+        Someone who typed /annonce yesterday and writes to the bot today is not writing a notice.
+        """
+        since = to_text(self.db.clock.now() - WAIT_FOR_AUTHOR)
         async with self.db.read() as conn:
             rows = list(await conn.execute_fetchall(
-                "SELECT * FROM notices WHERE author_id = ? AND state IN ('awaiting', 'asking_time')"
-                " ORDER BY id DESC LIMIT 1", (author_id,)))
+                "SELECT * FROM notices WHERE author_id = ? AND state IN ('awaiting', 'asking_time') AND updated_at >= ?"
+                " ORDER BY id DESC LIMIT 1", (author_id, since)))
         return _notice(rows[0]) if rows else None
 
     async def change(self, notice_id: int, from_states: tuple[str, ...], **changes: Any) -> Notice | None:

@@ -147,6 +147,10 @@ async def test_an_empty_unsupported_or_too_long_notice_is_refused_and_still_awai
     assert "Annonce abandonnée" in await secretary.text()
     await secretary.send(NOTICE)  # no longer awaited: an ordinary message
     assert "Aperçu" not in await secretary.text()
+    await secretary.send("/annonce")
+    bot.clock.advance(timedelta(hours=2))  # typed yesterday, say, and never followed up
+    await secretary.send("Bonjour, une question sur un compte")
+    assert "Aperçu" not in await secretary.text()
 
 
 async def test_a_notice_scheduled_the_french_way_goes_at_its_time(bot: Harness) -> None:
