@@ -8,7 +8,6 @@ from typing import Any
 
 from storage.db import Database, to_text
 
-
 WAIT_FOR_AUTHOR = timedelta(hours=1)
 
 
