@@ -122,7 +122,7 @@ async def _show(store: Store, identifier: str) -> int:
     if account is None:
         return fail(f"aucun compte « {identifier} »", 1)
     lock = await store.attempts.locked_until(("account", identifier_key(account.identifier)))
-    steps = [p.step for p in await store.progress.for_account(account.id)]
+    steps = [p.step for p in await store.progress.touching(account.id, identifier_key(account.identifier))]
     print(f"Identifiant : {account.identifier}")
     print(f"Nom : {account.display_name}  Profil : {account.profile}  Classe : {account.class_name or '-'}")
     print(f"État : {texts.STATE_LABELS[account.state]}" + (f" (le {account.activated_at})" if account.activated_at else ""))

@@ -45,7 +45,7 @@ class Store:
 
     async def unlock(self, account: Account, actor: str) -> None:
         """Lifts the lock on the account, and on the Telegram users who were trying it."""
-        users = {p.telegram_user_id for p in await self.progress.for_account(account.id)}
+        users = {p.telegram_user_id for p in await self.progress.touching(account.id, identifier_key(account.identifier))}
         users |= set(await self.recovery.users_of(account.id))
         users |= await self.audit.failing_users(account.id)
         await self.attempts.unlock(("account", identifier_key(account.identifier)),
