@@ -364,7 +364,6 @@ FLOW_CANCELLED = "C'est abandonné, rien n'a été changé. Tapez /start pour vo
 NO_FLOW = "Cette démarche n'est plus en cours. Tapez /start pour voir le menu."
 WHERE_FORGOT = "dans la démarche « Mot de passe oublié »"
 WHERE_LOGIN = "dans la démarche « Tester ma connexion »"
-TRY_AGAIN_IDENTIFIER = "⌨️ Retaper l'identifiant"
 EXPECTS_RECOVERY = {
     "forgot_identifier": "J'attends votre identifiant ENT, tapé au clavier (par exemple jean.dupont12).",
     "forgot_answer1": "J'attends votre réponse à la question secrète, tapée au clavier.",
@@ -540,7 +539,6 @@ HELPDESK_PASSWORD_SEEN = ("🔒 Votre message contient votre mot de passe : je l
 HELPDESK_TOO_LONG = "Ce message est trop long ({length} caractères, {limit} au plus) : coupez-le en plusieurs messages."
 HELPDESK_SLOW_DOWN = ("Vous avez envoyé beaucoup de messages en peu de temps : celui-ci n'a <b>pas</b> été transmis. "
                       "Attendez quelques minutes, le collège lit tout ce qui est arrivé.")
-STUCK_OFFER = "Vous bloquez ? Le collège peut vous aider : touchez « Écrire au collège »."
 
 
 def reply_from_school(ticket_id: int, text: str) -> str:
@@ -709,7 +707,6 @@ def notice_scheduled(notice_id: int, when: str, quiet_note: bool) -> str:
 
 NOTICE_CANCELLED = "Annonce abandonnée : rien n'a été envoyé."
 NOTICE_UNSCHEDULED = "Programmation annulée : l'annonce n°{notice_id} ne partira pas."
-NOTICE_NOTHING_TO_CANCEL = "Aucune annonce en préparation."
 NOTICE_STALE = "Cette annonce n'est plus à cet état (déjà publiée ou annulée)."
 FAILURE_REASONS = {"blocked": "ont bloqué le bot", "chat_not_found": "introuvables", "deleted": "message source supprimé",
                    "network": "erreur réseau répétée"}

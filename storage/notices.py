@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from storage.db import Database, to_text
+from storage.db import Database, from_text, to_text
 
 WAIT_FOR_AUTHOR = timedelta(hours=1)
 
@@ -37,10 +37,6 @@ class Figures:
     failed: int
     left: int
     reasons: dict[str, int]
-
-    @property
-    def total(self) -> int:
-        return self.sent + self.failed + self.left
 
 
 @dataclass(frozen=True)
@@ -228,7 +224,7 @@ class Deliveries:
             rows = list(await conn.execute_fetchall(
                 "SELECT MIN(d.next_attempt_at) FROM deliveries d JOIN notices n ON n.id = d.notice_id"
                 " WHERE d.state = 'pending' AND n.state = 'publishing'"))
-        return datetime.fromisoformat(rows[0][0]) if rows and rows[0][0] else None
+        return from_text(rows[0][0]) if rows and rows[0][0] else None
 
     async def _set(self, d: Delivery, sql: str, values: tuple[Any, ...]) -> None:
         async with self.db.transaction() as conn:

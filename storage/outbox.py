@@ -98,11 +98,6 @@ class Outbox:
         async with self.db.transaction() as conn:
             await conn.execute("UPDATE outbox SET state = 'expired', body = NULL WHERE id = ?", (mail.id,))
 
-    async def counts(self) -> dict[str, int]:
-        async with self.db.read() as conn:
-            rows = await conn.execute_fetchall("SELECT state, COUNT(*) FROM outbox GROUP BY state")
-        return {r[0]: r[1] for r in rows}
-
     async def purge_sent(self, before: datetime) -> int:
         async with self.db.transaction() as conn:
             cursor = await conn.execute("DELETE FROM outbox WHERE state IN ('sent', 'expired') AND created_at < ?",

@@ -111,11 +111,6 @@ class ProgressStore:
         async with self.db.transaction() as conn:
             await conn.execute("DELETE FROM activation_progress WHERE telegram_user_id = ?", (telegram_user_id,))
 
-    async def step_counts(self) -> dict[str, int]:
-        async with self.db.read() as conn:
-            rows = await conn.execute_fetchall("SELECT step, COUNT(*) FROM activation_progress GROUP BY step")
-        return {r[0]: r[1] for r in rows}
-
     async def steps_by_account(self) -> dict[int, str]:
         """The step reached on each account, by its latest activation in progress."""
         async with self.db.read() as conn:

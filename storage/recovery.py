@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from storage.db import Database, from_text, to_text
+from storage.db import Database, to_text
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,6 @@ class Recovery:
     prompt_message_id: int | None
     started_at: str
     updated_at: str
-
-    @property
-    def updated(self) -> datetime:
-        return from_text(self.updated_at)
 
 
 _COLUMNS = {f.name for f in fields(Recovery)}
