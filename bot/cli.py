@@ -7,7 +7,6 @@ import asyncio
 import csv
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from pathlib import Path
 
 from telegram import Update
@@ -16,7 +15,7 @@ from tqdm import tqdm
 from bot.settings import Settings, SettingsError, load
 from conversations import texts
 from storage.accounts import identifier_key
-from storage.db import DatabaseTooNew, from_text
+from storage.db import DatabaseTooNew
 from storage.importer import CsvError, ImportReport, import_accounts
 from storage.secrets import hash_secret, new_provisional
 from storage.store import Store
@@ -112,7 +111,7 @@ async def _list(store: Store) -> int:
         name = " ".join(p for p in (account.last_name, account.first_name) if p)
         print(f"{account.identifier:<28} {name:<28} {account.class_name or '':<8} "
               f"{texts.STATE_LABELS[account.state]:<26} {steps.get(account.id, ''):<16} "
-              f"{'jusqu’à ' + until.strftime('%d/%m %H:%M UTC') if until else ''}")
+              f"{'jusqu’à ' + texts.paris(until) if until else ''}")
     print(f"{len(accounts)} compte(s)")
     return 0
 
@@ -125,15 +124,16 @@ async def _show(store: Store, identifier: str) -> int:
     steps = [p.step for p in await store.progress.touching(account.id, identifier_key(account.identifier))]
     print(f"Identifiant : {account.identifier}")
     print(f"Nom : {account.display_name}  Profil : {account.profile}  Classe : {account.class_name or '-'}")
-    print(f"État : {texts.STATE_LABELS[account.state]}" + (f" (le {account.activated_at})" if account.activated_at else ""))
+    activated = f" (le {texts.paris(account.activated_at)})" if account.activated_at else ""
+    print(f"État : {texts.STATE_LABELS[account.state]}{activated}")
     print(f"Étape atteinte : {', '.join(steps) if steps else '-'}")
     print(f"CGU acceptées : {account.cgu_version or '-'}  Adresse : {account.email or '-'}")
-    print(f"Verrou : {'jusqu’à ' + lock.until.isoformat() if lock else 'aucun'}")
+    print(f"Verrou : {'jusqu’à ' + texts.paris(lock.until) if lock else 'aucun'}")
     events = await store.audit.for_account(account.id)
     if events:
         print("Derniers événements :")
         for at, actor, event, detail in events:
-            print(f"  {at}  {event:<20} {actor}" + (f"  {detail}" if detail else ""))
+            print(f"  {texts.paris(at)}  {event:<20} {actor}" + (f"  {detail}" if detail else ""))
     return 0
 
 
@@ -171,10 +171,6 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def _paris(moment: datetime | None) -> str:
-    return moment.astimezone(texts.PARIS).strftime("%d/%m/%Y %H:%M") if moment else ""
-
-
 async def _export(store: Store, path: Path) -> int:
     accounts = await store.accounts.all()
     steps = await store.progress.steps_by_account()
@@ -182,8 +178,8 @@ async def _export(store: Store, path: Path) -> int:
     rows = [[account.identifier, account.last_name or "", account.first_name or "", account.profile,
              account.class_name or "", texts.STATE_LABELS[account.state],
              texts.step_label(steps[account.id]) if account.id in steps else "",
-             _paris(locks.get(identifier_key(account.identifier))),
-             _paris(from_text(account.activated_at) if account.activated_at else None),
+             texts.paris(until, texts.SHEET) if (until := locks.get(identifier_key(account.identifier))) else "",
+             texts.paris(account.activated_at, texts.SHEET) if account.activated_at else "",
              account.cgu_version or "", "oui" if account.email else "non"] for account in accounts]
     try:
         # UTF-8 with its BOM and ';': what French Excel opens with accents and columns right.

@@ -16,7 +16,6 @@ from telegram.ext import ContextTypes, ConversationHandler, filters
 from conversations import recovery, texts
 from conversations.common import Deps, answer_query, delete_secret, deps, edit_or_send, keyboard, send, user_id
 from storage.accounts import identifier_key
-from storage.db import from_text
 from storage.outbox import OutgoingMail
 from storage.secrets import verify_secret
 from storage.tickets import NewMessage, Ticket
@@ -35,10 +34,6 @@ UNSUPPORTED = filters.UpdateType.MESSAGE & ~filters.COMMAND & ~(filters.TEXT | f
 
 def _name(user: User) -> str:
     return user.full_name + (f" (@{user.username})" if user.username else "")
-
-
-def _paris(raw: str) -> str:
-    return from_text(raw).astimezone(texts.PARIS).strftime("%d/%m %H:%M")
 
 
 # -- the parent's side -----------------------------------------------------------------------------
@@ -157,7 +152,7 @@ async def _context(d: Deps, uid: int) -> tuple[int | None, str | None, str]:
              texts.where(progress.step) if progress and progress.step in texts.STEP_NUMBER else None)
     keys = [("user", str(uid))] + ([("account", identifier_key(identifier))] if identifier else [])
     lock = await store.attempts.locked_until(*keys)
-    lock_until = lock.until.astimezone(texts.PARIS).strftime("%d/%m %H:%M") if lock else None
+    lock_until = texts.paris(lock.until) if lock else None
     context_text = texts.ticket_context(identifier, account.state if account else None, where,
                                         progress.last_error if progress else None, lock_until)
     return (account.id if account else None), identifier, context_text
@@ -167,7 +162,7 @@ async def _context(d: Deps, uid: int) -> tuple[int | None, str | None, str]:
 
 
 def _header(ticket: Ticket, first_message: str) -> tuple[str, InlineKeyboardMarkup | None]:
-    text = texts.ticket_header(ticket.id, _paris(ticket.opened_at), ticket.user_name, ticket.telegram_user_id,
+    text = texts.ticket_header(ticket.id, texts.paris(ticket.opened_at), ticket.user_name, ticket.telegram_user_id,
                                ticket.context, ticket.taken_by_name, ticket.closed_by_name, first_message)
     if ticket.state == "closed":
         return text, None
@@ -367,7 +362,7 @@ async def list_tickets(update: Update, context: Ctx) -> None:
     if not tickets:
         await send(update, context, texts.NO_OPEN_TICKETS)
         return
-    lines = [texts.open_ticket_line(t.id, t.user_name, t.identifier, _paris(t.opened_at), t.taken_by_name)
+    lines = [texts.open_ticket_line(t.id, t.user_name, t.identifier, texts.paris(t.opened_at), t.taken_by_name)
              for t in tickets]
     await send(update, context, texts.open_tickets_list(lines))
 

@@ -12,7 +12,6 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from conversations import texts, when
 from conversations.common import answer_query, deps, edit_or_send, keyboard, send, user_id
 from conversations.roles import is_staff
-from storage.db import from_text
 from storage.notices import Figures, Notice
 from storage.store import Store
 
@@ -24,10 +23,6 @@ MAX_TEXT, MAX_CAPTION = 4096, 1024
 
 def _utf16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
-
-
-def _paris(raw: str) -> str:
-    return from_text(raw).astimezone(texts.PARIS).strftime(texts.WHEN)
 
 
 # -- parents: subscribing ------------------------------------------------------------------------------
@@ -305,7 +300,8 @@ async def list_notices(update: Update, context: Ctx) -> None:
         if n.state in ("publishing", "done"):
             f = await store.notices.figures(n.id)
             figures = texts.notice_figures(f.sent, f.failed, f.left)
-        lines.append(texts.notice_line(n.id, n.summary or "", n.state, _paris(moment) if moment else "", figures))
+        shown = texts.paris(moment, texts.WHEN) if moment else ""
+        lines.append(texts.notice_line(n.id, n.summary or "", n.state, shown, figures))
         if n.state == "scheduled":
             buttons.append([(texts.cancel_scheduled_button(n.id), f"notice:unschedule:{n.id}")])
     await send(update, context, texts.notices_list(lines), keyboard(*buttons) if buttons else None)

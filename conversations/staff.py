@@ -18,7 +18,6 @@ from conversations import helpdesk, notices, texts
 from conversations.common import answer_query, deps, drop_keyboard, edit_or_send, keyboard, send, user_id
 from conversations.roles import staff_only
 from storage.accounts import Account, identifier_key
-from storage.db import from_text
 from storage.secrets import hash_secret, new_provisional
 
 log = logging.getLogger(__name__)
@@ -28,10 +27,6 @@ Handler = Callable[[Update, Ctx], Coroutine[Any, Any, object]]
 
 def _actor(update: Update) -> str:
     return f"staff:{user_id(update)}"
-
-
-def _paris(raw: str) -> str:
-    return from_text(raw).astimezone(texts.PARIS).strftime("%d/%m %H:%M")
 
 
 async def _account_from_args(update: Update, context: Ctx, command: str) -> Account | None:
@@ -58,11 +53,11 @@ async def account_card(context: Ctx, account: Account) -> tuple[str, Any]:
     text = texts.account_card(
         identifier=account.identifier, name=account.display_name, profile=account.profile,
         class_name=account.class_name, state=account.state,
-        activated=_paris(account.activated_at) if account.activated_at else None,
-        step=texts.step_label(step.step) if step else None, step_at=_paris(step.updated_at) if step else None,
+        activated=texts.paris(account.activated_at) if account.activated_at else None,
+        step=texts.step_label(step.step) if step else None, step_at=texts.paris(step.updated_at) if step else None,
         last_error=step.last_error if step else None, cgu_version=account.cgu_version, has_email=bool(account.email),
-        lock_until=lock.until.astimezone(texts.PARIS).strftime("%H:%M") if lock else None,
-        events=[(_paris(at), event, actor, detail) for at, actor, event, detail in events])
+        lock_until=texts.paris(lock.until, "%H:%M") if lock else None,
+        events=[(texts.paris(at), event, actor, detail) for at, actor, event, detail in events])
     buttons = [(texts.RESET_BUTTON, f"staff:reset:{account.id}")]
     if lock:
         buttons.insert(0, (texts.UNLOCK_BUTTON, f"staff:unlock:{account.id}"))

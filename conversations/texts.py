@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
-from zoneinfo import ZoneInfo
 
+from conversations.when import PARIS as PARIS  # the school's time, re-exported for the texts' users
 from storage.stats import DAILY_EVENTS, Summary
 
 # Times are shown to families and staff in the school's time.
-PARIS = ZoneInfo("Europe/Paris")
-WHEN = "%d/%m/%Y à %H:%M"  # a moment, the French way
+SHORT = "%d/%m %H:%M"  # a moment in a list or a card
+WHEN = "%d/%m/%Y à %H:%M"  # a moment in a sentence
+SHEET = "%d/%m/%Y %H:%M"  # a moment in a spreadsheet cell
+
+
+def paris(moment: datetime | str, fmt: str = SHORT) -> str:
+    """A stored moment (UTC, as a datetime or its ISO text) in Paris time."""
+    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return value.astimezone(PARIS).strftime(fmt)
 
 # -- the 16 secret questions of the school's guide, verbatim -----------------------------------
 
