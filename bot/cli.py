@@ -17,7 +17,6 @@ from conversations import texts
 from storage.accounts import identifier_key
 from storage.db import DatabaseTooNew
 from storage.importer import CsvError, ImportReport, import_accounts
-from storage.secrets import hash_secret, new_provisional
 from storage.store import Store
 
 
@@ -141,8 +140,8 @@ async def _reset(store: Store, identifier: str) -> int:
     account = await store.accounts.find(identifier)
     if account is None:
         return fail(f"aucun compte « {identifier} »", 1)
-    password = new_provisional()
-    if not await store.accounts.reset(account.id, account.revision, await hash_secret(password), "shell"):
+    password = await store.reset(account, account.revision, "shell")
+    if password is None:
         return fail(f"le compte « {account.identifier} » a changé pendant la réinitialisation : relancez la commande", 1)
     print(f"Compte {account.identifier} ({account.display_name}) réinitialisé.")
     print(f"Nouveau mot de passe provisoire, à transmettre à la famille : {password}")
@@ -155,8 +154,7 @@ async def _unlock(store: Store, identifier: str) -> int:
     account = await store.accounts.find(identifier)
     if account is None:
         return fail(f"aucun compte « {identifier} »", 1)
-    was_locked = await store.attempts.locked_until(("account", identifier_key(account.identifier))) is not None
-    await store.unlock(account, "shell")
+    was_locked = await store.unlock(account, "shell")
     print(f"Compte {account.identifier} débloqué." if was_locked else
           f"Le compte {account.identifier} n'était pas bloqué ; ses compteurs d'essais sont remis à zéro.")
     return 0

@@ -18,7 +18,6 @@ from conversations import helpdesk, notices, texts
 from conversations.common import answer_query, deps, drop_keyboard, edit_or_send, keyboard, send, user_id
 from conversations.roles import staff_only
 from storage.accounts import Account, identifier_key
-from storage.secrets import hash_secret, new_provisional
 
 log = logging.getLogger(__name__)
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -77,9 +76,7 @@ async def show_account(update: Update, context: Ctx) -> None:
 
 
 async def _unlock(update: Update, context: Ctx, account: Account) -> str:
-    store = deps(context).store
-    was_locked = await store.attempts.locked_until(("account", identifier_key(account.identifier))) is not None
-    await store.unlock(account, _actor(update))
+    was_locked = await deps(context).store.unlock(account, _actor(update))
     return texts.unlocked(account.identifier, was_locked)
 
 
@@ -120,8 +117,8 @@ async def _reset(update: Update, context: Ctx, account_id: int, revision: int) -
             await context.bot.send_chat_action(staff.id, ChatAction.TYPING)
         except (Forbidden, BadRequest):
             return texts.OPEN_PRIVATE_CHAT
-    password = new_provisional()
-    if not await d.store.accounts.reset(account.id, revision, await hash_secret(password), _actor(update)):
+    password = await d.store.reset(account, revision, _actor(update))
+    if password is None:
         await edit_or_send(update, context, texts.RESET_RACE.format(identifier=escape(account.identifier)))
         return None
     await edit_or_send(update, context, texts.reset_done(account.identifier, staff.first_name, private))

@@ -13,6 +13,7 @@ from storage.notices import Deliveries, Notices, Subscribers
 from storage.outbox import Outbox
 from storage.progress import ProgressStore
 from storage.recovery import RecoveryStore
+from storage.secrets import hash_secret, new_provisional
 from storage.stats import Stats
 from storage.tickets import Tickets
 
@@ -43,11 +44,22 @@ class Store:
     async def close(self) -> None:
         await self.db.close()
 
-    async def unlock(self, account: Account, actor: str) -> None:
-        """Lifts the lock on the account, and on the Telegram users who were trying it."""
-        users = {p.telegram_user_id for p in await self.progress.touching(account.id, identifier_key(account.identifier))}
+    async def reset(self, account: Account, revision: int, actor: str) -> str | None:
+        """A new random provisional password for the account, returned once and kept only as a hash.
+
+        None if the account changed since `revision` was read (another reset, an activation).
+        """
+        password = new_provisional()
+        done = await self.accounts.reset(account.id, revision, await hash_secret(password), actor)
+        return password if done else None
+
+    async def unlock(self, account: Account, actor: str) -> bool:
+        """Lifts the lock on the account, and on the Telegram users who were trying it; True if it was locked."""
+        key = identifier_key(account.identifier)
+        was_locked = await self.attempts.locked_until(("account", key)) is not None
+        users = {p.telegram_user_id for p in await self.progress.touching(account.id, key)}
         users |= set(await self.recovery.users_of(account.id))
         users |= await self.audit.failing_users(account.id)
-        await self.attempts.unlock(("account", identifier_key(account.identifier)),
-                                   *(("user", str(uid)) for uid in sorted(users)))
+        await self.attempts.unlock(("account", key), *(("user", str(uid)) for uid in sorted(users)))
         await self.audit.record(actor, "unlocked", account.id)
+        return was_locked
