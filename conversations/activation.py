@@ -11,7 +11,7 @@ from datetime import timedelta
 from functools import cache
 from html import escape
 from importlib import resources
-from typing import Any, cast
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from telegram import Message, Update
@@ -26,6 +26,7 @@ from telegram.ext import (
 
 from conversations import texts
 from conversations.common import (
+    NOT_HANDLED,
     Deps,
     Keyboard,
     answer_query,
@@ -33,6 +34,7 @@ from conversations.common import (
     deps,
     drop_keyboard,
     edit_or_send,
+    hand_over,
     keyboard,
     send,
     user_id,
@@ -291,10 +293,9 @@ async def resume_from_menu(update: Update, context: Ctx) -> object:
 
 async def resume(update: Update, context: Ctx, progress: Progress) -> object:
     """A message or button with no conversation in memory (after a restart): carry on from SQLite."""
-    for handler in STATES.get(progress.step, []):
-        check = handler.check_update(update)
-        if check is not None and check is not False:
-            return await handler.handle_update(update, cast(Any, context.application), check, context)
+    handled = await hand_over(STATES.get(progress.step, []), update, context)
+    if handled is not NOT_HANDLED:
+        return handled
     return await show(update, context, progress.step, note=texts.RESUMED, new_message=True)
 
 

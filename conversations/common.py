@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import time
+from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import ContextTypes
+from telegram.ext import BaseHandler, ContextTypes
 
 from conversations import texts
 from storage.store import Store
@@ -66,6 +67,22 @@ def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
     value = context.bot_data[DEPS_KEY]
     assert isinstance(value, Deps)
     return value
+
+
+NOT_HANDLED = object()
+
+
+async def hand_over(handlers: Sequence[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, object]], update: Update,
+                    context: ContextTypes.DEFAULT_TYPE) -> object:
+    """Gives the update to the first of `handlers` that takes it, as a conversation would; NOT_HANDLED if none.
+
+    After a restart PTB remembers no conversation: the state saved in SQLite says which handlers apply.
+    """
+    for handler in handlers:
+        check = handler.check_update(update)
+        if check is not None and check is not False:
+            return await handler.handle_update(update, cast(Any, context.application), check, context)
+    return NOT_HANDLED
 
 
 def write_to_school() -> list[tuple[str, str]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, cast
 
 from telegram import Update
 from telegram.ext import (
@@ -17,7 +16,7 @@ from telegram.ext import (
 )
 
 from conversations import activation, helpdesk, menu, recovery, texts
-from conversations.common import answer_query, deps, keyboard, send, user_id, write_to_school
+from conversations.common import NOT_HANDLED, answer_query, deps, hand_over, keyboard, send, user_id, write_to_school
 from conversations.roles import is_staff
 
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -83,20 +82,18 @@ async def resume(update: Update, context: Ctx) -> object:
     uid = user_id(update)
     saved = await store.recovery.get(uid)
     if saved is not None:
-        for handler in [*recovery.STATES.get(saved.step, []), *_RESUMABLE_BUTTONS]:
-            check = handler.check_update(update)
-            if check is not None and check is not False:
-                return await handler.handle_update(update, cast(Any, context.application), check, context)
+        handled = await hand_over([*recovery.STATES.get(saved.step, []), *_RESUMABLE_BUTTONS], update, context)
+        if handled is not NOT_HANDLED:
+            return handled
         await answer_query(update, texts.STALE_BUTTON)
         return saved.step
     progress = await store.progress.get(uid)
     if progress is not None:
         return await activation.resume(update, context, progress)
     if update.callback_query is not None:
-        for handler in _RESUMABLE_BUTTONS:
-            check = handler.check_update(update)
-            if check is not None and check is not False:
-                return await handler.handle_update(update, cast(Any, context.application), check, context)
+        handled = await hand_over(_RESUMABLE_BUTTONS, update, context)
+        if handled is not NOT_HANDLED:
+            return handled
         await answer_query(update, texts.STALE_BUTTON)
     elif not await helpdesk.follow_up(update, context):  # with an open ticket, it goes to the school
         await send(update, context, texts.NOT_UNDERSTOOD)
