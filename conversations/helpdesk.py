@@ -15,7 +15,7 @@ from telegram.ext import ContextTypes, ConversationHandler, filters
 
 from conversations import recovery, texts
 from conversations.common import Deps, answer_query, delete_secret, deps, edit_or_send, keyboard, send, user_id
-from storage.accounts import identifier_key
+from storage.accounts import Account, identifier_key
 from storage.outbox import OutgoingMail
 from storage.secrets import verify_secret
 from storage.tickets import NewMessage, Ticket
@@ -91,8 +91,8 @@ async def submit(update: Update, context: Ctx) -> bool:
         await send(update, context, texts.HELPDESK_SLOW_DOWN)
         return False
     kind = "photo" if message.photo else "document" if message.document else "text"
-    account_id, identifier, context_text = await _context(d, user.id)
-    if text and account_id is not None and await _holds_a_password(d, account_id, text):
+    account, identifier, context_text = await _context(d, user.id)
+    if text and account is not None and await _holds_a_password(d, account, text):
         await delete_secret(update)
         await send(update, context, texts.HELPDESK_PASSWORD_SEEN)
         return False
@@ -104,7 +104,7 @@ async def submit(update: Update, context: Ctx) -> bool:
         return OutgoingMail("ticket", d.mail.school_address, subject, body, d.mail.domain)
 
     ticket, new = await d.store.tickets.submit(
-        user.id, name, account_id, identifier, context_text,
+        user.id, name, account.id if account else None, identifier, context_text,
         NewMessage(kind, text, message.chat_id, message.message_id), compose if d.mail else None)
     d.wake_mailer()
     await send(update, context, texts.ticket_received(ticket.id, new))
@@ -120,16 +120,14 @@ _CANDIDATE = re.compile(r"^(?=.*[\d\W_])\S{6,128}$")
 MAX_CANDIDATES = 6
 
 
-async def _holds_a_password(d: Deps, account_id: int, text: str) -> bool:
+async def _holds_a_password(d: Deps, account: Account, text: str) -> bool:
     """Whether the parent wrote their provisional or current password in a message to the school.
 
     Families are told never to; some will all the same, and the message would then sit in the
     staff group, the school's mailbox and the database.
     """
-    account = await d.store.accounts.get(account_id)
-    if account is None:
-        return False
-    hashes = [h for h in (account.provisional_hash, await d.store.accounts.password_hash(account_id)) if h]
+    credentials = await d.store.accounts.credentials(account.id)  # None unless active: no password yet
+    hashes = [h for h in (account.provisional_hash, credentials.password_hash if credentials else None) if h]
     words = {w.strip(".,;:!?«»\"'()") for w in text.split()} | set(text.split())
     candidates = [w for w in words if _CANDIDATE.match(w)][:MAX_CANDIDATES]
     for word in candidates:
@@ -139,7 +137,7 @@ async def _holds_a_password(d: Deps, account_id: int, text: str) -> bool:
     return False
 
 
-async def _context(d: Deps, uid: int) -> tuple[int | None, str | None, str]:
+async def _context(d: Deps, uid: int) -> tuple[Account | None, str | None, str]:
     """What staff need to know without asking: identifier, account state, step, last error, lock."""
     store = d.store
     progress = await store.progress.get(uid)
@@ -155,7 +153,7 @@ async def _context(d: Deps, uid: int) -> tuple[int | None, str | None, str]:
     lock_until = texts.paris(lock.until) if lock else None
     context_text = texts.ticket_context(identifier, account.state if account else None, where,
                                         progress.last_error if progress else None, lock_until)
-    return (account.id if account else None), identifier, context_text
+    return account, identifier, context_text
 
 
 # -- the staff group ---------------------------------------------------------------------------------

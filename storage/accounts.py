@@ -77,8 +77,6 @@ class AccountDirectory(Protocol):
 
     async def credentials(self, account_id: int) -> Credentials | None: ...
 
-    async def password_hash(self, account_id: int) -> str | None: ...
-
     async def set_password(self, account_id: int, revision: int, password_hash: str, actor: str) -> bool: ...
 
     async def reset(self, account_id: int, revision: int, provisional_hash: str, actor: str) -> bool: ...
@@ -154,11 +152,6 @@ class SqliteDirectory:
             await write_event(conn, moment, f"telegram:{activation.telegram_user_id}", "activated", account_id,
                               f"cgu={activation.cgu_version} email={'oui' if activation.email else 'non'}")
         return True
-
-    async def password_hash(self, account_id: int) -> str | None:
-        async with self.db.read() as conn:
-            rows = list(await conn.execute_fetchall("SELECT password_hash FROM accounts WHERE id = ?", (account_id,)))
-        return rows[0][0] if rows else None
 
     async def credentials(self, account_id: int) -> Credentials | None:
         async with self.db.read() as conn:
