@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -36,6 +37,15 @@ def to_text(moment: datetime) -> str:
 
 def from_text(raw: str) -> datetime:
     return datetime.fromisoformat(raw)
+
+
+def set_clause(changes: dict[str, Any], columns: Collection[str]) -> tuple[str, list[Any]]:
+    """The `a = ?, b = ?` of an UPDATE and its values, moments as UTC text; a column the table lacks is refused."""
+    unknown = set(changes) - set(columns)
+    if unknown:
+        raise ValueError(f"unknown columns {sorted(unknown)}")
+    values = [to_text(v) if isinstance(v, datetime) else v for v in changes.values()]
+    return ", ".join(f"{key} = ?" for key in changes), values
 
 
 def migrations() -> list[tuple[int, str, str]]:

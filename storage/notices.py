@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from storage.db import Database, from_text, to_text
+from storage.db import Database, from_text, set_clause, to_text
 
 WAIT_FOR_AUTHOR = timedelta(hours=1)
 
@@ -122,8 +122,7 @@ class Notices:
     async def change(self, notice_id: int, from_states: tuple[str, ...], **changes: Any) -> Notice | None:
         """Changes the notice only if it is in one of `from_states` (a stale button changes nothing)."""
         changes["updated_at"] = self.db.clock.now()
-        values = [to_text(v) if isinstance(v, datetime) else v for v in changes.values()]
-        assignments = ", ".join(f"{k} = ?" for k in changes)
+        assignments, values = set_clause(changes, _NOTICE)
         marks = ",".join("?" * len(from_states))
         async with self.db.transaction() as conn:
             rows = list(await conn.execute_fetchall(

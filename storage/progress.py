@@ -8,7 +8,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.db import Database, from_text, to_text
+from storage.db import Database, from_text, set_clause, to_text
 from storage.outbox import OutgoingMail, enqueue
 
 
@@ -71,19 +71,13 @@ class ProgressStore:
 
     async def update(self, telegram_user_id: int, **changes: Any) -> Progress | None:
         """Records a completed step (and touches the time of last activity); returns the row as saved."""
-        unknown = set(changes) - _COLUMNS
-        if unknown:
-            raise ValueError(f"unknown progress fields {unknown}")
-        changes["updated_at"] = to_text(self.db.clock.now())
-        for key, value in list(changes.items()):
-            if isinstance(value, datetime):
-                changes[key] = to_text(value)
-        assignments = ", ".join(f"{key} = ?" for key in changes)
+        changes["updated_at"] = self.db.clock.now()
+        assignments, values = set_clause(changes, _COLUMNS)
         if "last_error" in changes and "error_count" not in changes:
             # One more failure in a row, or none once the step went through.
             assignments += ", error_count = " + ("0" if changes["last_error"] is None else "error_count + 1")
         async with self.db.transaction() as conn:
-            return await self._update(conn, telegram_user_id, assignments, list(changes.values()))
+            return await self._update(conn, telegram_user_id, assignments, values)
 
     @staticmethod
     async def _update(conn: aiosqlite.Connection, telegram_user_id: int, assignments: str,

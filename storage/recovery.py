@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime
 from typing import Any
 
-from storage.db import Database, to_text
+from storage.db import Database, set_clause, to_text
 
 
 @dataclass(frozen=True)
@@ -51,12 +50,8 @@ class RecoveryStore:
         return _row(rows[0])
 
     async def update(self, telegram_user_id: int, **changes: Any) -> Recovery | None:
-        unknown = set(changes) - _COLUMNS
-        if unknown:
-            raise ValueError(f"unknown recovery fields {unknown}")
         changes["updated_at"] = self.db.clock.now()
-        values = [to_text(v) if isinstance(v, datetime) else v for v in changes.values()]
-        assignments = ", ".join(f"{key} = ?" for key in changes)
+        assignments, values = set_clause(changes, _COLUMNS)
         async with self.db.transaction() as conn:
             rows = list(await conn.execute_fetchall(
                 f"UPDATE recovery_progress SET {assignments} WHERE telegram_user_id = ? RETURNING *",
