@@ -89,6 +89,9 @@ class Subscribers:
 class Notices:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Who has a notice waiting for something typed. Every private message asks, so the answer
+        # "nobody" must cost no query; this process is the only writer of notices.
+        self._writers: set[int] | None = None
 
     async def get(self, notice_id: int) -> Notice | None:
         async with self.db.read() as conn:
@@ -105,6 +108,8 @@ class Notices:
             rows = list(await conn.execute_fetchall(
                 "INSERT INTO notices (author_id, author_name, state, created_at, updated_at)"
                 " VALUES (?, ?, 'awaiting', ?, ?) RETURNING *", (author_id, author_name, now, now)))
+        if self._writers is not None:
+            self._writers.add(author_id)
         return _notice(rows[0])
 
     async def being_written(self, author_id: int) -> Notice | None:
@@ -112,6 +117,13 @@ class Notices:
 
         Someone who typed /annonce yesterday and writes to the bot today is not writing a notice.
         """
+        if self._writers is None:
+            async with self.db.read() as conn:
+                rows = await conn.execute_fetchall(
+                    "SELECT DISTINCT author_id FROM notices WHERE state IN ('awaiting', 'asking_time')")
+            self._writers = {r[0] for r in rows}
+        if author_id not in self._writers:
+            return None
         since = to_text(self.db.clock.now() - WAIT_FOR_AUTHOR)
         async with self.db.read() as conn:
             rows = list(await conn.execute_fetchall(
@@ -128,6 +140,7 @@ class Notices:
             rows = list(await conn.execute_fetchall(
                 f"UPDATE notices SET {assignments} WHERE id = ? AND state IN ({marks}) RETURNING *",
                 (*values, notice_id, *from_states)))
+        self._writers = None  # a state changed: asked again at the next message
         return _notice(rows[0]) if rows else None
 
     async def set_control(self, notice_id: int, message_id: int) -> None:
