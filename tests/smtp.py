@@ -5,18 +5,12 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import socket
-import time
 from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.waiting import eventually, free_port
 
 
 class _Handler:
@@ -58,11 +52,7 @@ class SmtpServer:
 
     async def wait_for(self, count: int, timeout: float = 15.0) -> list[EmailMessage]:
         """Waits until `count` mails arrived in all; returns them."""
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{len(self.received)} mail(s) received, {count} expected")
-            await asyncio.sleep(0.05)
+        await eventually(lambda: len(self.received) >= count, timeout)
         return list(self.received)
 
     def bodies(self) -> list[str]:

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sqlite3
-import time
-from collections.abc import Callable
 from datetime import timedelta
 
 from sandbox.driver import Person
 from tests import flows
 from tests.conftest import Harness
 from tests.smtp import SmtpServer
+from tests.waiting import eventually
 
 ADDRESS = "amina.parent@exemple.fr"
-
-
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Waits for something another task does (the mail worker), without a fixed sleep."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        await asyncio.sleep(0.05)
 
 
 def outbox(bot: Harness) -> list[tuple[str, int, str | None]]:
@@ -45,13 +35,13 @@ async def open_ticket(bot: Harness, text: str = "Bonjour, je suis bloquée") -> 
 async def test_mail_waits_while_the_server_is_down_and_arrives_once(mail_bot: Harness, smtp: SmtpServer) -> None:
     smtp.stop()
     await open_ticket(mail_bot)
-    await until(lambda: outbox(mail_bot)[0][1] >= 1)  # tried, failed, kept
+    await eventually(lambda: outbox(mail_bot)[0][1] >= 1)  # tried, failed, kept
     assert outbox(mail_bot)[0][0] == "pending" and smtp.received == []
     smtp.start()
     mail_bot.clock.advance(timedelta(seconds=31))  # the first retry comes 30 s later
     mail_bot.mailer.wake()
     await smtp.wait_for(1)
-    await until(lambda: outbox(mail_bot)[0][0] == "sent")
+    await eventually(lambda: outbox(mail_bot)[0][0] == "sent")
     mail_bot.clock.advance(timedelta(hours=2))
     mail_bot.mailer.wake()
     await mail_bot.mailer.flush()
@@ -62,14 +52,14 @@ async def test_mail_waits_while_the_server_is_down_and_arrives_once(mail_bot: Ha
 async def test_a_refusing_server_is_retried_with_growing_delays(mail_bot: Harness, smtp: SmtpServer) -> None:
     smtp.refusing = 2
     await open_ticket(mail_bot)
-    await until(lambda: smtp.refused == 1)
-    await until(lambda: outbox(mail_bot)[0][1] == 1)
+    await eventually(lambda: smtp.refused == 1)
+    await eventually(lambda: outbox(mail_bot)[0][1] == 1)
     mail_bot.clock.advance(timedelta(seconds=25))
     await mail_bot.mailer.flush()
     assert smtp.refused == 1  # not yet: 30 s after the first failure
     mail_bot.clock.advance(timedelta(seconds=7))
     mail_bot.mailer.wake()
-    await until(lambda: smtp.refused == 2)
+    await eventually(lambda: smtp.refused == 2)
     mail_bot.clock.advance(timedelta(seconds=50))
     await mail_bot.mailer.flush()
     assert smtp.received == []  # the second wait is 60 s
@@ -77,7 +67,7 @@ async def test_a_refusing_server_is_retried_with_growing_delays(mail_bot: Harnes
     mail_bot.mailer.wake()
     [mail] = await smtp.wait_for(1)
     assert "Bonjour, je suis bloquée" in str(mail.get_content())
-    await until(lambda: outbox(mail_bot)[0][:2] == ("sent", 3))
+    await eventually(lambda: outbox(mail_bot)[0][:2] == ("sent", 3))
 
 
 async def test_a_slow_server_holds_up_no_parent(mail_bot: Harness, smtp: SmtpServer) -> None:
@@ -96,12 +86,12 @@ async def test_a_slow_server_holds_up_no_parent(mail_bot: Harness, smtp: SmtpSer
 async def test_mail_queued_before_a_restart_is_sent_after_it(mail_bot: Harness, smtp: SmtpServer) -> None:
     smtp.stop()
     await open_ticket(mail_bot, "Message écrit pendant la panne")
-    await until(lambda: outbox(mail_bot)[0][1] >= 1)
+    await eventually(lambda: outbox(mail_bot)[0][1] >= 1)
     mail_bot.clock.advance(timedelta(minutes=1))
     await mail_bot.restart(before_start=smtp.start)
     [mail] = await smtp.wait_for(1)
     assert "Message écrit pendant la panne" in str(mail.get_content())
-    await until(lambda: outbox(mail_bot)[0][0] == "sent")
+    await eventually(lambda: outbox(mail_bot)[0][0] == "sent")
     await mail_bot.mailer.flush()
     assert len(smtp.received) == 1
 
@@ -143,7 +133,7 @@ async def test_an_address_is_confirmed_by_a_code_sent_to_it(mail_bot: Harness, s
     typed = await parent.send(code[:3] + " " + code[3:])
     assert "Adresse confirmée" in await parent.text() and "Première question secrète" in await parent.text()
     assert {typed_wrong, typed} <= set(await parent.deleted_ids())
-    await until(lambda: outbox(mail_bot)[0][0] == "sent")
+    await eventually(lambda: outbox(mail_bot)[0][0] == "sent")
     assert outbox(mail_bot)[0][2] is None  # the code's mail is not kept once sent
     await parent.click("7")
     await parent.send(flows.ANSWER1)
@@ -196,11 +186,11 @@ async def test_a_code_waits_for_the_server_and_is_dropped_once_expired(mail_bot:
     smtp.stop()
     parent = await mail_bot.parent("Amina")
     await to_email_code(parent)
-    await until(lambda: outbox(mail_bot)[0][1] >= 1)
+    await eventually(lambda: outbox(mail_bot)[0][1] >= 1)
     mail_bot.clock.advance(timedelta(minutes=16))  # the server is back too late for this code
     smtp.start()
     mail_bot.mailer.wake()
-    await until(lambda: outbox(mail_bot)[0][0] == "expired")
+    await eventually(lambda: outbox(mail_bot)[0][0] == "expired")
     assert smtp.received == [] and outbox(mail_bot)[0][2] is None
     await parent.click("🔁 Renvoyer un code")
     [mail] = await smtp.wait_for(1)

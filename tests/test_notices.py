@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,17 +12,10 @@ from sandbox.driver import Msg, Person
 from sandbox.server import SandboxServer
 from tests import flows
 from tests.conftest import CHANNEL_ID, Harness, running_bot
+from tests.waiting import eventually
 
 BOLD = [{"type": "bold", "offset": 0, "length": 7}, {"type": "italic", "offset": 27, "length": 6}]
 NOTICE = "Réunion parents-professeurs jeudi 4 décembre à 18 h, au réfectoire."
-
-
-async def until(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
-    """Waits for the delivery worker, which runs beside the test, without a fixed sleep."""
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "not reached in time"
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture(autouse=True)
@@ -86,14 +76,14 @@ async def test_a_notice_is_previewed_then_published_to_the_channel_and_every_sub
     assert await copies(families[0]) == []  # nothing goes before the author says so
     limited = (await bot.sandbox.stats())["rate_limited"]
     await secretary.click("📣 Publier maintenant")
-    await until(lambda: all_sent(bot))
+    await eventually(lambda: all_sent(bot))
     for family in families:
         [copy] = await copies(family)
         assert copy.text == NOTICE and copy.entities == BOLD
     assert await copies(bystander) == []
     [posted] = [m for m in await channel.messages() if NOTICE in m.text]
     assert posted.entities == BOLD
-    await until(lambda: _control_says(secretary, "Annonce n°1 envoyée"))
+    await eventually(lambda: _control_says(secretary, "Annonce n°1 envoyée"))
     assert "3 reçues, 0 échec, 0 restante" in (await secretary.messages())[-1].text
     assert (await bot.sandbox.stats())["rate_limited"] == limited  # the broadcast kept within Telegram's limits
 
@@ -109,7 +99,7 @@ async def test_a_photo_with_its_caption_goes_as_it_is(bot: Harness) -> None:
     await secretary.send("/annonce")
     await secretary.send_photo(caption="Photo de classe : commandes avant vendredi")
     await secretary.click("📣 Publier maintenant")
-    await until(lambda: all_sent(bot))
+    await eventually(lambda: all_sent(bot))
     received = [m for m in await family.messages() if m.kind == "photo"]
     assert [m.text for m in received] == ["Photo de classe : commandes avant vendredi"]
 
@@ -173,7 +163,7 @@ async def test_a_notice_scheduled_the_french_way_goes_at_its_time(bot: Harness) 
     assert await copies(family) == []  # not before its time
     bot.clock.advance(timedelta(days=2))
     await bot.broadcaster.step()
-    await until(lambda: all_sent(bot))
+    await eventually(lambda: all_sent(bot))
     assert len(await copies(family)) == 1
 
 
@@ -207,7 +197,7 @@ async def test_an_unreachable_channel_stops_everything_until_the_author_chooses(
     await bot.broadcaster.step()
     assert await copies(family) == []
     await secretary.click("📣 Publier aux familles seulement")
-    await until(lambda: all_sent(bot))
+    await eventually(lambda: all_sent(bot))
     assert len(await copies(family)) == 1
 
 
@@ -229,8 +219,8 @@ async def test_a_subscriber_who_blocked_the_bot_is_unsubscribed_at_the_first_ref
     secretary = await bot.secretary()
     await write_notice(secretary)
     await secretary.click("📣 Publier maintenant")
-    await until(lambda: all_sent(bot))
-    await until(lambda: _control_says(secretary, "Annonce n°1 envoyée"))
+    await eventually(lambda: all_sent(bot))
+    await eventually(lambda: _control_says(secretary, "Annonce n°1 envoyée"))
     text = (await secretary.messages())[-1].text
     assert "1 reçue, 1 échec, 0 restante" in text and "1 ont bloqué le bot" in text
     assert not await bot.store.subscribers.is_active(leaves.user_id)
@@ -248,7 +238,7 @@ async def test_a_flood_answer_pauses_the_delivery_and_nobody_is_missed(bot: Harn
     # Telegram answers 429 to the fourth family's copy (after the channel's and three families').
     await bot.sandbox.fault("copyMessage", status=429, after=4, retry_after=1)
     await secretary.click("📣 Publier maintenant")
-    await until(lambda: all_sent(bot))
+    await eventually(lambda: all_sent(bot))
     assert [len(await copies(f)) for f in families] == [1] * 6
     assert (await bot.sandbox.stats())["rate_limited"] == limited + 1
 
@@ -266,9 +256,9 @@ async def test_quiet_hours_hold_parents_deliveries_not_the_channel(sandbox_serve
         await bot.broadcaster.step()
         assert any(NOTICE in m.text for m in await channel.messages())
         assert await copies(family) == []
-        await until(lambda: _control_says(secretary, "Heures calmes : les familles la recevront à partir de "
+        await eventually(lambda: _control_says(secretary, "Heures calmes : les familles la recevront à partir de "
                                           + quiet[1].strftime("%H:%M")))
         bot.clock.advance(timedelta(hours=1, minutes=5))
         bot.broadcaster.wake()
-        await until(lambda: all_sent(bot))
+        await eventually(lambda: all_sent(bot))
         assert len(await copies(family)) == 1

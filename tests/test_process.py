@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,22 +17,7 @@ from sandbox.server import SandboxServer
 from tests import flows
 from tests.conftest import ROOT, TOKEN, process_env
 from tests.smtp import SmtpServer
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def eventually(check: Callable[[], bool], timeout: float = 15.0) -> bool:
-    """Polls a real process's visible effect (its log, its database) until true or the time is up."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            return False
-        await asyncio.sleep(0.05)
-    return True
+from tests.waiting import eventually, free_port
 
 
 def outbox_state(database: Path) -> str:
