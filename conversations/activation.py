@@ -36,6 +36,7 @@ from conversations.common import (
     edit_or_send,
     hand_over,
     keyboard,
+    refused_text,
     send,
     user_id,
     write_to_school,
@@ -200,14 +201,8 @@ def step(state: str, fresh_check: bool = True,
                 await send(update, context, texts.NO_ACTIVATION)
                 return END
             text = update.effective_message.text if update.effective_message and query is None else None
-            if text is not None:
-                limit = MAX_LENGTH.get(state, 256)
-                if len(text) > limit:
-                    await send(update, context, texts.TOO_LONG.format(length=len(text), limit=limit))
-                    return None
-                if not text.strip():
-                    await send(update, context, texts.ONLY_SPACES)
-                    return None
+            if text is not None and await refused_text(update, context, text, MAX_LENGTH.get(state, 256)):
+                return None
             if progress.account_id is not None:
                 ended = await _account_changed(update, context, d, progress)
                 if ended:

@@ -85,6 +85,17 @@ async def hand_over(handlers: Sequence[BaseHandler[Update, ContextTypes.DEFAULT_
     return NOT_HANDLED
 
 
+async def refused_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, limit: int) -> bool:
+    """True, and the person told why, when a typed text is too long or only spaces; the step stays as it was."""
+    if len(text) > limit:
+        await send(update, context, texts.TOO_LONG.format(length=len(text), limit=limit))
+        return True
+    if not text.strip():
+        await send(update, context, texts.ONLY_SPACES)
+        return True
+    return False
+
+
 def write_to_school() -> list[tuple[str, str]]:
     """The help desk's button, offered wherever a parent may be stuck."""
     return [(texts.MENU_WRITE, "helpdesk:write")]

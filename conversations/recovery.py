@@ -20,6 +20,7 @@ from conversations.common import (
     drop_keyboard,
     edit_or_send,
     keyboard,
+    refused_text,
     send,
     user_id,
 )
@@ -71,13 +72,7 @@ def rstep(state: str) -> Callable[[StepFn], Handler]:
             if recovery is None or recovery.step != state:
                 await send(update, context, texts.NO_FLOW)
                 return END
-            text = _text(update)
-            limit = MAX_LENGTH[state]
-            if len(text) > limit:
-                await send(update, context, texts.TOO_LONG.format(length=len(text), limit=limit))
-                return None
-            if not text.strip():
-                await send(update, context, texts.ONLY_SPACES)
+            if await refused_text(update, context, _text(update), MAX_LENGTH[state]):
                 return None
             if recovery.account_id is not None:
                 account = await store.accounts.get(recovery.account_id)
