@@ -36,6 +36,7 @@ from conversations.common import (
     edit_or_send,
     hand_over,
     keyboard,
+    refused_identifier,
     refused_text,
     send,
     user_id,
@@ -167,9 +168,17 @@ async def show(update: Update, context: Ctx, step: str, note: str | None = None,
     return step
 
 
-async def advance(update: Update, context: Ctx, step: str, note: str | None = None, **changes: Any) -> object:
-    """Saves the completed step and what it gave, then shows the next one."""
-    saved = await deps(context).store.progress.update(user_id(update), step=step, **changes)
+async def advance(update: Update, context: Ctx, step: str, note: str | None = None, proven: bool = True,
+                  **changes: Any) -> object:
+    """Saves the completed step and what it gave, then shows the next one.
+
+    `proven`: the parent's answer was accepted, which restarts the 30 minutes before they must prove
+    who they are again; a wrong answer that sends them back does not.
+    """
+    store = deps(context).store
+    if proven:
+        changes["proven_at"] = store.clock.now()
+    saved = await store.progress.update(user_id(update), step=step, **changes)
     return await show(update, context, step, note, progress=saved)
 
 
@@ -189,7 +198,7 @@ def step(state: str, fresh_check: bool = True,
             d = deps(context)
             uid = user_id(update)
             if state in SECRET_STEPS and update.callback_query is None:
-                await delete_secret(update)
+                await delete_secret(update, context)
             progress = await d.store.progress.get(uid)
             query = update.callback_query
             if query is not None:
@@ -201,20 +210,40 @@ def step(state: str, fresh_check: bool = True,
                 await send(update, context, texts.NO_ACTIVATION)
                 return END
             text = update.effective_message.text if update.effective_message and query is None else None
-            if text is not None and await refused_text(update, context, text, MAX_LENGTH.get(state, 256)):
-                return None
             if progress.account_id is not None:
                 ended = await _account_changed(update, context, d, progress)
                 if ended:
                     return END
                 if fresh_check and _needs_reauth(d, progress):
-                    await show(update, context, REAUTH, new_message=True, progress=progress)
-                    return REAUTH
+                    if text is not None and state not in SECRET_STEPS:
+                        await delete_secret(update, context)  # most likely the provisional password, typed early
+                    return await ask_reauth(update, context, progress)
+            if text is not None and await _refused(update, context, state, text):
+                return None
             return await fn(update, context, progress)
 
         return wrapper
 
     return decorate
+
+
+async def _refused(update: Update, context: Ctx, state: str, text: str) -> bool:
+    if state == IDENTIFIER:
+        return await refused_identifier(update, context, text)
+    return await refused_text(update, context, text, MAX_LENGTH.get(state, 256))
+
+
+def state_of(progress: Progress) -> str:
+    """The dialogue state SQLite holds: the step, or the re-authentication it waits for."""
+    return REAUTH if progress.reauth_due else progress.step
+
+
+async def ask_reauth(update: Update, context: Ctx, progress: Progress) -> object:
+    """Saves that the parent must type the provisional password again, and asks for it."""
+    if not progress.reauth_due:
+        progress = await deps(context).store.progress.update(progress.telegram_user_id, reauth_due=1) or progress
+    await show(update, context, REAUTH, new_message=True, progress=progress)
+    return REAUTH
 
 
 def _is_current_button(update: Update, progress: Progress, state: str,
@@ -231,8 +260,9 @@ def _is_current_button(update: Update, progress: Progress, state: str,
 
 
 def _needs_reauth(d: Deps, progress: Progress) -> bool:
-    """Past the provisional password and away too long: prove it is still the parent."""
-    return progress.account_id is not None and d.store.clock.now() - progress.updated > REAUTH_AFTER
+    """Past the provisional password and away too long since the last accepted answer: prove it is still the parent."""
+    return progress.account_id is not None and (
+        bool(progress.reauth_due) or d.store.clock.now() - progress.proven > REAUTH_AFTER)
 
 
 async def _account_changed(update: Update, context: Ctx, d: Deps, progress: Progress) -> bool:
@@ -281,17 +311,20 @@ async def resume_from_menu(update: Update, context: Ctx) -> object:
     if progress is None:
         return await start_activation(update, context)
     if _needs_reauth(deps(context), progress):
-        await show(update, context, REAUTH, new_message=True, progress=progress)
-        return REAUTH
+        return await ask_reauth(update, context, progress)
     return await show(update, context, progress.step, progress=progress)
 
 
 async def resume(update: Update, context: Ctx, progress: Progress) -> object:
     """A message or button with no conversation in memory (after a restart): carry on from SQLite."""
-    handled = await hand_over(STATES.get(progress.step, []), update, context)
+    state = state_of(progress)
+    handled = await hand_over(STATES.get(state, []), update, context)
     if handled is not NOT_HANDLED:
         return handled
-    return await show(update, context, progress.step, note=texts.RESUMED, new_message=True)
+    await answer_query(update, texts.STALE_BUTTON)
+    if state == REAUTH:
+        return await ask_reauth(update, context, progress)
+    return await show(update, context, state, note=texts.RESUMED, new_message=True)
 
 
 # -- step 1: profile -------------------------------------------------------------------------------
@@ -330,7 +363,7 @@ async def provisional_typed(update: Update, context: Ctx, progress: Progress) ->
             await d.store.progress.update(progress.telegram_user_id, last_error="provisional_failed")
             await tell_locked(update, context, lock)
             return PROVISIONAL
-        return await advance(update, context, IDENTIFIER, note=texts.WRONG_PAIR,
+        return await advance(update, context, IDENTIFIER, note=texts.WRONG_PAIR, proven=False,
                              last_error="provisional_failed")
     await d.store.attempts.success(*keys)
     if account.state == "active":
@@ -380,8 +413,8 @@ async def reauth_typed(update: Update, context: Ctx, progress: Progress) -> obje
             await tell_locked(update, context, lock)
         return REAUTH
     await d.store.attempts.success(*keys)
-    touched = await d.store.progress.update(progress.telegram_user_id)
-    return await show(update, context, progress.step, note=texts.REAUTH_OK, progress=touched)
+    proven = await d.store.progress.update(progress.telegram_user_id, reauth_due=0, proven_at=d.store.clock.now())
+    return await show(update, context, progress.step, note=texts.REAUTH_OK, new_message=True, progress=proven)
 
 
 # -- step 3: terms of use --------------------------------------------------------------------------
@@ -422,7 +455,7 @@ async def email_typed(update: Update, context: Ctx, progress: Progress) -> objec
 @step(EMAIL_CONFIRM)
 async def email_confirmed(update: Update, context: Ctx, progress: Progress) -> object:
     if _text(update).casefold() != (progress.email or "").casefold():
-        return await advance(update, context, EMAIL, note=texts.EMAIL_MISMATCH, email=None)
+        return await advance(update, context, EMAIL, note=texts.EMAIL_MISMATCH, proven=False, email=None)
     if deps(context).mail is None:  # mail is off: the address is kept, unconfirmed, and the parent told so
         return await advance(update, context, QUESTION1, note=texts.EMAIL_SAVED)
     return await _send_code(update, context, progress, note=None)
@@ -439,7 +472,7 @@ async def _send_code(update: Update, context: Ctx, progress: Progress, note: str
     await d.store.progress.new_email_code(progress.telegram_user_id, await hash_secret(code), expires, mail)
     d.wake_mailer()
     # A new message: the prompt may sit above an error the parent just read.
-    saved = await d.store.progress.update(progress.telegram_user_id, step=EMAIL_CODE)
+    saved = await d.store.progress.update(progress.telegram_user_id, step=EMAIL_CODE, proven_at=d.store.clock.now())
     return await show(update, context, EMAIL_CODE, note, new_message=True, progress=saved)
 
 
@@ -535,7 +568,7 @@ async def password_confirmed(update: Update, context: Ctx, progress: Progress) -
     message = update.effective_message
     typed = message.text or "" if message else ""
     if not await verify_secret(progress.password_hash, typed):
-        return await advance(update, context, PASSWORD, note=texts.PASSWORD_MISMATCH, password_hash=None)
+        return await advance(update, context, PASSWORD, note=texts.PASSWORD_MISMATCH, proven=False, password_hash=None)
     complete = (progress.account_id and progress.provisional_hash and progress.password_hash and progress.question1
                 and progress.answer1_hash and progress.question2 and progress.answer2_hash and progress.cgu_version
                 and progress.cgu_accepted_at)
@@ -570,7 +603,8 @@ def back_from(state: str) -> Handler:
     @step(state)
     async def go_back(update: Update, context: Ctx, progress: Progress) -> object:
         target = BACK_TO[state]
-        return await advance(update, context, target, **dict.fromkeys(FORGET_ON_RETURN.get(target, ()), None))
+        forgotten: dict[str, Any] = dict.fromkeys(FORGET_ON_RETURN.get(target, ()), None)
+        return await advance(update, context, target, **forgotten)
 
     return go_back
 
@@ -579,8 +613,15 @@ def expect(state: str) -> Handler:
     """Answers a message of the wrong kind (a sticker, a photo, text where buttons are expected)."""
 
     async def wrong_input(update: Update, context: Ctx) -> object:
+        d = deps(context)
+        progress = await d.store.progress.get(user_id(update))
+        if progress is not None and state != REAUTH and _needs_reauth(d, progress):
+            message = update.effective_message
+            if message is not None and message.text is not None:
+                await delete_secret(update, context)  # typed while re-authentication is due: treated as a secret
+            return await ask_reauth(update, context, progress)
         if state in DELETE_TYPED:
-            await delete_secret(update)
+            await delete_secret(update, context)
         await send(update, context, texts.EXPECTS[state])
         if state in BUTTON_STEPS:
             await show(update, context, state, new_message=True)
@@ -598,6 +639,8 @@ async def pause(update: Update, context: Ctx) -> object:
 
 
 async def start_mid_flow(update: Update, context: Ctx, progress: Progress) -> object:
+    if _needs_reauth(deps(context), progress):
+        return await ask_reauth(update, context, progress)
     return await show(update, context, progress.step, note=texts.START_MID_FLOW, new_message=True, progress=progress)
 
 

@@ -10,10 +10,12 @@ from typing import Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import BaseHandler, ContextTypes
 
 from conversations import texts
+from storage.accounts import IDENTIFIER_MAX, is_identifier
+from storage.deletions import DELETABLE_FOR
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,18 @@ async def refused_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text:
     return False
 
 
+async def refused_identifier(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """True, the message deleted like a secret and the person told what an identifier is, when `text` cannot be one.
+
+    A line such as "jean.dupont12 Prov-2026a" holds the password too: it is never echoed nor kept.
+    """
+    if is_identifier(text):
+        return False
+    await delete_secret(update, context)
+    await send(update, context, texts.NOT_AN_IDENTIFIER.format(limit=IDENTIFIER_MAX))
+    return True
+
+
 def write_to_school() -> list[tuple[str, str]]:
     """The help desk's button, offered wherever a parent may be stuck."""
     return [(texts.MENU_WRITE, "helpdesk:write")]
@@ -148,15 +162,46 @@ async def drop_keyboard(context: ContextTypes.DEFAULT_TYPE, chat_id: int, messag
         pass  # already without buttons, or gone
 
 
-async def delete_secret(update: Update) -> None:
-    """Deletes the parent's message that carried a secret, before anything else is done with it."""
+def _already_gone(exc: TelegramError) -> bool:
+    return isinstance(exc, BadRequest) and "not found" in str(exc).lower()
+
+
+async def delete_secret(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Deletes the parent's message that carried a secret, before anything else is done with it.
+
+    When Telegram fails to (5xx, timeout, network), the deletion is recorded and retried by the sweep
+    job; the step goes on meanwhile.
+    """
     message = update.effective_message
     if message is None:
         return
     try:
         await message.delete()
-    except BadRequest as exc:
-        log.warning("could not delete a secret message: %s", exc)
+    except TelegramError as exc:
+        if _already_gone(exc):
+            return
+        log.warning("could not delete a secret message yet, will retry: %s", exc)
+        store = deps(context).store
+        sent_at = message.date if message.date is not None else store.clock.now()
+        await store.pending_deletions.add(message.chat_id, message.message_id, sent_at, type(exc).__name__)
+
+
+async def retry_deletions(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Deletes the secret messages Telegram refused to delete at the time (part of the minute sweep job)."""
+    store = deps(context).store
+    now = store.clock.now()
+    for pending in await store.pending_deletions.all():
+        if now - pending.sent_at > DELETABLE_FOR:
+            log.warning("gave up deleting a secret message after %d attempts: too old for Telegram", pending.attempts)
+            await store.pending_deletions.remove(pending.chat_id, pending.message_id)
+            continue
+        try:
+            await context.bot.delete_message(pending.chat_id, pending.message_id)
+        except TelegramError as exc:
+            if not _already_gone(exc):
+                await store.pending_deletions.failed_again(pending.chat_id, pending.message_id, type(exc).__name__)
+                continue
+        await store.pending_deletions.remove(pending.chat_id, pending.message_id)
 
 
 async def answer_query(update: Update, text: str | None = None, alert: bool = False) -> None:

@@ -41,6 +41,8 @@ def _name(user: User) -> str:
 
 async def start_writing(update: Update, context: Ctx) -> object:
     await answer_query(update)
+    # Saved, so that after a restart the next message still goes to the school, not to a step.
+    await deps(context).store.writing.start(user_id(update))
     ticket = await deps(context).store.tickets.open_for(user_id(update))
     prompt = texts.helpdesk_prompt(deps(context).school.contact_email, ticket.id if ticket else None)
     await send(update, context, prompt, keyboard([(texts.BACK, "helpdesk:cancel")]))
@@ -49,13 +51,17 @@ async def start_writing(update: Update, context: Ctx) -> object:
 
 async def cancel_writing(update: Update, context: Ctx) -> object:
     await answer_query(update)
+    await deps(context).store.writing.stop(user_id(update))
     await edit_or_send(update, context, texts.HELPDESK_CANCELLED)
     return END
 
 
 async def written(update: Update, context: Ctx) -> object:
     """The message to the school, in the writing state: submitted, and the dialogue ends."""
-    return END if await submit(update, context) else None
+    if not await submit(update, context):
+        return None
+    await deps(context).store.writing.stop(user_id(update))
+    return END
 
 
 async def unsupported(update: Update, context: Ctx) -> object:
@@ -93,7 +99,7 @@ async def submit(update: Update, context: Ctx) -> bool:
     kind = "photo" if message.photo else "document" if message.document else "text"
     account, identifier, context_text = await _context(d, user.id)
     if text and account is not None and await _holds_a_password(d, account, text):
-        await delete_secret(update)
+        await delete_secret(update, context)
         await send(update, context, texts.HELPDESK_PASSWORD_SEEN)
         return False
     name = _name(user)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 from telegram.ext import (
@@ -18,19 +20,57 @@ from telegram.ext import (
 from conversations import activation, helpdesk, menu, recovery, texts
 from conversations.common import NOT_HANDLED, answer_query, deps, hand_over, keyboard, send, user_id, write_to_school
 from conversations.roles import is_staff
+from storage.store import Store
 
 Ctx = ContextTypes.DEFAULT_TYPE
 END = ConversationHandler.END
 PRIVATE = filters.ChatType.PRIVATE
 
+Callback = Callable[[Update, Ctx], Coroutine[Any, Any, object]]
+
+HELPDESK_STATE: list[BaseHandler[Update, Ctx, object]] = [
+    MessageHandler(helpdesk.SUPPORTED, helpdesk.written),
+    MessageHandler(helpdesk.UNSUPPORTED, helpdesk.unsupported),
+    CommandHandler("annuler", helpdesk.cancel_writing),
+]
+
+
+async def saved_state(store: Store, uid: int) -> object:
+    """The parent's dialogue state as SQLite holds it: what PTB remembers must agree with it."""
+    if await store.writing.is_writing(uid):
+        return helpdesk.HELPDESK
+    saved = await store.recovery.get(uid)
+    if saved is not None:
+        return saved.step
+    progress = await store.progress.get(uid)
+    return activation.state_of(progress) if progress is not None else END
+
+
+def _checked(state: object, callback: Callback) -> Callback:
+    """A message handler of `state` that runs only if SQLite agrees; otherwise the saved state's handler answers."""
+
+    async def run(update: Update, context: Ctx) -> object:
+        if await saved_state(deps(context).store, user_id(update)) != state:
+            return await resume(update, context)
+        return await callback(update, context)
+
+    return run
+
+
+def _guarded(states: dict[object, list[BaseHandler[Update, Ctx, object]]]
+             ) -> dict[object, list[BaseHandler[Update, Ctx, object]]]:
+    """Every message handler of every state checks the saved state first, as the buttons check their step."""
+    return {state: [MessageHandler(h.filters, _checked(state, h.callback), block=h.block)
+                    if isinstance(h, MessageHandler) else h for h in handlers]
+            for state, handlers in states.items()}
+
+
 # One conversation, so that a parent is in one dialogue at a time and a restart finds it again.
-STATES: dict[object, list[BaseHandler[Update, Ctx, object]]] = {
+STATES: dict[object, list[BaseHandler[Update, Ctx, object]]] = _guarded({
     **activation.STATES,
     **recovery.STATES,
-    helpdesk.HELPDESK: [MessageHandler(helpdesk.SUPPORTED, helpdesk.written),
-                        MessageHandler(helpdesk.UNSUPPORTED, helpdesk.unsupported),
-                        CommandHandler("annuler", helpdesk.cancel_writing)],
-}
+    helpdesk.HELPDESK: HELPDESK_STATE,
+})
 
 
 async def _leave_recovery(update: Update, context: Ctx) -> None:
@@ -58,14 +98,24 @@ async def cancel_recovery(update: Update, context: Ctx) -> object:
     return END
 
 
+def _leaving_writing(callback: Callback) -> Callback:
+    """Another dialogue begins: the parent is no longer writing to the school."""
+
+    async def run(update: Update, context: Ctx) -> object:
+        await deps(context).store.writing.stop(user_id(update))
+        return await callback(update, context)
+
+    return run
+
+
 def _menu_entries() -> list[BaseHandler[Update, Ctx, object]]:
     """The menu's buttons that open a dialogue: they work in the middle of another one too."""
     return [
-        CallbackQueryHandler(enter_activation, pattern=r"^menu:activate$"),
-        CallbackQueryHandler(enter_after_reset, pattern=r"^menu:reset$"),
-        CallbackQueryHandler(enter_resume, pattern=r"^menu:resume$"),
-        CallbackQueryHandler(recovery.start_forgot, pattern=r"^menu:forgot$"),
-        CallbackQueryHandler(recovery.start_login_test, pattern=r"^menu:test$"),
+        CallbackQueryHandler(_leaving_writing(enter_activation), pattern=r"^menu:activate$"),
+        CallbackQueryHandler(_leaving_writing(enter_after_reset), pattern=r"^menu:reset$"),
+        CallbackQueryHandler(_leaving_writing(enter_resume), pattern=r"^menu:resume$"),
+        CallbackQueryHandler(_leaving_writing(recovery.start_forgot), pattern=r"^menu:forgot$"),
+        CallbackQueryHandler(_leaving_writing(recovery.start_login_test), pattern=r"^menu:test$"),
         CallbackQueryHandler(helpdesk.start_writing, pattern=r"^helpdesk:write$"),
     ]
 
@@ -80,6 +130,12 @@ async def resume(update: Update, context: Ctx) -> object:
     """A message or button with no conversation in memory (after a restart): carry on from SQLite."""
     store = deps(context).store
     uid = user_id(update)
+    if await store.writing.is_writing(uid):
+        handled = await hand_over([*HELPDESK_STATE, *_RESUMABLE_BUTTONS], update, context)
+        if handled is not NOT_HANDLED:
+            return handled
+        await answer_query(update, texts.STALE_BUTTON)
+        return helpdesk.HELPDESK
     saved = await store.recovery.get(uid)
     if saved is not None:
         handled = await hand_over([*recovery.STATES.get(saved.step, []), *_RESUMABLE_BUTTONS], update, context)
@@ -133,6 +189,7 @@ async def unknown_command(update: Update, context: Ctx) -> object:
 async def pause(update: Update, context: Ctx) -> object:
     store = deps(context).store
     uid = user_id(update)
+    await store.writing.stop(uid)
     if await store.recovery.get(uid) is not None:
         await recovery.cancel(update, context)
         return END
@@ -142,6 +199,7 @@ async def pause(update: Update, context: Ctx) -> object:
 async def start_mid_flow(update: Update, context: Ctx) -> object:
     store = deps(context).store
     uid = user_id(update)
+    await store.writing.stop(uid)
     progress = await store.progress.get(uid)
     if await store.recovery.get(uid) is not None:
         await recovery.cancel(update, context)
@@ -185,9 +243,9 @@ def conversation() -> ConversationHandler[Ctx]:
 def fallback_handlers() -> list[BaseHandler[Update, Ctx, object]]:
     """After every dialogue had its chance: /start, /aide, and a word for what nobody handled."""
     return [
-        CommandHandler("start", menu.start, filters=PRIVATE),
+        CommandHandler("start", _leaving_writing(menu.start), filters=PRIVATE),
         CommandHandler("aide", help_command, filters=PRIVATE),
-        CommandHandler("annuler", help_command, filters=PRIVATE),
+        CommandHandler("annuler", _leaving_writing(help_command), filters=PRIVATE),
         MessageHandler(PRIVATE & filters.COMMAND, unknown_command),
         CallbackQueryHandler(stale_button),
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE, menu.not_understood),

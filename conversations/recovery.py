@@ -20,6 +20,7 @@ from conversations.common import (
     drop_keyboard,
     edit_or_send,
     keyboard,
+    refused_identifier,
     refused_text,
     send,
     user_id,
@@ -37,6 +38,7 @@ FORGOT_IDENTIFIER, FORGOT_ANSWER1, FORGOT_ANSWER2 = "forgot_identifier", "forgot
 FORGOT_PASSWORD, FORGOT_CONFIRM = "forgot_password", "forgot_confirm"
 LOGIN_IDENTIFIER, LOGIN_PASSWORD = "login_identifier", "login_password"
 
+IDENTIFIER_STEPS = {FORGOT_IDENTIFIER, LOGIN_IDENTIFIER}
 SECRET_STEPS = {FORGOT_ANSWER1, FORGOT_ANSWER2, FORGOT_PASSWORD, FORGOT_CONFIRM, LOGIN_PASSWORD}
 MAX_LENGTH = {FORGOT_IDENTIFIER: 64, LOGIN_IDENTIFIER: 64, FORGOT_ANSWER1: 100, FORGOT_ANSWER2: 100,
               FORGOT_PASSWORD: 128, FORGOT_CONFIRM: 128, LOGIN_PASSWORD: 128}
@@ -67,12 +69,14 @@ def rstep(state: str) -> Callable[[StepFn], Handler]:
         async def wrapper(update: Update, context: Ctx) -> object:
             store = deps(context).store
             if state in SECRET_STEPS:
-                await delete_secret(update)
+                await delete_secret(update, context)
             recovery = await store.recovery.get(user_id(update))
             if recovery is None or recovery.step != state:
                 await send(update, context, texts.NO_FLOW)
                 return END
-            if await refused_text(update, context, _text(update), MAX_LENGTH[state]):
+            refused = (await refused_identifier(update, context, _text(update)) if state in IDENTIFIER_STEPS
+                       else await refused_text(update, context, _text(update), MAX_LENGTH[state]))
+            if refused:
                 return None
             if recovery.account_id is not None:
                 account = await store.accounts.get(recovery.account_id)
@@ -299,7 +303,7 @@ async def _end_locked(update: Update, context: Ctx) -> None:
 def expect(state: str) -> Handler:
     async def wrong_input(update: Update, context: Ctx) -> object:
         if state in SECRET_STEPS:
-            await delete_secret(update)
+            await delete_secret(update, context)
         await send(update, context, texts.EXPECTS_RECOVERY[state])
         return None
 

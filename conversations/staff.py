@@ -15,7 +15,16 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from conversations import helpdesk, notices, texts
-from conversations.common import answer_query, deps, drop_keyboard, edit_or_send, keyboard, send, user_id
+from conversations.common import (
+    answer_query,
+    deps,
+    drop_keyboard,
+    edit_or_send,
+    keyboard,
+    retry_deletions,
+    send,
+    user_id,
+)
 from conversations.roles import staff_only
 from storage.accounts import Account, identifier_key
 
@@ -211,8 +220,12 @@ async def _erase(update: Update, context: Ctx) -> None:
 
 
 async def sweep_secrets(context: Ctx) -> None:
-    """Deletes the staff's password messages whose time is up (a repeating job; survives restarts)."""
+    """Deletes the staff's password messages whose time is up, and the parents' secrets Telegram failed to delete.
+
+    A repeating job, every minute; both lists are in SQLite, so it survives restarts.
+    """
     store = deps(context).store
+    await retry_deletions(context)
     for chat_id, message_id in await store.ephemeral.due():
         try:
             await context.bot.delete_message(chat_id, message_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -11,6 +12,17 @@ import aiosqlite
 from storage.audit import write_event
 from storage.db import Database, to_text
 from storage.secrets import verify_secret
+
+# What an identifier may be, for the import and for what a parent types: the ENT's logins are
+# ASCII letters, digits and . _ - (jean.dupont12), @ for the academies that use an address.
+IDENTIFIER_MAX = 64
+IDENTIFIER_ALPHABET = "a-z A-Z 0-9 . _ - @"
+_IDENTIFIER = re.compile(rf"[A-Za-z0-9._@-]{{1,{IDENTIFIER_MAX}}}")
+
+
+def is_identifier(text: str) -> bool:
+    """Whether `text` (surrounding spaces removed) can be an identifier: one word of the alphabet above."""
+    return _IDENTIFIER.fullmatch(text.strip()) is not None
 
 
 def identifier_key(identifier: str) -> str:

@@ -38,10 +38,16 @@ class Progress:
     email_code_tries: int = 0
     email_codes_sent: int = 0
     email_verified: int = 0
+    proven_at: str | None = None  # the last accepted answer; showing a step or a wrong answer leaves it
+    reauth_due: int = 0  # asked to type the provisional password again: the dialogue waits for it
 
     @property
     def updated(self) -> datetime:
         return from_text(self.updated_at)
+
+    @property
+    def proven(self) -> datetime:
+        return from_text(self.proven_at or self.started_at)
 
 
 _COLUMNS = {f.name for f in fields(Progress)}
@@ -63,14 +69,17 @@ class ProgressStore:
         async with self.db.transaction() as conn:
             await conn.execute("DELETE FROM activation_progress WHERE telegram_user_id = ?", (telegram_user_id,))
             await conn.execute(
-                "INSERT INTO activation_progress (telegram_user_id, step, started_at, updated_at) VALUES (?, ?, ?, ?)",
-                (telegram_user_id, step, now, now))
+                "INSERT INTO activation_progress (telegram_user_id, step, started_at, updated_at, proven_at)"
+                " VALUES (?, ?, ?, ?, ?)", (telegram_user_id, step, now, now, now))
         progress = await self.get(telegram_user_id)
         assert progress is not None
         return progress
 
     async def update(self, telegram_user_id: int, **changes: Any) -> Progress | None:
-        """Records a completed step (and touches the time of last activity); returns the row as saved."""
+        """Records what changed (and touches the time of last activity); returns the row as saved.
+
+        `proven_at` is not touched here: only an accepted answer sets it, by passing it.
+        """
         changes["updated_at"] = self.db.clock.now()
         assignments, values = set_clause(changes, _COLUMNS)
         if "last_error" in changes and "error_count" not in changes:

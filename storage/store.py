@@ -8,6 +8,7 @@ from storage.accounts import Account, SqliteDirectory, identifier_key
 from storage.attempts import Attempts
 from storage.audit import Audit
 from storage.db import Clock, Database
+from storage.deletions import PendingDeletions
 from storage.ephemeral import EphemeralMessages
 from storage.notices import Deliveries, Notices, Subscribers
 from storage.outbox import Outbox
@@ -16,6 +17,7 @@ from storage.recovery import RecoveryStore
 from storage.secrets import hash_secret, new_provisional
 from storage.stats import Stats
 from storage.tickets import Tickets
+from storage.writing import HelpdeskWriting
 
 
 class Store:
@@ -27,6 +29,8 @@ class Store:
         self.attempts = Attempts(self.db)
         self.audit = Audit(self.db)
         self.ephemeral = EphemeralMessages(self.db)
+        self.pending_deletions = PendingDeletions(self.db)
+        self.writing = HelpdeskWriting(self.db)
         self.stats = Stats(self.db)
         self.tickets = Tickets(self.db)
         self.outbox = Outbox(self.db)

@@ -1,0 +1,25 @@
+"""Who is writing to the school right now ("Écrire au collège"): a dialogue state kept in SQLite like the others."""
+
+from __future__ import annotations
+
+from storage.db import Database, to_text
+
+
+class HelpdeskWriting:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def start(self, telegram_user_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("INSERT OR REPLACE INTO helpdesk_writing (telegram_user_id, started_at) VALUES (?, ?)",
+                               (telegram_user_id, to_text(self.db.clock.now())))
+
+    async def is_writing(self, telegram_user_id: int) -> bool:
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall(
+                "SELECT 1 FROM helpdesk_writing WHERE telegram_user_id = ?", (telegram_user_id,)))
+        return bool(rows)
+
+    async def stop(self, telegram_user_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM helpdesk_writing WHERE telegram_user_id = ?", (telegram_user_id,))
