@@ -49,8 +49,8 @@ COMMANDS = {"start": "Menu principal", "aide": "Aide et contact du collège", "a
 TOO_LONG = "Ce message est trop long ({length} caractères, {limit} au plus). Réessayez plus court."
 ONLY_SPACES = "Je n'ai reçu que des espaces. Réessayez."
 NOT_AN_IDENTIFIER = ("🔒 Ce message ne peut pas être un identifiant : je l'ai effacé sans le garder.\n\n"
-                     "Un identifiant est <b>un seul mot</b>, sans espace ni accent, de {limit} caractères au plus : "
-                     "lettres, chiffres, point, tiret (par exemple <code>jean.dupont12</code>).\n"
+                     "Un identifiant est <b>un seul mot</b>, sans espace, de {limit} caractères au plus : "
+                     "des lettres, des chiffres, parfois un point ou un tiret (par exemple <code>jean.dupont12</code>).\n"
                      "Tapez seulement l'identifiant : le mot de passe vient ensuite, dans un message à part.")
 ERROR = ("Désolé, un problème technique m'a empêché de répondre. Réessayez dans un instant ; "
          "ce que vous aviez déjà validé est conservé.")

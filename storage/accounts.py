@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -13,16 +12,17 @@ from storage.audit import write_event
 from storage.db import Database, to_text
 from storage.secrets import verify_secret
 
-# What an identifier may be, for the import and for what a parent types: the ENT's logins are
-# ASCII letters, digits and . _ - (jean.dupont12), @ for the academies that use an address.
+# What an identifier may be, for the import and for what a parent types: one word of letters
+# (accented ones too: the school's file may hold them), digits and . _ - @ ' — never a space, a
+# control character or punctuation that no login has.
 IDENTIFIER_MAX = 64
-IDENTIFIER_ALPHABET = "a-z A-Z 0-9 . _ - @"
-_IDENTIFIER = re.compile(rf"[A-Za-z0-9._@-]{{1,{IDENTIFIER_MAX}}}")
+IDENTIFIER_SIGNS = "._-@'"
 
 
 def is_identifier(text: str) -> bool:
-    """Whether `text` (surrounding spaces removed) can be an identifier: one word of the alphabet above."""
-    return _IDENTIFIER.fullmatch(text.strip()) is not None
+    """Whether `text` (surrounding spaces removed) can be an identifier: one word, as described above."""
+    word = text.strip()
+    return 0 < len(word) <= IDENTIFIER_MAX and all(ch.isalnum() or ch in IDENTIFIER_SIGNS for ch in word)
 
 
 def identifier_key(identifier: str) -> str:

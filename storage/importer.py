@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from storage.accounts import IDENTIFIER_ALPHABET, IDENTIFIER_MAX, Account, identifier_key, is_identifier
+from storage.accounts import IDENTIFIER_MAX, IDENTIFIER_SIGNS, Account, identifier_key, is_identifier
 from storage.audit import write_event
 from storage.db import to_text
 from storage.secrets import hash_secret_sync, verify_secret_sync
@@ -104,8 +104,8 @@ def read_csv(path: Path) -> tuple[list[Row], list[tuple[int, str]]]:
         elif any(ch.isspace() for ch in identifier):
             problem = f"identifiant « {identifier} » avec des espaces"
         elif not is_identifier(identifier):
-            problem = (f"identifiant « {identifier} » : {IDENTIFIER_MAX} caractères au plus, parmi "
-                       f"{IDENTIFIER_ALPHABET}, sans accent")
+            problem = (f"identifiant « {identifier} » refusé : un seul mot de {IDENTIFIER_MAX} caractères au plus, "
+                       f"fait de lettres, de chiffres et de {' '.join(IDENTIFIER_SIGNS)}")
         elif identifier_key(identifier) in seen:
             problem = f"identifiant « {identifier} » en double (déjà ligne {seen[identifier_key(identifier)]})"
         elif not provisional:

@@ -34,13 +34,19 @@ async def test_a_photo_at_a_secret_step_is_deleted(bot: Harness, parent: Person)
 
 async def test_oversized_and_blank_texts_are_refused_without_losing_the_step(bot: Harness, parent: Person) -> None:
     await flows.to_identifier(parent)
-    await parent.send("x" * 5000)
-    assert "trop long (5000 caractères, 64 au plus)" in await parent.text()
-    await parent.send("     ")
-    assert "que des espaces" in await parent.text()
+    for typed in ("x" * 5000, "     "):  # neither can be an identifier
+        await parent.send(typed)
+        assert "ne peut pas être un identifiant" in await parent.text() and "64 caractères au plus" in await parent.text()
     await parent.send(flows.IDENTIFIER)
     await parent.send(flows.PROVISIONAL)
     assert "Étape 3/6" in await parent.text()
+    await parent.click("✅ J'ai lu et j'accepte")
+    await parent.send("y" * 5000)
+    assert "trop long (5000 caractères, 254 au plus)" in await parent.text()
+    await parent.send("     ")
+    assert "que des espaces" in await parent.text()
+    progress = await bot.store.progress.get(parent.user_id)
+    assert progress is not None and progress.step == "email"
 
 
 async def test_text_where_buttons_are_expected_shows_the_buttons_again(bot: Harness, parent: Person) -> None:
@@ -65,12 +71,13 @@ async def test_emoji_and_right_to_left_answers_are_accepted(bot: Harness, parent
     assert "Étape 6/6" in await parent.text()
 
 
-async def test_markup_and_sql_in_an_identifier_are_shown_safely(bot: Harness, parent: Person) -> None:
+async def test_markup_and_sql_in_an_identifier_are_refused_and_never_kept(bot: Harness, parent: Person) -> None:
     await flows.to_identifier(parent)
-    await parent.send("<b>x</b>'; DROP TABLE accounts;--")
-    assert "<b>x</b>'; DROP TABLE accounts;--" in await parent.text()
-    await parent.send("anything")
-    assert "incorrect" in await parent.text()
+    typed = await parent.send("<b>x</b>'; DROP TABLE accounts;--")
+    assert "ne peut pas être un identifiant" in await parent.text()
+    assert typed in await parent.deleted_ids()
+    progress = await bot.store.progress.get(parent.user_id)
+    assert progress is not None and progress.step == "identifier" and progress.identifier is None
     assert await bot.store.accounts.find(flows.IDENTIFIER) is not None
 
 
