@@ -55,7 +55,7 @@ def test_import_then_reimport_changes_nothing(tmp_path: Path) -> None:
 
 def test_every_bad_line_is_reported_and_nothing_is_imported(tmp_path: Path) -> None:
     csv = write(tmp_path, HEADER + "ok.un;P1;A;B;parent;6A\n;P2;A;B;parent;6A\nok.un;P3;A;B;parent;6A\n"
-                "ok.deux;;A;B;parent;6A\nok.trois;P4;A;B;directeur;6A\nok quatre;P5;A;B;;6A\n")
+                "ok.deux;;A;B;parent;6A\nok.trois;P4;A;B;directeur;6A\nok quatre;P5;A;B;;6A\nok/cinq;P6;A;B;;6A\n")
     result = entbot(tmp_path, "accounts", "import", str(csv))
     assert result.returncode == 1
     out = result.stdout
@@ -64,6 +64,7 @@ def test_every_bad_line_is_reported_and_nothing_is_imported(tmp_path: Path) -> N
     assert "ligne 5 : mot de passe provisoire vide" in out
     assert "ligne 6 : profil inconnu « directeur »" in out
     assert "ligne 7 : identifiant « ok quatre » avec des espaces" in out
+    assert "ligne 8 : identifiant « ok/cinq » refusé : un seul mot de 64 caractères au plus" in out  # the bot's rule
     assert "rien n'a été importé" in out
     assert accounts(tmp_path) == []
     dry = entbot(tmp_path, "accounts", "import", str(csv), "--skip-invalid", "--dry-run")
