@@ -42,10 +42,6 @@ class Progress:
     reauth_due: int = 0  # asked to type the provisional password again: the dialogue waits for it
 
     @property
-    def updated(self) -> datetime:
-        return from_text(self.updated_at)
-
-    @property
     def proven(self) -> datetime:
         return from_text(self.proven_at or self.started_at)
 
