@@ -104,7 +104,7 @@ class LdapPool:
         service = user is None
         conn = Connection(self.server(), user=self.config.bind_dn if service else user,
                           password=self.config.bind_password if service else password,
-                          receive_timeout=self.config.operation_timeout, raise_exceptions=True,
+                          receive_timeout=max(1, round(self.config.operation_timeout)), raise_exceptions=True,
                           auto_bind="NONE", read_only=False)
         try:
             conn.open()
