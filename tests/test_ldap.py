@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from sandbox.server import SandboxServer
 from storage.accounts import DirectoryUnavailable
 from storage.ldap_directory import LdapConfig, LdapDirectory, login_filter
 from tests import flows
-from tests.conftest import Harness, running_bot
+from tests.conftest import Harness, process_env, running_bot
 from tests.ldap.slapd import INSTALL_HINT, PEOPLE_DN, SERVICE_DN, SERVICE_PASSWORD, Person, Slapd, slapd_binary
 from tests.waiting import free_port
 
@@ -220,3 +222,81 @@ async def test_starttls_with_a_throwaway_certificate(tmp_path: Path) -> None:
         bad.close()
         await db.close()
         server.stop()
+
+
+def entbot(tmp_path: Path, server: Slapd, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    values = dict(ENTBOT_DATABASE=str(tmp_path / "entbot.sqlite3"), DIRECTORY="ldap", LDAP_URL=server.url,
+                  LDAP_STARTTLS="0", LDAP_PEOPLE_DN=PEOPLE_DN, LDAP_BIND_DN=SERVICE_DN, LDAP_BIND_PASSWORD=SERVICE_PASSWORD)
+    env = process_env(**{**values, **settings})
+    return subprocess.run([sys.executable, "-m", "bot", *args], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_import_reports_logins_unknown_to_the_directory_and_show_reads_it(tmp_path: Path, slapd: Slapd) -> None:
+    csv = tmp_path / "comptes.csv"
+    csv.write_text("identifiant;mot_de_passe_provisoire\njean.dupont12;Prov-1a\ninconnu.x;Prov-2b\npaul.martin3;Prov-3c\n"
+                   "*)(uid=*;Prov-4d\n", encoding="utf-8")
+    result = entbot(tmp_path, slapd, "accounts", "import", str(csv))
+    assert result.returncode == 1
+    assert "ligne 3 : identifiant « inconnu.x » inconnu de l'annuaire de l'ENT" in result.stdout
+    assert "ligne 5 : identifiant « *)(uid=* » inconnu de l'annuaire de l'ENT" in result.stdout
+    assert "rien n'a été importé" in result.stdout
+    result = entbot(tmp_path, slapd, "accounts", "import", str(csv), "--skip-invalid")
+    assert result.returncode == 0 and "2 compte(s) créé(s)" in result.stdout
+
+    shown = entbot(tmp_path, slapd, "accounts", "show", "paul.martin3")
+    assert shown.returncode == 0 and "État : bloqué dans l'annuaire" in shown.stdout and BLOCKED.dn in shown.stdout
+    shown = entbot(tmp_path, slapd, "accounts", "show", "JDUPONT")
+    assert "État : à activer" in shown.stdout and JEAN.dn in shown.stdout
+
+
+def test_directory_check_counts_and_names_what_is_wrong(tmp_path: Path, slapd: Slapd) -> None:
+    result = entbot(tmp_path, slapd, "directory", "check")
+    assert result.returncode == 0, result.stderr
+    assert "5 personne(s)" in result.stdout
+    assert re.search(r"INVALIDE\s+National_TUT\s+2", result.stdout) and re.search(r"BLOQUE\s+National_TUT\s+1", result.stdout)
+    wrong = entbot(tmp_path, slapd, "directory", "check", LDAP_BIND_PASSWORD="faux")
+    assert wrong.returncode == 1 and "LDAP_BIND_DN" in wrong.stderr and len(wrong.stderr.strip().splitlines()) == 1
+    wrong = entbot(tmp_path, slapd, "directory", "check", LDAP_PEOPLE_DN="ou=gens,dc=esco-centre,dc=fr")
+    assert wrong.returncode == 1 and "LDAP_PEOPLE_DN=ou=gens" in wrong.stderr
+    slapd.stop()
+    down = entbot(tmp_path, slapd, "directory", "check")
+    assert down.returncode == 1 and "injoignable" in down.stderr
+
+
+async def test_the_directory_alone_decides_between_two_activations(tmp_path: Path, slapd: Slapd) -> None:
+    """Both pass SQLite's check at once: the conditional LDAP modify lets exactly one through."""
+    from datetime import UTC, datetime
+
+    from storage.accounts import Activation
+    from storage.db import Database
+    from storage.secrets import hash_secret
+
+    db = Database(tmp_path / "race.sqlite3")
+    await db.open()
+    directory = LdapDirectory(db, config_for(slapd))
+    try:
+        account = await directory.find(JEAN.login)
+        assert account is not None
+        await directory.local.remember_provisional(account.id, PROVISIONALS[JEAN.login])
+        local = await directory.local.get(account.id)
+        assert local is not None and local.provisional_hash
+
+        async def activation(password: str, user: int) -> Activation:
+            return Activation(password_hash=await hash_secret(password), email=None, question1=7, answer1_hash="x",
+                              question2=14, answer2_hash="y", cgu_version="1", cgu_accepted_at=datetime.now(UTC),
+                              telegram_user_id=user)
+
+        one, two = await activation(flows.PASSWORD, 1), await activation(flows.NEW_PASSWORD, 2)
+        results = await asyncio.gather(directory.activate(account.id, local.provisional_hash, one),
+                                       directory.activate(account.id, local.provisional_hash, two))
+        assert sorted(results) == [False, True]
+        winner = flows.PASSWORD if results[0] else flows.NEW_PASSWORD
+        loser = flows.NEW_PASSWORD if results[0] else flows.PASSWORD
+        assert slapd.whoami(JEAN.dn, winner).returncode == 0 and slapd.whoami(JEAN.dn, loser).returncode != 0
+        winner_user, loser_user = (1, 2) if results[0] else (2, 1)
+        assert await directory.local.by_telegram_user(winner_user) is not None
+        assert await directory.local.by_telegram_user(loser_user) is None
+    finally:
+        directory.close()
+        await db.close()
