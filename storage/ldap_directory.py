@@ -363,15 +363,17 @@ class LdapDirectory:
 
         await self.pool.run(modify)
 
-    async def _read_back(self, dn: str) -> tuple[str | None, list[str]]:
-        def read(conn: Connection) -> tuple[str | None, list[str]]:
-            conn.search(dn, "(objectClass=*)", BASE, attributes=[STATE, "userPassword"])
+    async def _read_back(self, dn: str) -> tuple[str | None, list[str], str | None]:
+        """The entry's state, userPassword values and charter time, as they are now."""
+
+        def read(conn: Connection) -> tuple[str | None, list[str], str | None]:
+            conn.search(dn, "(objectClass=*)", BASE, attributes=[STATE, "userPassword", CHARTER])
             entries = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
             if not entries:
-                return None, []
-            attributes = dict(entries[0]["attributes"])
+                return None, [], None
+            attributes = dict(entries[0]["raw_attributes"])
             passwords = [v.decode() if isinstance(v, bytes) else str(v) for v in attributes.get("userPassword") or []]
-            return (_first(attributes, STATE) or "").upper() or None, passwords
+            return (_first(attributes, STATE) or "").upper() or None, passwords, _first(attributes, CHARTER)
 
         return await self.pool.run(read)
 
@@ -380,14 +382,16 @@ class LdapDirectory:
         """One LDAP modify, done only if the entry is still in `expected` state.
 
         Deleting the very value `expected` fails the whole modify (noSuchAttribute) when the state
-        changed meanwhile: a conditional write that needs no assertion control.
+        changed meanwhile: a conditional write that needs no assertion control. An `add` of a
+        single value already there fails it whole too (a claim, see `_activate_by_password_modify`).
         """
         changes = {STATE: [(MODIFY_DELETE, [expected]), (MODIFY_ADD, [new_state or expected])], **changes}
 
         def modify(conn: Connection) -> bool:
             try:
                 conn.modify(dn, changes)
-            except (lx.LDAPNoSuchAttributeResult, lx.LDAPNoSuchObjectResult):
+            except (lx.LDAPNoSuchAttributeResult, lx.LDAPNoSuchObjectResult, lx.LDAPAttributeOrValueExistsResult,
+                    lx.LDAPConstraintViolationResult):
                 return False
             return True
 
@@ -404,28 +408,51 @@ class LdapDirectory:
         if local is None or local.state == "active" or local.provisional_hash != provisional_hash:
             return False
         account = await self.get(account_id)
-        if account is None or account.dn is None or account.state not in ("pending", "reset"):
-            if account is None or account.dn is None or not await self._ours(account.dn, activation.password_hash):
-                return False
+        if account is None or account.dn is None:
+            return False
+        charter = _generalized_time(activation.cgu_accepted_at)
+        mail = {"mail": [(MODIFY_REPLACE, [activation.email])]} if activation.email and activation.email_verified else {}
+        if self.config.password_write == "modify":
+            written = await self._activate_by_password_modify(account, charter, mail, password)
+        elif account.state in ("pending", "reset"):
+            changes = {CHARTER: [(MODIFY_REPLACE, [charter])], **self._password_change(activation.password_hash), **mail}
+            written = await self._modify_while(account.dn, "INVALIDE", changes, new_state="VALIDE")
+            written = written or await self._ours(account.dn, activation.password_hash)
         else:
-            changes = {CHARTER: [(MODIFY_REPLACE, [_generalized_time(activation.cgu_accepted_at)])],
-                       **self._password_change(activation.password_hash)}
-            if activation.email and activation.email_verified:
-                changes["mail"] = [(MODIFY_REPLACE, [activation.email])]
-            if self.config.password_write == "modify":
-                await self._password_modify(account.dn, password)
-            if not await self._modify_while(account.dn, "INVALIDE", changes, new_state="VALIDE") and not await self._ours(
-                    account.dn, activation.password_hash):
-                return False
+            written = await self._ours(account.dn, activation.password_hash)
+        if not written:
+            return False
         done = await self.local.activate(account_id, provisional_hash, activation)
         if not done:
             log.error("account %s is VALIDE in the directory but SQLite refused the activation", account_id)
         return done
 
+    async def _activate_by_password_modify(self, account: Account, charter: str,
+                                           mail: dict[str, list[tuple[str, list[str]]]], password: str | None) -> bool:
+        """RFC 3062 cannot join a modify: claim, set the password, then VALIDE; never VALIDE without it.
+
+        The claim is adding the charter time to the INVALIDE entry (single-valued, absent until then):
+        of two activations at once only one can add it. The same activation tried again after an
+        outage finds its own time there and carries on.
+        """
+        assert account.dn is not None
+        if account.state not in ("pending", "reset"):
+            state, _, found = await self._read_back(account.dn)
+            return state == "VALIDE" and found == charter
+        if not await self._modify_while(account.dn, "INVALIDE", {CHARTER: [(MODIFY_ADD, [charter])]}):
+            state, _, found = await self._read_back(account.dn)
+            if found != charter or state not in ("INVALIDE", "VALIDE"):
+                return False
+            if state == "VALIDE":
+                return True
+        await self._password_modify(account.dn, password)
+        if await self._modify_while(account.dn, "INVALIDE", mail, new_state="VALIDE"):
+            return True
+        state, _, found = await self._read_back(account.dn)
+        return state == "VALIDE" and found == charter
+
     async def _ours(self, dn: str, password_hash: str) -> bool:
-        if self.config.password_write != "argon2":
-            return False
-        state, passwords = await self._read_back(dn)
+        state, passwords, _ = await self._read_back(dn)
         return state == "VALIDE" and "{ARGON2}" + password_hash in passwords
 
     async def set_password(self, account_id: int, revision: int, password_hash: str, actor: str,

@@ -300,3 +300,70 @@ async def test_the_directory_alone_decides_between_two_activations(tmp_path: Pat
     finally:
         directory.close()
         await db.close()
+
+
+async def test_password_modify_lets_the_server_hash_the_password(sandbox_server: SandboxServer, tmp_path: Path,
+                                                                 slapd: Slapd) -> None:
+    """LDAP_PASSWORD_WRITE=modify: RFC 3062, the password never in a plain modify; VALIDE comes last."""
+    async with running_bot(sandbox_server, tmp_path, ldap=config_for(slapd, password_write="modify")) as bot:
+        await bot.import_accounts([{"identifiant": JEAN.login, "mot_de_passe_provisoire": PROVISIONALS[JEAN.login]}])
+        parent = await bot.parent()
+        await activate(parent)
+        assert "Compte activé !" in await parent.text()
+        entry = slapd.entry(JEAN.dn)
+        assert entry["ESCOPersonEtatCompte"] == ["VALIDE"] and re.fullmatch(r"\d{14}Z", entry["ESCOPersonValidationCharte"][0])
+        assert entry["userPassword"][0].startswith("{ARGON2}$argon2")  # hashed by slapd itself (password-hash)
+        assert flows.PASSWORD not in entry["userPassword"][0]
+        assert slapd.whoami(JEAN.dn, flows.PASSWORD).returncode == 0
+        await flows.forgot(parent)
+        await parent.send(flows.NEW_PASSWORD)
+        await parent.send(flows.NEW_PASSWORD)
+        assert slapd.whoami(JEAN.dn, flows.NEW_PASSWORD).returncode == 0
+
+
+async def test_a_provisional_password_held_by_the_directory_is_checked_by_bind(sandbox_server: SandboxServer,
+                                                                               tmp_path: Path) -> None:
+    """LDAP_PROVISIONAL=bind: nothing imported; the entry's own userPassword holds the provisional password."""
+    require_slapd()
+    from argon2 import PasswordHasher
+
+    provisional = "Lettre-2026b"
+    person = Person("F900", "nina.roux4", sn="Roux", given_name="Nina",
+                    password="{ARGON2}" + PasswordHasher().hash(provisional))
+    server = Slapd(tmp_path / "bind", free_port(), [person])
+    server.start()
+    try:
+        async with running_bot(sandbox_server, tmp_path, ldap=config_for(server, provisional="bind")) as bot:
+            parent = await bot.parent()
+            await flows.to_cgu(parent, person.login, "Lettre-2026c")
+            assert "Identifiant ou mot de passe provisoire incorrect" in await parent.text()
+            await parent.send(person.login)
+            await parent.send(provisional)
+            assert "Étape 3/6" in await parent.text()
+            await parent.click("✅ J'ai lu et j'accepte")
+            await parent.click("⏭ Passer (recommandé)")
+            await parent.click("7")
+            await parent.send(flows.ANSWER1)
+            await parent.click("14")
+            await parent.send(flows.ANSWER2)
+            await parent.send(provisional)  # meets the rules, but the provisional password cannot be kept
+            await parent.send(flows.PASSWORD)
+            await parent.send(flows.PASSWORD)
+            assert "Compte activé !" in await parent.text()
+        assert server.whoami(person.dn, flows.PASSWORD).returncode == 0
+        assert server.whoami(person.dn, provisional).returncode != 0
+    finally:
+        server.stop()
+
+
+async def test_educonnect_is_explained_at_step_1_and_in_how_to_log_in(ldap_bot: Harness) -> None:
+    parent = await ldap_bot.parent()
+    await parent.send("/start")
+    await parent.click("🔑 Activer mon compte")
+    step1 = await parent.text()
+    assert "ÉduConnect" in step1 and "« Élève ou parent » puis « ÉduConnect »" in step1
+    assert "pas besoin d'être activé" in step1
+    other = await ldap_bot.parent("Karim")
+    await other.send("/start")
+    await other.click(texts.MENU_LOGIN)
+    assert "« Élève ou parent » puis « ÉduConnect »" in await other.text()

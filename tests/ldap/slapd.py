@@ -159,7 +159,7 @@ include {HERE / 'esco.schema'}
 pidfile {directory / 'slapd.pid'}
 modulepath {module_dir()}
 moduleload back_mdb
-moduleload argon2
+moduleload argon2 m=19456 t=2 p=1
 password-hash {{ARGON2}}
 {tls_lines}
 database mdb
