@@ -126,6 +126,22 @@ async def test_a_blocked_entry_is_sent_to_the_school(ldap_bot: Harness, slapd: S
     assert texts.MENU_WRITE in last.button_texts
     assert slapd.entry(BLOCKED.dn)["ESCOPersonEtatCompte"] == ["BLOQUE"]
     assert await ldap_bot.store.progress.get(parent.user_id) is None
+    await parent.click(texts.MENU_WRITE)  # the help desk, offered under the message
+    await parent.send("Mon compte est bloqué, que faire ?")
+    assert "demande n°1" in await parent.text()
+
+
+async def test_the_help_desk_works_while_the_directory_is_down(ldap_bot: Harness, slapd: Slapd) -> None:
+    parent = await ldap_bot.parent()
+    await flows.to_cgu(parent, JEAN.login, PROVISIONALS[JEAN.login])
+    slapd.kill()
+    await parent.click("✅ J'ai lu et j'accepte")
+    assert "momentanément indisponible" in await parent.text()
+    await parent.send("/aide")
+    await parent.click(texts.MENU_WRITE)
+    await parent.send("Le bot dit que le service est indisponible.")
+    assert "demande n°1" in await parent.text()
+    slapd.start()
 
 
 async def test_a_teacher_is_sent_to_the_staff_path_and_a_pupil_activates(ldap_bot: Harness, slapd: Slapd) -> None:
