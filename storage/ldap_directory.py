@@ -70,6 +70,7 @@ class Entry:
     last_name: str | None
     first_name: str | None
     mail: str | None
+    names: tuple[str, ...] = ()  # every value of the login attributes (the login, then its aliases)
 
 
 class DirectoryProblem(Exception):
@@ -135,6 +136,10 @@ class LdapPool:
                     raise DirectoryUnavailable(str(exc)) from exc
             try:
                 result = operation(conn)
+            except (lx.LDAPBusyResult, lx.LDAPUnavailableResult) as exc:
+                self._idle.put(conn)
+                log.warning("directory busy or unavailable: %s", type(exc).__name__)
+                raise DirectoryUnavailable(str(exc)) from exc
             except lx.LDAPOperationResult:
                 self._idle.put(conn)  # the server answered: the connection is fine
                 raise
@@ -202,12 +207,19 @@ def _first(attributes: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def _entry(dn: str, attributes: dict[str, Any], login_attribute: str) -> Entry:
-    profiles = attributes.get(PROFILES) or []
-    return Entry(dn=dn, login=_first(attributes, login_attribute) or "",
+def _values(attributes: dict[str, Any], name: str) -> list[str]:
+    values = attributes.get(name) or []
+    if isinstance(values, str | bytes):
+        values = [values]
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
+
+
+def _entry(dn: str, attributes: dict[str, Any], login_attributes: tuple[str, ...]) -> Entry:
+    return Entry(dn=dn, login=_first(attributes, login_attributes[0]) or "",
                  state=(_first(attributes, STATE) or "").upper() or None,
-                 profiles=tuple(str(p) for p in profiles), last_name=_first(attributes, "sn"),
-                 first_name=_first(attributes, "givenName"), mail=_first(attributes, "mail"))
+                 profiles=tuple(_values(attributes, PROFILES)), last_name=_first(attributes, "sn"),
+                 first_name=_first(attributes, "givenName"), mail=_first(attributes, "mail"),
+                 names=tuple(v for a in login_attributes for v in _values(attributes, a)))
 
 
 def _generalized_time(moment: Any) -> str:
@@ -256,24 +268,29 @@ class LdapDirectory:
                 log.error("LDAP_PEOPLE_DN %s does not exist", self.config.people_dn)
                 raise DirectoryUnavailable("base DN") from exc
             except lx.LDAPSizeLimitExceededResult:
-                return [Entry("", "", None, (), None, None, None)] * 2
-            return [_entry(e["dn"], dict(e["attributes"]), self.config.login_attributes[0])
+                return [Entry("", "", None, (), None, None, None)] * 2  # more than one: never a guess
+            return [_entry(e["dn"], dict(e["attributes"]), self.config.login_attributes)
                     for e in conn.response or [] if e.get("type") == "searchResEntry"]
 
         return await self.pool.run(search)
 
-    async def entry(self, login: str, attributes: Iterable[str] | None = None) -> Entry | None:
+    async def entry(self, login: str) -> Entry | None:
         """The one entry that answers to this login or alias; None if none or more than one (never a guess)."""
         login = login.strip()
         if not login:
             return None
-        found = await self._search(login_filter(attributes or self.config.login_attributes, login))
+        found = await self._search(login_filter(self.config.login_attributes, login))
         if len(found) > 1:
             log.warning("several directory entries answer to one login: none is used")
             return None
         return found[0] if found else None
 
     async def _local_row(self, entry: Entry) -> Account:
+        """The entry's SQLite row: imported under its login or one of its aliases, or created now."""
+        for name in entry.names:
+            local = await self.local.find(name)
+            if local is not None:
+                return local
         key = identifier_key(entry.login)
         async with self.db.transaction() as conn:
             now = to_text(self.db.clock.now())
@@ -301,7 +318,7 @@ class LdapDirectory:
         local = await self.local.get(account_id)
         if local is None:
             return None
-        entry = await self.entry(local.identifier, self.config.login_attributes[:1])
+        entry = await self.entry(local.identifier)
         return self._merge(local, entry) if entry is not None else None
 
     async def by_telegram_user(self, telegram_user_id: int) -> Account | None:

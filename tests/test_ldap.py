@@ -383,3 +383,13 @@ async def test_educonnect_is_explained_at_step_1_and_in_how_to_log_in(ldap_bot: 
     await other.send("/start")
     await other.click(texts.MENU_LOGIN)
     assert "« Élève ou parent » puis « ÉduConnect »" in await other.text()
+
+
+async def test_an_account_imported_under_its_alias_is_the_entry_s(sandbox_server: SandboxServer, tmp_path: Path,
+                                                                  slapd: Slapd) -> None:
+    async with running_bot(sandbox_server, tmp_path, ldap=config_for(slapd)) as bot:
+        await bot.import_accounts([{"identifiant": "JDupont", "mot_de_passe_provisoire": PROVISIONALS[JEAN.login]}])
+        parent = await bot.parent()
+        await activate(parent)  # typed as the login, imported as the alias: one account
+        assert "Compte activé !" in await parent.text()
+    assert slapd.whoami(JEAN.dn, flows.PASSWORD).returncode == 0
