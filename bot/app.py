@@ -48,6 +48,8 @@ def configure_logging(level: str) -> None:
     # PTB's debug lines print whole updates, and so what parents type: never below INFO.
     logging.getLogger("telegram").setLevel(max(logging.getLevelName(level), logging.INFO))
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    # ldap3's own lines (off unless asked) would carry search filters, so typed identifiers.
+    logging.getLogger("ldap3").setLevel(logging.WARNING)
 
 
 def _kind(update: Update) -> str:

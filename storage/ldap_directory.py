@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 import logging
 import queue
+import re
 import ssl
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -187,6 +188,28 @@ def _close(conn: Connection) -> None:
         conn.unbind()
     except Exception:  # already dead: nothing to release
         pass
+
+
+def _missing_schema(conn: Connection) -> list[str]:
+    """The ESCO names the server's schema lacks; none when the schema cannot be read (nothing to say then)."""
+    try:
+        conn.search("", "(objectClass=*)", BASE, attributes=["subschemaSubentry"])
+        root = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
+        subschema = _first(dict(root[0]["raw_attributes"]), "subschemaSubentry") if root else None
+        if not subschema:
+            return []
+        conn.search(subschema, "(objectClass=*)", BASE, attributes=["objectClasses", "attributeTypes"])
+    except lx.LDAPOperationResult:
+        return []
+    found = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
+    if not found:
+        return []
+    raw = dict(found[0]["raw_attributes"])
+    if not raw.get("objectClasses"):
+        return []
+    names = {n.lower() for a in ("objectClasses", "attributeTypes") for v in _values(raw, a)
+             for pair in re.findall(r"NAME\s+(?:'([^']+)'|\(\s*'([^']+)')", v) for n in pair if n}
+    return [n for n in ("ENTPerson", "ESCOAddons", "ENTPersonLogin", STATE, CHARTER, PROFILES) if n.lower() not in names]
 
 
 # -- reading entries ------------------------------------------------------------------------------------
@@ -503,8 +526,27 @@ class LdapDirectory:
 
     async def check(self) -> Counter[tuple[str, str]]:
         """Connects, binds, reads every person: counts by (state, profile); DirectoryProblem says what is wrong."""
+        return await asyncio.get_running_loop().run_in_executor(None, self._check)
 
-        def count(conn: Connection) -> Counter[tuple[str, str]]:
+    def _check(self) -> Counter[tuple[str, str]]:
+        try:
+            conn = self.pool.connect()
+        except lx.LDAPStartTLSError as exc:
+            raise DirectoryProblem(f"TLS : échec de StartTLS ({exc}), vérifiez LDAP_CA_FILE et le certificat du serveur") from exc
+        except lx.LDAPSocketOpenError as exc:
+            text = str(exc)
+            if any(word in text.lower() for word in ("ssl", "certificate", "tls")):
+                raise DirectoryProblem(f"TLS : certificat du serveur refusé ({text}), vérifiez LDAP_CA_FILE") from exc
+            raise DirectoryProblem(f"serveur injoignable ({text})") from exc
+        except lx.LDAPInvalidCredentialsResult as exc:
+            raise DirectoryProblem(f"authentification refusée pour LDAP_BIND_DN={self.config.bind_dn} : "
+                                   "mot de passe ou DN du compte de service incorrect") from exc
+        except lx.LDAPException as exc:
+            raise DirectoryProblem(f"connexion impossible : {exc}") from exc
+        try:
+            missing = _missing_schema(conn)
+            if missing:
+                raise DirectoryProblem(f"schéma ESCO absent : l'annuaire ne connaît pas {', '.join(missing)}")
             figures: Counter[tuple[str, str]] = Counter()
             entries = conn.extend.standard.paged_search(self.config.people_dn, "(objectClass=ENTPerson)", SUBTREE,
                                                         attributes=[STATE, PROFILES], paged_size=500, generator=True)
@@ -512,49 +554,14 @@ class LdapDirectory:
                 if e.get("type") == "searchResEntry":
                     attributes = dict(e["attributes"])
                     figures[((_first(attributes, STATE) or "-").upper(),
-                             ",".join(sorted(str(p) for p in attributes.get(PROFILES) or [])) or "-")] += 1
+                             ",".join(sorted(_values(attributes, PROFILES))) or "-")] += 1
             return figures
-
-        def run() -> Counter[tuple[str, str]]:
-            try:
-                conn = self.pool.connect()
-            except lx.LDAPStartTLSError as exc:
-                raise DirectoryProblem(f"TLS : échec de StartTLS ({exc}), vérifiez LDAP_CA_FILE"
-                                       " et le certificat du serveur") from exc
-            except lx.LDAPSocketOpenError as exc:
-                text = str(exc)
-                if "ssl" in text.lower() or "certificate" in text.lower():
-                    raise DirectoryProblem(f"TLS : certificat refusé ({text}) — vérifiez LDAP_CA_FILE") from exc
-                raise DirectoryProblem(f"serveur injoignable à {self.config.url} ({text})") from exc
-            except lx.LDAPInvalidCredentialsResult as exc:
-                raise DirectoryProblem(f"connexion refusée pour LDAP_BIND_DN={self.config.bind_dn} : "
-                                       "mot de passe ou DN du compte de service incorrect") from exc
-            except lx.LDAPException as exc:
-                raise DirectoryProblem(f"connexion impossible : {exc}") from exc
-            try:
-                return count(conn)
-            except lx.LDAPNoSuchObjectResult as exc:
-                raise DirectoryProblem(f"LDAP_PEOPLE_DN={self.config.people_dn} n'existe pas dans l'annuaire") from exc
-            except (lx.LDAPObjectClassError, lx.LDAPAttributeError, lx.LDAPUndefinedAttributeTypeResult,
-                    lx.LDAPInvalidFilterError) as exc:
-                raise DirectoryProblem(f"schéma ESCO absent : l'annuaire ne connaît pas ENTPerson ou {STATE} ({exc})") from exc
-            except lx.LDAPException as exc:
-                raise DirectoryProblem(f"lecture impossible : {exc}") from exc
-            finally:
-                _close(conn)
-
-        figures = await asyncio.get_running_loop().run_in_executor(None, run)
-        if not figures:
-            # An empty result may be a base with no people, or a server without the ESCO schema.
-            def schema_known(conn: Connection) -> bool:
-                conn.search(self.config.people_dn, f"({STATE}=*)", BASE, attributes=["1.1"])
-                return True
-
-            try:
-                await self.pool.run(schema_known)
-            except lx.LDAPException as exc:
-                raise DirectoryProblem(f"schéma ESCO absent : {exc}") from exc
-        return figures
+        except lx.LDAPNoSuchObjectResult as exc:
+            raise DirectoryProblem(f"LDAP_PEOPLE_DN={self.config.people_dn} n'existe pas dans l'annuaire") from exc
+        except lx.LDAPException as exc:
+            raise DirectoryProblem(f"lecture impossible : {exc}") from exc
+        finally:
+            _close(conn)
 
     def close(self) -> None:
         self.pool.close()

@@ -16,7 +16,7 @@ from conversations import texts
 from sandbox.driver import Person as TelegramUser
 from sandbox.server import SandboxServer
 from storage.accounts import DirectoryUnavailable
-from storage.ldap_directory import LdapConfig, LdapDirectory, login_filter
+from storage.ldap_directory import DirectoryProblem, LdapConfig, LdapDirectory, login_filter
 from tests import flows
 from tests.conftest import Harness, process_env, running_bot
 from tests.ldap.slapd import INSTALL_HINT, PEOPLE_DN, SERVICE_DN, SERVICE_PASSWORD, Person, Slapd, slapd_binary
@@ -233,6 +233,9 @@ async def test_starttls_with_a_throwaway_certificate(tmp_path: Path) -> None:
         assert account is not None and account.dn == JEAN.dn and account.state == "pending"
         with pytest.raises(DirectoryUnavailable):
             await bad.find(flows.IDENTIFIER)
+        with pytest.raises(DirectoryProblem, match=r"^TLS : "):
+            await bad.check()
+        assert sum((await good.check()).values()) == len(PEOPLE)
     finally:
         good.close()
         bad.close()
@@ -393,3 +396,15 @@ async def test_an_account_imported_under_its_alias_is_the_entry_s(sandbox_server
         await activate(parent)  # typed as the login, imported as the alias: one account
         assert "Compte activé !" in await parent.text()
     assert slapd.whoami(JEAN.dn, flows.PASSWORD).returncode == 0
+
+
+def test_directory_check_names_a_missing_esco_schema(tmp_path: Path) -> None:
+    require_slapd()
+    server = Slapd(tmp_path / "plain", free_port(), [], esco=False)
+    server.start()
+    try:
+        result = entbot(tmp_path, server, "directory", "check")
+    finally:
+        server.stop()
+    assert result.returncode == 1 and "schéma ESCO absent" in result.stderr and "ENTPerson" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

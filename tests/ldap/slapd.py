@@ -117,6 +117,10 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
 
 
 ACL = f"""
+access to dn.base=""
+    by * read
+access to dn.base="cn=Subschema"
+    by * read
 access to attrs=userPassword
     by dn.exact="{SERVICE_DN}" write
     by anonymous auth
@@ -134,11 +138,14 @@ access to *
     by * none
 """
 
+# A directory without the ESCO schema (to see `entbot directory check` say so).
+PLAIN_ACL = ACL.replace("attrs=ESCOPersonEtatCompte,ESCOPersonValidationCharte,mail", "attrs=mail")
+
 
 class Slapd:
     """slapd on 127.0.0.1:port, its data in `directory`; start, kill, start again on the same data."""
 
-    def __init__(self, directory: Path, port: int, people: list[Person], tls: bool = False) -> None:
+    def __init__(self, directory: Path, port: int, people: list[Person], tls: bool = False, esco: bool = True) -> None:
         self.directory = directory
         self.port = port
         self.url = f"ldap://127.0.0.1:{port}"
@@ -155,7 +162,7 @@ class Slapd:
 include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
-include {HERE / 'esco.schema'}
+{"include " + str(HERE / 'esco.schema') if esco else ""}
 pidfile {directory / 'slapd.pid'}
 modulepath {module_dir()}
 moduleload back_mdb
@@ -168,8 +175,8 @@ suffix "{SUFFIX}"
 rootdn "{ROOT_DN}"
 rootpw {ROOT_PASSWORD}
 directory {directory / 'db'}
-index objectClass,ENTPersonLogin,ENTPersonAlias eq
-{ACL}
+{"index objectClass,ENTPersonLogin,ENTPersonAlias eq" if esco else "index objectClass eq"}
+{ACL if esco else PLAIN_ACL}
 """, encoding="utf-8")
         seed = directory / "seed.ldif"
         seed.write_text(seed_ldif(people), encoding="utf-8")
