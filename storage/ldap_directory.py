@@ -21,7 +21,7 @@ from ldap3.core import exceptions as lx
 from ldap3.utils.conv import escape_filter_chars
 
 from storage.accounts import Account, Activation, Credentials, DirectoryUnavailable, SqliteDirectory, identifier_key
-from storage.db import Database, to_text
+from storage.db import Database, from_text, to_text
 from storage.secrets import verify_secret
 
 log = logging.getLogger(__name__)
@@ -342,7 +342,27 @@ class LdapDirectory:
         if local is None:
             return None
         entry = await self.entry(local.identifier)
-        return self._merge(local, entry) if entry is not None else None
+        if entry is None:
+            return None
+        account = self._merge(local, entry)
+        if account.state == "active" and local.state != "active" and await self._in_flight(account_id, entry.dn):
+            # The bot's own activation reached the directory but not SQLite (its answer was lost, or
+            # the bot stopped in between): still to finish, and `activate` will recognise it.
+            return replace(account, state=local.state)
+        return account
+
+    async def _in_flight(self, account_id: int, dn: str) -> bool:
+        """Whether the entry holds what an activation in progress here was writing (its password or charter time)."""
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall(
+                "SELECT password_hash, cgu_accepted_at FROM activation_progress"
+                " WHERE account_id = ? AND password_hash IS NOT NULL AND cgu_accepted_at IS NOT NULL", (account_id,)))
+        if not rows:
+            return False
+        _, passwords, charter = await self._read_back(dn)
+        if self.config.password_write == "modify":
+            return any(charter == _generalized_time(from_text(row[1])) for row in rows)
+        return any("{ARGON2}" + row[0] in passwords for row in rows)
 
     async def by_telegram_user(self, telegram_user_id: int) -> Account | None:
         local = await self.local.by_telegram_user(telegram_user_id)

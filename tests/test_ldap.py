@@ -408,3 +408,33 @@ def test_directory_check_names_a_missing_esco_schema(tmp_path: Path) -> None:
         server.stop()
     assert result.returncode == 1 and "schéma ESCO absent" in result.stderr and "ENTPerson" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+async def test_an_activation_that_reached_the_directory_but_not_sqlite_is_finished(ldap_bot: Harness,
+                                                                                  slapd: Slapd) -> None:
+    """The modify landed but its answer was lost (slapd or the bot died in between): the next try finishes it."""
+    parent = await ldap_bot.parent()
+    await to_confirmation(parent)
+    progress = await ldap_bot.store.progress.get(parent.user_id)
+    assert progress is not None and progress.password_hash
+    slapd.modify(f"dn: {JEAN.dn}\nchangetype: modify\nreplace: ESCOPersonEtatCompte\nESCOPersonEtatCompte: VALIDE\n-\n"
+                 f"replace: userPassword\nuserPassword: {{ARGON2}}{progress.password_hash}\n-\n"
+                 "replace: ESCOPersonValidationCharte\nESCOPersonValidationCharte: 20261129084500Z\n")
+    await parent.send(flows.PASSWORD)
+    assert "Compte activé !" in await parent.text()
+    account = await ldap_bot.store.accounts.by_telegram_user(parent.user_id)
+    assert account is not None and account.state == "active"
+    assert await ldap_bot.store.accounts.credentials(account.id) is not None  # the answers were saved too
+    assert slapd.whoami(JEAN.dn, flows.PASSWORD).returncode == 0
+
+
+async def test_an_entry_activated_elsewhere_stops_the_activation(ldap_bot: Harness, slapd: Slapd) -> None:
+    """Activated on the ENT itself meanwhile (another password): the parent is told, nothing is overwritten."""
+    parent = await ldap_bot.parent()
+    await to_confirmation(parent)
+    slapd.modify(f"dn: {JEAN.dn}\nchangetype: modify\nreplace: ESCOPersonEtatCompte\nESCOPersonEtatCompte: VALIDE\n-\n"
+                 "replace: userPassword\nuserPassword: Ailleurs-2026!\n")
+    await parent.send(flows.PASSWORD)
+    assert "activé ou réinitialisé par ailleurs" in await parent.text()
+    assert slapd.whoami(JEAN.dn, "Ailleurs-2026!").returncode == 0
+    assert slapd.whoami(JEAN.dn, flows.PASSWORD).returncode != 0

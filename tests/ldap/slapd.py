@@ -236,6 +236,11 @@ directory {directory / 'db'}
                 values.setdefault(name, []).append(value)
         return values
 
+    def modify(self, ldif: str) -> None:
+        """An ldapmodify as the root DN: what another tool, or a write whose answer was lost, leaves behind."""
+        subprocess.run(["ldapmodify", "-x", "-H", self.url, "-D", ROOT_DN, "-w", ROOT_PASSWORD], input=ldif, text=True,
+                       check=True, capture_output=True)
+
     def whoami(self, dn: str, password: str) -> subprocess.CompletedProcess[str]:
         """`ldapwhoami -x -H … -D dn -w password`: a simple bind as the entry."""
         return subprocess.run(["ldapwhoami", "-x", "-H", self.url, "-D", dn, "-w", password],
