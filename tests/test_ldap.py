@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -438,3 +439,59 @@ async def test_an_entry_activated_elsewhere_stops_the_activation(ldap_bot: Harne
     assert "activé ou réinitialisé par ailleurs" in await parent.text()
     assert slapd.whoami(JEAN.dn, "Ailleurs-2026!").returncode == 0
     assert slapd.whoami(JEAN.dn, flows.PASSWORD).returncode != 0
+
+
+async def test_entbot_run_with_directory_ldap_survives_slapd_and_itself_being_killed(tmp_path: Path,
+                                                                                     slapd: Slapd) -> None:
+    """A real `entbot run` process, DIRECTORY=ldap from its environment: slapd down, the bot killed -9, both back."""
+    from sandbox.driver import Sandbox
+    from tests.conftest import TOKEN
+    from tests.test_process import BotProcess, _click, _type
+
+    server = SandboxServer()
+    await server.start()
+    env = process_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=server.api_url,
+                      ENTBOT_DATABASE=str(tmp_path / "entbot.sqlite3"), ENTBOT_POLL_TIMEOUT="1", LOG_LEVEL="DEBUG",
+                      DIRECTORY="ldap", LDAP_URL=slapd.url, LDAP_STARTTLS="0", LDAP_PEOPLE_DN=PEOPLE_DN,
+                      LDAP_BIND_DN=SERVICE_DN, LDAP_BIND_PASSWORD=SERVICE_PASSWORD)
+    csv = tmp_path / "comptes.csv"
+    csv.write_text(f"identifiant;mot_de_passe_provisoire\n{JEAN.login};{PROVISIONALS[JEAN.login]}\n", encoding="utf-8")
+    imported = subprocess.run([sys.executable, "-m", "bot", "accounts", "import", str(csv)], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    log = tmp_path / "bot.log"
+    sandbox = Sandbox(server.url)
+    bot = BotProcess(env, log, tmp_path)
+    try:
+        await bot.wait_ready()
+        parent = await sandbox.person("Jean")
+        await _type(parent, "/start", "Bonjour")
+        await _click(parent, "🔑 Activer mon compte", "Étape 1/6")
+        await _click(parent, "👪 Élève ou parent", "Étape 2/6")
+        await _type(parent, JEAN.login, "mot de passe provisoire")
+        await _type(parent, PROVISIONALS[JEAN.login], "Étape 3/6")
+        await _click(parent, "✅ J'ai lu et j'accepte", "Étape 4/6")
+        await _click(parent, "⏭ Passer (recommandé)", "Première question")
+        await _click(parent, "7", "Tapez votre réponse")
+        await _type(parent, flows.ANSWER1, "Seconde question")
+        await _click(parent, "14", "Tapez votre réponse")
+        await _type(parent, flows.ANSWER2, "Étape 6/6")
+        await _type(parent, flows.PASSWORD, "seconde fois")
+        slapd.kill()
+        await _type(parent, flows.PASSWORD, "momentanément indisponible")
+        assert bot.stop(signal.SIGKILL) == -signal.SIGKILL
+        slapd.start()
+        bot = BotProcess(env, log, tmp_path)
+        await bot.wait_ready()
+        await _type(parent, flows.PASSWORD, "Compte activé !")
+        assert bot.stop(signal.SIGTERM) == 0
+    finally:
+        if bot.proc.poll() is None:
+            bot.stop(signal.SIGKILL)
+        await sandbox.close()
+        await server.stop()
+    assert slapd.whoami(JEAN.dn, flows.PASSWORD).returncode == 0
+    logged = log.read_bytes()
+    assert b"directory unavailable" in logged and b"DEBUG" in logged
+    for secret in (flows.PASSWORD, PROVISIONALS[JEAN.login], flows.ANSWER2, SERVICE_PASSWORD):
+        assert secret.encode() not in logged
