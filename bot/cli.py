@@ -143,6 +143,9 @@ async def _reset(store: Store, identifier: str) -> int:
     account = await store.accounts.find(identifier)
     if account is None:
         return fail(f"aucun compte « {identifier} »", 1)
+    if account.state == "blocked":
+        return fail(f"le compte « {account.identifier} » est bloqué dans l'annuaire de l'ENT : son déblocage relève "
+                    "de l'administrateur de l'ENT, rien n'a été fait", 1)
     password = await store.reset(account, account.revision, "shell")
     if password is None:
         return fail(f"le compte « {account.identifier} » a changé pendant la réinitialisation : relancez la commande", 1)

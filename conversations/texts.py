@@ -453,6 +453,8 @@ def confirm_reset(identifier: str, name: str, state: str) -> str:
 
 
 RESET_CANCELLED = "Réinitialisation annulée : rien n'a changé."
+RESET_BLOCKED = ("Le compte <code>{identifier}</code> est bloqué dans l'annuaire de l'ENT (état BLOQUE ou DELETE) : "
+                 "je ne le réinitialise pas. Son déblocage relève de l'administrateur de l'ENT.")
 RESET_RACE = ("Ce compte a changé entre-temps (réinitialisé ou activé à l'instant, peut-être par un collègue) : "
               "je n'ai rien fait. Vérifiez avec <code>/compte {identifier}</code>.")
 OPEN_PRIVATE_CHAT = ("Je dois vous montrer le nouveau mot de passe en privé, mais je ne peux pas vous écrire : "

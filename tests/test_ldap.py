@@ -495,3 +495,24 @@ async def test_entbot_run_with_directory_ldap_survives_slapd_and_itself_being_ki
     assert b"directory unavailable" in logged and b"DEBUG" in logged
     for secret in (flows.PASSWORD, PROVISIONALS[JEAN.login], flows.ANSWER2, SERVICE_PASSWORD):
         assert secret.encode() not in logged
+
+
+async def test_staff_reset_from_telegram_locks_the_entry_and_a_blocked_one_is_left_alone(ldap_bot: Harness,
+                                                                                        slapd: Slapd) -> None:
+    parent = await ldap_bot.parent()
+    await activate(parent)
+    secretary = await ldap_bot.secretary()
+    await secretary.send(f"/reinitialiser {JEAN.login}")
+    await secretary.click("✅ Oui, réinitialiser")
+    assert "Ce message s'effacera de lui-même" in await secretary.text()
+    entry = slapd.entry(JEAN.dn)
+    assert entry["ESCOPersonEtatCompte"] == ["INVALIDE"] and entry["userPassword"] == ["{SCRIPT}LOCK"]
+    await flows.login_test(parent, flows.PASSWORD)
+    assert "Identifiant ou mot de passe incorrect" in await parent.text()
+
+    await secretary.send(f"/compte {BLOCKED.login}")
+    assert "bloqué dans l'annuaire" in await secretary.text()
+    await secretary.send(f"/reinitialiser {BLOCKED.login}")
+    await secretary.click("✅ Oui, réinitialiser")
+    assert "bloqué dans l'annuaire de l'ENT" in await secretary.text() and "je ne le réinitialise pas" in await secretary.text()
+    assert slapd.entry(BLOCKED.dn)["ESCOPersonEtatCompte"] == ["BLOQUE"]
