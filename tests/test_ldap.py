@@ -21,6 +21,7 @@ from storage.ldap_directory import DirectoryProblem, LdapConfig, LdapDirectory, 
 from tests import flows
 from tests.conftest import Harness, process_env, running_bot
 from tests.ldap.slapd import INSTALL_HINT, PEOPLE_DN, SERVICE_DN, SERVICE_PASSWORD, Person, Slapd, slapd_binary
+from tests.smtp import SmtpServer
 from tests.waiting import free_port
 
 JEAN = Person("F100", flows.IDENTIFIER, aliases=["jdupont"])
@@ -516,3 +517,58 @@ async def test_staff_reset_from_telegram_locks_the_entry_and_a_blocked_one_is_le
     await secretary.click("✅ Oui, réinitialiser")
     assert "bloqué dans l'annuaire de l'ENT" in await secretary.text() and "je ne le réinitialise pas" in await secretary.text()
     assert slapd.entry(BLOCKED.dn)["ESCOPersonEtatCompte"] == ["BLOQUE"]
+
+
+async def test_mail_is_written_only_when_confirmed_by_a_code(sandbox_server: SandboxServer, tmp_path: Path,
+                                                             slapd: Slapd, smtp: SmtpServer) -> None:
+    from bot.settings import SmtpSettings
+    from tests.conftest import MAIL_FROM
+    from tests.test_mail import code_in
+
+    settings = SmtpSettings(host="127.0.0.1", port=smtp.port, username=None, password=None, security="none",
+                            mail_from=MAIL_FROM)
+    async with running_bot(sandbox_server, tmp_path, ldap=config_for(slapd), smtp=settings) as bot:
+        await bot.import_accounts([{"identifiant": p.login, "mot_de_passe_provisoire": PROVISIONALS[p.login]}
+                                   for p in (JEAN, PUPIL)])
+        confirmed, unconfirmed = await bot.parent("Amina"), await bot.parent("Léa")
+        for parent, login, address in ((confirmed, JEAN.login, "amina.dupont@example.fr"),
+                                       (unconfirmed, PUPIL.login, "lea.dupont@example.fr")):
+            await flows.to_cgu(parent, login, PROVISIONALS[login])
+            await parent.click("✅ J'ai lu et j'accepte")
+            await parent.send(address)
+            await parent.send(address)
+        [mail, _] = await smtp.wait_for(2)
+        code = code_in(str(mail.get_content()))
+        first = confirmed if mail["To"] == "amina.dupont@example.fr" else unconfirmed
+        await first.send(code)
+        assert "Adresse confirmée" in await first.text()
+        other = unconfirmed if first is confirmed else confirmed
+        await other.click("⏭ Passer (recommandé)")  # the code never typed: the address is dropped
+        for parent in (first, other):
+            await parent.click("7")
+            await parent.send(flows.ANSWER1)
+            await parent.click("14")
+            await parent.send(flows.ANSWER2)
+            await parent.send(flows.PASSWORD)
+            await parent.send(flows.PASSWORD)
+            assert "Compte activé !" in await parent.text()
+    first_dn, other_dn = (JEAN.dn, PUPIL.dn) if first is confirmed else (PUPIL.dn, JEAN.dn)
+    assert slapd.entry(first_dn)["mail"] == [str(mail["To"])]
+    assert "mail" not in slapd.entry(other_dn)
+
+
+async def test_an_address_kept_unconfirmed_with_mail_off_is_not_written(ldap_bot: Harness, slapd: Slapd) -> None:
+    parent = await ldap_bot.parent()
+    await flows.to_cgu(parent, JEAN.login, PROVISIONALS[JEAN.login])
+    await parent.click("✅ J'ai lu et j'accepte")
+    await parent.send("amina.dupont@example.fr")
+    await parent.send("amina.dupont@example.fr")
+    assert "Première question secrète" in await parent.text()  # kept, unconfirmed (mail is off)
+    await parent.click("7")
+    await parent.send(flows.ANSWER1)
+    await parent.click("14")
+    await parent.send(flows.ANSWER2)
+    await parent.send(flows.PASSWORD)
+    await parent.send(flows.PASSWORD)
+    assert "Compte activé !" in await parent.text()
+    assert "mail" not in slapd.entry(JEAN.dn)
