@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test lint sandbox bench bench-broadcast clean
+.PHONY: run test lint sandbox bench bench-ldap bench-broadcast clean slapd
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,11 @@ $(STAMP_TEST): $(BIN)/python pyproject.toml
 run: $(STAMP)
 	$(BIN)/entbot run
 
-test: $(STAMP_TEST)
+# The LDAP tests run a real slapd: installed here when missing (as root), or one line saying how.
+slapd:
+	@scripts/ensure-slapd.sh
+
+test: $(STAMP_TEST) slapd
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
@@ -36,6 +40,9 @@ sandbox: $(STAMP)
 
 bench: $(STAMP_TEST)
 	$(BIN)/python bench/activation.py
+
+bench-ldap: $(STAMP_TEST) slapd
+	$(BIN)/python bench/activation.py --directory ldap
 
 bench-broadcast: $(STAMP_TEST)
 	$(BIN)/python bench/broadcast.py

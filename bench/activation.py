@@ -20,6 +20,7 @@ from bot.processor import PerUserProcessor
 from bot.settings import Settings
 from sandbox.driver import Person, Sandbox
 from storage.importer import import_accounts
+from storage.ldap_directory import LdapConfig
 from storage.secrets import hash_secret, verify_secret
 
 # Argon2 operations in one activation: the provisional password checked, two answers hashed,
@@ -58,14 +59,27 @@ async def raw_argon2(operations: int) -> float:
     return time.perf_counter() - started
 
 
-async def main(parents: int) -> None:
+def start_slapd(tmp: Path, parents: int) -> tuple[object, LdapConfig]:
+    """A real slapd as the tests start it, one INVALIDE entry per parent."""
+    from tests.ldap.slapd import PEOPLE_DN, SERVICE_DN, SERVICE_PASSWORD, Person, Slapd
+    from tests.waiting import free_port
+
+    server = Slapd(tmp / "slapd", free_port(), [Person(f"B{n:05d}", f"bench.{n:05d}") for n in range(parents)])
+    server.start()
+    config = LdapConfig(url=server.url, people_dn=PEOPLE_DN, bind_dn=SERVICE_DN, bind_password=SERVICE_PASSWORD,
+                        starttls=False)
+    return server, config
+
+
+async def main(parents: int, directory: str) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="entbot-bench-"))
     csv = tmp / "comptes.csv"
     csv.write_text("identifiant;mot_de_passe_provisoire\n"
                    + "".join(f"bench.{n:05d};Prov-{n:05d}a\n" for n in range(parents)), encoding="utf-8")
+    slapd, ldap = start_slapd(tmp, parents) if directory == "ldap" else (None, None)
     sandbox_proc, url = start_sandbox()
     settings = Settings(token="123456789:BENCH-token-abcdef", api_url=f"{url}/bot", database=tmp / "bench.sqlite3",
-                        poll_timeout=1)
+                        poll_timeout=1, ldap=ldap)
     app = build_application(settings)
     await start_in_loop(app)
     await import_accounts(store_of(app), csv)
@@ -89,12 +103,14 @@ async def main(parents: int) -> None:
     await stop_in_loop(app)
     await sandbox.close()
     stop_sandbox(sandbox_proc)
+    if slapd is not None:
+        slapd.stop()  # type: ignore[attr-defined]
 
     done = sum(results)
     raw_seconds = await raw_argon2(done * HASHES_PER_ACTIVATION)
     bot_rate, raw_rate = done / elapsed, done / raw_seconds
     q = statistics.quantiles(light, n=100)
-    print(f"parents: {parents}, activated: {done}")
+    print(f"directory: {directory}, parents: {parents}, activated: {done}")
     print(f"activations/s through the bot: {bot_rate:.2f}  ({elapsed:.1f} s)")
     print(f"raw Argon2, same {done * HASHES_PER_ACTIVATION} operations: {raw_rate:.2f} activations/s "
           f"({raw_seconds:.1f} s)")
@@ -107,4 +123,7 @@ async def main(parents: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--parents", type=int, default=200)
-    asyncio.run(main(parser.parse_args().parents))
+    parser.add_argument("--directory", choices=("sqlite", "ldap"), default="sqlite",
+                        help="where the accounts live: the bot's SQLite, or a real slapd started for the run")
+    args = parser.parse_args()
+    asyncio.run(main(args.parents, args.directory))

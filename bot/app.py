@@ -27,6 +27,7 @@ from bot.settings import Settings
 from conversations import helpdesk, menu, notices, parent, staff, texts
 from conversations.common import DEPS_KEY, Deps, MailConfig, School, StaffConfig
 from conversations.when import quiet_end
+from storage.accounts import DirectoryUnavailable
 from storage.db import Clock
 from storage.notices import Figures, Notice
 from storage.store import Store
@@ -47,6 +48,8 @@ def configure_logging(level: str) -> None:
     # PTB's debug lines print whole updates, and so what parents type: never below INFO.
     logging.getLogger("telegram").setLevel(max(logging.getLevelName(level), logging.INFO))
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    # ldap3's own lines (off unless asked) would carry search filters, so typed identifiers.
+    logging.getLogger("ldap3").setLevel(logging.WARNING)
 
 
 def _kind(update: Update) -> str:
@@ -75,6 +78,14 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(error, Forbidden):
         log.info("user has blocked the bot: %s", error)
         return
+    if isinstance(error, DirectoryUnavailable):  # nothing was changed: the parent sends the same answer later
+        log.warning("directory unavailable while handling update %s", getattr(update, "update_id", "-"))
+        if isinstance(update, Update) and update.effective_chat is not None:
+            try:
+                await context.bot.send_message(update.effective_chat.id, texts.DIRECTORY_DOWN)
+            except TelegramError:
+                log.warning("could not tell the user the directory is unavailable")
+        return
     log.error("error while handling update %s", getattr(update, "update_id", "-"), exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
@@ -95,7 +106,7 @@ async def _staff_command_menus(app: App, settings: Settings, commands: list[BotC
 
 
 def build_application(settings: Settings, clock: Clock | None = None, mail_timeout: float = 30.0) -> App:
-    store = Store(settings.database, clock)
+    store = Store(settings.database, clock, settings.ldap)
     school = School(name=settings.school_name, contact_email=settings.school_contact_email, ent_url=settings.ent_url)
     mailer = Mailer(store, settings.smtp, timeout=mail_timeout) if settings.smtp else None
     mail = (MailConfig(school_address=settings.school_contact_email,

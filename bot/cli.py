@@ -14,9 +14,10 @@ from tqdm import tqdm
 
 from bot.settings import Settings, SettingsError, load
 from conversations import texts
-from storage.accounts import identifier_key
+from storage.accounts import DirectoryUnavailable, identifier_key
 from storage.db import DatabaseTooNew
 from storage.importer import CsvError, ImportReport, import_accounts
+from storage.ldap_directory import DirectoryProblem
 from storage.store import Store
 
 
@@ -26,7 +27,7 @@ def fail(message: str, code: int = 2) -> int:
 
 
 async def _with_store(settings: Settings, action: Callable[[Store], Awaitable[int]]) -> int:
-    store = Store(settings.database)
+    store = Store(settings.database, ldap=settings.ldap)
     await store.open()
     try:
         return await action(store)
@@ -125,6 +126,8 @@ async def _show(store: Store, identifier: str) -> int:
     print(f"Nom : {account.display_name}  Profil : {account.profile}  Classe : {account.class_name or '-'}")
     activated = f" (le {texts.paris(account.activated_at)})" if account.activated_at else ""
     print(f"État : {texts.STATE_LABELS[account.state]}{activated}")
+    if account.dn is not None:  # read from the ENT's directory just now
+        print(f"Annuaire : {account.dn} (profil {account.profile})")
     print(f"Étape atteinte : {', '.join(steps) if steps else '-'}")
     print(f"CGU acceptées : {account.cgu_version or '-'}  Adresse : {account.email or '-'}")
     print(f"Verrou : {'jusqu’à ' + texts.paris(lock.until) if lock else 'aucun'}")
@@ -140,6 +143,9 @@ async def _reset(store: Store, identifier: str) -> int:
     account = await store.accounts.find(identifier)
     if account is None:
         return fail(f"aucun compte « {identifier} »", 1)
+    if account.state == "blocked":
+        return fail(f"le compte « {account.identifier} » est bloqué dans l'annuaire de l'ENT : son déblocage relève "
+                    "de l'administrateur de l'ENT, rien n'a été fait", 1)
     password = await store.reset(account, account.revision, "shell")
     if password is None:
         return fail(f"le compte « {account.identifier} » a changé pendant la réinitialisation : relancez la commande", 1)
@@ -191,6 +197,23 @@ async def _export(store: Store, path: Path) -> int:
     return 0
 
 
+async def _directory_check(store: Store) -> int:
+    if store.ldap is None:
+        return fail("DIRECTORY=sqlite : aucun annuaire LDAP configuré (DIRECTORY=ldap et LDAP_URL dans .env)", 1)
+    config = store.ldap.config
+    try:
+        figures = await store.ldap.check()
+    except DirectoryProblem as exc:
+        return fail(f"annuaire {config.url} : {exc}", 1)
+    total = sum(figures.values())
+    print(f"Annuaire {config.url} : connexion et authentification de {config.bind_dn} réussies"
+          f"{' (StartTLS)' if config.starttls else ''}.")
+    print(f"{total} personne(s) sous {config.people_dn}, par état et profil :")
+    for (state, profile), count in sorted(figures.items()):
+        print(f"  {state:<10} {profile:<28} {count}")
+    return 0
+
+
 async def _stats(store: Store) -> int:
     for line in texts.stats_lines(await store.stats.summary(texts.PARIS)):
         print(line)
@@ -216,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = accounts.add_parser("export", help="exporter l'état des comptes en CSV pour Excel (jamais de secret)")
     export.add_argument("file", type=Path)
     sub.add_parser("stats", help="chiffres des activations")
+    directory = sub.add_parser("directory", help="l'annuaire LDAP de l'ENT").add_subparsers(dest="action", required=True)
+    directory.add_parser("check", help="connexion, authentification, nombre de personnes par état et profil")
     return parser
 
 
@@ -227,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
             return run(settings)
         if args.command == "stats":
             return asyncio.run(_with_store(settings, _stats))
+        if args.command == "directory":
+            return asyncio.run(_with_store(settings, _directory_check))
         if args.action == "import":
             if not args.file.is_file():
                 return fail(f"fichier introuvable : {args.file}")
@@ -245,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(exc))
     except DatabaseTooNew as exc:
         return fail(str(exc))
+    except DirectoryUnavailable:
+        return fail("annuaire LDAP injoignable : vérifiez-le avec « entbot directory check »", 1)
     except KeyboardInterrupt:
         return 130
     return 2

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 
 from dotenv import dotenv_values
 from email_validator import EmailNotValidError, validate_email
+
+from storage.ldap_directory import LdapConfig
 
 
 class SettingsError(Exception):
@@ -50,6 +52,7 @@ class Settings:
     log_level: str = "INFO"
     poll_timeout: int = 10
     tickets_retention_days: int = 90
+    ldap: LdapConfig | None = None  # DIRECTORY=ldap: the accounts live in the ENT's directory
 
     def require_token(self) -> str:
         if not self.token:
@@ -140,6 +143,10 @@ def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
             raise SettingsError(f"TICKETS_RETENTION_DAYS={raw!r} invalide : attendu un nombre de jours, 1 ou plus.")
         kwargs["tickets_retention_days"] = days
     kwargs["smtp"] = _smtp(get)
+    directory = (get("DIRECTORY") or "sqlite").strip().lower()
+    if directory not in {"sqlite", "ldap"}:
+        raise SettingsError(f"DIRECTORY={directory!r} invalide : attendu sqlite ou ldap.")
+    kwargs["ldap"] = _ldap(get) if directory == "ldap" else None
     return Settings(**kwargs)  # type: ignore[arg-type]
 
 
@@ -158,3 +165,52 @@ def _smtp(get: object) -> SmtpSettings | None:
         raise SettingsError("MAIL_FROM manquant : attendu l'adresse d'expédition des courriels (SMTP_HOST est défini).")
     return SmtpSettings(host=host.strip(), port=port, username=get("SMTP_USERNAME"), password=get("SMTP_PASSWORD"),
                         security=security, mail_from=_email("MAIL_FROM", mail_from))
+
+
+def _flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in {"1", "0", "oui", "non", "true", "false", "yes", "no", "on", "off"}:
+        raise SettingsError(f"{name}={raw!r} invalide : attendu 1 ou 0.")
+    return value in {"1", "oui", "true", "yes", "on"}
+
+
+def _ldap(get: Callable[[str], str | None]) -> LdapConfig:
+    url = (get("LDAP_URL") or "").strip()
+    if not re.match(r"^ldaps?://[^\s/]+/?$", url):
+        raise SettingsError(f"LDAP_URL={url!r} invalide : attendu ldap://hôte:port ou ldaps://hôte:port (DIRECTORY=ldap).")
+    people_dn = (get("LDAP_PEOPLE_DN") or "").strip()
+    if "=" not in people_dn:
+        raise SettingsError("LDAP_PEOPLE_DN manquant : attendu la base des personnes, par ex. ou=people,dc=esco-centre,dc=fr.")
+    raw_tls = get("LDAP_STARTTLS")
+    starttls = _flag("LDAP_STARTTLS", raw_tls) if raw_tls is not None else True
+    config = LdapConfig(url=url, people_dn=people_dn, starttls=starttls and url.startswith("ldap://"))
+    plain = config.url.startswith("ldap://") and not config.starttls
+    allow_plain = _flag("LDAP_ALLOW_PLAIN", get("LDAP_ALLOW_PLAIN") or "0")
+    if plain and not config.is_loopback and not allow_plain:
+        raise SettingsError("LDAP_STARTTLS=0 refusé : les mots de passe passeraient en clair sur le réseau ; "
+                            "utilisez StartTLS ou ldaps://, ou LDAP_ALLOW_PLAIN=1 en connaissance de cause.")
+    ca_file = get("LDAP_CA_FILE")
+    if ca_file is not None and not Path(ca_file.strip()).is_file():
+        raise SettingsError(f"LDAP_CA_FILE={ca_file!r} invalide : fichier introuvable.")
+    password = get("LDAP_BIND_PASSWORD")
+    if (password_file := get("LDAP_BIND_PASSWORD_FILE")) is not None:
+        try:
+            password = Path(password_file.strip()).read_text(encoding="utf-8").strip()
+        except OSError:
+            raise SettingsError(f"LDAP_BIND_PASSWORD_FILE={password_file!r} illisible.") from None
+    bind_dn = get("LDAP_BIND_DN")
+    if bind_dn is None or password is None:
+        raise SettingsError("LDAP_BIND_DN et LDAP_BIND_PASSWORD (ou LDAP_BIND_PASSWORD_FILE) manquants : "
+                            "attendu le compte de service du bot dans l'annuaire.")
+    attributes = tuple(a.strip() for a in (get("LDAP_LOGIN_ATTRIBUTES") or "ENTPersonLogin,ENTPersonAlias").split(",")
+                       if a.strip())
+    if not attributes or not all(re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", a) for a in attributes):
+        raise SettingsError("LDAP_LOGIN_ATTRIBUTES invalide : attendu des noms d'attributs séparés par des virgules.")
+    provisional = (get("LDAP_PROVISIONAL") or "import").strip().lower()
+    if provisional not in {"import", "bind"}:
+        raise SettingsError(f"LDAP_PROVISIONAL={provisional!r} invalide : attendu import ou bind.")
+    write = (get("LDAP_PASSWORD_WRITE") or "argon2").strip().lower()
+    if write not in {"argon2", "modify"}:
+        raise SettingsError(f"LDAP_PASSWORD_WRITE={write!r} invalide : attendu argon2 ou modify.")
+    return replace(config, bind_dn=bind_dn.strip(), bind_password=password, ca_file=ca_file.strip() if ca_file else None,
+                   login_attributes=attributes, provisional=provisional, password_write=write)

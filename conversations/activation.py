@@ -367,6 +367,14 @@ async def provisional_typed(update: Update, context: Ctx, progress: Progress) ->
         return await advance(update, context, IDENTIFIER, note=texts.WRONG_PAIR, proven=False,
                              last_error="provisional_failed")
     await d.store.attempts.success(*keys)
+    account = await d.store.accounts.get(account.id) or account  # a provisional proven by a bind is kept now
+    if account.state == "blocked" or account.profile == "staff":  # the ENT's directory says so
+        await d.store.progress.forget(progress.telegram_user_id)
+        await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
+        blocked = account.state == "blocked"
+        await send(update, context, texts.ACCOUNT_BLOCKED if blocked else texts.PROFILE_STAFF_ANSWER,
+                   keyboard(write_to_school()) if blocked else None)
+        return END
     if account.state == "active":
         await d.store.progress.forget(progress.telegram_user_id)
         await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
@@ -584,8 +592,8 @@ async def password_confirmed(update: Update, context: Ctx, progress: Progress) -
         question1=progress.question1, answer1_hash=progress.answer1_hash,
         question2=progress.question2, answer2_hash=progress.answer2_hash,
         cgu_version=progress.cgu_version, cgu_accepted_at=from_text(progress.cgu_accepted_at),
-        telegram_user_id=progress.telegram_user_id)
-    if not await d.store.accounts.activate(progress.account_id, progress.provisional_hash, activation):
+        telegram_user_id=progress.telegram_user_id, email_verified=bool(progress.email_verified))
+    if not await d.store.accounts.activate(progress.account_id, progress.provisional_hash, activation, password=typed):
         await _account_changed(update, context, d, progress)
         return END
     await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)

@@ -231,7 +231,7 @@ async def forgot_confirm(update: Update, context: Ctx, recovery: Recovery) -> ob
         return FORGOT_PASSWORD
     assert recovery.account_id is not None and recovery.revision is not None and recovery.password_hash
     changed = await d.store.accounts.set_password(recovery.account_id, recovery.revision, recovery.password_hash,
-                                                  f"telegram:{uid}")
+                                                  f"telegram:{uid}", password=_text(update))
     await drop_keyboard(context, uid, recovery.prompt_message_id)
     await d.store.recovery.forget(uid)
     if not changed:
@@ -266,9 +266,7 @@ async def login_password(update: Update, context: Ctx, recovery: Recovery) -> ob
         await _end_locked(update, context)
         return END
     account = await d.store.accounts.find(recovery.identifier or "")
-    credentials = await d.store.accounts.credentials(account.id) if account is not None else None
-    # An unknown or inactive account is checked against a dummy hash: it takes as long as a real one.
-    ok = await verify_secret(credentials.password_hash if credentials else None, _text(update))
+    ok = await d.store.accounts.check_password(account, _text(update))
     if not ok:
         lock = await d.store.attempts.failure(*keys, actor=f"telegram:{uid}",
                                               account_id=account.id if account else None, event="login_failed")

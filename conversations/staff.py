@@ -120,6 +120,9 @@ async def _reset(update: Update, context: Ctx, account_id: int, revision: int) -
     if account is None or account.revision != revision:
         await edit_or_send(update, context, texts.RESET_RACE.format(identifier=escape(account.identifier if account else "")))
         return None
+    if account.state == "blocked":  # BLOQUE or DELETE in the ENT's directory: the académie decides, not the bot
+        await edit_or_send(update, context, texts.RESET_BLOCKED.format(identifier=escape(account.identifier)))
+        return None
     private = chat.id == staff.id
     if not private:
         try:  # the password goes to the staff member alone: make sure it can, before changing anything

@@ -54,6 +54,9 @@ NOT_AN_IDENTIFIER = ("🔒 Ce message ne peut pas être un identifiant : je l'ai
                      "Tapez seulement l'identifiant : le mot de passe vient ensuite, dans un message à part.")
 ERROR = ("Désolé, un problème technique m'a empêché de répondre. Réessayez dans un instant ; "
          "ce que vous aviez déjà validé est conservé.")
+# The ENT's directory cannot be reached: nothing was changed, the parent sends the same answer later.
+DIRECTORY_DOWN = ("⏳ Le service est momentanément indisponible, votre progression est conservée. "
+                  "Réessayez dans quelques minutes en renvoyant votre dernière réponse : vous reprendrez à la même étape.")
 
 # -- main menu -------------------------------------------------------------------------------
 
@@ -104,13 +107,19 @@ SERVICES = (
 OPEN_ENT = "🌐 Ouvrir l'ENT"
 
 
+EDUCONNECT = ("Vous avez un compte <b>ÉduConnect</b> (le compte national des parents) ? Sur la page de connexion "
+              "de l'ENT, choisissez « Élève ou parent » puis « ÉduConnect », et connectez-vous avec ce compte : "
+              "il n'a pas besoin d'être activé ici.")
+
+
 def login_text(ent_url: str) -> str:
     return ("<b>Se connecter à l'ENT</b> (étape 8 du guide)\n\n"
             f"1. Ouvrez {escape(ent_url)} et touchez « Se connecter ».\n"
             "2. Choisissez « Élève ou parent ».\n"
             "3. Tapez votre identifiant et le mot de passe que <b>vous</b> avez choisi, puis « CONNEXION ».\n\n"
             "Pas sûr de votre mot de passe ? Touchez « Tester ma connexion ». Oublié ? Touchez "
-            "« Mot de passe oublié » : vos deux questions secrètes permettent d'en choisir un nouveau.")
+            "« Mot de passe oublié » : vos deux questions secrètes permettent d'en choisir un nouveau.\n\n"
+            + EDUCONNECT)
 
 
 # -- activation, step by step ----------------------------------------------------------------
@@ -122,8 +131,10 @@ RESET_INTRO = ("♻️ <b>Votre compte a été réinitialisé</b> par le collèg
                "<b>nouveau mot de passe provisoire</b> que le collège vous a transmis. Six étapes, quelques minutes.")
 
 PROFILE = (STEP_PREFIX.format(n=1) + "Votre profil\n\nQui êtes-vous ? Choisissez ci-dessous, comme sur l'écran "
-           "« Bienvenue dans votre ENT ! ».")
+           "« Bienvenue dans votre ENT ! ».\n\n" + EDUCONNECT)
 PROFILE_PARENT = "👪 Élève ou parent"
+ACCOUNT_BLOCKED = ("🔒 Ce compte est bloqué dans l'annuaire de l'ENT : il ne peut pas être activé ici. "
+                   "Contactez le collège, qui pourra le débloquer ; vous pouvez lui écrire avec le bouton ci-dessous.")
 PROFILE_STAFF = "🏫 Personnel de l'éducation nationale"
 PROFILE_OTHER = "🏢 Autre public"
 PROFILE_STAFF_ANSWER = ("Les personnels de l'éducation nationale se connectent avec leur compte académique "
@@ -401,7 +412,8 @@ STAFF_COMMANDS = {
 STAFF_HELP = ("<b>Pour le personnel</b>\n"
               + "\n".join(f"• /{name} : {escape(what)}" for name, what in STAFF_COMMANDS.items())
               + "\n• Dans le groupe du personnel : répondez au message d'une demande pour écrire à la famille.")
-STATE_LABELS = {"pending": "à activer", "active": "activé", "reset": "réinitialisé, à réactiver"}
+STATE_LABELS = {"pending": "à activer", "active": "activé", "reset": "réinitialisé, à réactiver",
+                "blocked": "bloqué dans l'annuaire"}
 EVENT_LABELS = {
     "identified": "identifiant et mot de passe provisoire corrects",
     "provisional_failed": "mot de passe provisoire incorrect",
@@ -445,6 +457,8 @@ def confirm_reset(identifier: str, name: str, state: str) -> str:
 
 
 RESET_CANCELLED = "Réinitialisation annulée : rien n'a changé."
+RESET_BLOCKED = ("Le compte <code>{identifier}</code> est bloqué dans l'annuaire de l'ENT (état BLOQUE ou DELETE) : "
+                 "je ne le réinitialise pas. Son déblocage relève de l'administrateur de l'ENT.")
 RESET_RACE = ("Ce compte a changé entre-temps (réinitialisé ou activé à l'instant, peut-être par un collègue) : "
               "je n'ai rien fait. Vérifiez avec <code>/compte {identifier}</code>.")
 OPEN_PRIVATE_CHAT = ("Je dois vous montrer le nouveau mot de passe en privé, mais je ne peux pas vous écrire : "

@@ -10,7 +10,11 @@ import aiosqlite
 
 from storage.audit import write_event
 from storage.db import Database, to_text
-from storage.secrets import verify_secret
+from storage.secrets import hash_secret, verify_secret
+
+
+class DirectoryUnavailable(Exception):
+    """The account directory (the ENT's LDAP) cannot be reached now; nothing was changed."""
 
 # What an identifier may be, for the import and for what a parent types: one word of letters
 # (accented ones too: the school's file may hold them), digits and . _ - @ ' — never a space, a
@@ -38,12 +42,13 @@ class Account:
     first_name: str | None
     profile: str
     class_name: str | None
-    state: str  # pending, active, reset
+    state: str  # pending, active, reset; blocked (BLOQUE or DELETE in the ENT's directory)
     provisional_hash: str | None
     email: str | None
     activated_at: str | None
     cgu_version: str | None
     revision: int = 0
+    dn: str | None = None  # the entry in the ENT's LDAP directory, when the accounts live there
 
     @property
     def display_name(self) -> str:
@@ -63,6 +68,7 @@ class Activation:
     cgu_version: str
     cgu_accepted_at: datetime
     telegram_user_id: int
+    email_verified: bool = False  # confirmed by a code: only then is it written to the ENT's directory
 
 
 @dataclass(frozen=True)
@@ -83,13 +89,22 @@ class AccountDirectory(Protocol):
 
     async def get(self, account_id: int) -> Account | None: ...
 
+    async def by_telegram_user(self, telegram_user_id: int) -> Account | None: ...
+
+    async def all(self) -> list[Account]: ...
+
     async def check_provisional(self, account: Account | None, provisional: str) -> bool: ...
 
-    async def activate(self, account_id: int, provisional_hash: str, activation: Activation) -> bool: ...
+    async def check_password(self, account: Account | None, password: str) -> bool: ...
+
+    # `password` is the clear password, only for a directory that hashes it itself (RFC 3062); never stored.
+    async def activate(self, account_id: int, provisional_hash: str, activation: Activation,
+                       password: str | None = None) -> bool: ...
 
     async def credentials(self, account_id: int) -> Credentials | None: ...
 
-    async def set_password(self, account_id: int, revision: int, password_hash: str, actor: str) -> bool: ...
+    async def set_password(self, account_id: int, revision: int, password_hash: str, actor: str,
+                           password: str | None = None) -> bool: ...
 
     async def reset(self, account_id: int, revision: int, provisional_hash: str, actor: str) -> bool: ...
 
@@ -137,7 +152,20 @@ class SqliteDirectory:
         # provisional hash: only who holds that letter learns that the account is already active.
         return await verify_secret(account.provisional_hash if account else None, provisional)
 
-    async def activate(self, account_id: int, provisional_hash: str, activation: Activation) -> bool:
+    async def check_password(self, account: Account | None, password: str) -> bool:
+        # An unknown or inactive account is checked against a dummy hash: it takes as long as a real one.
+        credentials = await self.credentials(account.id) if account is not None else None
+        return await verify_secret(credentials.password_hash if credentials else None, password)
+
+    async def remember_provisional(self, account_id: int, provisional: str) -> None:
+        """Keeps the hash of a provisional password proven elsewhere (by a bind to the ENT's directory)."""
+        digest = await hash_secret(provisional)
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE accounts SET provisional_hash = ?, updated_at = ? WHERE id = ? AND state != 'active'",
+                               (digest, to_text(self.db.clock.now()), account_id))
+
+    async def activate(self, account_id: int, provisional_hash: str, activation: Activation,
+                       password: str | None = None) -> bool:
         """Makes the account active with its password, answers and CGU, or changes nothing.
 
         Nothing happens if the account was activated meanwhile from another Telegram user, or
@@ -172,7 +200,8 @@ class SqliteDirectory:
                 " WHERE id = ? AND state = 'active'", (account_id,)))
         return Credentials(*rows[0]) if rows else None
 
-    async def set_password(self, account_id: int, revision: int, password_hash: str, actor: str) -> bool:
+    async def set_password(self, account_id: int, revision: int, password_hash: str, actor: str,
+                           password: str | None = None) -> bool:
         """A new password for an active account, unless it changed since `revision` was read."""
         moment = self.db.clock.now()
         async with self.db.transaction() as conn:

@@ -134,6 +134,11 @@ async def import_accounts(store: Store, path: Path, *, dry_run: bool = False, sk
                           on_total: Callable[[int], None] | None = None) -> ImportReport:
     """Checks every row, then writes all or nothing (unless told to skip the bad rows)."""
     rows, errors = read_csv(path)
+    if store.ldap is not None:  # an account the ENT's directory does not know could never be activated
+        unknown = await store.ldap.unknown(row.identifier for row in rows)
+        errors = sorted([*errors, *((row.line, f"identifiant « {row.identifier} » inconnu de l'annuaire de l'ENT")
+                                    for row in rows if row.identifier in unknown)])
+        rows = [row for row in rows if row.identifier not in unknown]
     report = ImportReport(rows=len(rows) + len(errors), errors=errors)
     if errors and not skip_invalid:
         return report

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage.accounts import Account, SqliteDirectory, identifier_key
+from storage.accounts import Account, AccountDirectory, SqliteDirectory, identifier_key
 from storage.attempts import Attempts
 from storage.audit import Audit
 from storage.db import Clock, Database
 from storage.deletions import PendingDeletions
 from storage.ephemeral import EphemeralMessages
+from storage.ldap_directory import LdapConfig, LdapDirectory
 from storage.notices import Deliveries, Notices, Subscribers
 from storage.outbox import Outbox
 from storage.progress import ProgressStore
@@ -21,9 +22,11 @@ from storage.writing import HelpdeskWriting
 
 
 class Store:
-    def __init__(self, path: Path, clock: Clock | None = None) -> None:
+    def __init__(self, path: Path, clock: Clock | None = None, ldap: LdapConfig | None = None) -> None:
         self.db = Database(path, clock)
-        self.accounts = SqliteDirectory(self.db)
+        # The accounts live in the ENT's LDAP when it is configured; everything else stays in SQLite.
+        self.ldap = LdapDirectory(self.db, ldap) if ldap is not None else None
+        self.accounts: AccountDirectory = self.ldap if self.ldap is not None else SqliteDirectory(self.db)
         self.progress = ProgressStore(self.db)
         self.recovery = RecoveryStore(self.db)
         self.attempts = Attempts(self.db)
@@ -46,6 +49,8 @@ class Store:
         await self.db.open()
 
     async def close(self) -> None:
+        if self.ldap is not None:
+            self.ldap.close()
         await self.db.close()
 
     async def reset(self, account: Account, revision: int, actor: str) -> str | None:

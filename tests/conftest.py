@@ -29,7 +29,7 @@ STAFF_ID = 777001  # a secretary named in STAFF_USER_IDS
 STAFF_CHAT_ID = -1009990001  # the staff group
 CHANNEL_ID = -1009990002  # the announcements channel
 ROOT = Path(__file__).resolve().parent.parent
-_SETTING_PREFIXES = ("TELEGRAM_", "ENTBOT_", "SMTP_", "SCHOOL_", "STAFF_", "LOG_LEVEL")
+_SETTING_PREFIXES = ("TELEGRAM_", "ENTBOT_", "SMTP_", "SCHOOL_", "STAFF_", "LOG_LEVEL", "LDAP_", "DIRECTORY")
 
 
 def process_env(**settings: str) -> dict[str, str]:

@@ -48,3 +48,38 @@ def test_a_malformed_setting_names_itself(name: str, value: str) -> None:
 def test_smtp_without_sender_is_refused() -> None:
     with pytest.raises(SettingsError, match="MAIL_FROM"):
         load({"SMTP_HOST": "localhost"}, env_file=None)
+
+
+LDAP = {"TELEGRAM_BOT_TOKEN": TOKEN, "DIRECTORY": "ldap", "LDAP_URL": "ldap://ldap.esco-centre.fr",
+        "LDAP_PEOPLE_DN": "ou=people,dc=esco-centre,dc=fr", "LDAP_BIND_DN": "cn=entbot,ou=services,dc=esco-centre,dc=fr",
+        "LDAP_BIND_PASSWORD": "secret"}
+
+
+def test_sqlite_is_the_default_directory_and_ldap_defaults_are_safe(tmp_path: Path) -> None:
+    assert load({"TELEGRAM_BOT_TOKEN": TOKEN}, env_file=None).ldap is None
+    s = load(LDAP, env_file=None)
+    assert s.ldap is not None and s.ldap.starttls and s.ldap.provisional == "import" and s.ldap.password_write == "argon2"
+    assert s.ldap.login_attributes == ("ENTPersonLogin", "ENTPersonAlias")
+    secret = tmp_path / "bind.secret"
+    secret.write_text("from-a-file\n")
+    s = load({**LDAP, "LDAP_BIND_PASSWORD_FILE": str(secret), "LDAP_URL": "ldaps://ldap.esco-centre.fr:636"}, env_file=None)
+    assert s.ldap is not None and s.ldap.bind_password == "from-a-file" and not s.ldap.starttls
+    s = load({**LDAP, "LDAP_URL": "ldap://127.0.0.1:3389", "LDAP_STARTTLS": "0"}, env_file=None)
+    assert s.ldap is not None and not s.ldap.starttls  # plain LDAP on loopback only
+
+
+@pytest.mark.parametrize("name,value", [
+    ("DIRECTORY", "annuaire"), ("LDAP_URL", "http://ldap"), ("LDAP_STARTTLS", "0"), ("LDAP_STARTTLS", "peut-être"),
+    ("LDAP_PROVISIONAL", "clair"), ("LDAP_PASSWORD_WRITE", "clear"), ("LDAP_CA_FILE", "/nulle/part.pem"),
+    ("LDAP_PEOPLE_DN", "people"), ("LDAP_LOGIN_ATTRIBUTES", "ENTPersonLogin,(uid=*)"),
+    ("LDAP_BIND_PASSWORD_FILE", "/nulle/part.secret"),
+])
+def test_a_malformed_ldap_setting_names_itself(name: str, value: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load({**LDAP, name: value}, env_file=None)
+    assert str(caught.value).startswith(name) and "\n" not in str(caught.value)
+
+
+def test_ldap_without_a_service_account_is_refused() -> None:
+    with pytest.raises(SettingsError, match=r"^LDAP_BIND_DN"):
+        load({k: v for k, v in LDAP.items() if k != "LDAP_BIND_PASSWORD"}, env_file=None)

@@ -1,0 +1,587 @@
+"""The account directory kept in the ENT's LDAP (ESCO schema), with SQLite holding what LDAP has no place for."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import queue
+import re
+import ssl
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from ldap3 import BASE, MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, SUBTREE, Connection, Server, Tls
+from ldap3.core import exceptions as lx
+from ldap3.utils.conv import escape_filter_chars
+
+from storage.accounts import Account, Activation, Credentials, DirectoryUnavailable, SqliteDirectory, identifier_key
+from storage.db import Database, from_text, to_text
+from storage.secrets import verify_secret
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+STATE = "ESCOPersonEtatCompte"
+CHARTER = "ESCOPersonValidationCharte"
+PROFILES = "ENTPersonProfils"
+# What an inactive entry holds in userPassword: no bind can ever match it.
+LOCK_VALUE = "{SCRIPT}LOCK"
+PARENT_PROFILE, PUPIL_PROFILE = "National_TUT", "National_ELV"
+
+
+@dataclass(frozen=True)
+class LdapConfig:
+    url: str
+    people_dn: str
+    bind_dn: str | None = None
+    bind_password: str | None = None
+    starttls: bool = True
+    ca_file: str | None = None
+    login_attributes: tuple[str, ...] = ("ENTPersonLogin", "ENTPersonAlias")
+    provisional: str = "import"  # import: checked against `accounts import`; bind: bind as the entry
+    password_write: str = "argon2"  # argon2: {ARGON2} written by the bot; modify: RFC 3062, the server hashes
+    pool_size: int = 4
+    connect_timeout: float = 5.0
+    operation_timeout: float = 10.0
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def is_loopback(self) -> bool:
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return self.host == "localhost"
+
+
+@dataclass(frozen=True)
+class Entry:
+    dn: str
+    login: str
+    state: str | None
+    profiles: tuple[str, ...]
+    last_name: str | None
+    first_name: str | None
+    mail: str | None
+    names: tuple[str, ...] = ()  # every value of the login attributes (the login, then its aliases)
+
+
+class DirectoryProblem(Exception):
+    """What `entbot directory check` reports: one French line for the IT referent."""
+
+
+# -- the connection pool ----------------------------------------------------------------------------
+
+
+class LdapPool:
+    """ldap3's synchronous connections, each used by one thread at a time, in a bounded pool of threads.
+
+    A connection that fails (the server restarted, the network dropped) is thrown away with every
+    idle one, since they share its fate; the operation is tried once more on a fresh connection.
+    """
+
+    def __init__(self, config: LdapConfig) -> None:
+        self.config = config
+        self._executor = ThreadPoolExecutor(max_workers=config.pool_size, thread_name_prefix="ldap")
+        self._idle: queue.SimpleQueue[Connection] = queue.SimpleQueue()
+
+    def server(self) -> Server:
+        parts = urlsplit(self.config.url)
+        secure = parts.scheme == "ldaps"
+        tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=self.config.ca_file,
+                  version=ssl.PROTOCOL_TLS_CLIENT) if secure or self.config.starttls else None
+        return Server(parts.hostname or "", port=parts.port or (636 if secure else 389), use_ssl=secure, tls=tls,
+                      connect_timeout=self.config.connect_timeout, get_info=None)
+
+    def connect(self, user: str | None = None, password: str | None = None) -> Connection:
+        """A connection bound as `user` (the service account when None); raises ldap3's errors as they come."""
+        service = user is None
+        conn = Connection(self.server(), user=self.config.bind_dn if service else user,
+                          password=self.config.bind_password if service else password,
+                          receive_timeout=max(1, round(self.config.operation_timeout)), raise_exceptions=True,
+                          auto_bind="NONE", read_only=False)
+        try:
+            conn.open()
+            if self.config.starttls and not self.config.url.startswith("ldaps"):
+                conn.start_tls()
+            conn.bind()
+        except BaseException:
+            _close(conn)
+            raise
+        return conn
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                _close(self._idle.get_nowait())
+            except queue.Empty:
+                return
+
+    def _run(self, operation: Callable[[Connection], T]) -> T:
+        for attempt in (1, 2):
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                try:
+                    conn = self.connect()
+                except lx.LDAPException as exc:
+                    log.warning("directory unreachable: %s", type(exc).__name__)
+                    raise DirectoryUnavailable(str(exc)) from exc
+            try:
+                result = operation(conn)
+            except (lx.LDAPBusyResult, lx.LDAPUnavailableResult) as exc:
+                self._idle.put(conn)
+                log.warning("directory busy or unavailable: %s", type(exc).__name__)
+                raise DirectoryUnavailable(str(exc)) from exc
+            except lx.LDAPOperationResult:
+                self._idle.put(conn)  # the server answered: the connection is fine
+                raise
+            except (lx.LDAPException, OSError) as exc:
+                _close(conn)
+                self._drain()
+                if attempt == 2:
+                    log.warning("directory unreachable: %s", type(exc).__name__)
+                    raise DirectoryUnavailable(str(exc)) from exc
+                continue
+            self._idle.put(conn)
+            return result
+        raise AssertionError("unreachable")
+
+    async def run(self, operation: Callable[[Connection], T]) -> T:
+        """Runs `operation` on a pooled connection in a thread: the event loop never waits on LDAP."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._run, operation)
+
+    async def bind_as(self, dn: str, password: str) -> bool:
+        """Whether `password` opens the entry `dn` (a simple bind on a connection of its own)."""
+
+        def attempt() -> bool:
+            if not password:
+                return False  # an empty password would be an anonymous bind, which proves nothing
+            try:
+                _close(self.connect(dn, password))
+            except lx.LDAPInvalidCredentialsResult:
+                return False
+            except lx.LDAPOperationResult as exc:
+                log.info("bind as entry refused: %s", type(exc).__name__)
+                return False
+            except (lx.LDAPException, OSError) as exc:
+                raise DirectoryUnavailable(str(exc)) from exc
+            return True
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, attempt)
+
+    def close(self) -> None:
+        self._drain()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _close(conn: Connection) -> None:
+    try:
+        conn.unbind()
+    except Exception:  # already dead: nothing to release
+        pass
+
+
+def _missing_schema(conn: Connection) -> list[str]:
+    """The ESCO names the server's schema lacks; none when the schema cannot be read (nothing to say then)."""
+    try:
+        conn.search("", "(objectClass=*)", BASE, attributes=["subschemaSubentry"])
+        root = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
+        subschema = _first(dict(root[0]["raw_attributes"]), "subschemaSubentry") if root else None
+        if not subschema:
+            return []
+        conn.search(subschema, "(objectClass=*)", BASE, attributes=["objectClasses", "attributeTypes"])
+    except lx.LDAPOperationResult:
+        return []
+    found = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
+    if not found:
+        return []
+    raw = dict(found[0]["raw_attributes"])
+    if not raw.get("objectClasses"):
+        return []
+    names = {n.lower() for a in ("objectClasses", "attributeTypes") for v in _values(raw, a)
+             for pair in re.findall(r"NAME\s+(?:'([^']+)'|\(\s*'([^']+)')", v) for n in pair if n}
+    return [n for n in ("ENTPerson", "ESCOAddons", "ENTPersonLogin", STATE, CHARTER, PROFILES) if n.lower() not in names]
+
+
+# -- reading entries ------------------------------------------------------------------------------------
+
+
+def login_filter(attributes: Iterable[str], login: str) -> str:
+    """`(&(objectClass=ENTPerson)(|(ENTPersonLogin=x)(ENTPersonAlias=x)))`, the value escaped (RFC 4515)."""
+    value = escape_filter_chars(login)
+    return "(&(objectClass=ENTPerson)(|" + "".join(f"({a}={value})" for a in attributes) + "))"
+
+
+def _first(attributes: dict[str, Any], name: str) -> str | None:
+    values = attributes.get(name) or []
+    if isinstance(values, str | bytes):
+        values = [values]
+    for value in values:
+        return value.decode() if isinstance(value, bytes) else str(value)
+    return None
+
+
+def _values(attributes: dict[str, Any], name: str) -> list[str]:
+    values = attributes.get(name) or []
+    if isinstance(values, str | bytes):
+        values = [values]
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
+
+
+def _entry(dn: str, attributes: dict[str, Any], login_attributes: tuple[str, ...]) -> Entry:
+    return Entry(dn=dn, login=_first(attributes, login_attributes[0]) or "",
+                 state=(_first(attributes, STATE) or "").upper() or None,
+                 profiles=tuple(_values(attributes, PROFILES)), last_name=_first(attributes, "sn"),
+                 first_name=_first(attributes, "givenName"), mail=_first(attributes, "mail"),
+                 names=tuple(v for a in login_attributes for v in _values(attributes, a)))
+
+
+def _generalized_time(moment: Any) -> str:
+    return str(moment.astimezone(UTC).strftime("%Y%m%d%H%M%SZ"))
+
+
+def profile_of(profiles: Iterable[str]) -> str:
+    """parent (National_TUT), eleve (National_ELV), or staff (any other national profile)."""
+    names = {p.strip() for p in profiles}
+    if PARENT_PROFILE in names:
+        return "parent"
+    if PUPIL_PROFILE in names:
+        return "eleve"
+    return "staff" if names else "parent"
+
+
+def state_of(entry_state: str | None, local_state: str) -> str:
+    if entry_state == "VALIDE":
+        return "active"
+    if entry_state == "INVALIDE":
+        return "reset" if local_state == "reset" else "pending"
+    return "blocked"  # BLOQUE, DELETE, or a state the bot does not know: the school decides
+
+
+class LdapDirectory:
+    """Accounts read from and written to the ENT's LDAP; SQLite keeps the rest (provisional, answers, revision).
+
+    Each directory entry has a row in SQLite, keyed like today by its login, created on first sight:
+    the row's id is what progress, attempts and the audit refer to.
+    """
+
+    def __init__(self, db: Database, config: LdapConfig) -> None:
+        self.db = db
+        self.config = config
+        self.local = SqliteDirectory(db)
+        self.pool = LdapPool(config)
+        self._attributes = [*config.login_attributes, STATE, PROFILES, "sn", "givenName", "mail"]
+
+    # -- reading --
+
+    async def _search(self, filter_: str) -> list[Entry]:
+        def search(conn: Connection) -> list[Entry]:
+            try:
+                conn.search(self.config.people_dn, filter_, SUBTREE, attributes=self._attributes, size_limit=2)
+            except lx.LDAPNoSuchObjectResult as exc:
+                log.error("LDAP_PEOPLE_DN %s does not exist", self.config.people_dn)
+                raise DirectoryUnavailable("base DN") from exc
+            except lx.LDAPSizeLimitExceededResult:
+                return [Entry("", "", None, (), None, None, None)] * 2  # more than one: never a guess
+            return [_entry(e["dn"], dict(e["attributes"]), self.config.login_attributes)
+                    for e in conn.response or [] if e.get("type") == "searchResEntry"]
+
+        return await self.pool.run(search)
+
+    async def entry(self, login: str) -> Entry | None:
+        """The one entry that answers to this login or alias; None if none or more than one (never a guess)."""
+        login = login.strip()
+        if not login:
+            return None
+        found = await self._search(login_filter(self.config.login_attributes, login))
+        if len(found) > 1:
+            log.warning("several directory entries answer to one login: none is used")
+            return None
+        return found[0] if found else None
+
+    async def _local_row(self, entry: Entry) -> Account:
+        """The entry's SQLite row: imported under its login or one of its aliases, or created now."""
+        for name in entry.names:
+            local = await self.local.find(name)
+            if local is not None:
+                return local
+        key = identifier_key(entry.login)
+        async with self.db.transaction() as conn:
+            now = to_text(self.db.clock.now())
+            await conn.execute(
+                "INSERT INTO accounts (identifier, identifier_key, last_name, first_name, profile, state,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT(identifier_key) DO NOTHING",
+                (entry.login, key, entry.last_name, entry.first_name,
+                 "eleve" if profile_of(entry.profiles) == "eleve" else "parent", now, now))
+        local = await self.local.find(entry.login)
+        assert local is not None
+        return local
+
+    def _merge(self, local: Account, entry: Entry) -> Account:
+        return replace(local, identifier=entry.login, last_name=entry.last_name or local.last_name,
+                       first_name=entry.first_name or local.first_name, profile=profile_of(entry.profiles),
+                       state=state_of(entry.state, local.state), email=entry.mail, dn=entry.dn)
+
+    async def find(self, identifier: str) -> Account | None:
+        entry = await self.entry(identifier)
+        if entry is None or not entry.login:
+            return None
+        return self._merge(await self._local_row(entry), entry)
+
+    async def get(self, account_id: int) -> Account | None:
+        local = await self.local.get(account_id)
+        if local is None:
+            return None
+        entry = await self.entry(local.identifier)
+        if entry is None:
+            return None
+        account = self._merge(local, entry)
+        if account.state == "active" and local.state != "active" and await self._in_flight(account_id, entry.dn):
+            # The bot's own activation reached the directory but not SQLite (its answer was lost, or
+            # the bot stopped in between): still to finish, and `activate` will recognise it.
+            return replace(account, state=local.state)
+        return account
+
+    async def _in_flight(self, account_id: int, dn: str) -> bool:
+        """Whether the entry holds what an activation in progress here was writing (its password or charter time)."""
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall(
+                "SELECT password_hash, cgu_accepted_at FROM activation_progress"
+                " WHERE account_id = ? AND password_hash IS NOT NULL AND cgu_accepted_at IS NOT NULL", (account_id,)))
+        if not rows:
+            return False
+        _, passwords, charter = await self._read_back(dn)
+        if self.config.password_write == "modify":
+            return any(charter == _generalized_time(from_text(row[1])) for row in rows)
+        return any("{ARGON2}" + row[0] in passwords for row in rows)
+
+    async def by_telegram_user(self, telegram_user_id: int) -> Account | None:
+        local = await self.local.by_telegram_user(telegram_user_id)
+        return await self.get(local.id) if local is not None else None
+
+    async def all(self) -> list[Account]:
+        """The accounts the bot knows (imported or seen), as SQLite last saw them; `find` reads the directory."""
+        return await self.local.all()
+
+    async def unknown(self, logins: Iterable[str]) -> set[str]:
+        """The logins no directory entry answers to (for the import)."""
+        missing: set[str] = set()
+        for login in logins:
+            if await self.entry(login) is None:
+                missing.add(login)
+        return missing
+
+    # -- proving who one is --
+
+    async def check_provisional(self, account: Account | None, provisional: str) -> bool:
+        if self.config.provisional == "import" or account is None or account.dn is None:
+            return await self.local.check_provisional(account, provisional)
+        if account.state not in ("pending", "reset"):
+            return await self.local.check_provisional(account, provisional)
+        if not await self.pool.bind_as(account.dn, provisional):
+            return False
+        # Kept as a hash, like an imported one: the steps after this one check against it.
+        if not await verify_secret(account.provisional_hash, provisional):
+            await self.local.remember_provisional(account.id, provisional)
+        return True
+
+    async def check_password(self, account: Account | None, password: str) -> bool:
+        if account is None or account.dn is None or account.state != "active":
+            await verify_secret(None, password)  # as long as a real check
+            return False
+        return await self.pool.bind_as(account.dn, password)
+
+    async def credentials(self, account_id: int) -> Credentials | None:
+        account = await self.get(account_id)
+        if account is None or account.state != "active":
+            return None
+        return await self.local.credentials(account_id)
+
+    # -- writing --
+
+    def _password_change(self, password_hash: str) -> dict[str, list[tuple[str, list[str]]]]:
+        if self.config.password_write == "argon2":
+            return {"userPassword": [(MODIFY_REPLACE, ["{ARGON2}" + password_hash])]}
+        return {}
+
+    async def _password_modify(self, dn: str, password: str | None) -> None:
+        """RFC 3062: the server hashes the clear password, which never travels in a plain modify."""
+        if password is None:
+            raise ValueError("LDAP_PASSWORD_WRITE=modify needs the password itself")
+
+        def modify(conn: Connection) -> None:
+            conn.extend.standard.modify_password(user=dn, new_password=password)
+
+        await self.pool.run(modify)
+
+    async def _read_back(self, dn: str) -> tuple[str | None, list[str], str | None]:
+        """The entry's state, userPassword values and charter time, as they are now."""
+
+        def read(conn: Connection) -> tuple[str | None, list[str], str | None]:
+            conn.search(dn, "(objectClass=*)", BASE, attributes=[STATE, "userPassword", CHARTER])
+            entries = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
+            if not entries:
+                return None, [], None
+            attributes = dict(entries[0]["raw_attributes"])
+            passwords = [v.decode() if isinstance(v, bytes) else str(v) for v in attributes.get("userPassword") or []]
+            return (_first(attributes, STATE) or "").upper() or None, passwords, _first(attributes, CHARTER)
+
+        return await self.pool.run(read)
+
+    async def _modify_while(self, dn: str, expected: str, changes: dict[str, list[tuple[str, list[str]]]],
+                            new_state: str | None = None) -> bool:
+        """One LDAP modify, done only if the entry is still in `expected` state.
+
+        Deleting the very value `expected` fails the whole modify (noSuchAttribute) when the state
+        changed meanwhile: a conditional write that needs no assertion control. An `add` of a
+        single value already there fails it whole too (a claim, see `_activate_by_password_modify`).
+        """
+        changes = {STATE: [(MODIFY_DELETE, [expected]), (MODIFY_ADD, [new_state or expected])], **changes}
+
+        def modify(conn: Connection) -> bool:
+            try:
+                conn.modify(dn, changes)
+            except (lx.LDAPNoSuchAttributeResult, lx.LDAPNoSuchObjectResult, lx.LDAPAttributeOrValueExistsResult,
+                    lx.LDAPConstraintViolationResult):
+                return False
+            return True
+
+        return await self.pool.run(modify)
+
+    async def activate(self, account_id: int, provisional_hash: str, activation: Activation,
+                       password: str | None = None) -> bool:
+        """State VALIDE, charter time, password and (confirmed) mail in one modify, then SQLite's part.
+
+        A modify sent but unanswered (the server went down) is recognised on the next try: the entry
+        is VALIDE with exactly the password this activation wrote (its salt is unique).
+        """
+        local = await self.local.get(account_id)
+        if local is None or local.state == "active" or local.provisional_hash != provisional_hash:
+            return False
+        account = await self.get(account_id)
+        if account is None or account.dn is None:
+            return False
+        charter = _generalized_time(activation.cgu_accepted_at)
+        mail = {"mail": [(MODIFY_REPLACE, [activation.email])]} if activation.email and activation.email_verified else {}
+        if self.config.password_write == "modify":
+            written = await self._activate_by_password_modify(account, charter, mail, password)
+        elif account.state in ("pending", "reset"):
+            changes = {CHARTER: [(MODIFY_REPLACE, [charter])], **self._password_change(activation.password_hash), **mail}
+            written = await self._modify_while(account.dn, "INVALIDE", changes, new_state="VALIDE")
+            written = written or await self._ours(account.dn, activation.password_hash)
+        else:
+            written = await self._ours(account.dn, activation.password_hash)
+        if not written:
+            return False
+        done = await self.local.activate(account_id, provisional_hash, activation)
+        if not done:
+            log.error("account %s is VALIDE in the directory but SQLite refused the activation", account_id)
+        return done
+
+    async def _activate_by_password_modify(self, account: Account, charter: str,
+                                           mail: dict[str, list[tuple[str, list[str]]]], password: str | None) -> bool:
+        """RFC 3062 cannot join a modify: claim, set the password, then VALIDE; never VALIDE without it.
+
+        The claim is adding the charter time to the INVALIDE entry (single-valued, absent until then):
+        of two activations at once only one can add it. The same activation tried again after an
+        outage finds its own time there and carries on.
+        """
+        assert account.dn is not None
+        if account.state not in ("pending", "reset"):
+            state, _, found = await self._read_back(account.dn)
+            return state == "VALIDE" and found == charter
+        if not await self._modify_while(account.dn, "INVALIDE", {CHARTER: [(MODIFY_ADD, [charter])]}):
+            state, _, found = await self._read_back(account.dn)
+            if found != charter or state not in ("INVALIDE", "VALIDE"):
+                return False
+            if state == "VALIDE":
+                return True
+        await self._password_modify(account.dn, password)
+        if await self._modify_while(account.dn, "INVALIDE", mail, new_state="VALIDE"):
+            return True
+        state, _, found = await self._read_back(account.dn)
+        return state == "VALIDE" and found == charter
+
+    async def _ours(self, dn: str, password_hash: str) -> bool:
+        state, passwords, _ = await self._read_back(dn)
+        return state == "VALIDE" and "{ARGON2}" + password_hash in passwords
+
+    async def set_password(self, account_id: int, revision: int, password_hash: str, actor: str,
+                           password: str | None = None) -> bool:
+        account = await self.get(account_id)
+        if account is None or account.dn is None or account.state != "active" or account.revision != revision:
+            return False
+        if self.config.password_write == "modify":
+            await self._password_modify(account.dn, password)
+        elif not await self._modify_while(account.dn, "VALIDE", self._password_change(password_hash)):
+            return False
+        return await self.local.set_password(account_id, revision, password_hash, actor)
+
+    async def reset(self, account_id: int, revision: int, provisional_hash: str, actor: str) -> bool:
+        """Back to INVALIDE, locked (or holding the new provisional when the directory checks it by bind)."""
+        account = await self.get(account_id)
+        if account is None or account.dn is None or account.revision != revision or account.state == "blocked":
+            return False
+        lock = "{ARGON2}" + provisional_hash if self.config.provisional == "bind" else LOCK_VALUE
+        changes = {STATE: [(MODIFY_REPLACE, ["INVALIDE"])], "userPassword": [(MODIFY_REPLACE, [lock])],
+                   CHARTER: [(MODIFY_REPLACE, [])], "mail": [(MODIFY_REPLACE, [])]}
+        dn = account.dn
+
+        def modify(conn: Connection) -> None:
+            conn.modify(dn, changes)
+
+        await self.pool.run(modify)
+        return await self.local.reset(account_id, revision, provisional_hash, actor)
+
+    # -- the IT referent's check --
+
+    async def check(self) -> Counter[tuple[str, str]]:
+        """Connects, binds, reads every person: counts by (state, profile); DirectoryProblem says what is wrong."""
+        return await asyncio.get_running_loop().run_in_executor(None, self._check)
+
+    def _check(self) -> Counter[tuple[str, str]]:
+        try:
+            conn = self.pool.connect()
+        except lx.LDAPStartTLSError as exc:
+            raise DirectoryProblem(f"TLS : échec de StartTLS ({exc}), vérifiez LDAP_CA_FILE et le certificat du serveur") from exc
+        except lx.LDAPSocketOpenError as exc:
+            text = str(exc)
+            if any(word in text.lower() for word in ("ssl", "certificate", "tls")):
+                raise DirectoryProblem(f"TLS : certificat du serveur refusé ({text}), vérifiez LDAP_CA_FILE") from exc
+            raise DirectoryProblem(f"serveur injoignable ({text})") from exc
+        except lx.LDAPInvalidCredentialsResult as exc:
+            raise DirectoryProblem(f"authentification refusée pour LDAP_BIND_DN={self.config.bind_dn} : "
+                                   "mot de passe ou DN du compte de service incorrect") from exc
+        except lx.LDAPException as exc:
+            raise DirectoryProblem(f"connexion impossible : {exc}") from exc
+        try:
+            missing = _missing_schema(conn)
+            if missing:
+                raise DirectoryProblem(f"schéma ESCO absent : l'annuaire ne connaît pas {', '.join(missing)}")
+            figures: Counter[tuple[str, str]] = Counter()
+            entries = conn.extend.standard.paged_search(self.config.people_dn, "(objectClass=ENTPerson)", SUBTREE,
+                                                        attributes=[STATE, PROFILES], paged_size=500, generator=True)
+            for e in entries:
+                if e.get("type") == "searchResEntry":
+                    attributes = dict(e["attributes"])
+                    figures[((_first(attributes, STATE) or "-").upper(),
+                             ",".join(sorted(_values(attributes, PROFILES))) or "-")] += 1
+            return figures
+        except lx.LDAPNoSuchObjectResult as exc:
+            raise DirectoryProblem(f"LDAP_PEOPLE_DN={self.config.people_dn} n'existe pas dans l'annuaire") from exc
+        except lx.LDAPException as exc:
+            raise DirectoryProblem(f"lecture impossible : {exc}") from exc
+        finally:
+            _close(conn)
+
+    def close(self) -> None:
+        self.pool.close()
