@@ -28,8 +28,8 @@ JEAN = Person("F100", flows.IDENTIFIER, aliases=["jdupont"])
 BLOCKED = Person("F200", "paul.martin3", state="BLOQUE", sn="Martin", given_name="Paul")
 PUPIL = Person("E300", "lea.dupont7", profile="National_ELV", given_name="Léa")
 TEACHER = Person("P400", "prof.durand", profile="National_ENS", sn="Durand")
-# Filter metacharacters in the login, and a comma and a plus in the RDN (DN escaping).
-ODD = Person("M,500+x", "m.dupont(2)*", sn="Dupont", given_name="Marie")
+# A comma and a plus in the RDN (DN escaping); an apostrophe, the one quote a login may hold.
+ODD = Person("M,500+x", "m.d'upont-2", sn="Dupont", given_name="Marie")
 PEOPLE = [JEAN, BLOCKED, PUPIL, TEACHER, ODD]
 PROVISIONALS = {p.login: f"Prov-{i}26a" for i, p in enumerate(PEOPLE)}
 
@@ -158,12 +158,16 @@ async def test_a_teacher_is_sent_to_the_staff_path_and_a_pupil_activates(ldap_bo
 
 async def test_filter_metacharacters_and_dn_escaping(ldap_bot: Harness, slapd: Slapd) -> None:
     assert login_filter(["ENTPersonLogin"], "*)(uid=*") == r"(&(objectClass=ENTPerson)(|(ENTPersonLogin=\2a\29\28uid=\2a)))"
+    # The directory itself escapes: unescaped, these would match every entry.
+    for probe in ("*)(uid=*", "*", "jean*", "\\2a"):
+        assert await ldap_bot.store.accounts.find(probe) is None, probe
+    # The bot never lets such a text reach the directory: it is not an identifier.
     parent = await ldap_bot.parent()
-    await flows.to_cgu(parent, "*)(uid=*", PROVISIONALS[JEAN.login])  # would match everyone unescaped
-    assert "Identifiant ou mot de passe provisoire incorrect" in await parent.text()
+    await flows.to_identifier(parent)
+    await parent.send("*)(uid=*")
+    assert "ne peut pas être un identifiant" in await parent.text()
     await parent.send("*")
-    await parent.send(PROVISIONALS[JEAN.login])
-    assert "Identifiant ou mot de passe provisoire incorrect" in await parent.text()
+    assert "ne peut pas être un identifiant" in await parent.text()
 
     odd = await ldap_bot.parent("Marie")
     await activate(odd, ODD.login)
@@ -256,11 +260,11 @@ def entbot(tmp_path: Path, server: Slapd, *args: str, **settings: str) -> subpro
 def test_import_reports_logins_unknown_to_the_directory_and_show_reads_it(tmp_path: Path, slapd: Slapd) -> None:
     csv = tmp_path / "comptes.csv"
     csv.write_text("identifiant;mot_de_passe_provisoire\njean.dupont12;Prov-1a\ninconnu.x;Prov-2b\npaul.martin3;Prov-3c\n"
-                   "*)(uid=*;Prov-4d\n", encoding="utf-8")
+                   "m*;Prov-4d\n", encoding="utf-8")
     result = entbot(tmp_path, slapd, "accounts", "import", str(csv))
     assert result.returncode == 1
     assert "ligne 3 : identifiant « inconnu.x » inconnu de l'annuaire de l'ENT" in result.stdout
-    assert "ligne 5 : identifiant « *)(uid=* » inconnu de l'annuaire de l'ENT" in result.stdout
+    assert "ligne 5 : identifiant « m* » refusé" in result.stdout
     assert "rien n'a été importé" in result.stdout
     result = entbot(tmp_path, slapd, "accounts", "import", str(csv), "--skip-invalid")
     assert result.returncode == 0 and "2 compte(s) créé(s)" in result.stdout
