@@ -24,7 +24,7 @@ from bot.broadcaster import Broadcaster
 from bot.mailer import Mailer
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
-from conversations import helpdesk, menu, notices, parent, staff, texts
+from conversations import budget, helpdesk, menu, notices, parent, staff, texts
 from conversations.common import DEPS_KEY, Deps, MailConfig, School, StaffConfig
 from conversations.when import quiet_end
 from storage.db import Clock
@@ -150,6 +150,9 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
     # Before every dialogue: a staff member's notice, typed after /annonce, goes no further.
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, notices.catch_typed),
                     group=-5)
+    # Before the dialogues: one person's answers and passwords are checked at a bounded pace.
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT,
+                                   budget.guard), group=-1)
     # Staff tools come first: their commands and buttons never reach the parent's conversation.
     for handler in staff.handlers(parent.unknown_command, parent.stale_button, settings.staff_chat_id):
         app.add_handler(handler)

@@ -148,6 +148,10 @@ REAUTH_WRONG = "❌ Mot de passe provisoire incorrect. Réessayez : majuscules e
 ALREADY_ACTIVE = ("✅ Ce compte est déjà activé. Connectez-vous sur l'ENT avec votre identifiant et le mot de passe "
                   "que vous avez choisi. Si vous l'avez oublié, touchez « Mot de passe oublié » ci-dessous.")
 
+TOO_FAST = ("⏳ Vous allez un peu vite : je vérifie chaque réponse et chaque mot de passe avec soin, et cela prend "
+            "du temps. Par sécurité, j'ai effacé votre message sans le lire.\n\nAttendez une minute, puis tapez-le "
+            "à nouveau : vous êtes toujours à la même étape.")
+
 
 def locked(minutes: int, contact: str) -> str:
     return (f"🔒 Trop d'essais incorrects. Par sécurité, réessayez dans <b>{minutes} minute{'s' if minutes > 1 else ''}</b>."
