@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from telegram import Chat, Message, Update, User
 
-from bot.processor import MAX_QUEUED_PER_USER
+from bot.processor import MAX_QUEUED_PER_USER, PerUserProcessor
 from conversations.budget import HASHES_PER_MINUTE
 from sandbox.driver import Person
 from tests import flows
@@ -69,3 +71,28 @@ async def test_answers_and_passwords_past_the_budget_get_a_polite_word_and_the_s
     await parent.send(flows.PASSWORD)
     await parent.send(flows.PASSWORD)
     assert "Compte activé" in await parent.all_text()
+
+
+def _update(update_id: int, user_id: int) -> Update:
+    user = User(user_id, "Parent", is_bot=False)
+    message = Message(update_id, datetime.now(UTC), Chat(user_id, "private"), from_user=user, text="bonjour")
+    return Update(update_id, message=message)
+
+
+async def test_a_users_queue_waits_on_its_own_lock_before_taking_a_global_slot() -> None:
+    """Two global slots, one user's twenty updates stuck behind their first: another user still gets one."""
+    processor = PerUserProcessor(2, max_queued_per_user=100)
+    gate, done = asyncio.Event(), []
+
+    async def handle(tag: str) -> None:
+        if tag == "A0":
+            await gate.wait()  # the flooder's first update is slow (Argon2, a slow network)
+        done.append(tag)
+
+    tasks = [asyncio.create_task(processor.process_update(_update(n, 1), handle(f"A{n}"))) for n in range(20)]
+    tasks.append(asyncio.create_task(processor.process_update(_update(100, 2), handle("B"))))
+    await processor.wait_handled(100, timeout=20)
+    assert done == ["B"]
+    gate.set()
+    await asyncio.gather(*tasks)
+    assert done == ["B", *(f"A{n}" for n in range(20))]  # each user's updates kept their order
