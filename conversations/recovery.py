@@ -27,7 +27,6 @@ from conversations.common import (
 )
 from conversations.password_rules import missing
 from storage.accounts import identifier_key
-from storage.attempts import MAX_PROBED_IDENTIFIERS
 from storage.db import from_text
 from storage.recovery import Recovery
 from storage.secrets import hash_secret, normalise_answer, verify_secret
@@ -138,7 +137,7 @@ async def forgot_identifier(update: Update, context: Ctx, recovery: Recovery) ->
                    keyboard([(texts.MENU_ACTIVATE, "menu:activate")], [(texts.MENU_RESET, "menu:reset")],
                             _cancel_row()))
         return FORGOT_IDENTIFIER
-    if await store.attempts.probe(uid, identifier_key(account.identifier)) > MAX_PROBED_IDENTIFIERS:
+    if not await store.attempts.may_look_up(uid, identifier_key(account.identifier)):
         # A family has a few accounts; one person looking up many is listing the school's.
         if await _probe_failed(update, context, uid, "forgot_probe_failed", account.id):
             return END

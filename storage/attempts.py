@@ -163,18 +163,20 @@ class Attempts:
                 if scope == "account":
                     await conn.execute("DELETE FROM account_failures WHERE key = ?", (key,))
 
-    async def probe(self, telegram_user_id: int, key: str) -> int:
-        """Records that this user looked up this activated account; how many distinct ones in the window."""
+    async def may_look_up(self, telegram_user_id: int, key: str) -> bool:
+        """Whether this user may look up this activated account: one already looked up in the window, or a new
+        one while under MAX_PROBED_IDENTIFIERS (then recorded). A refused one is not recorded."""
         now = self.db.clock.now()
         async with self.db.transaction() as conn:
             await conn.execute("DELETE FROM identifier_probes WHERE probed_at < ?", (to_text(now - PROBE_WINDOW),))
+            known = list(await conn.execute_fetchall(
+                "SELECT key FROM identifier_probes WHERE telegram_user_id = ?", (telegram_user_id,)))
+            if key not in {r[0] for r in known} and len(known) >= MAX_PROBED_IDENTIFIERS:
+                return False
             await conn.execute(
                 "INSERT INTO identifier_probes (telegram_user_id, key, probed_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (telegram_user_id, key) DO UPDATE SET probed_at = excluded.probed_at",
-                (telegram_user_id, key, to_text(now)))
-            rows = list(await conn.execute_fetchall(
-                "SELECT COUNT(*) FROM identifier_probes WHERE telegram_user_id = ?", (telegram_user_id,)))
-        return int(rows[0][0])
+                " ON CONFLICT (telegram_user_id, key) DO NOTHING", (telegram_user_id, key, to_text(now)))
+        return True
 
 
 def _quiet(locked_until: str | None, last_failure: str | None, now: datetime) -> bool:

@@ -9,6 +9,7 @@ import sys
 from datetime import timedelta
 
 from sandbox.driver import Person
+from storage.attempts import MAX_PROBED_IDENTIFIERS
 from tests import flows
 from tests.conftest import Harness, process_env
 
@@ -96,6 +97,7 @@ async def test_staff_see_how_many_users_caused_a_lock_not_who(bot: Harness, pare
 async def test_forgot_password_no_longer_tells_whether_a_guess_is_the_current_password(bot: Harness,
                                                                                         parent: Person) -> None:
     await flows.activate(parent)
+    bot.clock.advance(timedelta(seconds=61))  # answers and passwords are checked at a bounded pace per minute
     await flows.forgot(parent)
     replies = []
     for guess in ("Essai-Un:11", "Essai-Deux:22", flows.PASSWORD):  # the third is the current password
@@ -105,6 +107,7 @@ async def test_forgot_password_no_longer_tells_whether_a_guess_is_the_current_pa
         assert "ne sont pas identiques" in await parent.text()
     assert replies[0] == replies[1] == replies[2]
     assert "ancien mot de passe" not in await parent.all_text()
+    bot.clock.advance(timedelta(seconds=61))
     await parent.send("court")
     assert "au moins 8 caractères" in await parent.text()
     # Keeping the same password is allowed: it harms nobody, and nothing tells it apart.
@@ -143,3 +146,47 @@ async def test_probing_identifiers_in_forgot_password_counts_and_locks(bot: Harn
     await prober.click("🔓 Mot de passe oublié")
     await prober.send(flows.IDENTIFIER)
     assert "Trop d'essais incorrects" in await prober.text()
+
+
+async def activate_as(bot: Harness, identifier: str) -> None:
+    """One more activated account of the school, activated by its own family."""
+    await flows.with_account(bot, identifiant=identifier)
+    family = await bot.parent(f"Famille {identifier}")
+    await flows.to_identifier(family)
+    await family.send(identifier)
+    await family.send(flows.PROVISIONAL)
+    await family.click("✅ J'ai lu et j'accepte")
+    await family.click("⏭ Passer (recommandé)")
+    await family.click("7")
+    await family.send(flows.ANSWER1)
+    await family.click("14")
+    await family.send(flows.ANSWER2)
+    await family.send(flows.PASSWORD)
+    await family.send(flows.PASSWORD)
+    assert "Compte activé" in await family.all_text()
+
+
+async def test_one_user_looks_up_only_a_few_activated_accounts_a_day(bot: Harness) -> None:
+    identifiers = [f"parent.numero{n}" for n in range(MAX_PROBED_IDENTIFIERS + 1)]
+    for identifier in identifiers:
+        await activate_as(bot, identifier)
+    prober = await bot.parent("Curieux")
+    for identifier in identifiers[:MAX_PROBED_IDENTIFIERS]:
+        await flows.to_first_question(prober, identifier)
+        assert "question secrète 1/2" in await prober.text()
+        await prober.click("↩ Retour")
+    await flows.to_first_question(prober, identifiers[-1])
+    assert "plusieurs comptes différents" in await prober.text()
+    assert "question secrète" not in await prober.text()
+    assert _user_attempts(bot, prober.user_id) == (0, None)  # counted, not yet locked
+    events = [r[0] for r in sqlite3.connect(bot.settings.database).execute(
+        "SELECT event FROM audit WHERE actor = ?", (f"telegram:{prober.user_id}",))]
+    assert events == ["forgot_probe_failed"]
+    # The same ones again are fine (a parent retrying their own), and a day later the count starts afresh.
+    await prober.click("↩ Retour")
+    await flows.to_first_question(prober, identifiers[0])
+    assert "question secrète 1/2" in await prober.text()
+    await prober.click("↩ Retour")
+    bot.clock.advance(timedelta(hours=25))
+    await flows.to_first_question(prober, identifiers[-1])
+    assert "question secrète 1/2" in await prober.text()
