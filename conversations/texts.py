@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from html import escape
 
@@ -153,8 +154,14 @@ TOO_FAST = ("⏳ Vous allez un peu vite : je vérifie chaque réponse et chaque 
             "à nouveau : vous êtes toujours à la même étape.")
 
 
+def _duration(minutes: int) -> str:
+    if minutes < 120:
+        return f"{minutes} minute{'s' if minutes > 1 else ''}"
+    return f"{math.ceil(minutes / 60)} heures"
+
+
 def locked(minutes: int, contact: str) -> str:
-    return (f"🔒 Trop d'essais incorrects. Par sécurité, réessayez dans <b>{minutes} minute{'s' if minutes > 1 else ''}</b>."
+    return (f"🔒 Trop d'essais incorrects. Par sécurité, réessayez dans <b>{_duration(minutes)}</b>."
             "\n\nSi vous êtes bloqué, le collège peut vous débloquer : touchez « Écrire au collège », ou écrivez à "
             f"{escape(contact)}")
 

@@ -59,6 +59,11 @@ async def test_one_stranger_cannot_make_the_family_lock_grow(bot: Harness, paren
     bot.clock.advance(timedelta(minutes=31))
     assert await lock_out(stranger, first=False) == 60
     assert await family_is_told(parent, first=False) == 15
+    bot.clock.advance(timedelta(minutes=61))
+    await stranger.send(WRONG)
+    await fail_provisional(stranger, 4)
+    assert "réessayez dans 2 heures" in await stranger.text()
+    assert await family_is_told(parent, first=False) == 15
 
 
 async def test_the_account_lock_grows_with_distinct_users_and_decays_after_a_quiet_day(bot: Harness,
