@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from sandbox.driver import Sandbox
 from sandbox.server import SandboxServer
 from tests.conftest import STAFF_CHAT_ID, running_bot
+from tests.test_process import BotProcess, bot_env
 
 LINK = "https://t.me/+AbCdEfGhIjKlMnOp"
 
@@ -46,3 +49,18 @@ async def test_a_private_staff_group_without_a_link_is_not_warned(
     async with running_bot(sandbox_server, tmp_path):
         said = warnings_at_start(caplog)
     assert said == []
+
+
+async def test_entbot_run_warns_in_its_log(sandbox_server: SandboxServer, tmp_path: Path) -> None:
+    await _group(sandbox_server, None, LINK)
+    env = bot_env(sandbox_server.api_url, tmp_path / "entbot.sqlite3", STAFF_CHAT_ID=str(STAFF_CHAT_ID))
+    bot = BotProcess(env, tmp_path / "bot.log", tmp_path)
+    try:
+        await bot.wait_ready()
+    finally:
+        # The sandbox lives in this event loop: it must keep answering while the bot shuts down.
+        code = await asyncio.get_running_loop().run_in_executor(None, bot.stop, signal.SIGTERM)
+    log = bot.log.read_text()
+    assert code == 0 and "Traceback" not in log
+    assert f"the staff group {STAFF_CHAT_ID} has an invite link" in log and LINK not in log
+    assert "is public" not in log
