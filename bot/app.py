@@ -24,7 +24,7 @@ from bot.broadcaster import Broadcaster
 from bot.mailer import Mailer
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
-from conversations import helpdesk, menu, notices, parent, staff, texts
+from conversations import budget, helpdesk, menu, notices, parent, staff, texts
 from conversations.common import DEPS_KEY, Deps, MailConfig, School, StaffConfig
 from conversations.when import quiet_end
 from storage.accounts import DirectoryUnavailable
@@ -94,6 +94,23 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("could not tell the user about the error")
 
 
+async def _warn_if_staff_group_open(app: App, settings: Settings) -> None:
+    """Anyone in the staff group is staff: a group anyone can find or join must be said loudly at start."""
+    if settings.staff_chat_id is None:
+        return
+    try:
+        chat = await app.bot.get_chat(settings.staff_chat_id)
+    except TelegramError as exc:
+        log.warning("could not read the staff group %s to check who can join it: %s", settings.staff_chat_id, exc)
+        return
+    if chat.username:
+        log.warning("the staff group %s is public (@%s): anyone can join it, and anyone in it is staff. "
+                    "Make it private in Telegram.", settings.staff_chat_id, chat.username)
+    if chat.invite_link:  # the link itself is not logged: it is the way in
+        log.warning("the staff group %s has an invite link the bot can see: anyone who gets it joins the staff. "
+                    "Revoke it in Telegram (group settings, invite links).", settings.staff_chat_id)
+
+
 async def _staff_command_menus(app: App, settings: Settings, commands: list[BotCommand]) -> None:
     """Staff see their commands in Telegram's menu; parents never do (the commands are checked anyway)."""
     staff_commands = commands + [BotCommand(name, text) for name, text in texts.STAFF_COMMANDS.items()]
@@ -125,6 +142,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         commands = [BotCommand(name, description) for name, description in texts.COMMANDS.items()]
         await app.bot.set_my_commands(commands)
         await _staff_command_menus(app, settings, commands)
+        await _warn_if_staff_group_open(app, settings)
         log.info("bot @%s ready, database %s", app.bot.username, settings.database)
 
     async def post_shutdown(app: App) -> None:
@@ -161,6 +179,9 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
     # Before every dialogue: a staff member's notice, typed after /annonce, goes no further.
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, notices.catch_typed),
                     group=-5)
+    # Before the dialogues: one person's answers and passwords are checked at a bounded pace.
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT,
+                                   budget.guard), group=-1)
     # Staff tools come first: their commands and buttons never reach the parent's conversation.
     for handler in staff.handlers(parent.unknown_command, parent.stale_button, settings.staff_chat_id):
         app.add_handler(handler)

@@ -120,7 +120,7 @@ async def _show(store: Store, identifier: str) -> int:
     account = await store.accounts.find(identifier)
     if account is None:
         return fail(f"aucun compte « {identifier} »", 1)
-    lock = await store.attempts.locked_until(("account", identifier_key(account.identifier)))
+    lock = await store.attempts.account_state(identifier_key(account.identifier))
     steps = [p.step for p in await store.progress.touching(account.id, identifier_key(account.identifier))]
     print(f"Identifiant : {account.identifier}")
     print(f"Nom : {account.display_name}  Profil : {account.profile}  Classe : {account.class_name or '-'}")
@@ -130,12 +130,12 @@ async def _show(store: Store, identifier: str) -> int:
         print(f"Annuaire : {account.dn} (profil {account.profile})")
     print(f"Étape atteinte : {', '.join(steps) if steps else '-'}")
     print(f"CGU acceptées : {account.cgu_version or '-'}  Adresse : {account.email or '-'}")
-    print(f"Verrou : {'jusqu’à ' + texts.paris(lock.until) if lock else 'aucun'}")
+    print(texts.lock_line(texts.paris(lock.until) if lock.until else None, lock.failing_users))
     events = await store.audit.for_account(account.id)
     if events:
         print("Derniers événements :")
         for at, actor, event, detail in events:
-            print(f"  {texts.paris(at)}  {event:<20} {actor}" + (f"  {detail}" if detail else ""))
+            print(f"  {texts.paris(at)}  {event:<20} {texts.who(actor)}" + (f"  {detail}" if detail else ""))
     return 0
 
 

@@ -24,6 +24,7 @@ from conversations.common import (
     refused_text,
     send,
     user_id,
+    write_to_school,
 )
 from conversations.password_rules import missing
 from storage.accounts import identifier_key
@@ -130,15 +131,37 @@ async def forgot_identifier(update: Update, context: Ctx, recovery: Recovery) ->
         return FORGOT_IDENTIFIER
     account = await store.accounts.find(typed)
     credentials = await store.accounts.credentials(account.id) if account is not None else None
+    uid = recovery.telegram_user_id
     if account is None or credentials is None or not (credentials.question1 and credentials.question2):
+        # Telling an activated account from any other is worth a guess: it counts against this user
+        # (not against the account, which a stranger could otherwise lock by typing its identifier).
+        if await _probe_failed(update, context, uid, "forgot_identifier_failed"):
+            return END
         await show(update, context, texts.NOT_ACTIVE_OR_UNKNOWN,
                    keyboard([(texts.MENU_ACTIVATE, "menu:activate")], [(texts.MENU_RESET, "menu:reset")],
                             _cancel_row()))
+        return FORGOT_IDENTIFIER
+    if not await store.attempts.may_look_up(uid, identifier_key(account.identifier)):
+        # A family has a few accounts; one person looking up many is listing the school's.
+        if await _probe_failed(update, context, uid, "forgot_probe_failed", account.id):
+            return END
+        await show(update, context, texts.TOO_MANY_IDENTIFIERS, keyboard(write_to_school(), _cancel_row()))
         return FORGOT_IDENTIFIER
     await store.recovery.update(recovery.telegram_user_id, step=FORGOT_ANSWER1, account_id=account.id,
                                 revision=account.revision, identifier=account.identifier)
     await show(update, context, texts.forgot_answer(1, credentials.question1, account.identifier), keyboard(_cancel_row()))
     return FORGOT_ANSWER1
+
+
+async def _probe_failed(update: Update, context: Ctx, uid: int, event: str, account_id: int | None = None) -> bool:
+    """Counts a failed look-up against this Telegram user; True (the lock told, the dialogue ended) if it locks."""
+    lock = await deps(context).store.attempts.failure(("user", str(uid)), actor=f"telegram:{uid}",
+                                                      account_id=account_id, event=event)
+    if lock is None:
+        return False
+    await tell_locked(update, context, lock)
+    await _end_locked(update, context)
+    return True
 
 
 async def _questions(context: Ctx, recovery: Recovery) -> tuple[int, str | None, int, str | None]:
@@ -201,12 +224,11 @@ async def forgot_password(update: Update, context: Ctx, recovery: Recovery) -> o
     password = _text(update)
     problems = missing(password, recovery.identifier or "")
     assert recovery.account_id is not None
+    # No "different from your current password" rule: it would tell whoever got this far whether a guess
+    # is the current password, which the family may use elsewhere too. Keeping the same one harms nobody.
     if not problems:
-        credentials = await store.accounts.credentials(recovery.account_id)
         account = await store.accounts.get(recovery.account_id)
-        if credentials is not None and await verify_secret(credentials.password_hash, password):
-            problems = ["previous"]
-        elif account is not None and await verify_secret(account.provisional_hash, password):
+        if account is not None and await verify_secret(account.provisional_hash, password):
             problems = ["provisional"]
     if problems:
         await send(update, context, texts.password_rejected(problems, len(password)))

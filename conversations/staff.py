@@ -54,7 +54,7 @@ async def _account_from_args(update: Update, context: Ctx, command: str) -> Acco
 async def account_card(context: Ctx, account: Account) -> tuple[str, Any]:
     """What staff may know of an account: never a secret."""
     store = deps(context).store
-    lock = await store.attempts.locked_until(("account", identifier_key(account.identifier)))
+    lock = await store.attempts.account_state(identifier_key(account.identifier))
     progress = await store.progress.touching(account.id, identifier_key(account.identifier))
     events = await store.audit.for_account(account.id, limit=8)
     step = progress[0] if progress else None
@@ -64,10 +64,10 @@ async def account_card(context: Ctx, account: Account) -> tuple[str, Any]:
         activated=texts.paris(account.activated_at) if account.activated_at else None,
         step=texts.step_label(step.step) if step else None, step_at=texts.paris(step.updated_at) if step else None,
         last_error=step.last_error if step else None, cgu_version=account.cgu_version, has_email=bool(account.email),
-        lock_until=texts.paris(lock.until, "%H:%M") if lock else None,
+        lock_until=texts.paris(lock.until, "%H:%M") if lock.until else None, failing_users=lock.failing_users,
         events=[(texts.paris(at), event, actor, detail) for at, actor, event, detail in events])
     buttons = [(texts.RESET_BUTTON, f"staff:reset:{account.id}")]
-    if lock:
+    if lock.until:
         buttons.insert(0, (texts.UNLOCK_BUTTON, f"staff:unlock:{account.id}"))
     return text, keyboard(buttons)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from html import escape
 
@@ -163,9 +164,19 @@ REAUTH_WRONG = "❌ Mot de passe provisoire incorrect. Réessayez : majuscules e
 ALREADY_ACTIVE = ("✅ Ce compte est déjà activé. Connectez-vous sur l'ENT avec votre identifiant et le mot de passe "
                   "que vous avez choisi. Si vous l'avez oublié, touchez « Mot de passe oublié » ci-dessous.")
 
+TOO_FAST = ("⏳ Vous allez un peu vite : je vérifie chaque réponse et chaque mot de passe avec soin, et cela prend "
+            "du temps. Par sécurité, j'ai effacé votre message sans le lire.\n\nAttendez une minute, puis tapez-le "
+            "à nouveau : vous êtes toujours à la même étape.")
+
+
+def _duration(minutes: int) -> str:
+    if minutes < 120:
+        return f"{minutes} minute{'s' if minutes > 1 else ''}"
+    return f"{math.ceil(minutes / 60)} heures"
+
 
 def locked(minutes: int, contact: str) -> str:
-    return (f"🔒 Trop d'essais incorrects. Par sécurité, réessayez dans <b>{minutes} minute{'s' if minutes > 1 else ''}</b>."
+    return (f"🔒 Trop d'essais incorrects. Par sécurité, réessayez dans <b>{_duration(minutes)}</b>."
             "\n\nSi vous êtes bloqué, le collège peut vous débloquer : touchez « Écrire au collège », ou écrivez à "
             f"{escape(contact)}")
 
@@ -345,6 +356,10 @@ NOT_ACTIVE_OR_UNKNOWN = ("Je ne trouve pas de compte <b>activé</b> avec cet ide
                          "• ou, si votre compte n'a jamais été activé, ou si le collège l'a réinitialisé, "
                          "activez-le avec le mot de passe provisoire du collège.")
 
+TOO_MANY_IDENTIFIERS = ("Vous avez déjà cherché plusieurs comptes différents aujourd'hui : par sécurité, je ne peux "
+                        "pas en chercher d'autres.\n\nSi vous avez besoin d'aide pour ce compte, écrivez au "
+                        "collège.")
+
 
 def forgot_answer(number: int, question: int, identifier: str) -> str:
     return (f"🔓 <b>Mot de passe oublié</b> — question secrète {number}/2\n\nIdentifiant : <code>{escape(identifier)}</code>"
@@ -396,7 +411,6 @@ EXPECTS_RECOVERY = {
     "login_identifier": "J'attends votre identifiant ENT, tapé au clavier (par exemple jean.dupont12).",
     "login_password": "J'attends votre mot de passe, tapé au clavier.",
 }
-PASSWORD_PROBLEMS["previous"] = "qu'il soit différent de votre ancien mot de passe"
 
 # -- staff: the school's account tools ------------------------------------------------------------
 
@@ -422,6 +436,7 @@ EVENT_LABELS = {
     "answers_verified": "réponses secrètes correctes",
     "login_failed": "test de connexion échoué",
     "login_ok": "test de connexion réussi",
+    "forgot_probe_failed": "compte cherché au-delà de la limite (mot de passe oublié)",
     "locked": "bloqué",
     "unlocked": "débloqué",
     "cgu_refused": "CGU refusées",
@@ -492,10 +507,24 @@ def unlocked(identifier: str, was_locked: bool) -> str:
             "zéro.")
 
 
+def who(actor: str) -> str:
+    """An event's author for staff: a staff member by id; a family's Telegram user never by identity."""
+    return "utilisateur Telegram" if actor.startswith("telegram:") else actor
+
+
+def lock_line(lock_until: str | None, failing_users: int) -> str:
+    """The lock, and how many Telegram users failed on the account since its count last started afresh."""
+    line = f"Verrou : jusqu'à {lock_until} (heure de Paris)" if lock_until else "Verrou : aucun"
+    if failing_users:
+        plural = "s" if failing_users > 1 else ""
+        line += f" — échecs venant de {failing_users} utilisateur{plural} Telegram"
+    return line
+
+
 def account_card(*, identifier: str, name: str, profile: str, class_name: str | None, state: str,
                  activated: str | None, step: str | None, step_at: str | None, last_error: str | None,
                  cgu_version: str | None, has_email: bool, lock_until: str | None,
-                 events: list[tuple[str, str, str, str | None]]) -> str:
+                 events: list[tuple[str, str, str, str | None]], failing_users: int = 0) -> str:
     """What staff may know of an account, for /compte: never a secret. Times already in Paris time."""
     lines = [f"<b>Compte <code>{escape(identifier)}</code></b> — {escape(name)}, {escape(profile)}"
              + (f", {escape(class_name)}" if class_name else ""),
@@ -507,11 +536,11 @@ def account_card(*, identifier: str, name: str, profile: str, class_name: str | 
     if state == "active":
         lines.append(f"CGU acceptées : version {escape(cgu_version or '-')} ; adresse électronique : "
                      f"{'oui' if has_email else 'non'}")
-    lines.append(f"Verrou : jusqu'à {lock_until} (heure de Paris)" if lock_until else "Verrou : aucun")
+    lines.append(lock_line(lock_until, failing_users))
     if events:
         lines.append("\nDerniers événements :")
-        lines += [f"• {at} {EVENT_LABELS.get(event, event)} ({escape(actor)})" + (f" — {escape(detail)}" if detail else "")
-                  for at, event, actor, detail in events]
+        lines += [f"• {at} {EVENT_LABELS.get(event, event)} ({escape(who(actor))})"
+                  + (f" — {escape(detail)}" if detail else "") for at, event, actor, detail in events]
     return "\n".join(lines)
 
 

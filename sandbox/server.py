@@ -158,6 +158,16 @@ async def ctl_member(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def ctl_chat_settings(request: web.Request) -> web.Response:
+    """A group's public @username and invite link, as its owner would set them in Telegram."""
+    world = request.app[WORLD_KEY]
+    body = await _body(request)
+    chat = world.chats[int(body["chat_id"])]
+    chat.username = body.get("username") or None
+    chat.invite_link = body.get("invite_link") or None
+    return web.json_response({"ok": True})
+
+
 async def ctl_faults(request: web.Request) -> web.Response:
     world = request.app[WORLD_KEY]
     body = await _body(request)
@@ -207,6 +217,7 @@ def make_app(world: World | None = None) -> web.Application:
     app.router.add_post("/_sandbox/members", ctl_member)
     app.router.add_post("/_sandbox/users/bulk", ctl_users_bulk)
     app.router.add_get("/_sandbox/copies", ctl_copies)
+    app.router.add_post("/_sandbox/chat-settings", ctl_chat_settings)
     app.router.add_post("/_sandbox/faults", ctl_faults)
     app.router.add_post("/_sandbox/rate-limit", ctl_rate_limit)
     app.router.add_get("/_sandbox/stats", ctl_stats)

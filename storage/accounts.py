@@ -233,5 +233,6 @@ class SqliteDirectory:
                 return False
             await conn.execute("UPDATE attempts SET failures = 0, locks = 0, locked_until = NULL"
                                " WHERE scope = 'account' AND key = ?", (rows[0][0],))
+            await conn.execute("DELETE FROM account_failures WHERE key = ?", (rows[0][0],))
             await write_event(conn, moment, actor, "reset", account_id)
         return True

@@ -5,11 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import aiosqlite
+
 from storage.audit import write_event
 from storage.db import Database, from_text, to_text
 
 MAX_FAILURES = 5
 FIRST_LOCK = timedelta(minutes=15)
+# A key with neither a failure nor a running lock for this long starts afresh: no failures, no lock count.
+QUIET_RESET = timedelta(hours=24)
+# An account's lock doubles only with the number of distinct Telegram users failing on it, at most 5 times
+# (15 min → 8 h): one stranger keeps the family out 15 minutes at a time, and less and less often, since
+# that stranger's own lock doubles each time.
+MAX_ACCOUNT_DOUBLINGS = 5
+# One Telegram user's own lock doubles at each lock, at most 7 times (15 min → 32 h).
+MAX_USER_DOUBLINGS = 7
+# "Mot de passe oublié": activated accounts one Telegram user may look up in 24 hours.
+MAX_PROBED_IDENTIFIERS = 3
+PROBE_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -18,8 +31,24 @@ class Lock:
     scope: str
 
 
+@dataclass(frozen=True)
+class LockState:
+    """What staff may know of an account's lock: never who, only how many Telegram users failed on it."""
+
+    until: datetime | None
+    locks: int
+    failing_users: int
+
+
+def _user_of(keys: tuple[tuple[str, str], ...]) -> int | None:
+    for scope, key in keys:
+        if scope == "user" and key.lstrip("-").isdigit():
+            return int(key)
+    return None
+
+
 class Attempts:
-    """Five failures lock for 15 minutes; each further lock lasts twice as long as the one before."""
+    """Five failures lock for 15 minutes; further locks double (see the constants above for how far)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -46,38 +75,84 @@ class Attempts:
                 (scope, to_text(self.db.clock.now())))
         return {r[0]: from_text(r[1]) for r in rows}
 
+    async def account_state(self, key: str) -> LockState:
+        """The account's running lock (if any), its lock count and how many Telegram users failed on it."""
+        now = self.db.clock.now()
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall(
+                "SELECT locks, locked_until, last_failure_at FROM attempts WHERE scope = 'account' AND key = ?",
+                (key,)))
+            users = list(await conn.execute_fetchall(
+                "SELECT COUNT(*) FROM account_failures WHERE key = ?", (key,)))[0][0]
+        if not rows or _quiet(rows[0][1], rows[0][2], now):
+            return LockState(None, 0, 0)
+        until = from_text(rows[0][1]) if rows[0][1] else None
+        return LockState(until if until and until > now else None, rows[0][0], users)
+
     async def failure(self, *keys: tuple[str, str], actor: str, account_id: int | None, event: str) -> Lock | None:
         """Counts one failure on each key; returns the lock if this failure starts one."""
         now = self.db.clock.now()
+        user = _user_of(keys)
         new_lock: Lock | None = None
         locked: list[str] = []
         async with self.db.transaction() as conn:
             await write_event(conn, now, actor, event, account_id)
             for scope, key in keys:
-                await conn.execute("INSERT OR IGNORE INTO attempts (scope, key) VALUES (?, ?)", (scope, key))
-                rows = list(await conn.execute_fetchall(
-                    "SELECT failures, locks FROM attempts WHERE scope = ? AND key = ?", (scope, key)))
-                failures, locks = rows[0][0] + 1, rows[0][1]
-                if failures >= MAX_FAILURES:
-                    until = now + FIRST_LOCK * (2**locks)
-                    await conn.execute(
-                        "UPDATE attempts SET failures = 0, locks = ?, locked_until = ?, last_failure_at = ?"
-                        " WHERE scope = ? AND key = ?", (locks + 1, to_text(until), to_text(now), scope, key))
+                until = await self._count(conn, scope, key, user, now)
+                if until is not None:
                     locked.append(f"{scope} jusqu'à {to_text(until)}")
                     if new_lock is None or until > new_lock.until:
                         new_lock = Lock(until, scope)
-                else:
-                    await conn.execute(
-                        "UPDATE attempts SET failures = ?, last_failure_at = ? WHERE scope = ? AND key = ?",
-                        (failures, to_text(now), scope, key))
             if locked:  # one event however many keys locked at once: figures count people, not keys
                 await write_event(conn, now, actor, "locked", account_id, ", ".join(locked))
         return new_lock
 
+    async def _count(self, conn: aiosqlite.Connection, scope: str, key: str, user: int | None,
+                     now: datetime) -> datetime | None:
+        """One more failure on (scope, key); the end of the lock it starts, if it starts one."""
+        await conn.execute("INSERT OR IGNORE INTO attempts (scope, key) VALUES (?, ?)", (scope, key))
+        rows = list(await conn.execute_fetchall(
+            "SELECT failures, locks, locked_until, last_failure_at FROM attempts WHERE scope = ? AND key = ?",
+            (scope, key)))
+        failures, locks, locked_until, last_failure = rows[0]
+        if _quiet(locked_until, last_failure, now):
+            failures, locks = 0, 0
+            if scope == "account":
+                await conn.execute("DELETE FROM account_failures WHERE key = ?", (key,))
+        failures += 1
+        doublings = min(locks, MAX_USER_DOUBLINGS)
+        if scope == "account":
+            if user is not None:
+                await conn.execute(
+                    "INSERT INTO account_failures (key, telegram_user_id, last_failure_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (key, telegram_user_id) DO UPDATE SET last_failure_at = excluded.last_failure_at",
+                    (key, user, to_text(now)))
+            users = list(await conn.execute_fetchall(
+                "SELECT COUNT(*) FROM account_failures WHERE key = ?", (key,)))[0][0]
+            doublings = min(locks, max(0, users - 1), MAX_ACCOUNT_DOUBLINGS)
+        if failures < MAX_FAILURES:
+            await conn.execute(
+                "UPDATE attempts SET failures = ?, locks = ?, last_failure_at = ? WHERE scope = ? AND key = ?",
+                (failures, locks, to_text(now), scope, key))
+            return None
+        until: datetime = now + FIRST_LOCK * (2**doublings)
+        await conn.execute(
+            "UPDATE attempts SET failures = 0, locks = ?, locked_until = ?, last_failure_at = ?"
+            " WHERE scope = ? AND key = ?", (locks + 1, to_text(until), to_text(now), scope, key))
+        return until
+
     async def success(self, *keys: tuple[str, str]) -> None:
+        """Someone proved the account: its count starts afresh.
+
+        A Telegram user's own count is left alone: proving one's own account between guesses at another
+        must not wipe the guesses.
+        """
         async with self.db.transaction() as conn:
             for scope, key in keys:
-                await conn.execute("UPDATE attempts SET failures = 0 WHERE scope = ? AND key = ?", (scope, key))
+                if scope == "account":
+                    await conn.execute("UPDATE attempts SET failures = 0, locks = 0 WHERE scope = ? AND key = ?",
+                                       (scope, key))
+                    await conn.execute("DELETE FROM account_failures WHERE key = ?", (key,))
 
     async def unlock(self, *keys: tuple[str, str]) -> None:
         async with self.db.transaction() as conn:
@@ -85,4 +160,26 @@ class Attempts:
                 await conn.execute(
                     "UPDATE attempts SET failures = 0, locks = 0, locked_until = NULL WHERE scope = ? AND key = ?",
                     (scope, key))
+                if scope == "account":
+                    await conn.execute("DELETE FROM account_failures WHERE key = ?", (key,))
 
+    async def may_look_up(self, telegram_user_id: int, key: str) -> bool:
+        """Whether this user may look up this activated account: one already looked up in the window, or a new
+        one while under MAX_PROBED_IDENTIFIERS (then recorded). A refused one is not recorded."""
+        now = self.db.clock.now()
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM identifier_probes WHERE probed_at < ?", (to_text(now - PROBE_WINDOW),))
+            known = list(await conn.execute_fetchall(
+                "SELECT key FROM identifier_probes WHERE telegram_user_id = ?", (telegram_user_id,)))
+            if key not in {r[0] for r in known} and len(known) >= MAX_PROBED_IDENTIFIERS:
+                return False
+            await conn.execute(
+                "INSERT INTO identifier_probes (telegram_user_id, key, probed_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (telegram_user_id, key) DO NOTHING", (telegram_user_id, key, to_text(now)))
+        return True
+
+
+def _quiet(locked_until: str | None, last_failure: str | None, now: datetime) -> bool:
+    """No failure and no running lock for QUIET_RESET: the key's past no longer counts."""
+    moments = [from_text(m) for m in (locked_until, last_failure) if m]
+    return bool(moments) and now - max(moments) >= QUIET_RESET

@@ -54,21 +54,6 @@ async def test_wrong_answers_get_one_answer_whichever_is_wrong_and_end_in_a_lock
     assert "Mot de passe changé" not in await parent.all_text()
 
 
-async def test_the_previous_password_is_not_a_new_one(bot: Harness, parent: Person) -> None:
-    await flows.activate(parent)
-    await flows.forgot(parent)
-    await parent.send(flows.PASSWORD)
-    assert "différent de votre ancien mot de passe" in await parent.text()
-    await parent.send("court")
-    assert "au moins 8 caractères" in await parent.text()
-    await parent.send(flows.NEW_PASSWORD)
-    await parent.send("Pas-Le-Meme-1")
-    assert "ne sont pas identiques" in await parent.text()
-    await parent.send(flows.NEW_PASSWORD)
-    await parent.send(flows.NEW_PASSWORD)
-    assert "Mot de passe changé !" in await parent.text()
-
-
 async def test_an_account_not_yet_active_is_sent_to_activation(bot: Harness, parent: Person) -> None:
     await parent.send("/start")
     await parent.click("🔓 Mot de passe oublié")

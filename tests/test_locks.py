@@ -1,0 +1,197 @@
+"""Locks an attacker can cause, as the family, the stranger and the school's staff see them."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+import sys
+from datetime import timedelta
+
+from sandbox.driver import Person
+from storage.attempts import MAX_PROBED_IDENTIFIERS
+from tests import flows
+from tests.conftest import Harness, process_env
+
+WRONG = "Mauvais-1"
+
+
+def minutes_told(text: str) -> int:
+    found = re.search(r"réessayez dans <b>(\d+) minutes?</b>|réessayez dans (\d+) minutes?", text)
+    assert found, text
+    return int(found.group(1) or found.group(2))
+
+
+async def fail_provisional(person: Person, times: int) -> None:
+    """Wrong pairs at step 2 of the activation, from the identifier step."""
+    for _ in range(times):
+        await person.send(flows.IDENTIFIER)
+        await person.send(WRONG)
+
+
+async def lock_out(person: Person, first: bool) -> int:
+    """Five wrong pairs in a row, from the menu the first time; the minutes the lock message gives."""
+    if first:
+        await flows.to_identifier(person)
+        await fail_provisional(person, 5)
+    else:  # still at the password of step 2, where the lock left them
+        await person.send(WRONG)
+        await fail_provisional(person, 4)
+    return minutes_told(await person.text())
+
+
+async def family_is_told(family: Person, first: bool = True) -> int:
+    """What the account's own family reads when they try now with the right pair."""
+    if first:
+        await flows.to_cgu(family)
+    else:  # still at the password of step 2, where the lock message left them
+        await family.send(flows.PROVISIONAL)
+    return minutes_told(await family.text())
+
+
+async def test_one_stranger_cannot_make_the_family_lock_grow(bot: Harness, parent: Person) -> None:
+    stranger = await bot.parent("Intrus")
+    assert await lock_out(stranger, first=True) == 15
+    bot.clock.advance(timedelta(minutes=16))
+    # The stranger's own lock doubles; the account's does not, for the same single stranger.
+    assert await lock_out(stranger, first=False) == 30
+    assert await family_is_told(parent) == 15
+    bot.clock.advance(timedelta(minutes=31))
+    assert await lock_out(stranger, first=False) == 60
+    assert await family_is_told(parent, first=False) == 15
+    bot.clock.advance(timedelta(minutes=61))
+    await stranger.send(WRONG)
+    await fail_provisional(stranger, 4)
+    assert "réessayez dans 2 heures" in await stranger.text()
+    assert await family_is_told(parent, first=False) == 15
+
+
+async def test_the_account_lock_grows_with_distinct_users_and_decays_after_a_quiet_day(bot: Harness,
+                                                                                        parent: Person) -> None:
+    first, second = await bot.parent("Intrus"), await bot.parent("Complice")
+    assert await lock_out(first, first=True) == 15
+    bot.clock.advance(timedelta(minutes=16))
+    # A second Telegram user failing on the same account: the account's lock doubles.
+    assert await lock_out(second, first=True) == 30
+    assert await family_is_told(parent) == 30
+    # A day with no failure once the lock is over: the account's past no longer counts.
+    bot.clock.advance(timedelta(minutes=31) + timedelta(hours=24))
+    assert await lock_out(first, first=False) == 15
+    assert await family_is_told(parent, first=False) == 15
+
+
+async def test_staff_see_how_many_users_caused_a_lock_not_who(bot: Harness, parent: Person) -> None:
+    first, second = await bot.parent("Intrus"), await bot.parent("Complice")
+    await flows.to_identifier(first)
+    await fail_provisional(first, 3)
+    await flows.to_identifier(second)
+    await fail_provisional(second, 2)
+    assert "Trop d'essais incorrects" in await second.text()
+    secretary = await bot.secretary()
+    await secretary.send("/compte jean.dupont12")
+    card = await secretary.text()
+    assert "Verrou : jusqu'à" in card and "échecs venant de 2 utilisateurs Telegram" in card
+    assert str(first.user_id) not in card and str(second.user_id) not in card
+    env = process_env(ENTBOT_DATABASE=str(bot.settings.database))
+    shown = subprocess.run([sys.executable, "-m", "bot", "accounts", "show", flows.IDENTIFIER], env=env,
+                           capture_output=True, text=True, timeout=120).stdout
+    assert "échecs venant de 2 utilisateurs Telegram" in shown
+    assert str(first.user_id) not in shown and str(second.user_id) not in shown
+
+
+async def test_forgot_password_no_longer_tells_whether_a_guess_is_the_current_password(bot: Harness,
+                                                                                        parent: Person) -> None:
+    await flows.activate(parent)
+    bot.clock.advance(timedelta(seconds=61))  # answers and passwords are checked at a bounded pace per minute
+    await flows.forgot(parent)
+    replies = []
+    for guess in ("Essai-Un:11", "Essai-Deux:22", flows.PASSWORD):  # the third is the current password
+        await parent.send(guess)
+        replies.append(await parent.text())
+        await parent.send("Pas-Le-Meme-1")  # a different confirmation: back to choosing
+        assert "ne sont pas identiques" in await parent.text()
+    assert replies[0] == replies[1] == replies[2]
+    assert "ancien mot de passe" not in await parent.all_text()
+    bot.clock.advance(timedelta(seconds=61))
+    await parent.send("court")
+    assert "au moins 8 caractères" in await parent.text()
+    # Keeping the same password is allowed: it harms nobody, and nothing tells it apart.
+    await parent.send(flows.PASSWORD)
+    await parent.send(flows.PASSWORD)
+    assert "Mot de passe changé !" in await parent.text()
+
+
+def _user_attempts(bot: Harness, user_id: int) -> tuple[int, str | None]:
+    conn = sqlite3.connect(bot.settings.database)
+    try:
+        row = conn.execute("SELECT locks, locked_until FROM attempts WHERE scope = 'user' AND key = ?",
+                           (str(user_id),)).fetchone()
+        return row if row else (0, None)
+    finally:
+        conn.close()
+
+
+async def test_probing_identifiers_in_forgot_password_counts_and_locks(bot: Harness, parent: Person) -> None:
+    prober = await bot.parent("Curieux")
+    await prober.send("/start")
+    await prober.click("🔓 Mot de passe oublié")
+    for n in range(14):
+        if await bot.store.recovery.get(prober.user_id) is None:  # the lock ended the dialogue
+            await prober.send("/start")
+            await prober.click("🔓 Mot de passe oublié")
+        await prober.send(f"eleve.inconnu{n}")
+    assert "Trop d'essais incorrects" in await prober.text()
+    locks, until = _user_attempts(bot, prober.user_id)
+    assert locks == 1 and until is not None
+    events = [r[0] for r in sqlite3.connect(bot.settings.database).execute(
+        "SELECT event FROM audit WHERE actor = ?", (f"telegram:{prober.user_id}",))]
+    assert events.count("forgot_identifier_failed") == 5 and events.count("locked") == 1
+    # Locked, even the family's real identifier is no longer looked up for this user.
+    await prober.send("/start")
+    await prober.click("🔓 Mot de passe oublié")
+    await prober.send(flows.IDENTIFIER)
+    assert "Trop d'essais incorrects" in await prober.text()
+
+
+async def activate_as(bot: Harness, identifier: str) -> None:
+    """One more activated account of the school, activated by its own family."""
+    await flows.with_account(bot, identifiant=identifier)
+    family = await bot.parent(f"Famille {identifier}")
+    await flows.to_identifier(family)
+    await family.send(identifier)
+    await family.send(flows.PROVISIONAL)
+    await family.click("✅ J'ai lu et j'accepte")
+    await family.click("⏭ Passer (recommandé)")
+    await family.click("7")
+    await family.send(flows.ANSWER1)
+    await family.click("14")
+    await family.send(flows.ANSWER2)
+    await family.send(flows.PASSWORD)
+    await family.send(flows.PASSWORD)
+    assert "Compte activé" in await family.all_text()
+
+
+async def test_one_user_looks_up_only_a_few_activated_accounts_a_day(bot: Harness) -> None:
+    identifiers = [f"parent.numero{n}" for n in range(MAX_PROBED_IDENTIFIERS + 1)]
+    for identifier in identifiers:
+        await activate_as(bot, identifier)
+    prober = await bot.parent("Curieux")
+    for identifier in identifiers[:MAX_PROBED_IDENTIFIERS]:
+        await flows.to_first_question(prober, identifier)
+        assert "question secrète 1/2" in await prober.text()
+        await prober.click("↩ Retour")
+    await flows.to_first_question(prober, identifiers[-1])
+    assert "plusieurs comptes différents" in await prober.text()
+    assert "question secrète" not in await prober.text()
+    assert _user_attempts(bot, prober.user_id) == (0, None)  # counted, not yet locked
+    events = [r[0] for r in sqlite3.connect(bot.settings.database).execute(
+        "SELECT event FROM audit WHERE actor = ?", (f"telegram:{prober.user_id}",))]
+    assert events == ["forgot_probe_failed"]
+    # The same ones again are fine (a parent retrying their own), and a day later the count starts afresh.
+    await prober.click("↩ Retour")
+    await flows.to_first_question(prober, identifiers[0])
+    assert "question secrète 1/2" in await prober.text()
+    await prober.click("↩ Retour")
+    bot.clock.advance(timedelta(hours=25))
+    await flows.to_first_question(prober, identifiers[-1])
+    assert "question secrète 1/2" in await prober.text()
