@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from conversations import activation, recovery, texts
+from conversations import activation, parent, recovery, texts
 from conversations.common import delete_secret, deps, send
 
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -41,13 +41,9 @@ class HashBudget:
 
 
 async def _will_hash(context: Ctx, user_id: int) -> bool:
-    """Whether the parent's saved step checks or hashes what they type (the same order as the dialogues)."""
-    store = deps(context).store
-    saved = await store.recovery.get(user_id)
-    if saved is not None:
-        return saved.step in recovery.SECRET_STEPS
-    progress = await store.progress.get(user_id)
-    return progress is not None and progress.step in activation.SECRET_STEPS
+    """Whether the parent's saved state checks or hashes what they type (a message to the school has its own limit)."""
+    state = await parent.saved_state(deps(context).store, user_id)
+    return state in recovery.SECRET_STEPS or state in activation.SECRET_STEPS
 
 
 async def guard(update: Update, context: Ctx) -> None:
@@ -61,6 +57,6 @@ async def guard(update: Update, context: Ctx) -> None:
     assert isinstance(budget, HashBudget)
     if budget.spend(user.id, deps(context).store.clock.now()):
         return
-    await delete_secret(update)
+    await delete_secret(update, context)
     await send(update, context, texts.TOO_FAST)
     raise ApplicationHandlerStop
