@@ -189,8 +189,12 @@ def email_code(address: str) -> str:
             "code ». Vous pouvez aussi passer cette étape.")
 
 
+EMAIL_CODE_SUBJECT = "Votre code de confirmation ENT"  # also in migration 0006, for the mail already queued
+
+
 def email_code_mail(school: str, code: str, minutes: int) -> tuple[str, str]:
-    return (f"{code} : votre code de confirmation ENT",
+    # The code never in the subject: subjects are kept (outbox, mail servers' logs) where bodies are not.
+    return (EMAIL_CODE_SUBJECT,
             f"Bonjour,\n\nVoici votre code de confirmation pour l'Assistant ENT du {school} : {code}\n\n"
             f"Tapez-le dans la conversation Telegram avec l'assistant. Il est valable {minutes} minutes.\n\n"
             "Si vous n'avez rien demandé, ignorez ce message.\n")
@@ -514,7 +518,18 @@ def stats_lines(summary: Summary) -> list[str]:
     lines.append("7 derniers jours (activations / mots de passe changés / blocages / réinitialisations) :")
     for day, counts in summary.days:
         lines.append(f"  {day.strftime('%d/%m')} : " + " / ".join(str(counts[e]) for e in DAILY_EVENTS))
+    failed = summary.failed_mails
+    total = failed[0].total if failed else 0
+    lines.append(f"Courriels abandonnés (non envoyés après tous les essais) : {total}")
+    for mail in failed:
+        lines.append(f"  n°{mail.id} ({MAIL_KINDS.get(mail.kind, mail.kind)}, du {paris(mail.created_at)}, "
+                     f"{mail.attempts} essais) : {mail.last_error or 'raison inconnue'}")
+    if total > len(failed):
+        lines.append(f"  … et {total - len(failed)} autres : entbot stats, ou la table outbox")
     return lines
+
+
+MAIL_KINDS = {"ticket": "demande d'aide", "email_code": "code de confirmation"}
 
 # -- help desk: a parent writes to the school ------------------------------------------------------
 
