@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from html import escape
 
@@ -17,7 +18,9 @@ from conversations import recovery, texts
 from conversations.common import Deps, answer_query, delete_secret, deps, edit_or_send, keyboard, send, user_id
 from storage.accounts import Account, identifier_key
 from storage.outbox import OutgoingMail
-from storage.secrets import verify_secret
+from storage.progress import Progress
+from storage.recovery import Recovery
+from storage.secrets import normalise_answer, verify_secret
 from storage.tickets import NewMessage, Ticket
 
 log = logging.getLogger(__name__)
@@ -91,8 +94,8 @@ async def submit(update: Update, context: Ctx) -> bool:
         await send(update, context, texts.HELPDESK_SLOW_DOWN)
         return False
     kind = "photo" if message.photo else "document" if message.document else "text"
-    account, identifier, context_text = await _context(d, user.id)
-    if text and account is not None and await _holds_a_password(d, account, text):
+    account, identifier, context_text, held = await _context(d, user.id)
+    if text and await holds_a_secret(held, text):
         await delete_secret(update)
         await send(update, context, texts.HELPDESK_PASSWORD_SEEN)
         return False
@@ -115,30 +118,87 @@ async def submit(update: Update, context: Ctx) -> bool:
     return True
 
 
-# Words of a message that could be a password: checked against the account's hashes before anything is kept.
+# Words of a message that could be a password: checked against the parent's hashes before anything is kept.
 _CANDIDATE = re.compile(r"^(?=.*[\d\W_])\S{6,128}$")
-MAX_CANDIDATES = 6
+_PUNCTUATION = ".,;:!?«»\"'()[]"
+# Each candidate costs one Argon2 check (about 25 ms) per secret held: these bounds keep a long
+# message under a couple of seconds, off the event loop, while reaching far beyond what anyone writes
+# before the secret. Past them, the rest of the message is not examined (said in the README).
+MAX_PASSWORD_CANDIDATES = 40
+MAX_ANSWER_CANDIDATES = 60
+MAX_ANSWER_WORDS = 4  # secret answers are a name, a place, a phone number: a few words at most
 
 
-async def _holds_a_password(d: Deps, account: Account, text: str) -> bool:
-    """Whether the parent wrote their provisional or current password in a message to the school.
+@dataclass(frozen=True)
+class HeldSecrets:
+    """The hashes of what the bot holds for this parent: passwords (typed as they are) and answers (normalised)."""
+
+    passwords: tuple[str, ...]
+    answers: tuple[str, ...]
+
+
+async def _held_secrets(d: Deps, account: Account | None, progress: Progress | None,
+                        saved: Recovery | None) -> HeldSecrets:
+    """The provisional and current password, a new one chosen but not yet saved, and every secret answer."""
+    credentials = await d.store.accounts.credentials(account.id) if account is not None else None
+    passwords = [account.provisional_hash if account else None,
+                 credentials.password_hash if credentials else None,
+                 progress.provisional_hash if progress else None,
+                 progress.password_hash if progress else None,
+                 saved.password_hash if saved else None]
+    answers = [credentials.answer1_hash if credentials else None, credentials.answer2_hash if credentials else None,
+               progress.answer1_hash if progress else None, progress.answer2_hash if progress else None]
+    return HeldSecrets(tuple(dict.fromkeys(h for h in passwords if h)), tuple(dict.fromkeys(h for h in answers if h)))
+
+
+def password_candidates(text: str) -> list[str]:
+    """Every word that could be a password, in message order, as typed and without the punctuation around it."""
+    found: dict[str, None] = {}
+    for word in text.split():
+        for form in (word, word.strip(_PUNCTUATION)):
+            if _CANDIDATE.match(form):
+                found.setdefault(form)
+    return list(found)[:MAX_PASSWORD_CANDIDATES]
+
+
+def answer_candidates(text: str) -> list[str]:
+    """The whole message and each run of up to a few words, normalised like answers, in message order."""
+    words = [w.strip(_PUNCTUATION) for w in normalise_answer(text).split()]
+    words = [w for w in words if w]
+    found: dict[str, None] = {normalise_answer(text): None}
+    for start in range(len(words)):
+        for size in range(1, MAX_ANSWER_WORDS + 1):
+            if start + size <= len(words):
+                found.setdefault(" ".join(words[start:start + size]))
+    return [c for c in found if len(c) >= 2][:MAX_ANSWER_CANDIDATES]
+
+
+async def _any_matches(pairs: list[tuple[str, str]]) -> bool:
+    """Checks (hash, candidate) pairs a few at a time on the hashing threads; stops at the first match."""
+    batch = 4
+    for i in range(0, len(pairs), batch):
+        if any(await asyncio.gather(*(verify_secret(h, c) for h, c in pairs[i:i + batch]))):
+            return True
+    return False
+
+
+async def holds_a_secret(secrets: HeldSecrets, text: str) -> bool:
+    """Whether the parent wrote one of their secrets in a message to the school.
 
     Families are told never to; some will all the same, and the message would then sit in the
     staff group, the school's mailbox and the database.
     """
-    credentials = await d.store.accounts.credentials(account.id)  # None unless active: no password yet
-    hashes = [h for h in (account.provisional_hash, credentials.password_hash if credentials else None) if h]
-    words = {w.strip(".,;:!?«»\"'()") for w in text.split()} | set(text.split())
-    candidates = [w for w in words if _CANDIDATE.match(w)][:MAX_CANDIDATES]
-    for word in candidates:
-        for digest in hashes:
-            if await verify_secret(digest, word):
-                return True
-    return False
+    pairs = [(h, c) for c in password_candidates(text) for h in secrets.passwords]
+    if secrets.answers:
+        pairs += [(h, c) for c in answer_candidates(text) for h in secrets.answers]
+    return await _any_matches(pairs)
 
 
-async def _context(d: Deps, uid: int) -> tuple[Account | None, str | None, str]:
-    """What staff need to know without asking: identifier, account state, step, last error, lock."""
+async def _context(d: Deps, uid: int) -> tuple[Account | None, str | None, str, HeldSecrets]:
+    """What staff need to know without asking: identifier, account state, step, last error, lock.
+
+    Also the hashes of the parent's secrets, read once here, for the check of the message itself.
+    """
     store = d.store
     progress = await store.progress.get(uid)
     saved = await store.recovery.get(uid)
@@ -153,7 +213,7 @@ async def _context(d: Deps, uid: int) -> tuple[Account | None, str | None, str]:
     lock_until = texts.paris(lock.until) if lock else None
     context_text = texts.ticket_context(identifier, account.state if account else None, where,
                                         progress.last_error if progress else None, lock_until)
-    return account, identifier, context_text
+    return account, identifier, context_text, await _held_secrets(d, account, progress, saved)
 
 
 # -- the staff group ---------------------------------------------------------------------------------

@@ -557,8 +557,9 @@ HELPDESK_CANCELLED = "D'accord, rien n'a été envoyé. Tapez /start pour le men
 HELPDESK_EXPECTS = ("Je ne peux transmettre au collège que du <b>texte</b>, ou une <b>photo</b> (ou un document) avec "
                     "une légende. Les autocollants, messages vocaux, vidéos et positions ne passent pas : écrivez "
                     "plutôt votre message.")
-HELPDESK_PASSWORD_SEEN = ("🔒 Votre message contient votre mot de passe : je l'ai effacé et je ne l'ai <b>pas</b> "
-                          "transmis. Le collège n'en a jamais besoin. Réécrivez votre message sans le mot de passe.")
+HELPDESK_PASSWORD_SEEN = ("🔒 Votre message contient votre mot de passe (ou une réponse secrète) : je l'ai effacé et "
+                          "je ne l'ai <b>pas</b> transmis. Le collège n'en a jamais besoin. Réécrivez votre message "
+                          "sans le mot de passe ni les réponses.")
 HELPDESK_TOO_LONG = "Ce message est trop long ({length} caractères, {limit} au plus) : coupez-le en plusieurs messages."
 HELPDESK_SLOW_DOWN = ("Vous avez envoyé beaucoup de messages en peu de temps : celui-ci n'a <b>pas</b> été transmis. "
                       "Attendez quelques minutes, le collège lit tout ce qui est arrivé.")

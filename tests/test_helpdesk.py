@@ -276,3 +276,49 @@ async def test_a_password_written_to_the_school_is_erased_and_not_sent(mail_bot:
     everywhere = "".join(m.text for m in await group.messages()) + "".join(smtp.bodies())
     assert flows.PASSWORD not in everywhere and "depuis hier" in everywhere
     assert flows.PASSWORD.encode() not in mail_bot.settings.database.read_bytes()
+
+
+# -- every secret the bot holds, wherever it sits in the message (issue 10, point 3) ------------------
+
+
+async def test_a_password_last_of_many_word_like_tokens_is_still_caught(mail_bot: Harness, smtp: SmtpServer) -> None:
+    await flows.with_account(mail_bot)
+    parent = await mail_bot.parent("Amina")
+    group = await mail_bot.staff_group(await mail_bot.secretary())
+    await flows.activate(parent)
+    noise = " ".join(f"essai-{n}:{n * 7}" for n in range(1, 36))  # 35 words that look like passwords
+    await parent.send("/aide")
+    await parent.click("✍️ Écrire au collège")
+    leaked = await parent.send(f"J'ai tout essayé : {noise}, et enfin mon mot de passe {flows.PASSWORD}.")
+    assert "Votre message contient votre mot de passe" in await parent.text()
+    assert leaked in await parent.deleted_ids()
+    assert await mail_bot.store.tickets.open_for(parent.user_id) is None and await group.messages() == []
+    assert flows.PASSWORD.encode() not in mail_bot.settings.database.read_bytes()
+
+
+async def test_a_secret_answer_in_a_sentence_is_caught(mail_bot: Harness, smtp: SmtpServer) -> None:
+    await flows.with_account(mail_bot)
+    parent = await mail_bot.parent("Amina")
+    await mail_bot.staff_group(await mail_bot.secretary())
+    await flows.activate(parent)
+    await parent.send("/aide")
+    await parent.click("✍️ Écrire au collège")
+    # "Le Grand Bleu", written otherwise: case, accents and spaces do not matter in an answer.
+    leaked = await parent.send("Bonjour, à la question du film j'avais répondu « le GRAND   bleu » je crois. Merci !")
+    assert "Votre message contient votre mot de passe (ou une réponse secrète)" in await parent.text()
+    assert leaked in await parent.deleted_ids()
+    assert await mail_bot.store.tickets.open_for(parent.user_id) is None
+
+
+async def test_a_new_password_chosen_but_not_saved_yet_is_caught(mail_bot: Harness, smtp: SmtpServer) -> None:
+    await flows.with_account(mail_bot)
+    parent = await mail_bot.parent("Amina")
+    await mail_bot.staff_group(await mail_bot.secretary())
+    await flows.to_password(parent)
+    await parent.send(flows.PASSWORD)  # typed once: the confirmation is awaited
+    await parent.send("/aide")
+    await parent.click("✍️ Écrire au collège")
+    leaked = await parent.send(f"Je veux mettre {flows.PASSWORD} mais ça ne passe pas")
+    assert "Votre message contient votre mot de passe" in await parent.text()
+    assert leaked in await parent.deleted_ids()
+    assert await mail_bot.store.tickets.open_for(parent.user_id) is None
