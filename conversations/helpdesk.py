@@ -20,7 +20,7 @@ from storage.accounts import Account, identifier_key
 from storage.outbox import OutgoingMail
 from storage.progress import Progress
 from storage.recovery import Recovery
-from storage.secrets import normalise_answer, verify_secret
+from storage.secrets import looks_provisional, normalise_answer, verify_secret
 from storage.tickets import NewMessage, Ticket
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ async def submit(update: Update, context: Ctx) -> bool:
         await send(update, context, texts.HELPDESK_SLOW_DOWN)
         return False
     kind = "photo" if message.photo else "document" if message.document else "text"
-    account, identifier, context_text, held = await _context(d, user.id)
+    account, identifier, context_text, held, proven = await _context(d, user.id)
     if text and await holds_a_secret(held, text):
         await delete_secret(update)
         await send(update, context, texts.HELPDESK_PASSWORD_SEEN)
@@ -107,7 +107,7 @@ async def submit(update: Update, context: Ctx) -> bool:
         return OutgoingMail("ticket", d.mail.school_address, subject, body, d.mail.domain)
 
     ticket, new = await d.store.tickets.submit(
-        user.id, name, account.id if account else None, identifier, context_text,
+        user.id, name, account.id if account else None, identifier, context_text, proven,
         NewMessage(kind, text, message.chat_id, message.message_id), compose if d.mail else None)
     d.wake_mailer()
     await send(update, context, texts.ticket_received(ticket.id, new))
@@ -194,7 +194,21 @@ async def holds_a_secret(secrets: HeldSecrets, text: str) -> bool:
     return await _any_matches(pairs)
 
 
-async def _context(d: Deps, uid: int) -> tuple[Account | None, str | None, str, HeldSecrets]:
+async def _proof(d: Deps, uid: int, account: Account, progress: Progress | None, saved: Recovery | None) -> str | None:
+    """How this Telegram user proved they hold the account, if they did; None if they only typed its identifier."""
+    if (progress is not None and progress.account_id == account.id and progress.provisional_hash is not None
+            and progress.provisional_hash == account.provisional_hash):
+        return "provisional"  # set only once the provisional password was typed right, from this chat
+    if saved is not None and saved.account_id == account.id and saved.verified_at is not None:
+        return "answers"
+    if account.state == "active":
+        activated_here = await d.store.accounts.by_telegram_user(uid)
+        if activated_here is not None and activated_here.id == account.id:
+            return "activated"
+    return None
+
+
+async def _context(d: Deps, uid: int) -> tuple[Account | None, str | None, str, HeldSecrets, bool]:
     """What staff need to know without asking: identifier, account state, step, last error, lock.
 
     Also the hashes of the parent's secrets, read once here, for the check of the message itself.
@@ -211,9 +225,10 @@ async def _context(d: Deps, uid: int) -> tuple[Account | None, str | None, str, 
     keys = [("user", str(uid))] + ([("account", identifier_key(identifier))] if identifier else [])
     lock = await store.attempts.locked_until(*keys)
     lock_until = texts.paris(lock.until) if lock else None
+    proof = await _proof(d, uid, account, progress, saved) if account is not None else None
     context_text = texts.ticket_context(identifier, account.state if account else None, where,
-                                        progress.last_error if progress else None, lock_until)
-    return account, identifier, context_text, await _held_secrets(d, account, progress, saved)
+                                        progress.last_error if progress else None, lock_until, proof)
+    return account, identifier, context_text, await _held_secrets(d, account, progress, saved), proof is not None
 
 
 # -- the staff group ---------------------------------------------------------------------------------
@@ -226,8 +241,10 @@ def _header(ticket: Ticket, first_message: str) -> tuple[str, InlineKeyboardMark
         return text, None
     buttons = [[(texts.TAKE_BUTTON, f"ticket:take:{ticket.id}"), (texts.CLOSE_BUTTON, f"ticket:close:{ticket.id}")]]
     if ticket.account_id is not None:  # the school's account tools, beside the ticket
+        # For someone who only typed the identifier, the reset first asks staff to check who they are.
+        reset = "reset" if ticket.proven else "reset_check"
         buttons.append([(texts.UNLOCK_BUTTON, f"staff:unlock:{ticket.account_id}"),
-                        (texts.RESET_BUTTON, f"staff:reset:{ticket.account_id}")])
+                        (texts.RESET_BUTTON, f"staff:{reset}:{ticket.account_id}")])
     return text, keyboard(*buttons)
 
 
@@ -321,6 +338,15 @@ async def staff_reply(update: Update, context: Ctx) -> None:
     if kind is None:
         await message.reply_text(texts.REPLY_UNSUPPORTED)
         return
+    if await _staff_wrote_a_password(d, ticket, message.text or message.caption or ""):
+        # Never relayed nor stored: whoever wrote the ticket may not be the family (issue: social engineering).
+        try:
+            await message.delete()
+        except TelegramError as exc:  # not an admin of the group: the staff member is told to delete it
+            log.info("staff reply with a password not deleted from the group: %s", exc)
+        await context.bot.send_message(message.chat_id, texts.REPLY_HOLDS_PASSWORD.format(ticket_id=ticket.id),
+                                       parse_mode=ParseMode.HTML)
+        return
     try:
         # The parent may be midway through a dialogue: a button lets them answer without leaving it.
         answer = keyboard([(texts.ANSWER_SCHOOL, "helpdesk:write")])
@@ -343,6 +369,21 @@ async def staff_reply(update: Update, context: Ctx) -> None:
     if ticket.taken_by is None:
         await _take(context, ticket, staff, tell_parent=False)
     await message.reply_text(texts.REPLY_DELIVERED.format(name=ticket.user_name, ticket_id=ticket.id))
+
+
+async def _staff_wrote_a_password(d: Deps, ticket: Ticket, text: str) -> bool:
+    """A provisional password's shape, or the account's own provisional or current password."""
+    if not text:
+        return False
+    if looks_provisional(text):
+        return True
+    account = await d.store.accounts.get(ticket.account_id) if ticket.account_id is not None else None
+    if account is None:
+        return False
+    credentials = await d.store.accounts.credentials(account.id)
+    held = HeldSecrets(tuple(h for h in (account.provisional_hash, credentials.password_hash if credentials else None)
+                             if h), ())
+    return await holds_a_secret(held, text)
 
 
 def _chunks(text: str, size: int = 3500) -> list[str]:

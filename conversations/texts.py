@@ -444,6 +444,17 @@ def confirm_reset(identifier: str, name: str, state: str) -> str:
             "transmettre à la famille, qui réactivera alors son compte (« Mon compte a été réinitialisé »).")
 
 
+CONFIRM_CHECKED_RESET_BUTTON = "✅ Identité vérifiée : réinitialiser"
+
+
+def confirm_unproven_reset(identifier: str, name: str, state: str) -> str:
+    return ("⚠️ <b>Attention : la personne qui a écrit n'a pas prouvé détenir ce compte.</b> Elle a seulement tapé "
+            "son identifiant, que n'importe qui peut connaître. Avant de réinitialiser, vérifiez l'identité de la "
+            "famille par un autre moyen : appelez-la au numéro que le collège a dans son dossier, ou recevez-la "
+            "au secrétariat. Ne donnez jamais le nouveau mot de passe en réponse à la demande.\n\n"
+            + confirm_reset(identifier, name, state))
+
+
 RESET_CANCELLED = "Réinitialisation annulée : rien n'a changé."
 RESET_RACE = ("Ce compte a changé entre-temps (réinitialisé ou activé à l'instant, peut-être par un collègue) : "
               "je n'ai rien fait. Vérifiez avec <code>/compte {identifier}</code>.")
@@ -590,11 +601,20 @@ NO_IDENTIFIER = "inconnu (la famille ne l'a pas encore tapé)"
 NOWHERE = "aucune démarche en cours"
 
 
+PROOFS = {"provisional": "✅ a prouvé détenir ce compte (son mot de passe provisoire, tapé dans cette conversation)",
+          "activated": "✅ a prouvé détenir ce compte (activé depuis cette conversation Telegram)",
+          "answers": "✅ a prouvé détenir ce compte (ses deux réponses secrètes, dans cette conversation)"}
+NOT_PROVEN = ("⚠️ N'A PAS prouvé détenir ce compte : a seulement tapé l'identifiant. Ne débloquez ni ne "
+              "réinitialisez sans avoir vérifié l'identité de la famille par un autre moyen.")
+
+
 def ticket_context(identifier: str | None, state: str | None, where: str | None, last_error: str | None,
-                   lock_until: str | None) -> str:
+                   lock_until: str | None, proof: str | None = None) -> str:
     """The context of a ticket, plain lines, as staff and the school's mailbox read it. Never a secret."""
     lines = [f"Identifiant : {identifier or NO_IDENTIFIER}"
              + (f" — compte {STATE_LABELS[state]}" if state else (" — aucun compte à ce nom" if identifier else ""))]
+    if state:
+        lines.append("Preuve : " + PROOFS.get(proof or "", NOT_PROVEN))
     lines.append(f"Où : {where or NOWHERE}")
     if last_error:
         lines.append(f"Dernière erreur : {LAST_ERRORS.get(last_error, last_error)}")
@@ -627,6 +647,11 @@ REPLY_BLOCKED = ("⚠️ Réponse <b>non remise</b> : {name} a bloqué le bot ou
                  "(demande n°{ticket_id}). Essayez par un autre moyen (courrier, téléphone).")
 REPLY_TO_CLOSED = "Cette demande n°{ticket_id} est close : votre réponse n'a pas été transmise."
 REPLY_UNSUPPORTED = "Je ne transmets aux familles que du texte, des photos et des documents."
+REPLY_HOLDS_PASSWORD = ("🔒 Votre réponse à la demande n°{ticket_id} contient un mot de passe : je ne l'ai <b>pas</b> "
+                        "transmise ni gardée, et je l'ai effacée du groupe si je le pouvais. Un mot de passe ne passe "
+                        "jamais par une demande : la personne qui écrit n'est peut-être pas la famille. Remettez le "
+                        "mot de passe provisoire en main propre, par courrier, ou par téléphone au numéro que le "
+                        "collège a dans son dossier, puis répondez sans le mot de passe.")
 ALREADY_CLOSED = "Cette demande est déjà close."
 NO_OPEN_TICKETS = "Aucune demande ouverte. 🎉"
 

@@ -27,6 +27,7 @@ class Ticket:
     updated_at: str
     closed_at: str | None
     closed_by_name: str | None
+    proven: int  # 1 if the parent proved they hold the account, 0 if they only typed its identifier
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class Tickets:
         return int(rows[0][0])
 
     async def submit(self, telegram_user_id: int, user_name: str, account_id: int | None, identifier: str | None,
-                     context: str, message: NewMessage,
+                     context: str, proven: bool, message: NewMessage,
                      compose: Callable[[Ticket, bool], OutgoingMail] | None) -> tuple[Ticket, bool]:
         """Adds the parent's message to their open ticket, or opens one; its mail is queued in the same step.
 
@@ -100,9 +101,9 @@ class Tickets:
             new = not rows
             if new:
                 rows = list(await conn.execute_fetchall(
-                    "INSERT INTO tickets (telegram_user_id, user_name, account_id, identifier, context, opened_at,"
-                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                    (telegram_user_id, user_name, account_id, identifier, context, now, now)))
+                    "INSERT INTO tickets (telegram_user_id, user_name, account_id, identifier, context, proven,"
+                    " opened_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                    (telegram_user_id, user_name, account_id, identifier, context, int(proven), now, now)))
             else:
                 rows = list(await conn.execute_fetchall(
                     "UPDATE tickets SET updated_at = ? WHERE id = ? RETURNING *", (now, rows[0]["id"])))

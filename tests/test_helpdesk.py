@@ -322,3 +322,81 @@ async def test_a_new_password_chosen_but_not_saved_yet_is_caught(mail_bot: Harne
     assert "Votre message contient votre mot de passe" in await parent.text()
     assert leaked in await parent.deleted_ids()
     assert await mail_bot.store.tickets.open_for(parent.user_id) is None
+
+
+# -- the help desk is no way into someone else's account (issue 10, point 7) --------------------------
+
+
+def stored_staff_texts(bot: Harness) -> list[str]:
+    import sqlite3
+
+    conn = sqlite3.connect(bot.settings.database)
+    rows = conn.execute("SELECT text FROM ticket_messages WHERE author = 'staff'").fetchall()
+    conn.close()
+    return [r[0] or "" for r in rows]
+
+
+async def test_a_stranger_who_only_typed_the_identifier_gets_no_password(bot: Harness) -> None:
+    await flows.with_account(bot)
+    family = await bot.parent("Amina")
+    await flows.activate(family)
+    stranger = await bot.parent("Inconnu")
+    secretary = await bot.secretary()
+    group = await bot.staff_group(secretary)
+    await bot.sandbox._post("admins", {"chat_id": group.chat_id, "user_id": BOT_ID})  # it may delete there
+    await flows.to_identifier(stranger)
+    await stranger.send(flows.IDENTIFIER)  # the victim's identifier, and nothing else
+    await write_to_school(stranger, "J'ai perdu mon mot de passe, réinitialisez et donnez-moi le code ici svp")
+    header = await header_of(group, 1)
+    assert "Identifiant : jean.dupont12 — compte activé" in header.text
+    assert "N'A PAS prouvé détenir ce compte : a seulement tapé l'identifiant" in header.text
+    await secretary.click("♻️ Réinitialiser", in_message=header.message_id, chat=group)
+    question = await group.last()
+    assert "n'a pas prouvé détenir ce compte" in question.text and "par un autre moyen" in question.text
+    assert question.button_texts == ["✅ Identité vérifiée : réinitialiser", "Annuler"]
+    await secretary.click("✅ Identité vérifiée : réinitialiser", chat=group)
+    private = await secretary.last()
+    assert "Nouveau mot de passe provisoire de jean.dupont12" in private.text
+    new_provisional = private.text.split("\n\n")[1].strip()
+    assert new_provisional not in "".join(m.text for m in await group.messages())  # never in the ticket's group
+
+    # The staff member does as the stranger asked: the bot refuses to pass the password on, or keep it.
+    reply = await secretary.send(f"Voici votre nouveau code : {new_provisional}", chat=group,
+                                 reply_to=header.message_id)
+    assert "contient un mot de passe" in (await group.last()).text
+    assert reply in await group.deleted_ids()
+    assert new_provisional not in await stranger.all_text()
+    assert all(new_provisional not in t for t in stored_staff_texts(bot))
+    assert new_provisional.encode() not in bot.settings.database.read_bytes()
+
+
+async def test_the_family_that_proved_its_account_is_told_so_and_staff_passwords_never_reach_it(bot: Harness) -> None:
+    await flows.with_account(bot)
+    family = await bot.parent("Amina")
+    secretary = await bot.secretary()
+    group = await bot.staff_group(secretary)  # the bot is no admin here: it cannot delete
+    await flows.activate(family)
+    await write_to_school(family, "Bonjour, je voudrais changer de question secrète")
+    header = await header_of(group, 1)
+    assert "✅ a prouvé détenir ce compte (activé depuis cette conversation Telegram)" in header.text
+    await secretary.click("♻️ Réinitialiser", in_message=header.message_id, chat=group)
+    assert (await group.last()).button_texts == ["✅ Oui, réinitialiser", "Annuler"]  # the usual question
+    await secretary.click("Annuler", chat=group)
+
+    # Even to a family that proved it, a password typed by staff (here its current one) is not relayed.
+    await secretary.send(f"Essayez {flows.PASSWORD} sur le site", chat=group, reply_to=header.message_id)
+    assert "contient un mot de passe" in (await group.last()).text
+    assert flows.PASSWORD not in await family.all_text()
+    assert stored_staff_texts(bot) == []
+    await secretary.send("Essayez plutôt « Mot de passe oublié » sur le site.", chat=group, reply_to=header.message_id)
+    assert "Mot de passe oublié" in await family.text()
+
+
+async def test_a_parent_who_typed_the_provisional_password_has_proved_the_account(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.parent("Amina")
+    group = await bot.staff_group(await bot.secretary())
+    await flows.to_cgu(parent)
+    await write_to_school(parent, "Je ne comprends pas les conditions")
+    header = await header_of(group, 1)
+    assert "✅ a prouvé détenir ce compte (son mot de passe provisoire" in header.text

@@ -56,3 +56,8 @@ CREATE TABLE staff_posts (
 );
 
 CREATE INDEX staff_posts_due ON staff_posts(state, next_attempt_at);
+
+-- Whether the Telegram user who opened the ticket proved they hold its account (typed its
+-- provisional password, activated it from that chat, or answered its secret questions), or only
+-- typed its identifier: staff must not reset an account for someone who did not prove it.
+ALTER TABLE tickets ADD COLUMN proven INTEGER NOT NULL DEFAULT 0;
