@@ -735,6 +735,15 @@ def channel_warning(reason: str) -> str:
             "proposerai de l'envoyer aux familles seulement.")
 
 
+CHANNEL_UNCERTAIN = ("⚠️ Le canal n'a pas confirmé la publication : l'annonce y est <b>peut-être</b> déjà (la réponse "
+                     "de Telegram s'est perdue). Regardez le canal, puis dites-moi ce qu'il en est : je ne la reposte "
+                     "jamais de moi-même, pour qu'elle n'y soit jamais en double. <b>Rien n'a encore été envoyé aux "
+                     "familles.</b>")
+CHANNEL_UNCERTAIN_REASON = "réponse de Telegram perdue : l'annonce y est peut-être, regardez le canal"
+CHANNEL_THERE_BUTTON = "✅ Elle est dans le canal : envoyer aux familles"
+CHANNEL_AGAIN_BUTTON = "🔁 Elle n'y est pas : la publier dans le canal"
+
+
 def channel_unreachable(reason: str) -> str:
     return (f"⚠️ Le canal des annonces n'a pas reçu l'annonce ({escape(reason)}). Vérifiez que le bot est "
             "administrateur du canal, avec le droit de publier. <b>Rien n'a été envoyé aux familles.</b>")
