@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
 
-from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update, User
+from telegram import Bot, InlineKeyboardMarkup, ReplyParameters, Update, User
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes, ConversationHandler, filters
@@ -21,7 +21,8 @@ from storage.outbox import OutgoingMail
 from storage.progress import Progress
 from storage.recovery import Recovery
 from storage.secrets import looks_provisional, normalise_answer, verify_secret
-from storage.tickets import NewMessage, Ticket
+from storage.store import Store
+from storage.tickets import NewMessage, StaffPost, Ticket, TicketMessage
 
 log = logging.getLogger(__name__)
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -31,6 +32,7 @@ HELPDESK = "helpdesk"  # the parent is writing their message to the school
 RATE_WINDOW = timedelta(minutes=5)
 RATE_LIMIT = 5  # messages into tickets per parent per window
 MAX_TEXT = 3500  # leaves room for the ticket's header within Telegram's 4096
+MAX_CAPTION = 1024  # Telegram's limit for a photo's or a document's caption
 SUPPORTED = filters.UpdateType.MESSAGE & (filters.TEXT | filters.PHOTO | filters.Document.ALL) & ~filters.COMMAND
 UNSUPPORTED = filters.UpdateType.MESSAGE & ~filters.COMMAND & ~(filters.TEXT | filters.PHOTO | filters.Document.ALL)
 
@@ -108,13 +110,11 @@ async def submit(update: Update, context: Ctx) -> bool:
 
     ticket, new = await d.store.tickets.submit(
         user.id, name, account.id if account else None, identifier, context_text, proven,
-        NewMessage(kind, text, message.chat_id, message.message_id), compose if d.mail else None)
+        NewMessage(kind, text, message.chat_id, message.message_id), compose if d.mail else None,
+        to_group=d.staff.chat_id is not None)
     d.wake_mailer()
+    d.wake_staff_poster()  # the group gets it at its own pace (20 messages a minute): the parent does not wait
     await send(update, context, texts.ticket_received(ticket.id, new))
-    if new or ticket.header_message_id is None:
-        await post_ticket(context, ticket)
-    else:
-        await _relay_follow_up(context, ticket, kind, text, message)
     return True
 
 
@@ -255,38 +255,47 @@ def _first_text(kind: str, text: str | None) -> str:
     return placeholder + (f"\n{text}" if text else "")
 
 
-async def post_ticket(context: Ctx, ticket: Ticket) -> None:
-    """Posts the ticket in the staff group: its header, then what came after the first message, media copied."""
-    d = deps(context)
-    chat_id = d.staff.chat_id
-    if chat_id is None:
+class HeaderFirst(Exception):
+    """A later message of a ticket whose header the group has not got yet: it waits for it."""
+
+
+async def deliver_post(bot: Bot, store: Store, chat_id: int, post: StaffPost) -> None:
+    """Sends one queued post to the staff group (a ticket's header, or a parent's message under it).
+
+    Raises what Telegram raised, so that the worker tries again later; a header already posted is not
+    posted again, so a retry after a crash between the post and its record leaves one header.
+    """
+    ticket = await store.tickets.get(post.ticket_id)
+    if ticket is None:
+        return  # closed and purged meanwhile
+    messages = [m for m in await store.tickets.messages(ticket.id) if m.author == "parent"]
+    if post.kind == "header":
+        if ticket.header_message_id is None and messages:
+            text, markup = _header(ticket, _first_text(messages[0].kind, messages[0].text))
+            header = await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            await store.tickets.record_post(chat_id, header.message_id, ticket.id, header=True)
         return
-    messages = [m for m in await d.store.tickets.messages(ticket.id) if m.author == "parent"]
-    first = messages[0]
-    text, markup = _header(ticket, _first_text(first.kind, first.text))
-    try:
-        header = await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    except TelegramError as exc:
-        log.warning("ticket %s not posted in the staff group yet: %s", ticket.id, exc)
-        return  # the repost job tries again; the mail went anyway
-    await d.store.tickets.record_post(chat_id, header.message_id, ticket.id, header=True)
-    posted = replace(ticket, header_message_id=header.message_id)
-    if first.kind != "text":
-        await _copy_media(context, posted, first.source_chat_id, first.source_message_id, None)
-    for later in messages[1:]:
-        if later.kind == "text":
-            await _post_text(context, posted, texts.ticket_follow_up(ticket.id, ticket.user_name, later.text or ""))
-        else:
-            await _copy_media(context, posted, later.source_chat_id, later.source_message_id,
-                              texts.ticket_follow_up_caption(ticket.id, ticket.user_name, later.text))
-
-
-async def _relay_follow_up(context: Ctx, ticket: Ticket, kind: str, text: str | None, message: Message) -> None:
-    if kind == "text":
-        await _post_text(context, ticket, texts.ticket_follow_up(ticket.id, ticket.user_name, text or ""))
-    else:
-        await _copy_media(context, ticket, message.chat_id, message.message_id,
-                          texts.ticket_follow_up_caption(ticket.id, ticket.user_name, text))
+    message = next((m for m in messages if m.id == post.message_id), None)
+    if message is None:
+        return
+    if ticket.header_message_id is None:
+        raise HeaderFirst(f"ticket {ticket.id} has no header in the group yet")
+    if message.kind == "text":
+        for part in _chunks(message.text or ""):
+            await _post_text(bot, store, chat_id, ticket, texts.ticket_follow_up(ticket.id, ticket.user_name, part))
+        return
+    if message.id == messages[0].id:  # the ticket's first message: its caption is in the header already
+        await _copy_media(bot, store, chat_id, ticket, message, None)
+        return
+    caption = texts.ticket_follow_up_caption(ticket.id, ticket.user_name, message.text)
+    if len(caption.encode("utf-16-le")) // 2 <= MAX_CAPTION:  # Telegram counts UTF-16 units
+        await _copy_media(bot, store, chat_id, ticket, message, caption)
+        return
+    # Too long for a caption once named: the media with a short one, the parent's words in full beneath.
+    await _copy_media(bot, store, chat_id, ticket, message, texts.ticket_follow_up_caption_below(ticket.id,
+                                                                                                  ticket.user_name))
+    for part in _chunks(message.text or ""):
+        await _post_text(bot, store, chat_id, ticket, texts.ticket_follow_up(ticket.id, ticket.user_name, part))
 
 
 def _under(ticket: Ticket) -> ReplyParameters | None:
@@ -296,30 +305,18 @@ def _under(ticket: Ticket) -> ReplyParameters | None:
     return ReplyParameters(ticket.header_message_id, allow_sending_without_reply=True)
 
 
-async def _post_text(context: Ctx, ticket: Ticket, text: str) -> None:
-    d = deps(context)
-    assert d.staff.chat_id is not None
-    try:
-        posted = await context.bot.send_message(d.staff.chat_id, text, parse_mode=ParseMode.HTML,
-                                                reply_parameters=_under(ticket))
-    except TelegramError as exc:
-        log.warning("message of ticket %s not posted in the staff group: %s", ticket.id, exc)
-        return
-    await d.store.tickets.record_post(d.staff.chat_id, posted.message_id, ticket.id)
+async def _post_text(bot: Bot, store: Store, chat_id: int, ticket: Ticket, text: str) -> None:
+    posted = await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_parameters=_under(ticket))
+    await store.tickets.record_post(chat_id, posted.message_id, ticket.id)
 
 
-async def _copy_media(context: Ctx, ticket: Ticket, from_chat: int | None, message_id: int | None,
+async def _copy_media(bot: Bot, store: Store, chat_id: int, ticket: Ticket, message: TicketMessage,
                       caption: str | None) -> None:
-    d = deps(context)
-    if d.staff.chat_id is None or from_chat is None or message_id is None:
+    if message.source_chat_id is None or message.source_message_id is None:
         return
-    try:
-        copied = await context.bot.copy_message(d.staff.chat_id, from_chat, message_id, caption=caption,
-                                                reply_parameters=_under(ticket))
-    except TelegramError as exc:
-        log.warning("media of ticket %s not copied to the staff group: %s", ticket.id, exc)
-        return
-    await d.store.tickets.record_post(d.staff.chat_id, copied.message_id, ticket.id)
+    copied = await bot.copy_message(chat_id, message.source_chat_id, message.source_message_id, caption=caption,
+                                    reply_parameters=_under(ticket))
+    await store.tickets.record_post(chat_id, copied.message_id, ticket.id)
 
 
 async def staff_reply(update: Update, context: Ctx) -> None:
@@ -470,13 +467,13 @@ async def list_tickets(update: Update, context: Ctx) -> None:
 
 
 async def repost_tickets(context: Ctx) -> None:
-    """Open tickets the staff group never got (Telegram down at the time): posted now."""
+    """Every minute: whatever the staff group has not got yet (the bot removed from it, Telegram down) is due now."""
     d = deps(context)
     if d.staff.chat_id is None:
         return
-    for ticket in await d.store.tickets.open_tickets():
-        if ticket.header_message_id is None:
-            await post_ticket(context, ticket)
+    await d.store.tickets.queue_unposted()
+    if await d.store.tickets.retry_posts_now():
+        d.wake_staff_poster()
 
 
 async def purge_tickets(context: Ctx, retention: timedelta) -> None:

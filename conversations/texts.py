@@ -636,6 +636,10 @@ def ticket_follow_up(ticket_id: int, user_name: str, text: str) -> str:
     return f"💬 <b>Demande n°{ticket_id}</b> — {escape(user_name)} :\n\n{escape(text)}"
 
 
+def ticket_follow_up_caption_below(ticket_id: int, user_name: str) -> str:
+    return f"💬 Demande n°{ticket_id} — {user_name} (légende ci-dessous)"
+
+
 def ticket_follow_up_caption(ticket_id: int, user_name: str, caption: str | None) -> str:
     return f"💬 Demande n°{ticket_id} — {user_name}" + (f" : {caption}" if caption else "")
 

@@ -9,15 +9,25 @@ from sandbox.world import BOT_ID
 from tests import flows
 from tests.conftest import MAIL_FROM, Harness
 from tests.smtp import SmtpServer
+from tests.waiting import eventually
 
 SCHOOL = "ce.0371122u@ac-orleans-tours.fr"
 
 
-async def header_of(group: Chat, ticket: int) -> Msg:
-    for message in await group.messages():
-        if message.from_bot and message.text.startswith(f"🆘 Demande n°{ticket} "):
-            return message
-    raise AssertionError(f"no ticket {ticket} in the staff group")
+async def header_of(group: Chat, ticket: int, timeout: float = 15.0) -> Msg:
+    """The ticket's header in the staff group, once its worker posted it (the parent does not wait for that)."""
+    found: list[Msg] = []
+
+    async def posted() -> bool:
+        found[:] = [m for m in await group.messages()
+                    if m.from_bot and m.text.startswith(f"🆘 Demande n°{ticket} ")]
+        return bool(found)
+
+    try:
+        await eventually(posted, timeout)
+    except AssertionError:
+        raise AssertionError(f"no ticket {ticket} in the staff group") from None
+    return found[0]
 
 
 async def write_to_school(parent: Person, text: str) -> None:
@@ -63,6 +73,7 @@ async def test_a_stuck_parent_writes_and_the_secretariat_answers(mail_bot: Harne
     await parent.click("✍️ Répondre au collège")
     await parent.send_photo(caption="voici l'écran")
     assert "Message ajouté à votre demande n°1" in await parent.text()
+    await bot.group_caught_up()
     copied = (await group.messages())[-1]
     assert copied.kind == "photo" and copied.reply_to == header.message_id
     assert "Demande n°1 — Amina" in copied.text and "voici l'écran" in copied.text
@@ -92,6 +103,7 @@ async def test_messages_outside_a_dialogue_join_the_open_ticket_until_it_is_clos
     assert "Identifiant : inconnu" in header.text and "Où : aucune démarche en cours" in header.text
     await parent.send("Mon fils est en 5B")
     assert "ajouté à votre demande n°1" in await parent.text()
+    await bot.group_caught_up()
     follow_up = (await group.messages())[-1]
     assert "Mon fils est en 5B" in follow_up.text and follow_up.reply_to == header.message_id
     await parent.send_sticker()
@@ -105,6 +117,7 @@ async def test_messages_outside_a_dialogue_join_the_open_ticket_until_it_is_clos
     await secretary.click("✅ Clore", chat=group)
     await parent.send("Merci")
     assert "Je n'ai pas compris" in await parent.text()
+    await bot.group_caught_up()
     assert "Merci" not in "".join(m.text for m in await group.messages())
 
 
@@ -131,10 +144,12 @@ async def test_at_most_five_messages_in_five_minutes(bot: Harness) -> None:
         await parent.send(f"message {n}")
     await parent.send("message 6")
     assert "n'a <b>pas</b> été transmis" not in await parent.text() and "n'a pas été transmis" in await parent.text()
+    await bot.group_caught_up()
     shown = "".join(m.text for m in await group.messages())
     assert "message 5" in shown and "message 6" not in shown
     bot.clock.advance(timedelta(minutes=5, seconds=1))
     await parent.send("message 7")
+    await bot.group_caught_up()
     assert "message 7" in "".join(m.text for m in await group.messages())
 
 
@@ -254,9 +269,11 @@ async def test_a_ticket_the_group_could_not_get_is_posted_later(mail_bot: Harnes
     await mail_bot.run_job("repost_tickets")
     header = await header_of(group, 1)
     assert "Premier message" in header.text
+    await mail_bot.group_caught_up()
     photo = (await group.messages())[-1]
     assert photo.kind == "photo" and "la capture" in photo.text and photo.reply_to == header.message_id
     await mail_bot.run_job("repost_tickets")
+    await mail_bot.group_caught_up()
     assert len([m for m in await group.messages() if m.text.startswith("🆘")]) == 1
 
 

@@ -100,6 +100,7 @@ async def test_mail_queued_before_a_restart_is_sent_after_it(mail_bot: Harness, 
 async def test_without_smtp_tickets_stay_in_telegram(bot: Harness) -> None:
     await open_ticket(bot)
     assert outbox(bot) == []
+    await bot.group_caught_up()
     ticket = await bot.store.tickets.get(1)
     assert ticket is not None and ticket.header_message_id is not None
 

@@ -48,7 +48,7 @@ CREATE TABLE staff_posts (
     ticket_id INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
     kind TEXT NOT NULL CHECK (kind IN ('header', 'message')),
     message_id INTEGER REFERENCES ticket_messages(id) ON DELETE CASCADE,
-    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent')),
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     next_attempt_at TEXT NOT NULL,
