@@ -139,7 +139,10 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         .pool_timeout(30)
         .get_updates_read_timeout(settings.poll_timeout + 10)
         # Replies wait out a 429 and try again; no overall cap (Telegram has none for answers in private chats).
-        .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
+        # No group cap either: PTB's would count every call naming the staff group, the getChatMember of each
+        # parent's staff check included, and make parents wait behind it. The staff group's worker paces the
+        # posts themselves (bot/staff_poster.py).
+        .rate_limiter(AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections import deque
 
 from telegram import Bot
 from telegram.error import BadRequest, RetryAfter
@@ -15,14 +18,15 @@ log = logging.getLogger(__name__)
 
 # When nothing is due, look again at least this often (a post queued by another process, say).
 IDLE_CHECK = 60.0
+# Telegram takes 20 messages a minute in a group; the worker keeps 2 of them for the bot's own words
+# to staff there (an answer relayed, a reset done), which are not queued.
+GROUP_MESSAGES = 18
+GROUP_WINDOW = 60.0
 
 
 class StaffPoster(Worker):
-    """Drains the staff_posts queue; a restart or a crash loses nothing (the queue is in SQLite).
-
-    Its bot is the application's, whose rate limiter (PTB's AIORateLimiter) keeps every message to a
-    group within Telegram's 20 a minute, these posts and the bot's other words in the group alike.
-    """
+    """Drains the staff_posts queue, oldest first, at most GROUP_MESSAGES a minute; a restart or a crash loses
+    nothing (the queue is in SQLite)."""
 
     name = "staff_poster"
 
@@ -31,6 +35,18 @@ class StaffPoster(Worker):
         self.bot = bot
         self.store = store
         self.chat_id = chat_id
+        self._sent: deque[float] = deque()  # when the last messages went to the group (monotonic seconds)
+
+    async def pace(self) -> None:
+        """Waits, before each message to the group, until the last minute holds fewer than GROUP_MESSAGES."""
+        while True:
+            now = time.monotonic()
+            while self._sent and now - self._sent[0] >= GROUP_WINDOW:
+                self._sent.popleft()
+            if len(self._sent) < GROUP_MESSAGES:
+                self._sent.append(now)
+                return
+            await asyncio.sleep(GROUP_WINDOW - (now - self._sent[0]))
 
     async def step(self) -> float:
         waiting: set[int] = set()  # tickets with a post that failed this round: their later posts wait behind it
@@ -38,7 +54,7 @@ class StaffPoster(Worker):
             if post.ticket_id in waiting:
                 continue
             try:
-                await helpdesk.deliver_post(self.bot, self.store, self.chat_id, post)
+                await helpdesk.deliver_post(self.bot, self.store, self.chat_id, post, self.pace)
             except RetryAfter as exc:  # the group's flood limit despite the pacing: everything waits
                 log.warning("staff group: flood limit, waiting %s s", exc.retry_after)
                 await self.store.tickets.post_failed(post, "RetryAfter", refused=False)

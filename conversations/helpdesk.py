@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
@@ -259,10 +260,12 @@ class HeaderFirst(Exception):
     """A later message of a ticket whose header the group has not got yet: it waits for it."""
 
 
-async def deliver_post(bot: Bot, store: Store, chat_id: int, post: StaffPost) -> None:
+async def deliver_post(bot: Bot, store: Store, chat_id: int, post: StaffPost,
+                       pace: Callable[[], Awaitable[None]]) -> None:
     """Sends one queued post to the staff group (a ticket's header, or a parent's message under it).
 
-    Raises what Telegram raised, so that the worker tries again later; a header already posted is not
+    `pace` is awaited before each message (the group's limit). Raises what Telegram raised, so that the
+    worker tries again later; a header already posted is not
     posted again, so a retry after a crash between the post and its record leaves one header.
     """
     ticket = await store.tickets.get(post.ticket_id)
@@ -272,6 +275,7 @@ async def deliver_post(bot: Bot, store: Store, chat_id: int, post: StaffPost) ->
     if post.kind == "header":
         if ticket.header_message_id is None and messages:
             text, markup = _header(ticket, _first_text(messages[0].kind, messages[0].text))
+            await pace()
             header = await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
             await store.tickets.record_post(chat_id, header.message_id, ticket.id, header=True)
         return
@@ -282,20 +286,20 @@ async def deliver_post(bot: Bot, store: Store, chat_id: int, post: StaffPost) ->
         raise HeaderFirst(f"ticket {ticket.id} has no header in the group yet")
     if message.kind == "text":
         for part in _chunks(message.text or ""):
-            await _post_text(bot, store, chat_id, ticket, texts.ticket_follow_up(ticket.id, ticket.user_name, part))
+            await _post_text(bot, store, chat_id, pace, ticket, texts.ticket_follow_up(ticket.id, ticket.user_name, part))
         return
     if message.id == messages[0].id:  # the ticket's first message: its caption is in the header already
-        await _copy_media(bot, store, chat_id, ticket, message, None)
+        await _copy_media(bot, store, chat_id, pace, ticket, message, None)
         return
     caption = texts.ticket_follow_up_caption(ticket.id, ticket.user_name, message.text)
     if len(caption.encode("utf-16-le")) // 2 <= MAX_CAPTION:  # Telegram counts UTF-16 units
-        await _copy_media(bot, store, chat_id, ticket, message, caption)
+        await _copy_media(bot, store, chat_id, pace, ticket, message, caption)
         return
     # Too long for a caption once named: the media with a short one, the parent's words in full beneath.
-    await _copy_media(bot, store, chat_id, ticket, message, texts.ticket_follow_up_caption_below(ticket.id,
+    await _copy_media(bot, store, chat_id, pace, ticket, message, texts.ticket_follow_up_caption_below(ticket.id,
                                                                                                   ticket.user_name))
     for part in _chunks(message.text or ""):
-        await _post_text(bot, store, chat_id, ticket, texts.ticket_follow_up(ticket.id, ticket.user_name, part))
+        await _post_text(bot, store, chat_id, pace, ticket, texts.ticket_follow_up(ticket.id, ticket.user_name, part))
 
 
 def _under(ticket: Ticket) -> ReplyParameters | None:
@@ -305,15 +309,18 @@ def _under(ticket: Ticket) -> ReplyParameters | None:
     return ReplyParameters(ticket.header_message_id, allow_sending_without_reply=True)
 
 
-async def _post_text(bot: Bot, store: Store, chat_id: int, ticket: Ticket, text: str) -> None:
+async def _post_text(bot: Bot, store: Store, chat_id: int, pace: Callable[[], Awaitable[None]], ticket: Ticket,
+                     text: str) -> None:
+    await pace()
     posted = await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_parameters=_under(ticket))
     await store.tickets.record_post(chat_id, posted.message_id, ticket.id)
 
 
-async def _copy_media(bot: Bot, store: Store, chat_id: int, ticket: Ticket, message: TicketMessage,
-                      caption: str | None) -> None:
+async def _copy_media(bot: Bot, store: Store, chat_id: int, pace: Callable[[], Awaitable[None]], ticket: Ticket,
+                      message: TicketMessage, caption: str | None) -> None:
     if message.source_chat_id is None or message.source_message_id is None:
         return
+    await pace()
     copied = await bot.copy_message(chat_id, message.source_chat_id, message.source_message_id, caption=caption,
                                     reply_parameters=_under(ticket))
     await store.tickets.record_post(chat_id, copied.message_id, ticket.id)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+
+import pytest
 
 from sandbox.driver import Chat, Msg, Person
 from sandbox.world import BOT_ID
@@ -417,3 +420,44 @@ async def test_a_parent_who_typed_the_provisional_password_has_proved_the_accoun
     await write_to_school(parent, "Je ne comprends pas les conditions")
     header = await header_of(group, 1)
     assert "✅ a prouvé détenir ce compte (son mot de passe provisoire" in header.text
+
+
+# -- the staff group is fed by a worker, not by the parent's handler (issue 10, point 13) ----------------
+
+
+@pytest.mark.timeout(300)  # the last tickets reach the group a minute later: Telegram's pace, not the bot's
+async def test_thirty_tickets_at_once_are_acknowledged_without_waiting_for_the_group(bot: Harness) -> None:
+    group = await bot.staff_group(await bot.secretary())
+    parents = [await bot.parent(f"Parent{n}") for n in range(30)]
+
+    async def writes(parent: Person, n: int) -> str:
+        await write_to_school(parent, f"Bonjour, je suis le parent numéro {n}")
+        return await parent.text()
+
+    acks = await asyncio.gather(*(writes(p, n) for n, p in enumerate(parents)))
+    assert all("Message transmis au collège" in a for a in acks)
+    # Telegram takes 20 messages a minute in a group: had each parent waited for their ticket's post,
+    # all 30 would be in the group by now.
+    headers_when_all_acknowledged = [m for m in await group.messages() if m.text.startswith("🆘")]
+    assert len(headers_when_all_acknowledged) < 30
+    await bot.group_caught_up(timeout=120)  # the rest follow at the group's pace
+    headers = [m.text for m in await group.messages() if m.text.startswith("🆘")]
+    assert len(headers) == 30
+    assert all(any(f"parent numéro {n}\n" in h for h in headers) for n in range(30))
+
+
+async def test_a_follow_up_photo_with_a_long_caption_reaches_the_group_whole(bot: Harness) -> None:
+    parent = await bot.parent("Amina")
+    group = await bot.staff_group(await bot.secretary())
+    await write_to_school(parent, "Voici ce que j'ai à l'écran")
+    header = await header_of(group, 1)
+    caption = ("Message d'erreur recopié : " + "le serveur ne répond pas, " * 39)[:1015] + " FIN."
+    assert len(caption) == 1020  # Telegram took it from the parent: it fits a caption, not with a name before it
+    await parent.send_photo(caption=caption)
+    assert "Message ajouté à votre demande n°1" in await parent.text()
+    await bot.group_caught_up()
+    later = [m for m in await group.messages() if m.message_id > header.message_id]
+    photos = [m for m in later if m.kind == "photo"]
+    assert len(photos) == 1 and photos[0].reply_to == header.message_id and "Demande n°1 — Amina" in photos[0].text
+    words = "".join(m.text for m in later)
+    assert caption in words
