@@ -48,6 +48,10 @@ class StaffPoster(Worker):
                 return
             await asyncio.sleep(GROUP_WINDOW - (now - self._sent[0]))
 
+    async def first(self) -> None:
+        # At a start everything still queued is tried at once: the group may be back (as the mailer does).
+        await self.store.tickets.retry_posts_now()
+
     async def step(self) -> float:
         waiting: set[int] = set()  # tickets with a post that failed this round: their later posts wait behind it
         for post in await self.store.tickets.due_posts():
