@@ -167,6 +167,9 @@ def answer_candidates(text: str) -> list[str]:
     words = [w.strip(_PUNCTUATION) for w in normalise_answer(text).split()]
     words = [w for w in words if w]
     found: dict[str, None] = {normalise_answer(text): None}
+    # A phone number or a date, typed in groups of digits ("01 47 20 00 01"), is one answer of many words.
+    for run in re.findall(r"(?:\d+ )+\d+", " ".join(words)):
+        found.setdefault(run)
     for start in range(len(words)):
         for size in range(1, MAX_ANSWER_WORDS + 1):
             if start + size <= len(words):

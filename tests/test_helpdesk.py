@@ -328,6 +328,11 @@ async def test_a_secret_answer_in_a_sentence_is_caught(mail_bot: Harness, smtp: 
     assert "Votre message contient votre mot de passe (ou une réponse secrète)" in await parent.text()
     assert leaked in await parent.deleted_ids()
     assert await mail_bot.store.tickets.open_for(parent.user_id) is None
+    # The other answer, a phone number: five groups of digits, one answer.
+    leaked = await parent.send(f"Et pour l'autre question j'ai mis le {flows.ANSWER1}, c'est bien ça ?")
+    assert "Votre message contient votre mot de passe (ou une réponse secrète)" in await parent.text()
+    assert leaked in await parent.deleted_ids()
+    assert await mail_bot.store.tickets.open_for(parent.user_id) is None
 
 
 async def test_a_new_password_chosen_but_not_saved_yet_is_caught(mail_bot: Harness, smtp: SmtpServer) -> None:
