@@ -63,6 +63,10 @@ class StaffPoster(Worker):
                 log.warning("staff group: flood limit, waiting %s s", exc.retry_after)
                 await self.store.tickets.post_failed(post, "RetryAfter", refused=False)
                 return float(exc.retry_after if isinstance(exc.retry_after, int) else exc.retry_after.total_seconds())
+            except helpdesk.HeaderFirst:
+                waiting.add(post.ticket_id)
+                await self.store.tickets.post_waits(post)
+                continue
             except Exception as exc:  # one post's trouble never stops the others'
                 waiting.add(post.ticket_id)
                 # Telegram refusing a parent's photo (deleted by its sender) for good: given up after a few tries.

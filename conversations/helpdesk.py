@@ -34,6 +34,7 @@ RATE_WINDOW = timedelta(minutes=5)
 RATE_LIMIT = 5  # messages into tickets per parent per window
 MAX_TEXT = 3500  # leaves room for the ticket's header within Telegram's 4096
 MAX_CAPTION = 1024  # Telegram's limit for a photo's or a document's caption
+FIRST_IN_HEADER = 3000  # a longer first message goes under the header, which must stay within 4096
 SUPPORTED = filters.UpdateType.MESSAGE & (filters.TEXT | filters.PHOTO | filters.Document.ALL) & ~filters.COMMAND
 UNSUPPORTED = filters.UpdateType.MESSAGE & ~filters.COMMAND & ~(filters.TEXT | filters.PHOTO | filters.Document.ALL)
 
@@ -252,10 +253,15 @@ def _header(ticket: Ticket, first_message: str) -> tuple[str, InlineKeyboardMark
     return text, keyboard(*buttons)
 
 
+def _in_header(text: str | None) -> bool:
+    """Whether a first text fits the header whatever else it shows (names, context, who took it: 900 at most)."""
+    return len(text or "") <= FIRST_IN_HEADER
+
+
 def _first_text(kind: str, text: str | None) -> str:
     placeholder = {"photo": texts.PHOTO_PLACEHOLDER, "document": texts.DOCUMENT_PLACEHOLDER}.get(kind)
     if placeholder is None:
-        return text or ""
+        return text or "" if _in_header(text) else texts.TEXT_PLACEHOLDER
     return placeholder + (f"\n{text}" if text else "")
 
 
@@ -288,6 +294,8 @@ async def deliver_post(bot: Bot, store: Store, chat_id: int, post: StaffPost,
     if ticket.header_message_id is None:
         raise HeaderFirst(f"ticket {ticket.id} has no header in the group yet")
     if message.kind == "text":
+        if message.id == messages[0].id and _in_header(message.text):
+            return  # shown in the header itself
         for part in _chunks(message.text or ""):
             await _post_text(bot, store, chat_id, pace, ticket, texts.ticket_follow_up(ticket.id, ticket.user_name, part))
         return

@@ -645,6 +645,7 @@ def ticket_follow_up_caption(ticket_id: int, user_name: str, caption: str | None
 
 
 PHOTO_PLACEHOLDER = "[photo ci-dessous]"
+TEXT_PLACEHOLDER = "[message long : ci-dessous]"
 DOCUMENT_PLACEHOLDER = "[document ci-dessous]"
 REPLY_DELIVERED = "✅ Réponse transmise à {name} (demande n°{ticket_id})."
 REPLY_BLOCKED = ("⚠️ Réponse <b>non remise</b> : {name} a bloqué le bot ou supprimé la conversation "

@@ -139,9 +139,8 @@ class Tickets:
             if to_group:
                 if new:
                     await _queue_post(conn, ticket.id, "header", None, now)
-                # The header shows a first text; a photo or document is copied under it, like any later one.
-                if not new or message.kind != "text":
-                    await _queue_post(conn, ticket.id, "message", cursor.lastrowid, now)
+                # Every message has its row; the worker knows a first text the header shows already.
+                await _queue_post(conn, ticket.id, "message", cursor.lastrowid, now)
             if compose is not None:
                 mail = compose(ticket, new)
                 await enqueue(conn, moment, mail.kind, mail.recipient, mail.subject, mail.body, mail.domain)
@@ -182,6 +181,12 @@ class Tickets:
                                " WHERE id = ?", (error[:500], to_text(later), post.id))
         return later
 
+    async def post_waits(self, post: StaffPost) -> None:
+        """The post waits behind its ticket's header: tried again shortly, without counting as a failure."""
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE staff_posts SET next_attempt_at = ? WHERE id = ?",
+                               (to_text(self.db.clock.now() + FIRST_POST_RETRY), post.id))
+
     async def retry_posts_now(self) -> int:
         """Every post waiting for its next try is due now (the minute job: the group may be back)."""
         async with self.db.transaction() as conn:
@@ -199,11 +204,10 @@ class Tickets:
             for (ticket_id,) in tickets:
                 await _queue_post(conn, ticket_id, "header", None, now)
                 messages = list(await conn.execute_fetchall(
-                    "SELECT id, kind FROM ticket_messages WHERE ticket_id = ? AND author = 'parent' ORDER BY id",
+                    "SELECT id FROM ticket_messages WHERE ticket_id = ? AND author = 'parent' ORDER BY id",
                     (ticket_id,)))
-                for i, (message_id, kind) in enumerate(messages):
-                    if i > 0 or kind != "text":
-                        await _queue_post(conn, ticket_id, "message", message_id, now)
+                for (message_id,) in messages:
+                    await _queue_post(conn, ticket_id, "message", message_id, now)
         return len(tickets)
 
     async def message(self, message_id: int) -> TicketMessage | None:

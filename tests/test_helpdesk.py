@@ -165,7 +165,8 @@ async def test_long_texts_both_ways(bot: Harness) -> None:
     assert await group.messages() == []
     await parent.send("y" * 3500)  # still writing: the limit is the only thing wrong
     header = await header_of(group, 1)
-    assert "y" * 3500 in header.text
+    await bot.group_caught_up()
+    assert "y" * 3500 in "".join(m.text for m in await group.messages())  # under the header, which stays short
     answer = "Voici la marche à suivre.\n" + "z" * 3000 + "\n" + "w" * 3000
     await secretary.send(answer, chat=group, reply_to=header.message_id)
     relayed = [m.text for m in await parent.messages() if "Réponse du collège" in m.text]
@@ -466,3 +467,20 @@ async def test_a_follow_up_photo_with_a_long_caption_reaches_the_group_whole(bot
     assert len(photos) == 1 and photos[0].reply_to == header.message_id and "Demande n°1 — Amina" in photos[0].text
     words = "".join(m.text for m in later)
     assert caption in words
+
+
+async def test_a_first_message_too_long_for_a_header_goes_whole_under_it(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.sandbox.person("N" * 64, last_name="L" * 64, username="u" * 32)
+    group = await bot.staff_group(await bot.secretary())
+    await flows.to_identifier(parent)
+    await parent.send(flows.IDENTIFIER)
+    await parent.send("Mauvais-1")  # a last error, and a context as long as it gets
+    long_text = ("Voici tout ce que j'ai essayé depuis lundi, étape par étape. " * 60)[:3490] + " FIN."
+    await write_to_school(parent, long_text)
+    assert "demande n°1" in await parent.text()
+    header = await header_of(group, 1)
+    await bot.group_caught_up()
+    assert "[message long : ci-dessous]" in header.text
+    below = [m.text for m in await group.messages() if m.message_id > header.message_id]
+    assert long_text in "".join(t.split(":\n\n", 1)[1] for t in below)
