@@ -24,6 +24,7 @@ from bot.broadcaster import Broadcaster
 from bot.mailer import Mailer
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
+from bot.staff_poster import StaffPoster
 from conversations import budget, helpdesk, menu, notices, parent, staff, texts
 from conversations.common import DEPS_KEY, Deps, MailConfig, School, StaffConfig
 from conversations.when import quiet_end
@@ -36,6 +37,7 @@ log = logging.getLogger("entbot")
 
 App = Application[Any, Any, Any, Any, Any, Any]
 MAILER_KEY = "mailer"
+STAFF_POSTER_KEY = "staff_poster"
 BROADCASTER_KEY = "broadcaster"
 
 
@@ -133,6 +135,8 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         await store.open()
         await broadcaster_of(app).bot.initialize()
         broadcaster_of(app).start()
+        if poster is not None:
+            poster.start()
         if mailer is None:
             log.warning("mail is off (no SMTP_HOST): tickets stay in Telegram, and no e-mail address is confirmed by code")
         else:
@@ -146,6 +150,8 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         log.info("bot @%s ready, database %s", app.bot.username, settings.database)
 
     async def post_shutdown(app: App) -> None:
+        if poster is not None:
+            await poster.stop()
         await broadcaster_of(app).stop()
         await broadcaster_of(app).bot.shutdown()
         if mailer is not None:
@@ -162,18 +168,24 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         .pool_timeout(30)
         .get_updates_read_timeout(settings.poll_timeout + 10)
         # Replies wait out a 429 and try again; no overall cap (Telegram has none for answers in private chats).
-        .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
+        # No group cap either: PTB's would count every call naming the staff group, the getChatMember of each
+        # parent's staff check included, and make parents wait behind it. The staff group's worker paces the
+        # posts themselves (bot/staff_poster.py).
+        .rate_limiter(AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
     worker = _broadcaster(app, store, settings)
+    poster = StaffPoster(app.bot, store, settings.staff_chat_id) if settings.staff_chat_id is not None else None
+    app.bot_data[STAFF_POSTER_KEY] = poster
     app.bot_data[BROADCASTER_KEY] = worker
     app.bot_data[DEPS_KEY] = Deps(store=store, school=school,
                                   staff=StaffConfig(settings.staff_user_ids, settings.staff_chat_id), mail=mail,
                                   wake_mailer=mailer.wake if mailer else (lambda: None),
                                   annonces_channel_id=settings.annonces_channel_id, quiet_hours=settings.quiet_hours,
-                                  wake_broadcaster=worker.wake)
+                                  wake_broadcaster=worker.wake,
+                                  wake_staff_poster=poster.wake if poster else (lambda: None))
     app.bot_data[MAILER_KEY] = mailer
     app.add_handler(TypeHandler(Update, log_update), group=-10)
     # Before every dialogue: a staff member's notice, typed after /annonce, goes no further.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -20,6 +21,16 @@ log = logging.getLogger(__name__)
 SECRET_KINDS = {"email_code"}
 # When nothing is due, look again at least this often (a mail queued by the shell, say).
 IDLE_CHECK = 60.0
+
+
+def header_text(value: str) -> str:
+    """One printable line: every line separator str.splitlines() knows and every control character goes.
+
+    Header values carry what people typed (a Telegram name, an identifier); a line break in one would
+    start a header of its own (a "Bcc:" slipped into a subject) or make the whole mail unbuildable.
+    """
+    kept = "".join(" " if c.splitlines() != [c] or unicodedata.category(c) == "Cc" else c for c in value)
+    return " ".join(kept.split())
 
 
 class Mailer(Worker):
@@ -48,16 +59,14 @@ class Mailer(Worker):
         """Sends every mail that is due; returns how many the server accepted."""
         sent = 0
         for mail in await self.store.outbox.due(all_pending=all_pending):
-            if mail.expires_at and from_text(mail.expires_at) <= self.store.clock.now():
-                await self.store.outbox.expired(mail)
-                log.info("mail %s (%s) expired before it could be sent", mail.id, mail.kind)
-                continue
             try:
+                if mail.expires_at and from_text(mail.expires_at) <= self.store.clock.now():
+                    await self.store.outbox.expired(mail)
+                    log.info("mail %s (%s) expired before it could be sent", mail.id, mail.kind)
+                    continue
                 await self._send(mail)
-            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-                later = await self.store.outbox.failed(mail, f"{type(exc).__name__}: {exc}")
-                log.warning("mail %s (%s) not sent, attempt %d: %s; next try at %s", mail.id, mail.kind,
-                            mail.attempts + 1, type(exc).__name__, later.isoformat(timespec="seconds"))
+            except Exception as exc:  # whatever goes wrong with this mail stays with it: the others go on
+                await self._failed(mail, exc)
                 continue
             # Recorded the moment the server said yes: from here on, it is never sent again.
             await self.store.outbox.sent(mail, forget_body=mail.kind in SECRET_KINDS)
@@ -65,12 +74,23 @@ class Mailer(Worker):
             sent += 1
         return sent
 
+    async def _failed(self, mail: Mail, exc: Exception) -> None:
+        # Not the exception's text in the log: an unbuildable header could echo what a parent typed.
+        later = await self.store.outbox.failed(mail, f"{type(exc).__name__}: {exc}",
+                                               forget_body=mail.kind in SECRET_KINDS)
+        if later is None:
+            log.error("mail %s (%s) given up after %d attempts: %s", mail.id, mail.kind, mail.attempts + 1,
+                      type(exc).__name__)
+        else:
+            log.warning("mail %s (%s) not sent, attempt %d: %s; next try at %s", mail.id, mail.kind,
+                        mail.attempts + 1, type(exc).__name__, later.isoformat(timespec="seconds"))
+
     async def _send(self, mail: Mail) -> None:
         message = EmailMessage()
-        message["From"] = self.smtp.mail_from
-        message["To"] = mail.recipient
-        message["Subject"] = mail.subject
-        message["Message-ID"] = mail.message_id
+        message["From"] = header_text(self.smtp.mail_from)
+        message["To"] = header_text(mail.recipient)
+        message["Subject"] = header_text(mail.subject)
+        message["Message-ID"] = header_text(mail.message_id)
         message["Date"] = formatdate(localtime=False)
         message.set_content(mail.body or "")
         await aiosmtplib.send(

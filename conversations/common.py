@@ -60,6 +60,7 @@ class Deps:
     annonces_channel_id: int | None = None
     quiet_hours: tuple[time, time] | None = None
     wake_broadcaster: Callable[[], None] = _nothing  # tells the delivery worker a notice went out
+    wake_staff_poster: Callable[[], None] = _nothing  # tells the staff group's worker a post was queued
 
 
 DEPS_KEY = "deps"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-from dataclasses import replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
 
-from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update, User
+from telegram import Bot, InlineKeyboardMarkup, ReplyParameters, Update, User
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes, ConversationHandler, filters
@@ -17,8 +19,11 @@ from conversations import recovery, texts
 from conversations.common import Deps, answer_query, delete_secret, deps, edit_or_send, keyboard, send, user_id
 from storage.accounts import Account, DirectoryUnavailable, identifier_key
 from storage.outbox import OutgoingMail
-from storage.secrets import verify_secret
-from storage.tickets import NewMessage, Ticket
+from storage.progress import Progress
+from storage.recovery import Recovery
+from storage.secrets import looks_provisional, normalise_answer, verify_secret
+from storage.store import Store
+from storage.tickets import NewMessage, StaffPost, Ticket, TicketMessage
 
 log = logging.getLogger(__name__)
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -28,6 +33,8 @@ HELPDESK = "helpdesk"  # the parent is writing their message to the school
 RATE_WINDOW = timedelta(minutes=5)
 RATE_LIMIT = 5  # messages into tickets per parent per window
 MAX_TEXT = 3500  # leaves room for the ticket's header within Telegram's 4096
+MAX_CAPTION = 1024  # Telegram's limit for a photo's or a document's caption
+FIRST_IN_HEADER = 3000  # a longer first message goes under the header, which must stay within 4096
 SUPPORTED = filters.UpdateType.MESSAGE & (filters.TEXT | filters.PHOTO | filters.Document.ALL) & ~filters.COMMAND
 UNSUPPORTED = filters.UpdateType.MESSAGE & ~filters.COMMAND & ~(filters.TEXT | filters.PHOTO | filters.Document.ALL)
 
@@ -97,8 +104,8 @@ async def submit(update: Update, context: Ctx) -> bool:
         await send(update, context, texts.HELPDESK_SLOW_DOWN)
         return False
     kind = "photo" if message.photo else "document" if message.document else "text"
-    account, identifier, context_text = await _context(d, user.id)
-    if text and account is not None and await _holds_a_password(d, account, text):
+    account, identifier, context_text, held, proven = await _context(d, user.id)
+    if text and await holds_a_secret(held, text):
         await delete_secret(update, context)
         await send(update, context, texts.HELPDESK_PASSWORD_SEEN)
         return False
@@ -110,41 +117,113 @@ async def submit(update: Update, context: Ctx) -> bool:
         return OutgoingMail("ticket", d.mail.school_address, subject, body, d.mail.domain)
 
     ticket, new = await d.store.tickets.submit(
-        user.id, name, account.id if account else None, identifier, context_text,
-        NewMessage(kind, text, message.chat_id, message.message_id), compose if d.mail else None)
+        user.id, name, account.id if account else None, identifier, context_text, proven,
+        NewMessage(kind, text, message.chat_id, message.message_id), compose if d.mail else None,
+        to_group=d.staff.chat_id is not None)
     d.wake_mailer()
+    d.wake_staff_poster()  # the group gets it at its own pace (20 messages a minute): the parent does not wait
     await send(update, context, texts.ticket_received(ticket.id, new))
-    if new or ticket.header_message_id is None:
-        await post_ticket(context, ticket)
-    else:
-        await _relay_follow_up(context, ticket, kind, text, message)
     return True
 
 
-# Words of a message that could be a password: checked against the account's hashes before anything is kept.
+# Words of a message that could be a password: checked against the parent's hashes before anything is kept.
 _CANDIDATE = re.compile(r"^(?=.*[\d\W_])\S{6,128}$")
-MAX_CANDIDATES = 6
+_PUNCTUATION = ".,;:!?«»\"'()[]"
+# Each candidate costs one Argon2 check (about 25 ms) per secret held: these bounds keep a long
+# message under a couple of seconds, off the event loop, while reaching far beyond what anyone writes
+# before the secret. Past them, the rest of the message is not examined (said in the README).
+MAX_PASSWORD_CANDIDATES = 40
+MAX_ANSWER_CANDIDATES = 60
+MAX_ANSWER_WORDS = 4  # secret answers are a name, a place, a phone number: a few words at most
 
 
-async def _holds_a_password(d: Deps, account: Account, text: str) -> bool:
-    """Whether the parent wrote their provisional or current password in a message to the school.
+@dataclass(frozen=True)
+class HeldSecrets:
+    """The hashes of what the bot holds for this parent: passwords (typed as they are) and answers (normalised)."""
+
+    passwords: tuple[str, ...]
+    answers: tuple[str, ...]
+
+
+async def _held_secrets(d: Deps, account: Account | None, progress: Progress | None,
+                        saved: Recovery | None) -> HeldSecrets:
+    """The provisional and current password, a new one chosen but not yet saved, and every secret answer."""
+    credentials = await d.store.accounts.credentials(account.id) if account is not None else None
+    passwords = [account.provisional_hash if account else None,
+                 credentials.password_hash if credentials else None,
+                 progress.provisional_hash if progress else None,
+                 progress.password_hash if progress else None,
+                 saved.password_hash if saved else None]
+    answers = [credentials.answer1_hash if credentials else None, credentials.answer2_hash if credentials else None,
+               progress.answer1_hash if progress else None, progress.answer2_hash if progress else None]
+    return HeldSecrets(tuple(dict.fromkeys(h for h in passwords if h)), tuple(dict.fromkeys(h for h in answers if h)))
+
+
+def password_candidates(text: str) -> list[str]:
+    """Every word that could be a password, in message order, as typed and without the punctuation around it."""
+    found: dict[str, None] = {}
+    for word in text.split():
+        for form in (word, word.strip(_PUNCTUATION)):
+            if _CANDIDATE.match(form):
+                found.setdefault(form)
+    return list(found)[:MAX_PASSWORD_CANDIDATES]
+
+
+def answer_candidates(text: str) -> list[str]:
+    """The whole message and each run of up to a few words, normalised like answers, in message order."""
+    words = [w.strip(_PUNCTUATION) for w in normalise_answer(text).split()]
+    words = [w for w in words if w]
+    found: dict[str, None] = {normalise_answer(text): None}
+    # A phone number or a date, typed in groups of digits ("01 47 20 00 01"), is one answer of many words.
+    for run in re.findall(r"(?:\d+ )+\d+", " ".join(words)):
+        found.setdefault(run)
+    for start in range(len(words)):
+        for size in range(1, MAX_ANSWER_WORDS + 1):
+            if start + size <= len(words):
+                found.setdefault(" ".join(words[start:start + size]))
+    return [c for c in found if len(c) >= 2][:MAX_ANSWER_CANDIDATES]
+
+
+async def _any_matches(pairs: list[tuple[str, str]]) -> bool:
+    """Checks (hash, candidate) pairs a few at a time on the hashing threads; stops at the first match."""
+    batch = 4
+    for i in range(0, len(pairs), batch):
+        if any(await asyncio.gather(*(verify_secret(h, c) for h, c in pairs[i:i + batch]))):
+            return True
+    return False
+
+
+async def holds_a_secret(secrets: HeldSecrets, text: str) -> bool:
+    """Whether the parent wrote one of their secrets in a message to the school.
 
     Families are told never to; some will all the same, and the message would then sit in the
     staff group, the school's mailbox and the database.
     """
-    credentials = await d.store.accounts.credentials(account.id)  # None unless active: no password yet
-    hashes = [h for h in (account.provisional_hash, credentials.password_hash if credentials else None) if h]
-    words = {w.strip(".,;:!?«»\"'()") for w in text.split()} | set(text.split())
-    candidates = [w for w in words if _CANDIDATE.match(w)][:MAX_CANDIDATES]
-    for word in candidates:
-        for digest in hashes:
-            if await verify_secret(digest, word):
-                return True
-    return False
+    pairs = [(h, c) for c in password_candidates(text) for h in secrets.passwords]
+    if secrets.answers:
+        pairs += [(h, c) for c in answer_candidates(text) for h in secrets.answers]
+    return await _any_matches(pairs)
 
 
-async def _context(d: Deps, uid: int) -> tuple[Account | None, str | None, str]:
-    """What staff need to know without asking: identifier, account state, step, last error, lock."""
+async def _proof(d: Deps, uid: int, account: Account, progress: Progress | None, saved: Recovery | None) -> str | None:
+    """How this Telegram user proved they hold the account, if they did; None if they only typed its identifier."""
+    if (progress is not None and progress.account_id == account.id and progress.provisional_hash is not None
+            and progress.provisional_hash == account.provisional_hash):
+        return "provisional"  # set only once the provisional password was typed right, from this chat
+    if saved is not None and saved.account_id == account.id and saved.verified_at is not None:
+        return "answers"
+    if account.state == "active":
+        activated_here = await d.store.accounts.by_telegram_user(uid)
+        if activated_here is not None and activated_here.id == account.id:
+            return "activated"
+    return None
+
+
+async def _context(d: Deps, uid: int) -> tuple[Account | None, str | None, str, HeldSecrets, bool]:
+    """What staff need to know without asking: identifier, account state, step, last error, lock.
+
+    Also the hashes of the parent's secrets, read once here, for the check of the message itself.
+    """
     store = d.store
     progress = await store.progress.get(uid)
     saved = await store.recovery.get(uid)
@@ -160,9 +239,10 @@ async def _context(d: Deps, uid: int) -> tuple[Account | None, str | None, str]:
     keys = [("user", str(uid))] + ([("account", identifier_key(identifier))] if identifier else [])
     lock = await store.attempts.locked_until(*keys)
     lock_until = texts.paris(lock.until) if lock else None
+    proof = await _proof(d, uid, account, progress, saved) if account is not None else None
     context_text = texts.ticket_context(identifier, account.state if account else None, where,
-                                        progress.last_error if progress else None, lock_until)
-    return account, identifier, context_text
+                                        progress.last_error if progress else None, lock_until, proof)
+    return account, identifier, context_text, await _held_secrets(d, account, progress, saved), proof is not None
 
 
 # -- the staff group ---------------------------------------------------------------------------------
@@ -175,50 +255,71 @@ def _header(ticket: Ticket, first_message: str) -> tuple[str, InlineKeyboardMark
         return text, None
     buttons = [[(texts.TAKE_BUTTON, f"ticket:take:{ticket.id}"), (texts.CLOSE_BUTTON, f"ticket:close:{ticket.id}")]]
     if ticket.account_id is not None:  # the school's account tools, beside the ticket
+        # For someone who only typed the identifier, the reset first asks staff to check who they are.
+        reset = "reset" if ticket.proven else "reset_check"
         buttons.append([(texts.UNLOCK_BUTTON, f"staff:unlock:{ticket.account_id}"),
-                        (texts.RESET_BUTTON, f"staff:reset:{ticket.account_id}")])
+                        (texts.RESET_BUTTON, f"staff:{reset}:{ticket.account_id}")])
     return text, keyboard(*buttons)
+
+
+def _in_header(text: str | None) -> bool:
+    """Whether a first text fits the header whatever else it shows (names, context, who took it: 900 at most)."""
+    return len(text or "") <= FIRST_IN_HEADER
 
 
 def _first_text(kind: str, text: str | None) -> str:
     placeholder = {"photo": texts.PHOTO_PLACEHOLDER, "document": texts.DOCUMENT_PLACEHOLDER}.get(kind)
     if placeholder is None:
-        return text or ""
+        return text or "" if _in_header(text) else texts.TEXT_PLACEHOLDER
     return placeholder + (f"\n{text}" if text else "")
 
 
-async def post_ticket(context: Ctx, ticket: Ticket) -> None:
-    """Posts the ticket in the staff group: its header, then what came after the first message, media copied."""
-    d = deps(context)
-    chat_id = d.staff.chat_id
-    if chat_id is None:
+class HeaderFirst(Exception):
+    """A later message of a ticket whose header the group has not got yet: it waits for it."""
+
+
+async def deliver_post(bot: Bot, store: Store, chat_id: int, post: StaffPost,
+                       pace: Callable[[], Awaitable[None]]) -> None:
+    """Sends one queued post to the staff group (a ticket's header, or a parent's message under it).
+
+    `pace` is awaited before each message (the group's limit). Raises what Telegram raised, so that the
+    worker tries again later; a header already posted is not
+    posted again, so a retry after a crash between the post and its record leaves one header.
+    """
+    ticket = await store.tickets.get(post.ticket_id)
+    if ticket is None:
+        return  # closed and purged meanwhile
+    messages = [m for m in await store.tickets.messages(ticket.id) if m.author == "parent"]
+    if post.kind == "header":
+        if ticket.header_message_id is None and messages:
+            text, markup = _header(ticket, _first_text(messages[0].kind, messages[0].text))
+            await pace()
+            header = await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            await store.tickets.record_post(chat_id, header.message_id, ticket.id, header=True)
         return
-    messages = [m for m in await d.store.tickets.messages(ticket.id) if m.author == "parent"]
-    first = messages[0]
-    text, markup = _header(ticket, _first_text(first.kind, first.text))
-    try:
-        header = await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    except TelegramError as exc:
-        log.warning("ticket %s not posted in the staff group yet: %s", ticket.id, exc)
-        return  # the repost job tries again; the mail went anyway
-    await d.store.tickets.record_post(chat_id, header.message_id, ticket.id, header=True)
-    posted = replace(ticket, header_message_id=header.message_id)
-    if first.kind != "text":
-        await _copy_media(context, posted, first.source_chat_id, first.source_message_id, None)
-    for later in messages[1:]:
-        if later.kind == "text":
-            await _post_text(context, posted, texts.ticket_follow_up(ticket.id, ticket.user_name, later.text or ""))
-        else:
-            await _copy_media(context, posted, later.source_chat_id, later.source_message_id,
-                              texts.ticket_follow_up_caption(ticket.id, ticket.user_name, later.text))
-
-
-async def _relay_follow_up(context: Ctx, ticket: Ticket, kind: str, text: str | None, message: Message) -> None:
-    if kind == "text":
-        await _post_text(context, ticket, texts.ticket_follow_up(ticket.id, ticket.user_name, text or ""))
-    else:
-        await _copy_media(context, ticket, message.chat_id, message.message_id,
-                          texts.ticket_follow_up_caption(ticket.id, ticket.user_name, text))
+    message = next((m for m in messages if m.id == post.message_id), None)
+    if message is None:
+        return
+    if ticket.header_message_id is None:
+        raise HeaderFirst(f"ticket {ticket.id} has no header in the group yet")
+    if message.kind == "text":
+        if message.id == messages[0].id and _in_header(message.text):
+            return  # shown in the header itself
+        for part in _chunks(message.text or ""):
+            await _post_text(bot, store, chat_id, pace, ticket, texts.ticket_follow_up(ticket.id, ticket.user_name, part))
+        return
+    if message.id == messages[0].id:  # the ticket's first message: its caption is in the header already
+        await _copy_media(bot, store, chat_id, pace, ticket, message, None)
+        return
+    caption = texts.ticket_follow_up_caption(ticket.id, ticket.user_name, message.text)
+    if len(caption.encode("utf-16-le")) // 2 <= MAX_CAPTION:  # Telegram counts UTF-16 units
+        await _copy_media(bot, store, chat_id, pace, ticket, message, caption)
+        return
+    # Too long for a caption once named: the media with a short one, the parent's words in full beneath.
+    await _copy_media(bot, store, chat_id, pace, ticket, message, texts.ticket_follow_up_caption_below(ticket.id,
+                                                                                                  ticket.user_name))
+    for part in _chunks(message.text or ""):
+        await _post_text(bot, store, chat_id, pace, ticket, texts.ticket_follow_up(ticket.id, ticket.user_name, part))
 
 
 def _under(ticket: Ticket) -> ReplyParameters | None:
@@ -228,30 +329,21 @@ def _under(ticket: Ticket) -> ReplyParameters | None:
     return ReplyParameters(ticket.header_message_id, allow_sending_without_reply=True)
 
 
-async def _post_text(context: Ctx, ticket: Ticket, text: str) -> None:
-    d = deps(context)
-    assert d.staff.chat_id is not None
-    try:
-        posted = await context.bot.send_message(d.staff.chat_id, text, parse_mode=ParseMode.HTML,
-                                                reply_parameters=_under(ticket))
-    except TelegramError as exc:
-        log.warning("message of ticket %s not posted in the staff group: %s", ticket.id, exc)
-        return
-    await d.store.tickets.record_post(d.staff.chat_id, posted.message_id, ticket.id)
+async def _post_text(bot: Bot, store: Store, chat_id: int, pace: Callable[[], Awaitable[None]], ticket: Ticket,
+                     text: str) -> None:
+    await pace()
+    posted = await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_parameters=_under(ticket))
+    await store.tickets.record_post(chat_id, posted.message_id, ticket.id)
 
 
-async def _copy_media(context: Ctx, ticket: Ticket, from_chat: int | None, message_id: int | None,
-                      caption: str | None) -> None:
-    d = deps(context)
-    if d.staff.chat_id is None or from_chat is None or message_id is None:
+async def _copy_media(bot: Bot, store: Store, chat_id: int, pace: Callable[[], Awaitable[None]], ticket: Ticket,
+                      message: TicketMessage, caption: str | None) -> None:
+    if message.source_chat_id is None or message.source_message_id is None:
         return
-    try:
-        copied = await context.bot.copy_message(d.staff.chat_id, from_chat, message_id, caption=caption,
-                                                reply_parameters=_under(ticket))
-    except TelegramError as exc:
-        log.warning("media of ticket %s not copied to the staff group: %s", ticket.id, exc)
-        return
-    await d.store.tickets.record_post(d.staff.chat_id, copied.message_id, ticket.id)
+    await pace()
+    copied = await bot.copy_message(chat_id, message.source_chat_id, message.source_message_id, caption=caption,
+                                    reply_parameters=_under(ticket))
+    await store.tickets.record_post(chat_id, copied.message_id, ticket.id)
 
 
 async def staff_reply(update: Update, context: Ctx) -> None:
@@ -269,6 +361,15 @@ async def staff_reply(update: Update, context: Ctx) -> None:
     kind = "photo" if message.photo else "document" if message.document else "text" if message.text else None
     if kind is None:
         await message.reply_text(texts.REPLY_UNSUPPORTED)
+        return
+    if await _staff_wrote_a_password(d, ticket, message.text or message.caption or ""):
+        # Never relayed nor stored: whoever wrote the ticket may not be the family (issue: social engineering).
+        try:
+            await message.delete()
+        except TelegramError as exc:  # not an admin of the group: the staff member is told to delete it
+            log.info("staff reply with a password not deleted from the group: %s", exc)
+        await context.bot.send_message(message.chat_id, texts.REPLY_HOLDS_PASSWORD.format(ticket_id=ticket.id),
+                                       parse_mode=ParseMode.HTML)
         return
     try:
         # The parent may be midway through a dialogue: a button lets them answer without leaving it.
@@ -292,6 +393,21 @@ async def staff_reply(update: Update, context: Ctx) -> None:
     if ticket.taken_by is None:
         await _take(context, ticket, staff, tell_parent=False)
     await message.reply_text(texts.REPLY_DELIVERED.format(name=ticket.user_name, ticket_id=ticket.id))
+
+
+async def _staff_wrote_a_password(d: Deps, ticket: Ticket, text: str) -> bool:
+    """A provisional password's shape, or the account's own provisional or current password."""
+    if not text:
+        return False
+    if looks_provisional(text):
+        return True
+    account = await d.store.accounts.get(ticket.account_id) if ticket.account_id is not None else None
+    if account is None:
+        return False
+    credentials = await d.store.accounts.credentials(account.id)
+    held = HeldSecrets(tuple(h for h in (account.provisional_hash, credentials.password_hash if credentials else None)
+                             if h), ())
+    return await holds_a_secret(held, text)
 
 
 def _chunks(text: str, size: int = 3500) -> list[str]:
@@ -378,13 +494,13 @@ async def list_tickets(update: Update, context: Ctx) -> None:
 
 
 async def repost_tickets(context: Ctx) -> None:
-    """Open tickets the staff group never got (Telegram down at the time): posted now."""
+    """Every minute: whatever the staff group has not got yet (the bot removed from it, Telegram down) is due now."""
     d = deps(context)
     if d.staff.chat_id is None:
         return
-    for ticket in await d.store.tickets.open_tickets():
-        if ticket.header_message_id is None:
-            await post_ticket(context, ticket)
+    await d.store.tickets.queue_unposted()
+    if await d.store.tickets.retry_posts_now():
+        d.wake_staff_poster()
 
 
 async def purge_tickets(context: Ctx, retention: timedelta) -> None:

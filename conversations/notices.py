@@ -6,7 +6,7 @@ import logging
 
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from conversations import texts, when
@@ -114,14 +114,19 @@ async def _content(update: Update, context: Ctx, notice: Notice, message: Messag
     await _show_draft(context, saved, None)
 
 
-async def _show_draft(context: Ctx, notice: Notice, warning: str | None) -> None:
+async def _show_draft(context: Ctx, notice: Notice, warning: str | None, uncertain: bool = False) -> None:
     d = deps(context)
     channel, problem = await _channel_check(context)
     text = texts.notice_draft(notice.id, await d.store.subscribers.count(), channel)
     if problem and not warning:
         text += "\n\n" + texts.channel_warning(problem)
     buttons: list[list[tuple[str, str]]]
-    if warning:
+    if warning and uncertain:  # only the author can look at the channel: they say whether it is there
+        text = f"{warning}\n\n{text}"
+        buttons = [[(texts.CHANNEL_THERE_BUTTON, f"notice:channel_there:{notice.id}")],
+                   [(texts.CHANNEL_AGAIN_BUTTON, f"notice:channel_again:{notice.id}")],
+                   [(texts.CANCEL_NOTICE_BUTTON, f"notice:cancel:{notice.id}")]]
+    elif warning:
         text = f"{warning}\n\n{text}"
         buttons = [[(texts.PARENTS_ONLY_BUTTON, f"notice:parents_only:{notice.id}")],
                    [(texts.CANCEL_NOTICE_BUTTON, f"notice:cancel:{notice.id}")]]
@@ -226,6 +231,11 @@ async def notice_button(update: Update, context: Ctx) -> None:
     elif action in ("publish", "parents_only"):
         await answer_query(update)
         await publish_now(context, notice, with_channel=action == "publish")
+    elif action in ("channel_there", "channel_again") and notice.channel_intent == "posting":
+        await answer_query(update)
+        # The author looked at the channel: it has the notice (posted, once), or it has not (posted again).
+        await d.store.notices.channel_outcome(notice.id, posted=action == "channel_there")
+        await publish_now(context, notice, with_channel=True)
     else:
         await answer_query(update, texts.STALE_BUTTON)
 
@@ -238,9 +248,12 @@ async def publish_now(context: Ctx, notice: Notice, with_channel: bool) -> None:
         return
     channel_state, error = "none", None
     if with_channel and d.annonces_channel_id is not None:
-        channel_state, error = await post_to_channel(context.bot, d.annonces_channel_id, notice)
+        channel_state, error = await post_to_channel(context.bot, d.store, d.annonces_channel_id, notice)
         if channel_state == "failed":
             await _show_draft(context, notice, texts.channel_unreachable(error or ""))
+            return
+        if channel_state == "unknown":
+            await _show_draft(context, notice, texts.CHANNEL_UNCERTAIN, uncertain=True)
             return
     published = await d.store.notices.publish(notice.id, ("draft",), channel_state, error)
     if published is None:
@@ -250,13 +263,34 @@ async def publish_now(context: Ctx, notice: Notice, with_channel: bool) -> None:
     d.wake_broadcaster()
 
 
-async def post_to_channel(bot: Bot, channel_id: int, notice: Notice) -> tuple[str, str | None]:
+# Telegram answered, and said no: nothing was posted, so trying again cannot make a second copy.
+_REFUSED = (BadRequest, Forbidden, RetryAfter, ChatMigrated, InvalidToken)
+
+
+async def post_to_channel(bot: Bot, store: Store, channel_id: int, notice: Notice) -> tuple[str, str | None]:
+    """Posts the notice to the channel at most once, whatever the retries, double clicks and restarts.
+
+    The intent is recorded before the request, as deliveries are. Returns ('sent', None), ('failed', why)
+    when Telegram refused (nothing posted: it may be tried again), or ('unknown', why) when a request went
+    out and its answer was lost (a network fault, a crash): the notice may be in the channel, and is
+    never posted again without the author saying it is not there.
+    """
     assert notice.source_chat_id is not None and notice.source_message_id is not None
+    claim = await store.notices.claim_channel_post(notice.id)
+    if claim == "posted":
+        return "sent", None
+    if claim == "posting":
+        return "unknown", None
     try:
         await bot.copy_message(channel_id, notice.source_chat_id, notice.source_message_id)
-    except TelegramError as exc:
-        log.warning("notice %s not posted to the channel: %s", notice.id, exc)
+    except _REFUSED as exc:
+        log.warning("notice %s refused by the channel: %s", notice.id, exc)
+        await store.notices.channel_outcome(notice.id, posted=False)
         return "failed", str(exc)
+    except TelegramError as exc:
+        log.warning("notice %s: the channel's answer was lost, it may have the post: %s", notice.id, exc)
+        return "unknown", str(exc)
+    await store.notices.channel_outcome(notice.id, posted=True)
     return "sent", None
 
 
@@ -271,7 +305,9 @@ async def publish_scheduled(bot: Bot, store: Store, channel_id: int | None, noti
     """A scheduled notice came due: the channel, then every subscriber; the author is told of a channel failure."""
     channel_state, error = "none", None
     if channel_id is not None:
-        channel_state, error = await post_to_channel(bot, channel_id, notice)
+        channel_state, error = await post_to_channel(bot, store, channel_id, notice)
+        if channel_state == "unknown":  # nobody to ask at this hour: families get it, the author checks the channel
+            channel_state, error = "failed", texts.CHANNEL_UNCERTAIN_REASON
     published = await store.notices.publish(notice.id, ("scheduled",), channel_state, error)
     if published is None:
         return

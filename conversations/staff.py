@@ -98,10 +98,15 @@ async def unlock_command(update: Update, context: Ctx) -> None:
 # -- /reinitialiser --------------------------------------------------------------------------------
 
 
-def _confirmation(account: Account) -> tuple[str, Any]:
-    return (texts.confirm_reset(account.identifier, account.display_name, account.state),
-            keyboard([(texts.CONFIRM_RESET_BUTTON, f"staff:reset_ok:{account.id}:{account.revision}")],
-                     [(texts.CANCEL_BUTTON, "staff:cancel")]))
+def _confirmation(account: Account, unproven: bool = False) -> tuple[str, Any]:
+    """The question before a reset; for someone who did not prove the account, staff must check who it is first."""
+    if unproven:
+        text = texts.confirm_unproven_reset(account.identifier, account.display_name, account.state)
+        label = texts.CONFIRM_CHECKED_RESET_BUTTON
+    else:
+        text, label = texts.confirm_reset(account.identifier, account.display_name, account.state), texts.CONFIRM_RESET_BUTTON
+    return text, keyboard([(label, f"staff:reset_ok:{account.id}:{account.revision}")],
+                          [(texts.CANCEL_BUTTON, "staff:cancel")])
 
 
 async def reset_command(update: Update, context: Ctx) -> None:
@@ -172,7 +177,7 @@ async def stats_command(update: Update, context: Ctx) -> None:
 # -- buttons ---------------------------------------------------------------------------------------
 
 
-BUTTON = re.compile(r"^staff:(unlock|reset|reset_ok|cancel|erase)(?::(\d+))?(?::(\d+))?$")
+BUTTON = re.compile(r"^staff:(unlock|reset|reset_check|reset_ok|cancel|erase)(?::(\d+))?(?::(\d+))?$")
 
 
 async def button(update: Update, context: Ctx) -> None:
@@ -200,9 +205,9 @@ async def button(update: Update, context: Ctx) -> None:
         text = await _unlock(update, context, account)
         card, markup = await account_card(context, account)
         await send(update, context, f"{text}\n\n{card}", markup)
-    elif action == "reset":
+    elif action in ("reset", "reset_check"):
         await answer_query(update)
-        await send(update, context, *_confirmation(account))
+        await send(update, context, *_confirmation(account, unproven=action == "reset_check"))
     elif raw_revision is not None:
         alert = await _reset(update, context, account.id, int(raw_revision))
         await answer_query(update, alert, alert=alert is not None)

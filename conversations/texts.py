@@ -215,8 +215,12 @@ def email_code(address: str) -> str:
             "code ». Vous pouvez aussi passer cette étape.")
 
 
+EMAIL_CODE_SUBJECT = "Votre code de confirmation ENT"  # also in migration 0006, for the mail already queued
+
+
 def email_code_mail(school: str, code: str, minutes: int) -> tuple[str, str]:
-    return (f"{code} : votre code de confirmation ENT",
+    # The code never in the subject: subjects are kept (outbox, mail servers' logs) where bodies are not.
+    return (EMAIL_CODE_SUBJECT,
             f"Bonjour,\n\nVoici votre code de confirmation pour l'Assistant ENT du {school} : {code}\n\n"
             f"Tapez-le dans la conversation Telegram avec l'assistant. Il est valable {minutes} minutes.\n\n"
             "Si vous n'avez rien demandé, ignorez ce message.\n")
@@ -471,6 +475,17 @@ def confirm_reset(identifier: str, name: str, state: str) -> str:
             "transmettre à la famille, qui réactivera alors son compte (« Mon compte a été réinitialisé »).")
 
 
+CONFIRM_CHECKED_RESET_BUTTON = "✅ Identité vérifiée : réinitialiser"
+
+
+def confirm_unproven_reset(identifier: str, name: str, state: str) -> str:
+    return ("⚠️ <b>Attention : la personne qui a écrit n'a pas prouvé détenir ce compte.</b> Elle a seulement tapé "
+            "son identifiant, que n'importe qui peut connaître. Avant de réinitialiser, vérifiez l'identité de la "
+            "famille par un autre moyen : appelez-la au numéro que le collège a dans son dossier, ou recevez-la "
+            "au secrétariat. Ne donnez jamais le nouveau mot de passe en réponse à la demande.\n\n"
+            + confirm_reset(identifier, name, state))
+
+
 RESET_CANCELLED = "Réinitialisation annulée : rien n'a changé."
 RESET_BLOCKED = ("Le compte <code>{identifier}</code> est bloqué dans l'annuaire de l'ENT (état BLOQUE ou DELETE) : "
                  "je ne le réinitialise pas. Son déblocage relève de l'administrateur de l'ENT.")
@@ -561,7 +576,18 @@ def stats_lines(summary: Summary) -> list[str]:
     lines.append("7 derniers jours (activations / mots de passe changés / blocages / réinitialisations) :")
     for day, counts in summary.days:
         lines.append(f"  {day.strftime('%d/%m')} : " + " / ".join(str(counts[e]) for e in DAILY_EVENTS))
+    failed = summary.failed_mails
+    total = failed[0].total if failed else 0
+    lines.append(f"Courriels abandonnés (non envoyés après tous les essais) : {total}")
+    for mail in failed:
+        lines.append(f"  n°{mail.id} ({MAIL_KINDS.get(mail.kind, mail.kind)}, du {paris(mail.created_at)}, "
+                     f"{mail.attempts} essais) : {mail.last_error or 'raison inconnue'}")
+    if total > len(failed):
+        lines.append(f"  … et {total - len(failed)} autres : entbot stats, ou la table outbox")
     return lines
+
+
+MAIL_KINDS = {"ticket": "demande d'aide", "email_code": "code de confirmation"}
 
 # -- help desk: a parent writes to the school ------------------------------------------------------
 
@@ -589,8 +615,9 @@ HELPDESK_CANCELLED = "D'accord, rien n'a été envoyé. Tapez /start pour le men
 HELPDESK_EXPECTS = ("Je ne peux transmettre au collège que du <b>texte</b>, ou une <b>photo</b> (ou un document) avec "
                     "une légende. Les autocollants, messages vocaux, vidéos et positions ne passent pas : écrivez "
                     "plutôt votre message.")
-HELPDESK_PASSWORD_SEEN = ("🔒 Votre message contient votre mot de passe : je l'ai effacé et je ne l'ai <b>pas</b> "
-                          "transmis. Le collège n'en a jamais besoin. Réécrivez votre message sans le mot de passe.")
+HELPDESK_PASSWORD_SEEN = ("🔒 Votre message contient votre mot de passe (ou une réponse secrète) : je l'ai effacé et "
+                          "je ne l'ai <b>pas</b> transmis. Le collège n'en a jamais besoin. Réécrivez votre message "
+                          "sans le mot de passe ni les réponses.")
 HELPDESK_TOO_LONG = "Ce message est trop long ({length} caractères, {limit} au plus) : coupez-le en plusieurs messages."
 HELPDESK_SLOW_DOWN = ("Vous avez envoyé beaucoup de messages en peu de temps : celui-ci n'a <b>pas</b> été transmis. "
                       "Attendez quelques minutes, le collège lit tout ce qui est arrivé.")
@@ -621,11 +648,20 @@ NO_IDENTIFIER = "inconnu (la famille ne l'a pas encore tapé)"
 NOWHERE = "aucune démarche en cours"
 
 
+PROOFS = {"provisional": "✅ a prouvé détenir ce compte (son mot de passe provisoire, tapé dans cette conversation)",
+          "activated": "✅ a prouvé détenir ce compte (activé depuis cette conversation Telegram)",
+          "answers": "✅ a prouvé détenir ce compte (ses deux réponses secrètes, dans cette conversation)"}
+NOT_PROVEN = ("⚠️ N'A PAS prouvé détenir ce compte : a seulement tapé l'identifiant. Ne débloquez ni ne "
+              "réinitialisez sans avoir vérifié l'identité de la famille par un autre moyen.")
+
+
 def ticket_context(identifier: str | None, state: str | None, where: str | None, last_error: str | None,
-                   lock_until: str | None) -> str:
+                   lock_until: str | None, proof: str | None = None) -> str:
     """The context of a ticket, plain lines, as staff and the school's mailbox read it. Never a secret."""
     lines = [f"Identifiant : {identifier or NO_IDENTIFIER}"
              + (f" — compte {STATE_LABELS[state]}" if state else (" — aucun compte à ce nom" if identifier else ""))]
+    if state:
+        lines.append("Preuve : " + PROOFS.get(proof or "", NOT_PROVEN))
     lines.append(f"Où : {where or NOWHERE}")
     if last_error:
         lines.append(f"Dernière erreur : {LAST_ERRORS.get(last_error, last_error)}")
@@ -647,17 +683,27 @@ def ticket_follow_up(ticket_id: int, user_name: str, text: str) -> str:
     return f"💬 <b>Demande n°{ticket_id}</b> — {escape(user_name)} :\n\n{escape(text)}"
 
 
+def ticket_follow_up_caption_below(ticket_id: int, user_name: str) -> str:
+    return f"💬 Demande n°{ticket_id} — {user_name} (légende ci-dessous)"
+
+
 def ticket_follow_up_caption(ticket_id: int, user_name: str, caption: str | None) -> str:
     return f"💬 Demande n°{ticket_id} — {user_name}" + (f" : {caption}" if caption else "")
 
 
 PHOTO_PLACEHOLDER = "[photo ci-dessous]"
+TEXT_PLACEHOLDER = "[message long : ci-dessous]"
 DOCUMENT_PLACEHOLDER = "[document ci-dessous]"
 REPLY_DELIVERED = "✅ Réponse transmise à {name} (demande n°{ticket_id})."
 REPLY_BLOCKED = ("⚠️ Réponse <b>non remise</b> : {name} a bloqué le bot ou supprimé la conversation "
                  "(demande n°{ticket_id}). Essayez par un autre moyen (courrier, téléphone).")
 REPLY_TO_CLOSED = "Cette demande n°{ticket_id} est close : votre réponse n'a pas été transmise."
 REPLY_UNSUPPORTED = "Je ne transmets aux familles que du texte, des photos et des documents."
+REPLY_HOLDS_PASSWORD = ("🔒 Votre réponse à la demande n°{ticket_id} contient un mot de passe : je ne l'ai <b>pas</b> "
+                        "transmise ni gardée, et je l'ai effacée du groupe si je le pouvais. Un mot de passe ne passe "
+                        "jamais par une demande : la personne qui écrit n'est peut-être pas la famille. Remettez le "
+                        "mot de passe provisoire en main propre, par courrier, ou par téléphone au numéro que le "
+                        "collège a dans son dossier, puis répondez sans le mot de passe.")
 ALREADY_CLOSED = "Cette demande est déjà close."
 NO_OPEN_TICKETS = "Aucune demande ouverte. 🎉"
 
@@ -739,6 +785,15 @@ NOT_CHANNEL_ADMIN = "le bot n'y est pas administrateur avec le droit de publier"
 def channel_warning(reason: str) -> str:
     return (f"⚠️ Le canal des annonces ne pourra pas la recevoir ({escape(reason)}). Si vous publiez, je vous "
             "proposerai de l'envoyer aux familles seulement.")
+
+
+CHANNEL_UNCERTAIN = ("⚠️ Le canal n'a pas confirmé la publication : l'annonce y est <b>peut-être</b> déjà (la réponse "
+                     "de Telegram s'est perdue). Regardez le canal, puis dites-moi ce qu'il en est : je ne la reposte "
+                     "jamais de moi-même, pour qu'elle n'y soit jamais en double. <b>Rien n'a encore été envoyé aux "
+                     "familles.</b>")
+CHANNEL_UNCERTAIN_REASON = "réponse de Telegram perdue : l'annonce y est peut-être, regardez le canal"
+CHANNEL_THERE_BUTTON = "✅ Elle est dans le canal : envoyer aux familles"
+CHANNEL_AGAIN_BUTTON = "🔁 Elle n'y est pas : la publier dans le canal"
 
 
 def channel_unreachable(reason: str) -> str:

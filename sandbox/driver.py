@@ -94,10 +94,13 @@ class Sandbox:
         return await self._get("stats")
 
     async def fault(self, method: str = "*", status: int = 500, count: int = 1, delay: float = 0.0,
-                    after: int = 0, retry_after: int = 1) -> None:
-        """The next `count` calls of `method` (after `after` good ones) fail with `status` (429: a flood limit)."""
+                    after: int = 0, retry_after: int = 1, late: bool = False) -> None:
+        """The next `count` calls of `method` (after `after` good ones) fail with `status` (429: a flood limit).
+
+        late=True: each is carried out first, and only its answer is the error (an answer lost on the way back).
+        """
         await self._post("faults", {"method": method, "status": status, "count": count, "delay": delay,
-                                    "after": after, "retry_after": retry_after})
+                                    "after": after, "retry_after": retry_after, "late": late})
 
     async def people(self, count: int, first_name: str = "Parent") -> list[int]:
         """Creates `count` people at once; returns their ids."""

@@ -173,7 +173,8 @@ async def ctl_faults(request: web.Request) -> web.Response:
     body = await _body(request)
     world.faults.append(Fault(method=body.get("method", "*"), status=int(body.get("status", 500)),
                               count=int(body.get("count", 1)), delay=float(body.get("delay", 0)),
-                              after=int(body.get("after", 0)), retry_after=int(body.get("retry_after", 1))))
+                              after=int(body.get("after", 0)), retry_after=int(body.get("retry_after", 1)),
+                              late=bool(body.get("late", False))))
     return web.json_response({"ok": True})
 
 

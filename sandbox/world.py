@@ -232,6 +232,7 @@ class Fault:
     delay: float = 0.0
     after: int = 0  # let this many matching calls through first
     retry_after: int = 1
+    late: bool = False  # the call is carried out, then the error answered: an answer lost on its way back
 
 
 SEND_METHODS = {"sendMessage", "sendPhoto", "sendDocument", "copyMessage", "forwardMessage"}
@@ -648,12 +649,16 @@ class World:
             # Telegram answers 404 "Not Found" for a method it does not know.
             raise ApiError(404, "Not Found")
         self.calls.append(method)
+        late: Fault | None = None
         for fault in self.faults:
             if fault.count > 0 and fault.method in (method, "*"):
                 if fault.after > 0:
                     fault.after -= 1
                     break
                 fault.count -= 1
+                if fault.late:
+                    late = fault
+                    break
                 if fault.delay:
                     await asyncio.sleep(fault.delay)
                 if fault.status == 429:
@@ -665,7 +670,10 @@ class World:
                 break
         self.faults = [f for f in self.faults if f.count > 0]
         try:
-            return await handler(params)
+            result = await handler(params)
+            if late is not None:
+                raise ApiError(late.status, "Bad Gateway" if late.status >= 500 else "Injected error")
+            return result
         except ApiError as exc:
             self.errors.append((method, exc.code, exc.description))
             raise

@@ -29,6 +29,7 @@ class Notice:
     channel_error: str | None
     created_at: str
     updated_at: str
+    channel_intent: str | None  # None: not tried; posting: the request went out, outcome unknown; posted
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,26 @@ class Notices:
                 (*values, notice_id, *from_states)))
         self._writers = None  # a state changed: asked again at the next message
         return _notice(rows[0]) if rows else None
+
+    async def claim_channel_post(self, notice_id: int) -> str:
+        """Records the intent to post to the channel before the request goes: 'claimed' if this caller may post
+        now; otherwise what is known already ('posting': a request went out and its outcome is unknown; 'posted')."""
+        async with self.db.transaction() as conn:
+            rows = list(await conn.execute_fetchall(
+                "UPDATE notices SET channel_intent = 'posting', updated_at = ? WHERE id = ? AND channel_intent IS NULL"
+                " RETURNING id", (to_text(self.db.clock.now()), notice_id)))
+            if rows:
+                return "claimed"
+            current = list(await conn.execute_fetchall("SELECT channel_intent FROM notices WHERE id = ?",
+                                                       (notice_id,)))
+        return str(current[0][0]) if current else "posted"
+
+    async def channel_outcome(self, notice_id: int, posted: bool | None) -> None:
+        """The channel took the post (True), surely refused it (False: it may be tried again), or nobody knows (None)."""
+        intent = {True: "posted", False: None, None: "posting"}[posted]
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE notices SET channel_intent = ?, updated_at = ? WHERE id = ?",
+                               (intent, to_text(self.db.clock.now()), notice_id))
 
     async def set_control(self, notice_id: int, message_id: int) -> None:
         """The author's message that carries the notice's buttons, then its live count."""

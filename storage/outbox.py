@@ -12,6 +12,9 @@ from storage.db import Database, from_text, to_text
 
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
+# 30 s, 1 min… then hourly: the 80th try comes about 3 days after the first, long enough for a mail
+# server down over a long weekend; a mail still refused then will not go through by waiting more.
+MAX_ATTEMPTS = 80
 
 
 @dataclass(frozen=True)
@@ -37,9 +40,19 @@ class Mail:
     expires_at: str | None
 
 
+@dataclass(frozen=True)
+class FailedMail:
+    id: int
+    kind: str
+    created_at: str
+    attempts: int
+    last_error: str | None
+    total: int  # failed mails in all, beyond the few listed
+
+
 def retry_delay(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, 4 min… up to an hour: the server may be down for the night."""
-    delay: timedelta = FIRST_RETRY * (2 ** max(0, attempts - 1))
+    delay: timedelta = FIRST_RETRY * (2 ** min(max(0, attempts - 1), 16))  # bounded: no overflow at the 80th
     return min(delay, LONGEST_RETRY)
 
 
@@ -84,9 +97,19 @@ class Outbox:
                 " body = CASE WHEN ? THEN NULL ELSE body END WHERE id = ?",
                 (to_text(self.db.clock.now()), int(forget_body), mail.id))
 
-    async def failed(self, mail: Mail, error: str) -> datetime:
-        """Tries again later, each time waiting longer; returns when."""
+    async def failed(self, mail: Mail, error: str, forget_body: bool) -> datetime | None:
+        """Tries again later, each time waiting longer; returns when, or None once it has given up for good.
+
+        A mail given up ('failed') keeps its error for staff to read; a secret's text is not kept.
+        """
         now = self.db.clock.now()
+        if mail.attempts + 1 >= MAX_ATTEMPTS:
+            async with self.db.transaction() as conn:
+                await conn.execute(
+                    "UPDATE outbox SET state = 'failed', failed_at = ?, attempts = attempts + 1, last_error = ?,"
+                    " body = CASE WHEN ? THEN NULL ELSE body END WHERE id = ?",
+                    (to_text(now), error[:500], int(forget_body), mail.id))
+            return None
         later = now + retry_delay(mail.attempts + 1)
         async with self.db.transaction() as conn:
             await conn.execute(
@@ -100,6 +123,6 @@ class Outbox:
 
     async def purge_sent(self, before: datetime) -> int:
         async with self.db.transaction() as conn:
-            cursor = await conn.execute("DELETE FROM outbox WHERE state IN ('sent', 'expired') AND created_at < ?",
+            cursor = await conn.execute("DELETE FROM outbox WHERE state IN ('sent', 'expired', 'failed') AND created_at < ?",
                                         (to_text(before),))
         return cursor.rowcount

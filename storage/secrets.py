@@ -50,6 +50,16 @@ def normalise_answer(answer: str) -> str:
 
 # No 0/O, 1/l/I: a provisional password is read on paper or over the phone.
 _READABLE = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+_PROVISIONAL_SHAPE = re.compile(rf"(?<![\w-])[{_READABLE}]{{4}}-[{_READABLE}]{{4}}-[{_READABLE}]{{2}}(?![\w-])")
+
+
+def looks_provisional(text: str) -> bool:
+    """Whether the text holds something shaped like a provisional password new_provisional() makes."""
+    for found in _PROVISIONAL_SHAPE.findall(text):
+        body = found.replace("-", "")
+        if any(c.isupper() for c in body) and any(c.islower() for c in body) and any(c.isdigit() for c in body):
+            return True
+    return False
 
 
 def new_provisional() -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
 
 from storage.db import Database, from_text, to_text
+from storage.outbox import FailedMail
 
 # The audit events counted day by day.
 DAILY_EVENTS = ("activated", "password_changed", "locked", "reset")
@@ -18,6 +19,7 @@ class Summary:
     in_progress: dict[str, int]  # activation step -> Telegram users at it
     locked_accounts: int
     days: list[tuple[date, dict[str, int]]] = field(default_factory=list)  # oldest first
+    failed_mails: list[FailedMail] = field(default_factory=list)  # given up for good, newest first
 
     @property
     def imported(self) -> int:
@@ -41,10 +43,14 @@ class Stats:
             events = await conn.execute_fetchall(
                 f"SELECT at, event FROM audit WHERE at >= ? AND event IN ({','.join('?' * len(DAILY_EVENTS))})",
                 (since, *DAILY_EVENTS))
+            failed = await conn.execute_fetchall(
+                "SELECT id, kind, created_at, attempts, last_error, COUNT(*) OVER () FROM outbox"
+                " WHERE state = 'failed' ORDER BY id DESC LIMIT 5")
         counts: Counter[tuple[date, str]] = Counter()
         for at, event in events:
             counts[(from_text(at).astimezone(zone).date(), event)] += 1
         daily = [(day, {e: counts[(day, e)] for e in DAILY_EVENTS})
                  for day in (first + timedelta(days=i) for i in range(days))]
         return Summary(by_state={"pending": 0, "active": 0, "reset": 0, **{r[0]: r[1] for r in states}},
-                       in_progress={r[0]: r[1] for r in steps}, locked_accounts=int(list(locked)[0][0]), days=daily)
+                       in_progress={r[0]: r[1] for r in steps}, locked_accounts=int(list(locked)[0][0]), days=daily,
+                       failed_mails=[FailedMail(*r) for r in failed])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from storage.db import Database, to_text
+from storage.db import Database, from_text, to_text
 from storage.outbox import OutgoingMail, enqueue
 
 
@@ -27,6 +27,7 @@ class Ticket:
     updated_at: str
     closed_at: str | None
     closed_by_name: str | None
+    proven: int  # 1 if the parent proved they hold the account, 0 if they only typed its identifier
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,22 @@ class NewMessage:
     source_message_id: int | None = None
 
 
+@dataclass(frozen=True)
+class StaffPost:
+    """One thing the staff group is to receive: a ticket's header, or one of the parent's later messages."""
+
+    id: int
+    ticket_id: int
+    kind: str  # header, message
+    message_id: int | None  # the ticket message, for kind 'message'
+    attempts: int
+
+
+FIRST_POST_RETRY = timedelta(seconds=5)
+LONGEST_POST_RETRY = timedelta(minutes=1)  # the group comes back (the bot re-added): within a minute
+MAX_REFUSED_POSTS = 5  # a message Telegram keeps refusing (a photo its sender deleted) is given up
+
+
 _TICKET = [f.name for f in fields(Ticket)]
 _MESSAGE = [f.name for f in fields(TicketMessage)]
 
@@ -60,6 +77,11 @@ def _ticket(row: Any) -> Ticket:
 
 def _message(row: Any) -> TicketMessage:
     return TicketMessage(**{k: row[k] for k in _MESSAGE})
+
+
+async def _queue_post(conn: Any, ticket_id: int, kind: str, message_id: int | None, now: str) -> None:
+    await conn.execute("INSERT INTO staff_posts (ticket_id, kind, message_id, next_attempt_at, created_at)"
+                       " VALUES (?, ?, ?, ?, ?)", (ticket_id, kind, message_id, now, now))
 
 
 class Tickets:
@@ -86,9 +108,11 @@ class Tickets:
         return int(rows[0][0])
 
     async def submit(self, telegram_user_id: int, user_name: str, account_id: int | None, identifier: str | None,
-                     context: str, message: NewMessage,
-                     compose: Callable[[Ticket, bool], OutgoingMail] | None) -> tuple[Ticket, bool]:
-        """Adds the parent's message to their open ticket, or opens one; its mail is queued in the same step.
+                     context: str, proven: bool, message: NewMessage,
+                     compose: Callable[[Ticket, bool], OutgoingMail] | None,
+                     to_group: bool = False) -> tuple[Ticket, bool]:
+        """Adds the parent's message to their open ticket, or opens one; its mail, and its post to the staff
+        group (to_group), are queued in the same step: a worker sends them, the parent does not wait.
 
         Returns the ticket and whether it is new.
         """
@@ -100,22 +124,96 @@ class Tickets:
             new = not rows
             if new:
                 rows = list(await conn.execute_fetchall(
-                    "INSERT INTO tickets (telegram_user_id, user_name, account_id, identifier, context, opened_at,"
-                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                    (telegram_user_id, user_name, account_id, identifier, context, now, now)))
+                    "INSERT INTO tickets (telegram_user_id, user_name, account_id, identifier, context, proven,"
+                    " opened_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                    (telegram_user_id, user_name, account_id, identifier, context, int(proven), now, now)))
             else:
                 rows = list(await conn.execute_fetchall(
                     "UPDATE tickets SET updated_at = ? WHERE id = ? RETURNING *", (now, rows[0]["id"])))
             ticket = _ticket(rows[0])
-            await conn.execute(
+            cursor = await conn.execute(
                 "INSERT INTO ticket_messages (ticket_id, author, author_name, kind, text, source_chat_id,"
                 " source_message_id, at) VALUES (?, 'parent', ?, ?, ?, ?, ?, ?)",
                 (ticket.id, user_name, message.kind, message.text, message.source_chat_id, message.source_message_id,
                  now))
+            if to_group:
+                if new:
+                    await _queue_post(conn, ticket.id, "header", None, now)
+                # Every message has its row; the worker knows a first text the header shows already.
+                await _queue_post(conn, ticket.id, "message", cursor.lastrowid, now)
             if compose is not None:
                 mail = compose(ticket, new)
                 await enqueue(conn, moment, mail.kind, mail.recipient, mail.subject, mail.body, mail.domain)
         return ticket, new
+
+    async def due_posts(self, limit: int = 20) -> list[StaffPost]:
+        """What the staff group is to receive now, oldest first."""
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT id, ticket_id, kind, message_id, attempts FROM staff_posts"
+                " WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+                (to_text(self.db.clock.now()), limit))
+        return [StaffPost(*r) for r in rows]
+
+    async def next_post_at(self) -> datetime | None:
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall(
+                "SELECT MIN(next_attempt_at) FROM staff_posts WHERE state = 'pending'"))
+        return from_text(str(rows[0][0])) if rows and rows[0][0] else None
+
+    async def post_done(self, post: StaffPost) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE staff_posts SET state = 'sent', attempts = attempts + 1, last_error = NULL"
+                               " WHERE id = ?", (post.id,))
+
+    async def post_failed(self, post: StaffPost, error: str, refused: bool) -> datetime | None:
+        """Tried again later (5 s, 10 s… up to a minute); None when Telegram refused it too often: given up."""
+        now = self.db.clock.now()
+        if refused and post.attempts + 1 >= MAX_REFUSED_POSTS:
+            async with self.db.transaction() as conn:
+                await conn.execute("UPDATE staff_posts SET state = 'failed', attempts = attempts + 1, last_error = ?"
+                                   " WHERE id = ?", (error[:500], post.id))
+            return None
+        delay: timedelta = FIRST_POST_RETRY * (2 ** min(post.attempts, 8))
+        later = now + min(delay, LONGEST_POST_RETRY)
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE staff_posts SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
+                               " WHERE id = ?", (error[:500], to_text(later), post.id))
+        return later
+
+    async def post_waits(self, post: StaffPost) -> None:
+        """The post waits behind its ticket's header: tried again shortly, without counting as a failure."""
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE staff_posts SET next_attempt_at = ? WHERE id = ?",
+                               (to_text(self.db.clock.now() + FIRST_POST_RETRY), post.id))
+
+    async def retry_posts_now(self) -> int:
+        """Every post waiting for its next try is due now (the minute job: the group may be back)."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute("UPDATE staff_posts SET next_attempt_at = ? WHERE state = 'pending'",
+                                        (to_text(self.db.clock.now()),))
+        return cursor.rowcount
+
+    async def queue_unposted(self) -> int:
+        """Open tickets the group never got and nothing queued for (opened before the queue existed): queued."""
+        now = to_text(self.db.clock.now())
+        async with self.db.transaction() as conn:
+            tickets = list(await conn.execute_fetchall(
+                "SELECT id FROM tickets t WHERE state = 'open' AND header_message_id IS NULL AND NOT EXISTS"
+                " (SELECT 1 FROM staff_posts p WHERE p.ticket_id = t.id AND p.kind = 'header')"))
+            for (ticket_id,) in tickets:
+                await _queue_post(conn, ticket_id, "header", None, now)
+                messages = list(await conn.execute_fetchall(
+                    "SELECT id FROM ticket_messages WHERE ticket_id = ? AND author = 'parent' ORDER BY id",
+                    (ticket_id,)))
+                for (message_id,) in messages:
+                    await _queue_post(conn, ticket_id, "message", message_id, now)
+        return len(tickets)
+
+    async def message(self, message_id: int) -> TicketMessage | None:
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall("SELECT * FROM ticket_messages WHERE id = ?", (message_id,)))
+        return _message(rows[0]) if rows else None
 
     async def add_staff_message(self, ticket_id: int, author_name: str, kind: str, text: str | None) -> None:
         now = to_text(self.db.clock.now())

@@ -94,6 +94,22 @@ class Harness:
         self.sandbox.waiter = processor.wait_handled
         self.app = app
 
+    async def group_caught_up(self, timeout: float = 15.0) -> None:
+        """Waits until the staff group's worker has sent everything queued (the group must be reachable)."""
+        import sqlite3
+
+        from tests.waiting import eventually
+
+        def drained() -> bool:
+            conn = sqlite3.connect(self.settings.database)
+            try:
+                due = conn.execute("SELECT COUNT(*) FROM staff_posts WHERE state = 'pending'").fetchone()[0]
+            finally:
+                conn.close()
+            return int(due) == 0
+
+        await eventually(drained, timeout)
+
     async def run_job(self, name: str) -> None:
         """Runs a repeating job now rather than at its next tick (after the test let time pass)."""
         assert self.app.job_queue is not None

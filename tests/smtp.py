@@ -27,6 +27,7 @@ class _Handler:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         self.server.received.append(message)
+        self.server.rcpt_tos.append(list(envelope.rcpt_tos))
         return "250 OK"
 
 
@@ -36,6 +37,7 @@ class SmtpServer:
     def __init__(self) -> None:
         self.port = free_port()
         self.received: list[EmailMessage] = []
+        self.rcpt_tos: list[list[str]] = []  # each received mail's envelope recipients
         self.refusing = 0  # refuse this many messages with a 550
         self.refused = 0
         self.delay = 0.0  # seconds before answering DATA

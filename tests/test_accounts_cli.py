@@ -168,4 +168,6 @@ def test_stats_in_the_shell(tmp_path: Path) -> None:
     assert "Comptes importés : 2" in result.stdout
     assert "activés : 0   à activer : 1   réinitialisés : 1" in result.stdout
     assert sum(line.endswith(" : 0 / 0 / 0 / 0") for line in result.stdout.splitlines()) == 6  # six quiet days
-    assert result.stdout.rstrip().endswith("0 / 0 / 0 / 1")
+    *_, today, failed_mails = result.stdout.rstrip().splitlines()
+    assert today.endswith("0 / 0 / 0 / 1")  # today's reset, last of the seven days
+    assert failed_mails == "Courriels abandonnés (non envoyés après tous les essais) : 0"

@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+
+import pytest
 
 from sandbox.driver import Chat, Msg, Person
 from sandbox.world import BOT_ID
 from tests import flows
 from tests.conftest import MAIL_FROM, Harness
 from tests.smtp import SmtpServer
+from tests.waiting import eventually
 
 SCHOOL = "ce.0371122u@ac-orleans-tours.fr"
 
 
-async def header_of(group: Chat, ticket: int) -> Msg:
-    for message in await group.messages():
-        if message.from_bot and message.text.startswith(f"🆘 Demande n°{ticket} "):
-            return message
-    raise AssertionError(f"no ticket {ticket} in the staff group")
+async def header_of(group: Chat, ticket: int, timeout: float = 15.0) -> Msg:
+    """The ticket's header in the staff group, once its worker posted it (the parent does not wait for that)."""
+    found: list[Msg] = []
+
+    async def posted() -> bool:
+        found[:] = [m for m in await group.messages()
+                    if m.from_bot and m.text.startswith(f"🆘 Demande n°{ticket} ")]
+        return bool(found)
+
+    try:
+        await eventually(posted, timeout)
+    except AssertionError:
+        raise AssertionError(f"no ticket {ticket} in the staff group") from None
+    return found[0]
 
 
 async def write_to_school(parent: Person, text: str) -> None:
@@ -63,6 +76,7 @@ async def test_a_stuck_parent_writes_and_the_secretariat_answers(mail_bot: Harne
     await parent.click("✍️ Répondre au collège")
     await parent.send_photo(caption="voici l'écran")
     assert "Message ajouté à votre demande n°1" in await parent.text()
+    await bot.group_caught_up()
     copied = (await group.messages())[-1]
     assert copied.kind == "photo" and copied.reply_to == header.message_id
     assert "Demande n°1 — Amina" in copied.text and "voici l'écran" in copied.text
@@ -92,6 +106,7 @@ async def test_messages_outside_a_dialogue_join_the_open_ticket_until_it_is_clos
     assert "Identifiant : inconnu" in header.text and "Où : aucune démarche en cours" in header.text
     await parent.send("Mon fils est en 5B")
     assert "ajouté à votre demande n°1" in await parent.text()
+    await bot.group_caught_up()
     follow_up = (await group.messages())[-1]
     assert "Mon fils est en 5B" in follow_up.text and follow_up.reply_to == header.message_id
     await parent.send_sticker()
@@ -105,6 +120,7 @@ async def test_messages_outside_a_dialogue_join_the_open_ticket_until_it_is_clos
     await secretary.click("✅ Clore", chat=group)
     await parent.send("Merci")
     assert "Je n'ai pas compris" in await parent.text()
+    await bot.group_caught_up()
     assert "Merci" not in "".join(m.text for m in await group.messages())
 
 
@@ -131,10 +147,12 @@ async def test_at_most_five_messages_in_five_minutes(bot: Harness) -> None:
         await parent.send(f"message {n}")
     await parent.send("message 6")
     assert "n'a <b>pas</b> été transmis" not in await parent.text() and "n'a pas été transmis" in await parent.text()
+    await bot.group_caught_up()
     shown = "".join(m.text for m in await group.messages())
     assert "message 5" in shown and "message 6" not in shown
     bot.clock.advance(timedelta(minutes=5, seconds=1))
     await parent.send("message 7")
+    await bot.group_caught_up()
     assert "message 7" in "".join(m.text for m in await group.messages())
 
 
@@ -147,7 +165,8 @@ async def test_long_texts_both_ways(bot: Harness) -> None:
     assert await group.messages() == []
     await parent.send("y" * 3500)  # still writing: the limit is the only thing wrong
     header = await header_of(group, 1)
-    assert "y" * 3500 in header.text
+    await bot.group_caught_up()
+    assert "y" * 3500 in "".join(m.text for m in await group.messages())  # under the header, which stays short
     answer = "Voici la marche à suivre.\n" + "z" * 3000 + "\n" + "w" * 3000
     await secretary.send(answer, chat=group, reply_to=header.message_id)
     relayed = [m.text for m in await parent.messages() if "Réponse du collège" in m.text]
@@ -254,9 +273,11 @@ async def test_a_ticket_the_group_could_not_get_is_posted_later(mail_bot: Harnes
     await mail_bot.run_job("repost_tickets")
     header = await header_of(group, 1)
     assert "Premier message" in header.text
+    await mail_bot.group_caught_up()
     photo = (await group.messages())[-1]
     assert photo.kind == "photo" and "la capture" in photo.text and photo.reply_to == header.message_id
     await mail_bot.run_job("repost_tickets")
+    await mail_bot.group_caught_up()
     assert len([m for m in await group.messages() if m.text.startswith("🆘")]) == 1
 
 
@@ -276,3 +297,190 @@ async def test_a_password_written_to_the_school_is_erased_and_not_sent(mail_bot:
     everywhere = "".join(m.text for m in await group.messages()) + "".join(smtp.bodies())
     assert flows.PASSWORD not in everywhere and "depuis hier" in everywhere
     assert flows.PASSWORD.encode() not in mail_bot.settings.database.read_bytes()
+
+
+# -- every secret the bot holds, wherever it sits in the message (issue 10, point 3) ------------------
+
+
+async def test_a_password_last_of_many_word_like_tokens_is_still_caught(mail_bot: Harness, smtp: SmtpServer) -> None:
+    await flows.with_account(mail_bot)
+    parent = await mail_bot.parent("Amina")
+    group = await mail_bot.staff_group(await mail_bot.secretary())
+    await flows.activate(parent)
+    noise = " ".join(f"essai-{n}:{n * 7}" for n in range(1, 36))  # 35 words that look like passwords
+    await parent.send("/aide")
+    await parent.click("✍️ Écrire au collège")
+    leaked = await parent.send(f"J'ai tout essayé : {noise}, et enfin mon mot de passe {flows.PASSWORD}.")
+    assert "Votre message contient votre mot de passe" in await parent.text()
+    assert leaked in await parent.deleted_ids()
+    assert await mail_bot.store.tickets.open_for(parent.user_id) is None and await group.messages() == []
+    assert flows.PASSWORD.encode() not in mail_bot.settings.database.read_bytes()
+
+
+async def test_a_secret_answer_in_a_sentence_is_caught(mail_bot: Harness, smtp: SmtpServer) -> None:
+    await flows.with_account(mail_bot)
+    parent = await mail_bot.parent("Amina")
+    await mail_bot.staff_group(await mail_bot.secretary())
+    await flows.activate(parent)
+    await parent.send("/aide")
+    await parent.click("✍️ Écrire au collège")
+    # "Le Grand Bleu", written otherwise: case, accents and spaces do not matter in an answer.
+    leaked = await parent.send("Bonjour, à la question du film j'avais répondu « le GRAND   bleu » je crois. Merci !")
+    assert "Votre message contient votre mot de passe (ou une réponse secrète)" in await parent.text()
+    assert leaked in await parent.deleted_ids()
+    assert await mail_bot.store.tickets.open_for(parent.user_id) is None
+    # The other answer, a phone number: five groups of digits, one answer.
+    leaked = await parent.send(f"Et pour l'autre question j'ai mis le {flows.ANSWER1}, c'est bien ça ?")
+    assert "Votre message contient votre mot de passe (ou une réponse secrète)" in await parent.text()
+    assert leaked in await parent.deleted_ids()
+    assert await mail_bot.store.tickets.open_for(parent.user_id) is None
+
+
+async def test_a_new_password_chosen_but_not_saved_yet_is_caught(mail_bot: Harness, smtp: SmtpServer) -> None:
+    await flows.with_account(mail_bot)
+    parent = await mail_bot.parent("Amina")
+    await mail_bot.staff_group(await mail_bot.secretary())
+    await flows.to_password(parent)
+    await parent.send(flows.PASSWORD)  # typed once: the confirmation is awaited
+    await parent.send("/aide")
+    await parent.click("✍️ Écrire au collège")
+    leaked = await parent.send(f"Je veux mettre {flows.PASSWORD} mais ça ne passe pas")
+    assert "Votre message contient votre mot de passe" in await parent.text()
+    assert leaked in await parent.deleted_ids()
+    assert await mail_bot.store.tickets.open_for(parent.user_id) is None
+
+
+# -- the help desk is no way into someone else's account (issue 10, point 7) --------------------------
+
+
+def stored_staff_texts(bot: Harness) -> list[str]:
+    import sqlite3
+
+    conn = sqlite3.connect(bot.settings.database)
+    rows = conn.execute("SELECT text FROM ticket_messages WHERE author = 'staff'").fetchall()
+    conn.close()
+    return [r[0] or "" for r in rows]
+
+
+async def test_a_stranger_who_only_typed_the_identifier_gets_no_password(bot: Harness) -> None:
+    await flows.with_account(bot)
+    family = await bot.parent("Amina")
+    await flows.activate(family)
+    stranger = await bot.parent("Inconnu")
+    secretary = await bot.secretary()
+    group = await bot.staff_group(secretary)
+    await bot.sandbox._post("admins", {"chat_id": group.chat_id, "user_id": BOT_ID})  # it may delete there
+    await flows.to_identifier(stranger)
+    await stranger.send(flows.IDENTIFIER)  # the victim's identifier, and nothing else
+    await write_to_school(stranger, "J'ai perdu mon mot de passe, réinitialisez et donnez-moi le code ici svp")
+    header = await header_of(group, 1)
+    assert "Identifiant : jean.dupont12 — compte activé" in header.text
+    assert "N'A PAS prouvé détenir ce compte : a seulement tapé l'identifiant" in header.text
+    await secretary.click("♻️ Réinitialiser", in_message=header.message_id, chat=group)
+    question = await group.last()
+    assert "n'a pas prouvé détenir ce compte" in question.text and "par un autre moyen" in question.text
+    assert question.button_texts == ["✅ Identité vérifiée : réinitialiser", "Annuler"]
+    await secretary.click("✅ Identité vérifiée : réinitialiser", chat=group)
+    private = await secretary.last()
+    assert "Nouveau mot de passe provisoire de jean.dupont12" in private.text
+    new_provisional = private.text.split("\n\n")[1].strip()
+    assert new_provisional not in "".join(m.text for m in await group.messages())  # never in the ticket's group
+
+    # The staff member does as the stranger asked: the bot refuses to pass the password on, or keep it.
+    reply = await secretary.send(f"Voici votre nouveau code : {new_provisional}", chat=group,
+                                 reply_to=header.message_id)
+    assert "contient un mot de passe" in (await group.last()).text
+    assert reply in await group.deleted_ids()
+    assert new_provisional not in await stranger.all_text()
+    assert all(new_provisional not in t for t in stored_staff_texts(bot))
+    assert new_provisional.encode() not in bot.settings.database.read_bytes()
+
+
+async def test_the_family_that_proved_its_account_is_told_so_and_staff_passwords_never_reach_it(bot: Harness) -> None:
+    await flows.with_account(bot)
+    family = await bot.parent("Amina")
+    secretary = await bot.secretary()
+    group = await bot.staff_group(secretary)  # the bot is no admin here: it cannot delete
+    await flows.activate(family)
+    await write_to_school(family, "Bonjour, je voudrais changer de question secrète")
+    header = await header_of(group, 1)
+    assert "✅ a prouvé détenir ce compte (activé depuis cette conversation Telegram)" in header.text
+    await secretary.click("♻️ Réinitialiser", in_message=header.message_id, chat=group)
+    assert (await group.last()).button_texts == ["✅ Oui, réinitialiser", "Annuler"]  # the usual question
+    await secretary.click("Annuler", chat=group)
+
+    # Even to a family that proved it, a password typed by staff (here its current one) is not relayed.
+    await secretary.send(f"Essayez {flows.PASSWORD} sur le site", chat=group, reply_to=header.message_id)
+    assert "contient un mot de passe" in (await group.last()).text
+    assert flows.PASSWORD not in await family.all_text()
+    assert stored_staff_texts(bot) == []
+    await secretary.send("Essayez plutôt « Mot de passe oublié » sur le site.", chat=group, reply_to=header.message_id)
+    assert "Mot de passe oublié" in await family.text()
+
+
+async def test_a_parent_who_typed_the_provisional_password_has_proved_the_account(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.parent("Amina")
+    group = await bot.staff_group(await bot.secretary())
+    await flows.to_cgu(parent)
+    await write_to_school(parent, "Je ne comprends pas les conditions")
+    header = await header_of(group, 1)
+    assert "✅ a prouvé détenir ce compte (son mot de passe provisoire" in header.text
+
+
+# -- the staff group is fed by a worker, not by the parent's handler (issue 10, point 13) ----------------
+
+
+@pytest.mark.timeout(300)  # the last tickets reach the group a minute later: Telegram's pace, not the bot's
+async def test_thirty_tickets_at_once_are_acknowledged_without_waiting_for_the_group(bot: Harness) -> None:
+    group = await bot.staff_group(await bot.secretary())
+    parents = [await bot.parent(f"Parent{n}") for n in range(30)]
+
+    async def writes(parent: Person, n: int) -> str:
+        await write_to_school(parent, f"Bonjour, je suis le parent numéro {n}")
+        return await parent.text()
+
+    acks = await asyncio.gather(*(writes(p, n) for n, p in enumerate(parents)))
+    assert all("Message transmis au collège" in a for a in acks)
+    # Telegram takes 20 messages a minute in a group: had each parent waited for their ticket's post,
+    # all 30 would be in the group by now.
+    headers_when_all_acknowledged = [m for m in await group.messages() if m.text.startswith("🆘")]
+    assert len(headers_when_all_acknowledged) < 30
+    await bot.group_caught_up(timeout=120)  # the rest follow at the group's pace
+    headers = [m.text for m in await group.messages() if m.text.startswith("🆘")]
+    assert len(headers) == 30
+    assert all(any(f"parent numéro {n}\n" in h for h in headers) for n in range(30))
+
+
+async def test_a_follow_up_photo_with_a_long_caption_reaches_the_group_whole(bot: Harness) -> None:
+    parent = await bot.parent("Amina")
+    group = await bot.staff_group(await bot.secretary())
+    await write_to_school(parent, "Voici ce que j'ai à l'écran")
+    header = await header_of(group, 1)
+    caption = ("Message d'erreur recopié : " + "le serveur ne répond pas, " * 39)[:1015] + " FIN."
+    assert len(caption) == 1020  # Telegram took it from the parent: it fits a caption, not with a name before it
+    await parent.send_photo(caption=caption)
+    assert "Message ajouté à votre demande n°1" in await parent.text()
+    await bot.group_caught_up()
+    later = [m for m in await group.messages() if m.message_id > header.message_id]
+    photos = [m for m in later if m.kind == "photo"]
+    assert len(photos) == 1 and photos[0].reply_to == header.message_id and "Demande n°1 — Amina" in photos[0].text
+    words = "".join(m.text for m in later)
+    assert caption in words
+
+
+async def test_a_first_message_too_long_for_a_header_goes_whole_under_it(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.sandbox.person("N" * 64, last_name="L" * 64, username="u" * 32)
+    group = await bot.staff_group(await bot.secretary())
+    await flows.to_identifier(parent)
+    await parent.send(flows.IDENTIFIER)
+    await parent.send("Mauvais-1")  # a last error, and a context as long as it gets
+    long_text = ("Voici tout ce que j'ai essayé depuis lundi, étape par étape. " * 60)[:3490] + " FIN."
+    await write_to_school(parent, long_text)
+    assert "demande n°1" in await parent.text()
+    header = await header_of(group, 1)
+    await bot.group_caught_up()
+    assert "[message long : ci-dessous]" in header.text
+    below = [m.text for m in await group.messages() if m.message_id > header.message_id]
+    assert long_text in "".join(t.split(":\n\n", 1)[1] for t in below)

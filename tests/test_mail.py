@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 from sandbox.driver import Person
 from tests import flows
@@ -99,6 +100,7 @@ async def test_mail_queued_before_a_restart_is_sent_after_it(mail_bot: Harness, 
 async def test_without_smtp_tickets_stay_in_telegram(bot: Harness) -> None:
     await open_ticket(bot)
     assert outbox(bot) == []
+    await bot.group_caught_up()
     ticket = await bot.store.tickets.get(1)
     assert ticket is not None and ticket.header_message_id is not None
 
@@ -201,3 +203,95 @@ async def test_a_code_waits_for_the_server_and_is_dropped_once_expired(mail_bot:
 async def test_without_mail_the_address_is_kept_unconfirmed_as_before(bot: Harness, parent: Person) -> None:
     await to_email_code(parent)
     assert "n'est pas encore vérifiée" in await parent.text() and "Première question secrète" in await parent.text()
+
+
+# -- one bad mail never blocks the outbox (issue 10, points 1 and 14) ---------------------------------
+
+
+async def test_a_line_break_in_a_name_is_no_header_and_blocks_no_mail(mail_bot: Harness, smtp: SmtpServer) -> None:
+    # Telegram lets anyone put a line break in their name; the ticket mail's subject carries that name.
+    sly = await mail_bot.parent("x\nBcc: espion@exemple.org\r\nX-Injected: oui")
+    await mail_bot.staff_group(await mail_bot.secretary())
+    await sly.send("/start")
+    await sly.click("✍️ Écrire au collège")
+    await sly.send("Bonjour")
+    assert "demande n°1" in await sly.text()
+    await open_ticket(mail_bot, "Message de Karim, derrière")  # a second mail, queued behind the first
+    received = await smtp.wait_for(2)
+    assert any("Message de Karim, derrière" in str(m.get_content()) for m in received)
+    first = next(m for m in received if "Demande n°1" in str(m["Subject"]))
+    assert first["Bcc"] is None and first["X-Injected"] is None
+    assert "\n" not in str(first["Subject"]) and "Bcc: espion@exemple.org" in str(first["Subject"])
+    assert smtp.rcpt_tos == [[first["To"]], [first["To"]]]  # nobody else got a copy
+    await eventually(lambda: [row[0] for row in outbox(mail_bot)] == ["sent", "sent"])
+
+
+async def test_a_mail_that_never_goes_ends_failed_and_is_listed(mail_bot: Harness, smtp: SmtpServer) -> None:
+    from storage.outbox import MAX_ATTEMPTS, enqueue
+
+    # A mail every server refuses, queued first (as the shell or an old version might have queued it).
+    async with mail_bot.store.db.transaction() as conn:
+        await enqueue(conn, mail_bot.clock.now(), "ticket", "pas une adresse", "Sujet", "Corps", "exemple.fr")
+    await open_ticket(mail_bot, "Message qui doit passer")
+    [mail] = await smtp.wait_for(1)
+    assert "Message qui doit passer" in str(mail.get_content())
+    for _ in range(MAX_ATTEMPTS + 5):
+        if outbox(mail_bot)[0][0] != "pending":
+            break
+        mail_bot.clock.advance(timedelta(hours=1))
+        await mail_bot.mailer.flush()
+    state, attempts, _ = outbox(mail_bot)[0]
+    assert (state, attempts) == ("failed", MAX_ATTEMPTS)
+    conn = sqlite3.connect(mail_bot.settings.database)
+    [(error,)] = conn.execute("SELECT last_error FROM outbox WHERE id = 1").fetchall()
+    conn.close()
+    assert error and error.startswith("ValueError")  # the address cannot even be put in an envelope
+    mail_bot.clock.advance(timedelta(hours=5))
+    assert await mail_bot.mailer.flush() == 0 and len(smtp.received) == 1  # given up: not tried again
+    secretary = await mail_bot.secretary()
+    await secretary.send("/stats")
+    stats = await secretary.text()
+    assert "Courriels abandonnés (non envoyés après tous les essais) : 1" in stats
+    assert "n°1 (demande d'aide" in stats and f"{MAX_ATTEMPTS} essais" in stats
+
+
+async def test_the_code_is_never_in_a_subject_nor_kept_once_sent(mail_bot: Harness, smtp: SmtpServer) -> None:
+    await flows.with_account(mail_bot)
+    parent = await mail_bot.parent("Amina")
+    await to_email_code(parent)
+    [mail] = await smtp.wait_for(1)
+    code = code_in(str(mail.get_content()))
+    assert code not in str(mail["Subject"])
+    await eventually(lambda: outbox(mail_bot)[0][0] == "sent")
+    conn = sqlite3.connect(mail_bot.settings.database)
+    rows = conn.execute("SELECT subject, body FROM outbox").fetchall()
+    conn.close()
+    assert rows == [("Votre code de confirmation ENT", None)]
+
+
+async def test_codes_already_in_the_outbox_leave_their_subjects_at_the_upgrade(tmp_path: Path) -> None:
+    from storage.db import _statements, migrations
+    from storage.store import Store
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                 " applied_at TEXT NOT NULL)")
+    for version, name, sql in migrations():
+        if version < 6:
+            for statement in _statements(sql):
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, '2026-01-01T00:00:00+00:00')", (version, name))
+    for state, body in (("sent", None), ("pending", "Voici votre code : 484353"), ("expired", None)):
+        conn.execute("INSERT INTO outbox (kind, recipient, subject, body, message_id, created_at, next_attempt_at,"
+                     " state) VALUES ('email_code', 'a@exemple.fr', '484353 : votre code de confirmation ENT', ?,"
+                     " ?, '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00', ?)", (body, f"<{state}@x>", state))
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    await store.open()
+    await store.close()
+    conn = sqlite3.connect(path)
+    rows = conn.execute("SELECT state, subject FROM outbox ORDER BY id").fetchall()
+    conn.close()
+    assert rows == [(s, "Votre code de confirmation ENT") for s in ("sent", "pending", "expired")]

@@ -262,3 +262,47 @@ async def test_quiet_hours_hold_parents_deliveries_not_the_channel(sandbox_serve
         bot.broadcaster.wake()
         await eventually(lambda: all_sent(bot))
         assert len(await copies(family)) == 1
+
+
+# -- a channel post is recorded before it is made: never two copies (issue 10, point 12) -----------------
+
+
+async def channel_copies(bot: Harness, author: Person) -> int:
+    """How many copies of the author's notice message the channel holds (the sandbox counts them)."""
+    source = next(m for m in reversed(await author.messages()) if not m.from_bot and NOTICE[:20] in m.text)
+    return (await bot.sandbox.copies(author.user_id, source.message_id)).get(CHANNEL_ID, 0)
+
+
+async def test_a_lost_channel_answer_then_a_second_click_and_a_restart_post_once(bot: Harness) -> None:
+    await bot.channel()
+    [family] = await subscribers(bot, 1)
+    secretary = await bot.secretary()
+    await write_notice(secretary)
+    control = await secretary.last()
+    await bot.sandbox.fault("copyMessage", status=502, late=True)  # posted, but the answer is lost
+    await secretary.click("📣 Publier maintenant")
+    assert "n'a pas confirmé la publication" in await secretary.text()
+    assert await channel_copies(bot, secretary) == 1 and await copies(family) == []
+    await secretary.click_data(control.message_id, "notice:publish:1")  # clicked again, as an impatient author does
+    assert await channel_copies(bot, secretary) == 1
+    await bot.restart()
+    await secretary.click_data(control.message_id, "notice:publish:1")
+    assert await channel_copies(bot, secretary) == 1
+    assert "n'a pas confirmé la publication" in await secretary.text()
+    await secretary.click("✅ Elle est dans le canal : envoyer aux familles")
+    await eventually(lambda: all_sent(bot))
+    assert await channel_copies(bot, secretary) == 1 and len(await copies(family)) == 1
+
+
+async def test_a_post_that_never_reached_the_channel_is_made_when_the_author_says_so(bot: Harness) -> None:
+    await bot.channel()
+    [family] = await subscribers(bot, 1)
+    secretary = await bot.secretary()
+    await write_notice(secretary)
+    await bot.sandbox.fault("copyMessage", status=502)  # lost on the way there: nothing posted
+    await secretary.click("📣 Publier maintenant")
+    assert "n'a pas confirmé la publication" in await secretary.text()
+    assert await channel_copies(bot, secretary) == 0
+    await secretary.click("🔁 Elle n'y est pas : la publier dans le canal")
+    await eventually(lambda: all_sent(bot))
+    assert await channel_copies(bot, secretary) == 1 and len(await copies(family)) == 1

@@ -259,3 +259,44 @@ async def test_killed_mid_broadcast_every_subscriber_gets_the_notice_once(tmp_pa
             bot.stop(signal.SIGKILL)
         await sandbox.close()
         await server.stop()
+
+
+async def test_killed_with_staff_group_posts_queued_they_arrive_once_after_the_restart(tmp_path: Path) -> None:
+    from sandbox.world import BOT_ID
+
+    server = SandboxServer()
+    await server.start()
+    database = tmp_path / "entbot.sqlite3"
+    sandbox = Sandbox(server.url)
+    secretary = await sandbox.person("Sylvie")
+    group = await sandbox.group("Secrétariat — ENT", [secretary], chat_id=-1009990001)
+    env = bot_env(server.api_url, database, STAFF_CHAT_ID=str(group.chat_id))
+    bot = BotProcess(env, tmp_path / "bot.log", tmp_path)
+    try:
+        await bot.wait_ready()
+        parent = await sandbox.person("Amina")
+        await _type(parent, "/start", "Bonjour")
+        await _click(parent, "✍️ Écrire au collège", "Écrivez votre message")
+        await _type(parent, "Je n'ai jamais reçu mon identifiant", "demande n°1")
+        await group.wait_for("Je n'ai jamais reçu mon identifiant")
+        await group.set_member(BOT_ID, member=False)  # the group cannot take anything for a while
+        await _type(parent, "Mon fils est en 5B, Lucas", "ajouté à votre demande n°1")
+        await _type(parent, "Merci d'avance", "ajouté à votre demande n°1")
+        # The bot tried the group, and Telegram refused: both messages are now only in the bot's keeping.
+        assert await eventually(lambda: any(e[0] == "sendMessage" and e[1] in (400, 403) for e in server.world.errors))
+        assert bot.stop(signal.SIGKILL) == -signal.SIGKILL  # kill -9 with both messages still queued
+        await group.set_member(BOT_ID)
+        bot = BotProcess(env, tmp_path / "bot.log", tmp_path)
+        await bot.wait_ready()
+        await group.wait_for("Merci d'avance", timeout=30)
+        assert bot.stop(signal.SIGTERM) == 0
+        texts = [m.text for m in await group.messages() if m.from_bot]
+        assert sum("Je n'ai jamais reçu mon identifiant" in t for t in texts) == 1
+        assert sum("Mon fils est en 5B, Lucas" in t for t in texts) == 1
+        assert sum("Merci d'avance" in t for t in texts) == 1
+        assert texts.index(next(t for t in texts if "5B" in t)) < texts.index(next(t for t in texts if "Merci" in t))
+    finally:
+        if bot.proc.poll() is None:
+            bot.stop(signal.SIGKILL)
+        await sandbox.close()
+        await server.stop()
