@@ -18,7 +18,17 @@ from telegram.ext import (
 )
 
 from conversations import activation, helpdesk, menu, recovery, texts
-from conversations.common import NOT_HANDLED, answer_query, deps, hand_over, keyboard, send, user_id, write_to_school
+from conversations.common import (
+    NOT_HANDLED,
+    answer_query,
+    delete_secret,
+    deps,
+    hand_over,
+    keyboard,
+    send,
+    user_id,
+    write_to_school,
+)
 from conversations.roles import is_staff
 from storage.store import Store
 
@@ -179,6 +189,12 @@ async def unknown_command(update: Update, context: Ctx) -> object:
     """Any command the bot does not offer to this person (staff commands included, for others)."""
     chat = update.effective_chat
     if chat is None or chat.type != "private":
+        return None
+    state = await saved_state(deps(context).store, user_id(update))
+    if state in activation.DELETE_TYPED or state in recovery.SECRET_STEPS:
+        # "/Ma-Cle:Verte42" is a command for Telegram, but at this step it is most likely the secret itself.
+        await delete_secret(update, context)
+        await send(update, context, texts.SECRET_LIKE_COMMAND)
         return None
     if await where(update, context) is None:
         await send(update, context, texts.NOT_UNDERSTOOD)

@@ -45,6 +45,8 @@ QUESTIONS: tuple[str, ...] = (
 
 BACK = "↩ Retour"
 STALE_BUTTON = "Ce bouton n'est plus valable. Utilisez les boutons du dernier message."
+SECRET_LIKE_COMMAND = ("🔒 Ce message commence par « / » : Telegram le prend pour une commande. Je l'ai effacé sans le "
+                       "lire, au cas où il contiendrait un secret.\nTapez votre réponse sans « / » au début.")
 NOT_UNDERSTOOD = "Je n'ai pas compris. Tapez /start pour voir le menu, ou /aide pour de l'aide."
 COMMANDS = {"start": "Menu principal", "aide": "Aide et contact du collège", "annuler": "Mettre en pause ce que je fais"}
 TOO_LONG = "Ce message est trop long ({length} caractères, {limit} au plus). Réessayez plus court."

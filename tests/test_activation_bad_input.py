@@ -212,3 +212,13 @@ async def test_a_parent_who_blocked_the_bot_does_not_break_it(bot: Harness, pare
     other = await bot.parent("Autre")
     await other.send("/start")
     assert "Bonjour Autre" in await other.text()
+
+
+async def test_a_secret_that_starts_with_a_slash_leaves_the_chat(bot: Harness, parent: Person) -> None:
+    """At a secret step a text starting with '/' is a command for Telegram: it is deleted all the same, unread."""
+    await flows.to_password(parent)
+    typed = await parent.send("/Ma-Cle:Verte42")
+    assert typed in await parent.deleted_ids()
+    assert "commence par « / »" in await parent.text()
+    await parent.send(flows.PASSWORD)  # the step is where it was
+    assert "une seconde fois" in await parent.text()
