@@ -144,7 +144,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
                                   staff=StaffConfig(settings.staff_user_ids, settings.staff_chat_id), mail=mail,
                                   wake_mailer=mailer.wake if mailer else (lambda: None),
                                   annonces_channel_id=settings.annonces_channel_id, quiet_hours=settings.quiet_hours,
-                                  wake_broadcaster=worker.wake)
+                                  wake_broadcaster=worker.wake, letter_validity_days=settings.letter_validity_days)
     app.bot_data[MAILER_KEY] = mailer
     app.add_handler(TypeHandler(Update, log_update), group=-10)
     # Before every dialogue: a staff member's notice, typed after /annonce, goes no further.

@@ -60,6 +60,7 @@ class Deps:
     annonces_channel_id: int | None = None
     quiet_hours: tuple[time, time] | None = None
     wake_broadcaster: Callable[[], None] = _nothing  # tells the delivery worker a notice went out
+    letter_validity_days: int = 90  # how long a letter's link works
 
 
 DEPS_KEY = "deps"
