@@ -216,6 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
     export = accounts.add_parser("export", help="exporter l'état des comptes en CSV pour Excel (jamais de secret)")
     export.add_argument("file", type=Path)
     sub.add_parser("stats", help="chiffres des activations")
+    letters = sub.add_parser("letters", help="importer le CSV et imprimer une lettre à QR code par famille (PDF)")
+    letters.add_argument("file", type=Path)
+    letters.add_argument("--out", type=Path, required=True, help="le PDF à écrire, par ex. lettres.pdf")
+    letters.add_argument("--csv", type=Path, dest="merge", help="écrire aussi les liens par famille (publipostage)")
+    letters.add_argument("--only", nargs="+", default=[], metavar="ID", help="seulement ces identifiants du fichier")
+    letters.add_argument("--skip-invalid", action="store_true", help="imprimer les lignes correctes malgré les erreurs")
     return parser
 
 
@@ -227,6 +233,13 @@ def main(argv: list[str] | None = None) -> int:
             return run(settings)
         if args.command == "stats":
             return asyncio.run(_with_store(settings, _stats))
+        if args.command == "letters":
+            from bot.letters import letters
+
+            if not args.file.is_file():
+                return fail(f"fichier introuvable : {args.file}")
+            return asyncio.run(_with_store(settings, lambda s: letters(s, settings, args.file, args.out, args.merge,
+                                                                        args.only, args.skip_invalid)))
         if args.action == "import":
             if not args.file.is_file():
                 return fail(f"fichier introuvable : {args.file}")
