@@ -8,15 +8,17 @@ from importlib import resources
 
 import segno
 from fpdf import FPDF
-from fpdf.enums import Align, WrapMode, XPos, YPos
+from fpdf.enums import Align, MethodReturnValue, WrapMode, XPos, YPos
 
 from conversations import texts
 
 PAGE_W, PAGE_H = 210.0, 297.0  # A4, in millimetres
 MARGIN = 18.0
 WIDTH = PAGE_W - 2 * MARGIN
-QR_SIZE = 72.0  # with its quiet zone; phones read it from arm's length
+QR_SIZE = 64.0  # with its quiet zone; phones read it from arm's length
+QR_SMALLEST = 44.0  # when long names and passwords need the room: still over 1 mm a module
 COLUMN = WIDTH - QR_SIZE - 8  # the steps, left of the code
+BOTTOM = PAGE_H - MARGIN - 2  # nothing printed below (2 mm of slack for rounding)
 SANS, MONO = "DejaVuSans", "DejaVuSansMono"  # every French character; the mono one tells 0 from O and 1 from l and I
 
 
@@ -106,6 +108,13 @@ def _step(pdf: FPDF, number: int, text: str, x: float, width: float) -> None:
     pdf.set_y(max(pdf.get_y(), y + 9) + 3)
 
 
+def _frame(pdf: FPDF, top: float, height: float, line: float) -> None:
+    """A box the width of the text, its stroke inside the margins."""
+    pdf.set_line_width(line)
+    pdf.rect(MARGIN + line / 2, top, WIDTH - line, height)
+    pdf.set_line_width(0.3)
+
+
 def _page(pdf: FPDF, head: Letterhead, letter: Letter) -> None:
     pdf.add_page()
     pdf.set_text_color(0, 0, 0)
@@ -133,60 +142,87 @@ def _page(pdf: FPDF, head: Letterhead, letter: Letter) -> None:
     _text(pdf, MARGIN, WIDTH, texts.LETTER_INTRO, size=11)
     pdf.ln(5)
 
-    # The three steps on the left, the code on the right, the link under it.
+    # The three steps on the left, the code on the right, the link under it; the code gives up room
+    # (down to QR_SMALLEST) when long names or passwords need it below.
     block = pdf.get_y()
-    qr_x = PAGE_W - MARGIN - QR_SIZE
-    _qr(pdf, letter.link, qr_x, block, QR_SIZE)
+    link_w = QR_SIZE + 8
+    link_size = _fit(pdf, MONO, "B", letter.link, link_w, 9, 6, lines=2)
+    link_h = _para(pdf, 0, 0, link_w, letter.link, False, family=MONO, style="B", size=link_size, wrap=WrapMode.CHAR)
+    room = BOTTOM - 4 - _bottom(pdf, head, letter, 0, draw=False) - block - 1 - link_h
+    qr_size = max(QR_SMALLEST, min(QR_SIZE, room))
+    qr_x = PAGE_W - MARGIN - QR_SIZE + (QR_SIZE - qr_size) / 2
+    _qr(pdf, letter.link, qr_x, block, qr_size)
     pdf.set_y(block + 2)
     for number, step in enumerate(texts.LETTER_STEPS, start=1):
         _step(pdf, number, step, MARGIN, COLUMN)
     steps_end = pdf.get_y()
-    pdf.set_y(block + QR_SIZE + 1)
-    size = _fit(pdf, MONO, "B", letter.link, QR_SIZE + 6, 9, 6, lines=2)
-    _text(pdf, qr_x - 3, QR_SIZE + 6, letter.link, family=MONO, style="B", size=size, align=Align.C,
-          wrap=WrapMode.CHAR)
+    # Centred under the code's column, a little wider on the left only: the right margin is the page's.
+    pdf.set_y(block + qr_size + 1)
+    _text(pdf, PAGE_W - MARGIN - link_w, link_w, letter.link, family=MONO, style="B", size=link_size,
+          align=Align.C, wrap=WrapMode.CHAR)
     pdf.set_y(max(steps_end, pdf.get_y()) + 4)
 
-    # Without a phone: the ENT's web address, the guide's path, the identifier and provisional password.
-    pdf.set_draw_color(0, 0, 0)
-    pdf.set_line_width(0.3)
-    pdf.line(MARGIN, pdf.get_y(), PAGE_W - MARGIN, pdf.get_y())
-    pdf.ln(4)
-    _text(pdf, MARGIN, WIDTH, texts.LETTER_NO_PHONE_TITLE, style="B", size=13)
-    pdf.ln(1)
-    _text(pdf, MARGIN, WIDTH, texts.letter_web(head.ent_url), size=11)
-    pdf.ln(3)
-    box_top = pdf.get_y()
+    _bottom(pdf, head, letter, pdf.get_y(), draw=True)
+
+
+def _para(pdf: FPDF, x: float, y: float, width: float, text: str, draw: bool, family: str = SANS, style: str = "",
+          size: float = 11, wrap: WrapMode = WrapMode.WORD) -> float:
+    """Draws (or only measures) a paragraph at (x, y); returns the y below it."""
+    if wrap is WrapMode.WORD:
+        text = _french(text)
+    pdf.set_font(family, style, size)
+    if draw:
+        pdf.set_xy(x, y)
+        pdf.multi_cell(width, _line_height(size), text, align=Align.L, wrapmode=wrap, new_x=XPos.LMARGIN,
+                       new_y=YPos.NEXT)
+        return pdf.get_y()
+    lines = pdf.multi_cell(width, _line_height(size), text, align=Align.L, wrapmode=wrap, dry_run=True,
+                           output=MethodReturnValue.LINES)
+    assert isinstance(lines, list)
+    return y + len(lines) * _line_height(size)
+
+
+def _value_size(pdf: FPDF, value: str, width: float) -> float:
+    size = _fit(pdf, MONO, "B", value, width, 18, 8, lines=1)
+    if pdf.get_string_width(value) > width:  # too long even small: it wraps, never leaves the page
+        size = _fit(pdf, MONO, "B", value, width, 11, 8, lines=3)
+    return size
+
+
+def _bottom(pdf: FPDF, head: Letterhead, letter: Letter, y: float, draw: bool) -> float:
+    """Without a phone (the web path, the identifier and provisional password), the warning, the contact.
+
+    Measured first (draw=False) so that the code above can shrink to leave it room.
+    """
+    if draw:
+        pdf.set_draw_color(0, 0, 0)
+        pdf.set_line_width(0.3)
+        pdf.line(MARGIN, y, PAGE_W - MARGIN, y)
+    y = _para(pdf, MARGIN, y + 4, WIDTH, texts.LETTER_NO_PHONE_TITLE, draw, style="B", size=13)
+    y = _para(pdf, MARGIN, y + 1, WIDTH, texts.letter_web(head.ent_url), draw)
+    box_top = y = y + 3
     label_w = 58.0
     value_w = WIDTH - label_w - 6
     for label, value in ((texts.LETTER_IDENTIFIER, letter.identifier), (texts.LETTER_PROVISIONAL, letter.provisional)):
-        y = pdf.get_y() + 2
-        pdf.set_font(SANS, "", 11)
-        pdf.set_xy(MARGIN + 3, y + 1.5)
-        pdf.cell(label_w, 6, label)
-        size = _fit(pdf, MONO, "B", value, value_w, 18, 8, lines=1)
-        if pdf.get_string_width(value) > value_w:  # too long even small: it wraps, never leaves the page
-            size = _fit(pdf, MONO, "B", value, value_w, 11, 8, lines=3)
-        pdf.set_xy(MARGIN + 3 + label_w, y)
-        _text(pdf, MARGIN + 3 + label_w, value_w, value, family=MONO, style="B", size=size, wrap=WrapMode.CHAR)
-        pdf.set_y(max(pdf.get_y(), y + 8))
-    pdf.ln(1)
-    _text(pdf, MARGIN + 3, WIDTH - 6, texts.LETTER_CASE, size=9)
-    pdf.ln(1)
-    pdf.rect(MARGIN, box_top, WIDTH, pdf.get_y() - box_top)
-    pdf.ln(5)
-
+        y += 2
+        if draw:
+            pdf.set_font(SANS, "", 11)
+            pdf.set_xy(MARGIN + 3, y + 1.5)
+            pdf.cell(label_w, 6, label)
+        size = _value_size(pdf, value, value_w)
+        end = _para(pdf, MARGIN + 3 + label_w, y, value_w, value, draw, family=MONO, style="B", size=size,
+                    wrap=WrapMode.CHAR)
+        y = max(end, y + 8)
+    y = _para(pdf, MARGIN + 3, y + 1, WIDTH - 6, texts.LETTER_CASE, draw, size=9) + 1
+    if draw:
+        _frame(pdf, box_top, y - box_top, 0.3)
     # Whoever gets the link gets the letter; how long it works; whom to ask.
-    warn_top = pdf.get_y()
-    pdf.set_line_width(0.8)
-    pdf.set_y(warn_top + 2.5)
-    _text(pdf, MARGIN + 4, WIDTH - 8, texts.LETTER_WARNING, style="B", size=11)
-    pdf.ln(1)
-    _text(pdf, MARGIN + 4, WIDTH - 8, texts.letter_validity(head.valid_until), size=10)
-    pdf.rect(MARGIN, warn_top, WIDTH, pdf.get_y() + 2 - warn_top)
-    pdf.set_line_width(0.3)
-    pdf.set_y(pdf.get_y() + 6)
-    _text(pdf, MARGIN, WIDTH, texts.letter_contact(head.contact_email), size=10)
+    warn_top = y = y + 5
+    y = _para(pdf, MARGIN + 4, y + 2.5, WIDTH - 8, texts.LETTER_WARNING, draw, style="B")
+    y = _para(pdf, MARGIN + 4, y + 1, WIDTH - 8, texts.letter_validity(head.valid_until), draw, size=10) + 2
+    if draw:
+        _frame(pdf, warn_top, y - warn_top, 0.8)
+    return _para(pdf, MARGIN, y + 4, WIDTH, texts.letter_contact(head.contact_email), draw, size=10)
 
 
 def render(head: Letterhead, letters: list[Letter]) -> bytes:
