@@ -219,10 +219,14 @@ async def test_bad_letters_count_like_wrong_provisional_passwords(bot: Harness) 
     await flows.with_account(bot)
     token = await _letter(bot)
     prober = await bot.parent("Curieux")
-    for n in range(4):
+    for n in range(3):
         await _refused(prober, f"{'B' * 23}{n}")
+    # A wrong provisional password typed in between counts on the same per-person counter.
+    await flows.to_identifier(prober)
+    await prober.send(flows.IDENTIFIER)
+    await prober.send("Mauvais-1")
     await prober.send(f"/start {'C' * 24}")
-    assert "Trop d'essais" in await prober.text() or "bloqué" in (await prober.text()).lower()
+    assert "🔒 Trop d'essais incorrects. Par sécurité, réessayez dans 15 minutes" in await prober.text()
     # Locked: even a valid letter waits, and is not used up meanwhile.
     await prober.send(f"/start {token}")
     assert WELCOME not in await prober.text()
