@@ -9,9 +9,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pypdfium2 as pdfium
+import pytest
 import zxingcpp
 from PIL import Image, ImageOps
 
+from bot.settings import SettingsError, load
 from conversations.letter_page import MARGIN, Letter, Letterhead, render
 from conversations.letters import letterhead, prepare
 from sandbox.driver import Person
@@ -338,3 +340,11 @@ async def test_the_token_is_stored_as_its_sha256_only(bot: Harness) -> None:
     token = await _letter(bot)
     rows = sqlite3.connect(bot.settings.database).execute("SELECT token_hash, state FROM letter_tokens").fetchall()
     assert rows == [(token_hash(token), "valid")]
+
+
+def test_letter_validity_days_is_a_setting() -> None:
+    assert load({}, env_file=None).letter_validity_days == 90
+    assert load({"LETTER_VALIDITY_DAYS": "30"}, env_file=None).letter_validity_days == 30
+    for wrong in ("0", "trois", "400"):
+        with pytest.raises(SettingsError, match="LETTER_VALIDITY_DAYS"):
+            load({"LETTER_VALIDITY_DAYS": wrong}, env_file=None)
