@@ -15,9 +15,9 @@ from conversations import texts
 PAGE_W, PAGE_H = 210.0, 297.0  # A4, in millimetres
 MARGIN = 18.0
 WIDTH = PAGE_W - 2 * MARGIN
-QR_SIZE = 64.0  # with its quiet zone; phones read it from arm's length
+QR_SIZE = 70.0  # with its quiet zone; phones read it from arm's length
 QR_SMALLEST = 44.0  # when long names and passwords need the room: still over 1 mm a module
-COLUMN = WIDTH - QR_SIZE - 8  # the steps, left of the code
+COLUMN = WIDTH - QR_SIZE - 6  # the steps, left of the code
 BOTTOM = PAGE_H - MARGIN - 2  # nothing printed below (2 mm of slack for rounding)
 SANS, MONO = "DejaVuSans", "DejaVuSansMono"  # every French character; the mono one tells 0 from O and 1 from l and I
 
@@ -66,13 +66,30 @@ def _french(text: str) -> str:
     return text.replace("« ", "«\u00a0").replace(" »", "\u00a0»").replace(" :", "\u00a0:").replace(" ;", "\u00a0;")
 
 
-def _text(pdf: FPDF, x: float, width: float, text: str, family: str = SANS, style: str = "", size: float = 11,
-          align: Align = Align.L, wrap: WrapMode = WrapMode.WORD) -> None:
+# Line breaking is most of the time spent on a page, and most paragraphs are the same on every page.
+_LINES: dict[tuple[str, str, str, float, float, WrapMode], list[str]] = {}
+
+
+def _lines(pdf: FPDF, text: str, width: float, family: str, style: str, size: float, wrap: WrapMode) -> list[str]:
+    """`text` broken into lines of `width` as multi_cell breaks it (remembered for the next pages)."""
     if wrap is WrapMode.WORD:
         text = _french(text)
+    key = (text, family, style, size, width, wrap)
+    if key not in _LINES:
+        pdf.set_font(family, style, size)
+        found = pdf.multi_cell(width, _line_height(size), text, wrapmode=wrap, dry_run=True,
+                               output=MethodReturnValue.LINES)
+        assert isinstance(found, list)
+        _LINES[key] = found
     pdf.set_font(family, style, size)
-    pdf.set_x(x)
-    pdf.multi_cell(width, _line_height(size), text, align=align, wrapmode=wrap, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return _LINES[key]
+
+
+def _text(pdf: FPDF, x: float, width: float, text: str, family: str = SANS, style: str = "", size: float = 11,
+          align: Align = Align.L, wrap: WrapMode = WrapMode.WORD) -> None:
+    for line in _lines(pdf, text, width, family, style, size, wrap):
+        pdf.set_x(x)
+        pdf.cell(width, _line_height(size), line, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _qr(pdf: FPDF, link: str, x: float, y: float, size: float) -> None:
@@ -106,6 +123,20 @@ def _step(pdf: FPDF, number: int, text: str, x: float, width: float) -> None:
     pdf.set_xy(x + 11, y + 0.8)
     _text(pdf, x + 11, width - 11, text, size=12)
     pdf.set_y(max(pdf.get_y(), y + 9) + 3)
+
+
+def _link_lines(pdf: FPDF, link: str, width: float) -> str:
+    """The link as printed: on one line if it fits, else cut before `?start=` so that each half reads whole.
+
+    Leaves the font set at the size chosen.
+    """
+    if _fit(pdf, MONO, "B", link, width, 9, 7) and pdf.get_string_width(link) <= width:
+        return link
+    base, sep, rest = link.partition("?")
+    lines = f"{base}\n{sep}{rest}" if sep else link
+    longest = max(lines.split("\n"), key=len)
+    _fit(pdf, MONO, "B", longest, width, 9, 6)
+    return lines
 
 
 def _frame(pdf: FPDF, top: float, height: float, line: float) -> None:
@@ -145,9 +176,10 @@ def _page(pdf: FPDF, head: Letterhead, letter: Letter) -> None:
     # The three steps on the left, the code on the right, the link under it; the code gives up room
     # (down to QR_SMALLEST) when long names or passwords need it below.
     block = pdf.get_y()
-    link_w = QR_SIZE + 8
-    link_size = _fit(pdf, MONO, "B", letter.link, link_w, 9, 6, lines=2)
-    link_h = _para(pdf, 0, 0, link_w, letter.link, False, family=MONO, style="B", size=link_size, wrap=WrapMode.CHAR)
+    link_w = QR_SIZE + 6
+    printed_link = _link_lines(pdf, letter.link, link_w)
+    link_size = pdf.font_size_pt
+    link_h = _para(pdf, 0, 0, link_w, printed_link, False, family=MONO, style="B", size=link_size, wrap=WrapMode.CHAR)
     room = BOTTOM - 4 - _bottom(pdf, head, letter, 0, draw=False) - block - 1 - link_h
     qr_size = max(QR_SMALLEST, min(QR_SIZE, room))
     qr_x = PAGE_W - MARGIN - QR_SIZE + (QR_SIZE - qr_size) / 2
@@ -158,7 +190,7 @@ def _page(pdf: FPDF, head: Letterhead, letter: Letter) -> None:
     steps_end = pdf.get_y()
     # Centred under the code's column, a little wider on the left only: the right margin is the page's.
     pdf.set_y(block + qr_size + 1)
-    _text(pdf, PAGE_W - MARGIN - link_w, link_w, letter.link, family=MONO, style="B", size=link_size,
+    _text(pdf, PAGE_W - MARGIN - link_w, link_w, printed_link, family=MONO, style="B", size=link_size,
           align=Align.C, wrap=WrapMode.CHAR)
     pdf.set_y(max(steps_end, pdf.get_y()) + 4)
 
@@ -168,18 +200,11 @@ def _page(pdf: FPDF, head: Letterhead, letter: Letter) -> None:
 def _para(pdf: FPDF, x: float, y: float, width: float, text: str, draw: bool, family: str = SANS, style: str = "",
           size: float = 11, wrap: WrapMode = WrapMode.WORD) -> float:
     """Draws (or only measures) a paragraph at (x, y); returns the y below it."""
-    if wrap is WrapMode.WORD:
-        text = _french(text)
-    pdf.set_font(family, style, size)
     if draw:
-        pdf.set_xy(x, y)
-        pdf.multi_cell(width, _line_height(size), text, align=Align.L, wrapmode=wrap, new_x=XPos.LMARGIN,
-                       new_y=YPos.NEXT)
+        pdf.set_y(y)
+        _text(pdf, x, width, text, family, style, size, wrap=wrap)
         return pdf.get_y()
-    lines = pdf.multi_cell(width, _line_height(size), text, align=Align.L, wrapmode=wrap, dry_run=True,
-                           output=MethodReturnValue.LINES)
-    assert isinstance(lines, list)
-    return y + len(lines) * _line_height(size)
+    return y + len(_lines(pdf, text, width, family, style, size, wrap)) * _line_height(size)
 
 
 def _value_size(pdf: FPDF, value: str, width: float) -> float:
@@ -233,6 +258,7 @@ def render(head: Letterhead, letters: list[Letter]) -> bytes:
     pdf.add_font(SANS, "", _font("DejaVuSans.ttf"))
     pdf.add_font(SANS, "B", _font("DejaVuSans-Bold.ttf"))
     pdf.add_font(MONO, "B", _font("DejaVuSansMono-Bold.ttf"))
+    _LINES.clear()
     pdf.set_title(texts.LETTER_TITLE)
     pdf.set_author(head.school)
     for letter in letters:
