@@ -348,3 +348,22 @@ def test_letter_validity_days_is_a_setting() -> None:
     for wrong in ("0", "trois", "400"):
         with pytest.raises(SettingsError, match="LETTER_VALIDITY_DAYS"):
             load({"LETTER_VALIDITY_DAYS": wrong}, env_file=None)
+
+
+async def test_lettre_from_the_group_goes_privately_or_changes_nothing(bot: Harness, parent: Person) -> None:
+    member = await bot.sandbox.person("Nadia")
+    group = await bot.staff_group(member)
+    await member.block_bot()  # as Telegram sees someone who never opened a chat with the bot
+    await member.send("/lettre jean.dupont12", chat=group)
+    toast = await member.click("📄 Oui, nouvelle lettre", chat=group)
+    assert toast is not None and "ouvrez une conversation avec moi" in toast
+    account = await bot.store.accounts.find(flows.IDENTIFIER)
+    assert account is not None and account.state == "pending" and account.revision == 0
+    await member.block_bot(False)
+    await member.click("📄 Oui, nouvelle lettre", chat=group)
+    assert "envoyée en message privé à Nadia" in (await group.last()).text
+    assert all(m.kind != "document" for m in await group.messages())
+    document = await member.last()
+    assert document.kind == "document" and document.file_id is not None
+    _, pdf = await bot.sandbox.file(document.file_id)
+    assert len(decoded_links(pdf)) == 1
