@@ -34,8 +34,9 @@ def pages(pdf: bytes) -> list[Image.Image]:
 
 
 def page_texts(pdf: bytes) -> list[str]:
+    """The text of each page; PDFium reports a hyphen ending a line as U+FFFE, put back as the "-" printed."""
     document = pdfium.PdfDocument(pdf)
-    return [document[i].get_textpage().get_text_range() for i in range(len(document))]
+    return [document[i].get_textpage().get_text_range().replace("\ufffe", "-") for i in range(len(document))]
 
 
 def decoded_links(pdf: bytes) -> list[str]:
