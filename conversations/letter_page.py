@@ -75,14 +75,14 @@ def _lines(pdf: FPDF, text: str, width: float, family: str, style: str, size: fl
     if wrap is WrapMode.WORD:
         text = _french(text)
     key = (text, family, style, size, width, wrap)
-    if key not in _LINES:
-        pdf.set_font(family, style, size)
-        found = pdf.multi_cell(width, _line_height(size), text, wrapmode=wrap, dry_run=True,
-                               output=MethodReturnValue.LINES)
-        assert isinstance(found, list)
-        _LINES[key] = found
     pdf.set_font(family, style, size)
-    return _LINES[key]
+    found = _LINES.get(key)  # read once: another thread's render may clear the cache meanwhile
+    if found is None:
+        lines = pdf.multi_cell(width, _line_height(size), text, wrapmode=wrap, dry_run=True,
+                               output=MethodReturnValue.LINES)
+        assert isinstance(lines, list)
+        found = _LINES[key] = lines
+    return found
 
 
 def _text(pdf: FPDF, x: float, width: float, text: str, family: str = SANS, style: str = "", size: float = 11,
