@@ -1,4 +1,8 @@
-"""Benchmark: N parents activate at once through the sandbox and the real bot, against raw Argon2 in the same run."""
+"""Benchmark: N parents activate at once through the sandbox and the real bot, against raw Argon2 in the same run.
+
+`--letters`: each family starts from its letter's QR code (`/start <token>`) instead of typing the
+identifier and the provisional password.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,25 +26,32 @@ from bot.settings import Settings
 from sandbox.driver import Person, Sandbox
 from storage.importer import import_accounts
 from storage.ldap_directory import LdapConfig
+from storage.letters import NewLetter, new_token
 from storage.secrets import hash_secret, verify_secret
 
 # Argon2 operations in one activation: the provisional password checked, two answers hashed,
 # the new password checked against the provisional one, hashed, then its confirmation verified.
 HASHES_PER_ACTIVATION = 6
+HASHES_PER_LETTER_ACTIVATION = 5  # the same but the provisional password, which the letter's token replaces
 PASSWORD = "Bench-Mot2passe!"
 
 
-async def one_parent(parent: Person, n: int, light: list[float]) -> bool:
+async def one_parent(parent: Person, n: int, light: list[float], updates: list[int], token: str | None) -> bool:
     async def timed(action: object) -> None:
         started = time.perf_counter()
         await action  # type: ignore[misc]
         light.append(time.perf_counter() - started)
 
-    await timed(parent.send("/start"))
-    await timed(parent.click("🔑 Activer mon compte"))
-    await timed(parent.click("👪 Élève ou parent"))
-    await timed(parent.send(f"bench.{n:05d}"))
-    await parent.send(f"Prov-{n:05d}a")
+    if token is not None:
+        await timed(parent.send(f"/start {token}"))
+        updates.append(1)
+    else:
+        await timed(parent.send("/start"))
+        await timed(parent.click("🔑 Activer mon compte"))
+        await timed(parent.click("👪 Élève ou parent"))
+        await timed(parent.send(f"bench.{n:05d}"))
+        await parent.send(f"Prov-{n:05d}a")
+        updates.append(5)
     await timed(parent.click("✅ J'ai lu et j'accepte"))
     await timed(parent.click("⏭ Passer (recommandé)"))
     await timed(parent.click(str(1 + n % 16)))
@@ -48,6 +60,7 @@ async def one_parent(parent: Person, n: int, light: list[float]) -> bool:
     await parent.send("réponse deux")
     await parent.send(PASSWORD)
     await parent.send(PASSWORD)
+    updates.append(8)
     return "Compte activé !" in await parent.text()
 
 
@@ -71,7 +84,7 @@ def start_slapd(tmp: Path, parents: int) -> tuple[object, LdapConfig]:
     return server, config
 
 
-async def main(parents: int, directory: str) -> None:
+async def main(parents: int, directory: str, letters: bool) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="entbot-bench-"))
     csv = tmp / "comptes.csv"
     csv.write_text("identifiant;mot_de_passe_provisoire\n"
@@ -82,7 +95,15 @@ async def main(parents: int, directory: str) -> None:
                         poll_timeout=1, ldap=ldap)
     app = build_application(settings)
     await start_in_loop(app)
-    await import_accounts(store_of(app), csv)
+    store = store_of(app)
+    await import_accounts(store, csv)
+    tokens: list[str | None] = [None] * parents
+    if letters:
+        accounts = {a.identifier: a for a in await store.accounts.all()}
+        made = [NewLetter(accounts[f"bench.{n:05d}"].id, accounts[f"bench.{n:05d}"].provisional_hash or "", new_token())
+                for n in range(parents)]
+        await store.letters.issue(made, timedelta(days=90), "bench")
+        tokens = [letter.token for letter in made]
     processor = app.update_processor
     assert isinstance(processor, PerUserProcessor)
     sandbox = Sandbox(url, waiter=lambda uid: processor.wait_handled(uid, timeout=600))
@@ -94,9 +115,10 @@ async def main(parents: int, directory: str) -> None:
 
     calls_before = await api_calls()
     light: list[float] = []
+    updates: list[int] = []
 
     started = time.perf_counter()
-    results = await asyncio.gather(*(one_parent(p, n, light) for n, p in enumerate(people)))
+    results = await asyncio.gather(*(one_parent(p, n, light, updates, tokens[n]) for n, p in enumerate(people)))
     elapsed = time.perf_counter() - started
     calls = await api_calls() - calls_before
 
@@ -107,17 +129,20 @@ async def main(parents: int, directory: str) -> None:
         slapd.stop()  # type: ignore[attr-defined]
 
     done = sum(results)
-    raw_seconds = await raw_argon2(done * HASHES_PER_ACTIVATION)
+    per_activation = HASHES_PER_LETTER_ACTIVATION if letters else HASHES_PER_ACTIVATION
+    raw_seconds = await raw_argon2(done * per_activation)
     bot_rate, raw_rate = done / elapsed, done / raw_seconds
     q = statistics.quantiles(light, n=100)
-    print(f"directory: {directory}, parents: {parents}, activated: {done}")
+    print(f"directory: {directory}, path: {'letter (/start <token>)' if letters else 'typed (identifier, provisional password)'}")
+    print(f"parents: {parents}, activated: {done}")
     print(f"activations/s through the bot: {bot_rate:.2f}  ({elapsed:.1f} s)")
-    print(f"raw Argon2, same {done * HASHES_PER_ACTIVATION} operations: {raw_rate:.2f} activations/s "
+    print(f"raw Argon2, same {done * per_activation} operations: {raw_rate:.2f} activations/s "
           f"({raw_seconds:.1f} s)")
     print(f"ratio bot / raw Argon2: {bot_rate / raw_rate:.2f}")
     print(f"reply latency of steps that hash nothing ({len(light)} replies): "
           f"p50 {q[49] * 1000:.0f} ms, p95 {q[94] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms")
     print(f"Bot API calls per completed activation: {calls / max(done, 1):.1f}")
+    print(f"updates (messages and button presses) per activation: {sum(updates) / max(parents, 1):.1f}")
 
 
 if __name__ == "__main__":
@@ -125,5 +150,6 @@ if __name__ == "__main__":
     parser.add_argument("--parents", type=int, default=200)
     parser.add_argument("--directory", choices=("sqlite", "ldap"), default="sqlite",
                         help="where the accounts live: the bot's SQLite, or a real slapd started for the run")
+    parser.add_argument("--letters", action="store_true", help="families start from their letter's QR code")
     args = parser.parse_args()
-    asyncio.run(main(args.parents, args.directory))
+    asyncio.run(main(args.parents, args.directory, args.letters))

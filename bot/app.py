@@ -185,7 +185,8 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
                                   wake_mailer=mailer.wake if mailer else (lambda: None),
                                   annonces_channel_id=settings.annonces_channel_id, quiet_hours=settings.quiet_hours,
                                   wake_broadcaster=worker.wake,
-                                  wake_staff_poster=poster.wake if poster else (lambda: None))
+                                  wake_staff_poster=poster.wake if poster else (lambda: None),
+                                  letter_validity_days=settings.letter_validity_days)
     app.bot_data[MAILER_KEY] = mailer
     app.add_handler(TypeHandler(Update, log_update), group=-10)
     # Before every dialogue: a staff member's notice, typed after /annonce, goes no further.

@@ -241,6 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("stats", help="chiffres des activations")
     directory = sub.add_parser("directory", help="l'annuaire LDAP de l'ENT").add_subparsers(dest="action", required=True)
     directory.add_parser("check", help="connexion, authentification, nombre de personnes par état et profil")
+    letters = sub.add_parser("letters", help="importer le CSV et imprimer une lettre à QR code par famille (PDF)")
+    letters.add_argument("file", type=Path)
+    letters.add_argument("--out", type=Path, required=True, help="le PDF à écrire, par ex. lettres.pdf")
+    letters.add_argument("--csv", type=Path, dest="merge", help="écrire aussi les liens par famille (publipostage)")
+    letters.add_argument("--only", nargs="+", default=[], metavar="ID", help="seulement ces identifiants du fichier")
+    letters.add_argument("--skip-invalid", action="store_true", help="imprimer les lignes correctes malgré les erreurs")
     return parser
 
 
@@ -254,6 +260,13 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_with_store(settings, _stats))
         if args.command == "directory":
             return asyncio.run(_with_store(settings, _directory_check))
+        if args.command == "letters":
+            from bot.letters import letters
+
+            if not args.file.is_file():
+                return fail(f"fichier introuvable : {args.file}")
+            return asyncio.run(_with_store(settings, lambda s: letters(s, settings, args.file, args.out, args.merge,
+                                                                        args.only, args.skip_invalid)))
         if args.action == "import":
             if not args.file.is_file():
                 return fail(f"fichier introuvable : {args.file}")

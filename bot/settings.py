@@ -53,6 +53,7 @@ class Settings:
     poll_timeout: int = 10
     tickets_retention_days: int = 90
     ldap: LdapConfig | None = None  # DIRECTORY=ldap: the accounts live in the ENT's directory
+    letter_validity_days: int = 90
 
     def require_token(self) -> str:
         if not self.token:
@@ -142,6 +143,11 @@ def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
         if days < 1:
             raise SettingsError(f"TICKETS_RETENTION_DAYS={raw!r} invalide : attendu un nombre de jours, 1 ou plus.")
         kwargs["tickets_retention_days"] = days
+    if (raw := get("LETTER_VALIDITY_DAYS")) is not None:
+        days = _int("LETTER_VALIDITY_DAYS", raw, "un nombre de jours")
+        if not 1 <= days <= 366:
+            raise SettingsError(f"LETTER_VALIDITY_DAYS={raw!r} invalide : attendu un nombre de jours, de 1 à 366.")
+        kwargs["letter_validity_days"] = days
     kwargs["smtp"] = _smtp(get)
     directory = (get("DIRECTORY") or "sqlite").strip().lower()
     if directory not in {"sqlite", "ldap"}:

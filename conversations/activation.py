@@ -596,6 +596,7 @@ async def password_confirmed(update: Update, context: Ctx, progress: Progress) -
     if not await d.store.accounts.activate(progress.account_id, progress.provisional_hash, activation, password=typed):
         await _account_changed(update, context, d, progress)
         return END
+    await d.store.letters.revoke(progress.account_id, "activated")  # a letter still unused opens nothing now
     await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
     await send(update, context, texts.ACTIVATED.format(identifier=escape(progress.identifier or "")),
                keyboard([(texts.OPEN_ENT, d.school.ent_url)], [(texts.MENU_SUBSCRIBE, "sub:on")],

@@ -61,6 +61,7 @@ class Deps:
     quiet_hours: tuple[time, time] | None = None
     wake_broadcaster: Callable[[], None] = _nothing  # tells the delivery worker a notice went out
     wake_staff_poster: Callable[[], None] = _nothing  # tells the staff group's worker a post was queued
+    letter_validity_days: int = 90  # how long a letter's link works
 
 
 DEPS_KEY = "deps"

@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from conversations import activation, helpdesk, menu, recovery, texts
+from conversations import activation, helpdesk, letters, menu, recovery, texts
 from conversations.common import (
     NOT_HANDLED,
     answer_query,
@@ -231,12 +231,18 @@ async def stale_button(update: Update, context: Ctx) -> object:
     return None
 
 
+def _letter_entry() -> BaseHandler[Update, Ctx, object]:
+    """`/start <token>`: a family scanned its letter's QR code (at any moment, even mid-dialogue)."""
+    return CommandHandler("start", letters.start_with_letter, filters=PRIVATE, has_args=True)
+
+
 def conversation() -> ConversationHandler[Ctx]:
     with warnings.catch_warnings():
         # Buttons are tracked per user on purpose: the saved prompt id tells a stale one.
         warnings.filterwarnings("ignore", message="If 'per_message=False'")
         return ConversationHandler(
             entry_points=[
+                _letter_entry(),
                 *_menu_entries(),
                 MessageHandler(PRIVATE & activation.OTHER, resume),
                 CallbackQueryHandler(resume, pattern=r"^(?!menu:)"),
@@ -245,6 +251,7 @@ def conversation() -> ConversationHandler[Ctx]:
             fallbacks=[
                 CommandHandler("annuler", pause),
                 CommandHandler("aide", help_command),
+                _letter_entry(),
                 CommandHandler("start", start_mid_flow),
                 *_menu_entries(),
                 *_RESUMABLE_BUTTONS,

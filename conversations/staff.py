@@ -14,7 +14,7 @@ from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from conversations import helpdesk, notices, texts
+from conversations import helpdesk, letters, notices, texts
 from conversations.common import (
     answer_query,
     deps,
@@ -252,12 +252,13 @@ def handlers(unknown_command: Handler, unknown_button: Handler,
     commands: dict[str, Handler] = {"compte": show_account, "debloquer": unlock_command,
                                     "reinitialiser": reset_command, "stats": stats_command,
                                     "tickets": helpdesk.list_tickets, "annonce": notices.start_notice,
-                                    "annonces": notices.list_notices}
+                                    "annonces": notices.list_notices, "lettre": letters.letter_command}
     found: list[BaseHandler[Update, Ctx, object]] = [
         CommandHandler(name, staff_only(fn, unknown_command), filters=where) for name, fn in commands.items()]
     found.append(CallbackQueryHandler(staff_only(button, unknown_button), pattern=r"^staff:"))
     found.append(CallbackQueryHandler(staff_only(helpdesk.ticket_button, unknown_button), pattern=r"^ticket:"))
     found.append(CallbackQueryHandler(staff_only(notices.notice_button, unknown_button), pattern=r"^notice:"))
+    found.append(CallbackQueryHandler(staff_only(letters.letter_button, unknown_button), pattern=r"^letter:"))
     if staff_chat_id is not None:
         # A reply in the staff group to a ticket's message is an answer to the family.
         replies = filters.Chat(staff_chat_id) & filters.REPLY & filters.UpdateType.MESSAGE & ~filters.COMMAND

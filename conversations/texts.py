@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 from html import escape
 
 from conversations.when import PARIS as PARIS  # the school's time, re-exported for the texts' users
@@ -428,6 +428,7 @@ STAFF_COMMANDS = {
     "tickets": "Demandes d'aide ouvertes",
     "annonce": "Écrire une annonce aux familles",
     "annonces": "Annonces récentes et programmées",
+    "lettre": "Nouvelle lettre à QR code (compte pas encore activé) : /lettre identifiant",
 }
 STAFF_HELP = ("<b>Pour le personnel</b>\n"
               + "\n".join(f"• /{name} : {escape(what)}" for name, what in STAFF_COMMANDS.items())
@@ -451,6 +452,8 @@ EVENT_LABELS = {
     "reset": "compte réinitialisé",
     "account_viewed": "fiche consultée",
     "import": "import",
+    "letter_issued": "lettre à QR code créée",
+    "letter_failed": "lettre non valable scannée",
 }
 LAST_ERRORS = {"provisional_failed": "mot de passe provisoire incorrect",
                "email_code_failed": "code de confirmation de l'adresse incorrect",
@@ -862,3 +865,103 @@ def notices_list(lines: list[str]) -> str:
 
 def cancel_scheduled_button(notice_id: int) -> str:
     return f"✖ Annuler la n°{notice_id}"
+
+
+# -- letters with a QR code (the printed page, and what the bot says about them) -------------------
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
+
+
+def long_date(day: date) -> str:
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+# The printed page: plain text (no HTML), for a parent who has never used Telegram.
+LETTER_TITLE = "Activer votre compte ENT"
+LETTER_INTRO = ("L'ENT est l'espace numérique du collège : notes, devoirs, messages, actualités. Votre compte "
+                "est prêt ; il reste à l'activer. Le plus simple : avec votre téléphone, en quelques minutes.")
+LETTER_STEPS = (
+    "Installez l'application gratuite Telegram sur votre téléphone (Play Store ou App Store), "
+    "ou ouvrez-la si vous l'avez déjà.",
+    "Ouvrez l'appareil photo du téléphone et visez le code ci-contre, puis touchez le lien qui apparaît "
+    "(ou tapez le lien imprimé sous le code).",
+    "Telegram ouvre l'Assistant ENT du collège : touchez « Démarrer », puis suivez ses messages.",
+)
+LETTER_NO_PHONE_TITLE = "Sans téléphone ? Avec un ordinateur :"
+LETTER_IDENTIFIER = "Identifiant :"
+LETTER_PROVISIONAL = "Mot de passe provisoire :"
+LETTER_CASE = ("Respectez les majuscules et les minuscules. Ces caractères sont imprimés pour ne pas confondre "
+               "0 (zéro) et O (lettre), ni 1 (un), l (L minuscule) et I (i majuscule).")
+LETTER_WARNING = ("Ce code et ce lien valent cette lettre : les donner à quelqu'un, c'est lui donner votre compte. "
+                  "Ne les envoyez à personne, gardez cette feuille pour vous.")
+
+
+def letter_for(name: str | None, class_name: str | None) -> str | None:
+    if not name and not class_name:
+        return None
+    return "Pour : " + " — ".join(p for p in (name, f"classe {class_name}" if class_name else None) if p)
+
+
+def letter_web(ent_url: str) -> str:
+    return (f"Allez sur {ent_url}, cliquez sur « Se connecter », choisissez « Élève ou parent », tapez "
+            "l'identifiant et le mot de passe provisoire ci-dessous, puis suivez les étapes (règles d'usage, "
+            "adresse électronique facultative, deux questions secrètes, votre nouveau mot de passe).")
+
+
+def letter_validity(until: date) -> str:
+    return (f"Le code ne sert qu'une fois et jusqu'au {long_date(until)} ; ensuite, utilisez l'identifiant et le "
+            "mot de passe provisoire.")
+
+
+def letter_contact(email: str) -> str:
+    return f"Une question ? Écrivez au collège : {email}, ou touchez « Écrire au collège » dans l'Assistant ENT."
+
+
+def letter_header_date(day: date) -> str:
+    return f"Le {long_date(day)}"
+
+
+# What the bot says when a letter's link is opened.
+def letter_welcome(name: str) -> str:
+    return (f"👋 Bonjour ! Voici la lettre du collège pour le compte de <b>{escape(name)}</b> : l'identifiant et "
+            "le mot de passe provisoire sont déjà vérifiés, il reste quelques étapes.")
+
+
+LETTER_INVALID = ("Cette lettre n'est plus valable (déjà utilisée, remplacée ou trop ancienne) : activez votre "
+                  "compte avec l'identifiant et le mot de passe provisoire imprimés, ou écrivez au collège.")
+
+# /lettre, for staff.
+LETTER_BUTTON = "📄 Oui, nouvelle lettre"
+
+
+def confirm_letter(identifier: str, name: str, state: str) -> str:
+    return (f"📄 Nouvelle lettre pour <code>{escape(identifier)}</code> ({escape(name)}, {STATE_LABELS[state]}) ?\n\n"
+            "C'est une <b>réinitialisation</b> : un nouveau mot de passe provisoire est créé et imprimé sur la "
+            "lettre ; l'ancien mot de passe et l'ancienne lettre ne marcheront plus, et une famille en train "
+            "d'activer ce compte devra recommencer. La lettre (PDF) vous est envoyée en privé et s'effacera "
+            f"d'elle-même dans {SECRET_LIFETIME_MINUTES} minutes.")
+
+
+def letter_refused_active(identifier: str) -> str:
+    return (f"Le compte <code>{escape(identifier)}</code> est déjà activé : une lettre ne sert plus à rien. "
+            "Si la famille a oublié son mot de passe, elle peut utiliser « Mot de passe oublié » ; sinon, "
+            f"<code>/reinitialiser {escape(identifier)}</code>.")
+
+
+LETTER_CANCELLED = "Nouvelle lettre annulée : rien n'a changé."
+
+
+def letter_done(identifier: str, staff_name: str, private: bool) -> str:
+    where = "ci-dessous" if private else f"en message privé à {escape(staff_name)}"
+    return (f"✅ Compte <code>{escape(identifier)}</code> réinitialisé par {escape(staff_name)} pour une nouvelle "
+            f"lettre, envoyée {where}.")
+
+
+def letter_caption(identifier: str, name: str) -> str:
+    return (f"📄 Nouvelle lettre de <code>{escape(identifier)}</code> ({escape(name)}) : imprimez-la et remettez-la "
+            "à la famille. Elle porte le mot de passe provisoire, gardé nulle part en clair : ce message "
+            f"s'effacera de lui-même dans {SECRET_LIFETIME_MINUTES} minutes.")
+
+
+LETTER_FILE_NAME = "lettre-{identifier}.pdf"

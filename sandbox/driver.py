@@ -26,6 +26,7 @@ class Msg:
     edited: bool = False
     reply_to: int | None = None
     entities: list[dict[str, Any]] = field(default_factory=list)
+    file_id: str | None = None  # a photo or document: its bytes, if the bot uploaded them, come from Sandbox.file
 
     @property
     def button_texts(self) -> list[str]:
@@ -116,6 +117,13 @@ class Sandbox:
         await self._post("rate-limit", {"enabled": enabled, "overall_per_second": overall_per_second,
                                         "per_chat_per_second": per_chat_per_second})
 
+    async def file(self, file_id: str) -> tuple[str, bytes]:
+        """A file the bot uploaded (sendDocument, sendPhoto): its name and bytes."""
+        async with self.session.get(f"{self.url}/_sandbox/files/{file_id}") as resp:
+            if resp.status != 200:
+                raise SandboxError(f"no file {file_id}")
+            return resp.headers.get("X-File-Name", ""), await resp.read()
+
     async def wait_handled(self, update_id: int) -> None:
         if self.waiter is not None:
             await self.waiter(update_id)
@@ -144,7 +152,7 @@ class Chat:
     async def messages(self) -> list[Msg]:
         data = await self.sandbox._get(f"chats/{self.chat_id}")
         return [Msg(**{k: m[k] for k in ("message_id", "from_bot", "text", "kind", "buttons", "edited", "reply_to",
-                                                   "entities")})
+                                                   "entities")}, file_id=m.get("file_id"))
                 for m in data["messages"]]
 
     async def deleted_ids(self) -> list[int]:

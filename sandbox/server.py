@@ -23,7 +23,13 @@ async def _params(request: web.Request) -> dict[str, Any]:
         else:
             form = await request.post()
             for key, value in form.items():
-                params[key] = value if isinstance(value, str) else "<uploaded file>"
+                if isinstance(value, str):
+                    params[key] = value
+                elif isinstance(value, web.FileField):  # kept, so that a test can open what the bot sent (a letter's PDF)
+                    params[key] = "<uploaded file>"
+                    params[f"_upload_{key}"] = (value.filename, value.file.read())
+                else:
+                    params[key] = "<uploaded file>"
     return params
 
 
@@ -187,6 +193,15 @@ async def ctl_rate_limit(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def ctl_file(request: web.Request) -> web.Response:
+    world = request.app[WORLD_KEY]
+    found = world.files.get(request.match_info["file_id"])
+    if found is None:
+        return web.json_response({"error": "no such file"}, status=404)
+    name, data = found
+    return web.Response(body=data, headers={"X-File-Name": name or ""})
+
+
 async def ctl_stats(request: web.Request) -> web.Response:
     world = request.app[WORLD_KEY]
     calls: dict[str, int] = {}
@@ -222,6 +237,7 @@ def make_app(world: World | None = None) -> web.Application:
     app.router.add_post("/_sandbox/faults", ctl_faults)
     app.router.add_post("/_sandbox/rate-limit", ctl_rate_limit)
     app.router.add_get("/_sandbox/stats", ctl_stats)
+    app.router.add_get("/_sandbox/files/{file_id}", ctl_file)
     return app
 
 

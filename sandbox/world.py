@@ -136,6 +136,7 @@ class Message:
             "edited": self.edit_date is not None,
             "reply_to": self.reply_to,
             "entities": self.entities or [],
+            "file_id": next((m["file_id"] for m in self.media.values() if isinstance(m, dict) and "file_id" in m), None),
         }
 
 
@@ -255,6 +256,7 @@ class World:
         self.file_ids = itertools.count(1)
         self.callback_ids = itertools.count(1)
         self.callbacks: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, tuple[str | None, bytes]] = {}  # what the bot uploaded, by file_id
         self.commands: list[dict[str, Any]] = []
         self.confirmed_offset = 0
         self.rate = RateLimit()
@@ -511,6 +513,11 @@ class World:
             media = {"photo": [{"file_id": fid, "file_unique_id": fid + "u", "width": 320, "height": 640}]}
         else:
             media = {"document": {"file_id": fid, "file_unique_id": fid + "u", "file_name": "document"}}
+        upload = params.get(f"_upload_{kind}")
+        if isinstance(upload, tuple):
+            self.files[fid] = upload
+            if kind == "document" and upload[0]:
+                media["document"]["file_name"] = upload[0]
         message = self._new_message(chat, None if chat.type == "channel" else self.bot, caption=caption,
                                     media=media, reply_markup=markup, reply_to=self._reply_to(params))
         return message.to_api(self)

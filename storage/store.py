@@ -11,6 +11,7 @@ from storage.db import Clock, Database
 from storage.deletions import PendingDeletions
 from storage.ephemeral import EphemeralMessages
 from storage.ldap_directory import LdapConfig, LdapDirectory
+from storage.letters import LetterTokens
 from storage.notices import Deliveries, Notices, Subscribers
 from storage.outbox import Outbox
 from storage.progress import ProgressStore
@@ -40,6 +41,7 @@ class Store:
         self.subscribers = Subscribers(self.db)
         self.notices = Notices(self.db)
         self.deliveries = Deliveries(self.db)
+        self.letters = LetterTokens(self.db)
 
     @property
     def clock(self) -> Clock:
@@ -60,6 +62,8 @@ class Store:
         """
         password = new_provisional()
         done = await self.accounts.reset(account.id, revision, await hash_secret(password), actor)
+        if done:  # the letter printed with the old provisional password opens nothing any more
+            await self.letters.revoke(account.id, "reset")
         return password if done else None
 
     async def unlock(self, account: Account, actor: str) -> bool:

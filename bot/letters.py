@@ -1,0 +1,114 @@
+"""`entbot letters FILE.csv --out lettres.pdf`: imports the school's CSV, then prints one letter per family."""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from telegram import Bot
+from telegram.error import InvalidToken, TelegramError
+
+from bot.settings import Settings
+from conversations.letters import letterhead, prepare
+from storage.accounts import Account, identifier_key
+from storage.importer import CsvError, read_csv
+from storage.store import Store
+
+MERGE_HEADER = ["identifiant", "nom", "prenom", "classe", "lien"]
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"entbot : {message}", file=sys.stderr)
+    return code
+
+
+async def bot_username(settings: Settings) -> str:
+    """The bot's @username, asked of Telegram with the token: the links then open this very bot.
+
+    A setting typed by hand could name another bot and print a whole year's letters dead.
+    """
+    async with Bot(settings.require_token(), base_url=settings.api_url) as bot:
+        return bot.username
+
+
+def _cell(value: str) -> str:
+    """Excel runs a cell starting with = + - @ as a formula: such a cell is prefixed with '."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def _write_atomically(path: Path, data: bytes) -> Path:
+    """Writes next to `path` first: the file appears whole, or not at all."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    return temporary
+
+
+async def letters(store: Store, settings: Settings, path: Path, out: Path, merge: Path | None, only: list[str],
+                  skip_invalid: bool) -> int:
+    from bot.cli import _import  # the import, with its checks, messages and progress bar, exactly as `accounts import`
+
+    try:
+        rows, _ = read_csv(path)
+    except CsvError as exc:
+        return _fail(f"{path} : {exc}")
+    wanted = {identifier_key(i) for i in only}
+    unknown = sorted(wanted - {identifier_key(r.identifier) for r in rows})
+    if unknown:
+        return _fail(f"--only : identifiant(s) absent(s) du fichier {path.name} (ou sur une ligne en erreur) : "
+                     f"{', '.join(unknown)}. Rien n'a été fait.", 1)
+    try:
+        username = await bot_username(settings)
+    except InvalidToken:
+        return _fail("TELEGRAM_BOT_TOKEN refusé par Telegram : vérifiez le jeton donné par @BotFather.")
+    except TelegramError as exc:
+        return _fail(f"impossible de demander à Telegram le nom du bot (getMe) pour écrire les liens : {exc}. "
+                     "Rien n'a été fait.")
+    code = await _import(store, path, dry_run=False, skip_invalid=skip_invalid)
+    if code != 0:
+        return code
+    families: list[tuple[Account, str]] = []
+    active: list[str] = []
+    for row in rows:
+        if wanted and identifier_key(row.identifier) not in wanted:
+            continue
+        account = await store.accounts.find(row.identifier)
+        if account is None:  # a row the import skipped (--skip-invalid)
+            continue
+        if account.state == "active":
+            active.append(account.identifier)
+            continue
+        families.append((account, row.provisional))
+    if active:
+        print(f"Pas de lettre pour {len(active)} compte(s) déjà activé(s) : {', '.join(active)}")
+    if not families:
+        print("Aucune lettre à imprimer.")
+        return 0
+    head = letterhead(store, settings.school_name, settings.school_contact_email, settings.ent_url,
+                      settings.letter_validity_days)
+    batch = await prepare(head, username, families)
+    try:  # the PDF is written before its links become valid, so that no valid letter is lost
+        pending_pdf = _write_atomically(out, batch.pdf)
+        pending_csv = None
+        if merge is not None:
+            pending_csv = merge.with_name(f".{merge.name}.{os.getpid()}.tmp")
+            with pending_csv.open("w", encoding="utf-8-sig", newline="") as f:
+                writer = csv.writer(f, delimiter=";", lineterminator="\r\n")
+                writer.writerow(MERGE_HEADER)
+                for account, url in batch.links:
+                    writer.writerow([_cell(v) for v in (account.identifier, account.last_name or "",
+                                                         account.first_name or "", account.class_name or "", url)])
+    except OSError as exc:
+        return _fail(f"impossible d'écrire {exc.filename} : {exc.strerror}. Aucune lettre n'est valable.")
+    await store.letters.issue(batch.tokens, timedelta(days=settings.letter_validity_days), "shell")
+    pending_pdf.replace(out)
+    if pending_csv is not None and merge is not None:
+        pending_csv.replace(merge)
+    print(f"{len(batch.tokens)} lettre(s) dans {out} (une page par famille), liens valables une fois jusqu'au "
+          f"{head.valid_until.strftime('%d/%m/%Y')} ; les lettres précédentes de ces comptes ne marchent plus."
+          + (f" Liens pour un publipostage : {merge}." if merge else ""))
+    print("Ces fichiers portent les mots de passe provisoires et des liens qui valent la lettre : "
+          "imprimez-les, puis effacez-les.")
+    return 0
