@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import time, timedelta
+from datetime import time
 from typing import Any
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, Update
@@ -24,8 +24,8 @@ from bot.broadcaster import Broadcaster
 from bot.mailer import Mailer
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
-from conversations import helpdesk, menu, notices, parent, staff, texts
-from conversations.common import DEPS_KEY, Deps, MailConfig, School, StaffConfig
+from conversations import helpdesk, menu, notices, parent, privacy, staff, texts
+from conversations.common import DEPS_KEY, Deps, MailConfig, PrivacyConfig, School, StaffConfig
 from conversations.when import quiet_end
 from storage.accounts import DirectoryUnavailable
 from storage.db import Clock
@@ -122,7 +122,8 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
             mailer.start()
             log.info("mail on: %s:%s (%s), tickets to %s", mailer.smtp.host, mailer.smtp.port, mailer.smtp.security,
                      settings.school_contact_email)
-        commands = [BotCommand(name, description) for name, description in texts.COMMANDS.items()]
+        commands = [BotCommand(name, description)
+                    for name, description in {**texts.COMMANDS, **texts.PRIVACY_COMMANDS}.items()]
         await app.bot.set_my_commands(commands)
         await _staff_command_menus(app, settings, commands)
         log.info("bot @%s ready, database %s", app.bot.username, settings.database)
@@ -155,7 +156,9 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
                                   staff=StaffConfig(settings.staff_user_ids, settings.staff_chat_id), mail=mail,
                                   wake_mailer=mailer.wake if mailer else (lambda: None),
                                   annonces_channel_id=settings.annonces_channel_id, quiet_hours=settings.quiet_hours,
-                                  wake_broadcaster=worker.wake)
+                                  wake_broadcaster=worker.wake,
+                                  privacy=PrivacyConfig(settings.retention, settings.school_postal_address,
+                                                        settings.dpo_contact))
     app.bot_data[MAILER_KEY] = mailer
     app.add_handler(TypeHandler(Update, log_update), group=-10)
     # Before every dialogue: a staff member's notice, typed after /annonce, goes no further.
@@ -168,18 +171,16 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
     app.add_handler(CallbackQueryHandler(notices.unsubscribe, pattern=r"^sub:off$"))
     for handler in menu.menu_handlers():
         app.add_handler(handler)
+    for handler in privacy.handlers():
+        app.add_handler(handler)
     app.add_handler(parent.conversation())
     for handler in parent.fallback_handlers():
         app.add_handler(handler)
     assert app.job_queue is not None
     app.job_queue.run_repeating(staff.sweep_secrets, interval=60, first=5, name="sweep_secrets")
     app.job_queue.run_repeating(helpdesk.repost_tickets, interval=60, first=10, name="repost_tickets")
-    retention = timedelta(days=settings.tickets_retention_days)
-
-    async def purge(context: ContextTypes.DEFAULT_TYPE) -> None:
-        await helpdesk.purge_tickets(context, retention)
-
-    app.job_queue.run_daily(purge, time=time(3, 30, tzinfo=texts.PARIS), name="purge_tickets")
+    # Every table's retention (storage/privacy.py RULES), tickets' staff-group copies included.
+    app.job_queue.run_daily(privacy.purge, time=time(3, 30, tzinfo=texts.PARIS), name="purge")
     app.add_error_handler(on_error)
     return app
 

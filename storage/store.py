@@ -13,6 +13,7 @@ from storage.ephemeral import EphemeralMessages
 from storage.ldap_directory import LdapConfig, LdapDirectory
 from storage.notices import Deliveries, Notices, Subscribers
 from storage.outbox import Outbox
+from storage.privacy import Privacy
 from storage.progress import ProgressStore
 from storage.recovery import RecoveryStore
 from storage.secrets import hash_secret, new_provisional
@@ -40,6 +41,7 @@ class Store:
         self.subscribers = Subscribers(self.db)
         self.notices = Notices(self.db)
         self.deliveries = Deliveries(self.db)
+        self.privacy = Privacy(self.db)
 
     @property
     def clock(self) -> Clock:
