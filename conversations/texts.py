@@ -1035,3 +1035,20 @@ CNIL (cnil.fr/plaintes).
   (SQLite secure_delete).
 - Accès du personnel limité aux personnes désignées (STAFF_USER_IDS, groupe du personnel).
 """ + ("- Courriel : " + ("envoyé par le serveur du collège.\n" if mail_on else "désactivé.\n"))
+
+
+def erasure_lines(telegram_user_id: int, removed: dict[str, int], tickets: list[int], unlinked: list[int],
+                  audit_lines: int, lock_kept: bool, copies_left: int) -> list[str]:
+    """`entbot privacy erase`: what was erased for this Telegram user, and what was kept."""
+    lines = [f"Données de l'utilisateur Telegram {telegram_user_id} effacées :"]
+    lines += [f"  {table:<22} {count} ligne(s) supprimée(s)" for table, count in removed.items() if count]
+    if tickets:
+        lines.append(f"  demandes n°{', n°'.join(str(t) for t in tickets)} : contenu remplacé par « {ERASED} », closes")
+    if unlinked:
+        lines.append(f"  {len(unlinked)} compte(s) ENT détaché(s) de ce compte Telegram (l'activation reste)")
+    lines.append(f"Conservé : {audit_lines} ligne(s) du journal de sécurité, sans le numéro Telegram"
+                 + ("; le blocage en cours jusqu'à son terme" if lock_kept else "") + ".")
+    if copies_left:
+        lines.append(f"{copies_left} copie(s) dans le groupe du personnel à supprimer à la main "
+                     "(entbot privacy purge les liste).")
+    return lines
