@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -11,11 +15,14 @@ import pytest
 
 from sandbox.driver import Chat, Person
 from sandbox.server import SandboxServer
+from storage.db import Clock
 from storage.notices import Delivery
 from storage.outbox import enqueue
 from storage.privacy import RULES, Retention
+from storage.store import Store
+from storage.tickets import NewMessage
 from tests import flows
-from tests.conftest import Harness, running_bot
+from tests.conftest import Harness, process_env, running_bot
 from tests.test_helpdesk import header_of, write_to_school
 
 DEFAULTS = Retention()
@@ -294,3 +301,73 @@ async def test_the_first_start_points_to_the_notice_which_follows_the_settings(s
         await parent.click("📣 Recevoir les annonces du collège")
         await parent.send("/start")  # the bot now holds something: the line has done its job
         assert "/confidentialite" not in await parent.text()
+
+
+# -- entbot privacy … , as the IT referent runs it ------------------------------------------------
+
+
+def entbot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = process_env(ENTBOT_DATABASE=str(tmp_path / "entbot.sqlite3"), **env)
+    return subprocess.run([sys.executable, "-m", "bot", *args], env=environ, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+
+
+async def _seed_file(tmp_path: Path, age: timedelta) -> None:
+    """A family's progress, subscription, ticket and audit line, written `age` ago."""
+    clock = Clock()
+    clock.advance(-age)
+    store = Store(tmp_path / "entbot.sqlite3", clock)
+    await store.open()
+    try:
+        await store.progress.start(OLD, "identifier")
+        await store.progress.update(OLD, identifier="jean.dupont12", email="jean@exemple.fr", step="email")
+        await store.subscribers.subscribe(OLD, FIRST_NAME)
+        await store.audit.record(f"telegram:{OLD}", "identified")
+        await store.tickets.submit(OLD, f"{FIRST_NAME} (@{USERNAME})", None, "jean.dupont12", "étape 4",
+                                   NewMessage("text", "je bloque"), None)
+    finally:
+        await store.close()
+
+
+async def test_export_then_erase_from_the_shell(tmp_path: Path) -> None:
+    await _seed_file(tmp_path, timedelta())
+    export = entbot(tmp_path, "privacy", "export", str(OLD))
+    assert export.returncode == 0, export.stderr
+    data = json.loads(export.stdout)
+    assert data["activation"]["identifier"] == "jean.dupont12" and data["activation"]["step"] == "email"
+    assert data["subscription"]["active"] == 1 and data["tickets"][0]["messages"][0]["text"] == "je bloque"
+    assert "hash" not in export.stdout
+    erase = entbot(tmp_path, "privacy", "erase", str(OLD))
+    assert erase.returncode == 0, erase.stderr
+    assert f"Données de l'utilisateur Telegram {OLD} effacées" in erase.stdout
+    assert "demandes n°1 : contenu remplacé" in erase.stdout and "1 ligne(s) du journal de sécurité" in erase.stdout
+    assert _database_mentions(tmp_path / "entbot.sqlite3", OLD) == []
+    again = json.loads(entbot(tmp_path, "privacy", "export", str(OLD)).stdout)
+    assert not any(value for key, value in again.items() if key != "telegram_user_id")
+    bad = entbot(tmp_path, "privacy", "erase", "amina")
+    assert bad.returncode == 2 and "attendu le numéro de l'utilisateur Telegram" in bad.stderr
+
+
+async def test_purge_from_the_shell_says_what_it_removed_per_table(tmp_path: Path) -> None:
+    await _seed_file(tmp_path, timedelta(days=400))
+    purge = entbot(tmp_path, "privacy", "purge")
+    assert purge.returncode == 0, purge.stderr
+    removed = dict(re.findall(r"^  (\w+)\s+(\d+) ligne", purge.stdout, flags=re.MULTILINE))
+    # The ticket is still open: kept, as the subscription (active); the abandoned progress and the audit line go.
+    assert removed["activation_progress"] == "1" and removed["audit"] == "1"
+    assert removed["tickets"] == "0" and removed["subscribers"] == "0"
+
+
+def test_the_register_is_filled_from_the_configuration(tmp_path: Path) -> None:
+    result = entbot(tmp_path, "privacy", "register", SCHOOL_NAME="Collège Léonard de Vinci",
+                    AUDIT_RETENTION_DAYS="180", DPO_CONTACT="dpo@ac-orleans-tours.fr", SMTP_HOST="127.0.0.1",
+                    MAIL_FROM="bot@college.fr", STAFF_CHAT_ID="-1001")
+    assert result.returncode == 0, result.stderr
+    register = result.stdout
+    assert register.startswith("# Registre des activités de traitement")
+    assert "Collège Léonard de Vinci" in register and "dpo@ac-orleans-tours.fr" in register
+    assert "| le journal de sécurité (qui a activé, testé, réinitialisé quel compte, et quand) | 180 jours |" in register
+    assert "Argon2id" in register and "hors de l'Union européenne" in register and "6.1.e" in register
+    assert "copie des demandes d'aide" in register and "groupe Telegram réservé" in register
+    bad = entbot(tmp_path, "privacy", "register", AUDIT_RETENTION_DAYS="un an")
+    assert bad.returncode == 2 and "AUDIT_RETENTION_DAYS='un an' invalide" in bad.stderr
