@@ -857,6 +857,9 @@ def mask_email(email: str) -> str:
     return f"{local[:1]}•••@{domain}" if domain else "•••"
 
 
+MY_DATA_TICKETS = 15
+
+
 def my_data(data: dict[str, Any]) -> str:
     """/mesdonnees: everything held about this Telegram user, in one message, never a secret or a hash."""
     lines = ["🔒 <b>Ce que je garde sur vous</b>", ""]
@@ -888,7 +891,10 @@ def my_data(data: dict[str, Any]) -> str:
             f"abonné depuis le {paris(subscription['subscribed_at'], WHEN)}" if subscription["active"]
             else f"désabonné le {paris(subscription['unsubscribed_at'], WHEN)}") + "."
             + (f" {len(data['deliveries'])} annonce(s) reçue(s)." if data["deliveries"] else ""))
-    for ticket in data["tickets"]:
+    shown = data["tickets"][-MY_DATA_TICKETS:]  # the latest; Telegram takes 4096 characters at most
+    if len(data["tickets"]) > len(shown):
+        lines.append(f"💬 <b>Demandes au collège</b> : {len(data['tickets'])}, dont les {len(shown)} dernières :")
+    for ticket in shown:
         state = (f"ouverte le {paris(ticket['opened_at'], WHEN)}" if ticket["state"] == "open" else
                  f"ouverte le {paris(ticket['opened_at'], WHEN)}, close le {paris(ticket['closed_at'], WHEN)}")
         lines.append(f"💬 <b>Demande n°{ticket['id']}</b> : {state}, {len(ticket['messages'])} message(s).")

@@ -371,3 +371,15 @@ def test_the_register_is_filled_from_the_configuration(tmp_path: Path) -> None:
     assert "copie des demandes d'aide" in register and "groupe Telegram réservé" in register
     bad = entbot(tmp_path, "privacy", "register", AUDIT_RETENTION_DAYS="un an")
     assert bad.returncode == 2 and "AUDIT_RETENTION_DAYS='un an' invalide" in bad.stderr
+
+
+async def test_many_tickets_still_fit_in_one_message(bot: Harness) -> None:
+    parent = await bot.parent()
+    for i in range(30):
+        ticket, _ = await bot.store.tickets.submit(parent.user_id, "Amina", None, None, "contexte",
+                                                   NewMessage("text", f"message {i} " + "x" * 3000), None)
+        await bot.store.tickets.close(ticket.id, "Sylvie")
+    await parent.send("/mesdonnees")
+    shown = await parent.text()
+    assert "Demandes au collège : 30, dont les 15 dernières" in shown
+    assert "Demande n°30" in shown and "Demande n°15 " not in shown
