@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.settings import SettingsError, load
 from sandbox.driver import Chat, Person
 from sandbox.server import SandboxServer
 from storage.db import Clock
@@ -383,3 +384,16 @@ async def test_many_tickets_still_fit_in_one_message(bot: Harness) -> None:
     shown = await parent.text()
     assert "Demandes au collège : 30, dont les 15 dernières" in shown
     assert "Demande n°30" in shown and "Demande n°15 " not in shown
+
+
+def test_retention_settings_have_the_issue_defaults_and_refuse_nonsense() -> None:
+    settings = load({}, env_file=None)
+    assert settings.retention == Retention(progress_days=30, attempts_days=30, audit_days=365, tickets_days=90,
+                                           notices_days=365, unsubscribed_days=0)
+    changed = load({"PROGRESS_RETENTION_DAYS": "7", "UNSUBSCRIBED_RETENTION_DAYS": "0", "TICKETS_RETENTION_DAYS": "60"},
+                   env_file=None)
+    assert changed.retention.progress_days == 7 and changed.retention.tickets_days == 60
+    with pytest.raises(SettingsError, match="PROGRESS_RETENTION_DAYS='0' invalide"):
+        load({"PROGRESS_RETENTION_DAYS": "0"}, env_file=None)
+    with pytest.raises(SettingsError, match="UNSUBSCRIBED_RETENTION_DAYS='-1' invalide"):
+        load({"UNSUBSCRIBED_RETENTION_DAYS": "-1"}, env_file=None)
