@@ -825,9 +825,11 @@ def retention_items(r: Retention) -> list[tuple[str, str]]:
          f"{duration(r.tickets_days)} après leur clôture"),
         ("les annonces reçues (date d'envoi)", duration(r.notices_days)),
         ("votre abonnement aux annonces (prénom Telegram)",
-         "tant que vous êtes abonné ; " + duration(r.unsubscribed_days) + " après le désabonnement"),
+         "tant que vous êtes abonné, puis " + ("effacé la nuit suivante" if r.unsubscribed_days == 0 else
+                                               f"{duration(r.unsubscribed_days)} après le désabonnement")),
         ("un compte activé : identifiant, date d'activation, acceptation de la charte (les mots de passe et réponses "
-         "ne sont gardés que sous forme chiffrée, jamais lisibles)", "tant que le collège garde le compte"),
+         "ne sont gardés que sous forme d'empreinte irréversible, jamais lisibles)",
+         "tant que le collège garde le compte"),
     ]
 
 
@@ -847,7 +849,10 @@ def privacy_notice(school: str, contact_email: str, postal_address: str | None, 
             "<b>Qui les reçoit</b> : seulement le personnel du collège chargé de l'ENT et de l'accueil (secrétariat, "
             f"référent numérique). {TELEGRAM_TRANSFER}\n\n"
             "<b>Vos droits</b> : voir vos données, les faire corriger ou effacer, vous opposer. Ici : /mesdonnees "
-            f"(voir et effacer). Ou écrivez au collège : {address}. Si vous estimez vos droits mal respectés, "
+            "(voir et effacer). Après un effacement restent seulement l'activation du compte (elle appartient au "
+            "collège), le journal de sécurité sans votre nom ni votre numéro Telegram, et pour 2 jours au plus un "
+            "message à secret encore à effacer de notre conversation. "
+            f"Ou écrivez au collège : {address}. Si vous estimez vos droits mal respectés, "
             "vous pouvez saisir la CNIL (cnil.fr/plaintes).")
 
 
