@@ -284,7 +284,7 @@ def _privacy_register(settings: Settings) -> int:
     today = datetime.now(texts.PARIS).strftime("%d/%m/%Y")
     print(texts.register(settings.school_name, settings.school_contact_email, settings.school_postal_address,
                          settings.dpo_contact, settings.retention, "ldap" if settings.ldap else "sqlite",
-                         settings.smtp is not None, settings.staff_chat_id is not None,
+                         settings.smtp.host if settings.smtp else None, settings.staff_chat_id is not None,
                          settings.annonces_channel_id is not None, today), end="")
     return 0
 

@@ -813,20 +813,27 @@ def duration(days: int) -> str:
     return f"{days} jour" + ("s" if days > 1 else "")
 
 
-def retention_items(r: Retention) -> list[tuple[str, str]]:
-    """(what is kept, for how long), generated from the settings: the notice and the register never go stale."""
+def retention_items(r: Retention, family: bool = True) -> list[tuple[str, str]]:
+    """(what is kept, for how long), generated from the settings: the notice and the register never go stale.
+
+    `family`: addressed to the family (the notice), else about families (the register).
+    """
+    given = "si vous l'avez donnée" if family else "si la famille l'a donnée"
+    requests = "vos demandes au collège" if family else "les demandes d'aide des familles"
+    subscription = "votre abonnement aux annonces" if family else "l'abonnement d'un parent aux annonces"
+    subscribed = "tant que vous êtes abonné" if family else "tant que le parent est abonné"
     return [
         ("une activation, un mot de passe oublié ou un test de connexion laissés en cours (identifiant tapé, étape, "
-         "adresse électronique si vous l'avez donnée)", f"{duration(r.progress_days)} après la dernière étape"),
+         f"adresse électronique {given})", f"{duration(r.progress_days)} après la dernière étape"),
         ("les essais échoués et les blocages après trop d'essais",
          f"{duration(r.attempts_days)} après le dernier essai, une fois le blocage levé"),
         ("le journal de sécurité (qui a activé, testé, réinitialisé quel compte, et quand)", duration(r.audit_days)),
-        ("vos demandes au collège (messages, photos, leur courriel, leurs copies dans le groupe du personnel)",
+        (f"{requests} (messages, photos, leur courriel, leurs copies dans le groupe du personnel)",
          f"{duration(r.tickets_days)} après leur clôture"),
         ("les annonces reçues (date d'envoi)", duration(r.notices_days)),
-        ("votre abonnement aux annonces (prénom Telegram)",
-         "tant que vous êtes abonné, puis " + ("effacé la nuit suivante" if r.unsubscribed_days == 0 else
-                                               f"{duration(r.unsubscribed_days)} après le désabonnement")),
+        (f"{subscription} (prénom Telegram)",
+         f"{subscribed}, puis " + ("effacé la nuit suivante" if r.unsubscribed_days == 0 else
+                                   f"{duration(r.unsubscribed_days)} après le désabonnement")),
         ("un compte activé : identifiant, date d'activation, acceptation de la charte (les mots de passe et réponses "
          "ne sont gardés que sous forme d'empreinte irréversible, jamais lisibles)",
          "tant que le collège garde le compte"),
@@ -955,15 +962,15 @@ def purge_lines(removed: dict[str, int], deleted: int, left: list[tuple[int, int
 
 
 def register(school: str, contact_email: str, postal_address: str | None, dpo: str | None, r: Retention,
-             directory: str, mail_on: bool, staff_group: bool, channel: bool, today: str) -> str:
+             directory: str, smtp_host: str | None, staff_group: bool, channel: bool, today: str) -> str:
     """`entbot privacy register`: the record of processing (article 30 of the RGPD), in Markdown."""
-    kept = "\n".join(f"| {what} | {how_long} |" for what, how_long in retention_items(r))
+    kept = "\n".join(f"| {what} | {how_long} |" for what, how_long in retention_items(r, family=False))
     address = contact_email + (f", {postal_address}" if postal_address else "")
     where = ("l'annuaire LDAP de l'ENT (comptes) et un fichier SQLite sur le serveur du collège (le reste)"
              if directory == "ldap" else "un fichier SQLite sur le serveur du collège")
     recipients = ["les personnels du collège désignés (secrétariat, référent numérique)"
-                  + (", dans un groupe Telegram réservé" if staff_group else "")]
-    if mail_on:
+                  + (", dans un groupe Telegram réservé" if staff_group else ", en conversation privée avec le bot")]
+    if smtp_host:
         recipients.append(f"la boîte du collège {contact_email} (copie des demandes d'aide)")
     if channel:
         recipients.append("le canal d'annonces du collège (annonces seulement, aucune donnée de famille)")
@@ -1045,7 +1052,8 @@ CNIL (cnil.fr/plaintes).
 - Effacement des données au terme de leur durée ; les données supprimées sont écrasées dans le fichier
   (SQLite secure_delete).
 - Accès du personnel limité aux personnes désignées (STAFF_USER_IDS, groupe du personnel).
-""" + ("- Courriel : " + ("envoyé par le serveur du collège.\n" if mail_on else "désactivé.\n"))
+""" + (f"- Courriel : par le serveur {smtp_host}, copie des demandes à la seule boîte du collège.\n" if smtp_host
+       else "- Courriel : désactivé, les demandes restent dans Telegram.\n")
 
 
 def erasure_lines(telegram_user_id: int, removed: dict[str, int], tickets: list[int], unlinked: list[int],
