@@ -263,7 +263,7 @@ async def _privacy_export(store: Store, telegram_user_id: int) -> int:
 
 
 async def _privacy_erase(store: Store, settings: Settings, telegram_user_id: int) -> int:
-    done = await store.privacy.erase(telegram_user_id, texts.ERASED, "shell")
+    done = await store.privacy.erase(telegram_user_id, texts.ERASED_CONTENT, "shell")
     if not done.anything:
         print(f"Rien à effacer : aucune donnée pour l'utilisateur Telegram {telegram_user_id}.")
         return 0

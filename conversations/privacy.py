@@ -46,20 +46,21 @@ async def my_data(update: Update, context: Ctx) -> None:
     """/mesdonnees: everything held about this Telegram user, and a button to erase it."""
     data = await deps(context).store.privacy.export(user_id(update))
     if not any(value for key, value in data.items() if key != "telegram_user_id"):
-        await send(update, context, texts.NOTHING_HELD)
+        await send(update, context, texts.MY_DATA_NOTHING_HELD)
         return
-    await send(update, context, texts.my_data(data), keyboard([(texts.ERASE_BUTTON, "privacy:erase")]))
+    await send(update, context, texts.my_data(data), keyboard([(texts.MY_DATA_ERASE_BUTTON, "privacy:erase")]))
 
 
 async def ask_erase(update: Update, context: Ctx) -> None:
     await answer_query(update)
-    await edit_or_send(update, context, texts.ERASE_CONFIRM,
-                       keyboard([(texts.ERASE_YES, "privacy:erase:yes")], [(texts.ERASE_NO, "privacy:erase:no")]))
+    await edit_or_send(update, context, texts.MY_DATA_ERASE_CONFIRM,
+                       keyboard([(texts.MY_DATA_ERASE_YES, "privacy:erase:yes")],
+                                [(texts.MY_DATA_ERASE_NO, "privacy:erase:no")]))
 
 
 async def keep(update: Update, context: Ctx) -> None:
     await answer_query(update)
-    await edit_or_send(update, context, texts.ERASE_CANCELLED)
+    await edit_or_send(update, context, texts.MY_DATA_ERASE_CANCELLED)
 
 
 async def erase(update: Update, context: Ctx) -> None:
@@ -67,9 +68,9 @@ async def erase(update: Update, context: Ctx) -> None:
     await answer_query(update)
     d = deps(context)
     uid = user_id(update)
-    done = await d.store.privacy.erase(uid, texts.ERASED, "famille")
+    done = await d.store.privacy.erase(uid, texts.ERASED_CONTENT, "famille")
     if not done.anything:
-        await edit_or_send(update, context, texts.NOTHING_TO_ERASE)
+        await edit_or_send(update, context, texts.MY_DATA_NOTHING_TO_ERASE)
         return
     log.info("a family erased its data: %d ticket(s), %d account link(s)", len(done.tickets),
              len(done.accounts_unlinked))

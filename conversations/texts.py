@@ -783,18 +783,18 @@ def cancel_scheduled_button(notice_id: int) -> str:
 
 PRIVACY_COMMANDS = {"mesdonnees": "Mes données : voir ou effacer", "confidentialite": "Protection de mes données"}
 PRIVACY_LINE = "\n\n🔒 Ce que je garde sur vous, combien de temps, et vos droits : /confidentialite"
-ERASED = "effacé à la demande de la famille"
-ERASE_BUTTON = "🗑 Effacer mes données"
-ERASE_YES = "🗑 Oui, tout effacer"
-ERASE_NO = "↩ Non, garder"
-ERASE_CONFIRM = ("⚠️ <b>Effacer vos données ?</b>\n\nJe supprimerai votre activation en cours, votre abonnement aux "
+ERASED_CONTENT = "effacé à la demande de la famille"
+MY_DATA_ERASE_BUTTON = "🗑 Effacer mes données"
+MY_DATA_ERASE_YES = "🗑 Oui, tout effacer"
+MY_DATA_ERASE_NO = "↩ Non, garder"
+MY_DATA_ERASE_CONFIRM = ("⚠️ <b>Effacer vos données ?</b>\n\nJe supprimerai votre activation en cours, votre abonnement aux "
                  "annonces, le contenu de vos demandes au collège et le lien entre votre compte Telegram et le compte "
                  "ENT. C'est définitif.\n\nCe qui est conservé (obligation du collège) : un compte déjà activé reste "
                  "activé, et le journal de sécurité garde ses lignes, sans votre nom ni votre numéro Telegram.")
-ERASE_CANCELLED = "Rien n'a été effacé. Vos données restent telles qu'elles étaient (/mesdonnees pour les revoir)."
-NOTHING_HELD = ("🔒 Je ne garde rien sur vous en ce moment : ni activation en cours, ni abonnement, ni demande au "
+MY_DATA_ERASE_CANCELLED = "Rien n'a été effacé. Vos données restent telles qu'elles étaient (/mesdonnees pour les revoir)."
+MY_DATA_NOTHING_HELD = ("🔒 Je ne garde rien sur vous en ce moment : ni activation en cours, ni abonnement, ni demande au "
                 "collège.\n\nPour savoir ce que je garderais et combien de temps : /confidentialite")
-NOTHING_TO_ERASE = "Il n'y avait rien à effacer : je ne garde rien sur vous."
+MY_DATA_NOTHING_TO_ERASE = "Il n'y avait rien à effacer : je ne garde rien sur vous."
 TICKET_ERASED_IN_GROUP = "🗑 Demande n°{ticket_id} : effacée à la demande de la famille (contenu supprimé)."
 
 # Telegram carries every message: plain words, as article 13 asks.
@@ -1062,7 +1062,7 @@ def erasure_lines(telegram_user_id: int, removed: dict[str, int], tickets: list[
     lines = [f"Données de l'utilisateur Telegram {telegram_user_id} effacées :"]
     lines += [f"  {table:<22} {count} ligne(s) supprimée(s)" for table, count in removed.items() if count]
     if tickets:
-        lines.append(f"  demandes n°{', n°'.join(str(t) for t in tickets)} : contenu remplacé par « {ERASED} », closes")
+        lines.append(f"  demandes n°{', n°'.join(str(t) for t in tickets)} : contenu remplacé par « {ERASED_CONTENT} », closes")
     if unlinked:
         lines.append(f"  {len(unlinked)} compte(s) ENT détaché(s) de ce compte Telegram (l'activation reste)")
     lines.append(f"Conservé : {audit_lines} ligne(s) du journal de sécurité, sans le numéro Telegram"
