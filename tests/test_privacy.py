@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import sqlite3
@@ -397,3 +398,12 @@ def test_retention_settings_have_the_issue_defaults_and_refuse_nonsense() -> Non
         load({"PROGRESS_RETENTION_DAYS": "0"}, env_file=None)
     with pytest.raises(SettingsError, match="UNSUBSCRIBED_RETENTION_DAYS='-1' invalide"):
         load({"UNSUBSCRIBED_RETENTION_DAYS": "-1"}, env_file=None)
+
+
+def test_no_text_is_defined_twice() -> None:
+    """A second `ERASE_BUTTON = …` in texts.py silently changed the staff's button once: every name is bound once."""
+    tree = ast.parse((Path(__file__).resolve().parent.parent / "conversations" / "texts.py").read_text(encoding="utf-8"))
+    names = [target.id for node in tree.body if isinstance(node, ast.Assign) for target in node.targets
+             if isinstance(target, ast.Name)]
+    names += [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
