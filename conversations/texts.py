@@ -857,8 +857,9 @@ def privacy_notice(school: str, contact_email: str, postal_address: str | None, 
             f"référent numérique). {TELEGRAM_TRANSFER}\n\n"
             "<b>Vos droits</b> : voir vos données, les faire corriger ou effacer, vous opposer. Ici : /mesdonnees "
             "(voir et effacer). Après un effacement restent seulement l'activation du compte (elle appartient au "
-            "collège), le journal de sécurité sans votre nom ni votre numéro Telegram, et pour 2 jours au plus un "
-            "message à secret encore à effacer de notre conversation. "
+            "collège), le journal de sécurité sans votre nom ni votre numéro Telegram, un blocage après trop "
+            "d'essais jusqu'à son terme, et pour 2 jours au plus un message à secret encore à effacer de notre "
+            "conversation. "
             f"Ou écrivez au collège : {address}. Si vous estimez vos droits mal respectés, "
             "vous pouvez saisir la CNIL (cnil.fr/plaintes).")
 
