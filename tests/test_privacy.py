@@ -407,3 +407,16 @@ def test_no_text_is_defined_twice() -> None:
              if isinstance(target, ast.Name)]
     names += [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
     assert sorted({n for n in names if names.count(n) > 1}) == []
+
+
+async def test_erasing_is_no_way_round_a_running_lock(parent: Person, bot: Harness) -> None:
+    await flows.to_identifier(parent)
+    for _ in range(5):
+        await parent.send(flows.IDENTIFIER)
+        await parent.send("Faux-mot-2")
+    assert await bot.store.attempts.locked_until(("user", str(parent.user_id))) is not None
+    await parent.send("/mesdonnees")
+    await parent.click("🗑 Effacer mes données")
+    await parent.click("🗑 Oui, tout effacer")
+    assert "le blocage en cours après trop d'essais, jusqu'à son terme" in await parent.text()
+    assert await bot.store.attempts.locked_until(("user", str(parent.user_id))) is not None
