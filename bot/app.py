@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import time, timedelta
+from datetime import time
 from typing import Any
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, Update
@@ -25,8 +25,8 @@ from bot.mailer import Mailer
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
 from bot.staff_poster import StaffPoster
-from conversations import budget, helpdesk, menu, notices, parent, staff, texts
-from conversations.common import DEPS_KEY, Deps, MailConfig, School, StaffConfig
+from conversations import budget, helpdesk, menu, notices, parent, privacy, staff, texts
+from conversations.common import DEPS_KEY, Deps, MailConfig, PrivacyConfig, School, StaffConfig
 from conversations.when import quiet_end
 from storage.accounts import DirectoryUnavailable
 from storage.db import Clock
@@ -143,7 +143,8 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
             mailer.start()
             log.info("mail on: %s:%s (%s), tickets to %s", mailer.smtp.host, mailer.smtp.port, mailer.smtp.security,
                      settings.school_contact_email)
-        commands = [BotCommand(name, description) for name, description in texts.COMMANDS.items()]
+        commands = [BotCommand(name, description)
+                    for name, description in {**texts.COMMANDS, **texts.PRIVACY_COMMANDS}.items()]
         await app.bot.set_my_commands(commands)
         await _staff_command_menus(app, settings, commands)
         await _warn_if_staff_group_open(app, settings)
@@ -186,7 +187,9 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
                                   annonces_channel_id=settings.annonces_channel_id, quiet_hours=settings.quiet_hours,
                                   wake_broadcaster=worker.wake,
                                   wake_staff_poster=poster.wake if poster else (lambda: None),
-                                  letter_validity_days=settings.letter_validity_days)
+                                  letter_validity_days=settings.letter_validity_days,
+                                  privacy=PrivacyConfig(settings.retention, settings.school_postal_address,
+                                                        settings.dpo_contact))
     app.bot_data[MAILER_KEY] = mailer
     app.add_handler(TypeHandler(Update, log_update), group=-10)
     # Before every dialogue: a staff member's notice, typed after /annonce, goes no further.
@@ -202,18 +205,16 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
     app.add_handler(CallbackQueryHandler(notices.unsubscribe, pattern=r"^sub:off$"))
     for handler in menu.menu_handlers():
         app.add_handler(handler)
+    for handler in privacy.handlers():
+        app.add_handler(handler)
     app.add_handler(parent.conversation())
     for handler in parent.fallback_handlers():
         app.add_handler(handler)
     assert app.job_queue is not None
     app.job_queue.run_repeating(staff.sweep_secrets, interval=60, first=5, name="sweep_secrets")
     app.job_queue.run_repeating(helpdesk.repost_tickets, interval=60, first=10, name="repost_tickets")
-    retention = timedelta(days=settings.tickets_retention_days)
-
-    async def purge(context: ContextTypes.DEFAULT_TYPE) -> None:
-        await helpdesk.purge_tickets(context, retention)
-
-    app.job_queue.run_daily(purge, time=time(3, 30, tzinfo=texts.PARIS), name="purge_tickets")
+    # Every table's retention (storage/privacy.py RULES), tickets' staff-group copies included.
+    app.job_queue.run_daily(privacy.purge, time=time(3, 30, tzinfo=texts.PARIS), name="purge")
     app.add_error_handler(on_error)
     return app
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
-from telegram import Update
+from telegram import Bot, Update
+from telegram.error import TelegramError
 from tqdm import tqdm
 
 from bot.settings import Settings, SettingsError, load
@@ -18,6 +22,7 @@ from storage.accounts import DirectoryUnavailable, identifier_key
 from storage.db import DatabaseTooNew
 from storage.importer import CsvError, ImportReport, import_accounts
 from storage.ldap_directory import DirectoryProblem
+from storage.privacy import DeleteCopy
 from storage.store import Store
 
 
@@ -220,6 +225,76 @@ async def _stats(store: Store) -> int:
     return 0
 
 
+# -- entbot privacy … ------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def _telegram(settings: Settings) -> AsyncIterator[DeleteCopy | None]:
+    """Deletes the bot's copies in the staff group when Telegram answers; None (copies listed) when it does not."""
+    from conversations.privacy import copy_deleter
+
+    if not settings.token:
+        yield None
+        return
+    bot = Bot(settings.token, base_url=settings.api_url)
+    try:
+        await bot.initialize()
+    except TelegramError as exc:
+        print(f"Telegram injoignable ({exc}) : les copies dans le groupe du personnel seront listées.", file=sys.stderr)
+        yield None
+        return
+    try:
+        yield copy_deleter(bot)
+    finally:
+        await bot.shutdown()
+
+
+async def _privacy_purge(store: Store, settings: Settings) -> int:
+    async with _telegram(settings) as delete:
+        report = await store.privacy.purge(settings.retention, delete)
+    for line in texts.purge_lines(report.removed, report.copies_deleted, report.copies_left):
+        print(line)
+    return 0
+
+
+async def _privacy_export(store: Store, telegram_user_id: int) -> int:
+    print(json.dumps(await store.privacy.export(telegram_user_id), ensure_ascii=False, indent=2))
+    return 0
+
+
+async def _privacy_erase(store: Store, settings: Settings, telegram_user_id: int) -> int:
+    done = await store.privacy.erase(telegram_user_id, texts.ERASED_CONTENT, "shell")
+    if not done.anything:
+        print(f"Rien à effacer : aucune donnée pour l'utilisateur Telegram {telegram_user_id}.")
+        return 0
+    left = []
+    async with _telegram(settings) as delete:
+        for chat_id, message_id, ticket_id in done.copies:
+            why = await delete(chat_id, message_id) if delete is not None else "pas de connexion à Telegram"
+            if why is not None:
+                left.append((chat_id, message_id, ticket_id, why))
+    await store.privacy.record_undeleted(left)
+    for line in texts.erasure_lines(telegram_user_id, done.removed, done.tickets, done.accounts_unlinked,
+                                    done.audit_lines, done.lock_kept, len(left)):
+        print(line)
+    return 0
+
+
+def _privacy_register(settings: Settings) -> int:
+    today = datetime.now(texts.PARIS).strftime("%d/%m/%Y")
+    print(texts.register(settings.school_name, settings.school_contact_email, settings.school_postal_address,
+                         settings.dpo_contact, settings.retention, "ldap" if settings.ldap else "sqlite",
+                         settings.smtp.host if settings.smtp else None, settings.staff_chat_id is not None,
+                         settings.annonces_channel_id is not None, today), end="")
+    return 0
+
+
+def _telegram_id(raw: str) -> int:
+    if not raw.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"{raw!r} : attendu le numéro de l'utilisateur Telegram (des chiffres)")
+    return int(raw)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="entbot", description="Assistant ENT : bot Telegram d'activation des comptes ENT")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -247,6 +322,12 @@ def build_parser() -> argparse.ArgumentParser:
     letters.add_argument("--csv", type=Path, dest="merge", help="écrire aussi les liens par famille (publipostage)")
     letters.add_argument("--only", nargs="+", default=[], metavar="ID", help="seulement ces identifiants du fichier")
     letters.add_argument("--skip-invalid", action="store_true", help="imprimer les lignes correctes malgré les erreurs")
+    privacy = sub.add_parser("privacy", help="données personnelles (RGPD)").add_subparsers(dest="action", required=True)
+    privacy.add_parser("purge", help="supprimer ce qui a dépassé sa durée de conservation")
+    privacy.add_parser("register", help="le registre des traitements (article 30), en Markdown")
+    for name, what in (("export", "toutes les données d'un utilisateur Telegram, en JSON"),
+                       ("erase", "effacer les données d'un utilisateur Telegram")):
+        privacy.add_parser(name, help=what).add_argument("telegram_id", type=_telegram_id)
     return parser
 
 
@@ -267,6 +348,14 @@ def main(argv: list[str] | None = None) -> int:
                 return fail(f"fichier introuvable : {args.file}")
             return asyncio.run(_with_store(settings, lambda s: letters(s, settings, args.file, args.out, args.merge,
                                                                         args.only, args.skip_invalid)))
+        if args.command == "privacy":
+            if args.action == "register":
+                return _privacy_register(settings)
+            if args.action == "purge":
+                return asyncio.run(_with_store(settings, lambda s: _privacy_purge(s, settings)))
+            if args.action == "export":
+                return asyncio.run(_with_store(settings, lambda s: _privacy_export(s, args.telegram_id)))
+            return asyncio.run(_with_store(settings, lambda s: _privacy_erase(s, settings, args.telegram_id)))
         if args.action == "import":
             if not args.file.is_file():
                 return fail(f"fichier introuvable : {args.file}")

@@ -13,6 +13,7 @@ from dotenv import dotenv_values
 from email_validator import EmailNotValidError, validate_email
 
 from storage.ldap_directory import LdapConfig
+from storage.privacy import Retention
 
 
 class SettingsError(Exception):
@@ -54,6 +55,20 @@ class Settings:
     tickets_retention_days: int = 90
     ldap: LdapConfig | None = None  # DIRECTORY=ldap: the accounts live in the ENT's directory
     letter_validity_days: int = 90
+    # Privacy: how long each kind of data is kept (tickets: tickets_retention_days), and the controller.
+    progress_retention_days: int = 30
+    attempts_retention_days: int = 30
+    audit_retention_days: int = 365
+    notices_retention_days: int = 365
+    unsubscribed_retention_days: int = 0
+    school_postal_address: str | None = None
+    dpo_contact: str | None = None
+
+    @property
+    def retention(self) -> Retention:
+        return Retention(progress_days=self.progress_retention_days, attempts_days=self.attempts_retention_days,
+                         audit_days=self.audit_retention_days, tickets_days=self.tickets_retention_days,
+                         notices_days=self.notices_retention_days, unsubscribed_days=self.unsubscribed_retention_days)
 
     def require_token(self) -> str:
         if not self.token:
@@ -93,6 +108,14 @@ def _quiet_hours(raw: str) -> tuple[time, time] | None:
         return time(h1, m1), time(h2, m2)
     except ValueError:
         raise SettingsError(f"QUIET_HOURS={raw!r} invalide : heure impossible.") from None
+
+
+# The retention settings besides TICKETS_RETENTION_DAYS: (variable, field, fewest days allowed).
+RETENTIONS = [("PROGRESS_RETENTION_DAYS", "progress_retention_days", 1),
+              ("ATTEMPTS_RETENTION_DAYS", "attempts_retention_days", 1),
+              ("AUDIT_RETENTION_DAYS", "audit_retention_days", 1),
+              ("NOTICES_RETENTION_DAYS", "notices_retention_days", 1),
+              ("UNSUBSCRIBED_RETENTION_DAYS", "unsubscribed_retention_days", 0)]
 
 
 def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
@@ -148,6 +171,16 @@ def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
         if not 1 <= days <= 366:
             raise SettingsError(f"LETTER_VALIDITY_DAYS={raw!r} invalide : attendu un nombre de jours, de 1 à 366.")
         kwargs["letter_validity_days"] = days
+    for name, key, least in RETENTIONS:
+        if (raw := get(name)) is not None:
+            days = _int(name, raw, "un nombre de jours")
+            if days < least:
+                raise SettingsError(f"{name}={raw!r} invalide : attendu un nombre de jours, {least} ou plus.")
+            kwargs[key] = days
+    if (raw := get("SCHOOL_POSTAL_ADDRESS")) is not None:
+        kwargs["school_postal_address"] = raw.strip()
+    if (raw := get("DPO_CONTACT")) is not None:
+        kwargs["dpo_contact"] = raw.strip()
     kwargs["smtp"] = _smtp(get)
     directory = (get("DIRECTORY") or "sqlite").strip().lower()
     if directory not in {"sqlite", "ldap"}:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from typing import Any, cast
 
@@ -16,6 +16,7 @@ from telegram.ext import BaseHandler, ContextTypes
 from conversations import texts
 from storage.accounts import IDENTIFIER_MAX, is_identifier
 from storage.deletions import DELETABLE_FOR
+from storage.privacy import Retention
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,15 @@ class MailConfig:
     domain: str
 
 
+@dataclass(frozen=True)
+class PrivacyConfig:
+    """What the privacy notice is made of besides the school: the retention settings, the controller's details."""
+
+    retention: Retention = field(default_factory=Retention)
+    postal_address: str | None = None
+    dpo: str | None = None
+
+
 def _nothing() -> None:
     return None
 
@@ -62,6 +72,7 @@ class Deps:
     wake_broadcaster: Callable[[], None] = _nothing  # tells the delivery worker a notice went out
     wake_staff_poster: Callable[[], None] = _nothing  # tells the staff group's worker a post was queued
     letter_validity_days: int = 90  # how long a letter's link works
+    privacy: PrivacyConfig = PrivacyConfig()
 
 
 DEPS_KEY = "deps"

@@ -29,7 +29,10 @@ async def menu_keyboard(context: Ctx, uid: int) -> InlineKeyboardMarkup:
 async def start(update: Update, context: Ctx) -> None:
     d = deps(context)
     markup = await menu_keyboard(context, user_id(update))
-    await send(update, context, texts.welcome(d.school.name, first_name(update)), markup)
+    text = texts.welcome(d.school.name, first_name(update))
+    if not await d.store.privacy.known(user_id(update)):  # a first visit: where to read about their data
+        text += texts.PRIVACY_LINE
+    await send(update, context, text, markup)
 
 
 async def home(update: Update, context: Ctx) -> None:

@@ -81,6 +81,8 @@ class Database:
         await self._conn.execute("PRAGMA foreign_keys=ON")
         await self._conn.execute("PRAGMA busy_timeout=10000")
         await self._conn.execute("PRAGMA synchronous=NORMAL")
+        # What is deleted (a family's erased data, purged rows) is overwritten, not left in free pages.
+        await self._conn.execute("PRAGMA secure_delete=ON")
         try:
             await self.migrate()
         except BaseException:

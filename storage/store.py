@@ -14,6 +14,7 @@ from storage.ldap_directory import LdapConfig, LdapDirectory
 from storage.letters import LetterTokens
 from storage.notices import Deliveries, Notices, Subscribers
 from storage.outbox import Outbox
+from storage.privacy import Privacy
 from storage.progress import ProgressStore
 from storage.recovery import RecoveryStore
 from storage.secrets import hash_secret, new_provisional
@@ -42,6 +43,7 @@ class Store:
         self.notices = Notices(self.db)
         self.deliveries = Deliveries(self.db)
         self.letters = LetterTokens(self.db)
+        self.privacy = Privacy(self.db)
 
     @property
     def clock(self) -> Clock:

@@ -250,12 +250,13 @@ async def test_closed_tickets_are_purged_after_the_retention(bot: Harness) -> No
     await write_to_school(recent, "récente")
     await secretary.click("✅ Clore", in_message=(await header_of(group, 2)).message_id, chat=group)
     await write_to_school(still_open, "ouverte")
+    old_header = (await header_of(group, 1)).message_id
     bot.clock.advance(timedelta(days=11))
-    await bot.run_job("purge_tickets")
+    await bot.run_job("purge")
     assert await bot.store.tickets.get(1) is None
     assert await bot.store.tickets.get(2) is not None and await bot.store.tickets.get(3) is not None
     # A staff reply to the purged ticket's message is no longer a ticket answer.
-    await secretary.send("trop tard", chat=group, reply_to=(await header_of(group, 1)).message_id)
+    await secretary.send("trop tard", chat=group, reply_to=old_header)
     assert "trop tard" not in await old.all_text()
 
 
