@@ -133,6 +133,15 @@ class Chat:
         uid = person if isinstance(person, int) else person.user_id
         await self.sandbox._post("members", {"chat_id": self.chat_id, "user_id": uid, "member": member})
 
+    async def set_public(self, username: str | None = None, invite_link: str | None = None) -> None:
+        """Makes the group public under `username`, or gives it an invite link the bot sees; None for neither."""
+        await self.sandbox._post("chat-settings", {"chat_id": self.chat_id, "username": username,
+                                                   "invite_link": invite_link})
+
+    async def set_admin(self, person: Person | int, admin: bool = True) -> None:
+        uid = person if isinstance(person, int) else person.user_id
+        await self.sandbox._post("admins", {"chat_id": self.chat_id, "user_id": uid, "admin": admin})
+
     async def messages(self) -> list[Msg]:
         data = await self.sandbox._get(f"chats/{self.chat_id}")
         return [Msg(**{k: m[k] for k in ("message_id", "from_bot", "text", "kind", "buttons", "edited", "reply_to",

@@ -136,6 +136,17 @@ async def ctl_admin(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def ctl_chat_settings(request: web.Request) -> web.Response:
+    """A group or channel made public (`username`) or given an invite link; null takes it away."""
+    world = request.app[WORLD_KEY]
+    body = await _body(request)
+    chat = world.chats[int(body["chat_id"])]
+    for key in ("username", "invite_link"):
+        if key in body:
+            setattr(chat, key, body[key])
+    return web.json_response({"ok": True})
+
+
 async def ctl_users_bulk(request: web.Request) -> web.Response:
     """Many people at once (a benchmark's ten thousand subscribers)."""
     world = request.app[WORLD_KEY]
@@ -205,6 +216,7 @@ def make_app(world: World | None = None) -> web.Application:
     app.router.add_post("/_sandbox/block", ctl_block)
     app.router.add_post("/_sandbox/admins", ctl_admin)
     app.router.add_post("/_sandbox/members", ctl_member)
+    app.router.add_post("/_sandbox/chat-settings", ctl_chat_settings)
     app.router.add_post("/_sandbox/users/bulk", ctl_users_bulk)
     app.router.add_get("/_sandbox/copies", ctl_copies)
     app.router.add_post("/_sandbox/faults", ctl_faults)

@@ -66,6 +66,8 @@ class Chat:
     user: User | None = None
     members: set[int] = field(default_factory=set)
     admins: set[int] = field(default_factory=set)
+    username: str | None = None  # a public group or channel (t.me/username)
+    invite_link: str | None = None  # shown by getChat to a bot that may invite
 
     def to_api(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -75,6 +77,8 @@ class Chat:
                 data["username"] = self.user.username
         else:
             data["title"] = self.title
+            if self.username:
+                data["username"] = self.username
         return data
 
 
@@ -604,6 +608,8 @@ class World:
     async def api_getChat(self, params: dict[str, Any]) -> Any:
         chat = self._chat(params)
         data = chat.to_api()
+        if chat.invite_link:
+            data["invite_link"] = chat.invite_link
         data.update({"accent_color_id": 0, "max_reaction_count": 11,
                      "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
                                              "unique_gifts": False, "premium_subscription": False,
