@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
 from datetime import time, timedelta
 from typing import Any
 
@@ -27,6 +29,7 @@ from bot.settings import Settings
 from conversations import helpdesk, menu, notices, parent, staff, texts
 from conversations.common import DEPS_KEY, Deps, MailConfig, School, StaffConfig
 from conversations.when import quiet_end
+from storage import backup as backups
 from storage.db import Clock
 from storage.notices import Figures, Notice
 from storage.store import Store
@@ -169,6 +172,17 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         await helpdesk.purge_tickets(context, retention)
 
     app.job_queue.run_daily(purge, time=time(3, 30, tzinfo=texts.PARIS), name="purge_tickets")
+
+    async def nightly_backup(context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            copy = await asyncio.to_thread(backups.nightly, settings.database, settings.backups, settings.backup_keep,
+                                           store.clock.now().astimezone(texts.PARIS))
+        except (OSError, sqlite3.Error) as exc:
+            log.error("nightly backup into %s failed: %s", settings.backups, exc)
+            return
+        log.info("nightly backup written: %s (the last %s kept)", copy, settings.backup_keep)
+
+    app.job_queue.run_daily(nightly_backup, time=time(2, 30, tzinfo=texts.PARIS), name="nightly_backup")
     app.add_error_handler(on_error)
     return app
 
