@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from bot import doctor
 from bot.settings import Settings, SettingsError, load
-from conversations import charts, texts
+from conversations import texts
 from storage import backup as backups
 from storage.accounts import identifier_key
 from storage.db import DatabaseTooNew
@@ -216,6 +216,8 @@ async def _stats(store: Store, settings: Settings, png: Path | None) -> int:
     for line in texts.stats_lines(await store.stats.summary(texts.PARIS)):
         print(line)
     if png is not None:
+        from conversations import charts  # matplotlib loads in a second: only for the commands that draw
+
         figures = await store.stats.chart(texts.PARIS, texts.STEP_NUMBER)
         image = await asyncio.to_thread(charts.render_png, figures, settings.school_name,
                                         store.clock.now().astimezone(texts.PARIS))

@@ -109,6 +109,8 @@ async def _check_staff_group(bot: Bot, chat_id: int | None) -> Check:
         return Check(t.DOCTOR_STAFF, False, t.doctor_chat_unreachable(chat_id, str(exc)))
     if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
         return Check(t.DOCTOR_STAFF, False, t.doctor_staff_not_group(chat_id))
+    if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+        return Check(t.DOCTOR_STAFF, False, t.doctor_not_member(chat.title or str(chat_id)))
     can_post = (status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
                 or (status == ChatMemberStatus.MEMBER
                     and (chat.permissions is None or chat.permissions.can_send_messages is not False))

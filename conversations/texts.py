@@ -595,6 +595,10 @@ def doctor_chat_unreachable(chat_id: int, error: str) -> str:
             "(entbot chats --listen 120)")
 
 
+def doctor_not_member(title: str) -> str:
+    return f"le bot n'est pas membre de « {title} » : ajoutez-le au groupe (Ajouter des membres → le nom du bot)"
+
+
 def doctor_staff_not_group(chat_id: int) -> str:
     return f"{chat_id} n'est pas un groupe : mettez dans STAFF_CHAT_ID le numéro du groupe du secrétariat"
 
