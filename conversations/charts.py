@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")  # a server has no display; must precede pyplot's import
 
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import MaxNLocator
 
 from conversations import texts
@@ -32,8 +33,9 @@ def as_json(figures: ChartFigures) -> str:
 
 def render_png(figures: ChartFigures, school: str, moment: datetime) -> bytes:
     """Families per step (the busiest in red: where they get stuck), activations per day, open tickets."""
-    fig = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
-    grid = fig.add_gridspec(2, 3, height_ratios=[1, 1], hspace=0.45, wspace=0.35)
+    # A constrained layout leaves room for the labels: nothing is cut, whatever the school's name.
+    fig = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI, layout=ConstrainedLayoutEngine(h_pad=0.15, hspace=0.06))
+    grid = fig.add_gridspec(2, 3)
     fig.suptitle(texts.CHART_TITLE.format(school=school, when=moment.strftime("%d/%m/%Y %H:%M")), fontsize=15,
                  fontweight="bold")
 

@@ -719,8 +719,12 @@ CHART_ACTIVE = "Comptes activés : {active} sur {imported}"
 CHART_CAPTION = "📊 Le graphique des activations"
 
 
+CHART_STEP_NAMES = {1: "profil", 2: "identifiant", 3: "règles d'usage", 4: "adresse", 5: "questions secrètes",
+                    6: "mot de passe"}
+
+
 def chart_step(number: int) -> str:
-    return f"{number}. {STEP_NAME[number]}"
+    return f"{number}. {CHART_STEP_NAMES[number]}"
 
 
 # -- help desk: a parent writes to the school ------------------------------------------------------
