@@ -263,7 +263,7 @@ async def _listen(settings: Settings, seconds: float) -> int:
                         continue
                     title = chat.title or chat.full_name or chat.username or ""
                     sender = message.from_user.id if message.from_user else None
-                    print(texts.chats_line(chat.type, title, chat.id, sender), flush=True)
+                    print(texts.chats_line(chat.type, doctor.printable(title), chat.id, sender), flush=True)
                 if updates and not fresh:
                     await asyncio.sleep(min(1.0, max(deadline - time.monotonic(), 0)))
     except Conflict:
@@ -276,7 +276,13 @@ async def _listen(settings: Settings, seconds: float) -> int:
     return 0
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() in (b.resolve(), Path(f"{b}-wal").resolve(), Path(f"{b}-shm").resolve())
+
+
 def _backup(settings: Settings, target: Path) -> int:
+    if _same_file(target, settings.database):
+        return fail(texts.BACKUP_ONTO_DATABASE)
     try:
         size = backups.backup(settings.database, target)
     except OSError as exc:
@@ -288,6 +294,8 @@ def _backup(settings: Settings, target: Path) -> int:
 def _restore(settings: Settings, copy: Path) -> int:
     if not copy.is_file():
         return fail(f"fichier introuvable : {copy}")
+    if _same_file(copy, settings.database):
+        return fail(texts.RESTORE_ITSELF)
     lock = backups.DatabaseLock(settings.database)
     try:
         lock.acquire()
@@ -303,7 +311,7 @@ def _restore(settings: Settings, copy: Path) -> int:
         previous = backups.restore(copy, settings.database, datetime.now())
     finally:
         lock.release()
-    print(texts.restore_done(str(copy), str(settings.database.resolve()), str(previous) if previous else None))
+    print(texts.restore_done(str(copy), str(settings.database.resolve()), str(previous.resolve()) if previous else None))
     return 0
 
 

@@ -47,6 +47,15 @@ DirectoryCheck = Callable[[Settings], Awaitable[tuple[bool, str]]]
 directory_check: DirectoryCheck | None = None
 
 
+def printable(text: str) -> str:
+    """A name typed by someone on Telegram (a group's title, a user's name), safe to print on a terminal or log."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
+def _title(chat: ChatFullInfo) -> str:
+    return printable(chat.title or str(chat.id))
+
+
 def passed(checks: list[Check]) -> bool:
     return all(c.ok is not False for c in checks)
 
@@ -110,19 +119,19 @@ async def _check_staff_group(bot: Bot, chat_id: int | None) -> Check:
     if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
         return Check(t.DOCTOR_STAFF, False, t.doctor_staff_not_group(chat_id))
     if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
-        return Check(t.DOCTOR_STAFF, False, t.doctor_not_member(chat.title or str(chat_id)))
+        return Check(t.DOCTOR_STAFF, False, t.doctor_not_member(_title(chat)))
     can_post = (status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
                 or (status == ChatMemberStatus.MEMBER
                     and (chat.permissions is None or chat.permissions.can_send_messages is not False))
                 or (status == ChatMemberStatus.RESTRICTED and bool(getattr(member, "can_send_messages", False))))
     if not can_post:
-        return Check(t.DOCTOR_STAFF, False, t.doctor_staff_cannot_post(chat.title or str(chat_id)))
+        return Check(t.DOCTOR_STAFF, False, t.doctor_staff_cannot_post(_title(chat)))
     # A public group, or a link the bot can see, lets strangers in: and its members are staff.
     if chat.username:
-        return Check(t.DOCTOR_STAFF, False, t.doctor_staff_public(chat.title or str(chat_id), chat.username))
+        return Check(t.DOCTOR_STAFF, False, t.doctor_staff_public(_title(chat), chat.username))
     if chat.invite_link:
-        return Check(t.DOCTOR_STAFF, False, t.doctor_staff_link(chat.title or str(chat_id)))
-    return Check(t.DOCTOR_STAFF, True, t.doctor_staff_ok(chat.title or str(chat_id), chat_id))
+        return Check(t.DOCTOR_STAFF, False, t.doctor_staff_link(_title(chat)))
+    return Check(t.DOCTOR_STAFF, True, t.doctor_staff_ok(_title(chat), chat_id))
 
 
 async def _check_channel(bot: Bot, chat_id: int | None) -> Check:
@@ -137,8 +146,8 @@ async def _check_channel(bot: Bot, chat_id: int | None) -> Check:
     allowed = status == ChatMemberStatus.OWNER or (
         status == ChatMemberStatus.ADMINISTRATOR and bool(getattr(member, "can_post_messages", False)))
     if not allowed:
-        return Check(t.DOCTOR_CHANNEL, False, t.doctor_channel_not_admin(chat.title or str(chat_id)))
-    return Check(t.DOCTOR_CHANNEL, True, t.doctor_channel_ok(chat.title or str(chat_id), chat_id))
+        return Check(t.DOCTOR_CHANNEL, False, t.doctor_channel_not_admin(_title(chat)))
+    return Check(t.DOCTOR_CHANNEL, True, t.doctor_channel_ok(_title(chat), chat_id))
 
 
 async def _check_clock(settings: Settings) -> Check:

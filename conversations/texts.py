@@ -692,6 +692,10 @@ BOT_RUNNING = ("le bot tourne sur cette base ({where}) : arrêtez-le d'abord (su
 ALREADY_RUNNING = "un autre « entbot run » utilise déjà la base {where} : un seul à la fois."
 
 
+BACKUP_ONTO_DATABASE = "la sauvegarde ne peut pas remplacer la base elle-même : donnez un autre nom de fichier."
+RESTORE_ITSELF = "ce fichier est la base en service elle-même : donnez le fichier de la sauvegarde."
+
+
 def backup_done(path: str, size: int) -> str:
     return f"Sauvegarde écrite : {path} ({_size(size)})."
 

@@ -113,6 +113,10 @@ class Sandbox:
         await self._post("rate-limit", {"enabled": enabled, "overall_per_second": overall_per_second,
                                         "per_chat_per_second": per_chat_per_second})
 
+    async def clock_offset(self, seconds: float) -> None:
+        """Puts Telegram's clock `seconds` ahead of this machine's (negative: behind)."""
+        await self._post("clock", {"offset": seconds})
+
     async def wait_handled(self, update_id: int) -> None:
         if self.waiter is not None:
             await self.waiter(update_id)

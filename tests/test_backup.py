@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sandbox.driver import Sandbox
 from sandbox.server import SandboxServer
-from storage.backup import check_copy
+from storage.backup import DatabaseLock, check_copy
 from tests import flows
 from tests.conftest import Harness, running_bot
 from tests.test_process import BotProcess, _click, _type, bot_env
@@ -134,3 +134,21 @@ async def test_the_nightly_backup_keeps_the_last_copies(sandbox_server: SandboxS
             assert conn.execute("SELECT identifier FROM accounts").fetchall() == [(flows.IDENTIFIER,)]
             conn.close()
         assert not list(folder.glob("*.partial"))
+
+
+def test_one_bot_per_database_and_no_backup_over_it(tmp_path: Path) -> None:
+    database = tmp_path / "entbot.sqlite3"
+    env = bot_env("http://127.0.0.1:9/bot", database)
+    csv = tmp_path / "comptes.csv"
+    csv.write_text(f"identifiant;mot_de_passe_provisoire\n{flows.IDENTIFIER};{flows.PROVISIONAL}\n", encoding="utf-8")
+    assert entbot(env, tmp_path, "accounts", "import", str(csv)).returncode == 0
+    before = database.read_bytes()
+    with DatabaseLock(database):  # as a running `entbot run` holds it
+        second = entbot(env, tmp_path, "run")
+    assert second.returncode == 2 and "un autre « entbot run » utilise déjà la base" in second.stderr
+    for target in (str(database), "./entbot.sqlite3", f"{database}-wal"):
+        result = entbot(env, tmp_path, "backup", target)
+        assert result.returncode == 2 and "autre nom de fichier" in result.stderr
+        result = entbot(env, tmp_path, "restore", target) if Path(target).exists() else None
+        assert result is None or (result.returncode == 2 and "la base en service elle-même" in result.stderr)
+    assert database.read_bytes() == before

@@ -16,7 +16,7 @@ async def test_listen_prints_each_chat_and_sender_and_leaves_the_messages_to_the
         sandbox_server: SandboxServer, tmp_path: Path) -> None:
     sandbox = Sandbox(sandbox_server.url)
     secretary = await sandbox.person("Sylvie", user_id=STAFF_ID)
-    stranger = await sandbox.person("Marc")
+    stranger = await sandbox.person("Marc\x1b[2J\x1b]0;pwned\x07")  # a name that would clear the terminal
     group = await sandbox.group("Salle des profs", [secretary, stranger])
     env = process_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=sandbox_server.api_url)
     listen = subprocess.Popen([sys.executable, "-m", "bot", "chats", "--listen", "4"], env=env, cwd=tmp_path,
@@ -27,12 +27,15 @@ async def test_listen_prints_each_chat_and_sender_and_leaves_the_messages_to_the
     assert "À l'écoute pendant 4 s" in first
     await secretary.send("/id", chat=group, wait=False)
     await secretary.send("bonjour", wait=False)
+    await stranger.send("salut", wait=False)
     out, err = await loop.run_in_executor(None, listen.communicate)
     assert listen.returncode == 0, err
     lines = out.splitlines()
     assert f"groupe  « Salle des profs »  identifiant {group.chat_id}  expéditeur {STAFF_ID}" in lines
     assert f"privé   « Sylvie »  identifiant {STAFF_ID}  expéditeur {STAFF_ID}" in lines
-    assert len([line for line in lines if "identifiant" in line]) == 2  # each message once, though read again
+    assert f"privé   « Marc?[2J?]0;pwned? »  identifiant {stranger.user_id}  expéditeur {stranger.user_id}" in lines
+    assert "\x1b" not in out and "\x07" not in out
+    assert len([line for line in lines if "identifiant" in line]) == 3  # each message once, though read again
     assert "prochain démarrage" in out
     assert not (tmp_path / "data").exists()  # needs no database, creates none
 

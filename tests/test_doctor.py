@@ -183,6 +183,13 @@ async def test_each_setting_broken_in_turn_fails_on_its_own_line(school: School,
     assert "SMTP_PASSWORD" in line and "not-the-password" not in line
     line = await _broken(school, "Courriel", SMTP_PORT=str(free_port()))
     assert "connexion impossible" in line
+    line = await _broken(school, "Courriel", SMTP_SECURITY="starttls")  # the server offers no TLS
+    assert "(starttls)" in line and "SMTP_SECURITY" in line
+    await school.sandbox.clock_offset(-600)  # this server's clock ten minutes ahead of Telegram's
+    line = await _broken(school, "Horloge")
+    drift = re.search(r"mais \+(\d+) s d'écart", line)
+    assert drift is not None and 599 <= int(drift.group(1)) <= 602 and "timedatectl" in line  # Date: whole seconds
+    await school.sandbox.clock_offset(0)
     assert (await school.entbot("doctor")).returncode == 0  # all put back
 
 

@@ -113,6 +113,7 @@ async def test_entbot_run_answers_start_and_stops_cleanly_on_sigterm(standalone_
     assert log.count("doctor: ✓ Jeton Telegram : accepté, le bot est @assistant_ent_sandbox_bot") == 1
     assert log.count("doctor: ✓ Base de données") == 1
     assert log.count("WARNING entbot.doctor: doctor: ✗ Groupe du secrétariat : STAFF_CHAT_ID vide") == 1
+    assert TOKEN.split(":")[1] not in log  # the checks name the bot, never its token
 
 
 async def test_sigterm_in_the_middle_of_steps_loses_nothing(tmp_path: Path) -> None:
