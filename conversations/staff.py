@@ -164,13 +164,14 @@ async def stats_command(update: Update, context: Ctx) -> None:
     store = deps(context).store
     summary = await store.stats.summary(texts.PARIS)
     await store.audit.record(_actor(update), "stats_viewed")
-    await send(update, context, texts.stats_message(texts.stats_lines(summary)))
+    # The chart first, the figures under it: the detail is what the chat shows last.
     figures = await store.stats.chart(texts.PARIS, texts.STEP_NUMBER)
     image = await asyncio.to_thread(charts.render_png, figures, deps(context).school.name,
                                     store.clock.now().astimezone(texts.PARIS))
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_photo(chat.id, image, caption=texts.CHART_CAPTION)
+    await send(update, context, texts.stats_message(texts.stats_lines(summary)))
 
 
 # -- /id ---------------------------------------------------------------------------------------------
