@@ -26,6 +26,7 @@ from storage.db import migrations
 
 CLOCK_TOLERANCE = 60  # seconds between this server's clock and Telegram's before codes and schedules go wrong
 TIMEOUT = 15.0
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,9 @@ async def check_mail(settings: Settings, test_address: str | None = None) -> Che
         if test_address:
             return Check(t.DOCTOR_MAIL, False, t.DOCTOR_MAIL_TEST_OFF)
         return Check(t.DOCTOR_MAIL, None, t.DOCTOR_MAIL_OFF)
+    if smtp.security == "none" and smtp.username and smtp.host not in LOOPBACK:
+        # The password would cross the network in clear at every login: refused before any connection.
+        return Check(t.DOCTOR_MAIL, False, t.doctor_mail_clear(f"{smtp.host}:{smtp.port}"))
     client = aiosmtplib.SMTP(hostname=smtp.host, port=smtp.port, timeout=TIMEOUT, use_tls=smtp.security == "tls",
                              start_tls=smtp.security == "starttls")
     where = f"{smtp.host}:{smtp.port} ({smtp.security})"

@@ -639,6 +639,11 @@ def doctor_mail_connect(where: str, error: str) -> str:
             "et que le pare-feu laisse sortir ce port")
 
 
+def doctor_mail_clear(where: str) -> str:
+    return (f"{where} sans chiffrement (SMTP_SECURITY=none) : le mot de passe passerait en clair sur le réseau ; "
+            "mettez SMTP_SECURITY=starttls (port 587) ou tls (port 465)")
+
+
 def doctor_mail_login(where: str, username: str) -> str:
     return f"{where} refuse l'identification de « {username} » : vérifiez SMTP_USERNAME et SMTP_PASSWORD"
 

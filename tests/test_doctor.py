@@ -16,10 +16,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from bot import doctor
+from bot.settings import SmtpSettings
 from sandbox.driver import Chat, Sandbox
 from sandbox.server import SandboxServer
 from tests import flows
-from tests.conftest import ROOT, TOKEN, process_env
+from tests.conftest import ROOT, TOKEN, make_settings, process_env
 from tests.smtp import SmtpServer, _Handler
 from tests.waiting import free_port
 
@@ -217,3 +219,10 @@ async def test_commands_other_than_run_and_import_never_create_a_database(school
         assert f"aucune base de données à {database}" in result.stderr
         assert "ENTBOT_DATA_DIR" in result.stderr
         assert not database.exists() and not database.parent.exists()
+
+
+async def test_a_mail_password_that_would_cross_the_network_in_clear_fails(tmp_path: Path) -> None:
+    smtp = SmtpSettings(host="smtp.ac-orleans-tours.fr", port=25, username="assistant-ent", password="secret",
+                        security="none", mail_from="assistant-ent@college-vinci.fr")
+    check = await doctor.check_mail(make_settings("http://127.0.0.1:9/bot", tmp_path, smtp=smtp))
+    assert check.ok is False and "en clair" in check.detail and "SMTP_SECURITY=starttls" in check.detail
