@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
 from datetime import time
 from typing import Any
 
@@ -28,6 +30,7 @@ from bot.staff_poster import StaffPoster
 from conversations import budget, helpdesk, menu, notices, parent, privacy, staff, texts
 from conversations.common import DEPS_KEY, Deps, MailConfig, PrivacyConfig, School, StaffConfig
 from conversations.when import quiet_end
+from storage import backup as backups
 from storage.accounts import DirectoryUnavailable
 from storage.db import Clock
 from storage.notices import Figures, Notice
@@ -215,6 +218,17 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
     app.job_queue.run_repeating(helpdesk.repost_tickets, interval=60, first=10, name="repost_tickets")
     # Every table's retention (storage/privacy.py RULES), tickets' staff-group copies included.
     app.job_queue.run_daily(privacy.purge, time=time(3, 30, tzinfo=texts.PARIS), name="purge")
+
+    async def nightly_backup(context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            copy = await asyncio.to_thread(backups.nightly, settings.database, settings.backups, settings.backup_keep,
+                                           store.clock.now().astimezone(texts.PARIS))
+        except (OSError, sqlite3.Error) as exc:
+            log.error("nightly backup into %s failed: %s", settings.backups, exc)
+            return
+        log.info("nightly backup written: %s (the last %s kept)", copy, settings.backup_keep)
+
+    app.job_queue.run_daily(nightly_backup, time=time(2, 30, tzinfo=texts.PARIS), name="nightly_backup")
     app.add_error_handler(on_error)
     return app
 

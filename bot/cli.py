@@ -6,22 +6,26 @@ import argparse
 import asyncio
 import csv
 import json
+import logging
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
 from telegram import Bot, Update
-from telegram.error import TelegramError
+from telegram.error import Conflict, InvalidToken, TelegramError
 from tqdm import tqdm
 
+from bot import doctor
 from bot.settings import Settings, SettingsError, load
 from conversations import texts
+from storage import backup as backups
 from storage.accounts import DirectoryUnavailable, identifier_key
 from storage.db import DatabaseTooNew
 from storage.importer import CsvError, ImportReport, import_accounts
-from storage.ldap_directory import DirectoryProblem
+from storage.ldap_directory import DirectoryProblem, check_directory
 from storage.privacy import DeleteCopy
 from storage.store import Store
 
@@ -48,11 +52,26 @@ def run(settings: Settings) -> int:
 
     settings.require_token()
     configure_logging(settings.log_level)
+    # Held until the process ends: `entbot restore` and a second `entbot run` see the bot is running.
+    lock = backups.DatabaseLock(settings.database)
+    try:
+        lock.acquire()
+    except backups.Locked:
+        return fail(texts.ALREADY_RUNNING.format(where=settings.database.resolve()))
     # Migrate (or refuse a newer file) before Telegram is contacted, so that the error is one line.
     asyncio.run(_with_store(settings, _noop))
+    log_checks(asyncio.run(doctor.run_checks(settings)))
     app = build_application(settings)
     app.run_polling(allowed_updates=Update.ALL_TYPES, timeout=settings.poll_timeout, poll_interval=0.0)
+    lock.release()
     return 0
+
+
+def log_checks(checks: list[doctor.Check]) -> None:
+    """`entbot doctor`'s checklist, once in the log at start: a failed line is a warning, the bot starts anyway."""
+    log = logging.getLogger("entbot.doctor")
+    for check in checks:
+        log.log(logging.WARNING if check.ok is False else logging.INFO, "doctor: %s", check.line())
 
 
 async def _noop(store: Store) -> int:
@@ -202,12 +221,13 @@ async def _export(store: Store, path: Path) -> int:
     return 0
 
 
-async def _directory_check(store: Store) -> int:
-    if store.ldap is None:
+async def _directory_check(settings: Settings) -> int:
+    """Needs no database: it reads the directory only."""
+    config = settings.ldap
+    if config is None:
         return fail("DIRECTORY=sqlite : aucun annuaire LDAP configuré (DIRECTORY=ldap et LDAP_URL dans .env)", 1)
-    config = store.ldap.config
     try:
-        figures = await store.ldap.check()
+        figures = await check_directory(config)
     except DirectoryProblem as exc:
         return fail(f"annuaire {config.url} : {exc}", 1)
     total = sum(figures.values())
@@ -219,9 +239,106 @@ async def _directory_check(store: Store) -> int:
     return 0
 
 
-async def _stats(store: Store) -> int:
+async def _stats(store: Store, settings: Settings, png: Path | None) -> int:
     for line in texts.stats_lines(await store.stats.summary(texts.PARIS)):
         print(line)
+    if png is not None:
+        from conversations import charts  # matplotlib loads in a second: only for the commands that draw
+
+        figures = await store.stats.chart(texts.PARIS, texts.STEP_NUMBER)
+        image = await asyncio.to_thread(charts.render_png, figures, settings.school_name,
+                                        store.clock.now().astimezone(texts.PARIS))
+        try:
+            await asyncio.to_thread(png.write_bytes, image)
+        except OSError as exc:
+            return fail(f"impossible d'écrire {png} : {exc.strerror}")
+        print(f"Graphique écrit : {png}")
+    return 0
+
+
+# -- entbot doctor, chats, backup, restore ---------------------------------------------------------
+
+
+def _doctor(settings: Settings, mail_test: str | None) -> int:
+    checks = asyncio.run(doctor.run_checks(settings, mail_test))
+    print(texts.DOCTOR_HEADER)
+    for check in checks:
+        print(check.line())
+    failed = sum(c.ok is False for c in checks)
+    print(texts.DOCTOR_SOME_FAILED.format(n=failed) if failed else texts.DOCTOR_ALL_OK)
+    return 1 if failed else 0
+
+
+async def _listen(settings: Settings, seconds: float) -> int:
+    """Prints who writes where, without confirming the updates: `entbot run` still gets them all afterwards."""
+    bot = Bot(settings.require_token(), base_url=settings.api_url)
+    seen: set[int] = set()
+    try:
+        async with bot:
+            print(texts.CHATS_LISTENING.format(seconds=int(seconds)), flush=True)
+            deadline = time.monotonic() + seconds
+            while (left := deadline - time.monotonic()) > 0:
+                # No offset: Telegram keeps what is read here for the bot. Pending updates come back at once, so wait.
+                updates = await bot.get_updates(timeout=int(min(left, 10)), read_timeout=min(left, 10) + 10,
+                                                allowed_updates=Update.ALL_TYPES)
+                fresh = [u for u in updates if u.update_id not in seen]
+                for update in fresh:
+                    seen.add(update.update_id)
+                    message = update.effective_message
+                    chat = update.effective_chat
+                    if message is None or chat is None:
+                        continue
+                    title = chat.title or chat.full_name or chat.username or ""
+                    sender = message.from_user.id if message.from_user else None
+                    print(texts.chats_line(chat.type, doctor.printable(title), chat.id, sender), flush=True)
+                if updates and not fresh:
+                    await asyncio.sleep(min(1.0, max(deadline - time.monotonic(), 0)))
+    except Conflict:
+        return fail(texts.CHATS_CONFLICT, 1)
+    except InvalidToken:
+        return fail(texts.DOCTOR_TOKEN_REFUSED, 1)
+    except TelegramError as exc:
+        return fail(texts.doctor_telegram_unreachable(settings.api_url, str(exc)), 1)
+    print(texts.CHATS_KEPT if seen else texts.CHATS_NONE)
+    return 0
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() in (b.resolve(), Path(f"{b}-wal").resolve(), Path(f"{b}-shm").resolve())
+
+
+def _backup(settings: Settings, target: Path) -> int:
+    if _same_file(target, settings.database):
+        return fail(texts.BACKUP_ONTO_DATABASE)
+    try:
+        size = backups.backup(settings.database, target)
+    except OSError as exc:
+        return fail(f"impossible d'écrire {target} : {exc.strerror or exc}")
+    print(texts.backup_done(str(target), size))
+    return 0
+
+
+def _restore(settings: Settings, copy: Path) -> int:
+    if not copy.is_file():
+        return fail(f"fichier introuvable : {copy}")
+    if _same_file(copy, settings.database):
+        return fail(texts.RESTORE_ITSELF)
+    lock = backups.DatabaseLock(settings.database)
+    try:
+        lock.acquire()
+    except backups.Locked:
+        return fail(texts.BOT_RUNNING.format(where=settings.database.resolve()), 1)
+    try:
+        problem = backups.check_copy(copy)
+        if problem is not None:
+            reason = {"not_sqlite": texts.RESTORE_NOT_SQLITE,
+                      "damaged": texts.RESTORE_DAMAGED.format(detail=problem.detail),
+                      "too_new": texts.RESTORE_TOO_NEW.format(version=problem.version, latest=problem.latest)}
+            return fail(texts.restore_refused(str(copy), reason[problem.kind]), 1)
+        previous = backups.restore(copy, settings.database, datetime.now())
+    finally:
+        lock.release()
+    print(texts.restore_done(str(copy), str(settings.database.resolve()), str(previous.resolve()) if previous else None))
     return 0
 
 
@@ -313,7 +430,16 @@ def build_parser() -> argparse.ArgumentParser:
     unlock.add_argument("identifier")
     export = accounts.add_parser("export", help="exporter l'état des comptes en CSV pour Excel (jamais de secret)")
     export.add_argument("file", type=Path)
-    sub.add_parser("stats", help="chiffres des activations")
+    stats = sub.add_parser("stats", help="chiffres des activations")
+    stats.add_argument("--png", type=Path, metavar="FICHIER", help="écrire aussi le graphique de /stats dans ce fichier")
+    check = sub.add_parser("doctor", help="vérifier l'installation (jeton, base, groupe, canal, courriel, annuaire, horloge)")
+    check.add_argument("--mail-test", metavar="ADRESSE", help="envoyer aussi un courriel de test à cette adresse")
+    chats = sub.add_parser("chats", help="afficher les identifiants des conversations qui écrivent au bot (bot arrêté)")
+    chats.add_argument("--listen", type=float, default=120, metavar="SECONDES", help="durée d'écoute (défaut 120)")
+    save = sub.add_parser("backup", help="copier la base, même pendant que le bot tourne")
+    save.add_argument("file", type=Path)
+    back = sub.add_parser("restore", help="remettre une sauvegarde en place (bot arrêté)")
+    back.add_argument("file", type=Path)
     directory = sub.add_parser("directory", help="l'annuaire LDAP de l'ENT").add_subparsers(dest="action", required=True)
     directory.add_parser("check", help="connexion, authentification, nombre de personnes par état et profil")
     letters = sub.add_parser("letters", help="importer le CSV et imprimer une lettre à QR code par famille (PDF)")
@@ -331,16 +457,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Besides `run` and `restore`, only the imports (accounts import, letters) create the database: any other command
+# run from the wrong folder says where it looked rather than answering from an empty new file.
+CREATES_DATABASE = {("accounts", "import"), ("letters", None)}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load()
         if args.command == "run":
             return run(settings)
+        if args.command == "doctor":
+            return _doctor(settings, args.mail_test)
+        if args.command == "chats":
+            return asyncio.run(_listen(settings, args.listen))
+        if args.command == "restore":
+            return _restore(settings, args.file)
+        if args.command == "directory":  # reads the directory only
+            return asyncio.run(_directory_check(settings))
+        if args.command == "privacy" and args.action == "register":  # the configuration only
+            return _privacy_register(settings)
+        if (args.command, getattr(args, "action", None)) not in CREATES_DATABASE and not settings.database.is_file():
+            return fail(texts.no_database_here(str(settings.database.resolve())))
+        if args.command == "backup":
+            return _backup(settings, args.file)
         if args.command == "stats":
-            return asyncio.run(_with_store(settings, _stats))
-        if args.command == "directory":
-            return asyncio.run(_with_store(settings, _directory_check))
+            return asyncio.run(_with_store(settings, lambda s: _stats(s, settings, args.png)))
         if args.command == "letters":
             from bot.letters import letters
 
@@ -349,8 +492,6 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_with_store(settings, lambda s: letters(s, settings, args.file, args.out, args.merge,
                                                                         args.only, args.skip_invalid)))
         if args.command == "privacy":
-            if args.action == "register":
-                return _privacy_register(settings)
             if args.action == "purge":
                 return asyncio.run(_with_store(settings, lambda s: _privacy_purge(s, settings)))
             if args.action == "export":

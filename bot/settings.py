@@ -24,6 +24,8 @@ TOKEN_HELP = (
     "TELEGRAM_BOT_TOKEN manquant : créez un bot avec @BotFather dans Telegram (commande /newbot), "
     "puis copiez le jeton donné dans le fichier .env (TELEGRAM_BOT_TOKEN=123456:ABC...)."
 )
+DEFAULT_DATA_DIR = Path("data")
+DATABASE_NAME = "entbot.sqlite3"
 TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
 
 
@@ -69,6 +71,13 @@ class Settings:
         return Retention(progress_days=self.progress_retention_days, attempts_days=self.attempts_retention_days,
                          audit_days=self.audit_retention_days, tickets_days=self.tickets_retention_days,
                          notices_days=self.notices_retention_days, unsubscribed_days=self.unsubscribed_retention_days)
+    backup_dir: Path | None = None  # None: `backups/` beside the database
+    backup_keep: int = 14
+
+    @property
+    def backups(self) -> Path:
+        """Where the nightly copies go."""
+        return self.backup_dir if self.backup_dir is not None else self.database.parent / "backups"
 
     def require_token(self) -> str:
         if not self.token:
@@ -135,8 +144,16 @@ def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
     kwargs: dict[str, object] = {"token": token.strip() if token else None}
     if (raw := get("TELEGRAM_API_URL")) is not None:
         kwargs["api_url"] = _url("TELEGRAM_API_URL", raw)
-    if (raw := get("ENTBOT_DATABASE")) is not None:
-        kwargs["database"] = Path(raw.strip())
+    # The data directory (default `data/` in the current folder); ENTBOT_DATABASE, older, names the file itself.
+    data_dir = Path(raw.strip()) if (raw := get("ENTBOT_DATA_DIR")) is not None else DEFAULT_DATA_DIR
+    kwargs["database"] = Path(raw.strip()) if (raw := get("ENTBOT_DATABASE")) is not None else data_dir / DATABASE_NAME
+    if (raw := get("BACKUP_DIR")) is not None:
+        kwargs["backup_dir"] = Path(raw.strip())
+    if (raw := get("BACKUP_KEEP")) is not None:
+        keep = _int("BACKUP_KEEP", raw, "un nombre de sauvegardes à garder")
+        if keep < 1:
+            raise SettingsError(f"BACKUP_KEEP={raw!r} invalide : attendu un nombre de sauvegardes, 1 ou plus.")
+        kwargs["backup_keep"] = keep
     if (raw := get("SCHOOL_NAME")) is not None:
         kwargs["school_name"] = raw.strip()
     if (raw := get("SCHOOL_CONTACT_EMAIL")) is not None:

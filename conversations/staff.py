@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable, Coroutine
@@ -14,7 +15,7 @@ from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from conversations import helpdesk, letters, notices, texts
+from conversations import charts, helpdesk, letters, notices, texts
 from conversations.common import (
     answer_query,
     deps,
@@ -171,7 +172,24 @@ async def stats_command(update: Update, context: Ctx) -> None:
     store = deps(context).store
     summary = await store.stats.summary(texts.PARIS)
     await store.audit.record(_actor(update), "stats_viewed")
+    # The chart first, the figures under it: the detail is what the chat shows last.
+    figures = await store.stats.chart(texts.PARIS, texts.STEP_NUMBER)
+    image = await asyncio.to_thread(charts.render_png, figures, deps(context).school.name,
+                                    store.clock.now().astimezone(texts.PARIS))
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_photo(chat.id, image, caption=texts.CHART_CAPTION)
     await send(update, context, texts.stats_message(texts.stats_lines(summary)))
+
+
+# -- /id ---------------------------------------------------------------------------------------------
+
+
+async def chat_id_command(update: Update, context: Ctx) -> None:
+    """The number the IT referent copies into STAFF_CHAT_ID (or ANNONCES_CHANNEL_ID), asked from the chat itself."""
+    chat = update.effective_chat
+    assert chat is not None
+    await send(update, context, texts.chat_id_answer(chat.id, user_id(update)))
 
 
 # -- buttons ---------------------------------------------------------------------------------------
@@ -255,6 +273,9 @@ def handlers(unknown_command: Handler, unknown_button: Handler,
                                     "annonces": notices.list_notices, "lettre": letters.letter_command}
     found: list[BaseHandler[Update, Ctx, object]] = [
         CommandHandler(name, staff_only(fn, unknown_command), filters=where) for name, fn in commands.items()]
+    # /id answers staff in any group (the staff group's number is what is being set up); others get nothing.
+    found.append(CommandHandler("id", staff_only(chat_id_command, unknown_command),
+                                filters=filters.ChatType.GROUPS | filters.ChatType.PRIVATE))
     found.append(CallbackQueryHandler(staff_only(button, unknown_button), pattern=r"^staff:"))
     found.append(CallbackQueryHandler(staff_only(helpdesk.ticket_button, unknown_button), pattern=r"^ticket:"))
     found.append(CallbackQueryHandler(staff_only(notices.notice_button, unknown_button), pattern=r"^notice:"))

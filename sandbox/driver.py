@@ -123,6 +123,9 @@ class Sandbox:
             if resp.status != 200:
                 raise SandboxError(f"no file {file_id}")
             return resp.headers.get("X-File-Name", ""), await resp.read()
+    async def clock_offset(self, seconds: float) -> None:
+        """Puts Telegram's clock `seconds` ahead of this machine's (negative: behind)."""
+        await self._post("clock", {"offset": seconds})
 
     async def wait_handled(self, update_id: int) -> None:
         if self.waiter is not None:
@@ -148,6 +151,10 @@ class Chat:
         """Gives this group a public @username and/or an invite link (None: private, no link)."""
         await self.sandbox._post("chat-settings", {"chat_id": self.chat_id, "username": username,
                                                    "invite_link": invite_link})
+
+    async def set_admin(self, person: Person | int, admin: bool = True) -> None:
+        uid = person if isinstance(person, int) else person.user_id
+        await self.sandbox._post("admins", {"chat_id": self.chat_id, "user_id": uid, "admin": admin})
 
     async def messages(self) -> list[Msg]:
         data = await self.sandbox._get(f"chats/{self.chat_id}")

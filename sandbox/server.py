@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from email.utils import formatdate
 from typing import Any
 
 from aiohttp import web
@@ -39,14 +40,16 @@ async def bot_api(request: web.Request) -> web.Response:
     if world.token is not None and token != world.token:
         return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
     params = await _params(request)
+    # Telegram's clock, as its answers' Date header tells it; a test may put it off from this machine's.
+    headers = {"Date": formatdate(time.time() + world.clock_offset, usegmt=True)} if world.clock_offset else None
     try:
         result = await world.call(method, params)
     except ApiError as exc:
         body: dict[str, Any] = {"ok": False, "error_code": exc.code, "description": exc.description}
         if exc.parameters:
             body["parameters"] = exc.parameters
-        return web.json_response(body, status=exc.code)
-    return web.json_response({"ok": True, "result": result})
+        return web.json_response(body, status=exc.code, headers=headers)
+    return web.json_response({"ok": True, "result": result}, headers=headers)
 
 
 # -- control API: what tests and scripts use to act as people --------------------------------
@@ -142,6 +145,14 @@ async def ctl_admin(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def ctl_clock(request: web.Request) -> web.Response:
+    """Telegram's clock put `offset` seconds away from this machine's (a server whose clock drifted)."""
+    world = request.app[WORLD_KEY]
+    body = await _body(request)
+    world.clock_offset = float(body.get("offset", 0))
+    return web.json_response({"ok": True})
+
+
 async def ctl_users_bulk(request: web.Request) -> web.Response:
     """Many people at once (a benchmark's ten thousand subscribers)."""
     world = request.app[WORLD_KEY]
@@ -231,6 +242,7 @@ def make_app(world: World | None = None) -> web.Application:
     app.router.add_post("/_sandbox/block", ctl_block)
     app.router.add_post("/_sandbox/admins", ctl_admin)
     app.router.add_post("/_sandbox/members", ctl_member)
+    app.router.add_post("/_sandbox/clock", ctl_clock)
     app.router.add_post("/_sandbox/users/bulk", ctl_users_bulk)
     app.router.add_get("/_sandbox/copies", ctl_copies)
     app.router.add_post("/_sandbox/chat-settings", ctl_chat_settings)

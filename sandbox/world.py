@@ -265,6 +265,7 @@ class World:
         self.errors: list[tuple[str, int, str]] = []
         self.changed = asyncio.Condition()
         self.event_seq = 0
+        self.clock_offset = 0.0  # seconds Telegram's clock is ahead of this machine's (the Date header)
 
     # -- time and notification -------------------------------------------------------------
 

@@ -546,42 +546,52 @@ class LdapDirectory:
 
     async def check(self) -> Counter[tuple[str, str]]:
         """Connects, binds, reads every person: counts by (state, profile); DirectoryProblem says what is wrong."""
-        return await asyncio.get_running_loop().run_in_executor(None, self._check)
-
-    def _check(self) -> Counter[tuple[str, str]]:
-        try:
-            conn = self.pool.connect()
-        except lx.LDAPStartTLSError as exc:
-            raise DirectoryProblem(f"TLS : échec de StartTLS ({exc}), vérifiez LDAP_CA_FILE et le certificat du serveur") from exc
-        except lx.LDAPSocketOpenError as exc:
-            text = str(exc)
-            if any(word in text.lower() for word in ("ssl", "certificate", "tls")):
-                raise DirectoryProblem(f"TLS : certificat du serveur refusé ({text}), vérifiez LDAP_CA_FILE") from exc
-            raise DirectoryProblem(f"serveur injoignable ({text})") from exc
-        except lx.LDAPInvalidCredentialsResult as exc:
-            raise DirectoryProblem(f"authentification refusée pour LDAP_BIND_DN={self.config.bind_dn} : "
-                                   "mot de passe ou DN du compte de service incorrect") from exc
-        except lx.LDAPException as exc:
-            raise DirectoryProblem(f"connexion impossible : {exc}") from exc
-        try:
-            missing = _missing_schema(conn)
-            if missing:
-                raise DirectoryProblem(f"schéma ESCO absent : l'annuaire ne connaît pas {', '.join(missing)}")
-            figures: Counter[tuple[str, str]] = Counter()
-            entries = conn.extend.standard.paged_search(self.config.people_dn, "(objectClass=ENTPerson)", SUBTREE,
-                                                        attributes=[STATE, PROFILES], paged_size=500, generator=True)
-            for e in entries:
-                if e.get("type") == "searchResEntry":
-                    attributes = dict(e["attributes"])
-                    figures[((_first(attributes, STATE) or "-").upper(),
-                             ",".join(sorted(_values(attributes, PROFILES))) or "-")] += 1
-            return figures
-        except lx.LDAPNoSuchObjectResult as exc:
-            raise DirectoryProblem(f"LDAP_PEOPLE_DN={self.config.people_dn} n'existe pas dans l'annuaire") from exc
-        except lx.LDAPException as exc:
-            raise DirectoryProblem(f"lecture impossible : {exc}") from exc
-        finally:
-            _close(conn)
+        return await asyncio.get_running_loop().run_in_executor(None, _check, self.pool, self.config)
 
     def close(self) -> None:
         self.pool.close()
+
+
+async def check_directory(config: LdapConfig) -> Counter[tuple[str, str]]:
+    """The same check with a pool of its own, for `entbot doctor` (no database needed)."""
+    pool = LdapPool(config)
+    try:
+        return await asyncio.get_running_loop().run_in_executor(None, _check, pool, config)
+    finally:
+        pool.close()
+
+
+def _check(pool: LdapPool, config: LdapConfig) -> Counter[tuple[str, str]]:
+    try:
+        conn = pool.connect()
+    except lx.LDAPStartTLSError as exc:
+        raise DirectoryProblem(f"TLS : échec de StartTLS ({exc}), vérifiez LDAP_CA_FILE et le certificat du serveur") from exc
+    except lx.LDAPSocketOpenError as exc:
+        text = str(exc)
+        if any(word in text.lower() for word in ("ssl", "certificate", "tls")):
+            raise DirectoryProblem(f"TLS : certificat du serveur refusé ({text}), vérifiez LDAP_CA_FILE") from exc
+        raise DirectoryProblem(f"serveur injoignable ({text})") from exc
+    except lx.LDAPInvalidCredentialsResult as exc:
+        raise DirectoryProblem(f"authentification refusée pour LDAP_BIND_DN={config.bind_dn} : "
+                               "mot de passe ou DN du compte de service incorrect") from exc
+    except lx.LDAPException as exc:
+        raise DirectoryProblem(f"connexion impossible : {exc}") from exc
+    try:
+        missing = _missing_schema(conn)
+        if missing:
+            raise DirectoryProblem(f"schéma ESCO absent : l'annuaire ne connaît pas {', '.join(missing)}")
+        figures: Counter[tuple[str, str]] = Counter()
+        entries = conn.extend.standard.paged_search(config.people_dn, "(objectClass=ENTPerson)", SUBTREE,
+                                                    attributes=[STATE, PROFILES], paged_size=500, generator=True)
+        for e in entries:
+            if e.get("type") == "searchResEntry":
+                attributes = dict(e["attributes"])
+                figures[((_first(attributes, STATE) or "-").upper(),
+                         ",".join(sorted(_values(attributes, PROFILES))) or "-")] += 1
+        return figures
+    except lx.LDAPNoSuchObjectResult as exc:
+        raise DirectoryProblem(f"LDAP_PEOPLE_DN={config.people_dn} n'existe pas dans l'annuaire") from exc
+    except lx.LDAPException as exc:
+        raise DirectoryProblem(f"lecture impossible : {exc}") from exc
+    finally:
+        _close(conn)

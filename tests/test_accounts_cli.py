@@ -101,7 +101,7 @@ def test_list_and_show_never_print_a_secret(tmp_path: Path) -> None:
 
 
 def test_a_database_newer_than_the_program_is_refused(tmp_path: Path) -> None:
-    entbot(tmp_path, "accounts", "list")
+    entbot(tmp_path, "accounts", "import", str(write(tmp_path, HEADER + "lea.martin;Prov-1a;Martin;Léa;eleve;6A\n")))
     conn = sqlite3.connect(tmp_path / "entbot.sqlite3")
     conn.execute("INSERT INTO schema_migrations VALUES (999, 'future', '2030-01-01')")
     conn.commit()

@@ -289,6 +289,17 @@ def test_directory_check_counts_and_names_what_is_wrong(tmp_path: Path, slapd: S
     assert down.returncode == 1 and "injoignable" in down.stderr
 
 
+def test_doctor_checks_the_directory_when_the_accounts_live_there(tmp_path: Path, slapd: Slapd) -> None:
+    result = entbot(tmp_path, slapd, "doctor")
+    line = next(x for x in result.stdout.splitlines() if "Annuaire LDAP" in x)
+    assert line.startswith("✓") and f"{len(PEOPLE)} personne(s)" in line
+    wrong = entbot(tmp_path, slapd, "doctor", LDAP_BIND_PASSWORD="faux")
+    line = next(x for x in wrong.stdout.splitlines() if "Annuaire LDAP" in x)
+    assert wrong.returncode == 1 and line.startswith("✗") and "LDAP_BIND_DN" in line
+    plain = entbot(tmp_path, slapd, "doctor", DIRECTORY="sqlite")
+    assert "Annuaire LDAP" not in plain.stdout
+
+
 async def test_the_directory_alone_decides_between_two_activations(tmp_path: Path, slapd: Slapd) -> None:
     """Both pass SQLite's check at once: the conditional LDAP modify lets exactly one through."""
     from datetime import UTC, datetime

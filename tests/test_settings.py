@@ -83,3 +83,14 @@ def test_a_malformed_ldap_setting_names_itself(name: str, value: str) -> None:
 def test_ldap_without_a_service_account_is_refused() -> None:
     with pytest.raises(SettingsError, match=r"^LDAP_BIND_DN"):
         load({k: v for k, v in LDAP.items() if k != "LDAP_BIND_PASSWORD"}, env_file=None)
+def test_the_data_directory_holds_the_database_and_the_backups() -> None:
+    s = load({"TELEGRAM_BOT_TOKEN": TOKEN}, env_file=None)
+    assert s.backups == Path("data/backups") and s.backup_keep == 14
+    s = load({"ENTBOT_DATA_DIR": "/var/lib/entbot"}, env_file=None)
+    assert s.database == Path("/var/lib/entbot/entbot.sqlite3") and s.backups == Path("/var/lib/entbot/backups")
+    s = load({"ENTBOT_DATA_DIR": "/var/lib/entbot", "ENTBOT_DATABASE": "/srv/base.sqlite3", "BACKUP_DIR": "/mnt/usb",
+              "BACKUP_KEEP": "30"}, env_file=None)
+    assert s.database == Path("/srv/base.sqlite3") and s.backups == Path("/mnt/usb") and s.backup_keep == 30
+    for bad in ("0", "trois"):
+        with pytest.raises(SettingsError, match="BACKUP_KEEP"):
+            load({"BACKUP_KEEP": bad}, env_file=None)
