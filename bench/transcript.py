@@ -11,13 +11,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.app import build_application, start_in_loop, stop_in_loop, store_of  # noqa: E402
-from bot.processor import PerUserProcessor  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from sandbox.driver import Person, Sandbox, SandboxError  # noqa: E402
-from sandbox.server import SandboxServer  # noqa: E402
-from storage.db import Clock  # noqa: E402
-from storage.importer import import_accounts  # noqa: E402
+from bot.app import build_application, start_in_loop, stop_in_loop, store_of
+from bot.processor import PerUserProcessor
+from bot.settings import Settings
+from sandbox.driver import Person, Sandbox, SandboxError
+from sandbox.server import SandboxServer
+from storage.db import Clock
+from storage.importer import import_accounts
 
 IDENTIFIER, PROVISIONAL, PASSWORD = "jean.dupont12", "Prov-2026a", "Ma-Cle:Verte42"
 
