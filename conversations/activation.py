@@ -159,8 +159,11 @@ async def show(update: Update, context: Ctx, step: str, note: str | None = None,
     if note:
         text = f"{note}\n\n{text}"
     message: Message | None
-    if update.callback_query is not None and not new_message:
+    pressed = update.callback_query.message if update.callback_query is not None else None
+    if pressed is not None and not new_message:
         message = await edit_or_send(update, context, text, markup)
+        if message is not None and message.message_id != pressed.message_id:  # answered at the bottom
+            await drop_keyboard(context, uid, pressed.message_id)
     else:
         await drop_keyboard(context, uid, progress.prompt_message_id)
         message = await send(update, context, text, markup)
@@ -313,7 +316,12 @@ async def resume_from_menu(update: Update, context: Ctx) -> object:
         return await start_activation(update, context)
     if _needs_reauth(deps(context), progress):
         return await ask_reauth(update, context, progress)
-    return await show(update, context, progress.step, progress=progress)
+    # From under a ticket's confirmation: that confirmation stays in the chat.
+    query = update.callback_query
+    from_helpdesk = query is not None and query.data == "helpdesk:resume"
+    if from_helpdesk and query is not None and isinstance(query.message, Message):
+        await drop_keyboard(context, query.message.chat_id, query.message.message_id)
+    return await show(update, context, progress.step, progress=progress, new_message=from_helpdesk)
 
 
 async def resume(update: Update, context: Ctx, progress: Progress) -> object:
@@ -645,12 +653,6 @@ async def pause(update: Update, context: Ctx) -> object:
         await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
     await send(update, context, texts.PAUSED)
     return END
-
-
-async def start_mid_flow(update: Update, context: Ctx, progress: Progress) -> object:
-    if _needs_reauth(deps(context), progress):
-        return await ask_reauth(update, context, progress)
-    return await show(update, context, progress.step, note=texts.START_MID_FLOW, new_message=True, progress=progress)
 
 
 def _back(state: str) -> list[BaseHandler[Update, Ctx, object]]:

@@ -57,10 +57,20 @@ async def cancel_writing(update: Update, context: Ctx) -> object:
 
 
 async def written(update: Update, context: Ctx) -> object:
-    """The message to the school, in the writing state: submitted, and the dialogue ends."""
-    if not await submit(update, context):
+    """The message to the school, in the writing state.
+
+    In the middle of an activation the parent keeps writing to the school (follow-ups, a photo) until
+    they press "Reprendre l'activation": a step is never fed a message meant for the school.
+    """
+    store = deps(context).store
+    uid = user_id(update)
+    mid_activation = await store.progress.get(uid) is not None and await store.recovery.get(uid) is None
+    resume = keyboard([(texts.HELPDESK_RESUME, "helpdesk:resume")]) if mid_activation else None
+    if not await submit(update, context, resume):
         return None
-    await deps(context).store.writing.stop(user_id(update))
+    if mid_activation:
+        return None
+    await store.writing.stop(uid)
     return END
 
 
@@ -80,7 +90,7 @@ async def follow_up(update: Update, context: Ctx) -> bool:
     return True
 
 
-async def submit(update: Update, context: Ctx) -> bool:
+async def submit(update: Update, context: Ctx, resume: InlineKeyboardMarkup | None = None) -> bool:
     """Opens the ticket or adds to it, mail queued with it; tells staff and the parent. False if refused."""
     d = deps(context)
     message, user = update.effective_message, update.effective_user
@@ -113,7 +123,7 @@ async def submit(update: Update, context: Ctx) -> bool:
         user.id, name, account.id if account else None, identifier, context_text,
         NewMessage(kind, text, message.chat_id, message.message_id), compose if d.mail else None)
     d.wake_mailer()
-    await send(update, context, texts.ticket_received(ticket.id, new))
+    await send(update, context, texts.ticket_received(ticket.id, new, resume is not None), resume)
     if new or ticket.header_message_id is None:
         await post_ticket(context, ticket)
     else:

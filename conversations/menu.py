@@ -28,8 +28,13 @@ async def menu_keyboard(context: Ctx, uid: int) -> InlineKeyboardMarkup:
 
 async def start(update: Update, context: Ctx) -> None:
     d = deps(context)
-    markup = await menu_keyboard(context, user_id(update))
-    await send(update, context, texts.welcome(d.school.name, first_name(update)), markup)
+    uid = user_id(update)
+    markup = await menu_keyboard(context, uid)
+    text = texts.welcome(d.school.name, first_name(update))
+    progress = await d.store.progress.get(uid)
+    if progress is not None and progress.step in texts.STEP_NUMBER:  # /start midway: the menu, resuming first
+        text = texts.start_mid_flow(texts.STEP_NUMBER[progress.step]) + "\n\n" + text
+    await send(update, context, text, markup)
 
 
 async def home(update: Update, context: Ctx) -> None:

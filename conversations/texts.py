@@ -78,7 +78,7 @@ MENU_LOGIN = "🔐 Comment me connecter"
 
 
 def menu_resume(step_number: int) -> str:
-    return f"▶ Reprendre mon activation (étape {step_number}/6)"
+    return f"▶️ Reprendre à l'étape {step_number}/6"
 
 
 def help_text(contact: str, where: str | None) -> str:
@@ -281,6 +281,8 @@ def password_rejected(problems: list[str], length: int) -> str:
 PASSWORD_CONFIRM = STEP_PREFIX.format(n=6) + "Confirmation\n\nTapez votre mot de passe une seconde fois."
 PASSWORD_MISMATCH = ("Les deux mots de passe ne sont pas identiques. Recommençons : tapez le mot de passe choisi.")
 
+# Messages a button under them never replaces: they start with these.
+KEPT_MESSAGES = ("🎉 Compte activé !",)
 ACTIVATED = ("🎉 <b>Compte activé !</b>\n\nFélicitations ! Votre compte ENT est maintenant actif.\n\n"
              "Pour vous connecter : ouvrez l'ENT, touchez « Se connecter », choisissez « Élève ou parent », "
              "puis tapez votre identifiant <code>{identifier}</code> et le mot de passe que vous venez de choisir.")
@@ -293,7 +295,9 @@ NO_ACTIVATION = "Aucune activation n'est en cours. Tapez /start pour voir le men
 
 PAUSED = ("⏸ Activation mise en pause. Les étapes déjà validées sont gardées : tapez /start pour reprendre "
           "quand vous voulez.")
-START_MID_FLOW = "Vous êtes en train d'activer votre compte. Reprenons là où vous en étiez :"
+def start_mid_flow(step_number: int) -> str:
+    return (f"Vous en êtes à l'<b>étape {step_number}/6</b> de l'activation : vos étapes validées sont gardées. "
+            "Touchez « Reprendre » pour continuer, ou choisissez autre chose.")
 REAUTH = ("Vous vous êtes absenté un moment. Par sécurité, tapez à nouveau votre <b>mot de passe provisoire</b> "
           "pour continuer (identifiant <code>{identifier}</code>).\n🔒 J'efface votre message dès que je l'ai lu.")
 REAUTH_OK = "Merci, c'est bien vous. Reprenons."
@@ -549,11 +553,16 @@ def helpdesk_prompt(contact: str, open_ticket: int | None) -> str:
             f"Vous pouvez aussi écrire par courriel à {escape(contact)}" + ongoing)
 
 
-def ticket_received(ticket_id: int, new: bool) -> str:
+def ticket_received(ticket_id: int, new: bool, mid_activation: bool = False) -> str:
     head = (f"✅ Message transmis au collège : <b>demande n°{ticket_id}</b>." if new
             else f"✅ Message ajouté à votre demande n°{ticket_id}.")
+    then = ("Pour continuer l'activation, touchez « Reprendre l'activation »." if mid_activation
+            else "Tapez /start pour le menu.")
     return (head + "\nLa réponse arrivera ici, dans cette conversation. Vous pouvez écrire d'autres messages en "
-            "attendant : ils s'ajoutent à la même demande. Tapez /start pour le menu.")
+            "attendant : ils s'ajoutent à la même demande. " + then)
+
+
+HELPDESK_RESUME = "▶️ Reprendre l'activation"
 
 
 HELPDESK_CANCELLED = "D'accord, rien n'a été envoyé. Tapez /start pour le menu."

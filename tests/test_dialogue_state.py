@@ -169,7 +169,8 @@ async def test_a_message_to_the_school_at_a_secret_question_becomes_a_ticket_not
     [ticket] = await bot.store.tickets.open_tickets()
     messages = await bot.store.tickets.messages(ticket.id)
     assert [m.text for m in messages] == ["Bonjour je ne comprends pas cette question"]
-    # Once the message is sent, the parent is back at the question.
+    # Once the message is sent, "Reprendre l'activation" brings the parent back to the question.
+    await parent.click("▶️ Reprendre l'activation")
     await parent.send(flows.ANSWER1)
     assert "Seconde question" in await parent.text()
 

@@ -68,6 +68,7 @@ async def test_a_stuck_parent_writes_and_the_secretariat_answers(mail_bot: Harne
     assert "Demande n°1 — Amina" in copied.text and "voici l'écran" in copied.text
     mails = await smtp.wait_for(2)
     assert "(nouveau message)" in mails[1]["Subject"] and "une photo" in str(mails[1].get_content())
+    await parent.click("▶️ Reprendre l'activation")
     await parent.send(flows.IDENTIFIER)  # the activation goes on where it was
     await parent.send(flows.PROVISIONAL)
     assert "Étape 3/6" in await parent.text()
@@ -195,7 +196,7 @@ async def test_a_locked_parent_is_offered_the_help_desk_and_unlocked_from_the_ti
     assert "débloqué : la famille peut réessayer" in (await group.last()).text
     assert (await header_of(group, 1)).text.startswith("🆘 Demande n°1")  # the ticket stays as it was
     await parent.send("/start")
-    await parent.click("▶ Reprendre mon activation (étape 2/6)")
+    await parent.click("▶️ Reprendre à l'étape 2/6")
     assert "Mot de passe provisoire" in await parent.text()  # where the lock had stopped them
     await parent.send(flows.PROVISIONAL)
     assert "Étape 3/6" in await parent.text()
