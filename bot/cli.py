@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -110,10 +111,14 @@ async def _list(store: Store) -> int:
         until = locks.get(identifier_key(account.identifier))
         name = " ".join(p for p in (account.last_name, account.first_name) if p)
         print(f"{account.identifier:<28} {name:<28} {account.class_name or '':<8} "
-              f"{texts.STATE_LABELS[account.state]:<26} {steps.get(account.id, ''):<16} "
+              f"{texts.STATE_LABELS[account.state]:<26} {_step_short(steps.get(account.id)):<16} "
               f"{'jusqu’à ' + texts.paris(until) if until else ''}")
     print(f"{len(accounts)} compte(s)")
     return 0
+
+
+def _step_short(step: str | None) -> str:
+    return f"étape {texts.STEP_NUMBER[step]}/6" if step in texts.STEP_NUMBER else ""
 
 
 async def _show(store: Store, identifier: str) -> int:
@@ -128,14 +133,16 @@ async def _show(store: Store, identifier: str) -> int:
     print(f"État : {texts.STATE_LABELS[account.state]}{activated}")
     if account.dn is not None:  # read from the ENT's directory just now
         print(f"Annuaire : {account.dn} (profil {account.profile})")
-    print(f"Étape atteinte : {', '.join(steps) if steps else '-'}")
+    labels = [texts.step_label(step) for step in steps if step in texts.STEP_NUMBER]  # the labels of /compte
+    print(f"Étape atteinte : {', '.join(labels) if labels else '-'}")
     print(f"CGU acceptées : {account.cgu_version or '-'}  Adresse : {account.email or '-'}")
     print(f"Verrou : {'jusqu’à ' + texts.paris(lock.until) if lock else 'aucun'}")
     events = await store.audit.for_account(account.id)
     if events:
         print("Derniers événements :")
         for at, actor, event, detail in events:
-            print(f"  {texts.paris(at)}  {event:<20} {actor}" + (f"  {detail}" if detail else ""))
+            print(f"  {texts.paris(at)}  {texts.EVENT_LABELS.get(event, event)} ({actor})"
+                  + (f"  {detail}" if detail else ""))
     return 0
 
 
@@ -220,6 +227,19 @@ async def _stats(store: Store) -> int:
     return 0
 
 
+def _french(message: str) -> str:
+    return texts.ARGPARSE.get(message, message)
+
+
+def _french_plural(singular: str, plural: str, n: int) -> str:
+    return _french(singular if n == 1 else plural)
+
+
+# argparse looks its words up through gettext at each call: French ones, for every subcommand.
+setattr(argparse, "_", _french)  # noqa: B010
+setattr(argparse, "ngettext", _french_plural)  # noqa: B010
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="entbot", description="Assistant ENT : bot Telegram d'activation des comptes ENT")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -245,6 +265,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, not at exit, where a closed pipe would print a traceback
+        return code
+    except BrokenPipeError:
+        # `entbot accounts show X | head`: the reader left; no traceback, and none at exit either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from sandbox.driver import Chat, Msg
 from tests import flows
-from tests.conftest import Harness
+from tests.conftest import Harness, process_env
 
 
 async def message(chat: Chat, message_id: int) -> Msg:
@@ -80,3 +84,46 @@ async def test_start_midway_shows_the_menu_with_resume_first(bot: Harness) -> No
     assert "Étape 2/6 — Votre identifiant" in await parent.text()
     await parent.send(flows.IDENTIFIER)
     assert "Identifiant : jean.dupont12" in await parent.text()
+
+
+def _entbot(bot: Harness, *args: str, closed_stdout: bool = False) -> tuple[int, str, str]:
+    """`entbot …` as the IT referent types it, on the bot's database; `closed_stdout`: piped into a reader that left."""
+    env = process_env(ENTBOT_DATABASE=str(bot.settings.database))
+    proc = subprocess.Popen([sys.executable, "-m", "bot", *args], env=env, cwd=bot.tmp_path, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    if closed_stdout:
+        proc.stdout.close()  # `| head` that has read its lines and gone
+        out = ""
+    else:
+        out = proc.stdout.read()
+    err = proc.stderr.read()
+    return proc.wait(timeout=120), out, err
+
+
+async def test_accounts_show_piped_into_head_and_its_labels_are_those_of_compte(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.parent("Amina")
+    await flows.to_identifier(parent)
+    await parent.send(flows.IDENTIFIER)
+    await parent.send("Mauvais-1")
+
+    code, out, err = _entbot(bot, "accounts", "show", flows.IDENTIFIER)
+    assert code == 0, err
+    assert "mot de passe provisoire incorrect" in out and "provisional_failed" not in out
+    assert "Étape atteinte : étape 2/6 (identifiant et mot de passe provisoire)" in out
+
+    code, out, err = _entbot(bot, "accounts", "show", flows.IDENTIFIER, closed_stdout=True)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
+def test_entbot_help_is_all_french(tmp_path: Path) -> None:
+    env = process_env(ENTBOT_DATABASE=str(tmp_path / "entbot.sqlite3"))
+    for args in (["--help"], ["accounts", "--help"], ["accounts"], ["accounts", "montrer"]):
+        result = subprocess.run([sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True,
+                                timeout=120)
+        shown = result.stdout + result.stderr
+        for english in ("usage:", "positional arguments", "show this help", "error:", "required", "invalid choice"):
+            assert english not in shown, (args, shown)
+    assert "afficher cette aide et quitter" in subprocess.run(
+        [sys.executable, "-m", "bot", "--help"], env=env, capture_output=True, text=True, timeout=120).stdout
