@@ -162,8 +162,9 @@ async def show(update: Update, context: Ctx, step: str, note: str | None = None,
     pressed = update.callback_query.message if update.callback_query is not None else None
     if pressed is not None and not new_message:
         message = await edit_or_send(update, context, text, markup)
-        if message is not None and message.message_id != pressed.message_id:  # answered at the bottom
-            await drop_keyboard(context, uid, pressed.message_id)
+        # Answered at the bottom, or from an error's button: older buttons go, so that only the step's remain.
+        for older in {pressed.message_id, progress.prompt_message_id} - {message.message_id if message else None}:
+            await drop_keyboard(context, uid, older)
     else:
         await drop_keyboard(context, uid, progress.prompt_message_id)
         message = await send(update, context, text, markup)
@@ -368,12 +369,16 @@ async def provisional_typed(update: Update, context: Ctx, progress: Progress) ->
     if not await d.store.accounts.check_provisional(account, typed) or account is None:
         lock = await d.store.attempts.failure(*keys, actor=f"telegram:{progress.telegram_user_id}",
                                               account_id=account.id if account else None, event="provisional_failed")
+        saved = await d.store.progress.update(progress.telegram_user_id, last_error="provisional_failed")
         if lock is not None:
-            await d.store.progress.update(progress.telegram_user_id, last_error="provisional_failed")
             await tell_locked(update, context, lock)
             return PROVISIONAL
-        return await advance(update, context, IDENTIFIER, note=texts.WRONG_PAIR, proven=False,
-                             last_error="provisional_failed")
+        # The password again, not the identifier: one short line, the step's message stays where it is.
+        rows = [[(texts.CHANGE_IDENTIFIER, "provisional:back")]]
+        if saved is not None and saved.error_count >= STUCK_AFTER:
+            rows.append(write_to_school())
+        await send(update, context, texts.WRONG_PAIR, keyboard(*rows))
+        return PROVISIONAL
     await d.store.attempts.success(*keys)
     account = await d.store.accounts.get(account.id) or account  # a provisional proven by a bind is kept now
     if account.state == "blocked" or account.profile == "staff":  # the ENT's directory says so

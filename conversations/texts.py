@@ -157,8 +157,9 @@ def provisional(identifier: str) -> str:
             "🔒 J'efface votre message dès que je l'ai lu.")
 
 
-WRONG_PAIR = ("❌ Identifiant ou mot de passe provisoire incorrect.\n\nVérifiez les majuscules et les minuscules, "
-              "et qu'il s'agit bien des informations transmises par le collège. Recommençons :")
+WRONG_PAIR = ("❌ Identifiant ou mot de passe provisoire incorrect. Vérifiez les majuscules et les minuscules, puis "
+              "retapez le mot de passe provisoire.")
+CHANGE_IDENTIFIER = "✏️ Changer d'identifiant"
 REAUTH_WRONG = "❌ Mot de passe provisoire incorrect. Réessayez : majuscules et minuscules comptent."
 ALREADY_ACTIVE = ("✅ Ce compte est déjà activé. Connectez-vous sur l'ENT avec votre identifiant et le mot de passe "
                   "que vous avez choisi. Si vous l'avez oublié, touchez « Mot de passe oublié » ci-dessous.")

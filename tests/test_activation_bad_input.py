@@ -136,12 +136,12 @@ async def test_wrong_pairs_get_one_generic_answer_then_a_growing_lock(bot: Harne
     await parent.send("inconnu.total")
     await parent.send("Prov-2026a")
     unknown_answer = await parent.text()
+    await parent.click("✏️ Changer d'identifiant")
     await parent.send(flows.IDENTIFIER)
     await parent.send("prov-2026A")  # the right password with the wrong case
     known_answer = await parent.text()
     assert unknown_answer == known_answer and "majuscules et les minuscules" in known_answer
     for _ in range(3):
-        await parent.send(flows.IDENTIFIER)
         await parent.send("mauvais")
     assert "réessayez dans 15 minutes" in await parent.text()
     assert "ce.0371122u@ac-orleans-tours.fr" in await parent.text()

@@ -362,7 +362,6 @@ async def test_a_provisional_password_held_by_the_directory_is_checked_by_bind(s
             parent = await bot.parent()
             await flows.to_cgu(parent, person.login, "Lettre-2026c")
             assert "Identifiant ou mot de passe provisoire incorrect" in await parent.text()
-            await parent.send(person.login)
             await parent.send(provisional)
             assert "Étape 3/6" in await parent.text()
             await parent.click("✅ J'ai lu et j'accepte")

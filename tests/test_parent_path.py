@@ -127,3 +127,36 @@ def test_entbot_help_is_all_french(tmp_path: Path) -> None:
             assert english not in shown, (args, shown)
     assert "afficher cette aide et quitter" in subprocess.run(
         [sys.executable, "-m", "bot", "--help"], env=env, capture_output=True, text=True, timeout=120).stdout
+
+
+async def test_a_wrong_provisional_password_asks_for_it_again_not_the_identifier(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.parent("Amina")
+    await flows.to_identifier(parent)
+    await parent.send(flows.IDENTIFIER)
+    prompt = await parent.last()
+    typed = await parent.send("prov-2026A")  # the right one, with the wrong case
+
+    error = await parent.last()
+    assert "incorrect" in error.text and "retapez le mot de passe provisoire" in error.text
+    assert len(error.text) < 200 and error.button_texts == ["✏️ Changer d'identifiant"]
+    assert typed in await parent.deleted_ids()
+    assert "Identifiant : jean.dupont12" in (await message(parent, prompt.message_id)).text  # still there
+
+    await parent.send(flows.PROVISIONAL)  # no identifier to type again
+    assert "Étape 3/6" in await parent.text()
+
+
+async def test_change_identifier_after_a_wrong_pair(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.parent("Amina")
+    await flows.to_identifier(parent)
+    await parent.send("jean.dupont21")  # two digits swapped
+    await parent.send(flows.PROVISIONAL)
+    await parent.click("✏️ Changer d'identifiant")
+    assert "Étape 2/6 — Votre identifiant" in await parent.text()
+    await parent.send(flows.IDENTIFIER)
+    await parent.send(flows.PROVISIONAL)
+    assert "Étape 3/6" in await parent.text()
+    # Only the current step's buttons can be pressed.
+    assert [m.button_texts for m in await parent.messages() if m.buttons][:-1] == []
