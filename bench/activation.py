@@ -18,6 +18,7 @@ from sandbox_process import start_sandbox, stop_sandbox
 from bot.app import build_application, start_in_loop, stop_in_loop, store_of
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
+from conversations.texts import QUESTIONS
 from sandbox.driver import Person, Sandbox
 from storage.importer import import_accounts
 from storage.ldap_directory import LdapConfig
@@ -42,9 +43,9 @@ async def one_parent(parent: Person, n: int, light: list[float]) -> bool:
     await parent.send(f"Prov-{n:05d}a")
     await timed(parent.click("✅ J'ai lu et j'accepte"))
     await timed(parent.click("⏭ Passer (recommandé)"))
-    await timed(parent.click(str(1 + n % 16)))
+    await timed(parent.click(QUESTIONS[n % 8]))  # both on the first page of questions
     await parent.send("réponse une")
-    await timed(parent.click(str(1 + (n + 1) % 16)))
+    await timed(parent.click(QUESTIONS[(n + 1) % 8]))
     await parent.send("réponse deux")
     await parent.send(PASSWORD)
     await parent.send(PASSWORD)

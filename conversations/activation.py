@@ -69,7 +69,6 @@ STUCK_AFTER = 3  # failures in a row at one step before the help desk is offered
 TYPED = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
 OTHER = filters.UpdateType.MESSAGE & ~filters.COMMAND
 SECRET_STEPS = {PROVISIONAL, ANSWER1, ANSWER2, PASSWORD, PASSWORD_CONFIRM, REAUTH, EMAIL_CODE}
-BUTTON_STEPS = {PROFILE, CGU, QUESTION1, QUESTION2}
 # Text typed while a question is to be chosen is most likely its answer: a secret too.
 DELETE_TYPED = SECRET_STEPS | {QUESTION1, QUESTION2}
 # The identifier has its own rule (storage.accounts.is_identifier), its length included.
@@ -101,12 +100,22 @@ def cgu_document() -> tuple[str, str]:
 # -- what each step shows ------------------------------------------------------------------------
 
 
-def _numbers(prefix: str, exclude: int | None) -> list[list[tuple[str, str]]]:
+QUESTIONS_PER_PAGE = 8
+
+
+def _questions(prefix: str, exclude: int | None, page: int) -> list[list[tuple[str, str]]]:
+    """Each question its own button, full text, one per row; eight at a time, the others a page away."""
     choices = [i for i in range(1, len(texts.QUESTIONS) + 1) if i != exclude]
-    return [[(str(i), f"{prefix}:{i:02d}") for i in choices[r:r + 4]] for r in range(0, len(choices), 4)]
+    pages = [choices[i:i + QUESTIONS_PER_PAGE] for i in range(0, len(choices), QUESTIONS_PER_PAGE)]
+    page = min(page, len(pages) - 1)
+    rows = [[(texts.QUESTIONS[i - 1], f"{prefix}:{i:02d}")] for i in pages[page]]
+    if len(pages) > 1:
+        other = (page + 1) % len(pages)
+        rows.append([(texts.MORE_QUESTIONS if other > page else texts.FIRST_QUESTIONS, f"{prefix}:p{other + 1}")])
+    return rows
 
 
-def screen(step: str, p: Progress) -> tuple[str, Keyboard]:
+def screen(step: str, p: Progress, page: int = 0) -> tuple[str, Keyboard]:
     back = [(texts.BACK, f"{step}:back")]
     if p.error_count >= STUCK_AFTER:  # the same step failed again and again: the school can help
         back = [*write_to_school(), *back]
@@ -129,11 +138,11 @@ def screen(step: str, p: Progress) -> tuple[str, Keyboard]:
         rows = [[(texts.EMAIL_CODE_RESEND, "email_code:resend")]] if p.email_codes_sent < MAX_CODES else []
         return texts.email_code(p.email or ""), keyboard(*rows, [(texts.EMAIL_SKIP, "email_code:skip")], back)
     if step == QUESTION1:
-        return texts.question_list(1, bool(p.email), None), keyboard(*_numbers("q1", None), back)
+        return texts.question_prompt(1, bool(p.email)), keyboard(*_questions("q1", None, page), back)
     if step == ANSWER1:
         return texts.answer_prompt(1, p.question1 or 1), keyboard(back)
     if step == QUESTION2:
-        return texts.question_list(2, bool(p.email), p.question1), keyboard(*_numbers("q2", p.question1), back)
+        return texts.question_prompt(2, bool(p.email)), keyboard(*_questions("q2", p.question1, page), back)
     if step == ANSWER2:
         return texts.answer_prompt(2, p.question2 or 1), keyboard(back)
     if step == PASSWORD:
@@ -146,7 +155,7 @@ def screen(step: str, p: Progress) -> tuple[str, Keyboard]:
 
 
 async def show(update: Update, context: Ctx, step: str, note: str | None = None, new_message: bool = False,
-               progress: Progress | None = None) -> object:
+               progress: Progress | None = None, page: int = 0) -> object:
     """Shows the step's screen, in place of the pressed message when a button answered the last one."""
     store = deps(context).store
     uid = user_id(update)
@@ -155,7 +164,7 @@ async def show(update: Update, context: Ctx, step: str, note: str | None = None,
     if progress is None:
         await send(update, context, texts.NO_ACTIVATION)
         return END
-    text, markup = screen(step, progress)
+    text, markup = screen(step, progress, page)
     if note:
         text = f"{note}\n\n{text}"
     message: Message | None
@@ -546,6 +555,17 @@ async def question1_chosen(update: Update, context: Ctx, progress: Progress) -> 
     return await advance(update, context, ANSWER1, question1=_question(_data(update)))
 
 
+def question_page(state: str) -> Handler:
+    """"Autres questions" and back: the same step, its other page of questions."""
+
+    @step(state)
+    async def turn_page(update: Update, context: Ctx, progress: Progress) -> object:
+        page = int(_data(update).rsplit(":p", 1)[1]) - 1
+        return await show(update, context, state, progress=progress, page=page)
+
+    return turn_page
+
+
 @step(ANSWER1)
 async def answer1_typed(update: Update, context: Ctx, progress: Progress) -> object:
     answer = normalise_answer(_text(update))
@@ -644,9 +664,8 @@ def expect(state: str) -> Handler:
             return await ask_reauth(update, context, progress)
         if state in DELETE_TYPED:
             await delete_secret(update, context)
+        # One short line: the step's message, with its buttons, stays where it is.
         await send(update, context, texts.EXPECTS[state])
-        if state in BUTTON_STEPS:
-            await show(update, context, state, new_message=True)
         return None
 
     return wrong_input
@@ -692,9 +711,11 @@ STATES: dict[object, list[BaseHandler[Update, Ctx, object]]] = {
     EMAIL_CODE: [CallbackQueryHandler(email_code_resend, pattern=r"^email_code:resend$"),
                  CallbackQueryHandler(email_code_skipped, pattern=r"^email_code:skip$"),
                  *_text_state(EMAIL_CODE, email_code_typed)],
-    QUESTION1: _button_state(QUESTION1, question1_chosen, r"^q1:(0[1-9]|1[0-6])$"),
+    QUESTION1: [CallbackQueryHandler(question_page(QUESTION1), pattern=r"^q1:p[12]$"),
+                *_button_state(QUESTION1, question1_chosen, r"^q1:(0[1-9]|1[0-6])$")],
     ANSWER1: _text_state(ANSWER1, answer1_typed),
-    QUESTION2: _button_state(QUESTION2, question2_chosen, r"^q2:(0[1-9]|1[0-6])$"),
+    QUESTION2: [CallbackQueryHandler(question_page(QUESTION2), pattern=r"^q2:p[12]$"),
+                *_button_state(QUESTION2, question2_chosen, r"^q2:(0[1-9]|1[0-6])$")],
     ANSWER2: _text_state(ANSWER2, answer2_typed),
     PASSWORD: _text_state(PASSWORD, password_typed),
     PASSWORD_CONFIRM: _text_state(PASSWORD_CONFIRM, password_confirmed),

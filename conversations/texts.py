@@ -233,12 +233,14 @@ QUESTIONS_WITH_EMAIL = ("Choisissez deux questions secrètes et retenez vos rép
                         "votre mot de passe.\n\n")
 
 
-def question_list(number: int, with_email: bool, exclude: int | None) -> str:
-    lines = [f"{i}. {escape(q)}" for i, q in enumerate(QUESTIONS, start=1) if i != exclude]
+def question_prompt(number: int, with_email: bool) -> str:
     intro = (QUESTIONS_WITH_EMAIL if with_email else QUESTIONS_NO_EMAIL) if number == 1 else ""
     title = "Première question secrète" if number == 1 else "Seconde question secrète"
-    return (STEP_PREFIX.format(n=5) + f"{title}\n\n{intro}" + "\n".join(lines)
-            + "\n\nTouchez le numéro de la question choisie.")
+    return STEP_PREFIX.format(n=5) + f"{title}\n\n{intro}Touchez la question de votre choix ci-dessous."
+
+
+MORE_QUESTIONS = "➡️ Autres questions"
+FIRST_QUESTIONS = "⬅️ Premières questions"
 
 
 def answer_prompt(number: int, question: int) -> str:
@@ -316,10 +318,10 @@ EXPECTS = {
     "answer2": "J'attends votre réponse à la question secrète, tapée au clavier.",
     "password": "J'attends le mot de passe que vous choisissez, tapé au clavier.",
     "password_confirm": "J'attends votre mot de passe, tapé une seconde fois au clavier.",
-    "profile": "Choisissez votre profil avec les boutons ci-dessous.",
-    "cgu": "Touchez « J'ai lu et j'accepte » ou « Je refuse » ci-dessous.",
-    "question1": "Touchez le numéro de la question choisie, ci-dessous.",
-    "question2": "Touchez le numéro de la question choisie, ci-dessous.",
+    "profile": "Choisissez votre profil avec les boutons du message ci-dessus.",
+    "cgu": "Touchez « J'ai lu et j'accepte » ou « Je refuse », sous le message ci-dessus.",
+    "question1": "Touchez une question dans les boutons du message ci-dessus.",
+    "question2": "Touchez une question dans les boutons du message ci-dessus.",
 }
 
 # Where each step is, for /aide and the menu.

@@ -49,24 +49,25 @@ async def test_oversized_and_blank_texts_are_refused_without_losing_the_step(bot
     assert progress is not None and progress.step == "email"
 
 
-async def test_text_where_buttons_are_expected_shows_the_buttons_again(bot: Harness, parent: Person) -> None:
+async def test_text_where_buttons_are_expected_answers_in_one_short_line(bot: Harness, parent: Person) -> None:
     await flows.to_cgu(parent)
-    old = await parent.last()
+    cgu = await parent.last()
     await parent.send("oui")
-    again = await parent.last()
-    assert again.message_id != old.message_id and "Étape 3/6" in again.text
-    assert again.button_texts == ["✅ J'ai lu et j'accepte", "❌ Je refuse"]
+    answer = await parent.last()
+    assert answer.message_id != cgu.message_id and "Touchez « J'ai lu et j'accepte »" in answer.text
+    assert len(answer.text) < 120 and answer.buttons == []  # the terms are not sent again
     messages = {m.message_id: m for m in await parent.messages()}
-    assert messages[old.message_id].buttons == []  # the old copy lost its buttons
-    assert any("Touchez « J'ai lu et j'accepte »" in m.text for m in messages.values())
+    assert messages[cgu.message_id].text == cgu.text and messages[cgu.message_id].buttons == cgu.buttons
+    await parent.click("✅ J'ai lu et j'accepte")
+    assert "Étape 4/6" in await parent.text()  # answered at the bottom, where the parent looks
 
 
 async def test_emoji_and_right_to_left_answers_are_accepted(bot: Harness, parent: Person) -> None:
     await flows.to_questions(parent)
-    await parent.click("14")
+    await flows.choose_question(parent, 14)
     await parent.send("🐱 القط الأسود")
     assert "Seconde question" in await parent.text()
-    await parent.click("1")
+    await flows.choose_question(parent, 1)
     await parent.send("Ζορμπάς 🎬")
     assert "Étape 6/6" in await parent.text()
 
@@ -89,7 +90,7 @@ async def test_stale_and_forged_buttons_are_refused(bot: Harness, parent: Person
         assert toast == "Ce bouton n'est plus valable. Utilisez les boutons du dernier message."
     progress = await bot.store.progress.get(parent.user_id)
     assert progress is not None and progress.step == "question1"
-    await parent.click("7")
+    await flows.choose_question(parent, 7)
     toast = await parent.click_data(q1.message_id, "q1:07")  # the same button, pressed again
     assert toast is not None and "plus valable" in toast
     await parent.send("réponse")
@@ -127,7 +128,7 @@ async def test_commands_mid_step_keep_the_progress(bot: Harness, parent: Person)
     assert "▶️ Reprendre à l'étape 5/6" in menu.button_texts
     await parent.click("▶️ Reprendre à l'étape 5/6")
     assert "Première question" in await parent.text()
-    await parent.click("2")
+    await flows.choose_question(parent, 2)
     assert "première peluche" in await parent.text()
 
 

@@ -48,13 +48,13 @@ async def _to_email_confirm(bot: Harness, parent: Person) -> None:
 
 async def _to_answer1(bot: Harness, parent: Person) -> None:
     await flows.to_questions(parent)
-    await parent.click("7")
+    await flows.choose_question(parent, 7)
 
 
 async def _to_answer2(bot: Harness, parent: Person) -> None:
     await _to_answer1(bot, parent)
     await parent.send(flows.ANSWER1)
-    await parent.click("14")
+    await flows.choose_question(parent, 14)
 
 
 async def _to_password_confirm(bot: Harness, parent: Person) -> None:

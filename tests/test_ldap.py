@@ -74,9 +74,9 @@ async def to_confirmation(parent: TelegramUser, login: str = flows.IDENTIFIER, p
     await flows.to_cgu(parent, login, PROVISIONALS[login])
     await parent.click("✅ J'ai lu et j'accepte")
     await parent.click("⏭ Passer (recommandé)")
-    await parent.click("7")
+    await flows.choose_question(parent, 7)
     await parent.send(flows.ANSWER1)
-    await parent.click("14")
+    await flows.choose_question(parent, 14)
     await parent.send(flows.ANSWER2)
     await parent.send(password)
 
@@ -366,9 +366,9 @@ async def test_a_provisional_password_held_by_the_directory_is_checked_by_bind(s
             assert "Étape 3/6" in await parent.text()
             await parent.click("✅ J'ai lu et j'accepte")
             await parent.click("⏭ Passer (recommandé)")
-            await parent.click("7")
+            await flows.choose_question(parent, 7)
             await parent.send(flows.ANSWER1)
-            await parent.click("14")
+            await flows.choose_question(parent, 14)
             await parent.send(flows.ANSWER2)
             await parent.send(provisional)  # meets the rules, but the provisional password cannot be kept
             await parent.send(flows.PASSWORD)
@@ -548,9 +548,9 @@ async def test_mail_is_written_only_when_confirmed_by_a_code(sandbox_server: San
         other = unconfirmed if first is confirmed else confirmed
         await other.click("⏭ Passer (recommandé)")  # the code never typed: the address is dropped
         for parent in (first, other):
-            await parent.click("7")
+            await flows.choose_question(parent, 7)
             await parent.send(flows.ANSWER1)
-            await parent.click("14")
+            await flows.choose_question(parent, 14)
             await parent.send(flows.ANSWER2)
             await parent.send(flows.PASSWORD)
             await parent.send(flows.PASSWORD)
@@ -567,9 +567,9 @@ async def test_an_address_kept_unconfirmed_with_mail_off_is_not_written(ldap_bot
     await parent.send("amina.dupont@example.fr")
     await parent.send("amina.dupont@example.fr")
     assert "Première question secrète" in await parent.text()  # kept, unconfirmed (mail is off)
-    await parent.click("7")
+    await flows.choose_question(parent, 7)
     await parent.send(flows.ANSWER1)
-    await parent.click("14")
+    await flows.choose_question(parent, 14)
     await parent.send(flows.ANSWER2)
     await parent.send(flows.PASSWORD)
     await parent.send(flows.PASSWORD)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conversations.texts import QUESTIONS
 from sandbox.driver import Chat, Msg
 from tests import flows
 from tests.conftest import Harness, process_env
@@ -160,3 +161,37 @@ async def test_change_identifier_after_a_wrong_pair(bot: Harness) -> None:
     assert "Étape 3/6" in await parent.text()
     # Only the current step's buttons can be pressed.
     assert [m.button_texts for m in await parent.messages() if m.buttons][:-1] == []
+
+
+async def test_each_question_is_its_own_button_and_a_mistake_gets_one_line(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.parent("Amina")
+    await flows.to_questions(parent)
+    step = await parent.last()
+    assert step.button_texts[:8] == list(QUESTIONS[:8]) and len(step.text) < 400  # no list to scroll
+    assert all(len(row) == 1 for row in step.buttons)
+    await parent.send("le téléphone")  # typed instead of touched
+    assert len(await parent.text()) < 100
+    assert (await message(parent, step.message_id)).buttons == step.buttons  # left where it is
+    await parent.click("➡️ Autres questions")
+    await parent.click(QUESTIONS[13])
+    assert QUESTIONS[13] in await parent.text()
+
+
+async def test_an_old_menu_answers_at_the_bottom_and_the_activation_message_stays(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.parent("Amina")
+    await parent.send("/start")
+    old_menu = await parent.last()
+    await flows.activate(parent)
+    activated = await parent.last()
+    assert "Compte activé !" in activated.text
+
+    await parent.click("🔐 Comment me connecter", in_message=activated.message_id)
+    assert "Compte activé !" in (await message(parent, activated.message_id)).text
+    assert "jean.dupont12" in (await message(parent, activated.message_id)).text
+    assert "Se connecter" in (await parent.last()).text and (await parent.last()).message_id > activated.message_id
+
+    await parent.click("🧭 Découvrir les services de l'ENT", in_message=old_menu.message_id)
+    assert (await message(parent, old_menu.message_id)).text == old_menu.text  # far up: left as it was
+    assert (await parent.last()).message_id > activated.message_id

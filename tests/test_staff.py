@@ -127,9 +127,9 @@ async def test_reset_midway_tells_the_parent_who_reactivates_with_the_new_passwo
     await parent.send(password)
     await parent.click("✅ J'ai lu et j'accepte")
     await parent.click("⏭ Passer (recommandé)")
-    await parent.click("3")
+    await flows.choose_question(parent, 3)
     await parent.send("Rue des Lilas")
-    await parent.click("5")
+    await flows.choose_question(parent, 5)
     await parent.send("Marie")
     await parent.send(flows.NEW_PASSWORD)
     await parent.send(flows.NEW_PASSWORD)
@@ -249,7 +249,7 @@ async def test_stats_count_what_families_did(bot: Harness) -> None:
 
 async def test_a_reset_from_the_shell_is_noticed_at_the_parent_s_next_step(bot: Harness, parent: Person) -> None:
     await flows.to_questions(parent)
-    await parent.click("7")
+    await flows.choose_question(parent, 7)
     env = process_env(ENTBOT_DATABASE=str(bot.settings.database))
     shell = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "accounts", "reset", flows.IDENTIFIER,
                                                  env=env, stdout=asyncio.subprocess.PIPE)
