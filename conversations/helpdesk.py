@@ -184,9 +184,9 @@ def _header(ticket: Ticket, first_message: str) -> tuple[str, InlineKeyboardMark
     if ticket.state == "closed":
         return text, None
     buttons = [[(texts.TAKE_BUTTON, f"ticket:take:{ticket.id}"), (texts.CLOSE_BUTTON, f"ticket:close:{ticket.id}")]]
-    if ticket.account_id is not None:  # the school's account tools, beside the ticket
-        buttons.append([(texts.UNLOCK_BUTTON, f"staff:unlock:{ticket.account_id}"),
-                        (texts.RESET_BUTTON, f"staff:reset:{ticket.account_id}")])
+    if ticket.account_id is not None:  # the school's account tools, beside the ticket (unlock only if locked)
+        unlock = [(texts.UNLOCK_BUTTON, f"staff:unlock:{ticket.account_id}")] if texts.NO_LOCK not in ticket.context else []
+        buttons.append([*unlock, (texts.RESET_BUTTON, f"staff:reset:{ticket.account_id}")])
     return text, keyboard(*buttons)
 
 
@@ -343,6 +343,18 @@ async def _refresh_header(context: Ctx, ticket: Ticket) -> None:
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             log.warning("header of ticket %s not updated: %s", ticket.id, exc)
+
+
+async def after_unlock(context: Ctx, account_id: int) -> None:
+    """Staff lifted a lock: the account's open tickets show the parent's situation as it is now."""
+    d = deps(context)
+    for ticket in await d.store.tickets.open_tickets():
+        if ticket.account_id != account_id:
+            continue
+        _, _, context_text = await _context(d, ticket.telegram_user_id)
+        updated = await d.store.tickets.set_context(ticket.id, context_text)
+        if updated is not None:
+            await _refresh_header(context, updated)
 
 
 async def _tell_parent(context: Ctx, ticket: Ticket, text: str) -> None:

@@ -492,6 +492,10 @@ ACCOUNT_RESET_NOTICE = ("ℹ️ Le collège vient de réinitialiser votre compte
                         "provisoire, tapez /start et touchez « Mon compte a été réinitialisé ».")
 
 
+UNLOCKED_PARENT = "🔓 Le collège a levé le blocage : vous pouvez reprendre."
+UNLOCKED_PARENT_NO_STEP = "🔓 Le collège a levé le blocage : vous pouvez reprendre. Tapez /start pour le menu."
+
+
 def unlocked(identifier: str, was_locked: bool) -> str:
     if was_locked:
         return f"🔓 Compte <code>{escape(identifier)}</code> débloqué : la famille peut réessayer tout de suite."
@@ -612,8 +616,11 @@ def ticket_context(identifier: str | None, state: str | None, where: str | None,
     lines.append(f"Où : {where or NOWHERE}")
     if last_error:
         lines.append(f"Dernière erreur : {LAST_ERRORS.get(last_error, last_error)}")
-    lines.append(f"Verrou : jusqu'à {lock_until} (heure de Paris)" if lock_until else "Verrou : aucun")
+    lines.append(f"Verrou : jusqu'à {lock_until} (heure de Paris)" if lock_until else NO_LOCK)
     return "\n".join(lines)
+
+
+NO_LOCK = "Verrou : aucun"
 
 
 def ticket_header(ticket_id: int, opened: str, user_name: str, user_id: int, context: str, taken_by: str | None,

@@ -195,3 +195,31 @@ async def test_an_old_menu_answers_at_the_bottom_and_the_activation_message_stay
     await parent.click("🧭 Découvrir les services de l'ENT", in_message=old_menu.message_id)
     assert (await message(parent, old_menu.message_id)).text == old_menu.text  # far up: left as it was
     assert (await parent.last()).message_id > activated.message_id
+
+
+async def test_the_parent_is_told_when_the_school_lifts_the_lock_and_the_card_follows(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.parent("Amina")
+    secretary = await bot.secretary()
+    group = await bot.staff_group(secretary)
+    await flows.to_identifier(parent)
+    await parent.send(flows.IDENTIFIER)
+    for _ in range(5):
+        await parent.send("Mauvais-1")
+    assert "Trop d'essais incorrects" in await parent.text()
+    await parent.click("✍️ Écrire au collège")
+    await parent.send("Je suis bloquée, pouvez-vous m'aider ?")
+    card = next(m for m in await group.messages() if m.text.startswith("🆘 Demande n°1"))
+    assert "Verrou : jusqu'à" in card.text and "🔓 Débloquer" in card.button_texts
+
+    await secretary.click("🔓 Débloquer", chat=group)
+    told = await parent.last()
+    assert "Le collège a levé le blocage : vous pouvez reprendre" in told.text
+    assert told.button_texts == ["▶️ Reprendre à l'étape 2/6"]
+    card = await message(group, card.message_id)
+    assert "Verrou : aucun" in card.text and "🔓 Débloquer" not in card.button_texts
+
+    await parent.click("▶️ Reprendre à l'étape 2/6")
+    assert "Mot de passe provisoire" in await parent.text()
+    await parent.send(flows.PROVISIONAL)
+    assert "Étape 3/6" in await parent.text()
