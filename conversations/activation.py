@@ -468,7 +468,7 @@ async def cgu_answered(update: Update, context: Ctx, progress: Progress) -> obje
 
 @step(EMAIL)
 async def email_skipped(update: Update, context: Ctx, progress: Progress) -> object:
-    return await advance(update, context, QUESTION1, email=None, email_skipped=1)
+    return await advance(update, context, QUESTION1, email=None, email_skipped=1, email_verified=0)
 
 
 @step(EMAIL)
@@ -522,8 +522,10 @@ async def email_code_typed(update: Update, context: Ctx, progress: Progress) -> 
         left = CODE_TRIES - (saved.email_code_tries if saved else CODE_TRIES)
         await send(update, context, texts.email_code_wrong(left))
         return None
-    return await advance(update, context, QUESTION1, note=texts.EMAIL_CONFIRMED, email_verified=1, email_code_hash=None,
-                         email_code_expires_at=None, last_error=None)
+    # As in the guide: with an address, that address is the way back; no secret questions.
+    return await advance(update, context, PASSWORD, note=texts.EMAIL_CONFIRMED_NO_QUESTIONS, email_verified=1,
+                         email_code_hash=None, email_code_expires_at=None, last_error=None, question1=None,
+                         answer1_hash=None, question2=None, answer2_hash=None)
 
 
 @step(EMAIL_CODE)
@@ -535,8 +537,8 @@ async def email_code_resend(update: Update, context: Ctx, progress: Progress) ->
 
 @step(EMAIL_CODE)
 async def email_code_skipped(update: Update, context: Ctx, progress: Progress) -> object:
-    return await advance(update, context, QUESTION1, email=None, email_skipped=1, email_code_hash=None,
-                         email_code_expires_at=None)
+    return await advance(update, context, QUESTION1, email=None, email_skipped=1, email_verified=0,
+                         email_code_hash=None, email_code_expires_at=None)
 
 
 # -- step 5: two secret questions --------------------------------------------------------------------
@@ -611,13 +613,13 @@ async def password_confirmed(update: Update, context: Ctx, progress: Progress) -
     typed = message.text or "" if message else ""
     if not await verify_secret(progress.password_hash, typed):
         return await advance(update, context, PASSWORD, note=texts.PASSWORD_MISMATCH, proven=False, password_hash=None)
-    complete = (progress.account_id and progress.provisional_hash and progress.password_hash and progress.question1
-                and progress.answer1_hash and progress.question2 and progress.answer2_hash and progress.cgu_version
-                and progress.cgu_accepted_at)
+    questions = bool(progress.question1 and progress.answer1_hash and progress.question2 and progress.answer2_hash)
+    way_back = questions or bool(progress.email_verified and progress.email and d.mail is not None)
+    complete = (progress.account_id and progress.provisional_hash and progress.password_hash and way_back
+                and progress.cgu_version and progress.cgu_accepted_at)
     if not complete:
         return await advance(update, context, QUESTION1, note=texts.RESUMED)
     assert progress.account_id and progress.provisional_hash and progress.password_hash
-    assert progress.question1 and progress.answer1_hash and progress.question2 and progress.answer2_hash
     assert progress.cgu_version and progress.cgu_accepted_at
     activation = Activation(
         password_hash=progress.password_hash,
@@ -644,8 +646,11 @@ def back_from(state: str) -> Handler:
 
     @step(state)
     async def go_back(update: Update, context: Ctx, progress: Progress) -> object:
-        target = BACK_TO[state]
+        # With a confirmed address there were no questions: the password step goes back to the address.
+        target = EMAIL if state == PASSWORD and progress.email_verified else BACK_TO[state]
         forgotten: dict[str, Any] = dict.fromkeys(FORGET_ON_RETURN.get(target, ()), None)
+        if target == EMAIL:
+            forgotten["email_verified"] = 0
         return await advance(update, context, target, **forgotten)
 
     return go_back

@@ -223,7 +223,8 @@ EMAIL_CODE_SPENT = ("Ce code ne peut plus servir (trop d'essais). Touchez « Ren
 EMAIL_CODE_EXPIRED = "Ce code a expiré. Touchez « Renvoyer un code » pour en recevoir un nouveau, ou passez cette étape."
 EMAIL_CODE_RESENT = "📨 Nouveau code envoyé. Seul le dernier code reçu fonctionne."
 EMAIL_CODE_NO_MORE = "Trois codes ont déjà été envoyés : passez cette étape, ou revenez en arrière pour changer d'adresse."
-EMAIL_CONFIRMED = "✅ Adresse confirmée."
+EMAIL_CONFIRMED_NO_QUESTIONS = ("✅ Adresse confirmée. Elle vous servira si vous oubliez votre mot de passe : pas de "
+                                "questions secrètes à choisir.")
 EMAIL_SAVED = ("Adresse enregistrée. Elle n'est pas encore vérifiée : aucun courriel ne vous a été envoyé "
                "pour l'instant.")
 
@@ -344,8 +345,9 @@ def where(step: str) -> str:
 
 # -- forgotten password (the "Mot de passe oublié ?" link of step 8) --------------------------------
 
-FORGOT_IDENTIFIER = ("🔓 <b>Mot de passe oublié</b>\n\nVos deux questions secrètes vont vous permettre de choisir un "
-                     "nouveau mot de passe.\n\nTapez d'abord votre <b>identifiant</b> ENT (par exemple "
+FORGOT_IDENTIFIER = ("🔓 <b>Mot de passe oublié</b>\n\nVos deux questions secrètes, ou un code envoyé à votre "
+                     "adresse confirmée, vont vous permettre de choisir un nouveau mot de passe.\n\n"
+                     "Tapez d'abord votre <b>identifiant</b> ENT (par exemple "
                      "<code>jean.dupont12</code>).")
 NOT_ACTIVE_OR_UNKNOWN = ("Je ne trouve pas de compte <b>activé</b> avec cet identifiant.\n\n"
                          "• Vérifiez son orthographe et tapez-le à nouveau ;\n"
@@ -359,12 +361,29 @@ def forgot_answer(number: int, question: int, identifier: str) -> str:
             "Majuscules, accents et espaces ne comptent pas.\n🔒 J'efface votre message dès que je l'ai lu.")
 
 
+def forgot_code(identifier: str, address: str) -> str:
+    return (f"🔓 <b>Mot de passe oublié</b>\n\nIdentifiant : <code>{escape(identifier)}</code>\n\n"
+            f"Je viens d'envoyer un <b>code à 6 chiffres</b> à l'adresse confirmée de ce compte ({escape(address)}). "
+            "Tapez-le ici. Il est valable 15 minutes ; pensez à regarder dans les courriers indésirables.\n"
+            "🔒 J'efface votre message dès que je l'ai lu.")
+
+
+def forgot_code_mail(school: str, code: str, minutes: int) -> tuple[str, str]:
+    return (f"{code} : votre code pour changer de mot de passe ENT",
+            f"Bonjour,\n\nVoici votre code pour choisir un nouveau mot de passe ENT avec l'Assistant ENT du {school} : "
+            f"{code}\n\nTapez-le dans la conversation Telegram avec l'assistant. Il est valable {minutes} minutes.\n\n"
+            "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe n'a pas changé.\n")
+
+
+FORGOT_CODE_SPENT = ("Ce code n'est plus valable (trop d'essais, ou plus de 15 minutes). Recommencez en touchant "
+                     "« Mot de passe oublié » dans le menu (/start).")
 ANSWERS_WRONG = ("❌ Les réponses ne correspondent pas à celles enregistrées pour ce compte. "
                  "Réessayez en commençant par la première question :")
 FORGOT_PASSWORD = ("✅ Réponses correctes.\n\n🔓 <b>Nouveau mot de passe</b>\n\nChoisissez un mot de passe compliqué : "
                    "<b>8 caractères minimum</b>, avec des <b>majuscules</b>, des <b>minuscules</b>, des <b>chiffres</b> "
                    "et des <b>caractères spéciaux</b> (par ex. ! ? @ # * -). Il doit être différent de l'ancien et ne "
                    "pas contenir votre identifiant.\n\nTapez-le. 🔒 J'efface votre message dès que je l'ai lu.")
+FORGOT_PASSWORD_AFTER_CODE = FORGOT_PASSWORD.replace("✅ Réponses correctes.", "✅ Code correct.")
 FORGOT_CONFIRM = "🔓 <b>Nouveau mot de passe</b> — confirmation\n\nTapez votre nouveau mot de passe une seconde fois."
 FORGOT_TOO_LATE = ("Vous avez mis plus de 15 minutes à choisir votre nouveau mot de passe : par sécurité, "
                    "recommencez en touchant « Mot de passe oublié » dans le menu (/start).")
@@ -398,6 +417,7 @@ EXPECTS_RECOVERY = {
     "forgot_identifier": "J'attends votre identifiant ENT, tapé au clavier (par exemple jean.dupont12).",
     "forgot_answer1": "J'attends votre réponse à la question secrète, tapée au clavier.",
     "forgot_answer2": "J'attends votre réponse à la question secrète, tapée au clavier.",
+    "forgot_code": "J'attends le code à 6 chiffres reçu par courriel, tapé au clavier.",
     "forgot_password": "J'attends le nouveau mot de passe que vous choisissez, tapé au clavier.",
     "forgot_confirm": "J'attends votre nouveau mot de passe, tapé une seconde fois au clavier.",
     "login_identifier": "J'attends votre identifiant ENT, tapé au clavier (par exemple jean.dupont12).",
@@ -427,6 +447,8 @@ EVENT_LABELS = {
     "reauth_failed": "mot de passe provisoire incorrect (reprise)",
     "answers_failed": "réponses secrètes incorrectes",
     "answers_verified": "réponses secrètes correctes",
+    "code_failed": "code reçu par courriel incorrect",
+    "code_verified": "code reçu par courriel correct",
     "login_failed": "test de connexion échoué",
     "login_ok": "test de connexion réussi",
     "locked": "bloqué",

@@ -548,10 +548,11 @@ async def test_mail_is_written_only_when_confirmed_by_a_code(sandbox_server: San
         other = unconfirmed if first is confirmed else confirmed
         await other.click("⏭ Passer (recommandé)")  # the code never typed: the address is dropped
         for parent in (first, other):
-            await flows.choose_question(parent, 7)
-            await parent.send(flows.ANSWER1)
-            await flows.choose_question(parent, 14)
-            await parent.send(flows.ANSWER2)
+            if parent is other:  # no confirmed address: the secret questions
+                await flows.choose_question(parent, 7)
+                await parent.send(flows.ANSWER1)
+                await flows.choose_question(parent, 14)
+                await parent.send(flows.ANSWER2)
             await parent.send(flows.PASSWORD)
             await parent.send(flows.PASSWORD)
             assert "Compte activé !" in await parent.text()

@@ -10,6 +10,8 @@ from conversations.texts import QUESTIONS
 from sandbox.driver import Chat, Msg
 from tests import flows
 from tests.conftest import Harness, process_env
+from tests.smtp import SmtpServer
+from tests.test_mail import code_in
 
 
 async def message(chat: Chat, message_id: int) -> Msg:
@@ -223,3 +225,66 @@ async def test_the_parent_is_told_when_the_school_lifts_the_lock_and_the_card_fo
     assert "Mot de passe provisoire" in await parent.text()
     await parent.send(flows.PROVISIONAL)
     assert "Étape 3/6" in await parent.text()
+
+
+ADDRESS = "amina.dupont@example.fr"
+
+
+async def test_with_a_confirmed_address_no_questions_and_forgot_sends_a_code(mail_bot: Harness,
+                                                                              smtp: SmtpServer) -> None:
+    bot = mail_bot
+    await flows.with_account(bot)
+    parent = await bot.parent("Amina")
+    await flows.to_cgu(parent)
+    await parent.click("✅ J'ai lu et j'accepte")
+    await parent.send(ADDRESS)
+    await parent.send(ADDRESS)
+    [mail] = await smtp.wait_for(1)
+    await parent.send(code_in(str(mail.get_content())))
+    assert "Adresse confirmée" in await parent.text() and "Étape 6/6" in await parent.text()
+    assert "question secrète" not in await parent.all_text()
+    await parent.send(flows.PASSWORD)
+    await parent.send(flows.PASSWORD)
+    assert "Compte activé !" in await parent.text()
+
+    await parent.send("/start")
+    await parent.click("🔓 Mot de passe oublié")
+    await parent.send(flows.IDENTIFIER)
+    prompt = await parent.text()
+    assert "code à 6 chiffres" in prompt and "a•••@example.fr" in prompt and ADDRESS not in prompt
+    mails = await smtp.wait_for(2)
+    assert mails[1]["To"] == ADDRESS and "nouveau mot de passe" in str(mails[1].get_content())
+    code = code_in(str(mails[1].get_content()))
+    typed = await parent.send("000000" if code != "000000" else "111111")
+    assert "Code incorrect. Il vous reste 2 essais." in await parent.text()
+    assert typed in await parent.deleted_ids()
+    await parent.send(code)
+    assert "Code correct" in await parent.text() and "Nouveau mot de passe" in await parent.text()
+    await parent.send(flows.NEW_PASSWORD)
+    await parent.send(flows.NEW_PASSWORD)
+    assert "Mot de passe changé !" in await parent.text()
+    assert code.encode() not in bot.settings.database.read_bytes()
+    await flows.login_test(parent, flows.NEW_PASSWORD)
+    assert "Identifiant et mot de passe corrects" in await parent.text()
+
+
+async def test_a_forgot_code_is_spent_after_three_wrong_tries(mail_bot: Harness, smtp: SmtpServer) -> None:
+    bot = mail_bot
+    await flows.with_account(bot)
+    parent = await bot.parent("Amina")
+    await flows.to_cgu(parent)
+    await parent.click("✅ J'ai lu et j'accepte")
+    await parent.send(ADDRESS)
+    await parent.send(ADDRESS)
+    await parent.send(code_in(str((await smtp.wait_for(1))[0].get_content())))
+    await parent.send(flows.PASSWORD)
+    await parent.send(flows.PASSWORD)
+    await parent.send("/start")
+    await parent.click("🔓 Mot de passe oublié")
+    await parent.send(flows.IDENTIFIER)
+    code = code_in(str((await smtp.wait_for(2))[1].get_content()))
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(3):
+        await parent.send(wrong)
+    await parent.send(code)
+    assert "n'est plus valable" in await parent.text()
