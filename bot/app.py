@@ -26,6 +26,7 @@ from bot.processor import PerUserProcessor
 from bot.settings import Settings
 from conversations import helpdesk, menu, notices, parent, staff, texts
 from conversations.common import DEPS_KEY, Deps, MailConfig, School, StaffConfig
+from conversations.password_rules import PasswordRule
 from conversations.when import quiet_end
 from storage.accounts import DirectoryUnavailable
 from storage.db import Clock
@@ -155,7 +156,9 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
                                   staff=StaffConfig(settings.staff_user_ids, settings.staff_chat_id), mail=mail,
                                   wake_mailer=mailer.wake if mailer else (lambda: None),
                                   annonces_channel_id=settings.annonces_channel_id, quiet_hours=settings.quiet_hours,
-                                  wake_broadcaster=worker.wake)
+                                  wake_broadcaster=worker.wake,
+                                  password_rule=PasswordRule(settings.password_min_length,
+                                                             settings.password_min_kinds))
     app.bot_data[MAILER_KEY] = mailer
     app.add_handler(TypeHandler(Update, log_update), group=-10)
     # Before every dialogue: a staff member's notice, typed after /annonce, goes no further.

@@ -53,6 +53,8 @@ class Settings:
     poll_timeout: int = 10
     tickets_retention_days: int = 90
     ldap: LdapConfig | None = None  # DIRECTORY=ldap: the accounts live in the ENT's directory
+    password_min_length: int = 8  # the guide's 8; the ENT's own account service may ask more
+    password_min_kinds: int = 3  # of lower, upper, digit, other: the CNIL's advice with a lock
 
     def require_token(self) -> str:
         if not self.token:
@@ -142,6 +144,17 @@ def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
         if days < 1:
             raise SettingsError(f"TICKETS_RETENTION_DAYS={raw!r} invalide : attendu un nombre de jours, 1 ou plus.")
         kwargs["tickets_retention_days"] = days
+    if (raw := get("PASSWORD_MIN_LENGTH")) is not None:
+        length = _int("PASSWORD_MIN_LENGTH", raw, "un nombre de caractères entre 8 et 64")
+        if not 8 <= length <= 64:
+            raise SettingsError(f"PASSWORD_MIN_LENGTH={raw!r} invalide : attendu un nombre de caractères entre 8 et 64.")
+        kwargs["password_min_length"] = length
+    if (raw := get("PASSWORD_MIN_KINDS")) is not None:
+        kinds = _int("PASSWORD_MIN_KINDS", raw, "un nombre de sortes de caractères entre 1 et 4")
+        if not 1 <= kinds <= 4:
+            raise SettingsError(f"PASSWORD_MIN_KINDS={raw!r} invalide : attendu un nombre de sortes de caractères "
+                                "entre 1 et 4 (minuscules, majuscules, chiffres, caractères spéciaux).")
+        kwargs["password_min_kinds"] = kinds
     kwargs["smtp"] = _smtp(get)
     directory = (get("DIRECTORY") or "sqlite").strip().lower()
     if directory not in {"sqlite", "ldap"}:

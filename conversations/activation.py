@@ -42,7 +42,7 @@ from conversations.common import (
     user_id,
     write_to_school,
 )
-from conversations.password_rules import missing
+from conversations.password_rules import DEFAULT_RULE, PasswordRule, kinds, missing
 from storage.accounts import Activation, identifier_key
 from storage.attempts import Lock
 from storage.db import from_text
@@ -115,7 +115,7 @@ def _questions(prefix: str, exclude: int | None, page: int) -> list[list[tuple[s
     return rows
 
 
-def screen(step: str, p: Progress, page: int = 0) -> tuple[str, Keyboard]:
+def screen(step: str, p: Progress, page: int = 0, rule: PasswordRule = DEFAULT_RULE) -> tuple[str, Keyboard]:
     back = [(texts.BACK, f"{step}:back")]
     if p.error_count >= STUCK_AFTER:  # the same step failed again and again: the school can help
         back = [*write_to_school(), *back]
@@ -146,7 +146,7 @@ def screen(step: str, p: Progress, page: int = 0) -> tuple[str, Keyboard]:
     if step == ANSWER2:
         return texts.answer_prompt(2, p.question2 or 1), keyboard(back)
     if step == PASSWORD:
-        return texts.PASSWORD, keyboard(back)
+        return texts.password_step(rule.min_length, rule.min_kinds), keyboard(back)
     if step == PASSWORD_CONFIRM:
         return texts.PASSWORD_CONFIRM, keyboard(back)
     if step == REAUTH:
@@ -164,7 +164,7 @@ async def show(update: Update, context: Ctx, step: str, note: str | None = None,
     if progress is None:
         await send(update, context, texts.NO_ACTIVATION)
         return END
-    text, markup = screen(step, progress, page)
+    text, markup = screen(step, progress, page, deps(context).password_rule)
     if note:
         text = f"{note}\n\n{text}"
     message: Message | None
@@ -593,13 +593,15 @@ async def answer2_typed(update: Update, context: Ctx, progress: Progress) -> obj
 async def password_typed(update: Update, context: Ctx, progress: Progress) -> object:
     message = update.effective_message
     password = message.text or "" if message else ""
-    problems = missing(password, progress.identifier or "")
+    rule = deps(context).password_rule
+    problems = missing(password, progress.identifier or "", rule)
     if not problems and await verify_secret(progress.provisional_hash, password):
         problems = ["provisional"]
     if problems:
         saved = await deps(context).store.progress.update(progress.telegram_user_id, last_error="password_rejected")
         stuck = saved is not None and saved.error_count >= STUCK_AFTER
-        await send(update, context, texts.password_rejected(problems, len(password)),
+        await send(update, context, texts.password_rejected(problems, len(password), kinds(password), rule.min_length,
+                                                            rule.min_kinds),
                    keyboard(write_to_school()) if stuck else None)
         return None
     digest = await hash_secret(password)

@@ -14,6 +14,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import BaseHandler, ContextTypes
 
 from conversations import texts
+from conversations.password_rules import DEFAULT_RULE, PasswordRule
 from storage.accounts import IDENTIFIER_MAX, is_identifier
 from storage.deletions import DELETABLE_FOR
 from storage.store import Store
@@ -60,6 +61,7 @@ class Deps:
     annonces_channel_id: int | None = None
     quiet_hours: tuple[time, time] | None = None
     wake_broadcaster: Callable[[], None] = _nothing  # tells the delivery worker a notice went out
+    password_rule: PasswordRule = DEFAULT_RULE
 
 
 DEPS_KEY = "deps"

@@ -27,7 +27,7 @@ from conversations.common import (
     send,
     user_id,
 )
-from conversations.password_rules import missing
+from conversations.password_rules import kinds, missing
 from storage.accounts import identifier_key
 from storage.db import from_text
 from storage.outbox import OutgoingMail
@@ -190,7 +190,7 @@ async def forgot_answer2(update: Update, context: Ctx, recovery: Recovery) -> ob
     await d.store.attempts.success(*keys)
     await d.store.audit.record(f"telegram:{uid}", "answers_verified", recovery.account_id)
     await d.store.recovery.update(uid, step=FORGOT_PASSWORD, verified_at=d.store.clock.now())
-    await show(update, context, texts.FORGOT_PASSWORD, keyboard(_cancel_row()))
+    await show(update, context, _password_text(context), keyboard(_cancel_row()))
     return FORGOT_PASSWORD
 
 
@@ -245,8 +245,13 @@ async def forgot_code(update: Update, context: Ctx, recovery: Recovery) -> objec
     await d.store.audit.record(f"telegram:{uid}", "code_verified", recovery.account_id)
     await d.store.recovery.update(uid, step=FORGOT_PASSWORD, verified_at=d.store.clock.now(), code_hash=None,
                                   code_expires_at=None)
-    await show(update, context, texts.FORGOT_PASSWORD_AFTER_CODE, keyboard(_cancel_row()))
+    await show(update, context, _password_text(context, after_code=True), keyboard(_cancel_row()))
     return FORGOT_PASSWORD
+
+
+def _password_text(context: Ctx, after_code: bool = False) -> str:
+    rule = deps(context).password_rule
+    return texts.forgot_password(rule.min_length, rule.min_kinds, after_code)
 
 
 def _too_late(context: Ctx, recovery: Recovery) -> bool:
@@ -262,7 +267,8 @@ async def forgot_password(update: Update, context: Ctx, recovery: Recovery) -> o
         await send(update, context, texts.FORGOT_TOO_LATE)
         return END
     password = _text(update)
-    problems = missing(password, recovery.identifier or "")
+    rule = deps(context).password_rule
+    problems = missing(password, recovery.identifier or "", rule)
     assert recovery.account_id is not None
     if not problems:
         credentials = await store.accounts.credentials(recovery.account_id)
@@ -272,7 +278,8 @@ async def forgot_password(update: Update, context: Ctx, recovery: Recovery) -> o
         elif account is not None and await verify_secret(account.provisional_hash, password):
             problems = ["provisional"]
     if problems:
-        await send(update, context, texts.password_rejected(problems, len(password)))
+        await send(update, context, texts.password_rejected(problems, len(password), kinds(password), rule.min_length,
+                                                            rule.min_kinds))
         return None
     await store.recovery.update(recovery.telegram_user_id, step=FORGOT_CONFIRM,
                                 password_hash=await hash_secret(password))
@@ -290,7 +297,7 @@ async def forgot_confirm(update: Update, context: Ctx, recovery: Recovery) -> ob
         return END
     if not await verify_secret(recovery.password_hash, _text(update)):
         await d.store.recovery.update(uid, step=FORGOT_PASSWORD, password_hash=None)
-        await show(update, context, texts.FORGOT_PASSWORD, keyboard(_cancel_row()), note=texts.PASSWORD_MISMATCH)
+        await show(update, context, _password_text(context), keyboard(_cancel_row()), note=texts.PASSWORD_MISMATCH)
         return FORGOT_PASSWORD
     assert recovery.account_id is not None and recovery.revision is not None and recovery.password_hash
     changed = await d.store.accounts.set_password(recovery.account_id, recovery.revision, recovery.password_hash,

@@ -253,33 +253,42 @@ def answer_prompt(number: int, question: int) -> str:
 
 ANSWER_SAVED = "Réponse enregistrée (effacée du fil, gardée sous forme chiffrée)."
 
-PASSWORD = (STEP_PREFIX.format(n=6) + "Votre mot de passe\n\n"
+KIND_NAMES = "minuscules, majuscules, chiffres, caractères spéciaux (par ex. ! ? @ # * -)"
+
+
+def password_rule(min_length: int, min_kinds: int) -> str:
+    """The rule as the ENT sets it (PASSWORD_MIN_LENGTH, PASSWORD_MIN_KINDS), one checklist, one grammatical form."""
+    lines = [f"• contenir <b>au moins {min_length} caractères</b> ;"]
+    if min_kinds >= 4:
+        lines.append(f"• contenir les 4 sortes de caractères : {KIND_NAMES} ;")
+    elif min_kinds > 1:
+        lines.append(f"• mélanger au moins <b>{min_kinds} sortes</b> de caractères parmi : {KIND_NAMES} ;")
+    lines += ["• ne pas contenir votre identifiant ;", "• être différent du mot de passe provisoire."]
+    return "Il doit :\n" + "\n".join(lines)
+
+
+def password_step(min_length: int, min_kinds: int) -> str:
+    return (STEP_PREFIX.format(n=6) + "Votre mot de passe\n\n"
             "Dernière étape : choisissez un mot de passe compliqué. Aucune personne, même amie, ne doit pouvoir "
-            "le deviner.\n\nIl doit contenir <b>8 caractères minimum</b>, avec des <b>majuscules</b>, des "
-            "<b>minuscules</b>, des <b>chiffres</b> et des <b>caractères spéciaux</b> (par ex. ! ? @ # * -).\n"
-            "Il ne doit pas contenir votre identifiant, ni être le mot de passe provisoire.\n\n"
-            "Tapez-le. 🔒 J'efface votre message dès que je l'ai lu.")
+            "le deviner.\n\n" + password_rule(min_length, min_kinds)
+            + "\n\nTapez-le. 🔒 J'efface votre message dès que je l'ai lu.")
+
+
 PASSWORD_PROBLEMS = {
-    "length": "au moins 8 caractères",
-    "too_long": "128 caractères au plus",
-    "lower": "au moins une lettre minuscule",
-    "upper": "au moins une lettre majuscule",
-    "digit": "au moins un chiffre",
-    "special": "au moins un caractère spécial (par ex. ! ? @ # * -)",
-    "identifier": "qu'il ne contienne pas votre identifiant",
-    "common": "un mot de passe moins courant (celui-ci est trop facile à deviner)",
-    "provisional": "qu'il soit différent du mot de passe provisoire",
+    "length": "contenir au moins {min_length} caractères (il en a {length})",
+    "too_long": "contenir 128 caractères au plus",
+    "kinds": "mélanger au moins {min_kinds} sortes de caractères parmi : " + KIND_NAMES + " (il en mélange {kinds})",
+    "identifier": "ne pas contenir votre identifiant",
+    "common": "être moins courant (celui-ci est trop facile à deviner)",
+    "provisional": "être différent du mot de passe provisoire",
+    "previous": "être différent de votre ancien mot de passe",
 }
 
 
-def password_rejected(problems: list[str], length: int) -> str:
-    lines = []
-    for p in problems:
-        text = PASSWORD_PROBLEMS[p]
-        if p == "length":
-            text += f" (il en a {length})"
-        lines.append(f"• {text}")
-    return "Ce mot de passe ne convient pas. Il faut :\n" + "\n".join(lines) + "\n\nTapez-en un autre."
+def password_rejected(problems: list[str], length: int, kinds: int, min_length: int, min_kinds: int) -> str:
+    lines = [f"• {PASSWORD_PROBLEMS[p].format(min_length=min_length, length=length, min_kinds=min_kinds, kinds=kinds)}"
+             for p in problems]
+    return "Ce mot de passe ne convient pas. Il doit :\n" + "\n".join(lines) + "\n\nTapez-en un autre."
 
 
 PASSWORD_CONFIRM = STEP_PREFIX.format(n=6) + "Confirmation\n\nTapez votre mot de passe une seconde fois."
@@ -379,11 +388,13 @@ FORGOT_CODE_SPENT = ("Ce code n'est plus valable (trop d'essais, ou plus de 15 m
                      "« Mot de passe oublié » dans le menu (/start).")
 ANSWERS_WRONG = ("❌ Les réponses ne correspondent pas à celles enregistrées pour ce compte. "
                  "Réessayez en commençant par la première question :")
-FORGOT_PASSWORD = ("✅ Réponses correctes.\n\n🔓 <b>Nouveau mot de passe</b>\n\nChoisissez un mot de passe compliqué : "
-                   "<b>8 caractères minimum</b>, avec des <b>majuscules</b>, des <b>minuscules</b>, des <b>chiffres</b> "
-                   "et des <b>caractères spéciaux</b> (par ex. ! ? @ # * -). Il doit être différent de l'ancien et ne "
-                   "pas contenir votre identifiant.\n\nTapez-le. 🔒 J'efface votre message dès que je l'ai lu.")
-FORGOT_PASSWORD_AFTER_CODE = FORGOT_PASSWORD.replace("✅ Réponses correctes.", "✅ Code correct.")
+def forgot_password(min_length: int, min_kinds: int, after_code: bool = False) -> str:
+    return (("✅ Code correct." if after_code else "✅ Réponses correctes.")
+            + "\n\n🔓 <b>Nouveau mot de passe</b>\n\nChoisissez un mot de passe compliqué. "
+            + password_rule(min_length, min_kinds).replace("du mot de passe provisoire", "de l'ancien")
+            + "\n\nTapez-le. 🔒 J'efface votre message dès que je l'ai lu.")
+
+
 FORGOT_CONFIRM = "🔓 <b>Nouveau mot de passe</b> — confirmation\n\nTapez votre nouveau mot de passe une seconde fois."
 FORGOT_TOO_LATE = ("Vous avez mis plus de 15 minutes à choisir votre nouveau mot de passe : par sécurité, "
                    "recommencez en touchant « Mot de passe oublié » dans le menu (/start).")
@@ -423,7 +434,6 @@ EXPECTS_RECOVERY = {
     "login_identifier": "J'attends votre identifiant ENT, tapé au clavier (par exemple jean.dupont12).",
     "login_password": "J'attends votre mot de passe, tapé au clavier.",
 }
-PASSWORD_PROBLEMS["previous"] = "qu'il soit différent de votre ancien mot de passe"
 
 # -- staff: the school's account tools ------------------------------------------------------------
 

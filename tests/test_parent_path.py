@@ -6,10 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bot.settings import SettingsError, load
 from conversations.texts import QUESTIONS
 from sandbox.driver import Chat, Msg
+from sandbox.server import SandboxServer
 from tests import flows
-from tests.conftest import Harness, process_env
+from tests.conftest import Harness, process_env, running_bot
 from tests.smtp import SmtpServer
 from tests.test_mail import code_in
 
@@ -288,3 +292,41 @@ async def test_a_forgot_code_is_spent_after_three_wrong_tries(mail_bot: Harness,
         await parent.send(wrong)
     await parent.send(code)
     assert "n'est plus valable" in await parent.text()
+
+
+async def test_the_password_rule_is_the_ent_s_from_settings(sandbox_server: SandboxServer, tmp_path: Path) -> None:
+    async with running_bot(sandbox_server, tmp_path, password_min_length=10, password_min_kinds=4) as bot:
+        await flows.with_account(bot)
+        parent = await bot.parent("Amina")
+        await flows.to_password(parent)
+        step = await parent.text()
+        assert "contenir au moins 10 caractères" in step and "contenir les 4 sortes de caractères" in step
+        assert "• ne pas contenir votre identifiant" in step and "• être différent du mot de passe provisoire" in step
+        await parent.send("Ma-Cle:Ve")  # 9 characters
+        assert "contenir au moins 10 caractères (il en a 9)" in await parent.text()
+        await parent.send("Ma-Cle:Verte")  # no digit
+        assert "(il en mélange 3)" in await parent.text()
+        await parent.send(flows.PASSWORD)
+        await parent.send(flows.PASSWORD)
+        assert "Compte activé !" in await parent.text()
+
+
+async def test_by_default_three_kinds_of_four_are_enough(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.parent("Amina")
+    await flows.to_password(parent)
+    assert "mélanger au moins 3 sortes de caractères" in await parent.text()
+    await parent.send("vertebleu42")  # two kinds
+    assert "(il en mélange 2)" in await parent.text()
+    await parent.send("Vertebleu42")  # no special character: three kinds do
+    await parent.send("Vertebleu42")
+    assert "Compte activé !" in await parent.text()
+
+
+def test_password_settings_get_one_line_french_errors() -> None:
+    assert load({"PASSWORD_MIN_LENGTH": "12", "PASSWORD_MIN_KINDS": "4"}, env_file=None).password_min_length == 12
+    for name, raw in (("PASSWORD_MIN_LENGTH", "6"), ("PASSWORD_MIN_LENGTH", "huit"), ("PASSWORD_MIN_KINDS", "5")):
+        with pytest.raises(SettingsError) as error:
+            load({name: raw}, env_file=None)
+        assert str(error.value).startswith(f"{name}=") and "invalide" in str(error.value)
+        assert "\n" not in str(error.value)
