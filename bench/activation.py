@@ -79,7 +79,9 @@ async def main(parents: int, directory: str) -> None:
                    + "".join(f"bench.{n:05d};Prov-{n:05d}a\n" for n in range(parents)), encoding="utf-8")
     slapd, ldap = start_slapd(tmp, parents) if directory == "ldap" else (None, None)
     sandbox_proc, url = start_sandbox()
-    settings = Settings(token="123456789:BENCH-token-abcdef", api_url=f"{url}/bot", database=tmp / "bench.sqlite3",
+    settings = Settings(token="123456789:BENCH-token-abcdef",
+                        school_contact_email="secretariat@college-exemple.fr",
+                        api_url=f"{url}/bot", database=tmp / "bench.sqlite3",
                         poll_timeout=1, ldap=ldap)
     app = build_application(settings)
     await start_in_loop(app)

@@ -108,9 +108,11 @@ async def _staff_command_menus(app: App, settings: Settings, commands: list[BotC
 
 def build_application(settings: Settings, clock: Clock | None = None, mail_timeout: float = 30.0) -> App:
     store = Store(settings.database, clock, settings.ldap)
-    school = School(name=settings.school_name, contact_email=settings.school_contact_email, ent_url=settings.ent_url)
+    contact = settings.require_contact()
+    school = School(name=settings.school_name, contact_email=contact, ent_url=settings.ent_url, cgu=settings.cgu,
+                    cgu_url=settings.cgu_url, services=settings.services)
     mailer = Mailer(store, settings.smtp, timeout=mail_timeout) if settings.smtp else None
-    mail = (MailConfig(school_address=settings.school_contact_email,
+    mail = (MailConfig(school_address=contact,
                        domain=settings.smtp.mail_from.rpartition("@")[2]) if settings.smtp else None)
 
     async def post_init(app: App) -> None:

@@ -43,6 +43,7 @@ def run(settings: Settings) -> int:
     from bot.app import build_application, configure_logging
 
     settings.require_token()
+    settings.require_contact()
     configure_logging(settings.log_level)
     # Migrate (or refuse a newer file) before Telegram is contacted, so that the error is one line.
     asyncio.run(_with_store(settings, _noop))

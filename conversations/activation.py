@@ -8,9 +8,7 @@ import re
 import secrets
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
-from functools import cache
 from html import escape
-from importlib import resources
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -29,6 +27,7 @@ from conversations.common import (
     NOT_HANDLED,
     Deps,
     Keyboard,
+    School,
     answer_query,
     delete_secret,
     deps,
@@ -89,14 +88,6 @@ FORGET_ON_RETURN: dict[str, tuple[str, ...]] = {
 }
 
 
-@cache
-def cgu_document() -> tuple[str, str]:
-    """The shipped terms of use: (version, text)."""
-    raw = (resources.files("conversations") / "resources" / "cgu.txt").read_text(encoding="utf-8")
-    first, _, body = raw.partition("\n")
-    return first.removeprefix("version:").strip(), body.strip()
-
-
 # -- what each step shows ------------------------------------------------------------------------
 
 
@@ -115,7 +106,9 @@ def _questions(prefix: str, exclude: int | None, page: int) -> list[list[tuple[s
     return rows
 
 
-def screen(step: str, p: Progress, page: int = 0, rule: PasswordRule = DEFAULT_RULE) -> tuple[str, Keyboard]:
+def screen(step: str, p: Progress, page: int = 0, rule: PasswordRule = DEFAULT_RULE,
+           school: School | None = None) -> tuple[str, Keyboard]:
+    school = school or School("", "", "")
     back = [(texts.BACK, f"{step}:back")]
     if p.error_count >= STUCK_AFTER:  # the same step failed again and again: the school can help
         back = [*write_to_school(), *back]
@@ -128,8 +121,9 @@ def screen(step: str, p: Progress, page: int = 0, rule: PasswordRule = DEFAULT_R
     if step == PROVISIONAL:
         return texts.provisional(p.identifier or ""), keyboard(back)
     if step == CGU:
-        return texts.CGU_INTRO + escape(cgu_document()[1]), keyboard([(texts.CGU_ACCEPT, "cgu:accept")],
-                                                                      [(texts.CGU_REFUSE, "cgu:refuse")])
+        link = [[(texts.CGU_FULL_TEXT, school.cgu_url)]] if school.cgu_url else []
+        return texts.cgu_step(school.cgu.text, bool(school.cgu_url)), keyboard(
+            *link, [(texts.CGU_ACCEPT, "cgu:accept")], [(texts.CGU_REFUSE, "cgu:refuse")])
     if step == EMAIL:
         return texts.EMAIL, keyboard([(texts.EMAIL_SKIP, "email:skip")], back)
     if step == EMAIL_CONFIRM:
@@ -164,7 +158,7 @@ async def show(update: Update, context: Ctx, step: str, note: str | None = None,
     if progress is None:
         await send(update, context, texts.NO_ACTIVATION)
         return END
-    text, markup = screen(step, progress, page, deps(context).password_rule)
+    text, markup = screen(step, progress, page, deps(context).password_rule, deps(context).school)
     if note:
         text = f"{note}\n\n{text}"
     message: Message | None
@@ -459,7 +453,7 @@ async def cgu_answered(update: Update, context: Ctx, progress: Progress) -> obje
         await d.store.audit.record(f"telegram:{progress.telegram_user_id}", "cgu_refused", progress.account_id)
         await edit_or_send(update, context, texts.CGU_REFUSED)
         return END
-    version, _ = cgu_document()
+    version = d.school.cgu.version
     return await advance(update, context, EMAIL, cgu_version=version, cgu_accepted_at=d.store.clock.now())
 
 

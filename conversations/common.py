@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from typing import Any, cast
 
@@ -14,6 +14,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import BaseHandler, ContextTypes
 
 from conversations import texts
+from conversations.documents import Cgu, Service, guide_cgu, shipped_services
 from conversations.password_rules import DEFAULT_RULE, PasswordRule
 from storage.accounts import IDENTIFIER_MAX, is_identifier
 from storage.deletions import DELETABLE_FOR
@@ -29,6 +30,9 @@ class School:
     name: str
     contact_email: str
     ent_url: str
+    cgu: Cgu = field(default_factory=guide_cgu)
+    cgu_url: str | None = None  # CGU_URL: the ENT's full terms of use
+    services: tuple[Service, ...] = field(default_factory=shipped_services)
 
 
 @dataclass(frozen=True)

@@ -47,8 +47,10 @@ async def home(update: Update, context: Ctx) -> None:
 async def services(update: Update, context: Ctx) -> None:
     await answer_query(update)
     d = deps(context)
-    await edit_or_send(update, context, texts.SERVICES,
-                       keyboard([(texts.OPEN_ENT, d.school.ent_url)], [(texts.BACK, "menu:home")]))
+    listed = [(service.name, service.line) for service in d.school.services]
+    links = [[(texts.service_link(s.name), s.link)] for s in d.school.services if s.link]
+    await edit_or_send(update, context, texts.services_text(listed),
+                       keyboard(*links, [(texts.OPEN_ENT, d.school.ent_url)], [(texts.BACK, "menu:home")]))
 
 
 async def login(update: Update, context: Ctx) -> None:

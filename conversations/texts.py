@@ -96,15 +96,19 @@ def contact_text(contact: str) -> str:
             "N'envoyez jamais votre mot de passe, ni au collège ni à personne.")
 
 
-SERVICES = (
-    "<b>Les services de l'ENT</b> (étape 9 du guide)\n\n"
-    "• <b>Accueil</b> : votre page d'entrée\n"
-    "• <b>Communication</b> : le canal annonces, pour les informations courantes du collège\n"
-    "• <b>Documentation</b> : l'accès à la base documentaire du CDI\n"
-    "• <b>Vie scolaire</b> : l'accès à Pronote, pour les notes et le cahier de textes\n"
-    "• <b>Aide</b> : l'aide en ligne de l'ENT"
-)
+def services_text(services: list[tuple[str, str]]) -> str:
+    """Step 9 of the guide: the services as the school lists them (name, one line); links are buttons."""
+    lines = []
+    for name, line in services:
+        lines.append(f"• <b>{escape(name)}</b>" + (f" : {escape(line)}" if line else ""))
+    return "<b>Les services de l'ENT</b> (étape 9 du guide)\n\n" + "\n".join(lines)
+
+
 OPEN_ENT = "🌐 Ouvrir l'ENT"
+
+
+def service_link(name: str) -> str:
+    return f"🔗 {name}"
 
 
 EDUCONNECT = ("Vous avez un compte <b>ÉduConnect</b> (le compte national des parents) ? Sur la page de connexion "
@@ -171,7 +175,23 @@ def locked(minutes: int, contact: str) -> str:
             f"{escape(contact)}")
 
 
-CGU_INTRO = STEP_PREFIX.format(n=3) + "Les règles d'usage de l'ENT\n\n"
+# The guide's own words at step 3, verbatim: the bot invents no terms of use.
+CGU_GUIDE_EXCERPT = ("Toute personne utilisant les outils et services de l'ESPACE NUMERIQUE DE TRAVAIL Touraine e-school "
+                     "mis à disposition par l'établissement, dans le cadre des activités éducatives, à l'intérieur ou à "
+                     "l'extérieur de l'établissement. Ci-après dénommé « l'utilisateur », élèves, parents d'élèves, "
+                     "tous les personnels de l'Éducation.")
+CGU_FULL_TEXT = "📄 Lire les conditions complètes"
+
+
+def cgu_step(school_text: str | None, has_link: bool) -> str:
+    text = (STEP_PREFIX.format(n=3) + "Les règles d'usage de l'ENT\n\n"
+            f"<i>{escape(CGU_GUIDE_EXCERPT)}</i>")
+    if school_text:
+        text += f"\n\n<b>Règles du collège</b>\n{escape(school_text)}"
+    if has_link:
+        text += "\n\nLe texte complet des Conditions générales d'utilisation de l'ENT : « Lire les conditions complètes »."
+    return text + "\n\nTouchez « J'ai lu et j'accepte » pour accepter les Conditions générales d'utilisation."
+
 CGU_ACCEPT = "✅ J'ai lu et j'accepte"
 CGU_REFUSE = "❌ Je refuse"
 CGU_REFUSED = ("Vous avez refusé les conditions d'utilisation : l'activation s'arrête là, rien n'a été activé. "

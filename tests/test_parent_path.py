@@ -13,7 +13,7 @@ from conversations.texts import QUESTIONS
 from sandbox.driver import Chat, Msg
 from sandbox.server import SandboxServer
 from tests import flows
-from tests.conftest import Harness, process_env, running_bot
+from tests.conftest import ROOT, Harness, process_env, running_bot
 from tests.smtp import SmtpServer
 from tests.test_mail import code_in
 
@@ -330,3 +330,68 @@ def test_password_settings_get_one_line_french_errors() -> None:
             load({name: raw}, env_file=None)
         assert str(error.value).startswith(f"{name}=") and "invalide" in str(error.value)
         assert "\n" not in str(error.value)
+
+
+async def test_the_terms_are_the_guide_s_excerpt_with_the_ent_s_link(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.parent("Amina")
+    await flows.to_cgu(parent)
+    step = await parent.last()
+    assert "Toute personne utilisant les outils et services de l'ESPACE NUMERIQUE DE TRAVAIL" in step.text
+    assert len(step.text) < 900  # the guide's excerpt, not pages of invented terms
+    assert step.button_texts == ["✅ J'ai lu et j'accepte", "❌ Je refuse"]  # no CGU_URL here: no link
+    await parent.click("✅ J'ai lu et j'accepte")
+    progress = await bot.store.progress.get(parent.user_id)
+    assert progress is not None and (progress.cgu_version or "").startswith("guide-")
+
+
+async def test_the_school_s_own_terms_file_link_and_services_file(sandbox_server: SandboxServer,
+                                                                 tmp_path: Path) -> None:
+    cgu = tmp_path / "cgu-college.txt"
+    cgu.write_text("Les familles utilisent la messagerie de l'ENT avec courtoisie.\n", encoding="utf-8")
+    services = tmp_path / "services.txt"
+    services.write_text("# nos services\nVie scolaire | notes et cahier de textes | https://pronote.exemple.fr\n"
+                        "Aide\n", encoding="utf-8")
+    settings = load({"CGU_FILE": str(cgu), "CGU_URL": "https://www.touraine-eschool.fr/cgu",
+                     "SERVICES_FILE": str(services)}, env_file=None)
+    async with running_bot(sandbox_server, tmp_path, cgu=settings.cgu, cgu_url=settings.cgu_url,
+                           services=settings.services) as bot:
+        await flows.with_account(bot)
+        parent = await bot.parent("Amina")
+        await flows.to_cgu(parent)
+        step = await parent.last()
+        assert "messagerie de l'ENT avec courtoisie" in step.text and "Toute personne utilisant" in step.text
+        link = step.button("📄 Lire les conditions complètes")
+        assert link is not None and link["url"] == "https://www.touraine-eschool.fr/cgu"
+        await parent.click("✅ J'ai lu et j'accepte")
+        progress = await bot.store.progress.get(parent.user_id)
+        assert progress is not None and progress.cgu_version == settings.cgu.version
+        assert len(settings.cgu.version) == 12  # the file has no version line: a hash of its text
+        await parent.send("/start")
+        await parent.click("🧭 Découvrir les services de l'ENT")
+        shown = await parent.last()
+        assert "Vie scolaire" in shown.text and "notes et cahier de textes" in shown.text
+        assert "Documentation" not in shown.text
+        button = shown.button("🔗 Vie scolaire")
+        assert button is not None and button["url"] == "https://pronote.exemple.fr"
+
+
+def test_a_bad_terms_or_services_file_gets_one_line(tmp_path: Path) -> None:
+    services = tmp_path / "services.txt"
+    services.write_text("Vie scolaire | notes | javascript:alert(1)\n", encoding="utf-8")
+    for values in ({"CGU_FILE": str(tmp_path / "absent.txt")}, {"SERVICES_FILE": str(services)}):
+        with pytest.raises(SettingsError) as error:
+            load(values, env_file=None)
+        assert "\n" not in str(error.value) and ("illisible" in str(error.value) or "lien invalide" in str(error.value))
+
+
+def test_without_a_contact_address_the_bot_does_not_start(tmp_path: Path) -> None:
+    env = {k: v for k, v in process_env(TELEGRAM_BOT_TOKEN="123456789:SANDBOX-token-for-tests",
+                                        ENTBOT_DATABASE=str(tmp_path / "db.sqlite3")).items()
+           if k != "SCHOOL_CONTACT_EMAIL"}
+    result = subprocess.run([sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("entbot : SCHOOL_CONTACT_EMAIL manquant")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "ac-orleans-tours" not in (ROOT / "bot" / "settings.py").read_text(encoding="utf-8")
