@@ -81,7 +81,7 @@ async def _import(store: Store, path: Path, dry_run: bool, skip_invalid: bool) -
 
     def total(n: int) -> None:
         nonlocal bar
-        bar = tqdm(total=n, desc="Chiffrement des mots de passe provisoires", unit="compte", file=sys.stderr,
+        bar = tqdm(total=n, desc="Mots de passe provisoires conservés de façon sécurisée", unit="compte", file=sys.stderr,
                    disable=n == 0)
 
     def advance(n: int) -> None:
@@ -143,7 +143,7 @@ async def _show(store: Store, identifier: str) -> int:
         print("Derniers événements :")
         for at, actor, event, detail in events:
             print(f"  {texts.paris(at)}  {texts.EVENT_LABELS.get(event, event)} ({actor})"
-                  + (f"  {detail}" if detail else ""))
+                  + (f"  {texts.event_detail(event, detail)}" if detail else ""))
     return 0
 
 

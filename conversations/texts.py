@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, time
 from html import escape
 
 from conversations.when import PARIS as PARIS  # the school's time, re-exported for the texts' users
@@ -72,7 +73,7 @@ MENU_ACTIVATE = "🔑 Activer mon compte"
 MENU_RESTART = "🔄 Recommencer l'activation"
 MENU_RESET = "♻️ Mon compte a été réinitialisé"
 MENU_FORGOT = "🔓 Mot de passe oublié"
-MENU_TEST = "✅ Tester ma connexion"
+MENU_TEST = "🔎 Tester ma connexion"
 MENU_SERVICES = "🧭 Découvrir les services de l'ENT"
 MENU_LOGIN = "🔐 Comment me connecter"
 
@@ -171,7 +172,7 @@ ALREADY_ACTIVE = ("✅ Ce compte est déjà activé. Connectez-vous sur l'ENT av
 
 def locked(minutes: int, contact: str) -> str:
     return (f"🔒 Trop d'essais incorrects. Par sécurité, réessayez dans <b>{minutes} minute{'s' if minutes > 1 else ''}</b>."
-            "\n\nSi vous êtes bloqué, le collège peut vous débloquer : touchez « Écrire au collège », ou écrivez à "
+            "\n\nEn cas de blocage, le collège peut vous débloquer : touchez « Écrire au collège », ou écrivez à "
             f"{escape(contact)}")
 
 
@@ -271,7 +272,7 @@ def answer_prompt(number: int, question: int) -> str:
             "🔒 J'efface votre message dès que je l'ai lu.")
 
 
-ANSWER_SAVED = "Réponse enregistrée (effacée du fil, gardée sous forme chiffrée)."
+ANSWER_SAVED = "Réponse enregistrée (effacée du fil, conservée de façon sécurisée)."
 
 KIND_NAMES = "minuscules, majuscules, chiffres, caractères spéciaux (par ex. ! ? @ # * -)"
 
@@ -331,7 +332,7 @@ PAUSED = ("⏸ Activation mise en pause. Les étapes déjà validées sont gard�
 def start_mid_flow(step_number: int) -> str:
     return (f"Vous en êtes à l'<b>étape {step_number}/6</b> de l'activation : vos étapes validées sont gardées. "
             "Touchez « Reprendre » pour continuer, ou choisissez autre chose.")
-REAUTH = ("Vous vous êtes absenté un moment. Par sécurité, tapez à nouveau votre <b>mot de passe provisoire</b> "
+REAUTH = ("Cela fait un moment que vous n'avez rien tapé… Par sécurité, tapez à nouveau votre <b>mot de passe provisoire</b> "
           "pour continuer (identifiant <code>{identifier}</code>).\n🔒 J'efface votre message dès que je l'ai lu.")
 REAUTH_OK = "Merci, c'est bien vous. Reprenons."
 RESUMED = "Reprenons là où vous en étiez."
@@ -425,12 +426,12 @@ ACCOUNT_CHANGED_MEANWHILE = ("Ce compte vient d'être modifié (réinitialisé p
 
 # -- login test ("Tester ma connexion") ------------------------------------------------------------
 
-LOGIN_IDENTIFIER = ("✅ <b>Tester ma connexion</b>\n\nJe vérifie votre identifiant et votre mot de passe, sans vous "
+LOGIN_IDENTIFIER = ("🔎 <b>Tester ma connexion</b>\n\nJe vérifie votre identifiant et votre mot de passe, sans vous "
                     "connecter à l'ENT.\n\nTapez votre <b>identifiant</b> ENT.")
 
 
 def login_password(identifier: str) -> str:
-    return (f"✅ <b>Tester ma connexion</b>\n\nIdentifiant : <code>{escape(identifier)}</code>\n\n"
+    return (f"🔎 <b>Tester ma connexion</b>\n\nIdentifiant : <code>{escape(identifier)}</code>\n\n"
             "Tapez maintenant votre <b>mot de passe</b> (celui que vous avez choisi à l'activation).\n"
             "🔒 J'efface votre message dès que je l'ai lu.")
 
@@ -573,7 +574,8 @@ def account_card(*, identifier: str, name: str, profile: str, class_name: str | 
     lines.append(f"Verrou : jusqu'à {lock_until} (heure de Paris)" if lock_until else "Verrou : aucun")
     if events:
         lines.append("\nDerniers événements :")
-        lines += [f"• {at} {EVENT_LABELS.get(event, event)} ({escape(actor)})" + (f" — {escape(detail)}" if detail else "")
+        lines += [f"• {at} {EVENT_LABELS.get(event, event)} ({escape(actor)})"
+              + (f" — {escape(event_detail(event, detail))}" if detail else "")
                   for at, event, actor, detail in events]
     return "\n".join(lines)
 
@@ -737,8 +739,43 @@ def ticket_mail(ticket_id: int, new: bool, user_name: str, user_id: int, identif
 
 MENU_SUBSCRIBE = "📣 Recevoir les annonces du collège"
 MENU_UNSUBSCRIBE = "🔕 Ne plus recevoir les annonces"
-SUBSCRIBED = ("✅ C'est noté : les annonces du collège (le « canal annonces » de l'ENT) arriveront ici. Jamais entre "
-              "20 h et 7 h. Pour arrêter : /start puis « Ne plus recevoir les annonces ».")
+def subscribed(quiet: tuple[time, time] | None) -> str:
+    """The confirmation, with the quiet hours the school set (QUIET_HOURS), or none when it set none."""
+    hours = (f" Jamais entre {_hour(quiet[0])} et {_hour(quiet[1])}." if quiet else "")
+    return ("✅ C'est noté : les annonces du collège (le « canal annonces » de l'ENT) arriveront ici." + hours
+            + " Pour arrêter : /start puis « Ne plus recevoir les annonces ».")
+
+
+def _hour(moment: time) -> str:
+    """20 h, 7 h, 7 h 30: as French people write times."""
+    return f"{moment.hour} h" + (f" {moment.minute:02d}" if moment.minute else "")
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut between words, with "…" when something was cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    if not text[limit - 1].isspace() and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.") + "…"
+
+
+def event_detail(event: str, detail: str) -> str:
+    """An event's detail as staff read it: a lock's scopes in French and its end in Paris time."""
+    if event != "locked":
+        return detail
+    scopes = {"user": "ce compte Telegram", "account": "cet identifiant"}
+    parts = []
+    for scope, until in re.findall(r"(\w+) jusqu'à (\S+?)(?:,|$)", detail):
+        try:
+            end = paris(until)
+        except ValueError:
+            end = until
+        parts.append(f"{scopes.get(scope, scope)} jusqu'à {end} (heure de Paris)")
+    return ", ".join(parts) or detail
+
+
 UNSUBSCRIBED = "🔕 Vous ne recevrez plus les annonces ici. Vous pouvez vous réabonner quand vous voulez depuis le menu (/start)."
 
 # -- announcements: staff who publish ---------------------------------------------------------------

@@ -81,6 +81,6 @@ async def forgot(parent: Person, identifier: str = IDENTIFIER, answer1: str = AN
 
 async def login_test(parent: Person, password: str, identifier: str = IDENTIFIER) -> None:
     await parent.send("/start")
-    await parent.click("✅ Tester ma connexion")
+    await parent.click("🔎 Tester ma connexion")
     await parent.send(identifier)
     await parent.send(password)

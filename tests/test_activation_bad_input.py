@@ -178,7 +178,7 @@ async def test_a_parent_away_for_half_an_hour_proves_it_is_them_again(bot: Harne
     await parent.click("✅ J'ai lu et j'accepte")
     bot.clock.advance(timedelta(minutes=31))
     await parent.click("⏭ Passer (recommandé)")
-    assert "Vous vous êtes absenté" in await parent.text()
+    assert "Cela fait un moment que vous n'avez rien tapé" in await parent.text()
     typed = await parent.send("faux")
     assert typed in await parent.deleted_ids()
     assert "Mot de passe provisoire incorrect" in await parent.text()

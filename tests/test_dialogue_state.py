@@ -14,7 +14,7 @@ from sandbox.driver import Person
 from tests import flows
 from tests.conftest import Harness
 
-REAUTH_ASKED = "Vous vous êtes absenté"
+REAUTH_ASKED = "Cela fait un moment que vous n'avez rien tapé"
 ONE_LINE = f"{flows.IDENTIFIER} {flows.PROVISIONAL}"  # identifier and password typed together
 
 
@@ -91,7 +91,7 @@ async def _to_forgot_confirm(bot: Harness, parent: Person) -> None:
 async def _to_login_identifier(bot: Harness, parent: Person) -> None:
     await _activated(bot, parent)
     await parent.send("/start")
-    await parent.click("✅ Tester ma connexion")
+    await parent.click("🔎 Tester ma connexion")
 
 
 async def _to_login_password(bot: Harness, parent: Person) -> None:
@@ -249,7 +249,7 @@ async def _forgot(parent: Person) -> None:
 
 async def _login(parent: Person) -> None:
     await parent.send("/start")
-    await parent.click("✅ Tester ma connexion")
+    await parent.click("🔎 Tester ma connexion")
 
 
 @pytest.mark.parametrize("where", [_activation, _forgot, _login], ids=["activation", "forgot", "login"])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -395,3 +397,69 @@ def test_without_a_contact_address_the_bot_does_not_start(tmp_path: Path) -> Non
     assert result.stderr.strip().startswith("entbot : SCHOOL_CONTACT_EMAIL manquant")
     assert len(result.stderr.strip().splitlines()) == 1
     assert "ac-orleans-tours" not in (ROOT / "bot" / "settings.py").read_text(encoding="utf-8")
+
+
+async def test_the_subscription_confirmation_says_the_configured_quiet_hours(sandbox_server: SandboxServer,
+                                                                             tmp_path: Path) -> None:
+    async with running_bot(sandbox_server, tmp_path, quiet_hours=(time(21, 30), time(6, 45))) as bot:
+        parent = await bot.parent("Amina")
+        await parent.send("/start")
+        await parent.click("📣 Recevoir les annonces du collège")
+        assert "Jamais entre 21 h 30 et 6 h 45" in await parent.text()
+        assert "20 h" not in await parent.text()
+
+
+async def test_the_words_a_parent_reads_are_neutral_and_honest(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.parent("Amina")
+    await parent.send("/start")
+    menu = await parent.last()
+    assert "🔎 Tester ma connexion" in menu.button_texts and "✅ Tester ma connexion" not in menu.button_texts
+    await flows.to_questions(parent)
+    await flows.choose_question(parent, 7)
+    await parent.send(flows.ANSWER1)
+    assert "conservée de façon sécurisée" in await parent.text() and "chiffrée" not in await parent.text()
+    bot.clock.advance(timedelta(minutes=45))
+    await parent.click("➡️ Autres questions")
+    asked = await parent.text()
+    assert "Cela fait un moment que vous n'avez rien tapé" in asked and "absenté" not in asked
+    await parent.send("Mauvais-1")
+    for _ in range(4):
+        await parent.send("Mauvais-1")
+    locked = await parent.text()
+    assert "En cas de blocage" in locked and "êtes bloqué" not in locked
+
+
+async def test_staff_read_the_lock_in_french_and_paris_time(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.parent("Amina")
+    secretary = await bot.secretary()
+    await flows.to_identifier(parent)
+    await parent.send(flows.IDENTIFIER)
+    for _ in range(5):
+        await parent.send("Mauvais-1")
+    await secretary.send("/compte jean.dupont12")
+    card = await secretary.text()
+    until = bot.clock.now() + timedelta(minutes=15)
+    paris = until.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M")
+    assert "bloqué (telegram:" in card and "cet identifiant jusqu'à" in card and "(heure de Paris)" in card
+    assert paris in card and "+00:00" not in card and "account jusqu" not in card and "user jusqu" not in card
+
+    code, out, err = _entbot(bot, "accounts", "show", flows.IDENTIFIER)
+    assert code == 0, err
+    assert "cet identifiant jusqu'à" in out and "+00:00" not in out.split("Derniers événements")[1]
+
+
+async def test_a_notice_summary_is_cut_between_words(bot: Harness) -> None:
+    await bot.channel()
+    secretary = await bot.secretary()
+    await secretary.send("/annonce")
+    text = "Réunion parents-professeurs des 3e jeudi prochain de 17 h 30 à 19 h 30 en salle polyvalente"
+    await secretary.send(text)
+    await secretary.click("🕒 Programmer")
+    await secretary.send("demain 9h")
+    await secretary.send("/annonces")
+    listed = await secretary.text()
+    summary = listed.split("« ", 1)[1].split(" »", 1)[0]
+    assert summary.endswith("…") and len(summary) <= 60
+    assert text.startswith(summary[:-1]) and text[len(summary) - 1] == " "  # cut between two words
