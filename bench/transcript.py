@@ -22,12 +22,6 @@ from storage.importer import import_accounts
 IDENTIFIER, PROVISIONAL, PASSWORD = "jean.dupont12", "Prov-2026a", "Ma-Cle:Verte42"
 
 
-async def _click_question(parent: Person, number: int, words: str) -> None:
-    """The button of question `number`: a bare number on the old keypad, the question's own text now."""
-    try:
-        await parent.click(str(number))
-    except SandboxError:
-        await parent.click(re.compile(re.escape(words)))
 
 
 class Recorder:
@@ -57,6 +51,21 @@ class Recorder:
             self.texts[m.message_id] = m.text
 
 
+async def _click_question(parent: Person, number: int, words: str, rec: Recorder) -> None:
+    """The button of question `number`: a bare number on the old keypad, the question's own text now."""
+    try:
+        await parent.click(str(number))
+        return
+    except SandboxError:
+        pass
+    try:
+        await parent.click(re.compile(re.escape(words)))
+    except SandboxError:  # on the other page of questions
+        await parent.click("➡️ Autres questions")
+        await rec.after('parent.click("➡️ Autres questions")')
+        await parent.click(re.compile(re.escape(words)))
+
+
 async def activation(parent: Person, rec: Recorder) -> None:
     await parent.send("/start")
     await rec.after('parent.send("/start")')
@@ -72,11 +81,11 @@ async def activation(parent: Person, rec: Recorder) -> None:
     await rec.after('parent.click("✅ J\'ai lu et j\'accepte")')
     await parent.click("⏭ Passer (recommandé)")
     await rec.after('parent.click("⏭ Passer (recommandé)")')
-    await _click_question(parent, 7, "numéro de téléphone")
+    await _click_question(parent, 7, "numéro de téléphone", rec)
     await rec.after('_click_question(parent, 7, "numéro de téléphone")')
     await parent.send("01 47 20 00 01")
     await rec.after('parent.send("01 47 20 00 01")')
-    await _click_question(parent, 14, "film")
+    await _click_question(parent, 14, "film", rec)
     await rec.after('_click_question(parent, 14, "film")')
     await parent.send("Le Grand Bleu")
     await rec.after('parent.send("Le Grand Bleu")')
