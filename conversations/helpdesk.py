@@ -51,8 +51,16 @@ async def start_writing(update: Update, context: Ctx) -> object:
 
 async def cancel_writing(update: Update, context: Ctx) -> object:
     await answer_query(update)
-    await deps(context).store.writing.stop(user_id(update))
-    await edit_or_send(update, context, texts.HELPDESK_CANCELLED)
+    store = deps(context).store
+    uid = user_id(update)
+    started = await store.writing.since(uid)
+    await store.writing.stop(uid)
+    ticket = await store.tickets.open_for(uid)
+    # Follow-ups already went (mid-activation the parent keeps writing): never say that nothing was sent.
+    if started is not None and ticket is not None and await store.tickets.parent_messages_since(uid, started):
+        await edit_or_send(update, context, texts.helpdesk_done(ticket.id))
+    else:
+        await edit_or_send(update, context, texts.HELPDESK_CANCELLED)
     return END
 
 

@@ -627,6 +627,11 @@ HELPDESK_RESUME = "▶️ Reprendre l'activation"
 
 
 HELPDESK_CANCELLED = "D'accord, rien n'a été envoyé. Tapez /start pour le menu."
+
+
+def helpdesk_done(ticket_id: int) -> str:
+    return (f"Vos messages sont bien transmis au collège (demande n°{ticket_id}). La réponse arrivera ici. "
+            "Tapez /start pour le menu.")
 HELPDESK_EXPECTS = ("Je ne peux transmettre au collège que du <b>texte</b>, ou une <b>photo</b> (ou un document) avec "
                     "une légende. Les autocollants, messages vocaux, vidéos et positions ne passent pas : écrivez "
                     "plutôt votre message.")

@@ -463,3 +463,19 @@ async def test_a_notice_summary_is_cut_between_words(bot: Harness) -> None:
     summary = listed.split("« ", 1)[1].split(" »", 1)[0]
     assert summary.endswith("…") and len(summary) <= 60
     assert text.startswith(summary[:-1]) and text[len(summary) - 1] == " "  # cut between two words
+
+
+async def test_leaving_the_writing_after_follow_ups_never_says_nothing_was_sent(bot: Harness) -> None:
+    await flows.with_account(bot)
+    parent = await bot.parent("Amina")
+    await flows.to_identifier(parent)
+    await parent.send("/aide")
+    await parent.click("✍️ Écrire au collège")
+    await parent.send("Je n'ai pas reçu le courrier")
+    await parent.send("/annuler")
+    said = await parent.text()
+    assert "bien transmis au collège (demande n°1)" in said and "rien n'a été envoyé" not in said
+    await parent.send("/start")
+    await parent.click("▶️ Reprendre à l'étape 2/6")
+    await parent.send(flows.IDENTIFIER)
+    assert "Identifiant : jean.dupont12" in await parent.text()
