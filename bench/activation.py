@@ -23,6 +23,7 @@ from sandbox_process import start_sandbox, stop_sandbox
 from bot.app import build_application, start_in_loop, stop_in_loop, store_of
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
+from conversations.texts import QUESTIONS
 from sandbox.driver import Person, Sandbox
 from storage.importer import import_accounts
 from storage.ldap_directory import LdapConfig
@@ -54,9 +55,9 @@ async def one_parent(parent: Person, n: int, light: list[float], updates: list[i
         updates.append(5)
     await timed(parent.click("✅ J'ai lu et j'accepte"))
     await timed(parent.click("⏭ Passer (recommandé)"))
-    await timed(parent.click(str(1 + n % 16)))
+    await timed(parent.click(QUESTIONS[n % 8]))  # both on the first page of questions
     await parent.send("réponse une")
-    await timed(parent.click(str(1 + (n + 1) % 16)))
+    await timed(parent.click(QUESTIONS[(n + 1) % 8]))
     await parent.send("réponse deux")
     await parent.send(PASSWORD)
     await parent.send(PASSWORD)
@@ -91,7 +92,9 @@ async def main(parents: int, directory: str, letters: bool) -> None:
                    + "".join(f"bench.{n:05d};Prov-{n:05d}a\n" for n in range(parents)), encoding="utf-8")
     slapd, ldap = start_slapd(tmp, parents) if directory == "ldap" else (None, None)
     sandbox_proc, url = start_sandbox()
-    settings = Settings(token="123456789:BENCH-token-abcdef", api_url=f"{url}/bot", database=tmp / "bench.sqlite3",
+    settings = Settings(token="123456789:BENCH-token-abcdef",
+                        school_contact_email="secretariat@college-exemple.fr",
+                        api_url=f"{url}/bot", database=tmp / "bench.sqlite3",
                         poll_timeout=1, ldap=ldap)
     app = build_application(settings)
     await start_in_loop(app)

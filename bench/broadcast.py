@@ -55,7 +55,9 @@ async def main(subscribers: int) -> None:
     helper = Sandbox(url)
     secretary = await helper.person("Sylvie")
     families = await helper.people(subscribers)
-    settings = Settings(token=TOKEN, api_url=f"{url}/bot", database=database, poll_timeout=1,
+    settings = Settings(token=TOKEN,
+                        school_contact_email="secretariat@college-exemple.fr",
+                        api_url=f"{url}/bot", database=database, poll_timeout=1,
                         staff_user_ids=frozenset({secretary.user_id}), quiet_hours=None)
     app = build_application(settings)
     await start_in_loop(app)

@@ -29,6 +29,7 @@ from bot.settings import Settings
 from bot.staff_poster import StaffPoster
 from conversations import budget, helpdesk, menu, notices, parent, privacy, staff, texts
 from conversations.common import DEPS_KEY, Deps, MailConfig, PrivacyConfig, School, StaffConfig
+from conversations.password_rules import PasswordRule
 from conversations.when import quiet_end
 from storage import backup as backups
 from storage.accounts import DirectoryUnavailable
@@ -129,9 +130,11 @@ async def _staff_command_menus(app: App, settings: Settings, commands: list[BotC
 
 def build_application(settings: Settings, clock: Clock | None = None, mail_timeout: float = 30.0) -> App:
     store = Store(settings.database, clock, settings.ldap)
-    school = School(name=settings.school_name, contact_email=settings.school_contact_email, ent_url=settings.ent_url)
+    contact = settings.require_contact()
+    school = School(name=settings.school_name, contact_email=contact, ent_url=settings.ent_url, cgu=settings.cgu,
+                    cgu_url=settings.cgu_url, services=settings.services)
     mailer = Mailer(store, settings.smtp, timeout=mail_timeout) if settings.smtp else None
-    mail = (MailConfig(school_address=settings.school_contact_email,
+    mail = (MailConfig(school_address=contact,
                        domain=settings.smtp.mail_from.rpartition("@")[2]) if settings.smtp else None)
 
     async def post_init(app: App) -> None:
@@ -192,7 +195,9 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
                                   wake_staff_poster=poster.wake if poster else (lambda: None),
                                   letter_validity_days=settings.letter_validity_days,
                                   privacy=PrivacyConfig(settings.retention, settings.school_postal_address,
-                                                        settings.dpo_contact))
+                                                        settings.dpo_contact),
+                                  password_rule=PasswordRule(settings.password_min_length,
+                                                             settings.password_min_kinds))
     app.bot_data[MAILER_KEY] = mailer
     app.add_handler(TypeHandler(Update, log_update), group=-10)
     # Before every dialogue: a staff member's notice, typed after /annonce, goes no further.

@@ -7,6 +7,7 @@ import asyncio
 import csv
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -51,6 +52,7 @@ def run(settings: Settings) -> int:
     from bot.app import build_application, configure_logging
 
     settings.require_token()
+    settings.require_contact()
     configure_logging(settings.log_level)
     # Held until the process ends: `entbot restore` and a second `entbot run` see the bot is running.
     lock = backups.DatabaseLock(settings.database)
@@ -103,7 +105,7 @@ async def _import(store: Store, path: Path, dry_run: bool, skip_invalid: bool) -
 
     def total(n: int) -> None:
         nonlocal bar
-        bar = tqdm(total=n, desc="Chiffrement des mots de passe provisoires", unit="compte", file=sys.stderr,
+        bar = tqdm(total=n, desc="Mots de passe provisoires conservés de façon sécurisée", unit="compte", file=sys.stderr,
                    disable=n == 0)
 
     def advance(n: int) -> None:
@@ -134,10 +136,14 @@ async def _list(store: Store) -> int:
         until = locks.get(identifier_key(account.identifier))
         name = " ".join(p for p in (account.last_name, account.first_name) if p)
         print(f"{account.identifier:<28} {name:<28} {account.class_name or '':<8} "
-              f"{texts.STATE_LABELS[account.state]:<26} {steps.get(account.id, ''):<16} "
+              f"{texts.STATE_LABELS[account.state]:<26} {_step_short(steps.get(account.id)):<16} "
               f"{'jusqu’à ' + texts.paris(until) if until else ''}")
     print(f"{len(accounts)} compte(s)")
     return 0
+
+
+def _step_short(step: str | None) -> str:
+    return f"étape {texts.STEP_NUMBER[step]}/6" if step in texts.STEP_NUMBER else ""
 
 
 async def _show(store: Store, identifier: str) -> int:
@@ -152,14 +158,16 @@ async def _show(store: Store, identifier: str) -> int:
     print(f"État : {texts.STATE_LABELS[account.state]}{activated}")
     if account.dn is not None:  # read from the ENT's directory just now
         print(f"Annuaire : {account.dn} (profil {account.profile})")
-    print(f"Étape atteinte : {', '.join(steps) if steps else '-'}")
+    labels = [texts.step_label(step) for step in steps if step in texts.STEP_NUMBER]  # the labels of /compte
+    print(f"Étape atteinte : {', '.join(labels) if labels else '-'}")
     print(f"CGU acceptées : {account.cgu_version or '-'}  Adresse : {account.email or '-'}")
     print(texts.lock_line(texts.paris(lock.until) if lock.until else None, lock.failing_users))
     events = await store.audit.for_account(account.id)
     if events:
         print("Derniers événements :")
         for at, actor, event, detail in events:
-            print(f"  {texts.paris(at)}  {event:<20} {texts.who(actor)}" + (f"  {detail}" if detail else ""))
+            print(f"  {texts.paris(at)}  {texts.EVENT_LABELS.get(event, event)} ({texts.who(actor)})"
+                  + (f"  {texts.event_detail(event, detail)}" if detail else ""))
     return 0
 
 
@@ -399,7 +407,7 @@ async def _privacy_erase(store: Store, settings: Settings, telegram_user_id: int
 
 def _privacy_register(settings: Settings) -> int:
     today = datetime.now(texts.PARIS).strftime("%d/%m/%Y")
-    print(texts.register(settings.school_name, settings.school_contact_email, settings.school_postal_address,
+    print(texts.register(settings.school_name, settings.require_contact(), settings.school_postal_address,
                          settings.dpo_contact, settings.retention, "ldap" if settings.ldap else "sqlite",
                          settings.smtp.host if settings.smtp else None, settings.staff_chat_id is not None,
                          settings.annonces_channel_id is not None, today), end="")
@@ -410,6 +418,17 @@ def _telegram_id(raw: str) -> int:
     if not raw.strip().isdigit():
         raise argparse.ArgumentTypeError(f"{raw!r} : attendu le numéro de l'utilisateur Telegram (des chiffres)")
     return int(raw)
+def _french(message: str) -> str:
+    return texts.ARGPARSE.get(message, message)
+
+
+def _french_plural(singular: str, plural: str, n: int) -> str:
+    return _french(singular if n == 1 else plural)
+
+
+# argparse looks its words up through gettext at each call: French ones, for every subcommand.
+setattr(argparse, "_", _french)  # noqa: B010
+setattr(argparse, "ngettext", _french_plural)  # noqa: B010
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -463,6 +482,18 @@ CREATES_DATABASE = {("accounts", "import"), ("letters", None)}
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, not at exit, where a closed pipe would print a traceback
+        return code
+    except BrokenPipeError:
+        # `entbot accounts show X | head`: the reader left; no traceback, and none at exit either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load()

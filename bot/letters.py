@@ -86,7 +86,7 @@ async def letters(store: Store, settings: Settings, path: Path, out: Path, merge
     if not families:
         print("Aucune lettre à imprimer.")
         return 0
-    head = letterhead(store, settings.school_name, settings.school_contact_email, settings.ent_url,
+    head = letterhead(store, settings.school_name, settings.require_contact(), settings.ent_url,
                       settings.letter_validity_days)
     batch = await prepare(head, username, families)
     try:  # the PDF is written before its links become valid, so that no valid letter is lost

@@ -12,6 +12,15 @@ from pathlib import Path
 from dotenv import dotenv_values
 from email_validator import EmailNotValidError, validate_email
 
+from conversations.documents import (
+    Cgu,
+    DocumentError,
+    Service,
+    cgu_from_file,
+    guide_cgu,
+    services_from_file,
+    shipped_services,
+)
 from storage.ldap_directory import LdapConfig
 from storage.privacy import Retention
 
@@ -26,6 +35,8 @@ TOKEN_HELP = (
 )
 DEFAULT_DATA_DIR = Path("data")
 DATABASE_NAME = "entbot.sqlite3"
+CONTACT_HELP = ("SCHOOL_CONTACT_EMAIL manquant : attendu l'adresse où les familles peuvent écrire au collège "
+                "(affichée dans l'aide, et destinataire des demandes), par ex. SCHOOL_CONTACT_EMAIL=ce.0000000x@ac-academie.fr.")
 TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
 
 
@@ -45,7 +56,7 @@ class Settings:
     api_url: str = "https://api.telegram.org/bot"
     database: Path = Path("data/entbot.sqlite3")
     school_name: str = "Collège"
-    school_contact_email: str = "ce.0371122u@ac-orleans-tours.fr"
+    school_contact_email: str | None = None  # required to run: no school's address by default
     ent_url: str = "https://www.touraine-eschool.fr"
     staff_user_ids: frozenset[int] = field(default_factory=frozenset)
     staff_chat_id: int | None = None
@@ -78,6 +89,16 @@ class Settings:
     def backups(self) -> Path:
         """Where the nightly copies go."""
         return self.backup_dir if self.backup_dir is not None else self.database.parent / "backups"
+    password_min_length: int = 8  # the guide's 8; the ENT's own account service may ask more
+    password_min_kinds: int = 3  # of lower, upper, digit, other: the CNIL's advice with a lock
+    cgu: Cgu = field(default_factory=guide_cgu)  # CGU_FILE read at start, or the guide's excerpt
+    cgu_url: str | None = None
+    services: tuple[Service, ...] = field(default_factory=shipped_services)
+
+    def require_contact(self) -> str:
+        if not self.school_contact_email:
+            raise SettingsError(CONTACT_HELP)
+        return self.school_contact_email
 
     def require_token(self) -> str:
         if not self.token:
@@ -198,6 +219,26 @@ def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
         kwargs["school_postal_address"] = raw.strip()
     if (raw := get("DPO_CONTACT")) is not None:
         kwargs["dpo_contact"] = raw.strip()
+    if (raw := get("PASSWORD_MIN_LENGTH")) is not None:
+        length = _int("PASSWORD_MIN_LENGTH", raw, "un nombre de caractères entre 8 et 64")
+        if not 8 <= length <= 64:
+            raise SettingsError(f"PASSWORD_MIN_LENGTH={raw!r} invalide : attendu un nombre de caractères entre 8 et 64.")
+        kwargs["password_min_length"] = length
+    if (raw := get("PASSWORD_MIN_KINDS")) is not None:
+        kinds = _int("PASSWORD_MIN_KINDS", raw, "un nombre de sortes de caractères entre 1 et 4")
+        if not 1 <= kinds <= 4:
+            raise SettingsError(f"PASSWORD_MIN_KINDS={raw!r} invalide : attendu un nombre de sortes de caractères "
+                                "entre 1 et 4 (minuscules, majuscules, chiffres, caractères spéciaux).")
+        kwargs["password_min_kinds"] = kinds
+    if (raw := get("CGU_URL")) is not None:
+        kwargs["cgu_url"] = _url("CGU_URL", raw)
+    try:
+        if (raw := get("CGU_FILE")) is not None:
+            kwargs["cgu"] = cgu_from_file(Path(raw.strip()))
+        if (raw := get("SERVICES_FILE")) is not None:
+            kwargs["services"] = services_from_file(Path(raw.strip()))
+    except DocumentError as exc:
+        raise SettingsError(str(exc)) from None
     kwargs["smtp"] = _smtp(get)
     directory = (get("DIRECTORY") or "sqlite").strip().lower()
     if directory not in {"sqlite", "ldap"}:

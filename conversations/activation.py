@@ -8,9 +8,7 @@ import re
 import secrets
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
-from functools import cache
 from html import escape
-from importlib import resources
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -29,6 +27,7 @@ from conversations.common import (
     NOT_HANDLED,
     Deps,
     Keyboard,
+    School,
     answer_query,
     delete_secret,
     deps,
@@ -42,7 +41,7 @@ from conversations.common import (
     user_id,
     write_to_school,
 )
-from conversations.password_rules import missing
+from conversations.password_rules import DEFAULT_RULE, PasswordRule, kinds, missing
 from storage.accounts import Activation, identifier_key
 from storage.attempts import Lock
 from storage.db import from_text
@@ -69,7 +68,6 @@ STUCK_AFTER = 3  # failures in a row at one step before the help desk is offered
 TYPED = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
 OTHER = filters.UpdateType.MESSAGE & ~filters.COMMAND
 SECRET_STEPS = {PROVISIONAL, ANSWER1, ANSWER2, PASSWORD, PASSWORD_CONFIRM, REAUTH, EMAIL_CODE}
-BUTTON_STEPS = {PROFILE, CGU, QUESTION1, QUESTION2}
 # Text typed while a question is to be chosen is most likely its answer: a secret too.
 DELETE_TYPED = SECRET_STEPS | {QUESTION1, QUESTION2}
 # The identifier has its own rule (storage.accounts.is_identifier), its length included.
@@ -90,23 +88,27 @@ FORGET_ON_RETURN: dict[str, tuple[str, ...]] = {
 }
 
 
-@cache
-def cgu_document() -> tuple[str, str]:
-    """The shipped terms of use: (version, text)."""
-    raw = (resources.files("conversations") / "resources" / "cgu.txt").read_text(encoding="utf-8")
-    first, _, body = raw.partition("\n")
-    return first.removeprefix("version:").strip(), body.strip()
-
-
 # -- what each step shows ------------------------------------------------------------------------
 
 
-def _numbers(prefix: str, exclude: int | None) -> list[list[tuple[str, str]]]:
+QUESTIONS_PER_PAGE = 8
+
+
+def _questions(prefix: str, exclude: int | None, page: int) -> list[list[tuple[str, str]]]:
+    """Each question its own button, full text, one per row; eight at a time, the others a page away."""
     choices = [i for i in range(1, len(texts.QUESTIONS) + 1) if i != exclude]
-    return [[(str(i), f"{prefix}:{i:02d}") for i in choices[r:r + 4]] for r in range(0, len(choices), 4)]
+    pages = [choices[i:i + QUESTIONS_PER_PAGE] for i in range(0, len(choices), QUESTIONS_PER_PAGE)]
+    page = min(page, len(pages) - 1)
+    rows = [[(texts.QUESTIONS[i - 1], f"{prefix}:{i:02d}")] for i in pages[page]]
+    if len(pages) > 1:
+        other = (page + 1) % len(pages)
+        rows.append([(texts.MORE_QUESTIONS if other > page else texts.FIRST_QUESTIONS, f"{prefix}:p{other + 1}")])
+    return rows
 
 
-def screen(step: str, p: Progress) -> tuple[str, Keyboard]:
+def screen(step: str, p: Progress, page: int = 0, rule: PasswordRule = DEFAULT_RULE,
+           school: School | None = None) -> tuple[str, Keyboard]:
+    school = school or School("", "", "")
     back = [(texts.BACK, f"{step}:back")]
     if p.error_count >= STUCK_AFTER:  # the same step failed again and again: the school can help
         back = [*write_to_school(), *back]
@@ -119,8 +121,9 @@ def screen(step: str, p: Progress) -> tuple[str, Keyboard]:
     if step == PROVISIONAL:
         return texts.provisional(p.identifier or ""), keyboard(back)
     if step == CGU:
-        return texts.CGU_INTRO + escape(cgu_document()[1]), keyboard([(texts.CGU_ACCEPT, "cgu:accept")],
-                                                                      [(texts.CGU_REFUSE, "cgu:refuse")])
+        link = [[(texts.CGU_FULL_TEXT, school.cgu_url)]] if school.cgu_url else []
+        return texts.cgu_step(school.cgu.text, bool(school.cgu_url)), keyboard(
+            *link, [(texts.CGU_ACCEPT, "cgu:accept")], [(texts.CGU_REFUSE, "cgu:refuse")])
     if step == EMAIL:
         return texts.EMAIL, keyboard([(texts.EMAIL_SKIP, "email:skip")], back)
     if step == EMAIL_CONFIRM:
@@ -129,15 +132,15 @@ def screen(step: str, p: Progress) -> tuple[str, Keyboard]:
         rows = [[(texts.EMAIL_CODE_RESEND, "email_code:resend")]] if p.email_codes_sent < MAX_CODES else []
         return texts.email_code(p.email or ""), keyboard(*rows, [(texts.EMAIL_SKIP, "email_code:skip")], back)
     if step == QUESTION1:
-        return texts.question_list(1, bool(p.email), None), keyboard(*_numbers("q1", None), back)
+        return texts.question_prompt(1, bool(p.email)), keyboard(*_questions("q1", None, page), back)
     if step == ANSWER1:
         return texts.answer_prompt(1, p.question1 or 1), keyboard(back)
     if step == QUESTION2:
-        return texts.question_list(2, bool(p.email), p.question1), keyboard(*_numbers("q2", p.question1), back)
+        return texts.question_prompt(2, bool(p.email)), keyboard(*_questions("q2", p.question1, page), back)
     if step == ANSWER2:
         return texts.answer_prompt(2, p.question2 or 1), keyboard(back)
     if step == PASSWORD:
-        return texts.PASSWORD, keyboard(back)
+        return texts.password_step(rule.min_length, rule.min_kinds), keyboard(back)
     if step == PASSWORD_CONFIRM:
         return texts.PASSWORD_CONFIRM, keyboard(back)
     if step == REAUTH:
@@ -146,7 +149,7 @@ def screen(step: str, p: Progress) -> tuple[str, Keyboard]:
 
 
 async def show(update: Update, context: Ctx, step: str, note: str | None = None, new_message: bool = False,
-               progress: Progress | None = None) -> object:
+               progress: Progress | None = None, page: int = 0) -> object:
     """Shows the step's screen, in place of the pressed message when a button answered the last one."""
     store = deps(context).store
     uid = user_id(update)
@@ -155,12 +158,16 @@ async def show(update: Update, context: Ctx, step: str, note: str | None = None,
     if progress is None:
         await send(update, context, texts.NO_ACTIVATION)
         return END
-    text, markup = screen(step, progress)
+    text, markup = screen(step, progress, page, deps(context).password_rule, deps(context).school)
     if note:
         text = f"{note}\n\n{text}"
     message: Message | None
-    if update.callback_query is not None and not new_message:
+    pressed = update.callback_query.message if update.callback_query is not None else None
+    if pressed is not None and not new_message:
         message = await edit_or_send(update, context, text, markup)
+        # Answered at the bottom, or from an error's button: older buttons go, so that only the step's remain.
+        for older in {pressed.message_id, progress.prompt_message_id} - {message.message_id if message else None}:
+            await drop_keyboard(context, uid, older)
     else:
         await drop_keyboard(context, uid, progress.prompt_message_id)
         message = await send(update, context, text, markup)
@@ -313,7 +320,12 @@ async def resume_from_menu(update: Update, context: Ctx) -> object:
         return await start_activation(update, context)
     if _needs_reauth(deps(context), progress):
         return await ask_reauth(update, context, progress)
-    return await show(update, context, progress.step, progress=progress)
+    # From under a ticket's confirmation: that confirmation stays in the chat.
+    query = update.callback_query
+    from_helpdesk = query is not None and query.data == "helpdesk:resume"
+    if from_helpdesk and query is not None and isinstance(query.message, Message):
+        await drop_keyboard(context, query.message.chat_id, query.message.message_id)
+    return await show(update, context, progress.step, progress=progress, new_message=from_helpdesk)
 
 
 async def resume(update: Update, context: Ctx, progress: Progress) -> object:
@@ -360,12 +372,16 @@ async def provisional_typed(update: Update, context: Ctx, progress: Progress) ->
     if not await d.store.accounts.check_provisional(account, typed) or account is None:
         lock = await d.store.attempts.failure(*keys, actor=f"telegram:{progress.telegram_user_id}",
                                               account_id=account.id if account else None, event="provisional_failed")
+        saved = await d.store.progress.update(progress.telegram_user_id, last_error="provisional_failed")
         if lock is not None:
-            await d.store.progress.update(progress.telegram_user_id, last_error="provisional_failed")
             await tell_locked(update, context, lock)
             return PROVISIONAL
-        return await advance(update, context, IDENTIFIER, note=texts.WRONG_PAIR, proven=False,
-                             last_error="provisional_failed")
+        # The password again, not the identifier: one short line, the step's message stays where it is.
+        rows = [[(texts.CHANGE_IDENTIFIER, "provisional:back")]]
+        if saved is not None and saved.error_count >= STUCK_AFTER:
+            rows.append(write_to_school())
+        await send(update, context, texts.WRONG_PAIR, keyboard(*rows))
+        return PROVISIONAL
     await d.store.attempts.success(*keys)
     account = await d.store.accounts.get(account.id) or account  # a provisional proven by a bind is kept now
     if account.state == "blocked" or account.profile == "staff":  # the ENT's directory says so
@@ -437,7 +453,7 @@ async def cgu_answered(update: Update, context: Ctx, progress: Progress) -> obje
         await d.store.audit.record(f"telegram:{progress.telegram_user_id}", "cgu_refused", progress.account_id)
         await edit_or_send(update, context, texts.CGU_REFUSED)
         return END
-    version, _ = cgu_document()
+    version = d.school.cgu.version
     return await advance(update, context, EMAIL, cgu_version=version, cgu_accepted_at=d.store.clock.now())
 
 
@@ -446,7 +462,7 @@ async def cgu_answered(update: Update, context: Ctx, progress: Progress) -> obje
 
 @step(EMAIL)
 async def email_skipped(update: Update, context: Ctx, progress: Progress) -> object:
-    return await advance(update, context, QUESTION1, email=None, email_skipped=1)
+    return await advance(update, context, QUESTION1, email=None, email_skipped=1, email_verified=0)
 
 
 @step(EMAIL)
@@ -500,8 +516,10 @@ async def email_code_typed(update: Update, context: Ctx, progress: Progress) -> 
         left = CODE_TRIES - (saved.email_code_tries if saved else CODE_TRIES)
         await send(update, context, texts.email_code_wrong(left))
         return None
-    return await advance(update, context, QUESTION1, note=texts.EMAIL_CONFIRMED, email_verified=1, email_code_hash=None,
-                         email_code_expires_at=None, last_error=None)
+    # As in the guide: with an address, that address is the way back; no secret questions.
+    return await advance(update, context, PASSWORD, note=texts.EMAIL_CONFIRMED_NO_QUESTIONS, email_verified=1,
+                         email_code_hash=None, email_code_expires_at=None, last_error=None, question1=None,
+                         answer1_hash=None, question2=None, answer2_hash=None)
 
 
 @step(EMAIL_CODE)
@@ -513,8 +531,8 @@ async def email_code_resend(update: Update, context: Ctx, progress: Progress) ->
 
 @step(EMAIL_CODE)
 async def email_code_skipped(update: Update, context: Ctx, progress: Progress) -> object:
-    return await advance(update, context, QUESTION1, email=None, email_skipped=1, email_code_hash=None,
-                         email_code_expires_at=None)
+    return await advance(update, context, QUESTION1, email=None, email_skipped=1, email_verified=0,
+                         email_code_hash=None, email_code_expires_at=None)
 
 
 # -- step 5: two secret questions --------------------------------------------------------------------
@@ -531,6 +549,17 @@ def _question(data: str) -> int | None:
 @step(QUESTION1)
 async def question1_chosen(update: Update, context: Ctx, progress: Progress) -> object:
     return await advance(update, context, ANSWER1, question1=_question(_data(update)))
+
+
+def question_page(state: str) -> Handler:
+    """"Autres questions" and back: the same step, its other page of questions."""
+
+    @step(state)
+    async def turn_page(update: Update, context: Ctx, progress: Progress) -> object:
+        page = int(_data(update).rsplit(":p", 1)[1]) - 1
+        return await show(update, context, state, progress=progress, page=page)
+
+    return turn_page
 
 
 @step(ANSWER1)
@@ -558,13 +587,15 @@ async def answer2_typed(update: Update, context: Ctx, progress: Progress) -> obj
 async def password_typed(update: Update, context: Ctx, progress: Progress) -> object:
     message = update.effective_message
     password = message.text or "" if message else ""
-    problems = missing(password, progress.identifier or "")
+    rule = deps(context).password_rule
+    problems = missing(password, progress.identifier or "", rule)
     if not problems and await verify_secret(progress.provisional_hash, password):
         problems = ["provisional"]
     if problems:
         saved = await deps(context).store.progress.update(progress.telegram_user_id, last_error="password_rejected")
         stuck = saved is not None and saved.error_count >= STUCK_AFTER
-        await send(update, context, texts.password_rejected(problems, len(password)),
+        await send(update, context, texts.password_rejected(problems, len(password), kinds(password), rule.min_length,
+                                                            rule.min_kinds),
                    keyboard(write_to_school()) if stuck else None)
         return None
     digest = await hash_secret(password)
@@ -578,13 +609,13 @@ async def password_confirmed(update: Update, context: Ctx, progress: Progress) -
     typed = message.text or "" if message else ""
     if not await verify_secret(progress.password_hash, typed):
         return await advance(update, context, PASSWORD, note=texts.PASSWORD_MISMATCH, proven=False, password_hash=None)
-    complete = (progress.account_id and progress.provisional_hash and progress.password_hash and progress.question1
-                and progress.answer1_hash and progress.question2 and progress.answer2_hash and progress.cgu_version
-                and progress.cgu_accepted_at)
+    questions = bool(progress.question1 and progress.answer1_hash and progress.question2 and progress.answer2_hash)
+    way_back = questions or bool(progress.email_verified and progress.email and d.mail is not None)
+    complete = (progress.account_id and progress.provisional_hash and progress.password_hash and way_back
+                and progress.cgu_version and progress.cgu_accepted_at)
     if not complete:
         return await advance(update, context, QUESTION1, note=texts.RESUMED)
     assert progress.account_id and progress.provisional_hash and progress.password_hash
-    assert progress.question1 and progress.answer1_hash and progress.question2 and progress.answer2_hash
     assert progress.cgu_version and progress.cgu_accepted_at
     activation = Activation(
         password_hash=progress.password_hash,
@@ -612,8 +643,11 @@ def back_from(state: str) -> Handler:
 
     @step(state)
     async def go_back(update: Update, context: Ctx, progress: Progress) -> object:
-        target = BACK_TO[state]
+        # With a confirmed address there were no questions: the password step goes back to the address.
+        target = EMAIL if state == PASSWORD and progress.email_verified else BACK_TO[state]
         forgotten: dict[str, Any] = dict.fromkeys(FORGET_ON_RETURN.get(target, ()), None)
+        if target == EMAIL:
+            forgotten["email_verified"] = 0
         return await advance(update, context, target, **forgotten)
 
     return go_back
@@ -632,9 +666,8 @@ def expect(state: str) -> Handler:
             return await ask_reauth(update, context, progress)
         if state in DELETE_TYPED:
             await delete_secret(update, context)
+        # One short line: the step's message, with its buttons, stays where it is.
         await send(update, context, texts.EXPECTS[state])
-        if state in BUTTON_STEPS:
-            await show(update, context, state, new_message=True)
         return None
 
     return wrong_input
@@ -646,12 +679,6 @@ async def pause(update: Update, context: Ctx) -> object:
         await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
     await send(update, context, texts.PAUSED)
     return END
-
-
-async def start_mid_flow(update: Update, context: Ctx, progress: Progress) -> object:
-    if _needs_reauth(deps(context), progress):
-        return await ask_reauth(update, context, progress)
-    return await show(update, context, progress.step, note=texts.START_MID_FLOW, new_message=True, progress=progress)
 
 
 def _back(state: str) -> list[BaseHandler[Update, Ctx, object]]:
@@ -686,9 +713,11 @@ STATES: dict[object, list[BaseHandler[Update, Ctx, object]]] = {
     EMAIL_CODE: [CallbackQueryHandler(email_code_resend, pattern=r"^email_code:resend$"),
                  CallbackQueryHandler(email_code_skipped, pattern=r"^email_code:skip$"),
                  *_text_state(EMAIL_CODE, email_code_typed)],
-    QUESTION1: _button_state(QUESTION1, question1_chosen, r"^q1:(0[1-9]|1[0-6])$"),
+    QUESTION1: [CallbackQueryHandler(question_page(QUESTION1), pattern=r"^q1:p[12]$"),
+                *_button_state(QUESTION1, question1_chosen, r"^q1:(0[1-9]|1[0-6])$")],
     ANSWER1: _text_state(ANSWER1, answer1_typed),
-    QUESTION2: _button_state(QUESTION2, question2_chosen, r"^q2:(0[1-9]|1[0-6])$"),
+    QUESTION2: [CallbackQueryHandler(question_page(QUESTION2), pattern=r"^q2:p[12]$"),
+                *_button_state(QUESTION2, question2_chosen, r"^q2:(0[1-9]|1[0-6])$")],
     ANSWER2: _text_state(ANSWER2, answer2_typed),
     PASSWORD: _text_state(PASSWORD, password_typed),
     PASSWORD_CONFIRM: _text_state(PASSWORD_CONFIRM, password_confirmed),

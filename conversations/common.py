@@ -14,6 +14,8 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import BaseHandler, ContextTypes
 
 from conversations import texts
+from conversations.documents import Cgu, Service, guide_cgu, shipped_services
+from conversations.password_rules import DEFAULT_RULE, PasswordRule
 from storage.accounts import IDENTIFIER_MAX, is_identifier
 from storage.deletions import DELETABLE_FOR
 from storage.privacy import Retention
@@ -29,6 +31,9 @@ class School:
     name: str
     contact_email: str
     ent_url: str
+    cgu: Cgu = field(default_factory=guide_cgu)
+    cgu_url: str | None = None  # CGU_URL: the ENT's full terms of use
+    services: tuple[Service, ...] = field(default_factory=shipped_services)
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,7 @@ class Deps:
     wake_staff_poster: Callable[[], None] = _nothing  # tells the staff group's worker a post was queued
     letter_validity_days: int = 90  # how long a letter's link works
     privacy: PrivacyConfig = PrivacyConfig()
+    password_rule: PasswordRule = DEFAULT_RULE
 
 
 DEPS_KEY = "deps"
@@ -137,23 +143,53 @@ def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     ])
 
 
+LATEST_KEY = "latest_message"  # chat id -> the newest message id seen there, kept in memory only
+
+
+def note_latest(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int) -> None:
+    """Remembers the newest message of a chat, so that a press on an older one answers at the bottom."""
+    latest: dict[int, int] = context.bot_data.setdefault(LATEST_KEY, {})
+    latest[chat_id] = max(latest.get(chat_id, 0), message_id)
+
+
+def _is_latest(context: ContextTypes.DEFAULT_TYPE, message: Message) -> bool:
+    """Unknown (after a restart) counts as the latest: editing it is what the bot did before."""
+    latest: dict[int, int] = context.bot_data.get(LATEST_KEY, {})
+    return message.message_id >= latest.get(message.chat_id, 0)
+
+
+def _kept(message: Message) -> bool:
+    """Messages the parent must keep in the chat, whatever button under them is pressed."""
+    return (message.text or "").startswith(texts.KEPT_MESSAGES)
+
+
 async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, markup: Keyboard = None) -> Message | None:
     chat = update.effective_chat
     if chat is None:
         return None
+    incoming = update.effective_message
+    if incoming is not None and update.callback_query is None:
+        note_latest(context, chat.id, incoming.message_id)
     try:
-        return await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
+        sent = await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
                                               link_preview_options=None)
     except Forbidden:
         log.info("user %s has blocked the bot", chat.id)
         return None
+    note_latest(context, chat.id, sent.message_id)
+    return sent
 
 
 async def edit_or_send(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
                        markup: Keyboard = None) -> Message | None:
-    """Edits the message whose button was pressed; sends a new one when there is none to edit."""
+    """Edits the message whose button was pressed; sends a new one when there is none to edit.
+
+    A button of a message far up the chat answers at the bottom, where the parent is looking; and a
+    message to keep (the activation's) is never replaced.
+    """
     query = update.callback_query
-    if query is not None and isinstance(query.message, Message):
+    if query is not None and isinstance(query.message, Message) and _is_latest(context, query.message) \
+            and not _kept(query.message):
         try:
             edited = await query.message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
             return edited if isinstance(edited, Message) else query.message

@@ -58,16 +58,34 @@ async def start_writing(update: Update, context: Ctx) -> object:
 
 async def cancel_writing(update: Update, context: Ctx) -> object:
     await answer_query(update)
-    await deps(context).store.writing.stop(user_id(update))
-    await edit_or_send(update, context, texts.HELPDESK_CANCELLED)
+    store = deps(context).store
+    uid = user_id(update)
+    started = await store.writing.since(uid)
+    await store.writing.stop(uid)
+    ticket = await store.tickets.open_for(uid)
+    # Follow-ups already went (mid-activation the parent keeps writing): never say that nothing was sent.
+    if started is not None and ticket is not None and await store.tickets.parent_messages_since(uid, started):
+        await edit_or_send(update, context, texts.helpdesk_done(ticket.id))
+    else:
+        await edit_or_send(update, context, texts.HELPDESK_CANCELLED)
     return END
 
 
 async def written(update: Update, context: Ctx) -> object:
-    """The message to the school, in the writing state: submitted, and the dialogue ends."""
-    if not await submit(update, context):
+    """The message to the school, in the writing state.
+
+    In the middle of an activation the parent keeps writing to the school (follow-ups, a photo) until
+    they press "Reprendre l'activation": a step is never fed a message meant for the school.
+    """
+    store = deps(context).store
+    uid = user_id(update)
+    mid_activation = await store.progress.get(uid) is not None and await store.recovery.get(uid) is None
+    resume = keyboard([(texts.HELPDESK_RESUME, "helpdesk:resume")]) if mid_activation else None
+    if not await submit(update, context, resume):
         return None
-    await deps(context).store.writing.stop(user_id(update))
+    if mid_activation:
+        return None
+    await store.writing.stop(uid)
     return END
 
 
@@ -87,7 +105,7 @@ async def follow_up(update: Update, context: Ctx) -> bool:
     return True
 
 
-async def submit(update: Update, context: Ctx) -> bool:
+async def submit(update: Update, context: Ctx, resume: InlineKeyboardMarkup | None = None) -> bool:
     """Opens the ticket or adds to it, mail queued with it; tells staff and the parent. False if refused."""
     d = deps(context)
     message, user = update.effective_message, update.effective_user
@@ -122,7 +140,7 @@ async def submit(update: Update, context: Ctx) -> bool:
         to_group=d.staff.chat_id is not None)
     d.wake_mailer()
     d.wake_staff_poster()  # the group gets it at its own pace (20 messages a minute): the parent does not wait
-    await send(update, context, texts.ticket_received(ticket.id, new))
+    await send(update, context, texts.ticket_received(ticket.id, new, resume is not None), resume)
     return True
 
 
@@ -254,11 +272,11 @@ def _header(ticket: Ticket, first_message: str) -> tuple[str, InlineKeyboardMark
     if ticket.state == "closed":
         return text, None
     buttons = [[(texts.TAKE_BUTTON, f"ticket:take:{ticket.id}"), (texts.CLOSE_BUTTON, f"ticket:close:{ticket.id}")]]
-    if ticket.account_id is not None:  # the school's account tools, beside the ticket
+    if ticket.account_id is not None:  # the school's account tools, beside the ticket (unlock only if locked)
         # For someone who only typed the identifier, the reset first asks staff to check who they are.
         reset = "reset" if ticket.proven else "reset_check"
-        buttons.append([(texts.UNLOCK_BUTTON, f"staff:unlock:{ticket.account_id}"),
-                        (texts.RESET_BUTTON, f"staff:{reset}:{ticket.account_id}")])
+        unlock = [(texts.UNLOCK_BUTTON, f"staff:unlock:{ticket.account_id}")] if texts.NO_LOCK not in ticket.context else []
+        buttons.append([*unlock, (texts.RESET_BUTTON, f"staff:{reset}:{ticket.account_id}")])
     return text, keyboard(*buttons)
 
 
@@ -449,6 +467,18 @@ async def _refresh_header(context: Ctx, ticket: Ticket) -> None:
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             log.warning("header of ticket %s not updated: %s", ticket.id, exc)
+
+
+async def after_unlock(context: Ctx, account_id: int) -> None:
+    """Staff lifted a lock: the account's open tickets show the parent's situation as it is now."""
+    d = deps(context)
+    for ticket in await d.store.tickets.open_tickets():
+        if ticket.account_id != account_id:
+            continue
+        _, _, context_text, _, _ = await _context(d, ticket.telegram_user_id)
+        updated = await d.store.tickets.set_context(ticket.id, context_text)
+        if updated is not None:
+            await _refresh_header(context, updated)
 
 
 async def _tell_parent(context: Ctx, ticket: Ticket, text: str) -> None:

@@ -77,7 +77,7 @@ async def start_with_letter(update: Update, context: Ctx) -> object:
     if redeemed is not None and redeemed.status == "used" and account is not None:
         progress = await d.store.progress.get(uid)
         if progress is not None and progress.account_id == account.id:  # the same family scanning again
-            return await activation.start_mid_flow(update, context, progress)
+            return await activation.resume_from_menu(update, context)
     valid = (redeemed is not None and redeemed.status == "ok" and account is not None
              and account.state in ("pending", "reset") and account.provisional_hash == redeemed.provisional_hash)
     if not valid:

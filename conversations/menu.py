@@ -28,10 +28,14 @@ async def menu_keyboard(context: Ctx, uid: int) -> InlineKeyboardMarkup:
 
 async def start(update: Update, context: Ctx) -> None:
     d = deps(context)
-    markup = await menu_keyboard(context, user_id(update))
+    uid = user_id(update)
+    markup = await menu_keyboard(context, uid)
     text = texts.welcome(d.school.name, first_name(update))
-    if not await d.store.privacy.known(user_id(update)):  # a first visit: where to read about their data
+    if not await d.store.privacy.known(uid):  # a first visit: where to read about their data
         text += texts.PRIVACY_LINE
+    progress = await d.store.progress.get(uid)
+    if progress is not None and progress.step in texts.STEP_NUMBER:  # /start midway: the menu, resuming first
+        text = texts.start_mid_flow(texts.STEP_NUMBER[progress.step]) + "\n\n" + text
     await send(update, context, text, markup)
 
 
@@ -45,8 +49,10 @@ async def home(update: Update, context: Ctx) -> None:
 async def services(update: Update, context: Ctx) -> None:
     await answer_query(update)
     d = deps(context)
-    await edit_or_send(update, context, texts.SERVICES,
-                       keyboard([(texts.OPEN_ENT, d.school.ent_url)], [(texts.BACK, "menu:home")]))
+    listed = [(service.name, service.line) for service in d.school.services]
+    links = [[(texts.service_link(s.name), s.link)] for s in d.school.services if s.link]
+    await edit_or_send(update, context, texts.services_text(listed),
+                       keyboard(*links, [(texts.OPEN_ENT, d.school.ent_url)], [(texts.BACK, "menu:home")]))
 
 
 async def login(update: Update, context: Ctx) -> None:

@@ -38,7 +38,7 @@ async def subscribe(update: Update, context: Ctx) -> None:
     user = update.effective_user
     assert user is not None
     await deps(context).store.subscribers.subscribe(user.id, user.first_name)
-    await send(update, context, texts.SUBSCRIBED)
+    await send(update, context, texts.subscribed(deps(context).quiet_hours))
 
 
 async def unsubscribe(update: Update, context: Ctx) -> None:
@@ -105,7 +105,7 @@ async def _content(update: Update, context: Ctx, notice: Notice, message: Messag
         await send(update, context, texts.notice_too_long(_utf16(body), limit, caption=kind != "text"))
         return
     summary = (body or {"photo": "photo", "document": "document"}[kind]).strip().replace("\n", " ")
-    saved = await d.store.notices.change(notice.id, ("awaiting",), state="draft", kind=kind, summary=summary[:60],
+    saved = await d.store.notices.change(notice.id, ("awaiting",), state="draft", kind=kind, summary=texts.shorten(summary, 60),
                                          source_chat_id=message.chat_id, source_message_id=message.message_id)
     if saved is None:
         return

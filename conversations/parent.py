@@ -123,7 +123,7 @@ def _menu_entries() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         CallbackQueryHandler(_leaving_writing(enter_activation), pattern=r"^menu:activate$"),
         CallbackQueryHandler(_leaving_writing(enter_after_reset), pattern=r"^menu:reset$"),
-        CallbackQueryHandler(_leaving_writing(enter_resume), pattern=r"^menu:resume$"),
+        CallbackQueryHandler(_leaving_writing(enter_resume), pattern=r"^(menu|helpdesk):resume$"),
         CallbackQueryHandler(_leaving_writing(recovery.start_forgot), pattern=r"^menu:forgot$"),
         CallbackQueryHandler(_leaving_writing(recovery.start_login_test), pattern=r"^menu:test$"),
         CallbackQueryHandler(helpdesk.start_writing, pattern=r"^helpdesk:write$"),
@@ -219,11 +219,9 @@ async def start_mid_flow(update: Update, context: Ctx) -> object:
     progress = await store.progress.get(uid)
     if await store.recovery.get(uid) is not None:
         await recovery.cancel(update, context)
-    elif progress is not None:
-        return await activation.start_mid_flow(update, context, progress)
-    # Nothing saved any more (the dialogue ended elsewhere, the school reset the account): the menu.
+    # Always the menu, "Reprendre à l'étape k/6" first when an activation is saved: its step stays current.
     await menu.start(update, context)
-    return END
+    return activation.state_of(progress) if progress is not None else END
 
 
 async def stale_button(update: Update, context: Ctx) -> object:

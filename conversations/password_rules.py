@@ -1,13 +1,23 @@
-"""The guide's password rule, plus: not the identifier, not a common password."""
+"""The ENT's password rule, from settings: a length, kinds of characters, and not the identifier nor a common word."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-MIN_LENGTH = 8
 MAX_LENGTH = 128
+# The four kinds the ENT's account service counts, in the order the step names them.
+KINDS = {"lower": r"[a-zà-ÿ]", "upper": r"[A-ZÀ-Þ]", "digit": r"\d", "other": r"[^\w\s]|_"}
+
+
+@dataclass(frozen=True)
+class PasswordRule:
+    """PASSWORD_MIN_LENGTH and PASSWORD_MIN_KINDS: 8 and 3 of 4, the CNIL's advice for a password with a lock."""
+
+    min_length: int = 8
+    min_kinds: int = 3
 
 
 @cache
@@ -27,21 +37,23 @@ def is_common(password: str) -> bool:
     return password.casefold() in common or core in common or (len(core) <= 3 and len(set(password)) <= 4)
 
 
-def missing(password: str, identifier: str) -> list[str]:
-    """What the password lacks, each as the end of the sentence 'Il faut …' in texts."""
+def kinds(password: str) -> int:
+    """How many of the four kinds of characters the password mixes."""
+    return sum(1 for pattern in KINDS.values() if re.search(pattern, password))
+
+
+DEFAULT_RULE = PasswordRule()
+
+
+def missing(password: str, identifier: str, rule: PasswordRule = DEFAULT_RULE) -> list[str]:
+    """What the password lacks, each a line of the checklist in texts (`PASSWORD_PROBLEMS`)."""
     problems: list[str] = []
-    if len(password) < MIN_LENGTH:
+    if len(password) < rule.min_length:
         problems.append("length")
     if len(password) > MAX_LENGTH:
         problems.append("too_long")
-    if not re.search(r"[a-zà-ÿ]", password):
-        problems.append("lower")
-    if not re.search(r"[A-ZÀ-Þ]", password):
-        problems.append("upper")
-    if not re.search(r"\d", password):
-        problems.append("digit")
-    if not re.search(r"[^\w\s]|_", password):
-        problems.append("special")
+    if kinds(password) < rule.min_kinds:
+        problems.append("kinds")
     if identifier and identifier.strip().casefold() in password.casefold():
         problems.append("identifier")
     if not problems and is_common(password):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import re
+import secrets
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from html import escape
@@ -12,7 +14,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, ContextTypes, ConversationHandler, MessageHandler, filters
 
 from conversations import texts
-from conversations.activation import AttemptKeys, tell_if_locked, tell_locked
+from conversations.activation import CODE_TRIES, CODE_VALIDITY, AttemptKeys, tell_if_locked, tell_locked
 from conversations.common import (
     answer_query,
     delete_secret,
@@ -26,9 +28,10 @@ from conversations.common import (
     user_id,
     write_to_school,
 )
-from conversations.password_rules import missing
+from conversations.password_rules import kinds, missing
 from storage.accounts import identifier_key
 from storage.db import from_text
+from storage.outbox import OutgoingMail
 from storage.recovery import Recovery
 from storage.secrets import hash_secret, normalise_answer, verify_secret
 
@@ -37,11 +40,12 @@ END = ConversationHandler.END
 
 FORGOT_IDENTIFIER, FORGOT_ANSWER1, FORGOT_ANSWER2 = "forgot_identifier", "forgot_answer1", "forgot_answer2"
 FORGOT_PASSWORD, FORGOT_CONFIRM = "forgot_password", "forgot_confirm"
+FORGOT_CODE = "forgot_code"  # an account with a confirmed address and no questions: a code by mail
 LOGIN_IDENTIFIER, LOGIN_PASSWORD = "login_identifier", "login_password"
 
 IDENTIFIER_STEPS = {FORGOT_IDENTIFIER, LOGIN_IDENTIFIER}
-SECRET_STEPS = {FORGOT_ANSWER1, FORGOT_ANSWER2, FORGOT_PASSWORD, FORGOT_CONFIRM, LOGIN_PASSWORD}
-MAX_LENGTH = {FORGOT_ANSWER1: 100, FORGOT_ANSWER2: 100,
+SECRET_STEPS = {FORGOT_ANSWER1, FORGOT_ANSWER2, FORGOT_PASSWORD, FORGOT_CONFIRM, LOGIN_PASSWORD, FORGOT_CODE}
+MAX_LENGTH = {FORGOT_ANSWER1: 100, FORGOT_ANSWER2: 100, FORGOT_CODE: 32,
               FORGOT_PASSWORD: 128, FORGOT_CONFIRM: 128, LOGIN_PASSWORD: 128}
 # Time to choose the new password once both answers matched.
 CHOOSE_WITHIN = timedelta(minutes=15)
@@ -132,7 +136,10 @@ async def forgot_identifier(update: Update, context: Ctx, recovery: Recovery) ->
     account = await store.accounts.find(typed)
     credentials = await store.accounts.credentials(account.id) if account is not None else None
     uid = recovery.telegram_user_id
-    if account is None or credentials is None or not (credentials.question1 and credentials.question2):
+    # The confirmed address is the way back, as in the guide: a code by mail instead of the questions.
+    by_code = bool(account is not None and credentials is not None and not credentials.question1 and account.email
+                   and deps(context).mail is not None)
+    if account is None or credentials is None or not (by_code or (credentials.question1 and credentials.question2)):
         # Telling an activated account from any other is worth a guess: it counts against this user
         # (not against the account, which a stranger could otherwise lock by typing its identifier).
         if await _probe_failed(update, context, uid, "forgot_identifier_failed"):
@@ -147,6 +154,11 @@ async def forgot_identifier(update: Update, context: Ctx, recovery: Recovery) ->
             return END
         await show(update, context, texts.TOO_MANY_IDENTIFIERS, keyboard(write_to_school(), _cancel_row()))
         return FORGOT_IDENTIFIER
+    if by_code:
+        assert account is not None and account.email is not None
+        return await _send_code(update, context, recovery, account.id, account.revision, account.identifier,
+                                account.email)
+    assert credentials is not None and credentials.question1 is not None  # not by code: both questions were chosen
     await store.recovery.update(recovery.telegram_user_id, step=FORGOT_ANSWER1, account_id=account.id,
                                 revision=account.revision, identifier=account.identifier)
     await show(update, context, texts.forgot_answer(1, credentials.question1, account.identifier), keyboard(_cancel_row()))
@@ -205,8 +217,68 @@ async def forgot_answer2(update: Update, context: Ctx, recovery: Recovery) -> ob
     await d.store.attempts.success(*keys)
     await d.store.audit.record(f"telegram:{uid}", "answers_verified", recovery.account_id)
     await d.store.recovery.update(uid, step=FORGOT_PASSWORD, verified_at=d.store.clock.now())
-    await show(update, context, texts.FORGOT_PASSWORD, keyboard(_cancel_row()))
+    await show(update, context, _password_text(context), keyboard(_cancel_row()))
     return FORGOT_PASSWORD
+
+
+async def _send_code(update: Update, context: Ctx, recovery: Recovery, account_id: int, revision: int,
+                     identifier: str, address: str) -> object:
+    """A 6-digit code, hashed, its mail queued with it; the parent types it here instead of answering questions."""
+    d = deps(context)
+    assert d.mail is not None
+    code = f"{secrets.randbelow(10**6):06d}"
+    expires = d.store.clock.now() + CODE_VALIDITY
+    subject, body = texts.forgot_code_mail(d.school.name, code, int(CODE_VALIDITY.total_seconds() // 60))
+    mail = OutgoingMail("email_code", address, subject, body, d.mail.domain)
+    await d.store.recovery.new_code(recovery.telegram_user_id, await hash_secret(code), expires, mail,
+                                    step=FORGOT_CODE, account_id=account_id, revision=revision, identifier=identifier)
+    d.wake_mailer()
+    await show(update, context, texts.forgot_code(identifier, masked(address)), keyboard(_cancel_row()))
+    return FORGOT_CODE
+
+
+def masked(address: str) -> str:
+    """j•••@exemple.fr: enough for the parent to recognise it, not enough to learn it from an identifier."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}•••@{domain}"
+
+
+@rstep(FORGOT_CODE)
+async def forgot_code(update: Update, context: Ctx, recovery: Recovery) -> object:
+    d = deps(context)
+    uid = recovery.telegram_user_id
+    keys = _keys(recovery)
+    if await tell_if_locked(update, context, keys):
+        await _end_locked(update, context)
+        return END
+    expired = recovery.code_expires_at is None or from_text(recovery.code_expires_at) <= d.store.clock.now()
+    if recovery.code_hash is None or expired or recovery.code_tries >= CODE_TRIES:
+        await d.store.recovery.forget(uid)
+        await drop_keyboard(context, uid, recovery.prompt_message_id)
+        await send(update, context, texts.FORGOT_CODE_SPENT)
+        return END
+    typed = re.sub(r"\s", "", _text(update))
+    if not typed.isdigit() or not await verify_secret(recovery.code_hash, typed):
+        lock = await d.store.attempts.failure(*keys, actor=f"telegram:{uid}", account_id=recovery.account_id,
+                                              event="code_failed")
+        if lock is not None:
+            await tell_locked(update, context, lock)
+            await _end_locked(update, context)
+            return END
+        saved = await d.store.recovery.update(uid, code_tries=recovery.code_tries + 1)
+        await send(update, context, texts.email_code_wrong(CODE_TRIES - (saved.code_tries if saved else CODE_TRIES)))
+        return None
+    await d.store.attempts.success(*keys)
+    await d.store.audit.record(f"telegram:{uid}", "code_verified", recovery.account_id)
+    await d.store.recovery.update(uid, step=FORGOT_PASSWORD, verified_at=d.store.clock.now(), code_hash=None,
+                                  code_expires_at=None)
+    await show(update, context, _password_text(context, after_code=True), keyboard(_cancel_row()))
+    return FORGOT_PASSWORD
+
+
+def _password_text(context: Ctx, after_code: bool = False) -> str:
+    rule = deps(context).password_rule
+    return texts.forgot_password(rule.min_length, rule.min_kinds, after_code)
 
 
 def _too_late(context: Ctx, recovery: Recovery) -> bool:
@@ -222,7 +294,8 @@ async def forgot_password(update: Update, context: Ctx, recovery: Recovery) -> o
         await send(update, context, texts.FORGOT_TOO_LATE)
         return END
     password = _text(update)
-    problems = missing(password, recovery.identifier or "")
+    rule = deps(context).password_rule
+    problems = missing(password, recovery.identifier or "", rule)
     assert recovery.account_id is not None
     # No "different from your current password" rule: it would tell whoever got this far whether a guess
     # is the current password, which the family may use elsewhere too. Keeping the same one harms nobody.
@@ -231,7 +304,8 @@ async def forgot_password(update: Update, context: Ctx, recovery: Recovery) -> o
         if account is not None and await verify_secret(account.provisional_hash, password):
             problems = ["provisional"]
     if problems:
-        await send(update, context, texts.password_rejected(problems, len(password)))
+        await send(update, context, texts.password_rejected(problems, len(password), kinds(password), rule.min_length,
+                                                            rule.min_kinds))
         return None
     await store.recovery.update(recovery.telegram_user_id, step=FORGOT_CONFIRM,
                                 password_hash=await hash_secret(password))
@@ -249,7 +323,7 @@ async def forgot_confirm(update: Update, context: Ctx, recovery: Recovery) -> ob
         return END
     if not await verify_secret(recovery.password_hash, _text(update)):
         await d.store.recovery.update(uid, step=FORGOT_PASSWORD, password_hash=None)
-        await show(update, context, texts.FORGOT_PASSWORD, keyboard(_cancel_row()), note=texts.PASSWORD_MISMATCH)
+        await show(update, context, _password_text(context), keyboard(_cancel_row()), note=texts.PASSWORD_MISMATCH)
         return FORGOT_PASSWORD
     assert recovery.account_id is not None and recovery.revision is not None and recovery.password_hash
     changed = await d.store.accounts.set_password(recovery.account_id, recovery.revision, recovery.password_hash,
@@ -352,6 +426,7 @@ STATES: dict[object, list[BaseHandler[Update, Ctx, object]]] = {
     FORGOT_IDENTIFIER: _text_state(FORGOT_IDENTIFIER, forgot_identifier),
     FORGOT_ANSWER1: _text_state(FORGOT_ANSWER1, forgot_answer1),
     FORGOT_ANSWER2: _text_state(FORGOT_ANSWER2, forgot_answer2),
+    FORGOT_CODE: _text_state(FORGOT_CODE, forgot_code),
     FORGOT_PASSWORD: _text_state(FORGOT_PASSWORD, forgot_password),
     FORGOT_CONFIRM: _text_state(FORGOT_CONFIRM, forgot_confirm),
     LOGIN_IDENTIFIER: _text_state(LOGIN_IDENTIFIER, login_identifier),

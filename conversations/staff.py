@@ -11,7 +11,7 @@ from html import escape
 from typing import Any
 
 from telegram import Message, Update
-from telegram.constants import ChatAction
+from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
@@ -86,8 +86,31 @@ async def show_account(update: Update, context: Ctx) -> None:
 
 
 async def _unlock(update: Update, context: Ctx, account: Account) -> str:
-    was_locked = await deps(context).store.unlock(account, _actor(update))
+    store = deps(context).store
+    # Who was trying this account: told once the lock is lifted, so that they do not wait for nothing.
+    trying = {p.telegram_user_id for p in await store.progress.touching(account.id, identifier_key(account.identifier))}
+    trying |= set(await store.recovery.users_of(account.id))
+    trying |= {t.telegram_user_id for t in await store.tickets.open_tickets() if t.account_id == account.id}
+    was_locked = await store.unlock(account, _actor(update))
+    if was_locked:
+        for uid in sorted(trying):
+            await _tell_unlocked(context, uid)
+        await helpdesk.after_unlock(context, account.id)
     return texts.unlocked(account.identifier, was_locked)
+
+
+async def _tell_unlocked(context: Ctx, uid: int) -> None:
+    """"Le collège a levé le blocage", with the button that takes the parent back to their step."""
+    progress = await deps(context).store.progress.get(uid)
+    if progress is not None and progress.step in texts.STEP_NUMBER:
+        text = texts.UNLOCKED_PARENT
+        markup = keyboard([(texts.menu_resume(texts.STEP_NUMBER[progress.step]), "menu:resume")])
+    else:
+        text, markup = texts.UNLOCKED_PARENT_NO_STEP, None
+    try:
+        await context.bot.send_message(uid, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except (Forbidden, BadRequest):
+        log.info("parent %s not told of the unlock: unreachable", uid)
 
 
 async def unlock_command(update: Update, context: Ctx) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+import re
+from datetime import date, datetime, time
 from html import escape
 from typing import Any
 
@@ -77,13 +78,13 @@ MENU_ACTIVATE = "🔑 Activer mon compte"
 MENU_RESTART = "🔄 Recommencer l'activation"
 MENU_RESET = "♻️ Mon compte a été réinitialisé"
 MENU_FORGOT = "🔓 Mot de passe oublié"
-MENU_TEST = "✅ Tester ma connexion"
+MENU_TEST = "🔎 Tester ma connexion"
 MENU_SERVICES = "🧭 Découvrir les services de l'ENT"
 MENU_LOGIN = "🔐 Comment me connecter"
 
 
 def menu_resume(step_number: int) -> str:
-    return f"▶ Reprendre mon activation (étape {step_number}/6)"
+    return f"▶️ Reprendre à l'étape {step_number}/6"
 
 
 def help_text(contact: str, where: str | None) -> str:
@@ -101,15 +102,19 @@ def contact_text(contact: str) -> str:
             "N'envoyez jamais votre mot de passe, ni au collège ni à personne.")
 
 
-SERVICES = (
-    "<b>Les services de l'ENT</b> (étape 9 du guide)\n\n"
-    "• <b>Accueil</b> : votre page d'entrée\n"
-    "• <b>Communication</b> : le canal annonces, pour les informations courantes du collège\n"
-    "• <b>Documentation</b> : l'accès à la base documentaire du CDI\n"
-    "• <b>Vie scolaire</b> : l'accès à Pronote, pour les notes et le cahier de textes\n"
-    "• <b>Aide</b> : l'aide en ligne de l'ENT"
-)
+def services_text(services: list[tuple[str, str]]) -> str:
+    """Step 9 of the guide: the services as the school lists them (name, one line); links are buttons."""
+    lines = []
+    for name, line in services:
+        lines.append(f"• <b>{escape(name)}</b>" + (f" : {escape(line)}" if line else ""))
+    return "<b>Les services de l'ENT</b> (étape 9 du guide)\n\n" + "\n".join(lines)
+
+
 OPEN_ENT = "🌐 Ouvrir l'ENT"
+
+
+def service_link(name: str) -> str:
+    return f"🔗 {name}"
 
 
 EDUCONNECT = ("Vous avez un compte <b>ÉduConnect</b> (le compte national des parents) ? Sur la page de connexion "
@@ -162,8 +167,9 @@ def provisional(identifier: str) -> str:
             "🔒 J'efface votre message dès que je l'ai lu.")
 
 
-WRONG_PAIR = ("❌ Identifiant ou mot de passe provisoire incorrect.\n\nVérifiez les majuscules et les minuscules, "
-              "et qu'il s'agit bien des informations transmises par le collège. Recommençons :")
+WRONG_PAIR = ("❌ Identifiant ou mot de passe provisoire incorrect. Vérifiez les majuscules et les minuscules, puis "
+              "retapez le mot de passe provisoire.")
+CHANGE_IDENTIFIER = "✏️ Changer d'identifiant"
 REAUTH_WRONG = "❌ Mot de passe provisoire incorrect. Réessayez : majuscules et minuscules comptent."
 ALREADY_ACTIVE = ("✅ Ce compte est déjà activé. Connectez-vous sur l'ENT avec votre identifiant et le mot de passe "
                   "que vous avez choisi. Si vous l'avez oublié, touchez « Mot de passe oublié » ci-dessous.")
@@ -181,11 +187,27 @@ def _duration(minutes: int) -> str:
 
 def locked(minutes: int, contact: str) -> str:
     return (f"🔒 Trop d'essais incorrects. Par sécurité, réessayez dans <b>{_duration(minutes)}</b>."
-            "\n\nSi vous êtes bloqué, le collège peut vous débloquer : touchez « Écrire au collège », ou écrivez à "
+            "\n\nEn cas de blocage, le collège peut vous débloquer : touchez « Écrire au collège », ou écrivez à "
             f"{escape(contact)}")
 
 
-CGU_INTRO = STEP_PREFIX.format(n=3) + "Les règles d'usage de l'ENT\n\n"
+# The guide's own words at step 3, verbatim: the bot invents no terms of use.
+CGU_GUIDE_EXCERPT = ("Toute personne utilisant les outils et services de l'ESPACE NUMERIQUE DE TRAVAIL Touraine e-school "
+                     "mis à disposition par l'établissement, dans le cadre des activités éducatives, à l'intérieur ou à "
+                     "l'extérieur de l'établissement. Ci-après dénommé « l'utilisateur », élèves, parents d'élèves, "
+                     "tous les personnels de l'Éducation.")
+CGU_FULL_TEXT = "📄 Lire les conditions complètes"
+
+
+def cgu_step(school_text: str | None, has_link: bool) -> str:
+    text = (STEP_PREFIX.format(n=3) + "Les règles d'usage de l'ENT\n\n"
+            f"<i>{escape(CGU_GUIDE_EXCERPT)}</i>")
+    if school_text:
+        text += f"\n\n<b>Règles du collège</b>\n{escape(school_text)}"
+    if has_link:
+        text += "\n\nLe texte complet des Conditions générales d'utilisation de l'ENT : « Lire les conditions complètes »."
+    return text + "\n\nTouchez « J'ai lu et j'accepte » pour accepter les Conditions générales d'utilisation."
+
 CGU_ACCEPT = "✅ J'ai lu et j'accepte"
 CGU_REFUSE = "❌ Je refuse"
 CGU_REFUSED = ("Vous avez refusé les conditions d'utilisation : l'activation s'arrête là, rien n'a été activé. "
@@ -241,7 +263,8 @@ EMAIL_CODE_SPENT = ("Ce code ne peut plus servir (trop d'essais). Touchez « Ren
 EMAIL_CODE_EXPIRED = "Ce code a expiré. Touchez « Renvoyer un code » pour en recevoir un nouveau, ou passez cette étape."
 EMAIL_CODE_RESENT = "📨 Nouveau code envoyé. Seul le dernier code reçu fonctionne."
 EMAIL_CODE_NO_MORE = "Trois codes ont déjà été envoyés : passez cette étape, ou revenez en arrière pour changer d'adresse."
-EMAIL_CONFIRMED = "✅ Adresse confirmée."
+EMAIL_CONFIRMED_NO_QUESTIONS = ("✅ Adresse confirmée. Elle vous servira si vous oubliez votre mot de passe : pas de "
+                                "questions secrètes à choisir.")
 EMAIL_SAVED = ("Adresse enregistrée. Elle n'est pas encore vérifiée : aucun courriel ne vous a été envoyé "
                "pour l'instant.")
 
@@ -251,12 +274,14 @@ QUESTIONS_WITH_EMAIL = ("Choisissez deux questions secrètes et retenez vos rép
                         "votre mot de passe.\n\n")
 
 
-def question_list(number: int, with_email: bool, exclude: int | None) -> str:
-    lines = [f"{i}. {escape(q)}" for i, q in enumerate(QUESTIONS, start=1) if i != exclude]
+def question_prompt(number: int, with_email: bool) -> str:
     intro = (QUESTIONS_WITH_EMAIL if with_email else QUESTIONS_NO_EMAIL) if number == 1 else ""
     title = "Première question secrète" if number == 1 else "Seconde question secrète"
-    return (STEP_PREFIX.format(n=5) + f"{title}\n\n{intro}" + "\n".join(lines)
-            + "\n\nTouchez le numéro de la question choisie.")
+    return STEP_PREFIX.format(n=5) + f"{title}\n\n{intro}Touchez la question de votre choix ci-dessous."
+
+
+MORE_QUESTIONS = "➡️ Autres questions"
+FIRST_QUESTIONS = "⬅️ Premières questions"
 
 
 def answer_prompt(number: int, question: int) -> str:
@@ -266,40 +291,51 @@ def answer_prompt(number: int, question: int) -> str:
             "🔒 J'efface votre message dès que je l'ai lu.")
 
 
-ANSWER_SAVED = "Réponse enregistrée (effacée du fil, gardée sous forme chiffrée)."
+ANSWER_SAVED = "Réponse enregistrée (effacée du fil, conservée de façon sécurisée)."
 
-PASSWORD = (STEP_PREFIX.format(n=6) + "Votre mot de passe\n\n"
+KIND_NAMES = "minuscules, majuscules, chiffres, caractères spéciaux (par ex. ! ? @ # * -)"
+
+
+def password_rule(min_length: int, min_kinds: int) -> str:
+    """The rule as the ENT sets it (PASSWORD_MIN_LENGTH, PASSWORD_MIN_KINDS), one checklist, one grammatical form."""
+    lines = [f"• contenir <b>au moins {min_length} caractères</b> ;"]
+    if min_kinds >= 4:
+        lines.append(f"• contenir les 4 sortes de caractères : {KIND_NAMES} ;")
+    elif min_kinds > 1:
+        lines.append(f"• mélanger au moins <b>{min_kinds} sortes</b> de caractères parmi : {KIND_NAMES} ;")
+    lines += ["• ne pas contenir votre identifiant ;", "• être différent du mot de passe provisoire."]
+    return "Il doit :\n" + "\n".join(lines)
+
+
+def password_step(min_length: int, min_kinds: int) -> str:
+    return (STEP_PREFIX.format(n=6) + "Votre mot de passe\n\n"
             "Dernière étape : choisissez un mot de passe compliqué. Aucune personne, même amie, ne doit pouvoir "
-            "le deviner.\n\nIl doit contenir <b>8 caractères minimum</b>, avec des <b>majuscules</b>, des "
-            "<b>minuscules</b>, des <b>chiffres</b> et des <b>caractères spéciaux</b> (par ex. ! ? @ # * -).\n"
-            "Il ne doit pas contenir votre identifiant, ni être le mot de passe provisoire.\n\n"
-            "Tapez-le. 🔒 J'efface votre message dès que je l'ai lu.")
+            "le deviner.\n\n" + password_rule(min_length, min_kinds)
+            + "\n\nTapez-le. 🔒 J'efface votre message dès que je l'ai lu.")
+
+
 PASSWORD_PROBLEMS = {
-    "length": "au moins 8 caractères",
-    "too_long": "128 caractères au plus",
-    "lower": "au moins une lettre minuscule",
-    "upper": "au moins une lettre majuscule",
-    "digit": "au moins un chiffre",
-    "special": "au moins un caractère spécial (par ex. ! ? @ # * -)",
-    "identifier": "qu'il ne contienne pas votre identifiant",
-    "common": "un mot de passe moins courant (celui-ci est trop facile à deviner)",
-    "provisional": "qu'il soit différent du mot de passe provisoire",
+    "length": "contenir au moins {min_length} caractères (il en a {length})",
+    "too_long": "contenir 128 caractères au plus",
+    "kinds": "mélanger au moins {min_kinds} sortes de caractères parmi : " + KIND_NAMES + " (il en mélange {kinds})",
+    "identifier": "ne pas contenir votre identifiant",
+    "common": "être moins courant (celui-ci est trop facile à deviner)",
+    "provisional": "être différent du mot de passe provisoire",
+    "previous": "être différent de votre ancien mot de passe",
 }
 
 
-def password_rejected(problems: list[str], length: int) -> str:
-    lines = []
-    for p in problems:
-        text = PASSWORD_PROBLEMS[p]
-        if p == "length":
-            text += f" (il en a {length})"
-        lines.append(f"• {text}")
-    return "Ce mot de passe ne convient pas. Il faut :\n" + "\n".join(lines) + "\n\nTapez-en un autre."
+def password_rejected(problems: list[str], length: int, kinds: int, min_length: int, min_kinds: int) -> str:
+    lines = [f"• {PASSWORD_PROBLEMS[p].format(min_length=min_length, length=length, min_kinds=min_kinds, kinds=kinds)}"
+             for p in problems]
+    return "Ce mot de passe ne convient pas. Il doit :\n" + "\n".join(lines) + "\n\nTapez-en un autre."
 
 
 PASSWORD_CONFIRM = STEP_PREFIX.format(n=6) + "Confirmation\n\nTapez votre mot de passe une seconde fois."
 PASSWORD_MISMATCH = ("Les deux mots de passe ne sont pas identiques. Recommençons : tapez le mot de passe choisi.")
 
+# Messages a button under them never replaces: they start with these.
+KEPT_MESSAGES = ("🎉 Compte activé !",)
 ACTIVATED = ("🎉 <b>Compte activé !</b>\n\nFélicitations ! Votre compte ENT est maintenant actif.\n\n"
              "Pour vous connecter : ouvrez l'ENT, touchez « Se connecter », choisissez « Élève ou parent », "
              "puis tapez votre identifiant <code>{identifier}</code> et le mot de passe que vous venez de choisir.")
@@ -312,8 +348,10 @@ NO_ACTIVATION = "Aucune activation n'est en cours. Tapez /start pour voir le men
 
 PAUSED = ("⏸ Activation mise en pause. Les étapes déjà validées sont gardées : tapez /start pour reprendre "
           "quand vous voulez.")
-START_MID_FLOW = "Vous êtes en train d'activer votre compte. Reprenons là où vous en étiez :"
-REAUTH = ("Vous vous êtes absenté un moment. Par sécurité, tapez à nouveau votre <b>mot de passe provisoire</b> "
+def start_mid_flow(step_number: int) -> str:
+    return (f"Vous en êtes à l'<b>étape {step_number}/6</b> de l'activation : vos étapes validées sont gardées. "
+            "Touchez « Reprendre » pour continuer, ou choisissez autre chose.")
+REAUTH = ("Cela fait un moment que vous n'avez rien tapé… Par sécurité, tapez à nouveau votre <b>mot de passe provisoire</b> "
           "pour continuer (identifiant <code>{identifier}</code>).\n🔒 J'efface votre message dès que je l'ai lu.")
 REAUTH_OK = "Merci, c'est bien vous. Reprenons."
 RESUMED = "Reprenons là où vous en étiez."
@@ -330,10 +368,10 @@ EXPECTS = {
     "answer2": "J'attends votre réponse à la question secrète, tapée au clavier.",
     "password": "J'attends le mot de passe que vous choisissez, tapé au clavier.",
     "password_confirm": "J'attends votre mot de passe, tapé une seconde fois au clavier.",
-    "profile": "Choisissez votre profil avec les boutons ci-dessous.",
-    "cgu": "Touchez « J'ai lu et j'accepte » ou « Je refuse » ci-dessous.",
-    "question1": "Touchez le numéro de la question choisie, ci-dessous.",
-    "question2": "Touchez le numéro de la question choisie, ci-dessous.",
+    "profile": "Choisissez votre profil avec les boutons du message ci-dessus.",
+    "cgu": "Touchez « J'ai lu et j'accepte » ou « Je refuse », sous le message ci-dessus.",
+    "question1": "Touchez une question dans les boutons du message ci-dessus.",
+    "question2": "Touchez une question dans les boutons du message ci-dessus.",
 }
 
 # Where each step is, for /aide and the menu.
@@ -356,8 +394,9 @@ def where(step: str) -> str:
 
 # -- forgotten password (the "Mot de passe oublié ?" link of step 8) --------------------------------
 
-FORGOT_IDENTIFIER = ("🔓 <b>Mot de passe oublié</b>\n\nVos deux questions secrètes vont vous permettre de choisir un "
-                     "nouveau mot de passe.\n\nTapez d'abord votre <b>identifiant</b> ENT (par exemple "
+FORGOT_IDENTIFIER = ("🔓 <b>Mot de passe oublié</b>\n\nVos deux questions secrètes, ou un code envoyé à votre "
+                     "adresse confirmée, vont vous permettre de choisir un nouveau mot de passe.\n\n"
+                     "Tapez d'abord votre <b>identifiant</b> ENT (par exemple "
                      "<code>jean.dupont12</code>).")
 NOT_ACTIVE_OR_UNKNOWN = ("Je ne trouve pas de compte <b>activé</b> avec cet identifiant.\n\n"
                          "• Vérifiez son orthographe et tapez-le à nouveau ;\n"
@@ -375,12 +414,31 @@ def forgot_answer(number: int, question: int, identifier: str) -> str:
             "Majuscules, accents et espaces ne comptent pas.\n🔒 J'efface votre message dès que je l'ai lu.")
 
 
+def forgot_code(identifier: str, address: str) -> str:
+    return (f"🔓 <b>Mot de passe oublié</b>\n\nIdentifiant : <code>{escape(identifier)}</code>\n\n"
+            f"Je viens d'envoyer un <b>code à 6 chiffres</b> à l'adresse confirmée de ce compte ({escape(address)}). "
+            "Tapez-le ici. Il est valable 15 minutes ; pensez à regarder dans les courriers indésirables.\n"
+            "🔒 J'efface votre message dès que je l'ai lu.")
+
+
+def forgot_code_mail(school: str, code: str, minutes: int) -> tuple[str, str]:
+    return (f"{code} : votre code pour changer de mot de passe ENT",
+            f"Bonjour,\n\nVoici votre code pour choisir un nouveau mot de passe ENT avec l'Assistant ENT du {school} : "
+            f"{code}\n\nTapez-le dans la conversation Telegram avec l'assistant. Il est valable {minutes} minutes.\n\n"
+            "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe n'a pas changé.\n")
+
+
+FORGOT_CODE_SPENT = ("Ce code n'est plus valable (trop d'essais, ou plus de 15 minutes). Recommencez en touchant "
+                     "« Mot de passe oublié » dans le menu (/start).")
 ANSWERS_WRONG = ("❌ Les réponses ne correspondent pas à celles enregistrées pour ce compte. "
                  "Réessayez en commençant par la première question :")
-FORGOT_PASSWORD = ("✅ Réponses correctes.\n\n🔓 <b>Nouveau mot de passe</b>\n\nChoisissez un mot de passe compliqué : "
-                   "<b>8 caractères minimum</b>, avec des <b>majuscules</b>, des <b>minuscules</b>, des <b>chiffres</b> "
-                   "et des <b>caractères spéciaux</b> (par ex. ! ? @ # * -). Il doit être différent de l'ancien et ne "
-                   "pas contenir votre identifiant.\n\nTapez-le. 🔒 J'efface votre message dès que je l'ai lu.")
+def forgot_password(min_length: int, min_kinds: int, after_code: bool = False) -> str:
+    return (("✅ Code correct." if after_code else "✅ Réponses correctes.")
+            + "\n\n🔓 <b>Nouveau mot de passe</b>\n\nChoisissez un mot de passe compliqué. "
+            + password_rule(min_length, min_kinds).replace("du mot de passe provisoire", "de l'ancien")
+            + "\n\nTapez-le. 🔒 J'efface votre message dès que je l'ai lu.")
+
+
 FORGOT_CONFIRM = "🔓 <b>Nouveau mot de passe</b> — confirmation\n\nTapez votre nouveau mot de passe une seconde fois."
 FORGOT_TOO_LATE = ("Vous avez mis plus de 15 minutes à choisir votre nouveau mot de passe : par sécurité, "
                    "recommencez en touchant « Mot de passe oublié » dans le menu (/start).")
@@ -391,12 +449,12 @@ ACCOUNT_CHANGED_MEANWHILE = ("Ce compte vient d'être modifié (réinitialisé p
 
 # -- login test ("Tester ma connexion") ------------------------------------------------------------
 
-LOGIN_IDENTIFIER = ("✅ <b>Tester ma connexion</b>\n\nJe vérifie votre identifiant et votre mot de passe, sans vous "
+LOGIN_IDENTIFIER = ("🔎 <b>Tester ma connexion</b>\n\nJe vérifie votre identifiant et votre mot de passe, sans vous "
                     "connecter à l'ENT.\n\nTapez votre <b>identifiant</b> ENT.")
 
 
 def login_password(identifier: str) -> str:
-    return (f"✅ <b>Tester ma connexion</b>\n\nIdentifiant : <code>{escape(identifier)}</code>\n\n"
+    return (f"🔎 <b>Tester ma connexion</b>\n\nIdentifiant : <code>{escape(identifier)}</code>\n\n"
             "Tapez maintenant votre <b>mot de passe</b> (celui que vous avez choisi à l'activation).\n"
             "🔒 J'efface votre message dès que je l'ai lu.")
 
@@ -414,6 +472,7 @@ EXPECTS_RECOVERY = {
     "forgot_identifier": "J'attends votre identifiant ENT, tapé au clavier (par exemple jean.dupont12).",
     "forgot_answer1": "J'attends votre réponse à la question secrète, tapée au clavier.",
     "forgot_answer2": "J'attends votre réponse à la question secrète, tapée au clavier.",
+    "forgot_code": "J'attends le code à 6 chiffres reçu par courriel, tapé au clavier.",
     "forgot_password": "J'attends le nouveau mot de passe que vous choisissez, tapé au clavier.",
     "forgot_confirm": "J'attends votre nouveau mot de passe, tapé une seconde fois au clavier.",
     "login_identifier": "J'attends votre identifiant ENT, tapé au clavier (par exemple jean.dupont12).",
@@ -443,6 +502,8 @@ EVENT_LABELS = {
     "reauth_failed": "mot de passe provisoire incorrect (reprise)",
     "answers_failed": "réponses secrètes incorrectes",
     "answers_verified": "réponses secrètes correctes",
+    "code_failed": "code reçu par courriel incorrect",
+    "code_verified": "code reçu par courriel correct",
     "login_failed": "test de connexion échoué",
     "login_ok": "test de connexion réussi",
     "forgot_probe_failed": "compte cherché au-delà de la limite (mot de passe oublié)",
@@ -522,6 +583,10 @@ ACCOUNT_RESET_NOTICE = ("ℹ️ Le collège vient de réinitialiser votre compte
                         "provisoire, tapez /start et touchez « Mon compte a été réinitialisé ».")
 
 
+UNLOCKED_PARENT = "🔓 Le collège a levé le blocage : vous pouvez reprendre."
+UNLOCKED_PARENT_NO_STEP = "🔓 Le collège a levé le blocage : vous pouvez reprendre. Tapez /start pour le menu."
+
+
 def unlocked(identifier: str, was_locked: bool) -> str:
     if was_locked:
         return f"🔓 Compte <code>{escape(identifier)}</code> débloqué : la famille peut réessayer tout de suite."
@@ -562,7 +627,8 @@ def account_card(*, identifier: str, name: str, profile: str, class_name: str | 
     if events:
         lines.append("\nDerniers événements :")
         lines += [f"• {at} {EVENT_LABELS.get(event, event)} ({escape(who(actor))})"
-                  + (f" — {escape(detail)}" if detail else "") for at, event, actor, detail in events]
+                  + (f" — {escape(event_detail(event, detail))}" if detail else "")
+                  for at, event, actor, detail in events]
     return "\n".join(lines)
 
 
@@ -828,14 +894,24 @@ def helpdesk_prompt(contact: str, open_ticket: int | None) -> str:
             f"Vous pouvez aussi écrire par courriel à {escape(contact)}" + ongoing)
 
 
-def ticket_received(ticket_id: int, new: bool) -> str:
+def ticket_received(ticket_id: int, new: bool, mid_activation: bool = False) -> str:
     head = (f"✅ Message transmis au collège : <b>demande n°{ticket_id}</b>." if new
             else f"✅ Message ajouté à votre demande n°{ticket_id}.")
+    then = ("Pour continuer l'activation, touchez « Reprendre l'activation »." if mid_activation
+            else "Tapez /start pour le menu.")
     return (head + "\nLa réponse arrivera ici, dans cette conversation. Vous pouvez écrire d'autres messages en "
-            "attendant : ils s'ajoutent à la même demande. Tapez /start pour le menu.")
+            "attendant : ils s'ajoutent à la même demande. " + then)
+
+
+HELPDESK_RESUME = "▶️ Reprendre l'activation"
 
 
 HELPDESK_CANCELLED = "D'accord, rien n'a été envoyé. Tapez /start pour le menu."
+
+
+def helpdesk_done(ticket_id: int) -> str:
+    return (f"Vos messages sont bien transmis au collège (demande n°{ticket_id}). La réponse arrivera ici. "
+            "Tapez /start pour le menu.")
 HELPDESK_EXPECTS = ("Je ne peux transmettre au collège que du <b>texte</b>, ou une <b>photo</b> (ou un document) avec "
                     "une légende. Les autocollants, messages vocaux, vidéos et positions ne passent pas : écrivez "
                     "plutôt votre message.")
@@ -889,8 +965,11 @@ def ticket_context(identifier: str | None, state: str | None, where: str | None,
     lines.append(f"Où : {where or NOWHERE}")
     if last_error:
         lines.append(f"Dernière erreur : {LAST_ERRORS.get(last_error, last_error)}")
-    lines.append(f"Verrou : jusqu'à {lock_until} (heure de Paris)" if lock_until else "Verrou : aucun")
+    lines.append(f"Verrou : jusqu'à {lock_until} (heure de Paris)" if lock_until else NO_LOCK)
     return "\n".join(lines)
+
+
+NO_LOCK = "Verrou : aucun"
 
 
 def ticket_header(ticket_id: int, opened: str, user_name: str, user_id: int, context: str, taken_by: str | None,
@@ -965,8 +1044,43 @@ def ticket_mail(ticket_id: int, new: bool, user_name: str, user_id: int, identif
 
 MENU_SUBSCRIBE = "📣 Recevoir les annonces du collège"
 MENU_UNSUBSCRIBE = "🔕 Ne plus recevoir les annonces"
-SUBSCRIBED = ("✅ C'est noté : les annonces du collège (le « canal annonces » de l'ENT) arriveront ici. Jamais entre "
-              "20 h et 7 h. Pour arrêter : /start puis « Ne plus recevoir les annonces ».")
+def subscribed(quiet: tuple[time, time] | None) -> str:
+    """The confirmation, with the quiet hours the school set (QUIET_HOURS), or none when it set none."""
+    hours = (f" Jamais entre {_hour(quiet[0])} et {_hour(quiet[1])}." if quiet else "")
+    return ("✅ C'est noté : les annonces du collège (le « canal annonces » de l'ENT) arriveront ici." + hours
+            + " Pour arrêter : /start puis « Ne plus recevoir les annonces ».")
+
+
+def _hour(moment: time) -> str:
+    """20 h, 7 h, 7 h 30: as French people write times."""
+    return f"{moment.hour} h" + (f" {moment.minute:02d}" if moment.minute else "")
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut between words, with "…" when something was cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    if not text[limit - 1].isspace() and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.") + "…"
+
+
+def event_detail(event: str, detail: str) -> str:
+    """An event's detail as staff read it: a lock's scopes in French and its end in Paris time."""
+    if event != "locked":
+        return detail
+    scopes = {"user": "ce compte Telegram", "account": "cet identifiant"}
+    parts = []
+    for scope, until in re.findall(r"(\w+) jusqu'à (\S+?)(?:,|$)", detail):
+        try:
+            end = paris(until)
+        except ValueError:
+            end = until
+        parts.append(f"{scopes.get(scope, scope)} jusqu'à {end} (heure de Paris)")
+    return ", ".join(parts) or detail
+
+
 UNSUBSCRIBED = "🔕 Vous ne recevrez plus les annonces ici. Vous pouvez vous réabonner quand vous voulez depuis le menu (/start)."
 
 # -- announcements: staff who publish ---------------------------------------------------------------
@@ -1477,3 +1591,27 @@ def erasure_lines(telegram_user_id: int, removed: dict[str, int], tickets: list[
         lines.append(f"{copies_left} copie(s) dans le groupe du personnel à supprimer à la main "
                      "(entbot privacy purge les liste).")
     return lines
+# -- argparse's own words, in French for `entbot --help` and its errors --------------------------------
+
+ARGPARSE = {
+    "usage: ": "utilisation : ",
+    "positional arguments": "arguments",
+    "options": "options",
+    "show this help message and exit": "afficher cette aide et quitter",
+    "%(prog)s: error: %(message)s\n": "%(prog)s : erreur : %(message)s\n",
+    "the following arguments are required: %s": "arguments obligatoires manquants : %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "choix invalide : %(value)r (au choix : %(choices)s)",
+    "unrecognized arguments: %s": "arguments non reconnus : %s",
+    "expected one argument": "une valeur est attendue",
+    "expected at most one argument": "une valeur au plus est attendue",
+    "expected at least one argument": "au moins une valeur est attendue",
+    "ambiguous option: %(option)s could match %(matches)s": "option ambiguë : %(option)s peut être %(matches)s",
+    "argument %(argument_name)s: %(message)s": "argument %(argument_name)s : %(message)s",
+    "invalid %(type)s value: %(value)r": "valeur %(type)s invalide : %(value)r",
+    "not allowed with argument %s": "incompatible avec l'argument %s",
+    "one of the arguments %s is required": "un des arguments %s est obligatoire",
+    "ignored explicit argument %r": "argument explicite ignoré : %r",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "commande inconnue %(parser_name)r (au choix : %(choices)s)",
+    "expected %s argument": "%s valeur attendue",
+    "expected %s arguments": "%s valeurs attendues",
+}

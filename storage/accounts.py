@@ -61,10 +61,10 @@ class Activation:
 
     password_hash: str
     email: str | None
-    question1: int
-    answer1_hash: str
-    question2: int
-    answer2_hash: str
+    question1: int | None  # none with a confirmed address: that address is the way back
+    answer1_hash: str | None
+    question2: int | None
+    answer2_hash: str | None
     cgu_version: str
     cgu_accepted_at: datetime
     telegram_user_id: int

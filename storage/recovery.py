@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 
 from storage.db import Database, set_clause, to_text
+from storage.outbox import OutgoingMail, enqueue
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,9 @@ class Recovery:
     prompt_message_id: int | None
     started_at: str
     updated_at: str
+    code_hash: str | None = None  # forgot by mail: the code sent, hashed
+    code_expires_at: str | None = None
+    code_tries: int = 0
 
 
 _COLUMNS = {f.name for f in fields(Recovery)}
@@ -56,6 +61,21 @@ class RecoveryStore:
             rows = list(await conn.execute_fetchall(
                 f"UPDATE recovery_progress SET {assignments} WHERE telegram_user_id = ? RETURNING *",
                 (*values, telegram_user_id)))
+        return _row(rows[0]) if rows else None
+
+    async def new_code(self, telegram_user_id: int, code_hash: str, expires_at: datetime, mail: OutgoingMail,
+                       **changes: Any) -> Recovery | None:
+        """Records a new code (and `changes`) and queues its mail, both or neither."""
+        now = self.db.clock.now()
+        changes.update(code_hash=code_hash, code_expires_at=expires_at, code_tries=0, updated_at=now)
+        assignments, values = set_clause(changes, _COLUMNS)
+        async with self.db.transaction() as conn:
+            rows = list(await conn.execute_fetchall(
+                f"UPDATE recovery_progress SET {assignments} WHERE telegram_user_id = ? RETURNING *",
+                (*values, telegram_user_id)))
+            if rows:
+                await enqueue(conn, now, mail.kind, mail.recipient, mail.subject, mail.body, mail.domain,
+                              expires_at=expires_at)
         return _row(rows[0]) if rows else None
 
     async def forget(self, telegram_user_id: int) -> None:

@@ -260,6 +260,14 @@ class Tickets:
                 " WHERE id = ? AND state = 'open' RETURNING *", (now, staff_name, now, ticket_id)))
         return _ticket(rows[0]) if rows else None
 
+    async def set_context(self, ticket_id: int, context: str) -> Ticket | None:
+        """What staff see of the parent's situation, as it is now (after an unlock, say)."""
+        async with self.db.transaction() as conn:
+            rows = list(await conn.execute_fetchall(
+                "UPDATE tickets SET context = ?, updated_at = ? WHERE id = ? AND state = 'open' RETURNING *",
+                (context, to_text(self.db.clock.now()), ticket_id)))
+        return _ticket(rows[0]) if rows else None
+
     async def open_tickets(self) -> list[Ticket]:
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall("SELECT * FROM tickets WHERE state = 'open' ORDER BY id")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from storage.db import Database, to_text
+from datetime import datetime
+
+from storage.db import Database, from_text, to_text
 
 
 class HelpdeskWriting:
@@ -19,6 +21,13 @@ class HelpdeskWriting:
             rows = list(await conn.execute_fetchall(
                 "SELECT 1 FROM helpdesk_writing WHERE telegram_user_id = ?", (telegram_user_id,)))
         return bool(rows)
+
+    async def since(self, telegram_user_id: int) -> datetime | None:
+        """When the parent started writing; None if they are not."""
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall(
+                "SELECT started_at FROM helpdesk_writing WHERE telegram_user_id = ?", (telegram_user_id,)))
+        return from_text(rows[0][0]) if rows else None
 
     async def stop(self, telegram_user_id: int) -> None:
         async with self.db.transaction() as conn:

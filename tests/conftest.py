@@ -29,13 +29,14 @@ STAFF_ID = 777001  # a secretary named in STAFF_USER_IDS
 STAFF_CHAT_ID = -1009990001  # the staff group
 CHANNEL_ID = -1009990002  # the announcements channel
 ROOT = Path(__file__).resolve().parent.parent
+CONTACT = "ce.0371122u@ac-orleans-tours.fr"  # the collège of the guide: tests set it, the code has no default
 _SETTING_PREFIXES = ("TELEGRAM_", "ENTBOT_", "SMTP_", "SCHOOL_", "STAFF_", "LOG_LEVEL", "LDAP_", "DIRECTORY")
 
 
 def process_env(**settings: str) -> dict[str, str]:
     """The environment of a child `entbot` or sandbox: the machine's, none of the bot's settings but these."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SETTING_PREFIXES)}
-    env.update(PYTHONPATH=str(ROOT), **settings)
+    env.update(PYTHONPATH=str(ROOT), SCHOOL_CONTACT_EMAIL=CONTACT, **settings)
     return env
 
 
@@ -145,7 +146,8 @@ async def sandbox_server() -> AsyncIterator[SandboxServer]:
 
 def make_settings(api_url: str, tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = dict(token=TOKEN, api_url=api_url, database=tmp_path / "entbot.sqlite3",
-                                     school_name="Collège Léonard de Vinci", poll_timeout=1,
+                                     school_name="Collège Léonard de Vinci", school_contact_email=CONTACT,
+                                     poll_timeout=1,
                                      staff_user_ids=frozenset({STAFF_ID}), staff_chat_id=STAFF_CHAT_ID,
                                      quiet_hours=None, annonces_channel_id=CHANNEL_ID)
     values.update(overrides)

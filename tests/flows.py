@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sandbox.driver import Person
+from conversations.texts import QUESTIONS
+from sandbox.driver import Person, SandboxError
 
 if TYPE_CHECKING:
     from tests.conftest import Harness
@@ -41,11 +42,20 @@ async def to_questions(parent: Person) -> None:
     await parent.click("⏭ Passer (recommandé)")
 
 
+async def choose_question(parent: Person, number: int) -> None:
+    """Touches the secret question `number` by its text, turning to the other page of questions if needed."""
+    try:
+        await parent.click(QUESTIONS[number - 1])
+    except SandboxError:
+        await parent.click("➡️ Autres questions")
+        await parent.click(QUESTIONS[number - 1])
+
+
 async def to_password(parent: Person) -> None:
     await to_questions(parent)
-    await parent.click("7")
+    await choose_question(parent, 7)
     await parent.send(ANSWER1)
-    await parent.click("14")
+    await choose_question(parent, 14)
     await parent.send(ANSWER2)
 
 
@@ -71,6 +81,6 @@ async def forgot(parent: Person, identifier: str = IDENTIFIER, answer1: str = AN
 
 async def login_test(parent: Person, password: str, identifier: str = IDENTIFIER) -> None:
     await parent.send("/start")
-    await parent.click("✅ Tester ma connexion")
+    await parent.click("🔎 Tester ma connexion")
     await parent.send(identifier)
     await parent.send(password)

@@ -49,24 +49,25 @@ async def test_oversized_and_blank_texts_are_refused_without_losing_the_step(bot
     assert progress is not None and progress.step == "email"
 
 
-async def test_text_where_buttons_are_expected_shows_the_buttons_again(bot: Harness, parent: Person) -> None:
+async def test_text_where_buttons_are_expected_answers_in_one_short_line(bot: Harness, parent: Person) -> None:
     await flows.to_cgu(parent)
-    old = await parent.last()
+    cgu = await parent.last()
     await parent.send("oui")
-    again = await parent.last()
-    assert again.message_id != old.message_id and "Étape 3/6" in again.text
-    assert again.button_texts == ["✅ J'ai lu et j'accepte", "❌ Je refuse"]
+    answer = await parent.last()
+    assert answer.message_id != cgu.message_id and "Touchez « J'ai lu et j'accepte »" in answer.text
+    assert len(answer.text) < 120 and answer.buttons == []  # the terms are not sent again
     messages = {m.message_id: m for m in await parent.messages()}
-    assert messages[old.message_id].buttons == []  # the old copy lost its buttons
-    assert any("Touchez « J'ai lu et j'accepte »" in m.text for m in messages.values())
+    assert messages[cgu.message_id].text == cgu.text and messages[cgu.message_id].buttons == cgu.buttons
+    await parent.click("✅ J'ai lu et j'accepte")
+    assert "Étape 4/6" in await parent.text()  # answered at the bottom, where the parent looks
 
 
 async def test_emoji_and_right_to_left_answers_are_accepted(bot: Harness, parent: Person) -> None:
     await flows.to_questions(parent)
-    await parent.click("14")
+    await flows.choose_question(parent, 14)
     await parent.send("🐱 القط الأسود")
     assert "Seconde question" in await parent.text()
-    await parent.click("1")
+    await flows.choose_question(parent, 1)
     await parent.send("Ζορμπάς 🎬")
     assert "Étape 6/6" in await parent.text()
 
@@ -89,7 +90,7 @@ async def test_stale_and_forged_buttons_are_refused(bot: Harness, parent: Person
         assert toast == "Ce bouton n'est plus valable. Utilisez les boutons du dernier message."
     progress = await bot.store.progress.get(parent.user_id)
     assert progress is not None and progress.step == "question1"
-    await parent.click("7")
+    await flows.choose_question(parent, 7)
     toast = await parent.click_data(q1.message_id, "q1:07")  # the same button, pressed again
     assert toast is not None and "plus valable" in toast
     await parent.send("réponse")
@@ -119,15 +120,15 @@ async def test_commands_mid_step_keep_the_progress(bot: Harness, parent: Person)
     await parent.send("/aide")
     assert "étape 5/6" in await parent.text() and "ce.0371122u@ac-orleans-tours.fr" in await parent.text()
     await parent.send("/start")
-    assert "Reprenons là où vous en étiez" in await parent.text() and "Première question" in await parent.text()
+    assert "Vous en êtes à l'étape 5/6" in await parent.text()
     await parent.send("/annuler")
     assert "mise en pause" in await parent.text()
     await parent.send("/start")
     menu = await parent.last()
-    assert "▶ Reprendre mon activation (étape 5/6)" in menu.button_texts
-    await parent.click("▶ Reprendre mon activation (étape 5/6)")
+    assert "▶️ Reprendre à l'étape 5/6" in menu.button_texts
+    await parent.click("▶️ Reprendre à l'étape 5/6")
     assert "Première question" in await parent.text()
-    await parent.click("2")
+    await flows.choose_question(parent, 2)
     assert "première peluche" in await parent.text()
 
 
@@ -136,12 +137,12 @@ async def test_wrong_pairs_get_one_generic_answer_then_a_growing_lock(bot: Harne
     await parent.send("inconnu.total")
     await parent.send("Prov-2026a")
     unknown_answer = await parent.text()
+    await parent.click("✏️ Changer d'identifiant")
     await parent.send(flows.IDENTIFIER)
     await parent.send("prov-2026A")  # the right password with the wrong case
     known_answer = await parent.text()
     assert unknown_answer == known_answer and "majuscules et les minuscules" in known_answer
     for _ in range(3):
-        await parent.send(flows.IDENTIFIER)
         await parent.send("mauvais")
     assert "réessayez dans 15 minutes" in await parent.text()
     assert "ce.0371122u@ac-orleans-tours.fr" in await parent.text()
@@ -177,7 +178,7 @@ async def test_a_parent_away_for_half_an_hour_proves_it_is_them_again(bot: Harne
     await parent.click("✅ J'ai lu et j'accepte")
     bot.clock.advance(timedelta(minutes=31))
     await parent.click("⏭ Passer (recommandé)")
-    assert "Vous vous êtes absenté" in await parent.text()
+    assert "Cela fait un moment que vous n'avez rien tapé" in await parent.text()
     typed = await parent.send("faux")
     assert typed in await parent.deleted_ids()
     assert "Mot de passe provisoire incorrect" in await parent.text()

@@ -14,7 +14,7 @@ from sandbox.driver import Person
 from tests import flows
 from tests.conftest import Harness
 
-REAUTH_ASKED = "Vous vous êtes absenté"
+REAUTH_ASKED = "Cela fait un moment que vous n'avez rien tapé"
 ONE_LINE = f"{flows.IDENTIFIER} {flows.PROVISIONAL}"  # identifier and password typed together
 
 
@@ -48,13 +48,13 @@ async def _to_email_confirm(bot: Harness, parent: Person) -> None:
 
 async def _to_answer1(bot: Harness, parent: Person) -> None:
     await flows.to_questions(parent)
-    await parent.click("7")
+    await flows.choose_question(parent, 7)
 
 
 async def _to_answer2(bot: Harness, parent: Person) -> None:
     await _to_answer1(bot, parent)
     await parent.send(flows.ANSWER1)
-    await parent.click("14")
+    await flows.choose_question(parent, 14)
 
 
 async def _to_password_confirm(bot: Harness, parent: Person) -> None:
@@ -91,7 +91,7 @@ async def _to_forgot_confirm(bot: Harness, parent: Person) -> None:
 async def _to_login_identifier(bot: Harness, parent: Person) -> None:
     await _activated(bot, parent)
     await parent.send("/start")
-    await parent.click("✅ Tester ma connexion")
+    await parent.click("🔎 Tester ma connexion")
 
 
 async def _to_login_password(bot: Harness, parent: Person) -> None:
@@ -169,7 +169,8 @@ async def test_a_message_to_the_school_at_a_secret_question_becomes_a_ticket_not
     [ticket] = await bot.store.tickets.open_tickets()
     messages = await bot.store.tickets.messages(ticket.id)
     assert [m.text for m in messages] == ["Bonjour je ne comprends pas cette question"]
-    # Once the message is sent, the parent is back at the question.
+    # Once the message is sent, "Reprendre l'activation" brings the parent back to the question.
+    await parent.click("▶️ Reprendre l'activation")
     await parent.send(flows.ANSWER1)
     assert "Seconde question" in await parent.text()
 
@@ -248,7 +249,7 @@ async def _forgot(parent: Person) -> None:
 
 async def _login(parent: Person) -> None:
     await parent.send("/start")
-    await parent.click("✅ Tester ma connexion")
+    await parent.click("🔎 Tester ma connexion")
 
 
 @pytest.mark.parametrize("where", [_activation, _forgot, _login], ids=["activation", "forgot", "login"])

@@ -74,9 +74,9 @@ async def to_confirmation(parent: TelegramUser, login: str = flows.IDENTIFIER, p
     await flows.to_cgu(parent, login, PROVISIONALS[login])
     await parent.click("✅ J'ai lu et j'accepte")
     await parent.click("⏭ Passer (recommandé)")
-    await parent.click("7")
+    await flows.choose_question(parent, 7)
     await parent.send(flows.ANSWER1)
-    await parent.click("14")
+    await flows.choose_question(parent, 14)
     await parent.send(flows.ANSWER2)
     await parent.send(password)
 
@@ -373,14 +373,13 @@ async def test_a_provisional_password_held_by_the_directory_is_checked_by_bind(s
             parent = await bot.parent()
             await flows.to_cgu(parent, person.login, "Lettre-2026c")
             assert "Identifiant ou mot de passe provisoire incorrect" in await parent.text()
-            await parent.send(person.login)
             await parent.send(provisional)
             assert "Étape 3/6" in await parent.text()
             await parent.click("✅ J'ai lu et j'accepte")
             await parent.click("⏭ Passer (recommandé)")
-            await parent.click("7")
+            await flows.choose_question(parent, 7)
             await parent.send(flows.ANSWER1)
-            await parent.click("14")
+            await flows.choose_question(parent, 14)
             await parent.send(flows.ANSWER2)
             await parent.send(provisional)  # meets the rules, but the provisional password cannot be kept
             await parent.send(flows.PASSWORD)
@@ -488,9 +487,14 @@ async def test_entbot_run_with_directory_ldap_survives_slapd_and_itself_being_ki
         await _type(parent, PROVISIONALS[JEAN.login], "Étape 3/6")
         await _click(parent, "✅ J'ai lu et j'accepte", "Étape 4/6")
         await _click(parent, "⏭ Passer (recommandé)", "Première question")
-        await _click(parent, "7", "Tapez votre réponse")
+        await _click(parent, texts.QUESTIONS[6], "Tapez votre réponse")
         await _type(parent, flows.ANSWER1, "Seconde question")
-        await _click(parent, "14", "Tapez votre réponse")
+        await parent.click("➡️ Autres questions")
+        for _ in range(150):  # the other page, edited in place by the bot's process
+            if (await parent.last()).button(texts.QUESTIONS[13]) is not None:
+                break
+            await asyncio.sleep(0.1)
+        await _click(parent, texts.QUESTIONS[13], "Tapez votre réponse")
         await _type(parent, flows.ANSWER2, "Étape 6/6")
         await _type(parent, flows.PASSWORD, "seconde fois")
         slapd.kill()
@@ -560,10 +564,11 @@ async def test_mail_is_written_only_when_confirmed_by_a_code(sandbox_server: San
         other = unconfirmed if first is confirmed else confirmed
         await other.click("⏭ Passer (recommandé)")  # the code never typed: the address is dropped
         for parent in (first, other):
-            await parent.click("7")
-            await parent.send(flows.ANSWER1)
-            await parent.click("14")
-            await parent.send(flows.ANSWER2)
+            if parent is other:  # no confirmed address: the secret questions
+                await flows.choose_question(parent, 7)
+                await parent.send(flows.ANSWER1)
+                await flows.choose_question(parent, 14)
+                await parent.send(flows.ANSWER2)
             await parent.send(flows.PASSWORD)
             await parent.send(flows.PASSWORD)
             assert "Compte activé !" in await parent.text()
@@ -579,9 +584,9 @@ async def test_an_address_kept_unconfirmed_with_mail_off_is_not_written(ldap_bot
     await parent.send("amina.dupont@example.fr")
     await parent.send("amina.dupont@example.fr")
     assert "Première question secrète" in await parent.text()  # kept, unconfirmed (mail is off)
-    await parent.click("7")
+    await flows.choose_question(parent, 7)
     await parent.send(flows.ANSWER1)
-    await parent.click("14")
+    await flows.choose_question(parent, 14)
     await parent.send(flows.ANSWER2)
     await parent.send(flows.PASSWORD)
     await parent.send(flows.PASSWORD)

@@ -133,14 +133,11 @@ async def test_an_address_is_confirmed_by_a_code_sent_to_it(mail_bot: Harness, s
     typed_wrong = await parent.send(wrong)
     assert "Code incorrect. Il vous reste 2 essais." in await parent.text()
     typed = await parent.send(code[:3] + " " + code[3:])
-    assert "Adresse confirmée" in await parent.text() and "Première question secrète" in await parent.text()
+    # With a confirmed address, no secret questions: straight to the password, as in the guide.
+    assert "Adresse confirmée" in await parent.text() and "Étape 6/6" in await parent.text()
     assert {typed_wrong, typed} <= set(await parent.deleted_ids())
     await eventually(lambda: outbox(mail_bot)[0][0] == "sent")
     assert outbox(mail_bot)[0][2] is None  # the code's mail is not kept once sent
-    await parent.click("7")
-    await parent.send(flows.ANSWER1)
-    await parent.click("14")
-    await parent.send(flows.ANSWER2)
     await parent.send(flows.PASSWORD)
     await parent.send(flows.PASSWORD)
     assert "Compte activé !" in await parent.text()

@@ -10,6 +10,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from conversations.texts import QUESTIONS
 from sandbox.driver import Person, Sandbox
 from sandbox.server import SandboxServer
 from tests import flows
@@ -67,12 +68,12 @@ async def test_killed_while_questions_wait_the_saved_state_s_handler_answers(tmp
         # One parent comes back after an hour and is asked to prove it is them.
         await _to_cgu(away, flows.IDENTIFIER, flows.PROVISIONAL)
         _an_hour_ago(database, away.user_id)
-        await _click(away, "✅ J'ai lu et j'accepte", "Vous vous êtes absenté")
+        await _click(away, "✅ J'ai lu et j'accepte", "Cela fait un moment que vous n'avez rien tapé")
         # The other, at the answer to the first secret question, opens "Écrire au collège".
         await _to_cgu(writer, OTHER_IDENTIFIER, OTHER_PROVISIONAL)
         await _click(writer, "✅ J'ai lu et j'accepte", "Étape 4/6")
         await _click(writer, "⏭ Passer (recommandé)", "Première question")
-        await _click(writer, "7", "Tapez votre réponse")
+        await _click(writer, QUESTIONS[6], "Tapez votre réponse")
         await _type(writer, "/aide", "Aide")
         await _click(writer, "✍️ Écrire au collège", "Écrivez votre message")
 

@@ -15,7 +15,7 @@ TOKEN = "123456:ABCDEFGHIJKLMNOP"
 def test_defaults_follow_the_contract(tmp_path: Path) -> None:
     s = load({"TELEGRAM_BOT_TOKEN": TOKEN}, env_file=None)
     assert s.api_url == "https://api.telegram.org/bot" and s.database == Path("data/entbot.sqlite3")
-    assert s.school_contact_email == "ce.0371122u@ac-orleans-tours.fr" and s.ent_url == "https://www.touraine-eschool.fr"
+    assert s.school_contact_email is None and s.ent_url == "https://www.touraine-eschool.fr"  # no school's address
     assert s.quiet_hours == (time(20, 0), time(7, 0)) and s.smtp is None and s.staff_user_ids == frozenset()
     assert s.tickets_retention_days == 90 and s.annonces_channel_id is None
 

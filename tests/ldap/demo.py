@@ -31,7 +31,8 @@ async def main(keep: float) -> None:
     await server.start()
     config = LdapConfig(url=slapd.url, people_dn=PEOPLE_DN, bind_dn=SERVICE_DN, bind_password=SERVICE_PASSWORD,
                         starttls=False)
-    app = build_application(Settings(token="123456789:DEMO-token-abcdef", api_url=server.api_url,
+    app = build_application(Settings(token="123456789:DEMO-token-abcdef",
+                                     school_contact_email="secretariat@college-exemple.fr", api_url=server.api_url,
                                      database=tmp / "entbot.sqlite3", poll_timeout=1, ldap=config))
     await start_in_loop(app)
     csv = tmp / "comptes.csv"
