@@ -36,7 +36,7 @@ _SETTING_PREFIXES = ("TELEGRAM_", "ENTBOT_", "SMTP_", "SCHOOL_", "STAFF_", "LOG_
 def process_env(**settings: str) -> dict[str, str]:
     """The environment of a child `entbot` or sandbox: the machine's, none of the bot's settings but these."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SETTING_PREFIXES)}
-    env.update(PYTHONPATH=str(ROOT), SCHOOL_CONTACT_EMAIL=CONTACT, **settings)
+    env.update({"PYTHONPATH": str(ROOT), "SCHOOL_CONTACT_EMAIL": CONTACT, **settings})
     return env
 
 

@@ -83,9 +83,9 @@ async def finish_activation(parent: Person) -> str:
     """From the CGU to the end, as the typed path does it."""
     await parent.click("✅ J'ai lu et j'accepte")
     await parent.click("⏭ Passer (recommandé)")
-    await parent.click("7")
+    await flows.choose_question(parent, 7)
     await parent.send(flows.ANSWER1)
-    await parent.click("14")
+    await flows.choose_question(parent, 14)
     await parent.send(flows.ANSWER2)
     await parent.send(flows.PASSWORD)
     await parent.send(flows.PASSWORD)
