@@ -368,7 +368,7 @@ async def provisional_typed(update: Update, context: Ctx, progress: Progress) ->
                              last_error="provisional_failed")
     await d.store.attempts.success(*keys)
     account = await d.store.accounts.get(account.id) or account  # a provisional proven by a bind is kept now
-    if account.state == "blocked" or account.profile == "staff":  # the ENT's directory says so
+    if account.state == "blocked" or not account.is_family:  # the ENT's directory says so
         await d.store.progress.forget(progress.telegram_user_id)
         await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
         blocked = account.state == "blocked"

@@ -860,3 +860,10 @@ def notices_list(lines: list[str]) -> str:
 
 def cancel_scheduled_button(notice_id: int) -> str:
     return f"✖ Annuler la n°{notice_id}"
+
+
+# -- the ENT's directory: what the bot refuses to touch, and what it says when it cannot finish ----------
+
+RESET_NOT_FAMILY = ("Le compte <code>{identifier}</code> n'est pas celui d'une famille (c'est un compte du personnel "
+                    "dans l'annuaire de l'ENT) : je ne le réinitialise pas et n'y touche pas. Son mot de passe relève "
+                    "de l'administrateur de l'ENT.")

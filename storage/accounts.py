@@ -21,6 +21,8 @@ class DirectoryUnavailable(Exception):
 # control character or punctuation that no login has.
 IDENTIFIER_MAX = 64
 IDENTIFIER_SIGNS = "._-@'"
+# The profiles whose accounts the bot serves; any other (staff in the ENT's directory) is never written to.
+FAMILY_PROFILES = frozenset({"parent", "eleve"})
 
 
 def is_identifier(text: str) -> bool:
@@ -49,6 +51,11 @@ class Account:
     cgu_version: str | None
     revision: int = 0
     dn: str | None = None  # the entry in the ENT's LDAP directory, when the accounts live there
+
+    @property
+    def is_family(self) -> bool:
+        """A parent's or a pupil's account: the only ones the bot may activate, reset or change."""
+        return self.profile in FAMILY_PROFILES
 
     @property
     def display_name(self) -> str:

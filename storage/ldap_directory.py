@@ -250,13 +250,17 @@ def _generalized_time(moment: Any) -> str:
 
 
 def profile_of(profiles: Iterable[str]) -> str:
-    """parent (National_TUT), eleve (National_ELV), or staff (any other national profile)."""
+    """parent (National_TUT), eleve (National_ELV), or staff (any other profile, or none).
+
+    Only the first two are families; the bot never writes to any other entry (a teacher's working
+    ENT account must not be reset because someone typed its login).
+    """
     names = {p.strip() for p in profiles}
     if PARENT_PROFILE in names:
         return "parent"
     if PUPIL_PROFILE in names:
         return "eleve"
-    return "staff" if names else "parent"
+    return "staff"
 
 
 def state_of(entry_state: str | None, local_state: str) -> str:
@@ -468,7 +472,7 @@ class LdapDirectory:
         if local is None or local.state == "active" or local.provisional_hash != provisional_hash:
             return False
         account = await self.get(account_id)
-        if account is None or account.dn is None:
+        if account is None or account.dn is None or not account.is_family:
             return False
         charter = _generalized_time(activation.cgu_accepted_at)
         mail = {"mail": [(MODIFY_REPLACE, [activation.email])]} if activation.email and activation.email_verified else {}
@@ -518,7 +522,8 @@ class LdapDirectory:
     async def set_password(self, account_id: int, revision: int, password_hash: str, actor: str,
                            password: str | None = None) -> bool:
         account = await self.get(account_id)
-        if account is None or account.dn is None or account.state != "active" or account.revision != revision:
+        if (account is None or account.dn is None or account.state != "active" or account.revision != revision
+                or not account.is_family):
             return False
         if self.config.password_write == "modify":
             await self._password_modify(account.dn, password)
@@ -529,7 +534,8 @@ class LdapDirectory:
     async def reset(self, account_id: int, revision: int, provisional_hash: str, actor: str) -> bool:
         """Back to INVALIDE, locked (or holding the new provisional when the directory checks it by bind)."""
         account = await self.get(account_id)
-        if account is None or account.dn is None or account.revision != revision or account.state == "blocked":
+        if (account is None or account.dn is None or account.revision != revision or account.state == "blocked"
+                or not account.is_family):
             return False
         lock = "{ARGON2}" + provisional_hash if self.config.provisional == "bind" else LOCK_VALUE
         changes = {STATE: [(MODIFY_REPLACE, ["INVALIDE"])], "userPassword": [(MODIFY_REPLACE, [lock])],

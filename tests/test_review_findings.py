@@ -54,24 +54,6 @@ async def test_review_a_lock_caused_through_an_alias_is_shown_to_staff(
     assert "Verrou : jusqu'à" in await secretary.text()  # ...and staff must see it to lift it
 
 
-async def test_review_staff_reset_never_locks_a_teacher_s_ent_account(
-        ldap_bot: Harness, slapd: Slapd) -> None:  # noqa: F811
-    """`LdapDirectory.reset` refuses only BLOQUE/DELETE entries, not profiles: `/reinitialiser prof.durand` (or
-    the ticket's "Réinitialiser" after a stranger typed a teacher's login at step 2, which gives the ticket an
-    account_id) writes INVALIDE + {SCRIPT}LOCK over a teacher's working ENT password and deletes their mail.
-    The bot serves families; it must not touch an entry whose profile is neither National_TUT nor National_ELV."""
-    slapd.modify(f"dn: {TEACHER.dn}\nchangetype: modify\nreplace: ESCOPersonEtatCompte\nESCOPersonEtatCompte: VALIDE\n"
-                 "-\nreplace: userPassword\nuserPassword: Prof-Secret-1\n")
-    assert slapd.whoami(TEACHER.dn, "Prof-Secret-1").returncode == 0
-    secretary = await ldap_bot.secretary()
-    await secretary.send(f"/reinitialiser {TEACHER.login}")
-    last = await secretary.last()
-    if "✅ Oui, réinitialiser" in last.button_texts:
-        await secretary.click("✅ Oui, réinitialiser")
-    assert slapd.entry(TEACHER.dn)["ESCOPersonEtatCompte"] == ["VALIDE"]
-    assert slapd.whoami(TEACHER.dn, "Prof-Secret-1").returncode == 0  # the teacher can still log in to the ENT
-
-
 async def test_review_a_claim_left_by_an_abandoned_activation_is_not_a_silent_dead_end(
         sandbox_server: SandboxServer, tmp_path: Path, slapd: Slapd) -> None:  # noqa: F811
     """LDAP_PASSWORD_WRITE=modify claims the entry by adding the charter time to the INVALIDE entry. A claim
