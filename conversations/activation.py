@@ -43,7 +43,7 @@ from conversations.common import (
     write_to_school,
 )
 from conversations.password_rules import missing
-from storage.accounts import Activation, identifier_key
+from storage.accounts import Account, Activation, identifier_key
 from storage.attempts import Lock
 from storage.db import from_text
 from storage.outbox import OutgoingMail
@@ -357,6 +357,10 @@ async def provisional_typed(update: Update, context: Ctx, progress: Progress) ->
     if await tell_if_locked(update, context, keys):
         return PROVISIONAL
     account = await d.store.accounts.find(progress.identifier or "")
+    # Found: its lock is the account's own, whatever spelling or alias was typed to reach it.
+    keys = account_keys(progress.telegram_user_id, progress.identifier, account)
+    if account is not None and await tell_if_locked(update, context, keys):
+        return PROVISIONAL
     if not await d.store.accounts.check_provisional(account, typed) or account is None:
         lock = await d.store.attempts.failure(*keys, actor=f"telegram:{progress.telegram_user_id}",
                                               account_id=account.id if account else None, event="provisional_failed")
@@ -390,8 +394,15 @@ AttemptKeys = tuple[tuple[str, str], ...]
 
 
 def _attempt_keys(progress: Progress) -> AttemptKeys:
-    """Failures count against this Telegram user and against the identifier typed."""
-    return ("user", str(progress.telegram_user_id)), ("account", identifier_key(progress.identifier or ""))
+    """Failures count against this Telegram user and against the identifier (the account's login once proven)."""
+    return account_keys(progress.telegram_user_id, progress.identifier, None)
+
+
+def account_keys(telegram_user_id: int, typed: str | None, account: Account | None) -> AttemptKeys:
+    """This Telegram user's key, and the account's: its real login when found (an alias or another spelling
+    of it reaches the same entry, so must reach the same lock, the one staff see), else what was typed."""
+    login = account.identifier if account is not None else typed or ""
+    return ("user", str(telegram_user_id)), ("account", identifier_key(login))
 
 
 async def tell_locked(update: Update, context: Ctx, lock: Lock) -> None:

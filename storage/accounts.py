@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -26,14 +27,19 @@ FAMILY_PROFILES = frozenset({"parent", "eleve"})
 
 
 def is_identifier(text: str) -> bool:
-    """Whether `text` (surrounding spaces removed) can be an identifier: one word, as described above."""
+    """Whether `text` (surrounding spaces removed) can be an identifier: one word, as described above.
+
+    A word that Unicode normalisation (NFKC) changes is refused: fullwidth or other look-alike letters
+    name the same directory entry for the ENT's LDAP (which normalises) under another spelling.
+    """
     word = text.strip()
-    return 0 < len(word) <= IDENTIFIER_MAX and all(ch.isalnum() or ch in IDENTIFIER_SIGNS for ch in word)
+    return (0 < len(word) <= IDENTIFIER_MAX and all(ch.isalnum() or ch in IDENTIFIER_SIGNS for ch in word)
+            and unicodedata.normalize("NFKC", word) == word)
 
 
 def identifier_key(identifier: str) -> str:
-    """Identifiers compare case-insensitively and without surrounding spaces."""
-    return identifier.strip().casefold()
+    """Identifiers compare case-insensitively, after Unicode normalisation (NFKC), without surrounding spaces."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", identifier.strip()).casefold())
 
 
 @dataclass(frozen=True)

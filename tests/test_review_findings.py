@@ -25,35 +25,6 @@ async def _fail_provisional(person: TelegramUser, typed: str, times: int) -> Non
         await person.send(WRONG)
 
 
-async def test_review_lock_on_an_account_cannot_be_dodged_by_a_unicode_variant_of_its_login(
-        ldap_bot: Harness, slapd: Slapd) -> None:  # noqa: F811
-    """slapd matches ENTPersonLogin after Unicode normalisation (NFKC): 'ｊｅａｎ.ｄｕｐｏｎｔ12' is the same entry,
-    is_identifier accepts it, but the account's attempt key is identifier_key(typed) -- another key. Five
-    failures on one account from two Telegram users lock it (tests/test_locks.py says so); with variants
-    they never do, so the per-account lock is no limit at all against several Telegram accounts."""
-    first, second = await ldap_bot.parent("Intrus"), await ldap_bot.parent("Complice")
-    await _fail_provisional(first, JEAN.login, 3)
-    await _fail_provisional(second, "ｊｅａｎ.ｄｕｐｏｎｔ12", 2)  # fullwidth letters: same entry for slapd
-    assert "Trop d'essais incorrects" in await second.text()
-
-
-async def test_review_a_lock_caused_through_an_alias_is_shown_to_staff(
-        ldap_bot: Harness, slapd: Slapd) -> None:  # noqa: F811
-    """Failures typed with the alias 'jdupont' lock the key 'jdupont'; staff's /compte (and Débloquer, and
-    `entbot accounts show`) look at identifier_key(account.identifier) = 'jean.dupont12': the family who uses
-    the alias is locked while the school sees no lock and cannot lift it."""
-    first, second = await ldap_bot.parent("Intrus"), await ldap_bot.parent("Complice")
-    await _fail_provisional(first, "jdupont", 3)
-    await _fail_provisional(second, "jdupont", 2)
-    assert "Trop d'essais incorrects" in await second.text()
-    family = await ldap_bot.parent("Amina")
-    await flows.to_cgu(family, "jdupont", PROVISIONALS[JEAN.login])
-    assert "Trop d'essais incorrects" in await family.text()  # the family is locked out...
-    secretary = await ldap_bot.secretary()
-    await secretary.send(f"/compte {JEAN.login}")
-    assert "Verrou : jusqu'à" in await secretary.text()  # ...and staff must see it to lift it
-
-
 async def test_review_a_claim_left_by_an_abandoned_activation_is_not_a_silent_dead_end(
         sandbox_server: SandboxServer, tmp_path: Path, slapd: Slapd) -> None:  # noqa: F811
     """LDAP_PASSWORD_WRITE=modify claims the entry by adding the charter time to the INVALIDE entry. A claim
