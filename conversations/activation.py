@@ -270,10 +270,14 @@ async def _account_changed(update: Update, context: Ctx, d: Deps, progress: Prog
     """True (and the parent told) when the account was activated elsewhere or reset by the school."""
     assert progress.account_id is not None
     account = await d.store.accounts.get(progress.account_id)
-    if account is not None and account.state != "active" and account.provisional_hash == progress.provisional_hash:
+    if (account is not None and account.state not in ("active", "invalidated")
+            and account.provisional_hash == progress.provisional_hash):
         return False
     await d.store.progress.forget(progress.telegram_user_id)
     await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
+    if account is not None and account.state == "invalidated":
+        await send(update, context, texts.ACCOUNT_RESET_BY_ENT, keyboard(write_to_school()))
+        return True
     reset = account is not None and account.state == "reset"
     await send(update, context, texts.ACCOUNT_RESET_MEANWHILE if reset else texts.ACTIVATION_RACE)
     return True
@@ -378,6 +382,11 @@ async def provisional_typed(update: Update, context: Ctx, progress: Progress) ->
         blocked = account.state == "blocked"
         await send(update, context, texts.ACCOUNT_BLOCKED if blocked else texts.PROFILE_STAFF_ANSWER,
                    keyboard(write_to_school()) if blocked else None)
+        return END
+    if account.state == "invalidated":  # reset by the ENT itself: the old letter no longer opens it
+        await d.store.progress.forget(progress.telegram_user_id)
+        await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
+        await send(update, context, texts.ACCOUNT_RESET_BY_ENT, keyboard(write_to_school()))
         return END
     if account.state == "active":
         await d.store.progress.forget(progress.telegram_user_id)
@@ -605,8 +614,12 @@ async def password_confirmed(update: Update, context: Ctx, progress: Progress) -
         cgu_version=progress.cgu_version, cgu_accepted_at=from_text(progress.cgu_accepted_at),
         telegram_user_id=progress.telegram_user_id, email_verified=bool(progress.email_verified))
     if not await d.store.accounts.activate(progress.account_id, progress.provisional_hash, activation, password=typed):
-        await _account_changed(update, context, d, progress)
-        return END
+        if await _account_changed(update, context, d, progress):
+            return END
+        # Nothing visible changed, yet the directory refused: never leave the parent without an answer.
+        # The step stays as it is: typing the password again tries once more.
+        await send(update, context, texts.ACTIVATION_NOT_FINISHED, keyboard(write_to_school()))
+        return None
     await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
     await send(update, context, texts.ACTIVATED.format(identifier=escape(progress.identifier or "")),
                keyboard([(texts.OPEN_ENT, d.school.ent_url)], [(texts.MENU_SUBSCRIBE, "sub:on")],

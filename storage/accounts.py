@@ -50,7 +50,9 @@ class Account:
     first_name: str | None
     profile: str
     class_name: str | None
-    state: str  # pending, active, reset; blocked (BLOQUE or DELETE in the ENT's directory)
+    # pending, active, reset; blocked (BLOQUE or DELETE in the ENT's directory); invalidated (put back to
+    # INVALIDE by the ENT after the bot activated it: only a reset by the school opens it again)
+    state: str
     provisional_hash: str | None
     email: str | None
     activated_at: str | None

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -33,6 +33,9 @@ PROFILES = "ENTPersonProfils"
 # What an inactive entry holds in userPassword: no bind can ever match it.
 LOCK_VALUE = "{SCRIPT}LOCK"
 PARENT_PROFILE, PUPIL_PROFILE = "National_TUT", "National_ELV"
+# LDAP_PASSWORD_WRITE=modify: a claim (see `_activate_by_password_modify`) takes seconds to turn into VALIDE;
+# one the entry has kept this long, untouched, was left by an activation that died, and may be replaced.
+CLAIM_STALE_AFTER = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -267,6 +270,10 @@ def state_of(entry_state: str | None, local_state: str) -> str:
     if entry_state == "VALIDE":
         return "active"
     if entry_state == "INVALIDE":
+        if local_state == "active":
+            # Put back to INVALIDE by the ENT, not the bot: the provisional SQLite holds is the old letter's,
+            # which must not open the account again. The school resets it here to hand out a new one.
+            return "invalidated"
         return "reset" if local_state == "reset" else "pending"
     return "blocked"  # BLOQUE, DELETE, or a state the bot does not know: the school decides
 
@@ -389,6 +396,9 @@ class LdapDirectory:
     async def check_provisional(self, account: Account | None, provisional: str) -> bool:
         if self.config.provisional == "import" or account is None or account.dn is None:
             return await self.local.check_provisional(account, provisional)
+        if account.state == "invalidated":  # proven either way, never remembered: the family is sent to the school
+            return (await self.local.check_provisional(account, provisional)
+                    or await self.pool.bind_as(account.dn, provisional))
         if account.state not in ("pending", "reset"):
             return await self.local.check_provisional(account, provisional)
         if not await self.pool.bind_as(account.dn, provisional):
@@ -497,7 +507,9 @@ class LdapDirectory:
 
         The claim is adding the charter time to the INVALIDE entry (single-valued, absent until then):
         of two activations at once only one can add it. The same activation tried again after an
-        outage finds its own time there and carries on.
+        outage finds its own time there and carries on. A claim left by an activation that died
+        (untouched for CLAIM_STALE_AFTER) is replaced by compare-and-swap on its value; the final
+        VALIDE is conditional on the claim still being ours, so a claimer that comes back late fails.
         """
         assert account.dn is not None
         if account.state not in ("pending", "reset"):
@@ -505,15 +517,45 @@ class LdapDirectory:
             return state == "VALIDE" and found == charter
         if not await self._modify_while(account.dn, "INVALIDE", {CHARTER: [(MODIFY_ADD, [charter])]}):
             state, _, found = await self._read_back(account.dn)
-            if found != charter or state not in ("INVALIDE", "VALIDE"):
-                return False
             if state == "VALIDE":
-                return True
-        await self._password_modify(account.dn, password)
-        if await self._modify_while(account.dn, "INVALIDE", mail, new_state="VALIDE"):
+                return found == charter
+            if state != "INVALIDE" or found is None:
+                return False
+            if found != charter and not await self._replace_stale_claim(account.dn, found, charter):
+                return False
+        try:
+            await self._password_modify(account.dn, password)
+        except lx.LDAPOperationResult as exc:  # refused by the server's own policy: the claim must not stay
+            log.warning("the directory refused the new password: %s", type(exc).__name__)
+            await self._modify_while(account.dn, "INVALIDE", {CHARTER: [(MODIFY_DELETE, [charter])]})
+            return False
+        claimed = {CHARTER: [(MODIFY_DELETE, [charter]), (MODIFY_ADD, [charter])], **mail}
+        if await self._modify_while(account.dn, "INVALIDE", claimed, new_state="VALIDE"):
             return True
         state, _, found = await self._read_back(account.dn)
         return state == "VALIDE" and found == charter
+
+    async def _replace_stale_claim(self, dn: str, found: str, charter: str) -> bool:
+        """Swaps another activation's claim for ours, only if nothing touched the entry for CLAIM_STALE_AFTER."""
+        changed = await self._modified_at(dn)
+        if changed is None or self.db.clock.now() - changed < CLAIM_STALE_AFTER:
+            return False
+        log.info("a stale activation claim is replaced")
+        return await self._modify_while(dn, "INVALIDE", {CHARTER: [(MODIFY_DELETE, [found]), (MODIFY_ADD, [charter])]})
+
+    async def _modified_at(self, dn: str) -> datetime | None:
+        """The entry's modifyTimestamp (when the server last wrote it), None if it cannot be read."""
+
+        def read(conn: Connection) -> str | None:
+            conn.search(dn, "(objectClass=*)", BASE, attributes=["modifyTimestamp"])
+            entries = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
+            return _first(dict(entries[0]["raw_attributes"]), "modifyTimestamp") if entries else None
+
+        raw = await self.pool.run(read)
+        try:
+            return datetime.strptime(raw[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC) if raw else None
+        except ValueError:
+            return None
 
     async def _ours(self, dn: str, password_hash: str) -> bool:
         state, passwords, _ = await self._read_back(dn)

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
+from conversations import texts
 from sandbox.driver import Person as TelegramUser
+from sandbox.server import SandboxServer
 from tests import flows
-from tests.conftest import Harness
+from tests.conftest import Harness, running_bot
 from tests.ldap.slapd import Slapd
-from tests.test_ldap import JEAN, PROVISIONALS, TEACHER, ldap_bot, slapd  # noqa: F401  (fixtures)
+from tests.test_ldap import (  # noqa: F401  (fixtures)
+    JEAN,
+    PROVISIONALS,
+    TEACHER,
+    activate,
+    config_for,
+    ldap_bot,
+    slapd,
+    to_confirmation,
+)
 
 WRONG = "Mauvais-1"
 
@@ -66,3 +80,47 @@ async def test_failures_through_an_alias_lock_the_account_staff_see_and_can_lift
     await secretary.send(f"/debloquer {JEAN.login}")
     await family.send(PROVISIONALS[JEAN.login])  # still at the provisional password: now it goes through
     assert "✅ J'ai lu et j'accepte" in (await family.last()).button_texts
+
+
+async def test_an_entry_reset_by_the_ent_refuses_the_old_letter_and_sends_the_family_to_the_school(
+        ldap_bot: Harness, slapd: Slapd) -> None:  # noqa: F811
+    """The académie (not the bot) puts an activated entry back to INVALIDE + {SCRIPT}LOCK. The old letter's
+    provisional, still in SQLite, must not walk the family through to a silent end: step 2 tells them the
+    account was reset in the ENT and offers the help desk; staff see the state and can reset it here."""
+    parent = await ldap_bot.parent()
+    await activate(parent)
+    assert "Compte activé !" in await parent.text()
+    slapd.modify(f"dn: {JEAN.dn}\nchangetype: modify\nreplace: ESCOPersonEtatCompte\nESCOPersonEtatCompte: INVALIDE\n"
+                 "-\nreplace: userPassword\nuserPassword: {SCRIPT}LOCK\n")
+    again = await ldap_bot.parent("Amina bis")
+    await flows.to_cgu(again, JEAN.login, PROVISIONALS[JEAN.login])
+    last = await again.last()
+    assert "remis à zéro dans l'ENT" in last.text and texts.MENU_WRITE in last.button_texts
+    assert "✅ J'ai lu et j'accepte" not in last.button_texts
+    secretary = await ldap_bot.secretary()
+    await secretary.send(f"/reinitialiser {JEAN.login}")
+    await secretary.click("✅ Oui, réinitialiser")
+    assert slapd.entry(JEAN.dn)["ESCOPersonEtatCompte"] == ["INVALIDE"]
+    await secretary.send(f"/compte {JEAN.login}")
+    assert texts.STATE_LABELS["reset"] in await secretary.text()  # the school's reset took: a new letter to give
+
+
+async def test_a_claim_left_by_an_abandoned_activation_is_answered_then_replaced_once_stale(
+        sandbox_server: SandboxServer, tmp_path: Path, slapd: Slapd) -> None:  # noqa: F811
+    """LDAP_PASSWORD_WRITE=modify claims the INVALIDE entry by adding the charter time. A claim left behind by an
+    activation that died is answered (never silence) while it may still be alive, and replaced by
+    compare-and-swap once the entry has been left untouched long enough: the family then activates."""
+    async with running_bot(sandbox_server, tmp_path, ldap=config_for(slapd, password_write="modify")) as bot:
+        await bot.import_accounts([{"identifiant": JEAN.login, "mot_de_passe_provisoire": PROVISIONALS[JEAN.login]}])
+        slapd.modify(f"dn: {JEAN.dn}\nchangetype: modify\nadd: ESCOPersonValidationCharte\n"
+                     "ESCOPersonValidationCharte: 20261128101500Z\n")  # the other attempt's claim
+        parent = await bot.parent()
+        await to_confirmation(parent)
+        await parent.send(flows.PASSWORD)
+        last = await parent.last()
+        assert "n'a pas accepté l'activation" in last.text and texts.MENU_WRITE in last.button_texts
+        bot.clock.advance(timedelta(minutes=5))  # the claim is now stale
+        await parent.send(flows.PASSWORD)
+        assert "Compte activé !" in await parent.text()
+        assert slapd.entry(JEAN.dn)["ESCOPersonEtatCompte"] == ["VALIDE"]
+        assert slapd.whoami(JEAN.dn, flows.PASSWORD).returncode == 0
