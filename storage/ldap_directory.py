@@ -52,6 +52,11 @@ class LdapConfig:
     pool_size: int = 4
     connect_timeout: float = 5.0
     operation_timeout: float = 10.0
+    # After an outage (unreachable, or no answer in time) every call fails at once for this long, instead
+    # of each parent waiting out the timeouts again; the first call after it tries the server again.
+    breaker_seconds: float = 30.0
+    # Calls waiting for a free thread beyond the pool's: more fail at once rather than wait in line.
+    max_waiting: int = 16
 
     @property
     def host(self) -> str:
@@ -87,14 +92,35 @@ class DirectoryProblem(Exception):
 class LdapPool:
     """ldap3's synchronous connections, each used by one thread at a time, in a bounded pool of threads.
 
-    A connection that fails (the server restarted, the network dropped) is thrown away with every
-    idle one, since they share its fate; the operation is tried once more on a fresh connection.
+    A connection that fails at once (the server restarted, the network dropped) is thrown away with
+    every idle one, since they share its fate; the operation is tried once more on a fresh connection.
+    A server that does not answer in time is not tried again: the circuit breaker opens, and every
+    call fails fast for `breaker_seconds`, so that waits never add up while the directory hangs.
     """
 
-    def __init__(self, config: LdapConfig) -> None:
+    def __init__(self, config: LdapConfig, now: Callable[[], datetime] | None = None) -> None:
         self.config = config
+        self._now = now or (lambda: datetime.now(UTC))
         self._executor = ThreadPoolExecutor(max_workers=config.pool_size, thread_name_prefix="ldap")
         self._idle: queue.SimpleQueue[Connection] = queue.SimpleQueue()
+        self._open_until: datetime | None = None
+        self._pending = 0  # calls handed to the threads and not finished (the event loop alone counts them)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the breaker is open: the directory failed lately, calls fail without trying it."""
+        until = self._open_until
+        return until is not None and self._now() < until
+
+    def _fail_fast(self) -> None:
+        if self.is_open:
+            raise DirectoryUnavailable("the directory failed lately (circuit breaker open)")
+
+    def _trip(self, exc: BaseException) -> DirectoryUnavailable:
+        self._open_until = self._now() + timedelta(seconds=self.config.breaker_seconds)
+        log.warning("directory unreachable: %s; calls fail fast for %s s", type(exc).__name__,
+                    self.config.breaker_seconds)
+        return DirectoryUnavailable(str(exc))
 
     def server(self) -> Server:
         parts = urlsplit(self.config.url)
@@ -129,15 +155,20 @@ class LdapPool:
                 return
 
     def _run(self, operation: Callable[[Connection], T]) -> T:
+        self._fail_fast()  # queued while the breaker opened: fail now rather than wait out another timeout
         for attempt in (1, 2):
+            pooled = True
             try:
                 conn = self._idle.get_nowait()
             except queue.Empty:
+                pooled = False
                 try:
                     conn = self.connect()
-                except lx.LDAPException as exc:
-                    log.warning("directory unreachable: %s", type(exc).__name__)
+                except lx.LDAPOperationResult as exc:
+                    log.warning("directory refused the service account: %s", type(exc).__name__)
                     raise DirectoryUnavailable(str(exc)) from exc
+                except (lx.LDAPException, OSError) as exc:
+                    raise self._trip(exc) from exc
             try:
                 result = operation(conn)
             except (lx.LDAPBusyResult, lx.LDAPUnavailableResult) as exc:
@@ -150,17 +181,31 @@ class LdapPool:
             except (lx.LDAPException, OSError) as exc:
                 _close(conn)
                 self._drain()
-                if attempt == 2:
-                    log.warning("directory unreachable: %s", type(exc).__name__)
-                    raise DirectoryUnavailable(str(exc)) from exc
+                # Only a pooled connection that died at once deserves a second try; a timeout is the
+                # server itself hanging, and a fresh connection would wait as long again.
+                if attempt == 2 or not pooled or _timed_out(exc):
+                    raise self._trip(exc) from exc
                 continue
             self._idle.put(conn)
+            self._open_until = None
             return result
         raise AssertionError("unreachable")
 
+    async def _in_thread(self, call: Callable[[], T]) -> T:
+        """Runs `call` in a pool thread, unless the breaker is open or too many calls already wait."""
+        self._fail_fast()
+        if self._pending >= self.config.pool_size + self.config.max_waiting:
+            log.warning("too many directory calls waiting: this one fails at once")
+            raise DirectoryUnavailable("too many calls waiting")
+        self._pending += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        finally:
+            self._pending -= 1
+
     async def run(self, operation: Callable[[Connection], T]) -> T:
         """Runs `operation` on a pooled connection in a thread: the event loop never waits on LDAP."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self._run, operation)
+        return await self._in_thread(lambda: self._run(operation))
 
     async def bind_as(self, dn: str, password: str) -> bool:
         """Whether `password` opens the entry `dn` (a simple bind on a connection of its own)."""
@@ -168,6 +213,7 @@ class LdapPool:
         def attempt() -> bool:
             if not password:
                 return False  # an empty password would be an anonymous bind, which proves nothing
+            self._fail_fast()
             try:
                 _close(self.connect(dn, password))
             except lx.LDAPInvalidCredentialsResult:
@@ -176,14 +222,25 @@ class LdapPool:
                 log.info("bind as entry refused: %s", type(exc).__name__)
                 return False
             except (lx.LDAPException, OSError) as exc:
-                raise DirectoryUnavailable(str(exc)) from exc
+                raise self._trip(exc) from exc
+            self._open_until = None
             return True
 
-        return await asyncio.get_running_loop().run_in_executor(self._executor, attempt)
+        return await self._in_thread(attempt)
 
     def close(self) -> None:
         self._drain()
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """Whether the server failed to answer in time (rather than the connection dying at once)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, TimeoutError | lx.LDAPResponseTimeoutError) or "timed out" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _close(conn: Connection) -> None:
@@ -289,7 +346,7 @@ class LdapDirectory:
         self.db = db
         self.config = config
         self.local = SqliteDirectory(db)
-        self.pool = LdapPool(config)
+        self.pool = LdapPool(config, db.clock.now)
         self._attributes = [*config.login_attributes, STATE, PROFILES, "sn", "givenName", "mail"]
 
     # -- reading --

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from datetime import timedelta
 from pathlib import Path
 
@@ -124,3 +126,39 @@ async def test_a_claim_left_by_an_abandoned_activation_is_answered_then_replaced
         assert "Compte activé !" in await parent.text()
         assert slapd.entry(JEAN.dn)["ESCOPersonEtatCompte"] == ["VALIDE"]
         assert slapd.whoami(JEAN.dn, flows.PASSWORD).returncode == 0
+
+
+async def test_a_hung_directory_fails_fast_for_everyone_then_recovers(
+        sandbox_server: SandboxServer, tmp_path: Path, slapd: Slapd) -> None:  # noqa: F811
+    """slapd SIGSTOPped (connections accepted, nothing answered): the first parent gets the outage message after
+    one short timeout (no retry), the breaker opens, a second parent gets it too without trying the server,
+    the help desk still takes a message; once slapd runs again and the breaker's time has passed, it works."""
+    config = config_for(slapd, connect_timeout=1.0, operation_timeout=1.0)
+    async with running_bot(sandbox_server, tmp_path, ldap=config) as bot:
+        await bot.import_accounts([{"identifiant": JEAN.login, "mot_de_passe_provisoire": PROVISIONALS[JEAN.login]}])
+        first, second = await bot.parent("Amina"), await bot.parent("Karim")
+        for parent in (first, second):
+            await flows.to_identifier(parent)
+            await parent.send(JEAN.login)
+        await first.send(PROVISIONALS[JEAN.login])  # warms the pool: the connection that will hang
+        assert "✅ J'ai lu et j'accepte" in (await first.last()).button_texts
+        assert slapd.process is not None
+        os.kill(slapd.process.pid, signal.SIGSTOP)
+        try:
+            await first.click("✅ J'ai lu et j'accepte")
+            assert "momentanément indisponible" in await first.text()
+            assert bot.store.ldap is not None and bot.store.ldap.pool.is_open
+            await second.send(PROVISIONALS[JEAN.login])
+            assert "momentanément indisponible" in await second.text()
+            await second.send("/aide")
+            await second.click(texts.MENU_WRITE)
+            await second.send("Le bot dit que le service est indisponible.")
+            assert "demande n°1" in await second.text()
+        finally:
+            os.kill(slapd.process.pid, signal.SIGCONT)
+        told = len(await first.messages())
+        await first.click("✅ J'ai lu et j'accepte")  # the breaker is still open: no call to the server yet
+        assert len(await first.messages()) == told + 1 and "momentanément indisponible" in await first.text()
+        bot.clock.advance(timedelta(seconds=config.breaker_seconds + 1))
+        await first.click("✅ J'ai lu et j'accepte")
+        assert any("Étape 4/6" in m.text for m in await first.messages())  # the terms' message became step 4

@@ -1,9 +1,9 @@
-"""REVIEW repro, not a test: a hung slapd (SIGSTOP: TCP accepted, nothing answered) and 8 parents at once.
+"""Bench, not a test: a hung slapd (SIGSTOP: TCP accepted, nothing answered) and 8 parents at once.
 
-Run: .venv/bin/python -m tests.ldap.review_hang_probe
-Measured on this branch (defaults: 4 threads, 5 s connect, 10 s per operation): the first 4 callers get
-DirectoryUnavailable after 20 s (the pooled connection times out, then the retry's bind times out), the next
-4 after 30 s; every further group of 4 waits 10 s more. Nothing remembers the outage between calls.
+Run: .venv/bin/python -m bench.ldap_hang
+Before the circuit breaker (defaults: 4 threads, 5 s connect, 10 s per operation) the first 4 callers got
+DirectoryUnavailable after 20 s (timeout, then a retry that timed out again), the next 4 after 30 s. Now
+the first 4 wait one operation timeout (10 s, no retry), the breaker opens, and the others fail at once.
 """
 
 from __future__ import annotations
