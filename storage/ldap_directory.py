@@ -555,8 +555,27 @@ class LdapDirectory:
             return False
         done = await self.local.activate(account_id, provisional_hash, activation)
         if not done:
-            log.error("account %s is VALIDE in the directory but SQLite refused the activation", account_id)
+            log.error("account %s is VALIDE in the directory but SQLite refused the activation: undone", account_id)
+            await self._undo_activation(account.dn, activation, charter, mail)
         return done
+
+    async def _undo_activation(self, dn: str, activation: Activation, charter: str,
+                               mail: dict[str, list[tuple[str, list[str]]]]) -> None:
+        """Back to INVALIDE and locked, only if the entry still holds what this activation wrote.
+
+        Deleting our exact password value (argon2 mode) or charter time (modify mode, where the server
+        hashed the password) fails the whole modify if anyone changed it since: never undo another's write.
+        """
+        ours: dict[str, list[tuple[str, list[str]]]] = {CHARTER: [(MODIFY_DELETE, [charter])]}
+        if self.config.password_write == "argon2":
+            ours["userPassword"] = [(MODIFY_DELETE, ["{ARGON2}" + activation.password_hash]),
+                                    (MODIFY_ADD, [LOCK_VALUE])]
+        else:
+            ours["userPassword"] = [(MODIFY_REPLACE, [LOCK_VALUE])]
+        if mail and activation.email:
+            ours["mail"] = [(MODIFY_DELETE, [activation.email])]
+        if not await self._modify_while(dn, "VALIDE", ours, new_state="INVALIDE"):
+            log.warning("the directory entry changed since this activation wrote it: left as it is")
 
     async def _activate_by_password_modify(self, account: Account, charter: str,
                                            mail: dict[str, list[tuple[str, list[str]]]], password: str | None) -> bool:
@@ -637,14 +656,13 @@ class LdapDirectory:
                 or not account.is_family):
             return False
         lock = "{ARGON2}" + provisional_hash if self.config.provisional == "bind" else LOCK_VALUE
-        changes = {STATE: [(MODIFY_REPLACE, ["INVALIDE"])], "userPassword": [(MODIFY_REPLACE, [lock])],
-                   CHARTER: [(MODIFY_REPLACE, [])], "mail": [(MODIFY_REPLACE, [])]}
-        dn = account.dn
-
-        def modify(conn: Connection) -> None:
-            conn.modify(dn, changes)
-
-        await self.pool.run(modify)
+        changes: dict[str, list[tuple[str, list[str]]]] = {
+            "userPassword": [(MODIFY_REPLACE, [lock])], CHARTER: [(MODIFY_REPLACE, [])], "mail": [(MODIFY_REPLACE, [])]}
+        # Conditional on the state read: an activation (or the ENT) that changed the entry meanwhile wins,
+        # and staff are told the account changed rather than erase what was just written.
+        expected = "VALIDE" if account.state == "active" else "INVALIDE"
+        if not await self._modify_while(account.dn, expected, changes, new_state="INVALIDE"):
+            return False
         return await self.local.reset(account_id, revision, provisional_hash, actor)
 
     # -- the IT referent's check --
