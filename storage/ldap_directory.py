@@ -377,10 +377,19 @@ class LdapDirectory:
         return found[0] if found else None
 
     async def _local_row(self, entry: Entry) -> Account:
-        """The entry's SQLite row: imported under its login or one of its aliases, or created now."""
+        """The entry's SQLite row: imported under its login or one of its aliases, or created now.
+
+        A row found under an alias is this entry's only if that alias names this entry alone in the
+        directory: another entry's login that happens to be one of our aliases keeps its own row.
+        """
         for name in entry.names:
             local = await self.local.find(name)
-            if local is not None:
+            if local is None:
+                continue
+            if identifier_key(name) == identifier_key(entry.login):
+                return local
+            owner = await self.entry(name)
+            if owner is not None and owner.dn == entry.dn:
                 return local
         key = identifier_key(entry.login)
         async with self.db.transaction() as conn:

@@ -15,7 +15,9 @@ from tests.conftest import Harness, running_bot
 from tests.ldap.slapd import Slapd
 from tests.test_ldap import (  # noqa: F401  (fixtures)
     JEAN,
+    ODD,
     PROVISIONALS,
+    PUPIL,
     TEACHER,
     activate,
     config_for,
@@ -162,3 +164,16 @@ async def test_a_hung_directory_fails_fast_for_everyone_then_recovers(
         bot.clock.advance(timedelta(seconds=config.breaker_seconds + 1))
         await first.click("✅ J'ai lu et j'accepte")
         assert any("Étape 4/6" in m.text for m in await first.messages())  # the terms' message became step 4
+
+
+async def test_a_row_is_adopted_through_an_alias_only_if_that_alias_names_this_entry_alone(
+        sandbox_server: SandboxServer, tmp_path: Path, slapd: Slapd) -> None:  # noqa: F811
+    """An entry whose alias is another entry's login must not take that other account's SQLite row (and with it
+    the provisional password of someone else's letter): the letter of Léa does not open Marie's entry."""
+    async with running_bot(sandbox_server, tmp_path, ldap=config_for(slapd)) as bot:
+        await bot.import_accounts([{"identifiant": PUPIL.login, "mot_de_passe_provisoire": PROVISIONALS[PUPIL.login]}])
+        slapd.modify(f"dn: {ODD.dn}\nchangetype: modify\nadd: ENTPersonAlias\nENTPersonAlias: {PUPIL.login}\n")
+        parent = await bot.parent()
+        await flows.to_cgu(parent, ODD.login, PROVISIONALS[PUPIL.login])
+        assert "✅ J'ai lu et j'accepte" not in (await parent.last()).button_texts
+        assert "Étape 2/6" in await parent.text()  # told the pair is wrong, back to the identifier
