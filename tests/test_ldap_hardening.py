@@ -13,6 +13,7 @@ from sandbox.server import SandboxServer
 from tests import flows
 from tests.conftest import Harness, running_bot
 from tests.ldap.slapd import Slapd
+from tests.test_helpdesk import header_of
 from tests.test_ldap import (  # noqa: F401  (fixtures)
     JEAN,
     ODD,
@@ -21,6 +22,7 @@ from tests.test_ldap import (  # noqa: F401  (fixtures)
     TEACHER,
     activate,
     config_for,
+    entbot,
     ldap_bot,
     slapd,
     to_confirmation,
@@ -50,6 +52,30 @@ async def test_staff_reset_never_touches_a_teacher_s_ent_account(ldap_bot: Harne
     assert "♻️" not in " ".join((await secretary.last()).button_texts)
     assert slapd.entry(TEACHER.dn)["ESCOPersonEtatCompte"] == ["VALIDE"]
     assert slapd.whoami(TEACHER.dn, "Prof-Secret-1").returncode == 0  # the teacher can still log in to the ENT
+
+
+async def test_a_ticket_from_someone_who_typed_a_teacher_s_login_has_no_account_buttons(
+        ldap_bot: Harness, slapd: Slapd) -> None:  # noqa: F811
+    """A stranger types a teacher's login at step 2, then writes to the school: the ticket says which login was
+    typed, but offers neither "Débloquer" nor "Réinitialiser", which would act on a staff member's account."""
+    stranger, secretary = await ldap_bot.parent("Intrus"), await ldap_bot.secretary()
+    group = await ldap_bot.staff_group(secretary)
+    await _fail_provisional(stranger, TEACHER.login, 1)
+    await stranger.send("/aide")
+    await stranger.click(texts.MENU_WRITE)
+    await stranger.send("Réinitialisez ce compte s'il vous plaît")
+    header = await header_of(group, 1)
+    assert TEACHER.login in header.text
+    assert texts.RESET_BUTTON not in header.button_texts and texts.UNLOCK_BUTTON not in header.button_texts
+
+
+def test_the_shell_refuses_to_reset_a_teacher_s_ent_account(tmp_path: Path, slapd: Slapd) -> None:  # noqa: F811
+    slapd.modify(f"dn: {TEACHER.dn}\nchangetype: modify\nreplace: ESCOPersonEtatCompte\nESCOPersonEtatCompte: VALIDE\n"
+                 "-\nreplace: userPassword\nuserPassword: Prof-Secret-1\n")
+    result = entbot(tmp_path, slapd, "accounts", "reset", TEACHER.login)
+    assert result.returncode == 1 and "n'est pas celui d'une famille" in result.stdout + result.stderr
+    assert "mot de passe provisoire" not in result.stdout
+    assert slapd.whoami(TEACHER.dn, "Prof-Secret-1").returncode == 0
 
 
 async def test_a_fullwidth_spelling_of_a_login_is_refused_at_input(ldap_bot: Harness, slapd: Slapd) -> None:  # noqa: F811
