@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from conversations import texts
 from sandbox.driver import Person as TelegramUser
 from sandbox.server import SandboxServer
+from storage.accounts import DirectoryUnavailable
+from storage.db import Database
+from storage.ldap_directory import LdapDirectory
 from tests import flows
 from tests.conftest import Harness, running_bot
 from tests.ldap.slapd import Slapd
@@ -203,3 +209,31 @@ async def test_a_row_is_adopted_through_an_alias_only_if_that_alias_names_this_e
         await flows.to_cgu(parent, ODD.login, PROVISIONALS[PUPIL.login])
         assert "✅ J'ai lu et j'accepte" not in (await parent.last()).button_texts
         assert "Étape 2/6" in await parent.text()  # told the pair is wrong, back to the identifier
+
+
+async def test_calls_beyond_the_pool_and_its_queue_fail_at_once_while_the_directory_hangs(
+        tmp_path: Path, slapd: Slapd, caplog: pytest.LogCaptureFixture) -> None:  # noqa: F811
+    """One thread and no room to wait: while slapd hangs, a call beyond it is refused without joining a queue
+    (the log says so), every caller gets DirectoryUnavailable, and the breaker then refuses without trying."""
+    db = Database(tmp_path / "entbot.sqlite3")
+    await db.open()
+    directory = LdapDirectory(db, config_for(slapd, connect_timeout=1.0, operation_timeout=1.0, pool_size=1,
+                                             max_waiting=0))
+    assert slapd.process is not None
+    try:
+        assert await directory.find(JEAN.login) is not None  # a warm connection, that will hang
+        os.kill(slapd.process.pid, signal.SIGSTOP)
+        try:
+            outcomes = await asyncio.gather(*[directory.find(JEAN.login) for _ in range(3)], return_exceptions=True)
+        finally:
+            os.kill(slapd.process.pid, signal.SIGCONT)
+        assert all(isinstance(o, DirectoryUnavailable) for o in outcomes)
+        assert "too many directory calls waiting" in caplog.text
+        assert directory.pool.is_open
+        with pytest.raises(DirectoryUnavailable):
+            await directory.find(JEAN.login)  # slapd answers again, but the breaker has not let go yet
+        db.clock.advance(timedelta(seconds=directory.config.breaker_seconds + 1))
+        assert await directory.find(JEAN.login) is not None
+    finally:
+        directory.close()
+        await db.close()
