@@ -237,3 +237,18 @@ async def test_calls_beyond_the_pool_and_its_queue_fail_at_once_while_the_direct
     finally:
         directory.close()
         await db.close()
+
+
+async def test_logins_a_stranger_types_are_not_counted_as_imported_accounts(
+        sandbox_server: SandboxServer, tmp_path: Path, slapd: Slapd) -> None:  # noqa: F811
+    """Every real login typed at step 2 gets a SQLite row (its id is what attempts and the audit refer to); one
+    never imported nor proven is not one of the school's accounts in /stats."""
+    async with running_bot(sandbox_server, tmp_path, ldap=config_for(slapd)) as bot:
+        await bot.import_accounts([{"identifiant": JEAN.login, "mot_de_passe_provisoire": PROVISIONALS[JEAN.login]}])
+        stranger = await bot.parent("Intrus")
+        await _fail_provisional(stranger, PUPIL.login, 1)
+        await stranger.send(ODD.login)
+        await stranger.send(WRONG)
+        secretary = await bot.secretary()
+        await secretary.send("/stats")
+        assert "Comptes importés : 1" in await secretary.text()
