@@ -175,6 +175,10 @@ async def _reset(store: Store, identifier: str) -> int:
     account = await store.accounts.find(identifier)
     if account is None:
         return fail(f"aucun compte « {identifier} »", 1)
+    if not account.is_family:
+        return fail(f"le compte « {account.identifier} » n'est pas celui d'une famille (profil {account.profile} dans "
+                    "l'annuaire de l'ENT) : le bot ne réinitialise que les comptes des parents et des élèves, "
+                    "rien n'a été fait", 1)
     if account.state == "blocked":
         return fail(f"le compte « {account.identifier} » est bloqué dans l'annuaire de l'ENT : son déblocage relève "
                     "de l'administrateur de l'ENT, rien n'a été fait", 1)

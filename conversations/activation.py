@@ -42,7 +42,7 @@ from conversations.common import (
     write_to_school,
 )
 from conversations.password_rules import DEFAULT_RULE, PasswordRule, kinds, missing
-from storage.accounts import Activation, identifier_key
+from storage.accounts import Account, Activation, identifier_key
 from storage.attempts import Lock
 from storage.db import from_text
 from storage.outbox import OutgoingMail
@@ -277,10 +277,14 @@ async def _account_changed(update: Update, context: Ctx, d: Deps, progress: Prog
     """True (and the parent told) when the account was activated elsewhere or reset by the school."""
     assert progress.account_id is not None
     account = await d.store.accounts.get(progress.account_id)
-    if account is not None and account.state != "active" and account.provisional_hash == progress.provisional_hash:
+    if (account is not None and account.state not in ("active", "invalidated")
+            and account.provisional_hash == progress.provisional_hash):
         return False
     await d.store.progress.forget(progress.telegram_user_id)
     await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
+    if account is not None and account.state == "invalidated":
+        await send(update, context, texts.ACCOUNT_RESET_BY_ENT, keyboard(write_to_school()))
+        return True
     reset = account is not None and account.state == "reset"
     await send(update, context, texts.ACCOUNT_RESET_MEANWHILE if reset else texts.ACTIVATION_RACE)
     return True
@@ -369,6 +373,10 @@ async def provisional_typed(update: Update, context: Ctx, progress: Progress) ->
     if await tell_if_locked(update, context, keys):
         return PROVISIONAL
     account = await d.store.accounts.find(progress.identifier or "")
+    # Found: its lock is the account's own, whatever spelling or alias was typed to reach it.
+    keys = account_keys(progress.telegram_user_id, progress.identifier, account)
+    if account is not None and await tell_if_locked(update, context, keys):
+        return PROVISIONAL
     if not await d.store.accounts.check_provisional(account, typed) or account is None:
         lock = await d.store.attempts.failure(*keys, actor=f"telegram:{progress.telegram_user_id}",
                                               account_id=account.id if account else None, event="provisional_failed")
@@ -384,12 +392,17 @@ async def provisional_typed(update: Update, context: Ctx, progress: Progress) ->
         return PROVISIONAL
     await d.store.attempts.success(*keys)
     account = await d.store.accounts.get(account.id) or account  # a provisional proven by a bind is kept now
-    if account.state == "blocked" or account.profile == "staff":  # the ENT's directory says so
+    if account.state == "blocked" or not account.is_family:  # the ENT's directory says so
         await d.store.progress.forget(progress.telegram_user_id)
         await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
         blocked = account.state == "blocked"
         await send(update, context, texts.ACCOUNT_BLOCKED if blocked else texts.PROFILE_STAFF_ANSWER,
                    keyboard(write_to_school()) if blocked else None)
+        return END
+    if account.state == "invalidated":  # reset by the ENT itself: the old letter no longer opens it
+        await d.store.progress.forget(progress.telegram_user_id)
+        await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
+        await send(update, context, texts.ACCOUNT_RESET_BY_ENT, keyboard(write_to_school()))
         return END
     if account.state == "active":
         await d.store.progress.forget(progress.telegram_user_id)
@@ -406,8 +419,15 @@ AttemptKeys = tuple[tuple[str, str], ...]
 
 
 def _attempt_keys(progress: Progress) -> AttemptKeys:
-    """Failures count against this Telegram user and against the identifier typed."""
-    return ("user", str(progress.telegram_user_id)), ("account", identifier_key(progress.identifier or ""))
+    """Failures count against this Telegram user and against the identifier (the account's login once proven)."""
+    return account_keys(progress.telegram_user_id, progress.identifier, None)
+
+
+def account_keys(telegram_user_id: int, typed: str | None, account: Account | None) -> AttemptKeys:
+    """This Telegram user's key, and the account's: its real login when found (an alias or another spelling
+    of it reaches the same entry, so must reach the same lock, the one staff see), else what was typed."""
+    login = account.identifier if account is not None else typed or ""
+    return ("user", str(telegram_user_id)), ("account", identifier_key(login))
 
 
 async def tell_locked(update: Update, context: Ctx, lock: Lock) -> None:
@@ -625,8 +645,12 @@ async def password_confirmed(update: Update, context: Ctx, progress: Progress) -
         cgu_version=progress.cgu_version, cgu_accepted_at=from_text(progress.cgu_accepted_at),
         telegram_user_id=progress.telegram_user_id, email_verified=bool(progress.email_verified))
     if not await d.store.accounts.activate(progress.account_id, progress.provisional_hash, activation, password=typed):
-        await _account_changed(update, context, d, progress)
-        return END
+        if await _account_changed(update, context, d, progress):
+            return END
+        # Nothing visible changed, yet the directory refused: never leave the parent without an answer.
+        # The step stays as it is: typing the password again tries once more.
+        await send(update, context, texts.ACTIVATION_NOT_FINISHED, keyboard(write_to_school()))
+        return None
     await d.store.letters.revoke(progress.account_id, "activated")  # a letter still unused opens nothing now
     await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
     await send(update, context, texts.ACTIVATED.format(identifier=escape(progress.identifier or "")),

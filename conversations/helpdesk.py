@@ -135,7 +135,8 @@ async def submit(update: Update, context: Ctx, resume: InlineKeyboardMarkup | No
         return OutgoingMail("ticket", d.mail.school_address, subject, body, d.mail.domain)
 
     ticket, new = await d.store.tickets.submit(
-        user.id, name, account.id if account else None, identifier, context_text, proven,
+        # The account tools go beside the ticket only for a family's account, never a staff member's.
+        user.id, name, account.id if account and account.is_family else None, identifier, context_text, proven,
         NewMessage(kind, text, message.chat_id, message.message_id), compose if d.mail else None,
         to_group=d.staff.chat_id is not None)
     d.wake_mailer()

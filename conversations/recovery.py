@@ -14,7 +14,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, ContextTypes, ConversationHandler, MessageHandler, filters
 
 from conversations import texts
-from conversations.activation import CODE_TRIES, CODE_VALIDITY, AttemptKeys, tell_if_locked, tell_locked
+from conversations.activation import CODE_TRIES, CODE_VALIDITY, AttemptKeys, account_keys, tell_if_locked, tell_locked
 from conversations.common import (
     answer_query,
     delete_secret,
@@ -134,6 +134,8 @@ async def forgot_identifier(update: Update, context: Ctx, recovery: Recovery) ->
     if await tell_if_locked(update, context, _keys(recovery)):
         return FORGOT_IDENTIFIER
     account = await store.accounts.find(typed)
+    if account is not None and await tell_if_locked(update, context, account_keys(recovery.telegram_user_id, typed, account)):
+        return FORGOT_IDENTIFIER  # the account's own lock, reached by an alias or another spelling
     credentials = await store.accounts.credentials(account.id) if account is not None else None
     uid = recovery.telegram_user_id
     # The confirmed address is the way back, as in the guide: a code by mail instead of the questions.
@@ -362,6 +364,10 @@ async def login_password(update: Update, context: Ctx, recovery: Recovery) -> ob
         await _end_locked(update, context)
         return END
     account = await d.store.accounts.find(recovery.identifier or "")
+    keys = account_keys(uid, recovery.identifier, account)  # the account's real login, whatever was typed
+    if account is not None and await tell_if_locked(update, context, keys):
+        await _end_locked(update, context)
+        return END
     ok = await d.store.accounts.check_password(account, _text(update))
     if not ok:
         lock = await d.store.attempts.failure(*keys, actor=f"telegram:{uid}",

@@ -67,7 +67,8 @@ async def account_card(context: Ctx, account: Account) -> tuple[str, Any]:
         last_error=step.last_error if step else None, cgu_version=account.cgu_version, has_email=bool(account.email),
         lock_until=texts.paris(lock.until, "%H:%M") if lock.until else None, failing_users=lock.failing_users,
         events=[(texts.paris(at), event, actor, detail) for at, actor, event, detail in events])
-    buttons = [(texts.RESET_BUTTON, f"staff:reset:{account.id}")]
+    # Only a family's account may be reset by the bot: a staff member's ENT account is never touched.
+    buttons = [(texts.RESET_BUTTON, f"staff:reset:{account.id}")] if account.is_family else []
     if lock.until:
         buttons.insert(0, (texts.UNLOCK_BUTTON, f"staff:unlock:{account.id}"))
     return text, keyboard(buttons)
@@ -135,7 +136,9 @@ def _confirmation(account: Account, unproven: bool = False) -> tuple[str, Any]:
 
 async def reset_command(update: Update, context: Ctx) -> None:
     account = await _account_from_args(update, context, "reinitialiser")
-    if account is not None:
+    if account is not None and not account.is_family:
+        await send(update, context, texts.RESET_NOT_FAMILY.format(identifier=escape(account.identifier)))
+    elif account is not None:
         await send(update, context, *_confirmation(account))
 
 
@@ -148,6 +151,9 @@ async def _reset(update: Update, context: Ctx, account_id: int, revision: int) -
     account = await d.store.accounts.get(account_id)
     if account is None or account.revision != revision:
         await edit_or_send(update, context, texts.RESET_RACE.format(identifier=escape(account.identifier if account else "")))
+        return None
+    if not account.is_family:  # a staff member's ENT account: never the bot's to reset
+        await edit_or_send(update, context, texts.RESET_NOT_FAMILY.format(identifier=escape(account.identifier)))
         return None
     if account.state == "blocked":  # BLOQUE or DELETE in the ENT's directory: the académie decides, not the bot
         await edit_or_send(update, context, texts.RESET_BLOCKED.format(identifier=escape(account.identifier)))
@@ -246,6 +252,9 @@ async def button(update: Update, context: Ctx) -> None:
         text = await _unlock(update, context, account)
         card, markup = await account_card(context, account)
         await send(update, context, f"{text}\n\n{card}", markup)
+    elif action in ("reset", "reset_check") and not account.is_family:
+        await answer_query(update)
+        await send(update, context, texts.RESET_NOT_FAMILY.format(identifier=escape(account.identifier)))
     elif action in ("reset", "reset_check"):
         await answer_query(update)
         await send(update, context, *_confirmation(account, unproven=action == "reset_check"))

@@ -495,7 +495,8 @@ STAFF_HELP = ("<b>Pour le personnel</b>\n"
               + "\n".join(f"• /{name} : {escape(what)}" for name, what in STAFF_COMMANDS.items())
               + "\n• Dans le groupe du personnel : répondez au message d'une demande pour écrire à la famille.")
 STATE_LABELS = {"pending": "à activer", "active": "activé", "reset": "réinitialisé, à réactiver",
-                "blocked": "bloqué dans l'annuaire"}
+                "blocked": "bloqué dans l'annuaire",
+                "invalidated": "remis à « à activer » dans l'ENT : à réinitialiser ici pour un nouveau mot de passe"}
 EVENT_LABELS = {
     "identified": "identifiant et mot de passe provisoire corrects",
     "provisional_failed": "mot de passe provisoire incorrect",
@@ -1615,3 +1616,14 @@ ARGPARSE = {
     "expected %s argument": "%s valeur attendue",
     "expected %s arguments": "%s valeurs attendues",
 }
+# -- the ENT's directory: what the bot refuses to touch, and what it says when it cannot finish ----------
+
+RESET_NOT_FAMILY = ("Le compte <code>{identifier}</code> n'est pas celui d'une famille (c'est un compte du personnel "
+                    "dans l'annuaire de l'ENT) : je ne le réinitialise pas et n'y touche pas. Son mot de passe relève "
+                    "de l'administrateur de l'ENT.")
+ACCOUNT_RESET_BY_ENT = ("Ce compte a été remis à zéro dans l'ENT depuis son activation : l'ancien mot de passe "
+                        "provisoire ne sert plus. Le collège doit vous transmettre un <b>nouveau</b> mot de passe "
+                        "provisoire ; écrivez-lui avec le bouton ci-dessous.")
+ACTIVATION_NOT_FINISHED = ("😕 L'annuaire de l'ENT n'a pas accepté l'activation pour l'instant : rien n'a été changé. "
+                           "Retapez votre mot de passe dans un moment pour réessayer, ou écrivez au collège avec "
+                           "le bouton ci-dessous.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -21,17 +22,24 @@ class DirectoryUnavailable(Exception):
 # control character or punctuation that no login has.
 IDENTIFIER_MAX = 64
 IDENTIFIER_SIGNS = "._-@'"
+# The profiles whose accounts the bot serves; any other (staff in the ENT's directory) is never written to.
+FAMILY_PROFILES = frozenset({"parent", "eleve"})
 
 
 def is_identifier(text: str) -> bool:
-    """Whether `text` (surrounding spaces removed) can be an identifier: one word, as described above."""
+    """Whether `text` (surrounding spaces removed) can be an identifier: one word, as described above.
+
+    A word that Unicode normalisation (NFKC) changes is refused: fullwidth or other look-alike letters
+    name the same directory entry for the ENT's LDAP (which normalises) under another spelling.
+    """
     word = text.strip()
-    return 0 < len(word) <= IDENTIFIER_MAX and all(ch.isalnum() or ch in IDENTIFIER_SIGNS for ch in word)
+    return (0 < len(word) <= IDENTIFIER_MAX and all(ch.isalnum() or ch in IDENTIFIER_SIGNS for ch in word)
+            and unicodedata.normalize("NFKC", word) == word)
 
 
 def identifier_key(identifier: str) -> str:
-    """Identifiers compare case-insensitively and without surrounding spaces."""
-    return identifier.strip().casefold()
+    """Identifiers compare case-insensitively, after Unicode normalisation (NFKC), without surrounding spaces."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", identifier.strip()).casefold())
 
 
 @dataclass(frozen=True)
@@ -42,13 +50,20 @@ class Account:
     first_name: str | None
     profile: str
     class_name: str | None
-    state: str  # pending, active, reset; blocked (BLOQUE or DELETE in the ENT's directory)
+    # pending, active, reset; blocked (BLOQUE or DELETE in the ENT's directory); invalidated (put back to
+    # INVALIDE by the ENT after the bot activated it: only a reset by the school opens it again)
+    state: str
     provisional_hash: str | None
     email: str | None
     activated_at: str | None
     cgu_version: str | None
     revision: int = 0
     dn: str | None = None  # the entry in the ENT's LDAP directory, when the accounts live there
+
+    @property
+    def is_family(self) -> bool:
+        """A parent's or a pupil's account: the only ones the bot may activate, reset or change."""
+        return self.profile in FAMILY_PROFILES
 
     @property
     def display_name(self) -> str:

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -33,6 +33,9 @@ PROFILES = "ENTPersonProfils"
 # What an inactive entry holds in userPassword: no bind can ever match it.
 LOCK_VALUE = "{SCRIPT}LOCK"
 PARENT_PROFILE, PUPIL_PROFILE = "National_TUT", "National_ELV"
+# LDAP_PASSWORD_WRITE=modify: a claim (see `_activate_by_password_modify`) takes seconds to turn into VALIDE;
+# one the entry has kept this long, untouched, was left by an activation that died, and may be replaced.
+CLAIM_STALE_AFTER = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,11 @@ class LdapConfig:
     pool_size: int = 4
     connect_timeout: float = 5.0
     operation_timeout: float = 10.0
+    # After an outage (unreachable, or no answer in time) every call fails at once for this long, instead
+    # of each parent waiting out the timeouts again; the first call after it tries the server again.
+    breaker_seconds: float = 30.0
+    # Calls waiting for a free thread beyond the pool's: more fail at once rather than wait in line.
+    max_waiting: int = 16
 
     @property
     def host(self) -> str:
@@ -84,14 +92,35 @@ class DirectoryProblem(Exception):
 class LdapPool:
     """ldap3's synchronous connections, each used by one thread at a time, in a bounded pool of threads.
 
-    A connection that fails (the server restarted, the network dropped) is thrown away with every
-    idle one, since they share its fate; the operation is tried once more on a fresh connection.
+    A connection that fails at once (the server restarted, the network dropped) is thrown away with
+    every idle one, since they share its fate; the operation is tried once more on a fresh connection.
+    A server that does not answer in time is not tried again: the circuit breaker opens, and every
+    call fails fast for `breaker_seconds`, so that waits never add up while the directory hangs.
     """
 
-    def __init__(self, config: LdapConfig) -> None:
+    def __init__(self, config: LdapConfig, now: Callable[[], datetime] | None = None) -> None:
         self.config = config
+        self._now = now or (lambda: datetime.now(UTC))
         self._executor = ThreadPoolExecutor(max_workers=config.pool_size, thread_name_prefix="ldap")
         self._idle: queue.SimpleQueue[Connection] = queue.SimpleQueue()
+        self._open_until: datetime | None = None
+        self._pending = 0  # calls handed to the threads and not finished (the event loop alone counts them)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the breaker is open: the directory failed lately, calls fail without trying it."""
+        until = self._open_until
+        return until is not None and self._now() < until
+
+    def _fail_fast(self) -> None:
+        if self.is_open:
+            raise DirectoryUnavailable("the directory failed lately (circuit breaker open)")
+
+    def _trip(self, exc: BaseException) -> DirectoryUnavailable:
+        self._open_until = self._now() + timedelta(seconds=self.config.breaker_seconds)
+        log.warning("directory unreachable: %s; calls fail fast for %s s", type(exc).__name__,
+                    self.config.breaker_seconds)
+        return DirectoryUnavailable(str(exc))
 
     def server(self) -> Server:
         parts = urlsplit(self.config.url)
@@ -126,15 +155,20 @@ class LdapPool:
                 return
 
     def _run(self, operation: Callable[[Connection], T]) -> T:
+        self._fail_fast()  # queued while the breaker opened: fail now rather than wait out another timeout
         for attempt in (1, 2):
+            pooled = True
             try:
                 conn = self._idle.get_nowait()
             except queue.Empty:
+                pooled = False
                 try:
                     conn = self.connect()
-                except lx.LDAPException as exc:
-                    log.warning("directory unreachable: %s", type(exc).__name__)
+                except lx.LDAPOperationResult as exc:
+                    log.warning("directory refused the service account: %s", type(exc).__name__)
                     raise DirectoryUnavailable(str(exc)) from exc
+                except (lx.LDAPException, OSError) as exc:
+                    raise self._trip(exc) from exc
             try:
                 result = operation(conn)
             except (lx.LDAPBusyResult, lx.LDAPUnavailableResult) as exc:
@@ -147,17 +181,31 @@ class LdapPool:
             except (lx.LDAPException, OSError) as exc:
                 _close(conn)
                 self._drain()
-                if attempt == 2:
-                    log.warning("directory unreachable: %s", type(exc).__name__)
-                    raise DirectoryUnavailable(str(exc)) from exc
+                # Only a pooled connection that died at once deserves a second try; a timeout is the
+                # server itself hanging, and a fresh connection would wait as long again.
+                if attempt == 2 or not pooled or _timed_out(exc):
+                    raise self._trip(exc) from exc
                 continue
             self._idle.put(conn)
+            self._open_until = None
             return result
         raise AssertionError("unreachable")
 
+    async def _in_thread(self, call: Callable[[], T]) -> T:
+        """Runs `call` in a pool thread, unless the breaker is open or too many calls already wait."""
+        self._fail_fast()
+        if self._pending >= self.config.pool_size + self.config.max_waiting:
+            log.warning("too many directory calls waiting: this one fails at once")
+            raise DirectoryUnavailable("too many calls waiting")
+        self._pending += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        finally:
+            self._pending -= 1
+
     async def run(self, operation: Callable[[Connection], T]) -> T:
         """Runs `operation` on a pooled connection in a thread: the event loop never waits on LDAP."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self._run, operation)
+        return await self._in_thread(lambda: self._run(operation))
 
     async def bind_as(self, dn: str, password: str) -> bool:
         """Whether `password` opens the entry `dn` (a simple bind on a connection of its own)."""
@@ -165,6 +213,7 @@ class LdapPool:
         def attempt() -> bool:
             if not password:
                 return False  # an empty password would be an anonymous bind, which proves nothing
+            self._fail_fast()
             try:
                 _close(self.connect(dn, password))
             except lx.LDAPInvalidCredentialsResult:
@@ -173,14 +222,25 @@ class LdapPool:
                 log.info("bind as entry refused: %s", type(exc).__name__)
                 return False
             except (lx.LDAPException, OSError) as exc:
-                raise DirectoryUnavailable(str(exc)) from exc
+                raise self._trip(exc) from exc
+            self._open_until = None
             return True
 
-        return await asyncio.get_running_loop().run_in_executor(self._executor, attempt)
+        return await self._in_thread(attempt)
 
     def close(self) -> None:
         self._drain()
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """Whether the server failed to answer in time (rather than the connection dying at once)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, TimeoutError | lx.LDAPResponseTimeoutError) or "timed out" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _close(conn: Connection) -> None:
@@ -250,19 +310,27 @@ def _generalized_time(moment: Any) -> str:
 
 
 def profile_of(profiles: Iterable[str]) -> str:
-    """parent (National_TUT), eleve (National_ELV), or staff (any other national profile)."""
+    """parent (National_TUT), eleve (National_ELV), or staff (any other profile, or none).
+
+    Only the first two are families; the bot never writes to any other entry (a teacher's working
+    ENT account must not be reset because someone typed its login).
+    """
     names = {p.strip() for p in profiles}
     if PARENT_PROFILE in names:
         return "parent"
     if PUPIL_PROFILE in names:
         return "eleve"
-    return "staff" if names else "parent"
+    return "staff"
 
 
 def state_of(entry_state: str | None, local_state: str) -> str:
     if entry_state == "VALIDE":
         return "active"
     if entry_state == "INVALIDE":
+        if local_state == "active":
+            # Put back to INVALIDE by the ENT, not the bot: the provisional SQLite holds is the old letter's,
+            # which must not open the account again. The school resets it here to hand out a new one.
+            return "invalidated"
         return "reset" if local_state == "reset" else "pending"
     return "blocked"  # BLOQUE, DELETE, or a state the bot does not know: the school decides
 
@@ -278,7 +346,7 @@ class LdapDirectory:
         self.db = db
         self.config = config
         self.local = SqliteDirectory(db)
-        self.pool = LdapPool(config)
+        self.pool = LdapPool(config, db.clock.now)
         self._attributes = [*config.login_attributes, STATE, PROFILES, "sn", "givenName", "mail"]
 
     # -- reading --
@@ -309,10 +377,19 @@ class LdapDirectory:
         return found[0] if found else None
 
     async def _local_row(self, entry: Entry) -> Account:
-        """The entry's SQLite row: imported under its login or one of its aliases, or created now."""
+        """The entry's SQLite row: imported under its login or one of its aliases, or created now.
+
+        A row found under an alias is this entry's only if that alias names this entry alone in the
+        directory: another entry's login that happens to be one of our aliases keeps its own row.
+        """
         for name in entry.names:
             local = await self.local.find(name)
-            if local is not None:
+            if local is None:
+                continue
+            if identifier_key(name) == identifier_key(entry.login):
+                return local
+            owner = await self.entry(name)
+            if owner is not None and owner.dn == entry.dn:
                 return local
         key = identifier_key(entry.login)
         async with self.db.transaction() as conn:
@@ -385,6 +462,9 @@ class LdapDirectory:
     async def check_provisional(self, account: Account | None, provisional: str) -> bool:
         if self.config.provisional == "import" or account is None or account.dn is None:
             return await self.local.check_provisional(account, provisional)
+        if account.state == "invalidated":  # proven either way, never remembered: the family is sent to the school
+            return (await self.local.check_provisional(account, provisional)
+                    or await self.pool.bind_as(account.dn, provisional))
         if account.state not in ("pending", "reset"):
             return await self.local.check_provisional(account, provisional)
         if not await self.pool.bind_as(account.dn, provisional):
@@ -468,7 +548,7 @@ class LdapDirectory:
         if local is None or local.state == "active" or local.provisional_hash != provisional_hash:
             return False
         account = await self.get(account_id)
-        if account is None or account.dn is None:
+        if account is None or account.dn is None or not account.is_family:
             return False
         charter = _generalized_time(activation.cgu_accepted_at)
         mail = {"mail": [(MODIFY_REPLACE, [activation.email])]} if activation.email and activation.email_verified else {}
@@ -484,8 +564,27 @@ class LdapDirectory:
             return False
         done = await self.local.activate(account_id, provisional_hash, activation)
         if not done:
-            log.error("account %s is VALIDE in the directory but SQLite refused the activation", account_id)
+            log.error("account %s is VALIDE in the directory but SQLite refused the activation: undone", account_id)
+            await self._undo_activation(account.dn, activation, charter, mail)
         return done
+
+    async def _undo_activation(self, dn: str, activation: Activation, charter: str,
+                               mail: dict[str, list[tuple[str, list[str]]]]) -> None:
+        """Back to INVALIDE and locked, only if the entry still holds what this activation wrote.
+
+        Deleting our exact password value (argon2 mode) or charter time (modify mode, where the server
+        hashed the password) fails the whole modify if anyone changed it since: never undo another's write.
+        """
+        ours: dict[str, list[tuple[str, list[str]]]] = {CHARTER: [(MODIFY_DELETE, [charter])]}
+        if self.config.password_write == "argon2":
+            ours["userPassword"] = [(MODIFY_DELETE, ["{ARGON2}" + activation.password_hash]),
+                                    (MODIFY_ADD, [LOCK_VALUE])]
+        else:
+            ours["userPassword"] = [(MODIFY_REPLACE, [LOCK_VALUE])]
+        if mail and activation.email:
+            ours["mail"] = [(MODIFY_DELETE, [activation.email])]
+        if not await self._modify_while(dn, "VALIDE", ours, new_state="INVALIDE"):
+            log.warning("the directory entry changed since this activation wrote it: left as it is")
 
     async def _activate_by_password_modify(self, account: Account, charter: str,
                                            mail: dict[str, list[tuple[str, list[str]]]], password: str | None) -> bool:
@@ -493,7 +592,9 @@ class LdapDirectory:
 
         The claim is adding the charter time to the INVALIDE entry (single-valued, absent until then):
         of two activations at once only one can add it. The same activation tried again after an
-        outage finds its own time there and carries on.
+        outage finds its own time there and carries on. A claim left by an activation that died
+        (untouched for CLAIM_STALE_AFTER) is replaced by compare-and-swap on its value; the final
+        VALIDE is conditional on the claim still being ours, so a claimer that comes back late fails.
         """
         assert account.dn is not None
         if account.state not in ("pending", "reset"):
@@ -501,15 +602,45 @@ class LdapDirectory:
             return state == "VALIDE" and found == charter
         if not await self._modify_while(account.dn, "INVALIDE", {CHARTER: [(MODIFY_ADD, [charter])]}):
             state, _, found = await self._read_back(account.dn)
-            if found != charter or state not in ("INVALIDE", "VALIDE"):
-                return False
             if state == "VALIDE":
-                return True
-        await self._password_modify(account.dn, password)
-        if await self._modify_while(account.dn, "INVALIDE", mail, new_state="VALIDE"):
+                return found == charter
+            if state != "INVALIDE" or found is None:
+                return False
+            if found != charter and not await self._replace_stale_claim(account.dn, found, charter):
+                return False
+        try:
+            await self._password_modify(account.dn, password)
+        except lx.LDAPOperationResult as exc:  # refused by the server's own policy: the claim must not stay
+            log.warning("the directory refused the new password: %s", type(exc).__name__)
+            await self._modify_while(account.dn, "INVALIDE", {CHARTER: [(MODIFY_DELETE, [charter])]})
+            return False
+        claimed = {CHARTER: [(MODIFY_DELETE, [charter]), (MODIFY_ADD, [charter])], **mail}
+        if await self._modify_while(account.dn, "INVALIDE", claimed, new_state="VALIDE"):
             return True
         state, _, found = await self._read_back(account.dn)
         return state == "VALIDE" and found == charter
+
+    async def _replace_stale_claim(self, dn: str, found: str, charter: str) -> bool:
+        """Swaps another activation's claim for ours, only if nothing touched the entry for CLAIM_STALE_AFTER."""
+        changed = await self._modified_at(dn)
+        if changed is None or self.db.clock.now() - changed < CLAIM_STALE_AFTER:
+            return False
+        log.info("a stale activation claim is replaced")
+        return await self._modify_while(dn, "INVALIDE", {CHARTER: [(MODIFY_DELETE, [found]), (MODIFY_ADD, [charter])]})
+
+    async def _modified_at(self, dn: str) -> datetime | None:
+        """The entry's modifyTimestamp (when the server last wrote it), None if it cannot be read."""
+
+        def read(conn: Connection) -> str | None:
+            conn.search(dn, "(objectClass=*)", BASE, attributes=["modifyTimestamp"])
+            entries = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
+            return _first(dict(entries[0]["raw_attributes"]), "modifyTimestamp") if entries else None
+
+        raw = await self.pool.run(read)
+        try:
+            return datetime.strptime(raw[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC) if raw else None
+        except ValueError:
+            return None
 
     async def _ours(self, dn: str, password_hash: str) -> bool:
         state, passwords, _ = await self._read_back(dn)
@@ -518,7 +649,8 @@ class LdapDirectory:
     async def set_password(self, account_id: int, revision: int, password_hash: str, actor: str,
                            password: str | None = None) -> bool:
         account = await self.get(account_id)
-        if account is None or account.dn is None or account.state != "active" or account.revision != revision:
+        if (account is None or account.dn is None or account.state != "active" or account.revision != revision
+                or not account.is_family):
             return False
         if self.config.password_write == "modify":
             await self._password_modify(account.dn, password)
@@ -529,17 +661,17 @@ class LdapDirectory:
     async def reset(self, account_id: int, revision: int, provisional_hash: str, actor: str) -> bool:
         """Back to INVALIDE, locked (or holding the new provisional when the directory checks it by bind)."""
         account = await self.get(account_id)
-        if account is None or account.dn is None or account.revision != revision or account.state == "blocked":
+        if (account is None or account.dn is None or account.revision != revision or account.state == "blocked"
+                or not account.is_family):
             return False
         lock = "{ARGON2}" + provisional_hash if self.config.provisional == "bind" else LOCK_VALUE
-        changes = {STATE: [(MODIFY_REPLACE, ["INVALIDE"])], "userPassword": [(MODIFY_REPLACE, [lock])],
-                   CHARTER: [(MODIFY_REPLACE, [])], "mail": [(MODIFY_REPLACE, [])]}
-        dn = account.dn
-
-        def modify(conn: Connection) -> None:
-            conn.modify(dn, changes)
-
-        await self.pool.run(modify)
+        changes: dict[str, list[tuple[str, list[str]]]] = {
+            "userPassword": [(MODIFY_REPLACE, [lock])], CHARTER: [(MODIFY_REPLACE, [])], "mail": [(MODIFY_REPLACE, [])]}
+        # Conditional on the state read: an activation (or the ENT) that changed the entry meanwhile wins,
+        # and staff are told the account changed rather than erase what was just written.
+        expected = "VALIDE" if account.state == "active" else "INVALIDE"
+        if not await self._modify_while(account.dn, expected, changes, new_state="INVALIDE"):
+            return False
         return await self.local.reset(account_id, revision, provisional_hash, actor)
 
     # -- the IT referent's check --

@@ -39,7 +39,11 @@ class Stats:
         first = today - timedelta(days=days - 1)
         since = to_text(now - timedelta(days=days + 1))
         async with self.db.read() as conn:
-            states = await conn.execute_fetchall("SELECT state, COUNT(*) FROM accounts GROUP BY state")
+            # A row the LDAP directory made for a login typed at step 2 (no provisional: never imported, never
+            # proven) is not one of the school's accounts: a stranger typing logins must not swell the figures.
+            states = await conn.execute_fetchall(
+                "SELECT state, COUNT(*) FROM accounts WHERE provisional_hash IS NOT NULL OR state != 'pending'"
+                " GROUP BY state")
             steps = await conn.execute_fetchall("SELECT step, COUNT(*) FROM activation_progress GROUP BY step")
             locked = await conn.execute_fetchall(
                 "SELECT COUNT(*) FROM attempts WHERE scope = 'account' AND locked_until > ?", (to_text(now),))

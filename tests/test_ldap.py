@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -187,6 +188,7 @@ async def test_slapd_killed_mid_activation_then_back(ldap_bot: Harness, slapd: S
 
     slapd.start()
     assert slapd.entry(JEAN.dn)["ESCOPersonEtatCompte"] == ["INVALIDE"]  # nothing half-done
+    ldap_bot.clock.advance(timedelta(seconds=ldap_bot.store.ldap.config.breaker_seconds + 1))  # breaker closes
     await parent.send(flows.PASSWORD)
     assert "Compte activé !" in await parent.text()
     assert slapd.whoami(JEAN.dn, flows.PASSWORD).returncode == 0
