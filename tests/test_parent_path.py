@@ -45,6 +45,7 @@ async def test_follow_ups_go_to_the_school_until_the_parent_resumes(bot: Harness
     assert "Message ajouté à votre demande n°1" in await parent.text()
     await parent.send_photo(caption="Voici la feuille")
     assert "Message ajouté à votre demande n°1" in await parent.text()
+    await bot.group_caught_up()
     staff = await staff_texts(group)
     assert "C'est pour Emma Dupont en 3e A, merci" in staff
     assert "Identifiant : C'est pour" not in await parent.all_text()
@@ -69,6 +70,7 @@ async def test_follow_ups_survive_a_restart(bot: Harness) -> None:
     await bot.restart()
     await parent.send("Merci de me le renvoyer")
     assert "Message ajouté à votre demande n°1" in await parent.text()
+    await bot.group_caught_up()
     assert "Merci de me le renvoyer" in await staff_texts(group)
     await parent.click("▶️ Reprendre l'activation")
     assert "Mot de passe provisoire" in await parent.text()
@@ -442,7 +444,7 @@ async def test_staff_read_the_lock_in_french_and_paris_time(bot: Harness) -> Non
     card = await secretary.text()
     until = bot.clock.now() + timedelta(minutes=15)
     paris = until.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M")
-    assert "bloqué (telegram:" in card and "cet identifiant jusqu'à" in card and "(heure de Paris)" in card
+    assert "bloqué (utilisateur Telegram)" in card and "cet identifiant jusqu'à" in card and "(heure de Paris)" in card
     assert paris in card and "+00:00" not in card and "account jusqu" not in card and "user jusqu" not in card
 
     code, out, err = _entbot(bot, "accounts", "show", flows.IDENTIFIER)
