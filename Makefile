@@ -29,7 +29,7 @@ slapd:
 test: $(STAMP_TEST) slapd
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 4
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .

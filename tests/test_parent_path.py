@@ -219,6 +219,7 @@ async def test_the_parent_is_told_when_the_school_lifts_the_lock_and_the_card_fo
     assert "Trop d'essais incorrects" in await parent.text()
     await parent.click("✍️ Écrire au collège")
     await parent.send("Je suis bloquée, pouvez-vous m'aider ?")
+    await bot.group_caught_up()
     card = next(m for m in await group.messages() if m.text.startswith("🆘 Demande n°1"))
     assert "Verrou : jusqu'à" in card.text and "🔓 Débloquer" in card.button_texts
 

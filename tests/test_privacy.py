@@ -216,6 +216,7 @@ async def test_closed_tickets_go_with_their_messages_and_their_copies_in_the_sta
     await write_to_school(old, "ancienne")
     await old.send_photo(caption="la capture")
     await secretary.click("✅ Clore", in_message=(await header_of(group, 1)).message_id, chat=group)
+    await bot.group_caught_up()
     old_copies = [m.message_id for m in await group.messages() if m.from_bot]
     bot.clock.advance(timedelta(days=80))
     await write_to_school(recent, "récente")
