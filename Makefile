@@ -26,6 +26,7 @@ run: $(STAMP)
 slapd:
 	@scripts/ensure-slapd.sh
 
+# Four workers on two cores: the tests mostly wait on real servers and processes (a serial run uses a quarter of a core).
 test: $(STAMP_TEST) slapd
 	$(BIN)/ruff check .
 	$(BIN)/mypy
