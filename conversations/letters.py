@@ -11,7 +11,6 @@ from html import escape
 
 from telegram import InputFile, Update
 from telegram.constants import ChatAction
-from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from conversations import activation, staff, texts
@@ -145,12 +144,14 @@ async def _new_letter(update: Update, context: Ctx, account_id: int, revision: i
     if account is None or account.revision != revision or account.state == "active":
         await edit_or_send(update, context, texts.RESET_RACE.format(identifier=escape(account.identifier if account else "")))
         return None
+    refusal = staff.not_resettable(account)
+    if refusal is not None:
+        await edit_or_send(update, context, refusal)
+        return None
     private = chat.id == member.id
-    if not private:
-        try:  # the letter holds a password: it goes to the staff member alone, or nothing changes
-            await context.bot.send_chat_action(member.id, ChatAction.UPLOAD_DOCUMENT)
-        except (Forbidden, BadRequest):
-            return texts.OPEN_PRIVATE_CHAT
+    # The letter holds a password: it goes to the staff member alone, or nothing changes.
+    if not private and not await staff.reaches_privately(context, member.id, ChatAction.UPLOAD_DOCUMENT):
+        return texts.OPEN_PRIVATE_CHAT
     actor = f"staff:{member.id}"
     password = await d.store.reset(account, revision, actor)
     fresh = await d.store.accounts.get(account_id)
@@ -164,8 +165,7 @@ async def _new_letter(update: Update, context: Ctx, account_id: int, revision: i
     sent = await context.bot.send_document(
         member.id, InputFile(batch.pdf, filename=texts.LETTER_FILE_NAME.format(identifier=account.identifier)),
         caption=texts.letter_caption(account.identifier, account.display_name), parse_mode="HTML",
-        reply_markup=keyboard([(texts.ERASE_BUTTON, "staff:erase")]))
-    await d.store.ephemeral.add(member.id, sent.message_id,
-                                d.store.clock.now() + timedelta(minutes=texts.SECRET_LIFETIME_MINUTES))
+        reply_markup=staff.ERASE_KEYBOARD)
+    await staff.erase_later(context, sent)
     await staff._tell_families(context, account)
     return None

@@ -152,29 +152,50 @@ async def _reset(update: Update, context: Ctx, account_id: int, revision: int) -
     if account is None or account.revision != revision:
         await edit_or_send(update, context, texts.RESET_RACE.format(identifier=escape(account.identifier if account else "")))
         return None
-    if not account.is_family:  # a staff member's ENT account: never the bot's to reset
-        await edit_or_send(update, context, texts.RESET_NOT_FAMILY.format(identifier=escape(account.identifier)))
-        return None
-    if account.state == "blocked":  # BLOQUE or DELETE in the ENT's directory: the académie decides, not the bot
-        await edit_or_send(update, context, texts.RESET_BLOCKED.format(identifier=escape(account.identifier)))
+    refusal = not_resettable(account)
+    if refusal is not None:
+        await edit_or_send(update, context, refusal)
         return None
     private = chat.id == staff.id
-    if not private:
-        try:  # the password goes to the staff member alone: make sure it can, before changing anything
-            await context.bot.send_chat_action(staff.id, ChatAction.TYPING)
-        except (Forbidden, BadRequest):
-            return texts.OPEN_PRIVATE_CHAT
+    if not private and not await reaches_privately(context, staff.id, ChatAction.TYPING):
+        return texts.OPEN_PRIVATE_CHAT
     password = await d.store.reset(account, revision, _actor(update))
     if password is None:
         await edit_or_send(update, context, texts.RESET_RACE.format(identifier=escape(account.identifier)))
         return None
     await edit_or_send(update, context, texts.reset_done(account.identifier, staff.first_name, private))
     sent = await context.bot.send_message(staff.id, texts.new_provisional(account.identifier, account.display_name, password),
-                                          parse_mode="HTML", reply_markup=keyboard([(texts.ERASE_BUTTON, "staff:erase")]))
-    await d.store.ephemeral.add(staff.id, sent.message_id,
-                                d.store.clock.now() + timedelta(minutes=texts.SECRET_LIFETIME_MINUTES))
+                                          parse_mode="HTML", reply_markup=ERASE_KEYBOARD)
+    await erase_later(context, sent)
     await _tell_families(context, account)
     return None
+
+
+def not_resettable(account: Account) -> str | None:
+    """Why the bot must not reset this account (the ENT's directory decides), or None."""
+    if not account.is_family:  # a staff member's ENT account: never the bot's to reset
+        return texts.RESET_NOT_FAMILY.format(identifier=escape(account.identifier))
+    if account.state == "blocked":  # BLOQUE or DELETE in the ENT's directory: the académie decides, not the bot
+        return texts.RESET_BLOCKED.format(identifier=escape(account.identifier))
+    return None
+
+
+async def reaches_privately(context: Ctx, member_id: int, action: str) -> bool:
+    """Whether the bot can write to this staff member privately: a secret goes to them alone, or nothing changes."""
+    try:
+        await context.bot.send_chat_action(member_id, action)
+    except (Forbidden, BadRequest):
+        return False
+    return True
+
+
+ERASE_KEYBOARD = keyboard([(texts.ERASE_BUTTON, "staff:erase")])
+
+
+async def erase_later(context: Ctx, sent: Message) -> None:
+    """A message holding a secret for staff deletes itself after a while, even across a restart."""
+    await deps(context).store.ephemeral.add(sent.chat_id, sent.message_id,
+                                            deps(context).store.clock.now() + timedelta(minutes=texts.SECRET_LIFETIME_MINUTES))
 
 
 async def _tell_families(context: Ctx, account: Account) -> None:
