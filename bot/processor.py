@@ -12,6 +12,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from storage import metering
+
 log = logging.getLogger(__name__)
 
 # Updates of one user taken in and not yet handled: beyond, theirs are dropped until they catch up.
@@ -86,6 +88,9 @@ class PerUserProcessor(BaseUpdateProcessor):
         queue.dropped += 1
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if metering.ENABLED and isinstance(update, Update):
+            metering.count_update()
+            metering.CURRENT_UPDATE.set(update.update_id)  # this task's context: the handlers' SQLite calls
         await coroutine
 
     async def _mark_handled(self, update: object) -> None:

@@ -131,9 +131,18 @@ class Sandbox:
         if self.waiter is not None:
             await self.waiter(update_id)
 
-    async def wait_change(self, seq: int, timeout: float) -> int:
-        data = await self._get("wait", seq=seq, timeout=timeout)
+    async def wait_change(self, seq: int, timeout: float, chat_id: int | None = None) -> int:
+        """Waits until the world (or, given `chat_id`, that chat alone) changes after `seq`; returns the new seq."""
+        if chat_id is None:
+            data = await self._get("wait", seq=seq, timeout=timeout)
+        else:
+            data = await self._get("wait", seq=seq, timeout=timeout, chat_id=chat_id)
         return int(data["seq"])
+
+    async def calls(self, since: int = 0) -> tuple[list[tuple[float, str, int | None]], int]:
+        """The bot's calls from index `since` on, as (time.time(), method, chat id); and the next index."""
+        data = await self._get("calls", since=since)
+        return [(float(t), str(m), c) for t, m, c in data["calls"]], int(data["next"])
 
 
 class Chat:

@@ -104,7 +104,8 @@ async def ctl_chat(request: web.Request) -> web.Response:
     world = request.app[WORLD_KEY]
     chat_id = int(request.match_info["chat_id"])
     deleted = [m.message_id for (cid, _), m in world.messages.items() if cid == chat_id and m.deleted]
-    return web.json_response({"messages": world.visible(chat_id), "deleted": deleted, "seq": world.event_seq})
+    return web.json_response({"messages": world.visible(chat_id), "deleted": deleted, "seq": world.event_seq,
+                              "chat_seq": world.chat_seq.get(chat_id, 0)})
 
 
 async def ctl_callback(request: web.Request) -> web.Response:
@@ -116,8 +117,12 @@ async def ctl_callback(request: web.Request) -> web.Response:
 
 
 async def ctl_wait(request: web.Request) -> web.Response:
-    """Long-polls until the world changes after `seq` (or `timeout` seconds pass)."""
+    """Long-polls until the world changes after `seq` (or `timeout` seconds pass); `chat_id`: that chat only."""
     world = request.app[WORLD_KEY]
+    if "chat_id" in request.query:
+        chat_seq = await world.wait_chat(int(request.query["chat_id"]), int(request.query.get("seq", 0)),
+                                         float(request.query.get("timeout", 5)))
+        return web.json_response({"seq": chat_seq})
     seq = int(request.query.get("seq", world.event_seq))
     deadline = time.monotonic() + float(request.query.get("timeout", 5))
     while world.event_seq <= seq and time.monotonic() < deadline:
@@ -228,6 +233,13 @@ async def ctl_stats(request: web.Request) -> web.Response:
     })
 
 
+async def ctl_calls(request: web.Request) -> web.Response:
+    """The bot's calls from index `since` on, each [time.time(), method, chat id]: what the benchmarks time."""
+    world = request.app[WORLD_KEY]
+    since = int(request.query.get("since", 0))
+    return web.json_response({"calls": [list(c) for c in world.call_log[since:]], "next": len(world.call_log)})
+
+
 def make_app(world: World | None = None) -> web.Application:
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app[WORLD_KEY] = world or World()
@@ -249,6 +261,7 @@ def make_app(world: World | None = None) -> web.Application:
     app.router.add_post("/_sandbox/faults", ctl_faults)
     app.router.add_post("/_sandbox/rate-limit", ctl_rate_limit)
     app.router.add_get("/_sandbox/stats", ctl_stats)
+    app.router.add_get("/_sandbox/calls", ctl_calls)
     app.router.add_get("/_sandbox/files/{file_id}", ctl_file)
     return app
 

@@ -262,6 +262,10 @@ class World:
         self.rate = RateLimit()
         self.faults: list[Fault] = []
         self.calls: list[str] = []
+        # Every call the bot made but getUpdates: (time.time(), method, chat id or None), for the benchmarks.
+        self.call_log: list[tuple[float, str, int | None]] = []
+        self.chat_seq: dict[int, int] = {}  # per chat, how many calls touched it: what one person waits on
+        self._chat_waiters: dict[int, list[asyncio.Future[None]]] = {}
         self.errors: list[tuple[str, int, str]] = []
         self.changed = asyncio.Condition()
         self.event_seq = 0
@@ -273,10 +277,26 @@ class World:
     def now() -> int:
         return int(time.time())
 
-    async def notify(self) -> None:
+    async def notify(self, chat_id: int | None = None) -> None:
+        if chat_id is not None:
+            self.chat_seq[chat_id] = self.chat_seq.get(chat_id, 0) + 1
+            for waiter in self._chat_waiters.pop(chat_id, []):
+                if not waiter.done():
+                    waiter.set_result(None)
         async with self.changed:
             self.event_seq += 1
             self.changed.notify_all()
+
+    async def wait_chat(self, chat_id: int, seq: int, timeout: float) -> int:
+        """Returns the chat's sequence once it is past `seq`, or after `timeout` s: one person's wait wakes no one else."""
+        if self.chat_seq.get(chat_id, 0) <= seq:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._chat_waiters.setdefault(chat_id, []).append(waiter)
+            try:
+                await asyncio.wait_for(waiter, timeout)
+            except TimeoutError:
+                pass
+        return self.chat_seq.get(chat_id, 0)
 
     # -- building the world (control API) ----------------------------------------------------
 
@@ -351,7 +371,8 @@ class World:
         if message is None or message.deleted:
             raise bad_request("message not found")
         query_id = str(next(self.callback_ids))
-        self.callbacks[query_id] = {"user_id": user_id, "answered": False, "text": None, "time": time.monotonic()}
+        self.callbacks[query_id] = {"user_id": user_id, "chat_id": chat_id, "answered": False, "text": None,
+                                    "time": time.monotonic()}
         payload = {"id": query_id, "from": user.to_api(), "chat_instance": str(chat_id),
                    "message": message.to_api(self), "data": data}
         return self._push_update("callback_query", payload), query_id
@@ -687,4 +708,17 @@ class World:
             raise
         finally:
             if method != "getUpdates":
-                await self.notify()
+                chat_id = _chat_id_of(method, params, self.callbacks)
+                self.call_log.append((time.time(), method, chat_id))
+                await self.notify(chat_id)
+
+
+def _chat_id_of(method: str, params: dict[str, Any], callbacks: dict[str, dict[str, Any]]) -> int | None:
+    """The chat a call touched, when it names one (answerCallbackQuery: the chat of the pressed button)."""
+    raw = params.get("chat_id")
+    if raw is None and method == "answerCallbackQuery":
+        raw = callbacks.get(str(params.get("callback_query_id")), {}).get("chat_id")
+    try:
+        return int(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        return None  # a @username: no benchmark waits on those

@@ -13,6 +13,8 @@ from typing import Any
 
 import aiosqlite
 
+from storage import metering
+
 
 class DatabaseTooNew(Exception):
     """The file was migrated by a newer version of the program."""
@@ -76,6 +78,8 @@ class Database:
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+        if metering.ENABLED:
+            _count_round_trips(self._conn)
         self._conn.row_factory = aiosqlite.Row
         await self._conn.execute("PRAGMA journal_mode=WAL")
         await self._conn.execute("PRAGMA foreign_keys=ON")
@@ -140,6 +144,17 @@ class Database:
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:
             yield self.conn
+
+
+def _count_round_trips(conn: aiosqlite.Connection) -> None:
+    """Every aiosqlite call, cursor ones included, goes through `_execute`: one hop to its thread each."""
+    hop = conn._execute
+
+    async def counted(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        metering.count_sql()
+        return await hop(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    conn._execute = counted  # type: ignore[method-assign]
 
 
 def _statements(sql: str) -> list[str]:

@@ -12,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from storage import metering
+
 # OWASP's minimum for Argon2id: m=19 MiB, t=2, p=1.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
@@ -23,10 +25,12 @@ _DUMMY_HASH = HASHER.hash("identifiant inconnu")
 
 
 def hash_secret_sync(secret: str) -> str:
+    metering.count_argon2()
     return HASHER.hash(secret)
 
 
 def verify_secret_sync(stored: str | None, secret: str) -> bool:
+    metering.count_argon2()
     try:
         return HASHER.verify(stored or _DUMMY_HASH, secret) and stored is not None
     except (VerificationError, InvalidHashError):
