@@ -11,7 +11,6 @@ from typing import Any
 from telegram import Bot, BotCommand, BotCommandScopeChat, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -22,13 +21,14 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.api_calls import ReplyCalls
 from bot.broadcaster import Broadcaster
 from bot.mailer import Mailer
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
 from bot.staff_poster import StaffPoster
 from conversations import budget, helpdesk, menu, notices, parent, privacy, staff, texts
-from conversations.common import DEPS_KEY, Deps, MailConfig, PrivacyConfig, School, StaffConfig
+from conversations.common import DEPS_KEY, LATEST_KEY, Deps, MailConfig, PrivacyConfig, School, StaffConfig
 from conversations.password_rules import PasswordRule
 from conversations.when import quiet_end
 from storage import backup as backups
@@ -165,6 +165,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
             await mailer.stop()
         await store.close()
 
+    calls = ReplyCalls(latest={})
     app = (
         ApplicationBuilder()
         .token(settings.require_token())
@@ -178,7 +179,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         # No group cap either: PTB's would count every call naming the staff group, the getChatMember of each
         # parent's staff check included, and make parents wait behind it. The staff group's worker paces the
         # posts themselves (bot/staff_poster.py).
-        .rate_limiter(AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3))
+        .rate_limiter(calls)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -199,6 +200,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
                                   password_rule=PasswordRule(settings.password_min_length,
                                                              settings.password_min_kinds))
     app.bot_data[MAILER_KEY] = mailer
+    app.bot_data[LATEST_KEY] = calls.latest  # the dialogues read and complete what the calls noted
     app.add_handler(TypeHandler(Update, log_update), group=-10)
     # Before every dialogue: a staff member's notice, typed after /annonce, goes no further.
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, notices.catch_typed),

@@ -19,6 +19,7 @@ from conversations.password_rules import DEFAULT_RULE, PasswordRule
 from storage.accounts import IDENTIFIER_MAX, is_identifier
 from storage.deletions import DELETABLE_FOR
 from storage.privacy import Retention
+from storage.progress import Dialogue
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,30 @@ def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
 
 NOT_HANDLED = object()
 
+_DIALOGUE_KEY = "entbot_dialogue"  # on the update's CallbackContext (one per update, shared by every group)
+_DELETED_KEY = "entbot_deleted"
+
+
+async def dialogue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Dialogue:
+    """The person's saved dialogue, read once per update: the guards before the conversation and the step share it.
+
+    Only what runs before the update writes anything may use it: the step takes it back (`take_dialogue`).
+    """
+    memo = vars(context)
+    found = memo.get(_DIALOGUE_KEY)
+    if isinstance(found, Dialogue):
+        return found
+    loaded = await deps(context).store.progress.dialogue(user_id(update))
+    memo[_DIALOGUE_KEY] = loaded
+    return loaded
+
+
+async def take_dialogue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Dialogue:
+    """The dialogue as read for this update, after which the next reader goes to SQLite again (the step writes)."""
+    found = await dialogue(update, context)
+    vars(context).pop(_DIALOGUE_KEY, None)
+    return found
+
 
 async def hand_over(handlers: Sequence[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, object]], update: Update,
                     context: ContextTypes.DEFAULT_TYPE) -> object:
@@ -144,6 +169,15 @@ def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
 
 
 LATEST_KEY = "latest_message"  # chat id -> the newest message id seen there, kept in memory only
+BARE_KEY = "bare_message"  # chat id -> a message of the bot's known to carry no buttons, kept in memory only
+
+
+def _note_bare(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int, markup: Keyboard) -> None:
+    bare: dict[int, int] = context.bot_data.setdefault(BARE_KEY, {})
+    if markup is None:
+        bare[chat_id] = message_id
+    elif bare.get(chat_id) == message_id:
+        del bare[chat_id]
 
 
 def note_latest(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int) -> None:
@@ -177,6 +211,7 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, ma
         log.info("user %s has blocked the bot", chat.id)
         return None
     note_latest(context, chat.id, sent.message_id)
+    _note_bare(context, chat.id, sent.message_id, markup)
     return sent
 
 
@@ -192,6 +227,7 @@ async def edit_or_send(update: Update, context: ContextTypes.DEFAULT_TYPE, text:
             and not _kept(query.message):
         try:
             edited = await query.message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            _note_bare(context, query.message.chat_id, query.message.message_id, markup)
             return edited if isinstance(edited, Message) else query.message
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
@@ -202,13 +238,46 @@ async def edit_or_send(update: Update, context: ContextTypes.DEFAULT_TYPE, text:
 
 
 async def drop_keyboard(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int | None) -> None:
-    """Removes the buttons of an older prompt, so that only the current step's can be pressed."""
-    if message_id is None:
+    """Removes the buttons of an older prompt, so that only the current step's can be pressed.
+
+    A message sent or edited without buttons is known to need nothing (one Bot API call saved).
+    """
+    bare: dict[int, int] = context.bot_data.setdefault(BARE_KEY, {})
+    if message_id is None or bare.get(chat_id) == message_id:
         return
     try:
         await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
     except BadRequest:
         pass  # already without buttons, or gone
+    bare[chat_id] = message_id
+
+
+async def replace_prompt(update: Update, context: ContextTypes.DEFAULT_TYPE, prompt_id: int | None, text: str,
+                         markup: Keyboard) -> Message | None:
+    """After a secret was deleted, the step's prompt is the chat's last message again: edit it into the next screen.
+
+    One call instead of two (drop the old buttons, send a new message). Only when this process knows the prompt
+    is the newest message of the chat and the parent's message was just deleted; None otherwise (then send).
+    """
+    incoming, chat = update.effective_message, update.effective_chat
+    if incoming is None or chat is None or prompt_id is None or update.callback_query is not None:
+        return None
+    if vars(context).get(_DELETED_KEY) != incoming.message_id:
+        return None
+    latest: dict[int, int] = context.bot_data.get(LATEST_KEY, {})
+    if latest.get(chat.id) != prompt_id:
+        return None
+    try:
+        edited = await context.bot.edit_message_text(text, chat.id, prompt_id, parse_mode=ParseMode.HTML,
+                                                     reply_markup=markup)
+    except BadRequest as exc:
+        log.info("could not replace the prompt, sending a new one: %s", exc)
+        return None
+    except Forbidden:
+        log.info("user %s has blocked the bot", chat.id)
+        return None
+    _note_bare(context, chat.id, prompt_id, markup)
+    return edited if isinstance(edited, Message) else None
 
 
 def _already_gone(exc: TelegramError) -> bool:
@@ -226,6 +295,7 @@ async def delete_secret(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     try:
         await message.delete()
+        vars(context)[_DELETED_KEY] = message.message_id
     except TelegramError as exc:
         if _already_gone(exc):
             return
