@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,6 +57,7 @@ T = TypeVar("T")
 FIRST_USER = 700_000_000
 UPDATES_PER_ACTIVATION = 13
 RAW_ROWS = 1000
+UPDATE_IDS = itertools.count(1)  # unique across runs: metering keeps its counts by update id
 
 
 @dataclass
@@ -63,23 +65,25 @@ class Tally:
     activations: int = 0
     writes: int = 0  # write transactions (BEGIN IMMEDIATE … COMMIT) through the Store
     next_account: int = 0
-    next_update: int = 0
     exhausted: bool = False
     latencies: list[float] = field(default_factory=list)  # one write transaction, lock wait included
 
 
 class Family:
-    """One family's storage calls, in the order the bot makes them for a typed-path activation."""
+    """One family's storage calls, in the order the bot makes them for a typed-path activation.
 
-    def __init__(self, store: Store, tally: Tally, digest: str) -> None:
+    `reads=False` keeps only the write transactions (the same 26, with the same rows): the write-bound figure.
+    """
+
+    def __init__(self, store: Store, tally: Tally, digest: str, reads: bool) -> None:
         self.store = store
         self.tally = tally
         self.digest = digest  # a real Argon2id string, so that rows have the size they have in the bot
+        self.reads = reads
 
     def _update(self) -> None:
         """A new Telegram update: metering counts the round trips of each apart, as in the bot."""
-        self.tally.next_update += 1
-        metering.CURRENT_UPDATE.set(self.tally.next_update)
+        metering.CURRENT_UPDATE.set(next(UPDATE_IDS))
 
     async def _write(self, call: Awaitable[T]) -> T:
         started = time.perf_counter()
@@ -88,51 +92,56 @@ class Family:
         self.tally.writes += 1
         return result
 
+    async def _read(self, call: Callable[[], Awaitable[object]]) -> None:
+        if self.reads:
+            await call()
+
     async def _advance(self, uid: int, step: str, **changes: object) -> None:
         """`advance` then `show`: the step saved, then the new prompt's message id."""
         store = self.store
         await self._write(store.progress.update(uid, step=step, proven_at=store.clock.now(), **changes))
         await self._write(store.progress.update(uid, prompt_message_id=uid % 100_000))
 
-    async def _guard(self, uid: int, proven: bool = True) -> None:
+    async def _guard(self, uid: int, account_id: int | None = None) -> None:
         """What `@step` reads before the step runs: the progress, and the account once proven."""
-        progress = await self.store.progress.get(uid)
-        assert progress is not None
-        if proven:
-            assert progress.account_id is not None
-            await self.store.accounts.get(progress.account_id)
+        await self._read(lambda: self.store.progress.get(uid))
+        if account_id is not None:
+            await self._read(lambda: self.store.accounts.get(account_id))
 
     async def activate(self, n: int) -> None:
         store, uid = self.store, FIRST_USER + n
         identifier = f"bench.{n:06d}"
+        account_id = n + 1  # seeded in this order into a fresh file
         self._update()  # /start: the menu
-        await store.progress.get(uid)
-        await store.subscribers.is_active(uid)
-        await store.privacy.known(uid)
-        await store.progress.get(uid)
+        await self._read(lambda: store.progress.get(uid))
+        await self._read(lambda: store.subscribers.is_active(uid))
+        await self._read(lambda: store.privacy.known(uid))
+        await self._read(lambda: store.progress.get(uid))
         self._update()  # "Activer mon compte"
         await self._write(store.progress.start(uid, PROFILE))
-        await store.progress.get(uid)
+        await self._read(lambda: store.progress.get(uid))
         await self._write(store.progress.update(uid, prompt_message_id=uid % 100_000))
         self._update()  # profile chosen
-        await self._guard(uid, proven=False)
+        await self._guard(uid)
         await self._advance(uid, IDENTIFIER)
         self._update()  # identifier typed
-        await self._guard(uid, proven=False)
+        await self._guard(uid)
         await self._advance(uid, PROVISIONAL, identifier=identifier)
         self._update()  # provisional password typed (its Argon2 check is not SQLite's work)
-        await self._guard(uid, proven=False)
+        await self._guard(uid)
         keys = (("user", str(uid)), ("account", identifier_key(identifier)))
-        await store.attempts.locked_until(*keys)
-        account = await store.accounts.find(identifier)
-        assert account is not None and account.provisional_hash is not None
+        await self._read(lambda: store.attempts.locked_until(*keys))
+        if self.reads:
+            account = await store.accounts.find(identifier)
+            assert account is not None and account.id == account_id
         await self._write(store.attempts.success(*keys))
-        await store.accounts.get(account.id)
-        await self._write(store.audit.record(f"telegram:{uid}", "identified", account.id))
-        await self._advance(uid, CGU, account_id=account.id, provisional_hash=account.provisional_hash,
-                            identifier=account.identifier, last_error=None)
+        await self._read(lambda: store.accounts.get(account_id))
+        await self._write(store.audit.record(f"telegram:{uid}", "identified", account_id))
+        await self._advance(uid, CGU, account_id=account_id, provisional_hash=self.digest, identifier=identifier,
+                            last_error=None)
+        accepted = store.clock.now()
         steps: list[tuple[str, dict[str, object]]] = [
-            (EMAIL, {"cgu_version": "bench", "cgu_accepted_at": store.clock.now()}),
+            (EMAIL, {"cgu_version": "bench", "cgu_accepted_at": accepted}),
             (QUESTION1, {"email": None, "email_skipped": 1, "email_verified": 0}),
             (ANSWER1, {"question1": 1}),
             (QUESTION2, {"answer1_hash": self.digest}),
@@ -142,19 +151,16 @@ class Family:
         ]
         for step, changes in steps:  # the terms, the address skipped, two questions and answers, the password
             self._update()
-            await self._guard(uid)
+            await self._guard(uid, account_id)
             await self._advance(uid, step, **changes)
         self._update()  # the password confirmed: the account becomes active
-        await self._guard(uid)
-        progress = await store.progress.get(uid)
-        assert progress is not None and progress.cgu_version and progress.cgu_accepted_at
+        await self._guard(uid, account_id)
         activation = Activation(password_hash=self.digest, email=None, question1=1, answer1_hash=self.digest,
-                                question2=2, answer2_hash=self.digest, cgu_version=progress.cgu_version,
-                                cgu_accepted_at=datetime.fromisoformat(progress.cgu_accepted_at),
-                                telegram_user_id=uid)
-        done = await self._write(store.accounts.activate(account.id, account.provisional_hash, activation))
+                                question2=2, answer2_hash=self.digest, cgu_version="bench",
+                                cgu_accepted_at=accepted, telegram_user_id=uid)
+        done = await self._write(store.accounts.activate(account_id, self.digest, activation))
         assert done, f"{identifier} not activated"
-        await self._write(store.letters.revoke(account.id, "activated"))
+        await self._write(store.letters.revoke(account_id, "activated"))
         self.tally.activations += 1
 
     async def run(self, accounts: int, deadline: float) -> None:
@@ -188,8 +194,16 @@ class StoreRun:
     latencies: list[float]
     exhausted: bool
 
+    @property
+    def write_rate(self) -> float:
+        return self.writes / self.seconds
 
-async def store_run(path: Path, families: int, seconds: float, accounts: int) -> StoreRun:
+    def latency_ms(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def store_run(path: Path, families: int, seconds: float, accounts: int, reads: bool) -> StoreRun:
     store = Store(path)
     await store.open()
     try:
@@ -199,7 +213,7 @@ async def store_run(path: Path, families: int, seconds: float, accounts: int) ->
         before = metering.snapshot()
         cpu, started = time.process_time(), time.perf_counter()
         deadline = started + seconds
-        await asyncio.gather(*(Family(store, tally, digest).run(accounts, deadline) for _ in range(families)))
+        await asyncio.gather(*(Family(store, tally, digest, reads).run(accounts, deadline) for _ in range(families)))
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         after = metering.snapshot()
         async with store.db.read() as conn:
@@ -240,57 +254,60 @@ async def prepare_raw(path: Path) -> None:
         await store.close()
 
 
+def report(name: str, run: StoreRun, raw_rate: float, raw_cpu_per_commit: float) -> None:
+    per_activation = run.writes / run.activations
+    hops = run.hops / run.activations
+    print(name)
+    if run.exhausted:
+        print("  (every seeded account was used before the end: raise --accounts)")
+    print(f"  activations replayed                      {run.activations:8d}")
+    print(f"  write transactions per activation         {per_activation:8.1f}")
+    print(f"  round trips (thread hops) per activation  {hops:8.1f}   per update {hops / UPDATES_PER_ACTIVATION:.1f}"
+          f" (max {max(run.hops_per_update)})   per write transaction {run.hops / run.writes:.2f}")
+    print(f"  write transactions/s                      {run.write_rate:8.0f}   ÷ raw commits/s {run.write_rate / raw_rate:.3f}")
+    print(f"  activations/s                             {run.activations / run.seconds:8.1f}")
+    print(f"  CPU per activation                        {1000 * run.cpu / run.activations:8.2f} ms"
+          f"   per write transaction ÷ raw CPU per commit {(run.cpu / run.writes) / raw_cpu_per_commit:.1f}")
+    print(f"  one write transaction, lock wait included  p50 {run.latency_ms(0.5):.1f} ms, "
+          f"p95 {run.latency_ms(0.95):.1f} ms, p99 {run.latency_ms(0.99):.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", type=int, default=50, help="concurrent families (coroutines)")
-    parser.add_argument("--seconds", type=float, default=6.0, help="length of the run through the Store")
-    parser.add_argument("--raw-seconds", type=float, default=3.0, help="the raw baseline, half before, half after")
-    parser.add_argument("--accounts", type=int, default=5000, help="pending accounts seeded (one per activation)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each of the two runs through the Store")
+    parser.add_argument("--raw-seconds", type=float, default=3.0, help="the raw baseline, a third before, between, after")
+    parser.add_argument("--accounts", type=int, default=10_000, help="pending accounts seeded (one per activation)")
     args = parser.parse_args()
 
+    raw: list[tuple[int, float, float]] = []
     with tempfile.TemporaryDirectory(prefix="entbot-sqlite-") as tmp:
         raw_path = Path(tmp) / "raw.sqlite3"
         asyncio.run(prepare_raw(raw_path))
-        first = raw_updates(raw_path, args.raw_seconds / 2)
-        run = asyncio.run(store_run(Path(tmp) / "bot.sqlite3", args.families, args.seconds, args.accounts))
-        second = raw_updates(raw_path, args.raw_seconds / 2)
+        raw.append(raw_updates(raw_path, args.raw_seconds / 3))
+        full = asyncio.run(store_run(Path(tmp) / "full.sqlite3", args.families, args.seconds, args.accounts, True))
+        raw.append(raw_updates(raw_path, args.raw_seconds / 3))
+        writes = asyncio.run(store_run(Path(tmp) / "writes.sqlite3", args.families, args.seconds, args.accounts, False))
+        raw.append(raw_updates(raw_path, args.raw_seconds / 3))
 
-    raw_done, raw_seconds, raw_cpu = first[0] + second[0], first[1] + second[1], first[2] + second[2]
-    raw_rate = raw_done / raw_seconds
-    write_rate = run.writes / run.seconds
-    activation_rate = run.activations / run.seconds
-    writes_per_activation = run.writes / run.activations
-    hops_per_activation = run.hops / run.activations
-    lat = sorted(run.latencies)
-
-    def pct(q: float) -> float:
-        return 1000 * lat[min(len(lat) - 1, int(q * len(lat)))]
-
-    print(f"families: {args.families} concurrent, {run.seconds:.1f} s through the Store, "
-          f"{raw_seconds:.1f} s raw (half before, half after)")
-    if run.exhausted:
-        print(f"  (all {args.accounts} accounts used before the end: raise --accounts)")
-    print("raw sqlite3, single-row UPDATE, autocommit (baseline)")
-    print(f"  commits/s                        {raw_rate:10.0f}")
-    print(f"  CPU per commit                   {1e6 * raw_cpu / raw_done:10.1f} µs")
-    print("Store (aiosqlite, WAL, synchronous=NORMAL, secure_delete, one connection + lock)")
-    print(f"  activations replayed             {run.activations:10d}")
-    print(f"  write transactions per activation{writes_per_activation:10.1f}")
-    print(f"  round trips (thread hops) per activation {hops_per_activation:6.1f}"
-          f"   per update {hops_per_activation / UPDATES_PER_ACTIVATION:.1f}"
-          f" (max {max(run.hops_per_update)})")
-    print(f"  round trips per write transaction, reads included {run.hops / run.writes:5.2f}")
-    print(f"  write transactions/s             {write_rate:10.0f}")
-    print(f"  activations/s (storage-bound)    {activation_rate:10.1f}")
-    print(f"  CPU per activation (storage)     {1000 * run.cpu / run.activations:10.2f} ms")
-    print(f"  one write transaction, lock wait included: p50 {pct(0.5):.1f} ms, p95 {pct(0.95):.1f} ms, "
-          f"p99 {pct(0.99):.1f} ms")
-    print("ratios")
-    print(f"  Store write transactions/s ÷ raw commits/s        {write_rate / raw_rate:6.3f}")
-    print(f"  storage CPU (reads included) per write transaction ÷ raw CPU per commit "
-          f"{(run.cpu / run.writes) / (raw_cpu / raw_done):6.1f}")
-    print(f"  raw commits/s ÷ write transactions per activation {raw_rate / writes_per_activation:8.0f} activations/s"
-          " (the bound with no aiosqlite, no reads)")
+    raw_done, raw_seconds, raw_cpu = (sum(r[i] for r in raw) for i in range(3))
+    raw_rate, raw_cpu_per_commit = raw_done / raw_seconds, raw_cpu / raw_done
+    per_activation = writes.writes / writes.activations
+    print(f"{args.families} families at once; {args.seconds:.0f} s per Store run; raw baseline {raw_seconds:.1f} s "
+          "(before, between and after the Store runs)")
+    print("raw sqlite3: single-row UPDATE, each committed (autocommit), WAL, synchronous=NORMAL, secure_delete")
+    print(f"  commits/s                                 {raw_rate:8.0f}")
+    print(f"  CPU per commit                            {1e6 * raw_cpu_per_commit:8.1f} µs")
+    report("Store, an activation's storage calls (reads and writes) - storage-bound capacity", full, raw_rate,
+           raw_cpu_per_commit)
+    report("Store, the same write transactions only - write-bound capacity", writes, raw_rate, raw_cpu_per_commit)
+    print("summary")
+    print(f"  write transactions/s through the Store: {writes.write_rate:.0f} "
+          f"({writes.write_rate / raw_rate:.3f} of raw commits/s)")
+    print(f"  write-bound capacity: {writes.write_rate / per_activation:.1f} activations/s; storage-bound "
+          f"(reads too): {full.activations / full.seconds:.1f}; raw commits would allow {raw_rate / per_activation:.0f}")
+    print(f"  round trips per write transaction: {writes.hops / writes.writes:.2f} (writes only), "
+          f"{full.hops / full.writes:.2f} (reads included)")
 
 
 if __name__ == "__main__":
