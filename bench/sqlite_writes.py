@@ -1,14 +1,18 @@
 """Benchmark: SQLite's write rate as the bot uses it (the project's Store) beside raw sqlite3 commits, in one run.
 
 Many coroutines, one per family, each replay the storage calls of typed-path activations (the 13 updates
-of `conversations/activation.py` and the menu, writes and the reads around them; Argon2 left out, the
-CPU model counts it apart) through `storage.store.Store`: aiosqlite, WAL, synchronous=NORMAL,
-secure_delete, one connection behind a lock, as the bot runs it. Beside it, on the same kind of file
-with the same pragmas, plain `sqlite3` single-row UPDATEs, each committed on its own: the baseline,
-run before and after the Store so that the machine's noise falls on both. The figures that matter are
-the ratios; the rates are for the capacity model (docs/capacity.md).
+of `conversations/activation.py` and the menu as of commit e77d6d6: the write transactions and the reads
+around them; Argon2 left out, the CPU model counts it apart) through `storage.store.Store`: aiosqlite,
+WAL, synchronous=NORMAL, secure_delete, one connection behind a lock, as the bot runs it. Two runs on
+fresh files: the reads and writes (the storage-bound capacity), then the same 26 write transactions
+alone (the write-bound capacity). Round trips to aiosqlite's thread are counted per update by
+storage/metering.py, as in the bot. Beside them, on the same kind of file with the same pragmas, plain
+`sqlite3` single-row UPDATEs, each committed on its own: the baseline, run before, between and after the
+Store runs so that the machine's noise falls on all. The figures that matter are the ratios; the rates
+feed the capacity model (docs/capacity.md, table "Mesures"). When the activation's storage calls change,
+`Family.activate` follows them.
 
-    .venv/bin/python bench/sqlite_writes.py [--families 50] [--seconds 6] [--raw-seconds 3]
+    .venv/bin/python bench/sqlite_writes.py [--families 50] [--seconds 5] [--raw-seconds 3]
 """
 
 from __future__ import annotations
