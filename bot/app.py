@@ -32,9 +32,11 @@ from conversations.common import DEPS_KEY, LATEST_KEY, Deps, MailConfig, Privacy
 from conversations.password_rules import PasswordRule
 from conversations.when import quiet_end
 from storage import backup as backups
+from storage import secrets
 from storage.accounts import DirectoryUnavailable
 from storage.db import Clock
 from storage.notices import Figures, Notice
+from storage.secrets import ArgonBusy
 from storage.store import Store
 
 log = logging.getLogger("entbot")
@@ -83,6 +85,14 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     error = context.error
     if isinstance(error, Forbidden):
         log.info("user has blocked the bot: %s", error)
+        return
+    if isinstance(error, ArgonBusy):  # refused before anything was saved: the same answer again in a minute works
+        log.warning("Argon2 queue full (ARGON2_MAX_WAITING), update %s refused", getattr(update, "update_id", "-"))
+        if isinstance(update, Update) and update.effective_chat is not None:
+            try:
+                await context.bot.send_message(update.effective_chat.id, texts.BUSY)
+            except TelegramError:
+                log.warning("could not tell the user the bot is busy")
         return
     if isinstance(error, DirectoryUnavailable):  # nothing was changed: the parent sends the same answer later
         log.warning("directory unavailable while handling update %s", getattr(update, "update_id", "-"))
@@ -165,6 +175,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
             await mailer.stop()
         await store.close()
 
+    secrets.configure(settings.argon2_threads, settings.argon2_max_waiting)
     calls = ReplyCalls(latest={})
     app = (
         ApplicationBuilder()

@@ -35,6 +35,7 @@ from conversations.common import (
     edit_or_send,
     hand_over,
     keyboard,
+    patiently,
     refused_identifier,
     refused_text,
     replace_prompt,
@@ -234,6 +235,8 @@ def step(state: str, fresh_check: bool = True,
                     return await ask_reauth(update, context, progress)
             if text is not None and await _refused(update, context, state, text):
                 return None
+            if text is not None and state in SECRET_STEPS:
+                return await patiently(update, context, fn(update, context, progress))
             return await fn(update, context, progress)
 
         return wrapper

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import time
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import BaseHandler, ContextTypes
 
@@ -23,6 +24,7 @@ from storage.progress import Dialogue
 from storage.store import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Keyboard = InlineKeyboardMarkup | None
 
@@ -321,6 +323,31 @@ async def retry_deletions(context: ContextTypes.DEFAULT_TYPE) -> None:
                 await store.pending_deletions.failed_again(pending.chat_id, pending.message_id, type(exc).__name__)
                 continue
         await store.pending_deletions.remove(pending.chat_id, pending.message_id)
+
+
+PATIENCE = 0.5  # seconds a step may take before the parent sees "…est en train d'écrire"
+
+
+async def patiently(update: Update, context: ContextTypes.DEFAULT_TYPE, work: Coroutine[Any, Any, T]) -> T:
+    """Runs a step that hashes; if it has not answered within PATIENCE (others' hashing queued ahead of it),
+    Telegram shows the parent that the bot is writing, every 4.5 s until it answers. No call when it is quick."""
+    task = asyncio.ensure_future(work)
+    chat = update.effective_chat
+    wait = PATIENCE
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=wait)
+            if done:
+                return task.result()
+            if chat is not None:
+                try:
+                    await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+                except TelegramError:
+                    pass  # only a courtesy
+            wait = 4.5  # the action shows for five seconds
+    finally:
+        if not task.done():
+            task.cancel()
 
 
 async def answer_query(update: Update, text: str | None = None, alert: bool = False) -> None:
