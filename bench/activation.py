@@ -429,7 +429,7 @@ def print_steps(bot: Phase) -> None:
           + ", ".join(f"{m} {bot.per_activation(c):.1f}" for m, c in methods.most_common()))
 
 
-OPEN_HEADER = (f"{'rate/s':>7}{'of cap.':>8}{'families':>9}{'done':>6}{'CPU/act ms':>11}{'main ms':>8}"
+OPEN_HEADER = (f"{'rate/s':>7}{'of cap.':>8}{'families':>9}{'done':>6}{'bot CPU':>8}{'CPU/act ms':>11}{'main ms':>8}"
                f"{'non-hashing p50/p95/p99 ms':>28}{'hashing p50/p95/p99 ms':>25}{'API/act':>8}{'lag p95':>8}")
 
 
@@ -438,6 +438,7 @@ def open_row(phase: Phase, capacity: float) -> str:
     light, heavy = percentiles(latencies(phase, False)), percentiles(latencies(phase, True))
     fmt = "/".join
     return (f"{rate:>7.2f}{100 * rate / capacity:>7.0f}%{len(phase.results):>9}{phase.completed:>6}"
+            f"{100 * phase.cpu.process / phase.wall:>7.0f}%"
             f"{ms(phase.cpu_per_activation):>11}{ms(phase.per_activation(phase.cpu.main_thread)):>8}"
             f"{fmt(f'{v:.0f}' for v in light):>28}{fmt(f'{v:.0f}' for v in heavy):>25}"
             f"{phase.per_activation(len(phase.calls)):>8.1f}{lag_p95(phase):>8.0f}")
@@ -482,21 +483,31 @@ async def main(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="entbot-bench-"))
     opts = Options(args.directory, args.letters, args.think, args.arrivals, args.duration, args.seed, args.step_timeout,
                    workdir)
-    argon2_op = argon2_cpu_per_operation(args.argon2_samples)
     print(HEADER)
     path = "letter (/start <token>)" if args.letters else "typed (identifier, provisional password)"
-    print(f"machine: {CORES} cores; accounts: {args.directory}; path: {path}; Argon2 (m=19 MiB, t=2, p=1):"
-          f" {argon2_op * 1000:.1f} ms of CPU per operation ({args.argon2_samples} in this process)")
+    print(f"machine: {CORES} cores; accounts: {args.directory}; path: {path}")
     print(f"logs, databases and meter files: {workdir}")
 
+    # Argon2's CPU per operation, timed before and after the calibration: the figures use the mean, and
+    # the two say how noisy the machine was.
+    before = argon2_cpu_per_operation(args.argon2_samples)
     n = args.parents if args.burst else args.calibrate
     at_once = [0.0] * n
     phases: list[Phase] = []
     for target in ("bot", "echo", "echo+argon2"):
         label = f"{'burst' if args.burst else 'calibration'}, {TARGET_NAMES[target]}"
-        phases.append(await run_phase(opts, len(phases), target, label, at_once, (0.0, 0.0), argon2_op))
+        phases.append(await run_phase(opts, len(phases), target, label, at_once, (0.0, 0.0), before))
+    after = argon2_cpu_per_operation(args.argon2_samples)
+    argon2_op = (before + after) / 2
+    for phase in phases:
+        phase.argon2_op = argon2_op
+    print(f"Argon2 (m=19 MiB, t=2, p=1, the bot's parameters): {argon2_op * 1000:.1f} ms of CPU per operation"
+          f" ({before * 1000:.1f} before the calibration, {after * 1000:.1f} after; {args.argon2_samples} operations each,"
+          " one after the other in the benchmark's process)")
     bot = phases[0]
     capacity = print_calibration(phases[0], phases[1], phases[2], args.burst)
+    if not capacity > 0 or math.isinf(capacity):
+        raise SystemExit("no activation completed in the calibration: nothing to measure the open loop against")
     print_steps(bot)
     if args.burst:
         light, heavy = percentiles(latencies(bot, False)), percentiles(latencies(bot, True))
@@ -507,8 +518,8 @@ async def main(args: argparse.Namespace) -> None:
     rates = args.rate or [f * capacity for f in args.fractions]
     print(f"\n== Open loop: families arrive {args.arrivals} for {args.duration:.0f} s at each rate, think "
           f"{args.think[0]:g}–{args.think[1]:g} s between steps; a fresh bot, sandbox and database at each rate ==")
-    print("(lag p95: how late this process saw the screens after the sandbox showed them; high means the families' "
-          "side, not the bot, is behind)")
+    print("(bot CPU: the bot process's CPU over the phase, in % of one core; lag p95: how late this process saw the"
+          " screens after the sandbox showed them, high when the families' side, not the bot, is behind)")
     print(OPEN_HEADER)
     open_phases = []
     for rate in rates:
