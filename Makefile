@@ -39,11 +39,15 @@ lint: $(STAMP_TEST)
 sandbox: $(STAMP)
 	$(BIN)/python -m sandbox --port 8081
 
+# The bot as deployed (`entbot run`), the sandbox and the families in three processes; about 6 minutes on 2 cores.
+# Options after BENCH_ARGS=, e.g. make bench BENCH_ARGS="--duration 15 --fractions 0.5,0.8" (see --help).
+BENCH_ARGS ?=
+
 bench: $(STAMP_TEST)
-	$(BIN)/python bench/activation.py
+	$(BIN)/python bench/activation.py $(BENCH_ARGS)
 
 bench-ldap: $(STAMP_TEST) slapd
-	$(BIN)/python bench/activation.py --directory ldap
+	$(BIN)/python bench/activation.py --directory ldap $(BENCH_ARGS)
 
 bench-broadcast: $(STAMP_TEST)
 	$(BIN)/python bench/broadcast.py

@@ -103,9 +103,11 @@ async def ctl_click(request: web.Request) -> web.Response:
 async def ctl_chat(request: web.Request) -> web.Response:
     world = request.app[WORLD_KEY]
     chat_id = int(request.match_info["chat_id"])
-    deleted = [m.message_id for (cid, _), m in world.messages.items() if cid == chat_id and m.deleted]
+    deleted = [m.message_id for m in world.by_chat.get(chat_id, []) if m.deleted]
+    # changed_at: when the bot last touched this chat (time.time()), what a benchmark times a reply by.
     return web.json_response({"messages": world.visible(chat_id), "deleted": deleted, "seq": world.event_seq,
-                              "chat_seq": world.chat_seq.get(chat_id, 0)})
+                              "chat_seq": world.chat_seq.get(chat_id, 0),
+                              "changed_at": world.chat_changed_at.get(chat_id)})
 
 
 async def ctl_callback(request: web.Request) -> web.Response:

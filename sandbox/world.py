@@ -248,6 +248,7 @@ class World:
         self.users: dict[int, User] = {}
         self.chats: dict[int, Chat] = {}
         self.messages: dict[tuple[int, int], Message] = {}
+        self.by_chat: dict[int, list[Message]] = {}  # each chat's messages in order: a chat is read without scanning all
         self.next_message_id: dict[int, int] = {}
         self.updates: list[dict[str, Any]] = []
         self.update_ids = itertools.count(1)
@@ -265,6 +266,7 @@ class World:
         # Every call the bot made but getUpdates: (time.time(), method, chat id or None), for the benchmarks.
         self.call_log: list[tuple[float, str, int | None]] = []
         self.chat_seq: dict[int, int] = {}  # per chat, how many calls touched it: what one person waits on
+        self.chat_changed_at: dict[int, float] = {}  # per chat, time.time() of the last call that touched it
         self._chat_waiters: dict[int, list[asyncio.Future[None]]] = {}
         self.errors: list[tuple[str, int, str]] = []
         self.changed = asyncio.Condition()
@@ -280,6 +282,7 @@ class World:
     async def notify(self, chat_id: int | None = None) -> None:
         if chat_id is not None:
             self.chat_seq[chat_id] = self.chat_seq.get(chat_id, 0) + 1
+            self.chat_changed_at[chat_id] = time.time()
             for waiter in self._chat_waiters.pop(chat_id, []):
                 if not waiter.done():
                     waiter.set_result(None)
@@ -321,6 +324,7 @@ class World:
         self.next_message_id[chat.id] = mid
         message = Message(chat=chat, message_id=mid, date=self.now(), sender=sender, **fields)
         self.messages[(chat.id, mid)] = message
+        self.by_chat.setdefault(chat.id, []).append(message)
         return message
 
     def _push_update(self, kind: str, payload: dict[str, Any]) -> int:
@@ -378,7 +382,7 @@ class World:
         return self._push_update("callback_query", payload), query_id
 
     def visible(self, chat_id: int) -> list[dict[str, Any]]:
-        return [m.view() for (cid, _), m in sorted(self.messages.items()) if cid == chat_id and not m.deleted]
+        return [m.view() for m in self.by_chat.get(chat_id, []) if not m.deleted]
 
     def unanswered_callbacks(self) -> list[str]:
         return [qid for qid, q in self.callbacks.items() if not q["answered"]]

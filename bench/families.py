@@ -1,0 +1,325 @@
+"""The simulated families of the benchmarks: each a sandbox person walking a script of steps, timed from outside.
+
+A step is a text to send or a button to press, and the screen the family knows will follow (a text on a
+bot's message, a button). After each step the family waits for that screen with the sandbox's per-chat
+long-poll, so that hundreds of families never wake each other. A step's reply latency runs from just
+before the family sends to the sandbox's time of the bot's last call on that chat before the screen was
+seen: what Telegram would have shown, not when this (busy) process got round to looking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import aiohttp
+
+from conversations.texts import QUESTIONS
+
+
+class StepFailed(Exception):
+    """A family could not go on: the screen it expected never came, or the button it wanted is not there."""
+
+
+@dataclass(frozen=True)
+class ChatState:
+    messages: list[dict[str, Any]]
+    seq: int  # how many calls of the bot touched this chat
+    changed_at: float | None  # time.time() of the last of them, as the sandbox recorded it
+
+
+class Client:
+    """The families' side of the sandbox's control API, on one HTTP session with no cap on connections.
+
+    (aiohttp's default of 100 connections would queue the 101st family's long-poll behind the others.)
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/") + "/_sandbox"
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
+                                                  timeout=aiohttp.ClientTimeout(total=None, sock_connect=30))
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        async with self.session.post(f"{self.url}/{path}", json=body) as resp:
+            data: dict[str, Any] = await resp.json()
+            if resp.status != 200:
+                raise StepFailed(f"{path}: {data}")
+            return data
+
+    async def _get(self, path: str, **query: object) -> dict[str, Any]:
+        async with self.session.get(f"{self.url}/{path}", params={k: str(v) for k, v in query.items()}) as resp:
+            data: dict[str, Any] = await resp.json()
+            return data
+
+    async def people(self, count: int) -> list[int]:
+        data = await self._post("users/bulk", {"count": count, "first_name": "Famille"})
+        return [int(uid) for uid in data["user_ids"]]
+
+    async def send(self, user_id: int, text: str) -> int:
+        """Sends a text in the person's chat with the bot; returns the update's id."""
+        data = await self._post("send", {"user_id": user_id, "chat_id": user_id, "kind": "text", "text": text})
+        return int(data["update_id"])
+
+    async def click(self, user_id: int, message_id: int, data: str) -> int:
+        found = await self._post("click", {"user_id": user_id, "chat_id": user_id, "message_id": message_id, "data": data})
+        return int(found["update_id"])
+
+    async def chat(self, chat_id: int) -> ChatState:
+        data = await self._get(f"chats/{chat_id}")
+        return ChatState(data["messages"], int(data["chat_seq"]), data.get("changed_at"))
+
+    async def wait(self, chat_id: int, seq: int, timeout: float) -> int:
+        """Returns once a call of the bot touched the chat after `seq` (or after `timeout` s): the chat's new seq."""
+        data = await self._get("wait", chat_id=chat_id, seq=seq, timeout=timeout)
+        return int(data["seq"])
+
+    async def calls(self, since: int = 0) -> list[tuple[float, str, int | None]]:
+        """The bot's calls but getUpdates, as (time.time(), method, chat id)."""
+        data = await self._get("calls", since=since)
+        return [(float(t), str(m), c) for t, m, c in data["calls"]]
+
+    async def call_counts(self) -> dict[str, int]:
+        data = await self._get("stats")
+        return {str(k): int(v) for k, v in data["calls"].items()}
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What a family knows it will see: one of the bot's messages holding all these texts, and this button."""
+
+    texts: tuple[str, ...] = ()
+    button: str | None = None
+
+    def shown(self, messages: list[dict[str, Any]]) -> bool:
+        for m in messages:
+            if not m["from_bot"] or not all(t in m["text"] for t in self.texts):
+                continue
+            if self.button is None or any(b["text"] == self.button for row in m["buttons"] for b in row):
+                return True
+        return False
+
+    def __str__(self) -> str:
+        wanted = [repr(t) for t in self.texts] + ([f"button {self.button!r}"] if self.button else [])
+        return " and ".join(wanted)
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    kind: Literal["text", "click"]
+    payload: str  # the text sent, or the label of the button pressed
+    expect: Screen
+    hashes: int = 0  # Argon2 operations the bot does for this step
+
+
+PASSWORD = "Bench-Mot2passe!"
+
+
+def identifier(n: int) -> str:
+    return f"bench.{n:05d}"
+
+
+def provisional(n: int) -> str:
+    return f"Prov-{n:05d}a"
+
+
+def activation_script(n: int, token: str | None = None) -> list[Step]:
+    """Family n's activation, as bench/activation.py has always walked it; from its letter if given its token.
+
+    Argon2 per step (conversations/activation.py): the provisional password verified, each answer hashed,
+    the new password verified against the provisional one then hashed, its confirmation verified.
+    """
+    q1, q2 = QUESTIONS[n % 8], QUESTIONS[(n + 1) % 8]  # both on the first page of questions
+    accept = "✅ J'ai lu et j'accepte"
+    if token is not None:
+        start = [Step("/start <token>", "text", f"/start {token}", Screen(button=accept))]
+    else:
+        start = [
+            Step("/start", "text", "/start", Screen(button="🔑 Activer mon compte")),
+            Step("activate", "click", "🔑 Activer mon compte", Screen(button="👪 Élève ou parent")),
+            Step("profile", "click", "👪 Élève ou parent", Screen(texts=("Tapez l'identifiant",))),
+            Step("identifier", "text", identifier(n), Screen(texts=("mot de passe provisoire",), button="↩ Retour")),
+            Step("provisional password", "text", provisional(n), Screen(button=accept), hashes=1),
+        ]
+    return [
+        *start,
+        Step("accept CGU", "click", accept, Screen(button="⏭ Passer (recommandé)")),
+        Step("skip e-mail", "click", "⏭ Passer (recommandé)", Screen(texts=("Première question secrète",), button=q1)),
+        Step("question 1", "click", q1, Screen(texts=("Première question secrète", "Tapez votre réponse"))),
+        Step("answer 1", "text", "réponse une", Screen(texts=("Seconde question secrète",), button=q2), hashes=1),
+        Step("question 2", "click", q2, Screen(texts=("Seconde question secrète", "Tapez votre réponse"))),
+        Step("answer 2", "text", "réponse deux", Screen(texts=("Votre mot de passe", "Tapez-le")), hashes=1),
+        Step("password", "text", PASSWORD, Screen(texts=("une seconde fois",)), hashes=2),
+        Step("confirmation", "text", PASSWORD, Screen(texts=("Compte activé",)), hashes=1),
+    ]
+
+
+def echo_script(steps: Sequence[Step], argon2: bool) -> list[Step]:
+    """The same number and mix of texts and presses for bench/echo_bot.py; with `argon2`, the same hashing too."""
+    if steps and steps[0].kind != "text":
+        raise ValueError("an echo script starts with a text: there is no button to press before")
+    echoed: list[Step] = []
+    shown, presses = "", 0
+    for i, step in enumerate(steps):
+        if step.kind == "text":
+            text = f"#h{step.hashes} [s{i}]" if argon2 and step.hashes else f"[s{i}]"
+            shown, presses = f"echo {text}", 0
+            echoed.append(Step(step.name, "text", text, Screen(texts=(shown,)), step.hashes))
+        else:
+            shown, presses = f"{shown} · p{presses}", presses + 1
+            echoed.append(Step(step.name, "click", "OK", Screen(texts=(shown,)), step.hashes))
+    return echoed
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    family: int
+    step: str
+    hashes: int
+    update_id: int
+    sent_at: float  # time.time() just before the family sent
+    shown_at: float  # the sandbox's time of the bot's last call on the chat when the screen was seen
+    seen_at: float  # when this process saw it
+
+    @property
+    def latency(self) -> float:
+        return self.shown_at - self.sent_at
+
+
+@dataclass
+class FamilyResult:
+    family: int
+    user_id: int
+    records: list[StepRecord] = field(default_factory=list)
+    sent: int = 0  # updates sent, the failed step's included
+    done: bool = False
+    error: str | None = None
+
+
+def _button(messages: list[dict[str, Any]], label: str) -> tuple[int, str] | None:
+    """The latest message showing a button `label`: its id and the button's callback data."""
+    for m in reversed(messages):
+        for row in m["buttons"]:
+            for b in row:
+                if b["text"] == label and "callback_data" in b:
+                    return int(m["message_id"]), str(b["callback_data"])
+    return None
+
+
+def _last_text(messages: list[dict[str, Any]]) -> str:
+    bot = [m for m in messages if m["from_bot"]]
+    if not bot:
+        return "(nothing from the bot)"
+    m = bot[-1]
+    buttons = " ".join(f"[{b['text']}]" for row in m["buttons"] for b in row)
+    return f"{m['text'][:160]} {buttons}".replace("\n", " ")
+
+
+async def _until_shown(client: Client, chat_id: int, seq: int, screen: Screen, deadline: float) -> ChatState:
+    last: ChatState | None = None
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            shown = _last_text(last.messages) if last else "(no change in the chat)"
+            raise StepFailed(f"waited for {screen}; the bot's last message: {shown}")
+        new_seq = await client.wait(chat_id, seq, min(left, 30.0))
+        if new_seq <= seq:
+            continue
+        last = await client.chat(chat_id)
+        seq = last.seq
+        if screen.shown(last.messages):
+            return last
+
+
+async def walk(client: Client, family: int, user_id: int, steps: Sequence[Step], think: tuple[float, float],
+               rng: random.Random, step_timeout: float) -> FamilyResult:
+    """One family through its steps, thinking `think` seconds (uniform) between them."""
+    result = FamilyResult(family, user_id)
+    messages: list[dict[str, Any]] = []
+    seq = 0
+    for i, step in enumerate(steps):
+        if i and think[1] > 0:
+            await asyncio.sleep(rng.uniform(*think))
+        try:
+            if step.kind == "text":
+                sent_at = time.time()
+                update_id = await client.send(user_id, step.payload)
+            else:
+                target = _button(messages, step.payload)
+                if target is None:
+                    raise StepFailed(f"no button {step.payload!r}; the bot's last message: {_last_text(messages)}")
+                sent_at = time.time()
+                update_id = await client.click(user_id, *target)
+            result.sent += 1
+            state = await _until_shown(client, user_id, seq, step.expect, time.monotonic() + step_timeout)
+        except StepFailed as exc:
+            result.error = f"step {step.name!r}: {exc}"
+            return result
+        seen_at = time.time()
+        messages, seq = state.messages, state.seq
+        result.records.append(StepRecord(family, step.name, step.hashes, update_id, sent_at,
+                                         state.changed_at if state.changed_at is not None else seen_at, seen_at))
+    result.done = True
+    return result
+
+
+def arrival_times(rate: float, duration: float, kind: str, rng: random.Random) -> list[float]:
+    """Offsets (s) at which families arrive: every 1/rate s (even), or a Poisson process of that rate."""
+    if rate <= 0:
+        return []
+    if kind == "even":
+        return [i / rate for i in range(max(1, round(rate * duration)))]
+    times, t = [], rng.expovariate(rate)
+    while t < duration:
+        times.append(t)
+        t += rng.expovariate(rate)
+    return times
+
+
+async def run_families(client: Client, user_ids: Sequence[int], scripts: Sequence[Sequence[Step]],
+                       arrivals: Sequence[float], think: tuple[float, float], seed: int,
+                       step_timeout: float) -> list[FamilyResult]:
+    """Open loop: family i starts at arrivals[i] s whatever the others are doing (all at 0: a burst)."""
+    started = time.monotonic()
+    tasks: list[asyncio.Task[FamilyResult]] = []
+    for i, at in enumerate(arrivals):
+        delay = started + at - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(walk(client, i, user_ids[i], scripts[i], think, random.Random(seed * 100_003 + i),
+                                              step_timeout)))
+    return list(await asyncio.gather(*tasks))
+
+
+def calls_per_step(results: Sequence[FamilyResult], calls: Sequence[tuple[float, str, int | None]]) -> dict[str, list[int]]:
+    """Per step name, the Bot API calls on the family's chat between its update and its next one, per occurrence."""
+    by_chat: dict[int, list[float]] = {}
+    for t, _, chat in calls:
+        if chat is not None:
+            by_chat.setdefault(chat, []).append(t)
+    for times in by_chat.values():
+        times.sort()
+    counts: dict[str, list[int]] = {}
+    for result in results:
+        times = by_chat.get(result.user_id, [])
+        records = result.records
+        for i, record in enumerate(records):
+            end = records[i + 1].sent_at if i + 1 < len(records) else float("inf")
+            n = bisect.bisect_left(times, end) - bisect.bisect_left(times, record.sent_at)
+            counts.setdefault(record.step, []).append(n)
+    return counts
