@@ -325,26 +325,23 @@ async def retry_deletions(context: ContextTypes.DEFAULT_TYPE) -> None:
         await store.pending_deletions.remove(pending.chat_id, pending.message_id)
 
 
-PATIENCE = 0.5  # seconds a step may take before the parent sees "…est en train d'écrire"
+PATIENCE = 1.0  # seconds a step may take before the parent sees "…est en train d'écrire"
 
 
 async def patiently(update: Update, context: ContextTypes.DEFAULT_TYPE, work: Coroutine[Any, Any, T]) -> T:
     """Runs a step that hashes; if it has not answered within PATIENCE (others' hashing queued ahead of it),
-    Telegram shows the parent that the bot is writing, every 4.5 s until it answers. No call when it is quick."""
+    Telegram shows the parent that the bot is writing, once (a call per step would add to the load that
+    caused the wait). No call when the step is quick."""
     task = asyncio.ensure_future(work)
     chat = update.effective_chat
-    wait = PATIENCE
     try:
-        while True:
-            done, _ = await asyncio.wait({task}, timeout=wait)
-            if done:
-                return task.result()
-            if chat is not None:
-                try:
-                    await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
-                except TelegramError:
-                    pass  # only a courtesy
-            wait = 4.5  # the action shows for five seconds
+        done, _ = await asyncio.wait({task}, timeout=PATIENCE)
+        if not done and chat is not None:
+            try:
+                await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+            except TelegramError:
+                pass  # only a courtesy
+        return await task
     finally:
         if not task.done():
             task.cancel()
