@@ -314,16 +314,16 @@ def _data(update: Update) -> str:
 async def start_activation(update: Update, context: Ctx) -> object:
     await answer_query(update)
     store = deps(context).store
-    await store.progress.start(user_id(update), PROFILE)
-    return await show(update, context, PROFILE)
+    started = await store.progress.start(user_id(update), PROFILE)
+    return await show(update, context, PROFILE, progress=started)
 
 
 async def start_after_reset(update: Update, context: Ctx) -> object:
     """"Mon compte a été réinitialisé": the same path, with its own introduction."""
     await answer_query(update)
     store = deps(context).store
-    await store.progress.start(user_id(update), PROFILE)
-    return await show(update, context, PROFILE, note=texts.RESET_INTRO)
+    started = await store.progress.start(user_id(update), PROFILE)
+    return await show(update, context, PROFILE, note=texts.RESET_INTRO, progress=started)
 
 
 async def resume_from_menu(update: Update, context: Ctx) -> object:

@@ -7,13 +7,16 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
 from conversations import notices, texts
 from conversations.common import answer_query, deps, edit_or_send, first_name, keyboard, send, user_id, write_to_school
+from storage.progress import Progress
 
 Ctx = ContextTypes.DEFAULT_TYPE
 
 
-async def menu_keyboard(context: Ctx, uid: int) -> InlineKeyboardMarkup:
+async def menu_keyboard(context: Ctx, uid: int, progress: Progress | None = None) -> InlineKeyboardMarkup:
+    """The menu, "Reprendre" first when an activation is saved (`progress`: as the caller just read it)."""
     d = deps(context)
-    progress = await d.store.progress.get(uid)
+    if progress is None:
+        progress = await d.store.progress.get(uid)
     rows: list[list[tuple[str, str]]] = []
     if progress is not None and progress.step in texts.STEP_NUMBER:
         rows.append([(texts.menu_resume(texts.STEP_NUMBER[progress.step]), "menu:resume")])
@@ -29,11 +32,11 @@ async def menu_keyboard(context: Ctx, uid: int) -> InlineKeyboardMarkup:
 async def start(update: Update, context: Ctx) -> None:
     d = deps(context)
     uid = user_id(update)
-    markup = await menu_keyboard(context, uid)
+    progress = await d.store.progress.get(uid)
+    markup = await menu_keyboard(context, uid, progress)
     text = texts.welcome(d.school.name, first_name(update))
     if not await d.store.privacy.known(uid):  # a first visit: where to read about their data
         text += texts.PRIVACY_LINE
-    progress = await d.store.progress.get(uid)
     if progress is not None and progress.step in texts.STEP_NUMBER:  # /start midway: the menu, resuming first
         text = texts.start_mid_flow(texts.STEP_NUMBER[progress.step]) + "\n\n" + text
     await send(update, context, text, markup)

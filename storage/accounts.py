@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -188,8 +189,9 @@ class SqliteDirectory:
         """
         moment = self.db.clock.now()
         now = to_text(moment)
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+
+        def write(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
                 "UPDATE accounts SET state = 'active', password_hash = ?, email = ?, question1 = ?,"
                 " answer1_hash = ?, question2 = ?, answer2_hash = ?, cgu_version = ?, cgu_accepted_at = ?,"
                 " activated_at = ?, telegram_user_id = ?, updated_at = ?, revision = revision + 1"
@@ -202,11 +204,13 @@ class SqliteDirectory:
             if cursor.rowcount != 1:
                 return False
             # Another Telegram user midway on the same account keeps its row, to be told why it stops.
-            await conn.execute("DELETE FROM activation_progress WHERE telegram_user_id = ?",
-                               (activation.telegram_user_id,))
-            await write_event(conn, moment, f"telegram:{activation.telegram_user_id}", "activated", account_id,
-                              f"cgu={activation.cgu_version} email={'oui' if activation.email else 'non'}")
-        return True
+            conn.execute("DELETE FROM activation_progress WHERE telegram_user_id = ?", (activation.telegram_user_id,))
+            conn.execute("INSERT INTO audit (at, actor, event, account_id, detail) VALUES (?, ?, ?, ?, ?)",
+                         (now, f"telegram:{activation.telegram_user_id}", "activated", account_id,
+                          f"cgu={activation.cgu_version} email={'oui' if activation.email else 'non'}"))
+            return True
+
+        return await self.db.in_thread(write)
 
     async def credentials(self, account_id: int) -> Credentials | None:
         async with self.db.read() as conn:

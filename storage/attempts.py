@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import aiosqlite
 
@@ -147,12 +148,13 @@ class Attempts:
         A Telegram user's own count is left alone: proving one's own account between guesses at another
         must not wipe the guesses.
         """
-        async with self.db.transaction() as conn:
-            for scope, key in keys:
-                if scope == "account":
-                    await conn.execute("UPDATE attempts SET failures = 0, locks = 0 WHERE scope = ? AND key = ?",
-                                       (scope, key))
-                    await conn.execute("DELETE FROM account_failures WHERE key = ?", (key,))
+        statements: list[tuple[str, tuple[Any, ...]]] = []
+        for scope, key in keys:
+            if scope == "account":
+                statements += [("UPDATE attempts SET failures = 0, locks = 0 WHERE scope = ? AND key = ?", (scope, key)),
+                               ("DELETE FROM account_failures WHERE key = ?", (key,))]
+        if statements:
+            await self.db.atomic(statements)
 
     async def unlock(self, *keys: tuple[str, str]) -> None:
         async with self.db.transaction() as conn:

@@ -21,8 +21,8 @@ class Audit:
         self.db = db
 
     async def record(self, actor: str, event: str, account_id: int | None = None, detail: str | None = None) -> None:
-        async with self.db.transaction() as conn:
-            await write_event(conn, self.db.clock.now(), actor, event, account_id, detail)
+        await self.db.write("INSERT INTO audit (at, actor, event, account_id, detail) VALUES (?, ?, ?, ?, ?)",
+                            (to_text(self.db.clock.now()), actor, event, account_id, detail))
 
     async def for_account(self, account_id: int, limit: int = 10) -> list[tuple[str, str, str, str | None]]:
         async with self.db.read() as conn:

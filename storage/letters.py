@@ -85,11 +85,10 @@ class LetterTokens:
 
     async def revoke(self, account_id: int, reason: str) -> int:
         """Revokes the account's valid letter (a staff reset, the activation); returns how many were."""
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE letter_tokens SET state = 'revoked', ended_at = ?, ended_by = ?"
-                " WHERE account_id = ? AND state = 'valid'", (to_text(self.db.clock.now()), reason, account_id))
-        return cursor.rowcount
+        rows = await self.db.write(
+            "UPDATE letter_tokens SET state = 'revoked', ended_at = ?, ended_by = ?"
+            " WHERE account_id = ? AND state = 'valid' RETURNING 1", (to_text(self.db.clock.now()), reason, account_id))
+        return len(rows)
 
     async def valid_for(self, account_id: int) -> int:
         """How many valid letters the account has (0 or 1): for staff's card and the tests."""

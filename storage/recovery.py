@@ -79,8 +79,7 @@ class RecoveryStore:
         return _row(rows[0]) if rows else None
 
     async def forget(self, telegram_user_id: int) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM recovery_progress WHERE telegram_user_id = ?", (telegram_user_id,))
+        await self.db.write("DELETE FROM recovery_progress WHERE telegram_user_id = ?", (telegram_user_id,))
 
     async def users_of(self, account_id: int) -> list[int]:
         async with self.db.read() as conn:

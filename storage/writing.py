@@ -30,5 +30,4 @@ class HelpdeskWriting:
         return from_text(rows[0][0]) if rows else None
 
     async def stop(self, telegram_user_id: int) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM helpdesk_writing WHERE telegram_user_id = ?", (telegram_user_id,))
+        await self.db.write("DELETE FROM helpdesk_writing WHERE telegram_user_id = ?", (telegram_user_id,))
