@@ -411,7 +411,7 @@ def print_steps(bot: Phase) -> None:
     for record in bot.records:
         per_step.setdefault(record.step, []).append(sql.get(record.update_id, 0))
     print("\nPer step (the same run): SQLite round trips (ENTBOT_METER_FILE, joined on update ids), Bot API calls on"
-          " the family's chat until its next update, reply latency")
+          " the family's chat until its next update, reply latency (all families at once: mostly queueing)")
     print(f"{'step':24}{'Argon2':>8}{'SQLite':>8}{'API calls':>11}{'p50 ms':>9}{'p95 ms':>9}")
     totals = [0.0, 0.0, 0.0]
     for step, hashes in order:
