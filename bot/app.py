@@ -11,7 +11,6 @@ from typing import Any
 from telegram import Bot, BotCommand, BotCommandScopeChat, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -22,19 +21,22 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.api_calls import ReplyCalls
 from bot.broadcaster import Broadcaster
 from bot.mailer import Mailer
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
 from bot.staff_poster import StaffPoster
 from conversations import budget, helpdesk, menu, notices, parent, privacy, staff, texts
-from conversations.common import DEPS_KEY, Deps, MailConfig, PrivacyConfig, School, StaffConfig
+from conversations.common import DEPS_KEY, LATEST_KEY, Deps, MailConfig, PrivacyConfig, School, StaffConfig
 from conversations.password_rules import PasswordRule
 from conversations.when import quiet_end
 from storage import backup as backups
+from storage import secrets
 from storage.accounts import DirectoryUnavailable
 from storage.db import Clock
 from storage.notices import Figures, Notice
+from storage.secrets import ArgonBusy
 from storage.store import Store
 
 log = logging.getLogger("entbot")
@@ -83,6 +85,14 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     error = context.error
     if isinstance(error, Forbidden):
         log.info("user has blocked the bot: %s", error)
+        return
+    if isinstance(error, ArgonBusy):  # refused before anything was saved: the same answer again in a minute works
+        log.warning("Argon2 queue full (ARGON2_MAX_WAITING), update %s refused", getattr(update, "update_id", "-"))
+        if isinstance(update, Update) and update.effective_chat is not None:
+            try:
+                await context.bot.send_message(update.effective_chat.id, texts.BUSY)
+            except TelegramError:
+                log.warning("could not tell the user the bot is busy")
         return
     if isinstance(error, DirectoryUnavailable):  # nothing was changed: the parent sends the same answer later
         log.warning("directory unavailable while handling update %s", getattr(update, "update_id", "-"))
@@ -165,6 +175,8 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
             await mailer.stop()
         await store.close()
 
+    secrets.configure(settings.argon2_threads, settings.argon2_max_waiting)
+    calls = ReplyCalls(latest={})
     app = (
         ApplicationBuilder()
         .token(settings.require_token())
@@ -178,7 +190,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         # No group cap either: PTB's would count every call naming the staff group, the getChatMember of each
         # parent's staff check included, and make parents wait behind it. The staff group's worker paces the
         # posts themselves (bot/staff_poster.py).
-        .rate_limiter(AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3))
+        .rate_limiter(calls)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -199,6 +211,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
                                   password_rule=PasswordRule(settings.password_min_length,
                                                              settings.password_min_kinds))
     app.bot_data[MAILER_KEY] = mailer
+    app.bot_data[LATEST_KEY] = calls.latest  # the dialogues read and complete what the calls noted
     app.add_handler(TypeHandler(Update, log_update), group=-10)
     # Before every dialogue: a staff member's notice, typed after /annonce, goes no further.
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, notices.catch_typed),

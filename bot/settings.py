@@ -23,6 +23,7 @@ from conversations.documents import (
 )
 from storage.ldap_directory import LdapConfig
 from storage.privacy import Retention
+from storage.secrets import DEFAULT_MAX_WAITING, default_threads
 
 
 class SettingsError(Exception):
@@ -89,6 +90,8 @@ class Settings:
     def backups(self) -> Path:
         """Where the nightly copies go."""
         return self.backup_dir if self.backup_dir is not None else self.database.parent / "backups"
+    argon2_threads: int = field(default_factory=default_threads)  # ARGON2_THREADS
+    argon2_max_waiting: int = DEFAULT_MAX_WAITING  # ARGON2_MAX_WAITING: beyond, a step is refused at once
     password_min_length: int = 8  # the guide's 8; the ENT's own account service may ask more
     password_min_kinds: int = 3  # of lower, upper, digit, other: the CNIL's advice with a lock
     cgu: Cgu = field(default_factory=guide_cgu)  # CGU_FILE read at start, or the guide's excerpt
@@ -199,6 +202,16 @@ def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
         kwargs["log_level"] = level
     if (raw := get("ENTBOT_POLL_TIMEOUT")) is not None:
         kwargs["poll_timeout"] = _int("ENTBOT_POLL_TIMEOUT", raw, "un nombre de secondes")
+    if (raw := get("ARGON2_THREADS")) is not None:
+        threads = _int("ARGON2_THREADS", raw, "un nombre de fils de calcul")
+        if not 1 <= threads <= 64:
+            raise SettingsError(f"ARGON2_THREADS={raw!r} invalide : attendu un nombre de fils de calcul, de 1 à 64.")
+        kwargs["argon2_threads"] = threads
+    if (raw := get("ARGON2_MAX_WAITING")) is not None:
+        waiting = _int("ARGON2_MAX_WAITING", raw, "un nombre d'opérations")
+        if not 0 <= waiting <= 100_000:
+            raise SettingsError(f"ARGON2_MAX_WAITING={raw!r} invalide : attendu un nombre d'opérations, de 0 à 100000.")
+        kwargs["argon2_max_waiting"] = waiting
     if (raw := get("TICKETS_RETENTION_DAYS")) is not None:
         days = _int("TICKETS_RETENTION_DAYS", raw, "un nombre de jours")
         if days < 1:

@@ -35,9 +35,12 @@ from conversations.common import (
     edit_or_send,
     hand_over,
     keyboard,
+    patiently,
     refused_identifier,
     refused_text,
+    replace_prompt,
     send,
+    take_dialogue,
     user_id,
     write_to_school,
 )
@@ -117,7 +120,9 @@ def screen(step: str, p: Progress, page: int = 0, rule: PasswordRule = DEFAULT_R
                                        [(texts.PROFILE_STAFF, "profile:staff")],
                                        [(texts.PROFILE_OTHER, "profile:other")])
     if step == IDENTIFIER:
-        return texts.IDENTIFIER, keyboard(back)
+        # No "Retour" to the profile question: /annuler leaves, and a prompt without buttons needs no call to
+        # clear them when the identifier comes (the stuck parent's "Écrire au collège" still shows).
+        return texts.IDENTIFIER, keyboard(write_to_school()) if p.error_count >= STUCK_AFTER else None
     if step == PROVISIONAL:
         return texts.provisional(p.identifier or ""), keyboard(back)
     if step == CGU:
@@ -168,10 +173,13 @@ async def show(update: Update, context: Ctx, step: str, note: str | None = None,
         # Answered at the bottom, or from an error's button: older buttons go, so that only the step's remain.
         for older in {pressed.message_id, progress.prompt_message_id} - {message.message_id if message else None}:
             await drop_keyboard(context, uid, older)
+    elif not new_message and (replaced := await replace_prompt(update, context, progress.prompt_message_id, text,
+                                                                 markup)) is not None:
+        message = replaced  # the secret was deleted: the prompt just above becomes the next step
     else:
         await drop_keyboard(context, uid, progress.prompt_message_id)
         message = await send(update, context, text, markup)
-    if message is not None and step != REAUTH:
+    if message is not None and step != REAUTH and message.message_id != progress.prompt_message_id:
         await store.progress.update(uid, prompt_message_id=message.message_id)
     return step
 
@@ -204,10 +212,9 @@ def step(state: str, fresh_check: bool = True,
         @functools.wraps(fn)
         async def wrapper(update: Update, context: Ctx) -> object:
             d = deps(context)
-            uid = user_id(update)
             if state in SECRET_STEPS and update.callback_query is None:
                 await delete_secret(update, context)
-            progress = await d.store.progress.get(uid)
+            progress = (await take_dialogue(update, context)).progress
             query = update.callback_query
             if query is not None:
                 if progress is None or not _is_current_button(update, progress, state, accept):
@@ -228,6 +235,8 @@ def step(state: str, fresh_check: bool = True,
                     return await ask_reauth(update, context, progress)
             if text is not None and await _refused(update, context, state, text):
                 return None
+            if text is not None and state in SECRET_STEPS:
+                return await patiently(update, context, fn(update, context, progress))
             return await fn(update, context, progress)
 
         return wrapper
@@ -652,10 +661,12 @@ async def password_confirmed(update: Update, context: Ctx, progress: Progress) -
         await send(update, context, texts.ACTIVATION_NOT_FINISHED, keyboard(write_to_school()))
         return None
     await d.store.letters.revoke(progress.account_id, "activated")  # a letter still unused opens nothing now
-    await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
-    await send(update, context, texts.ACTIVATED.format(identifier=escape(progress.identifier or "")),
-               keyboard([(texts.OPEN_ENT, d.school.ent_url)], [(texts.MENU_SUBSCRIBE, "sub:on")],
-                        [(texts.MENU_LOGIN, "menu:login")], [(texts.MENU_SERVICES, "menu:services")]))
+    text = texts.ACTIVATED.format(identifier=escape(progress.identifier or ""))
+    markup = keyboard([(texts.OPEN_ENT, d.school.ent_url)], [(texts.MENU_SUBSCRIBE, "sub:on")],
+                      [(texts.MENU_LOGIN, "menu:login")], [(texts.MENU_SERVICES, "menu:services")])
+    if await replace_prompt(update, context, progress.prompt_message_id, text, markup) is None:
+        await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
+        await send(update, context, text, markup)
     return END
 
 

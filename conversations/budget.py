@@ -40,9 +40,9 @@ class HashBudget:
         return True
 
 
-async def _will_hash(context: Ctx, user_id: int) -> bool:
+async def _will_hash(update: Update, context: Ctx) -> bool:
     """Whether the parent's saved state checks or hashes what they type (a message to the school has its own limit)."""
-    state = await parent.saved_state(deps(context).store, user_id)
+    state = await parent.saved_state(update, context)
     return state in recovery.SECRET_STEPS or state in activation.SECRET_STEPS
 
 
@@ -51,7 +51,7 @@ async def guard(update: Update, context: Ctx) -> None:
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     if message is None or user is None or chat is None or chat.type != "private":
         return
-    if message.text is None or message.text.startswith("/") or not await _will_hash(context, user.id):
+    if message.text is None or message.text.startswith("/") or not await _will_hash(update, context):
         return
     budget = context.bot_data.setdefault(BUDGET_KEY, HashBudget())
     assert isinstance(budget, HashBudget)

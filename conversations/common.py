@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import time
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import BaseHandler, ContextTypes
 
@@ -19,9 +20,11 @@ from conversations.password_rules import DEFAULT_RULE, PasswordRule
 from storage.accounts import IDENTIFIER_MAX, is_identifier
 from storage.deletions import DELETABLE_FOR
 from storage.privacy import Retention
+from storage.progress import Dialogue
 from storage.store import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Keyboard = InlineKeyboardMarkup | None
 
@@ -92,6 +95,30 @@ def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
 
 NOT_HANDLED = object()
 
+_DIALOGUE_KEY = "entbot_dialogue"  # on the update's CallbackContext (one per update, shared by every group)
+_DELETED_KEY = "entbot_deleted"
+
+
+async def dialogue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Dialogue:
+    """The person's saved dialogue, read once per update: the guards before the conversation and the step share it.
+
+    Only what runs before the update writes anything may use it: the step takes it back (`take_dialogue`).
+    """
+    memo = vars(context)
+    found = memo.get(_DIALOGUE_KEY)
+    if isinstance(found, Dialogue):
+        return found
+    loaded = await deps(context).store.progress.dialogue(user_id(update))
+    memo[_DIALOGUE_KEY] = loaded
+    return loaded
+
+
+async def take_dialogue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Dialogue:
+    """The dialogue as read for this update, after which the next reader goes to SQLite again (the step writes)."""
+    found = await dialogue(update, context)
+    vars(context).pop(_DIALOGUE_KEY, None)
+    return found
+
 
 async def hand_over(handlers: Sequence[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, object]], update: Update,
                     context: ContextTypes.DEFAULT_TYPE) -> object:
@@ -144,6 +171,15 @@ def keyboard(*rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
 
 
 LATEST_KEY = "latest_message"  # chat id -> the newest message id seen there, kept in memory only
+BARE_KEY = "bare_message"  # chat id -> a message of the bot's known to carry no buttons, kept in memory only
+
+
+def _note_bare(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int, markup: Keyboard) -> None:
+    bare: dict[int, int] = context.bot_data.setdefault(BARE_KEY, {})
+    if markup is None:
+        bare[chat_id] = message_id
+    elif bare.get(chat_id) == message_id:
+        del bare[chat_id]
 
 
 def note_latest(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int) -> None:
@@ -177,6 +213,7 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, ma
         log.info("user %s has blocked the bot", chat.id)
         return None
     note_latest(context, chat.id, sent.message_id)
+    _note_bare(context, chat.id, sent.message_id, markup)
     return sent
 
 
@@ -192,6 +229,7 @@ async def edit_or_send(update: Update, context: ContextTypes.DEFAULT_TYPE, text:
             and not _kept(query.message):
         try:
             edited = await query.message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            _note_bare(context, query.message.chat_id, query.message.message_id, markup)
             return edited if isinstance(edited, Message) else query.message
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
@@ -202,13 +240,46 @@ async def edit_or_send(update: Update, context: ContextTypes.DEFAULT_TYPE, text:
 
 
 async def drop_keyboard(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int | None) -> None:
-    """Removes the buttons of an older prompt, so that only the current step's can be pressed."""
-    if message_id is None:
+    """Removes the buttons of an older prompt, so that only the current step's can be pressed.
+
+    A message sent or edited without buttons is known to need nothing (one Bot API call saved).
+    """
+    bare: dict[int, int] = context.bot_data.setdefault(BARE_KEY, {})
+    if message_id is None or bare.get(chat_id) == message_id:
         return
     try:
         await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
     except BadRequest:
         pass  # already without buttons, or gone
+    bare[chat_id] = message_id
+
+
+async def replace_prompt(update: Update, context: ContextTypes.DEFAULT_TYPE, prompt_id: int | None, text: str,
+                         markup: Keyboard) -> Message | None:
+    """After a secret was deleted, the step's prompt is the chat's last message again: edit it into the next screen.
+
+    One call instead of two (drop the old buttons, send a new message). Only when this process knows the prompt
+    is the newest message of the chat and the parent's message was just deleted; None otherwise (then send).
+    """
+    incoming, chat = update.effective_message, update.effective_chat
+    if incoming is None or chat is None or prompt_id is None or update.callback_query is not None:
+        return None
+    if vars(context).get(_DELETED_KEY) != incoming.message_id:
+        return None
+    latest: dict[int, int] = context.bot_data.get(LATEST_KEY, {})
+    if latest.get(chat.id) != prompt_id:
+        return None
+    try:
+        edited = await context.bot.edit_message_text(text, chat.id, prompt_id, parse_mode=ParseMode.HTML,
+                                                     reply_markup=markup)
+    except BadRequest as exc:
+        log.info("could not replace the prompt, sending a new one: %s", exc)
+        return None
+    except Forbidden:
+        log.info("user %s has blocked the bot", chat.id)
+        return None
+    _note_bare(context, chat.id, prompt_id, markup)
+    return edited if isinstance(edited, Message) else None
 
 
 def _already_gone(exc: TelegramError) -> bool:
@@ -226,6 +297,7 @@ async def delete_secret(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     try:
         await message.delete()
+        vars(context)[_DELETED_KEY] = message.message_id
     except TelegramError as exc:
         if _already_gone(exc):
             return
@@ -251,6 +323,28 @@ async def retry_deletions(context: ContextTypes.DEFAULT_TYPE) -> None:
                 await store.pending_deletions.failed_again(pending.chat_id, pending.message_id, type(exc).__name__)
                 continue
         await store.pending_deletions.remove(pending.chat_id, pending.message_id)
+
+
+PATIENCE = 1.0  # seconds a step may take before the parent sees "…est en train d'écrire"
+
+
+async def patiently(update: Update, context: ContextTypes.DEFAULT_TYPE, work: Coroutine[Any, Any, T]) -> T:
+    """Runs a step that hashes; if it has not answered within PATIENCE (others' hashing queued ahead of it),
+    Telegram shows the parent that the bot is writing, once (a call per step would add to the load that
+    caused the wait). No call when the step is quick."""
+    task = asyncio.ensure_future(work)
+    chat = update.effective_chat
+    try:
+        done, _ = await asyncio.wait({task}, timeout=PATIENCE)
+        if not done and chat is not None:
+            try:
+                await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+            except TelegramError:
+                pass  # only a courtesy
+        return await task
+    finally:
+        if not task.done():
+            task.cancel()
 
 
 async def answer_query(update: Update, text: str | None = None, alert: bool = False) -> None:

@@ -23,6 +23,7 @@ from conversations.common import (
     answer_query,
     delete_secret,
     deps,
+    dialogue,
     hand_over,
     keyboard,
     send,
@@ -30,7 +31,6 @@ from conversations.common import (
     write_to_school,
 )
 from conversations.roles import is_staff
-from storage.store import Store
 
 Ctx = ContextTypes.DEFAULT_TYPE
 END = ConversationHandler.END
@@ -45,22 +45,21 @@ HELPDESK_STATE: list[BaseHandler[Update, Ctx, object]] = [
 ]
 
 
-async def saved_state(store: Store, uid: int) -> object:
+async def saved_state(update: Update, context: Ctx) -> object:
     """The parent's dialogue state as SQLite holds it: what PTB remembers must agree with it."""
-    if await store.writing.is_writing(uid):
+    saved = await dialogue(update, context)
+    if saved.writing_to_school:
         return helpdesk.HELPDESK
-    saved = await store.recovery.get(uid)
-    if saved is not None:
-        return saved.step
-    progress = await store.progress.get(uid)
-    return activation.state_of(progress) if progress is not None else END
+    if saved.recovery_step is not None:
+        return saved.recovery_step
+    return activation.state_of(saved.progress) if saved.progress is not None else END
 
 
 def _checked(state: object, callback: Callback) -> Callback:
     """A message handler of `state` that runs only if SQLite agrees; otherwise the saved state's handler answers."""
 
     async def run(update: Update, context: Ctx) -> object:
-        if await saved_state(deps(context).store, user_id(update)) != state:
+        if await saved_state(update, context) != state:
             return await resume(update, context)
         return await callback(update, context)
 
@@ -190,7 +189,7 @@ async def unknown_command(update: Update, context: Ctx) -> object:
     chat = update.effective_chat
     if chat is None or chat.type != "private":
         return None
-    state = await saved_state(deps(context).store, user_id(update))
+    state = await saved_state(update, context)
     if state in activation.DELETE_TYPED or state in recovery.SECRET_STEPS:
         # "/Ma-Cle:Verte42" is a command for Telegram, but at this step it is most likely the secret itself.
         await delete_secret(update, context)

@@ -61,6 +61,9 @@ NOT_AN_IDENTIFIER = ("🔒 Ce message ne peut pas être un identifiant : je l'ai
 ERROR = ("Désolé, un problème technique m'a empêché de répondre. Réessayez dans un instant ; "
          "ce que vous aviez déjà validé est conservé.")
 # The ENT's directory cannot be reached: nothing was changed, the parent sends the same answer later.
+# Too many families typing secrets at once (the Argon2 queue is full): nothing was saved of this message.
+BUSY = ("⏳ Beaucoup de familles utilisent l'assistant en ce moment et je n'ai pas pu traiter votre message "
+        "(je l'ai effacé). Votre progression est conservée : renvoyez la même réponse dans une minute.")
 DIRECTORY_DOWN = ("⏳ Le service est momentanément indisponible, votre progression est conservée. "
                   "Réessayez dans quelques minutes en renvoyant votre dernière réponse : vous reprendrez à la même étape.")
 

@@ -140,6 +140,14 @@ class Database:
             else:
                 await conn.execute("COMMIT")
 
+    async def write(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[aiosqlite.Row]:
+        """One statement, committed on its own (atomic as any transaction) in one hop to SQLite's thread.
+
+        BEGIN, the statement and COMMIT are three hops; the hot path writes one row per step.
+        """
+        async with self._lock:
+            return list(await self.conn.execute_fetchall(sql, params))
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:

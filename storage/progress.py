@@ -49,6 +49,19 @@ class Progress:
 _COLUMNS = {f.name for f in fields(Progress)}
 
 
+def _progress(row: Any) -> Progress:
+    return Progress(**{k: row[k] for k in _COLUMNS})
+
+
+@dataclass(frozen=True)
+class Dialogue:
+    """Everything that says which dialogue a person is in, read in one go."""
+
+    writing_to_school: bool
+    recovery_step: str | None
+    progress: Progress | None
+
+
 class ProgressStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -57,19 +70,26 @@ class ProgressStore:
         async with self.db.read() as conn:
             rows = list(await conn.execute_fetchall(
                 "SELECT * FROM activation_progress WHERE telegram_user_id = ?", (telegram_user_id,)))
-        return Progress(**{k: rows[0][k] for k in _COLUMNS}) if rows else None
+        return _progress(rows[0]) if rows else None
+
+    async def dialogue(self, telegram_user_id: int) -> Dialogue:
+        """The person's saved dialogue state in one round trip: writing to the school, a recovery, an activation."""
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall(
+                "SELECT EXISTS(SELECT 1 FROM helpdesk_writing WHERE telegram_user_id = ?1) AS writing_to_school,"
+                " (SELECT step FROM recovery_progress WHERE telegram_user_id = ?1) AS recovery_step, p.*"
+                " FROM (SELECT 1) LEFT JOIN activation_progress p ON p.telegram_user_id = ?1", (telegram_user_id,)))
+        row = rows[0]
+        progress = _progress(row) if row["telegram_user_id"] is not None else None
+        return Dialogue(bool(row["writing_to_school"]), row["recovery_step"], progress)
 
     async def start(self, telegram_user_id: int, step: str) -> Progress:
         """Starts afresh: whatever was there for this user is forgotten."""
         now = to_text(self.db.clock.now())
-        async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM activation_progress WHERE telegram_user_id = ?", (telegram_user_id,))
-            await conn.execute(
-                "INSERT INTO activation_progress (telegram_user_id, step, started_at, updated_at, proven_at)"
-                " VALUES (?, ?, ?, ?, ?)", (telegram_user_id, step, now, now, now))
-        progress = await self.get(telegram_user_id)
-        assert progress is not None
-        return progress
+        rows = await self.db.write(
+            "INSERT OR REPLACE INTO activation_progress (telegram_user_id, step, started_at, updated_at, proven_at)"
+            " VALUES (?, ?, ?, ?, ?) RETURNING *", (telegram_user_id, step, now, now, now))
+        return _progress(rows[0])
 
     async def update(self, telegram_user_id: int, **changes: Any) -> Progress | None:
         """Records what changed (and touches the time of last activity); returns the row as saved.
@@ -81,8 +101,10 @@ class ProgressStore:
         if "last_error" in changes and "error_count" not in changes:
             # One more failure in a row, or none once the step went through.
             assignments += ", error_count = " + ("0" if changes["last_error"] is None else "error_count + 1")
-        async with self.db.transaction() as conn:
-            return await self._update(conn, telegram_user_id, assignments, values)
+        rows = await self.db.write(
+            f"UPDATE activation_progress SET {assignments} WHERE telegram_user_id = ? RETURNING *",
+            (*values, telegram_user_id))
+        return _progress(rows[0]) if rows else None
 
     @staticmethod
     async def _update(conn: aiosqlite.Connection, telegram_user_id: int, assignments: str,
@@ -107,8 +129,7 @@ class ProgressStore:
         return saved
 
     async def forget(self, telegram_user_id: int) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM activation_progress WHERE telegram_user_id = ?", (telegram_user_id,))
+        await self.db.write("DELETE FROM activation_progress WHERE telegram_user_id = ?", (telegram_user_id,))
 
     async def steps_by_account(self) -> dict[int, str]:
         """The step reached on each account, by its latest activation in progress."""

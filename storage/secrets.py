@@ -7,7 +7,9 @@ import os
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,8 +19,60 @@ from storage import metering
 # OWASP's minimum for Argon2id: m=19 MiB, t=2, p=1.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
-# argon2-cffi releases the GIL while hashing, so threads use every core.
-_POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="argon2")
+T = TypeVar("T")
+
+
+class ArgonBusy(Exception):
+    """More Argon2 work is waiting than the bound allows: this step is refused before anything was changed."""
+
+
+def default_threads() -> int:
+    """One thread per core: argon2-cffi releases the GIL while hashing (the reason is in the README's capacity part)."""
+    return os.cpu_count() or 2
+
+
+DEFAULT_MAX_WAITING = 200  # about two seconds of work on two cores at ~20 ms an operation
+
+
+class ArgonPool:
+    """The threads that hash, and a bound on the work waiting for them.
+
+    Past the bound, a step is refused at once ("beaucoup de monde, renvoyez dans une minute") rather than
+    left to wait behind minutes of others' hashing; the event loop's own replies never wait on this queue.
+    Counted on the event loop's thread only: the work submitted and not finished.
+    """
+
+    def __init__(self, threads: int, max_waiting: int) -> None:
+        self.threads, self.max_waiting = threads, max_waiting
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="argon2")
+        self.in_flight = 0
+
+    @property
+    def waiting(self) -> int:
+        return max(0, self.in_flight - self.threads)
+
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        if self.in_flight >= self.threads + self.max_waiting:
+            raise ArgonBusy(f"{self.in_flight} Argon2 operations in flight")
+        self.in_flight += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        finally:
+            self.in_flight -= 1
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False)  # what it was given still finishes
+
+
+POOL = ArgonPool(default_threads(), DEFAULT_MAX_WAITING)
+
+
+def configure(threads: int, max_waiting: int) -> ArgonPool:
+    """Sets the pool the bot hashes with (ARGON2_THREADS, ARGON2_MAX_WAITING); the previous one finishes its work."""
+    global POOL
+    old, POOL = POOL, ArgonPool(threads, max_waiting)
+    old.close()
+    return POOL
 
 # Verifying against this keeps the time of an unknown identifier equal to a known one's.
 _DUMMY_HASH = HASHER.hash("identifiant inconnu")
@@ -38,11 +92,11 @@ def verify_secret_sync(stored: str | None, secret: str) -> bool:
 
 
 async def hash_secret(secret: str) -> str:
-    return await asyncio.get_running_loop().run_in_executor(_POOL, hash_secret_sync, secret)
+    return await POOL.run(hash_secret_sync, secret)
 
 
 async def verify_secret(stored: str | None, secret: str) -> bool:
-    return await asyncio.get_running_loop().run_in_executor(_POOL, verify_secret_sync, stored, secret)
+    return await POOL.run(verify_secret_sync, stored, secret)
 
 
 def normalise_answer(answer: str) -> str:

@@ -35,6 +35,7 @@ def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
     ("QUIET_HOURS", "20h-7h"), ("QUIET_HOURS", "25:00-07:00"), ("ENT_URL", "touraine-eschool.fr"),
     ("SCHOOL_CONTACT_EMAIL", "secretariat"), ("LOG_LEVEL", "BAVARD"), ("SMTP_SECURITY", "ssl"),
     ("TICKETS_RETENTION_DAYS", "trois mois"), ("TICKETS_RETENTION_DAYS", "0"), ("ANNONCES_CHANNEL_ID", "@annonces"),
+    ("ARGON2_THREADS", "0"), ("ARGON2_THREADS", "deux"), ("ARGON2_MAX_WAITING", "-1"),
 ])
 def test_a_malformed_setting_names_itself(name: str, value: str) -> None:
     env = {"TELEGRAM_BOT_TOKEN": TOKEN, name: value}
@@ -94,3 +95,8 @@ def test_the_data_directory_holds_the_database_and_the_backups() -> None:
     for bad in ("0", "trois"):
         with pytest.raises(SettingsError, match="BACKUP_KEEP"):
             load({"BACKUP_KEEP": bad}, env_file=None)
+
+
+def test_the_argon2_pool_is_set_from_the_environment() -> None:
+    s = load({"TELEGRAM_BOT_TOKEN": TOKEN, "ARGON2_THREADS": "1", "ARGON2_MAX_WAITING": "0"}, env_file=None)
+    assert (s.argon2_threads, s.argon2_max_waiting) == (1, 0)
