@@ -411,7 +411,7 @@ def print_steps(bot: Phase) -> None:
     for record in bot.records:
         per_step.setdefault(record.step, []).append(sql.get(record.update_id, 0))
     print("\nPer step (the same run): SQLite round trips (ENTBOT_METER_FILE, joined on update ids), Bot API calls on"
-          " the family's chat until its next update, reply latency")
+          " the family's chat until its next update, reply latency (all families at once: mostly queueing)")
     print(f"{'step':24}{'Argon2':>8}{'SQLite':>8}{'API calls':>11}{'p50 ms':>9}{'p95 ms':>9}")
     totals = [0.0, 0.0, 0.0]
     for step, hashes in order:
@@ -532,6 +532,22 @@ async def main(args: argparse.Namespace) -> None:
         for error in phase.errors[:3]:
             print(f"  ! {error}")
     print(f"\n{crossing(open_phases, capacity)}")
+    if args.echo_at > 0:
+        # The overhead again at an everyday load: the echo bot under the same arrivals and think times as one
+        # of the rates above, since a saturated burst batches updates and flatters per-update costs.
+        same = min(open_phases, key=lambda p: abs((p.rate or 0.0) - args.echo_at * capacity))
+        rate = same.rate or 0.0
+        arrivals = arrival_times(rate, args.duration, args.arrivals, random.Random(args.seed))
+        echo = await run_phase(opts, len(phases), "echo", f"open loop at {rate:.2f}/s, echo bot", arrivals, args.think,
+                               argon2_op)
+        phases.append(echo)
+        print(f"open loop at {rate:.2f}/s ({100 * rate / capacity:.0f} % of capacity), the same arrivals fed to the echo bot:")
+        print(f"  the rest per update: {same.rest_per_update * 1000:.2f} ms (Assistant ENT) ÷ {echo.rest_per_update * 1000:.2f}"
+              f" ms (echo bot) = overhead over PTB {same.rest_per_update / echo.rest_per_update:.2f}   (target ≤ 1.3)")
+        print(f"  main thread per update: {1000 * same.cpu.main_thread / same.updates:.2f} ms (Assistant ENT),"
+              f" {1000 * echo.cpu.main_thread / echo.updates:.2f} ms (echo bot)")
+        for error in echo.errors[:3]:
+            print(f"  ! echo bot: {error}")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -544,6 +560,9 @@ def parser() -> argparse.ArgumentParser:
                    help="open-loop arrival rates, families per second (default: --fractions of the measured capacity)")
     p.add_argument("--fractions", type=parse_floats, default=[0.25, 0.5, 0.8, 1.0], metavar="F[,F…]",
                    help="open-loop rates as fractions of the measured capacity (default 0.25,0.5,0.8,1)")
+    p.add_argument("--echo-at", type=float, default=0.5, metavar="F",
+                   help="also feed the echo bot the open-loop arrivals of the rate nearest F × capacity, for the overhead"
+                        " at that load (default 0.5; 0: skip)")
     p.add_argument("--arrivals", choices=("even", "poisson"), default="even")
     p.add_argument("--think", type=parse_think, default=(1.0, 3.0), metavar="MIN-MAX",
                    help="seconds a family thinks between steps, uniform (default 1-3)")
