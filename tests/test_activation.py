@@ -166,3 +166,30 @@ async def test_an_active_account_is_told_so(bot: Harness) -> None:
     again = await bot.parent("Marie")
     await flows.to_cgu(again)
     assert "déjà activé" in await again.text()
+
+
+async def test_a_typed_secret_turns_its_prompt_into_the_next_step_and_the_whole_path_takes_24_calls(
+        bot: Harness, parent: Person) -> None:
+    await flows.with_account(bot)
+    before = sum(n for method, n in (await bot.sandbox.stats())["calls"].items() if method != "getUpdates")
+    await flows.to_identifier(parent)
+    await parent.send(flows.IDENTIFIER)
+    prompt = await parent.last()
+    await parent.send(flows.PROVISIONAL)
+    cgu = await parent.last()
+    # The password left the chat, and the prompt just above it became the next step: nothing stale below it.
+    assert cgu.message_id == prompt.message_id and "Étape 3/6" in cgu.text
+    await parent.click("✅ J'ai lu et j'accepte")
+    await parent.click("⏭ Passer (recommandé)")
+    await flows.choose_question(parent, 7)
+    await parent.send(flows.ANSWER1)
+    await flows.choose_question(parent, 3)  # both on the first page of questions: one press each
+    await parent.send(flows.ANSWER2)
+    await parent.send(flows.PASSWORD)
+    await parent.send(flows.PASSWORD)
+    assert "Compte activé !" in await parent.text()
+    calls = sum(n for method, n in (await bot.sandbox.stats())["calls"].items() if method != "getUpdates") - before
+    assert calls <= 24, calls  # issue 16: was 30 (an edit to drop the old buttons and a new message per typed step)
+    # Only the last screen carries buttons: every older one was cleared or replaced.
+    with_buttons = [m for m in await parent.messages() if m.from_bot and m.buttons]
+    assert [m.message_id for m in with_buttons] == [(await parent.last()).message_id]
