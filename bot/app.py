@@ -8,7 +8,7 @@ import sqlite3
 from datetime import time
 from typing import Any
 
-from telegram import Bot, BotCommand, BotCommandScopeChat, Update
+from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -16,13 +16,14 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     ContextTypes,
+    ExtBot,
     MessageHandler,
     TypeHandler,
     filters,
 )
 from telegram.request import HTTPXRequest
 
-from bot.broadcaster import Broadcaster
+from bot.broadcaster import Broadcaster, Pace, PacedLimiter
 from bot.mailer import Mailer
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
@@ -260,18 +261,22 @@ async def stop_in_loop(app: App) -> None:
 
 
 def _broadcaster(app: App, store: Store, settings: Settings) -> Broadcaster:
+    # A Bot of its own, without the replies' rate limiter: every message it sends or edits (the copies, the
+    # author's live count, a scheduled notice's channel post) takes a slot of one pace, BROADCAST_RATE a second.
+    pace = Pace(settings.broadcast_rate)
+    sender: ExtBot[bool] = ExtBot(settings.require_token(), base_url=settings.api_url,
+                                  request=HTTPXRequest(connection_pool_size=settings.broadcast_rate + 4, pool_timeout=30),
+                                  rate_limiter=PacedLimiter(pace))
+
     async def progress(notice: Notice, figures: Figures, quiet: bool) -> None:
         until = (quiet_end(store.clock.now(), settings.quiet_hours).strftime("%H:%M")
                  if quiet and settings.quiet_hours else None)
-        await notices.show_progress(app.bot, store, notice, figures, until)
+        await notices.show_progress(sender, store, notice, figures, until)
 
     async def scheduled(notice: Notice) -> None:
-        await notices.publish_scheduled(app.bot, store, settings.annonces_channel_id, notice)
+        await notices.publish_scheduled(sender, store, settings.annonces_channel_id, notice)
 
-    # A Bot of its own, without the replies' rate limiter: the broadcaster paces itself, and must see each 429.
-    sender = Bot(settings.require_token(), base_url=settings.api_url,
-                 request=HTTPXRequest(connection_pool_size=16, pool_timeout=30))
-    return Broadcaster(sender, store, settings.quiet_hours, progress, scheduled)
+    return Broadcaster(sender, pace, store, settings.quiet_hours, progress, scheduled)
 
 
 def broadcaster_of(app: App) -> Broadcaster:
