@@ -192,7 +192,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
                                   staff=StaffConfig(settings.staff_user_ids, settings.staff_chat_id), mail=mail,
                                   wake_mailer=mailer.wake if mailer else (lambda: None),
                                   annonces_channel_id=settings.annonces_channel_id, quiet_hours=settings.quiet_hours,
-                                  wake_broadcaster=worker.wake,
+                                  wake_broadcaster=worker.published,
                                   wake_staff_poster=poster.wake if poster else (lambda: None),
                                   letter_validity_days=settings.letter_validity_days,
                                   privacy=PrivacyConfig(settings.retention, settings.school_postal_address,

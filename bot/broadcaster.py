@@ -63,6 +63,12 @@ class Pace:
         """Telegram said 429: nothing starts before `seconds` from now."""
         self.paused_until = max(self.paused_until, monotonic_time.monotonic() + seconds)
 
+    def charge(self, sends: int) -> None:
+        """`sends` made outside the pace, their answers back: each holds a free slot for the coming second."""
+        now = monotonic_time.monotonic()
+        for _ in range(min(sends, len(self._free_at))):
+            heapq.heapreplace(self._free_at, max(self._free_at[0], now + 1.0))
+
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         """Held around one request, from before it is sent until its answer (or its error) is back."""
@@ -86,8 +92,9 @@ class Pace:
                     await asyncio.sleep(ready - now)
                     continue  # a pause may have come meanwhile
                 heapq.heappop(self._free_at)
-                # A late start lets the next one come at once, no earlier: the spread never turns into a burst.
-                self._next_start = max(self._next_start + self.interval, now)
+                # After a late start the next waits half an interval at least: the spread keeps its average
+                # (a sleep's overshoot is made up) and never turns into sends back to back.
+                self._next_start = max(self._next_start + self.interval, now + self.interval / 2)
                 return
 
 
@@ -139,6 +146,15 @@ class Broadcaster(Worker):
         self._last_to_chat: dict[int, float] = {}
         self._last_progress: dict[int, float] = {}
 
+    def published(self) -> None:
+        """The author's click published a notice: wakes the worker, and counts what the click sent.
+
+        The channel post and the live count's first edit were made by the click, not through the pace;
+        their answers are back, so each takes a slot for the coming second as a copy would have.
+        """
+        self.pace.charge(2)
+        self.wake()
+
     async def first(self) -> None:
         resent = await self.store.deliveries.in_doubt_to_pending()
         if resent:
@@ -157,8 +173,15 @@ class Broadcaster(Worker):
                 await self._progress(notice.id, quiet=True, force=False)
             return min(IDLE_CHECK, (quiet_end(now, self.quiet) - now).total_seconds())
         batch = self._one_per_chat(await self.store.deliveries.due(limit=BATCH))
-        # All at once: each waits for its slot in turn, and the slots bound what is on its way.
-        await asyncio.gather(*(self._deliver(d) for d in batch))
+        # As many at once as there are slots: enough to keep the pace, and the author's live count, which
+        # takes its slot in the same queue, waits behind one second of copies at most, not the whole batch.
+        semaphore = asyncio.Semaphore(self.pace.rate)
+
+        async def one(delivery: Delivery) -> None:
+            async with semaphore:
+                await self._deliver(delivery)
+
+        await asyncio.gather(*(one(d) for d in batch))
         for notice in publishing:
             done = await self.store.notices.finish_if_complete(notice.id)
             await self._progress(notice.id, quiet=False, force=done)
