@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import sqlite3
 import sys
 import tempfile
@@ -87,19 +88,33 @@ async def raw_capacity(url: str, source_chat: int, source_message: int, chats: l
         return len(chats) / (time.perf_counter() - started)
 
 
-async def measure(subscribers: int, rate: int | None = None, ceiling: bool = False) -> tuple[Figures, float | None]:
-    """One notice to `subscribers` families, the sandbox in its own process; the figures, and the sandbox's ceiling."""
+async def stall_loop(most: float) -> None:
+    """The bot's event loop busy at times, as with parents' updates and hashing beside the broadcast: the jitter."""
+    rng = random.Random(16)
+    while True:
+        await asyncio.sleep(rng.uniform(0.05, 0.4))
+        time.sleep(rng.uniform(0, most))  # noqa: ASYNC251 -- blocks the loop on purpose
+
+
+async def measure(subscribers: int, rate: int | None = None, ceiling: bool = False,
+                  stall: float = 0.0) -> tuple[Figures, float | None]:
+    """One notice to `subscribers` families, the sandbox in its own process; the figures, and the sandbox's ceiling.
+
+    stall: the bot's event loop is blocked now and then for up to this many seconds.
+    """
     tmp = Path(tempfile.mkdtemp(prefix="entbot-bench-"))
     database = tmp / "bench.sqlite3"
     sandbox_proc, url = start_sandbox()
     helper = Sandbox(url)
     secretary = await helper.person("Sylvie")
     families = await helper.people(subscribers)
+    channel = await helper.channel("Annonces du collège")
     options: dict[str, object] = {} if rate is None else {"broadcast_rate": rate}
     settings = Settings(token=TOKEN,
                         school_contact_email="secretariat@college-exemple.fr",
                         api_url=f"{url}/bot", database=database, poll_timeout=1,
-                        staff_user_ids=frozenset({secretary.user_id}), quiet_hours=None, **options)  # type: ignore[arg-type]
+                        staff_user_ids=frozenset({secretary.user_id}), quiet_hours=None,
+                        annonces_channel_id=channel.chat_id, **options)  # type: ignore[arg-type]
     configured = int(getattr(settings, "broadcast_rate", 25))  # main's code before the setting: 25 a second
     app = build_application(settings)
     await start_in_loop(app)
@@ -122,6 +137,7 @@ async def measure(subscribers: int, rate: int | None = None, ceiling: bool = Fal
     await sandbox.rate_limit(True)  # 30/s overall, 1/s per chat, as Telegram
     limited_before = (await sandbox.stats())["rate_limited"]
     _, since = await sandbox.calls()
+    staller = asyncio.create_task(stall_loop(stall)) if stall else None
     clicked = time.time()
     started = time.perf_counter()
     await secretary.click("📣 Publier maintenant")
@@ -132,6 +148,8 @@ async def measure(subscribers: int, rate: int | None = None, ceiling: bool = Fal
             print(f"  … {subscribers - remaining} sent in {time.perf_counter() - started:.0f} s", flush=True)
             last_report = time.perf_counter()
     await asyncio.sleep(1.5)  # the last live count edit
+    if staller is not None:
+        staller.cancel()
     calls, _ = await sandbox.calls(since)
     stats = await sandbox.stats()
     copies = await sandbox.copies(secretary.chat_id, source)
@@ -176,8 +194,8 @@ def report(f: Figures, top: float | None) -> None:
         print(f"sandbox ceiling with no pacing and no limits (1,000 copies): {top:.0f} messages/s")
 
 
-async def main(subscribers: int, rate: int | None, ceiling: bool) -> None:
-    report(*await measure(subscribers, rate, ceiling))
+async def main(subscribers: int, rate: int | None, ceiling: bool, stall: float) -> None:
+    report(*await measure(subscribers, rate, ceiling, stall))
 
 
 if __name__ == "__main__":
@@ -185,5 +203,7 @@ if __name__ == "__main__":
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--rate", type=int, default=None, help="BROADCAST_RATE (default: the setting's default)")
     parser.add_argument("--no-ceiling", action="store_true", help="skip measuring the sandbox's own ceiling")
+    parser.add_argument("--stall", type=float, default=0.0,
+                        help="block the bot's event loop now and then for up to this many seconds (jitter)")
     args = parser.parse_args()
-    asyncio.run(main(args.subscribers, args.rate, not args.no_ceiling))
+    asyncio.run(main(args.subscribers, args.rate, not args.no_ceiling, args.stall))
