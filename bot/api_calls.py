@@ -58,11 +58,14 @@ class ReplyCalls(BaseRateLimiter[None]):
                 log.info("%s: Telegram asks to wait %.1f s (try %d of %d)", endpoint, wait, attempt, self.max_retries)
                 await asyncio.sleep(wait)
                 continue
-            if endpoint in _NEW_MESSAGE and isinstance(result, dict):
-                self._note(result)
+            note_new_message(self.latest, endpoint, result)
             return result
 
-    def _note(self, message: dict[str, Any]) -> None:
-        chat, message_id = message.get("chat"), message.get("message_id")
-        if isinstance(chat, dict) and isinstance(chat.get("id"), int) and isinstance(message_id, int):
-            self.latest[chat["id"]] = max(self.latest.get(chat["id"], 0), message_id)
+
+def note_new_message(latest: dict[int, int], endpoint: str, result: object) -> None:
+    """When `endpoint` posted a message (`result`), it is now the newest of its chat."""
+    if endpoint not in _NEW_MESSAGE or not isinstance(result, dict):
+        return
+    chat, message_id = result.get("chat"), result.get("message_id")
+    if isinstance(chat, dict) and isinstance(chat.get("id"), int) and isinstance(message_id, int):
+        latest[chat["id"]] = max(latest.get(chat["id"], 0), message_id)

@@ -8,13 +8,14 @@ import sqlite3
 from datetime import time
 from typing import Any
 
-from telegram import Bot, BotCommand, BotCommandScopeChat, Update
+from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     ContextTypes,
+    ExtBot,
     MessageHandler,
     TypeHandler,
     filters,
@@ -22,7 +23,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.api_calls import ReplyCalls
-from bot.broadcaster import Broadcaster
+from bot.broadcaster import Broadcaster, Pace, PacedLimiter
 from bot.mailer import Mailer
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
@@ -197,7 +198,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         .post_shutdown(post_shutdown)
         .build()
     )
-    worker = _broadcaster(app, store, settings)
+    worker = _broadcaster(app, store, settings, calls.latest)
     poster = StaffPoster(app.bot, store, settings.staff_chat_id) if settings.staff_chat_id is not None else None
     app.bot_data[STAFF_POSTER_KEY] = poster
     app.bot_data[BROADCASTER_KEY] = worker
@@ -205,7 +206,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
                                   staff=StaffConfig(settings.staff_user_ids, settings.staff_chat_id), mail=mail,
                                   wake_mailer=mailer.wake if mailer else (lambda: None),
                                   annonces_channel_id=settings.annonces_channel_id, quiet_hours=settings.quiet_hours,
-                                  wake_broadcaster=worker.wake,
+                                  wake_broadcaster=worker.published,
                                   wake_staff_poster=poster.wake if poster else (lambda: None),
                                   letter_validity_days=settings.letter_validity_days,
                                   privacy=PrivacyConfig(settings.retention, settings.school_postal_address,
@@ -274,19 +275,23 @@ async def stop_in_loop(app: App) -> None:
         await app.post_shutdown(app)
 
 
-def _broadcaster(app: App, store: Store, settings: Settings) -> Broadcaster:
+def _broadcaster(app: App, store: Store, settings: Settings, latest: dict[int, int]) -> Broadcaster:
+    # A Bot of its own, without the replies' rate limiter: every message it sends or edits (the copies, the
+    # author's live count, a scheduled notice's channel post) takes a slot of one pace, BROADCAST_RATE a second.
+    pace = Pace(settings.broadcast_rate)
+    sender: ExtBot[bool] = ExtBot(settings.require_token(), base_url=settings.api_url,
+                                  request=HTTPXRequest(connection_pool_size=settings.broadcast_rate + 4, pool_timeout=30),
+                                  rate_limiter=PacedLimiter(pace, latest=latest))
+
     async def progress(notice: Notice, figures: Figures, quiet: bool) -> None:
         until = (quiet_end(store.clock.now(), settings.quiet_hours).strftime("%H:%M")
                  if quiet and settings.quiet_hours else None)
-        await notices.show_progress(app.bot, store, notice, figures, until)
+        await notices.show_progress(sender, store, notice, figures, until)
 
     async def scheduled(notice: Notice) -> None:
-        await notices.publish_scheduled(app.bot, store, settings.annonces_channel_id, notice)
+        await notices.publish_scheduled(sender, store, settings.annonces_channel_id, notice)
 
-    # A Bot of its own, without the replies' rate limiter: the broadcaster paces itself, and must see each 429.
-    sender = Bot(settings.require_token(), base_url=settings.api_url,
-                 request=HTTPXRequest(connection_pool_size=16, pool_timeout=30))
-    return Broadcaster(sender, store, settings.quiet_hours, progress, scheduled)
+    return Broadcaster(sender, pace, store, settings.quiet_hours, progress, scheduled)
 
 
 def broadcaster_of(app: App) -> Broadcaster:

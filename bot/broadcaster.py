@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import time as monotonic_time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
 from datetime import time, timedelta
+from typing import Any
 
-from telegram import Bot
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import BaseRateLimiter, ExtBot
 
+from bot.api_calls import note_new_message
 from bot.worker import Worker
 from conversations.when import in_quiet_hours, quiet_end
 from storage.notices import Delivery, Figures, Notice
@@ -24,6 +28,9 @@ Scheduled = Callable[[Notice], Awaitable[None]]
 MAX_ATTEMPTS = 8  # network errors on one delivery before it is recorded as failed
 IDLE_CHECK = 30.0  # when nothing is under way: a scheduled notice may come due
 BATCH = 200  # deliveries read at a time: 8 s of sending, so that reading them again leaves no gap worth counting
+MESSAGES = ("send", "copy", "forward", "edit")  # the Bot API methods that count against the bulk limit
+CATCH_UP = 4  # starts the even spread may make up after the event loop was busy (0.16 s at 25 a second)
+HOLDS_SLOT = True  # rate_limit_args of a call whose caller already took its slot
 
 
 def _retry_after(exc: RetryAfter) -> float:
@@ -31,25 +38,131 @@ def _retry_after(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)  # type: ignore[arg-type]
 
 
+class Pace:
+    """At most `rate` messages in any one second as Telegram receives them, whatever the network's delays.
+
+    There are `rate` slots. A send takes one when it starts and frees it one second after its answer came
+    back (not after it started). Telegram received the request before it answered, so two sends on the
+    same slot reach Telegram more than a second apart, and no second there holds more than `rate` of
+    them: a late request cannot bunch with the next ones, as it can with a token bucket or a fixed
+    interval. The cost is one round trip per slot per second (25 slots, 20 ms answers: 24.5 a second).
+    Starts are also spread 1/rate apart, so that a second's sends do not all leave at its beginning.
+    A request given up without an answer (a timeout) is taken to have arrived by then.
+    """
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.interval = 1.0 / rate
+        now = monotonic_time.monotonic()
+        # Every slot starts one second ahead: a bot restarted at once cannot add a second's worth of sends
+        # to what the stopped one sent in its last second.
+        self._free_at = [now + 1.0] * rate  # a heap: when each slot not in use may be taken again
+        self._next_start = now
+        self._turn = asyncio.Lock()  # first come, first served
+        self._freed = asyncio.Event()
+        self.paused_until = 0.0
+
+    def pause(self, seconds: float) -> None:
+        """Telegram said 429: nothing starts before `seconds` from now."""
+        self.paused_until = max(self.paused_until, monotonic_time.monotonic() + seconds)
+
+    def charge(self, sends: int) -> None:
+        """`sends` made outside the pace, their answers back: each holds a free slot for the coming second."""
+        now = monotonic_time.monotonic()
+        for _ in range(min(sends, len(self._free_at))):
+            heapq.heapreplace(self._free_at, max(self._free_at[0], now + 1.0))
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Held around one request, from before it is sent until its answer (or its error) is back."""
+        await self._take()
+        try:
+            yield
+        finally:
+            heapq.heappush(self._free_at, monotonic_time.monotonic() + 1.0)
+            self._freed.set()
+
+    async def _take(self) -> None:
+        async with self._turn:
+            while True:
+                if not self._free_at:  # every slot is on a request still waiting for its answer
+                    self._freed.clear()
+                    await self._freed.wait()
+                    continue
+                now = monotonic_time.monotonic()
+                ready = max(self._free_at[0], self._next_start, self.paused_until)
+                if ready > now:
+                    await asyncio.sleep(ready - now)
+                    continue  # a pause may have come meanwhile
+                heapq.heappop(self._free_at)
+                # A start made late (the loop was busy) may be caught up, up to CATCH_UP intervals: the pace keeps
+                # its average through the bot's own jitter, and the slots still bound every second.
+                self._next_start = max(self._next_start, now - CATCH_UP * self.interval) + self.interval
+                return
+
+
+class PacedLimiter(BaseRateLimiter[bool]):
+    """PTB's rate limiter hook for the worker's own Bot: each message it sends or edits takes a slot of the pace.
+
+    The live count and a scheduled notice's channel post go through it; a family's copy takes its slot
+    before its delivery is claimed, and says so (rate_limit_args=HOLDS_SLOT). A 429 pauses the whole pace.
+    """
+
+    def __init__(self, pace: Pace, max_retries: int = 3, latest: dict[int, int] | None = None) -> None:
+        self.pace = pace
+        self.max_retries = max_retries
+        # A family's copy is the newest message of its chat: a dialogue's prompt above it is not edited in place.
+        self.latest: dict[int, int] = {} if latest is None else latest
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    async def process_request(self, callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+                              args: Any, kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
+                              rate_limit_args: bool | None) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        if rate_limit_args or not endpoint.startswith(MESSAGES):
+            result = await callback(*args, **kwargs)
+            note_new_message(self.latest, endpoint, result)
+            return result
+        attempt = 0
+        while True:
+            try:
+                async with self.pace.slot():
+                    result = await callback(*args, **kwargs)
+                note_new_message(self.latest, endpoint, result)
+                return result
+            except RetryAfter as exc:
+                attempt += 1
+                if attempt > self.max_retries:
+                    raise
+                self.pace.pause(_retry_after(exc))
+
+
 class Broadcaster(Worker):
-    """Copies each pending delivery at an even pace, at most `rate` per second and one per chat per second."""
+    """Copies each pending delivery within the pace (`Pace`), and never two to one chat within a second."""
 
     name = "broadcaster"
 
-    def __init__(self, bot: Bot, store: Store, quiet: tuple[time, time] | None, on_progress: Progress,
-                 on_scheduled: Scheduled, rate: float = 25.0, concurrency: int = 5,
-                 progress_every: float = 3.0) -> None:
+    def __init__(self, bot: ExtBot[bool], pace: Pace, store: Store, quiet: tuple[time, time] | None,
+                 on_progress: Progress, on_scheduled: Scheduled, progress_every: float = 3.0) -> None:
         super().__init__()
-        self.bot, self.store, self.quiet = bot, store, quiet
+        self.bot, self.pace, self.store, self.quiet = bot, pace, store, quiet
         self.on_progress, self.on_scheduled = on_progress, on_scheduled
-        self.interval = 1.0 / rate
-        self.concurrency = concurrency
         self.progress_every = progress_every
-        self._pace = asyncio.Lock()
-        self._next_slot = 0.0
-        self._paused_until = 0.0
         self._last_to_chat: dict[int, float] = {}
         self._last_progress: dict[int, float] = {}
+
+    def published(self) -> None:
+        """The author's click published a notice: wakes the worker, and counts what the click sent.
+
+        The channel post and the live count's first edit were made by the click, not through the pace;
+        their answers are back, so each takes a slot for the coming second as a copy would have.
+        """
+        self.pace.charge(2)
+        self.wake()
 
     async def first(self) -> None:
         resent = await self.store.deliveries.in_doubt_to_pending()
@@ -69,23 +182,18 @@ class Broadcaster(Worker):
                 await self._progress(notice.id, quiet=True, force=False)
             return min(IDLE_CHECK, (quiet_end(now, self.quiet) - now).total_seconds())
         batch = self._one_per_chat(await self.store.deliveries.due(limit=BATCH))
-        if batch:
-            semaphore = asyncio.Semaphore(self.concurrency)
+        # As many at once as there are slots: enough to keep the pace, and the author's live count, which
+        # takes its slot in the same queue, waits behind one second of copies at most, not the whole batch.
+        semaphore = asyncio.Semaphore(self.pace.rate)
 
-            async def one(delivery: Delivery) -> None:
-                async with semaphore:
-                    await self._deliver(delivery)
+        async def one(delivery: Delivery) -> None:
+            async with semaphore:
+                await self._deliver(delivery)
 
-            await asyncio.gather(*(one(d) for d in batch))
+        await asyncio.gather(*(one(d) for d in batch))
         for notice in publishing:
             done = await self.store.notices.finish_if_complete(notice.id)
             await self._progress(notice.id, quiet=False, force=done)
-        pause = self._paused_until - monotonic_time.monotonic()
-        if pause > 0:
-            # Nothing is on its way now: every request made has its answer recorded.
-            log.info("broadcast paused %.1f s: Telegram asked to slow down (429)", pause)
-            await asyncio.sleep(pause)
-            return 0.0
         if batch:
             return 0.0
         upcoming = await self.store.deliveries.next_attempt()
@@ -105,47 +213,44 @@ class Broadcaster(Worker):
             self._last_to_chat = {k: v for k, v in self._last_to_chat.items() if now - v < 1.0}
         return batch
 
-    async def _slot(self) -> bool:
-        """Waits for this send's turn in an even pace; False if Telegram asked to pause meanwhile."""
-        async with self._pace:
-            now = monotonic_time.monotonic()
-            if self._paused_until > now:
-                return False
-            if self._next_slot > now:
-                await asyncio.sleep(self._next_slot - now)
-            # A send that came late may catch up by two slots, no more: the pace stays even, below 30/s.
-            self._next_slot = max(monotonic_time.monotonic() - 2 * self.interval, self._next_slot) + self.interval
-            return self._paused_until <= monotonic_time.monotonic()
-
     async def _deliver(self, d: Delivery) -> None:
-        if not await self._slot():
-            return  # stays pending: sent after the pause
         deliveries = self.store.deliveries
-        if not await deliveries.claim(d):
-            return
-        self._last_to_chat[d.telegram_user_id] = monotonic_time.monotonic()
-        try:
-            await self.bot.copy_message(d.telegram_user_id, d.source_chat_id, d.source_message_id)
-        except RetryAfter as exc:
-            self._paused_until = max(self._paused_until, monotonic_time.monotonic() + _retry_after(exc))
+        error: TelegramError | None = None
+        # The slot first, then the claim: a delivery waiting for its turn (or for a 429's pause) stays
+        # pending, and a crash meanwhile cannot count it as on its way.
+        async with self.pace.slot():
+            if not await deliveries.claim(d):
+                return
+            try:
+                await self.bot.copy_message(d.telegram_user_id, d.source_chat_id, d.source_message_id,
+                                            rate_limit_args=HOLDS_SLOT)
+            except TelegramError as exc:
+                error = exc
+            finally:
+                # From the answer, as the slot: the next copy to this chat reaches Telegram a second after this one.
+                self._last_to_chat[d.telegram_user_id] = monotonic_time.monotonic()
+        if error is None:
+            await deliveries.sent(d)
+        elif isinstance(error, RetryAfter):
+            self.pace.pause(_retry_after(error))
+            log.info("broadcast paused %.1f s: Telegram asked to slow down (429)", _retry_after(error))
             await deliveries.later(d, "429", self.store.clock.now())
-        except Forbidden:
+        elif isinstance(error, Forbidden):
             await deliveries.failed(d, "blocked")
             await self.store.subscribers.unsubscribe(d.telegram_user_id, "blocked")
-        except BadRequest as exc:
-            reason = "deleted" if "copy" in str(exc).lower() else "chat_not_found" if "chat" in str(exc).lower() else str(exc)
+        elif isinstance(error, BadRequest):
+            text = str(error).lower()
+            reason = "deleted" if "copy" in text else "chat_not_found" if "chat" in text else str(error)
             await deliveries.failed(d, reason[:200])
             if reason == "chat_not_found":
                 await self.store.subscribers.unsubscribe(d.telegram_user_id, reason)
-        except (NetworkError, TelegramError) as exc:  # 5xx, timeouts: later, each time waiting longer
+        else:  # 5xx, timeouts (NetworkError and the rest): later, each time waiting longer
             if d.attempts + 1 >= MAX_ATTEMPTS:
                 await deliveries.failed(d, "network")
             else:
                 wait = timedelta(seconds=min(300, 2 ** (d.attempts + 1)))
                 await deliveries.later(d, "network", self.store.clock.now() + wait)
-                log.info("delivery of notice %s to %s retried in %s: %s", d.notice_id, d.telegram_user_id, wait, exc)
-        else:
-            await deliveries.sent(d)
+                log.info("delivery of notice %s to %s retried in %s: %s", d.notice_id, d.telegram_user_id, wait, error)
         await self._progress(d.notice_id, quiet=False, force=False)
 
     async def _progress(self, notice_id: int, quiet: bool, force: bool) -> None:
@@ -155,5 +260,9 @@ class Broadcaster(Worker):
             return
         self._last_progress[notice_id] = now
         fresh = await self.store.notices.get(notice_id)
-        if fresh is not None:
+        if fresh is None:
+            return
+        try:  # through the worker's Bot: each edit takes a slot of the pace, as a copy does
             await self.on_progress(fresh, await self.store.notices.figures(notice_id), quiet)
+        except TelegramError as exc:  # the count is shown again at the next one; the copies go on
+            log.info("live count of notice %s not shown: %s", notice_id, exc)

@@ -38,6 +38,7 @@ DEFAULT_DATA_DIR = Path("data")
 DATABASE_NAME = "entbot.sqlite3"
 CONTACT_HELP = ("SCHOOL_CONTACT_EMAIL manquant : attendu l'adresse où les familles peuvent écrire au collège "
                 "(affichée dans l'aide, et destinataire des demandes), par ex. SCHOOL_CONTACT_EMAIL=ce.0000000x@ac-academie.fr.")
+MAX_BROADCAST_RATE = 30  # Telegram: "no more than 30 messages per second" to different chats
 TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
 
 
@@ -63,6 +64,7 @@ class Settings:
     staff_chat_id: int | None = None
     annonces_channel_id: int | None = None
     quiet_hours: tuple[time, time] | None = (time(20, 0), time(7, 0))
+    broadcast_rate: int = 25  # announcements' messages in any one second; Telegram's bulk limit is about 30
     smtp: SmtpSettings | None = None
     log_level: str = "INFO"
     poll_timeout: int = 10
@@ -195,6 +197,12 @@ def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
         kwargs["annonces_channel_id"] = _int("ANNONCES_CHANNEL_ID", raw, "l'identifiant numérique du canal")
     if "QUIET_HOURS" in values:
         kwargs["quiet_hours"] = _quiet_hours(values["QUIET_HOURS"])
+    if (raw := get("BROADCAST_RATE")) is not None:
+        rate = _int("BROADCAST_RATE", raw, "un nombre de messages par seconde, de 1 à 30")
+        if not 1 <= rate <= MAX_BROADCAST_RATE:
+            raise SettingsError(f"BROADCAST_RATE={raw!r} invalide : attendu un nombre de messages par seconde, "
+                                f"de 1 à {MAX_BROADCAST_RATE} (au-delà, Telegram refuse les envois en nombre).")
+        kwargs["broadcast_rate"] = rate
     if (raw := get("LOG_LEVEL")) is not None:
         level = raw.strip().upper()
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
