@@ -3,9 +3,12 @@
 Default (`make bench`): a calibration (families all at once, no think time) measures the bot's CPU per
 activation, then a bare python-telegram-bot echo bot (bench/echo_bot.py) gets the same updates, without
 and with the same Argon2 work; then families arrive open-loop at 25, 50, 80 and 100 % of the measured
-capacity, a fresh bot, sandbox and database at each rate, and the reply latencies are printed.
+capacity, a fresh bot, sandbox and database at each rate, and the reply latencies are printed; the echo
+bot gets the arrivals of the 50 % rate too, for the overhead at an everyday load. About 6 minutes on a
+quiet 2-core machine; shorter with e.g. --calibrate 30 --duration 10.
 
-`--burst`: the old closed-loop run only (`--parents` families at once), still out of process.
+`--burst`: the old closed-loop run only (`--parents` families at once, and the same to the echo bot),
+out of process too.
 `--letters`: each family starts from its letter's QR code (`/start <token>`) instead of typing the
 identifier and the provisional password. `--directory ldap`: the accounts live in a real slapd.
 """
