@@ -3,9 +3,12 @@
 Default (`make bench`): a calibration (families all at once, no think time) measures the bot's CPU per
 activation, then a bare python-telegram-bot echo bot (bench/echo_bot.py) gets the same updates, without
 and with the same Argon2 work; then families arrive open-loop at 25, 50, 80 and 100 % of the measured
-capacity, a fresh bot, sandbox and database at each rate, and the reply latencies are printed.
+capacity, a fresh bot, sandbox and database at each rate, and the reply latencies are printed; the echo
+bot gets the arrivals of the 50 % rate too, for the overhead at an everyday load. About 6 minutes on a
+quiet 2-core machine; shorter with e.g. --calibrate 30 --duration 10.
 
-`--burst`: the old closed-loop run only (`--parents` families at once), still out of process.
+`--burst`: the old closed-loop run only (`--parents` families at once, and the same to the echo bot),
+out of process too.
 `--letters`: each family starts from its letter's QR code (`/start <token>`) instead of typing the
 identifier and the provisional password. `--directory ldap`: the accounts live in a real slapd.
 """
@@ -199,7 +202,9 @@ class Options:
     duration: float
     seed: int
     step_timeout: float
+    retry_after: float
     workdir: Path
+    bot_env: dict[str, str]
 
 
 @dataclass
@@ -227,6 +232,10 @@ class Phase:
     @property
     def updates(self) -> int:
         return sum(r.sent for r in self.results)
+
+    @property
+    def refusals(self) -> int:
+        return sum(r.refusals for r in self.results)
 
     @property
     def records(self) -> list[StepRecord]:
@@ -277,7 +286,7 @@ async def run_phase(opts: Options, index: int, target: Target, label: str, arriv
             if opts.letters:
                 tokens = await issue_letters(database, ldap, n)
                 scripts = [activation_script(f, tokens[f]) for f in range(n)]
-            env["ENTBOT_METER_FILE"] = str(meter_file)
+            env.update(opts.bot_env, ENTBOT_METER_FILE=str(meter_file))
             argv = [*entbot(), "run"]
         else:
             scripts = [echo_script(s, argon2=target == "echo+argon2") for s in scripts]
@@ -292,7 +301,8 @@ async def run_phase(opts: Options, index: int, target: Target, label: str, arriv
             cpu0, sandbox0, families0 = child.cpu(), cpu_of(sandbox_proc.pid).process, time.process_time()
             progress(f"{label}: {n} families" + (f" over {arrivals[-1]:.0f} s" if arrivals and arrivals[-1] else " at once"))
             started = time.monotonic()
-            results = await run_families(client, user_ids, scripts, arrivals, think, opts.seed + index, opts.step_timeout)
+            results = await run_families(client, user_ids, scripts, arrivals, think, opts.seed + index, opts.step_timeout,
+                                         opts.retry_after)
             wall = time.monotonic() - started
             cpu = child.cpu() - cpu0
             sandbox_cpu, families_cpu = cpu_of(sandbox_proc.pid).process - sandbox0, time.process_time() - families0
@@ -369,6 +379,7 @@ def print_calibration(bot: Phase, echo: Phase, echo_argon2: Phase, burst: bool) 
     rows: list[tuple[str, list[str]]] = [
         ("activations completed", [f"{p.completed}/{len(p.results)}" for p in phases]),
         ("updates per activation", [f"{p.per_activation(p.updates):.1f}" for p in phases]),
+        ("steps refused (busy) and sent again", [f"{p.refusals}" for p in phases]),
         ("Bot API calls per activation", [f"{p.per_activation(len(p.calls)):.1f}" for p in phases]),
         ("CPU per activation, ms", [ms(p.cpu_per_activation) for p in phases]),
         ("  main thread (event loop), ms", [ms(p.per_activation(p.cpu.main_thread)) for p in phases]),
@@ -430,7 +441,7 @@ def print_steps(bot: Phase) -> None:
 
 
 OPEN_HEADER = (f"{'rate/s':>7}{'of cap.':>8}{'families':>9}{'done':>6}{'bot CPU':>8}{'CPU/act ms':>11}{'main ms':>8}"
-               f"{'non-hashing p50/p95/p99 ms':>28}{'hashing p50/p95/p99 ms':>25}{'API/act':>8}{'lag p95':>8}")
+               f"{'non-hashing p50/p95/p99 ms':>28}{'hashing p50/p95/p99 ms':>25}{'API/act':>8}{'lag p95':>8}{'refused':>8}")
 
 
 def open_row(phase: Phase, capacity: float) -> str:
@@ -441,7 +452,7 @@ def open_row(phase: Phase, capacity: float) -> str:
             f"{100 * phase.cpu.process / phase.wall:>7.0f}%"
             f"{ms(phase.cpu_per_activation):>11}{ms(phase.per_activation(phase.cpu.main_thread)):>8}"
             f"{fmt(f'{v:.0f}' for v in light):>28}{fmt(f'{v:.0f}' for v in heavy):>25}"
-            f"{phase.per_activation(len(phase.calls)):>8.1f}{lag_p95(phase):>8.0f}")
+            f"{phase.per_activation(len(phase.calls)):>8.1f}{lag_p95(phase):>8.0f}{phase.refusals:>8}")
 
 
 def crossing(phases: Sequence[Phase], capacity: float) -> str:
@@ -473,6 +484,13 @@ def parse_think(raw: str) -> tuple[float, float]:
     return think
 
 
+def parse_setting(raw: str) -> tuple[str, str]:
+    name, sep, value = raw.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"--bot-env {raw}: expected NAME=VALUE")
+    return name, value
+
+
 def parse_floats(raw: str) -> list[float]:
     return [float(part) for part in raw.split(",") if part.strip()]
 
@@ -482,10 +500,11 @@ async def main(args: argparse.Namespace) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     workdir = Path(tempfile.mkdtemp(prefix="entbot-bench-"))
     opts = Options(args.directory, args.letters, args.think, args.arrivals, args.duration, args.seed, args.step_timeout,
-                   workdir)
+                   args.retry_after, workdir, dict(args.bot_env))
     print(HEADER)
     path = "letter (/start <token>)" if args.letters else "typed (identifier, provisional password)"
-    print(f"machine: {CORES} cores; accounts: {args.directory}; path: {path}")
+    settings = "".join(f"; {name}={value}" for name, value in args.bot_env)
+    print(f"machine: {CORES} cores; accounts: {args.directory}; path: {path}{settings}")
     print(f"logs, databases and meter files: {workdir}")
 
     # Argon2's CPU per operation, timed before and after the calibration: the figures use the mean, and
@@ -519,7 +538,8 @@ async def main(args: argparse.Namespace) -> None:
     print(f"\n== Open loop: families arrive {args.arrivals} for {args.duration:.0f} s at each rate, think "
           f"{args.think[0]:g}–{args.think[1]:g} s between steps; a fresh bot, sandbox and database at each rate ==")
     print("(bot CPU: the bot process's CPU over the phase, in % of one core; lag p95: how late this process saw the"
-          " screens after the sandbox showed them, high when the families' side, not the bot, is behind)")
+          " screens after the sandbox showed them, high when the families' side, not the bot, is behind; refused: steps"
+          " the bot refused as busy, sent again after --retry-after s, their answered attempt timed)")
     print(OPEN_HEADER)
     open_phases = []
     for rate in rates:
@@ -573,6 +593,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--step-timeout", type=float, default=120.0, metavar="S",
                    help="a family gives up when a screen takes longer than this (default 120)")
+    p.add_argument("--bot-env", type=parse_setting, action="append", default=[], metavar="NAME=VALUE",
+                   help="a setting for `entbot run` (repeatable), e.g. --bot-env ARGON2_THREADS=1")
+    p.add_argument("--retry-after", type=float, default=10.0, metavar="S",
+                   help="a step the bot refuses as busy is sent again after this many seconds (default 10)")
     p.add_argument("--argon2-samples", type=int, default=20, help="Argon2 operations timed for the per-operation CPU")
     return p
 

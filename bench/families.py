@@ -19,7 +19,12 @@ from typing import Any, Literal
 
 import aiohttp
 
+from conversations import texts
 from conversations.texts import QUESTIONS
+
+# Replies that refuse a step and change nothing (the Argon2 queue full, the directory down): the family,
+# as the reply asks, sends the same again after a pause. The bot's error message ends the family.
+REFUSALS = tuple(text[:50] for text in (getattr(texts, "BUSY", ""), texts.DIRECTORY_DOWN) if text)
 
 
 class StepFailed(Exception):
@@ -206,7 +211,8 @@ class FamilyResult:
     family: int
     user_id: int
     records: list[StepRecord] = field(default_factory=list)
-    sent: int = 0  # updates sent, the failed step's included
+    sent: int = 0  # updates sent, the failed step's and the refused ones included
+    refusals: int = 0  # steps the bot refused (busy, directory down) and the family sent again
     done: bool = False
     error: str | None = None
 
@@ -230,7 +236,9 @@ def _last_text(messages: list[dict[str, Any]]) -> str:
     return f"{m['text'][:160]} {buttons}".replace("\n", " ")
 
 
-async def _until_shown(client: Client, chat_id: int, seq: int, screen: Screen, deadline: float) -> ChatState:
+async def _until_shown(client: Client, chat_id: int, seq: int, screen: Screen, deadline: float,
+                       known: set[int]) -> tuple[ChatState, bool]:
+    """Waits for `screen`; returns the chat, and whether a new message of the bot refused the step instead."""
     last: ChatState | None = None
     while True:
         left = deadline - time.monotonic()
@@ -243,12 +251,22 @@ async def _until_shown(client: Client, chat_id: int, seq: int, screen: Screen, d
         last = await client.chat(chat_id)
         seq = last.seq
         if screen.shown(last.messages):
-            return last
+            return last, False
+        for m in last.messages:
+            if m["from_bot"] and m["message_id"] not in known:
+                if m["text"].startswith(REFUSALS):
+                    return last, True
+                if m["text"] == texts.ERROR:
+                    raise StepFailed(f"the bot answered with its error message while the family waited for {screen}")
 
 
 async def walk(client: Client, family: int, user_id: int, steps: Sequence[Step], think: tuple[float, float],
-               rng: random.Random, step_timeout: float) -> FamilyResult:
-    """One family through its steps, thinking `think` seconds (uniform) between them."""
+               rng: random.Random, step_timeout: float, retry_after: float = 10.0, max_refusals: int = 10) -> FamilyResult:
+    """One family through its steps, thinking `think` seconds (uniform) between them.
+
+    A step the bot refuses (busy, directory down) is sent again after `retry_after` s; only the answered
+    attempt's latency is recorded, the refusals are counted.
+    """
     result = FamilyResult(family, user_id)
     messages: list[dict[str, Any]] = []
     seq = 0
@@ -256,22 +274,31 @@ async def walk(client: Client, family: int, user_id: int, steps: Sequence[Step],
         if i and think[1] > 0:
             await asyncio.sleep(rng.uniform(*think))
         try:
-            if step.kind == "text":
-                sent_at = time.time()
-                update_id = await client.send(user_id, step.payload)
-            else:
-                target = _button(messages, step.payload)
-                if target is None:
-                    raise StepFailed(f"no button {step.payload!r}; the bot's last message: {_last_text(messages)}")
-                sent_at = time.time()
-                update_id = await client.click(user_id, *target)
-            result.sent += 1
-            state = await _until_shown(client, user_id, seq, step.expect, time.monotonic() + step_timeout)
+            while True:
+                if step.kind == "text":
+                    sent_at = time.time()
+                    update_id = await client.send(user_id, step.payload)
+                else:
+                    target = _button(messages, step.payload)
+                    if target is None:
+                        raise StepFailed(f"no button {step.payload!r}; the bot's last message: {_last_text(messages)}")
+                    sent_at = time.time()
+                    update_id = await client.click(user_id, *target)
+                result.sent += 1
+                known = {int(m["message_id"]) for m in messages}
+                state, refused = await _until_shown(client, user_id, seq, step.expect, time.monotonic() + step_timeout,
+                                                    known)
+                messages, seq = state.messages, state.seq
+                if not refused:
+                    break
+                result.refusals += 1
+                if result.refusals > max_refusals:
+                    raise StepFailed(f"refused {result.refusals} times: {_last_text(messages)}")
+                await asyncio.sleep(retry_after)
         except StepFailed as exc:
             result.error = f"step {step.name!r}: {exc}"
             return result
         seen_at = time.time()
-        messages, seq = state.messages, state.seq
         result.records.append(StepRecord(family, step.name, step.hashes, update_id, sent_at,
                                          state.changed_at if state.changed_at is not None else seen_at, seen_at))
     result.done = True
@@ -293,7 +320,7 @@ def arrival_times(rate: float, duration: float, kind: str, rng: random.Random) -
 
 async def run_families(client: Client, user_ids: Sequence[int], scripts: Sequence[Sequence[Step]],
                        arrivals: Sequence[float], think: tuple[float, float], seed: int,
-                       step_timeout: float) -> list[FamilyResult]:
+                       step_timeout: float, retry_after: float = 10.0) -> list[FamilyResult]:
     """Open loop: family i starts at arrivals[i] s whatever the others are doing (all at 0: a burst)."""
     started = time.monotonic()
     tasks: list[asyncio.Task[FamilyResult]] = []
@@ -301,8 +328,8 @@ async def run_families(client: Client, user_ids: Sequence[int], scripts: Sequenc
         delay = started + at - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(walk(client, i, user_ids[i], scripts[i], think, random.Random(seed * 100_003 + i),
-                                              step_timeout)))
+        rng = random.Random(seed * 100_003 + i)
+        tasks.append(asyncio.create_task(walk(client, i, user_ids[i], scripts[i], think, rng, step_timeout, retry_after)))
     return list(await asyncio.gather(*tasks))
 
 
