@@ -20,7 +20,6 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
 from bot.api_calls import ReplyCalls
 from bot.broadcaster import Broadcaster, Pace, PacedLimiter
@@ -28,6 +27,7 @@ from bot.mailer import Mailer
 from bot.processor import PerUserProcessor
 from bot.settings import Settings
 from bot.staff_poster import StaffPoster
+from bot.transport import AiohttpRequest
 from conversations import budget, helpdesk, menu, notices, parent, privacy, staff, texts
 from conversations.common import DEPS_KEY, LATEST_KEY, Deps, MailConfig, PrivacyConfig, School, StaffConfig
 from conversations.password_rules import PasswordRule
@@ -184,11 +184,10 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         .base_url(settings.api_url)
         .base_file_url(settings.api_url.replace("/bot", "/file/bot"))
         .concurrent_updates(PerUserProcessor(256))
-        # httpcore checks every open connection of the pool on each request (py-spy under load: among the
-        # event loop's top costs with 64 open); 16 still carry ~150 calls/s at 100 ms a call to Telegram.
-        .connection_pool_size(16)
-        .pool_timeout(30)
-        .get_updates_read_timeout(settings.poll_timeout + 10)
+        # aiohttp rather than httpx (bot/transport.py). 16 connections still carry ~150 calls/s at 100 ms a
+        # call to Telegram; more open connections cost more per request to manage.
+        .request(AiohttpRequest(connections=16, pool_timeout=30))
+        .get_updates_request(AiohttpRequest(connections=1, read_timeout=settings.poll_timeout + 10))
         # Replies wait out a 429 and try again; no overall cap (Telegram has none for answers in private chats).
         # No group cap either: PTB's would count every call naming the staff group, the getChatMember of each
         # parent's staff check included, and make parents wait behind it. The staff group's worker paces the
@@ -280,7 +279,7 @@ def _broadcaster(app: App, store: Store, settings: Settings, latest: dict[int, i
     # author's live count, a scheduled notice's channel post) takes a slot of one pace, BROADCAST_RATE a second.
     pace = Pace(settings.broadcast_rate)
     sender: ExtBot[bool] = ExtBot(settings.require_token(), base_url=settings.api_url,
-                                  request=HTTPXRequest(connection_pool_size=settings.broadcast_rate + 4, pool_timeout=30),
+                                  request=AiohttpRequest(connections=settings.broadcast_rate + 4, pool_timeout=30),
                                   rate_limiter=PacedLimiter(pace, latest=latest))
 
     async def progress(notice: Notice, figures: Figures, quiet: bool) -> None:
