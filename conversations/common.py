@@ -325,7 +325,7 @@ async def retry_deletions(context: ContextTypes.DEFAULT_TYPE) -> None:
         await store.pending_deletions.remove(pending.chat_id, pending.message_id)
 
 
-PATIENCE = 1.0  # seconds a step may take before the parent sees "…est en train d'écrire"
+PATIENCE = 2.0  # seconds a step may take before the parent sees "…est en train d'écrire"
 
 
 async def patiently(update: Update, context: ContextTypes.DEFAULT_TYPE, work: Coroutine[Any, Any, T]) -> T:

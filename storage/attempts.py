@@ -58,14 +58,17 @@ class Attempts:
         """The latest lock still running among (scope, key) pairs."""
         now = self.db.clock.now()
         found: Lock | None = None
+        if not keys:
+            return None
+        pairs = " OR ".join(["(scope = ? AND key = ?)"] * len(keys))  # one round trip for all the keys
         async with self.db.read() as conn:
-            for scope, key in keys:
-                rows = list(await conn.execute_fetchall(
-                    "SELECT locked_until FROM attempts WHERE scope = ? AND key = ?", (scope, key)))
-                if rows and rows[0][0]:
-                    until = from_text(rows[0][0])
-                    if until > now and (found is None or until > found.until):
-                        found = Lock(until, scope)
+            rows = list(await conn.execute_fetchall(
+                f"SELECT scope, locked_until FROM attempts WHERE locked_until IS NOT NULL AND ({pairs})",
+                [value for pair in keys for value in pair]))
+        for scope, raw in rows:
+            until = from_text(raw)
+            if until > now and (found is None or until > found.until):
+                found = Lock(until, scope)
         return found
 
     async def running_locks(self, scope: str) -> dict[str, datetime]:

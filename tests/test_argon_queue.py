@@ -63,7 +63,7 @@ async def test_a_step_waiting_behind_others_hashing_shows_the_bot_writing(
         await asyncio.sleep(0)
         await parent.send(flows.PROVISIONAL, wait=False)
         seq = 0
-        for _ in range(30):  # "…est en train d'écrire" comes after half a second of waiting
+        for _ in range(30):  # "…est en train d'écrire" comes after two seconds of waiting
             if (await bot.sandbox.stats())["calls"].get("sendChatAction", 0):
                 break
             seq = await bot.sandbox.wait_change(seq, 1.0, chat_id=parent.chat_id)
