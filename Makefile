@@ -30,11 +30,13 @@ slapd:
 test: $(STAMP_TEST) slapd
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/mypy bench/*.py  # scripts that import their siblings by name: checked as files
 	$(BIN)/python -m pytest -q -n 4
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/mypy bench/*.py
 
 sandbox: $(STAMP)
 	$(BIN)/python -m sandbox --port 8081
