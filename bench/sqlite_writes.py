@@ -1,10 +1,10 @@
 """Benchmark: SQLite's write rate as the bot uses it (the project's Store) beside raw sqlite3 commits, in one run.
 
 Many coroutines, one per family, each replay the storage calls of typed-path activations (the 13 updates
-of `conversations/activation.py` and the menu as of commit e77d6d6: the write transactions and the reads
+of `conversations/activation.py` and the menu as of issue 16's end: the write transactions and the reads
 around them; Argon2 left out, the CPU model counts it apart) through `storage.store.Store`: aiosqlite,
 WAL, synchronous=NORMAL, secure_delete, one connection behind a lock, as the bot runs it. Two runs on
-fresh files: the reads and writes (the storage-bound capacity), then the same 26 write transactions
+fresh files: the reads and writes (the storage-bound capacity), then the same 20 write transactions
 alone (the write-bound capacity). Round trips to aiosqlite's thread are counted per update by
 storage/metering.py, as in the bot. Beside them, on the same kind of file with the same pragmas, plain
 `sqlite3` single-row UPDATEs, each committed on its own: the baseline, run before, between and after the
@@ -100,15 +100,18 @@ class Family:
         if self.reads:
             await call()
 
-    async def _advance(self, uid: int, step: str, **changes: object) -> None:
-        """`advance` then `show`: the step saved, then the new prompt's message id."""
+    async def _advance(self, uid: int, step: str, changes: dict[str, object], new_prompt: bool = False) -> None:
+        """`advance` then `show`: the step saved, then the prompt's message id when the screen is a new message
+        (a button's answer and a typed secret's edit the prompt in place)."""
         store = self.store
         await self._write(store.progress.update(uid, step=step, proven_at=store.clock.now(), **changes))
-        await self._write(store.progress.update(uid, prompt_message_id=uid % 100_000))
+        if new_prompt:
+            await self._write(store.progress.update(uid, prompt_message_id=uid % 100_000))
 
     async def _guard(self, uid: int, account_id: int | None = None) -> None:
-        """What `@step` reads before the step runs: the progress, and the account once proven."""
-        await self._read(lambda: self.store.progress.get(uid))
+        """What `@step` reads before the step runs: the dialogue (one query, shared by the guards), and the
+        account once proven."""
+        await self._read(lambda: self.store.progress.dialogue(uid))
         if account_id is not None:
             await self._read(lambda: self.store.accounts.get(account_id))
 
@@ -117,32 +120,34 @@ class Family:
         identifier = f"bench.{n:06d}"
         account_id = n + 1  # seeded in this order into a fresh file
         self._update()  # /start: the menu
+        await self._write(store.writing.stop(uid))
         await self._read(lambda: store.progress.get(uid))
         await self._read(lambda: store.subscribers.is_active(uid))
         await self._read(lambda: store.privacy.known(uid))
-        await self._read(lambda: store.progress.get(uid))
         self._update()  # "Activer mon compte"
+        await self._write(store.writing.stop(uid))
+        await self._write(store.recovery.forget(uid))
         await self._write(store.progress.start(uid, PROFILE))
-        await self._read(lambda: store.progress.get(uid))
         await self._write(store.progress.update(uid, prompt_message_id=uid % 100_000))
         self._update()  # profile chosen
         await self._guard(uid)
-        await self._advance(uid, IDENTIFIER)
+        await self._advance(uid, IDENTIFIER, {})
         self._update()  # identifier typed
         await self._guard(uid)
-        await self._advance(uid, PROVISIONAL, identifier=identifier)
+        await self._advance(uid, PROVISIONAL, {"identifier": identifier}, new_prompt=True)
         self._update()  # provisional password typed (its Argon2 check is not SQLite's work)
         await self._guard(uid)
         keys = (("user", str(uid)), ("account", identifier_key(identifier)))
         await self._read(lambda: store.attempts.locked_until(*keys))
+        await self._read(lambda: store.attempts.locked_until(*keys))  # again with the account's own key
         if self.reads:
             account = await store.accounts.find(identifier)
             assert account is not None and account.id == account_id
         await self._write(store.attempts.success(*keys))
         await self._read(lambda: store.accounts.get(account_id))
         await self._write(store.audit.record(f"telegram:{uid}", "identified", account_id))
-        await self._advance(uid, CGU, account_id=account_id, provisional_hash=self.digest, identifier=identifier,
-                            last_error=None)
+        await self._advance(uid, CGU, {"account_id": account_id, "provisional_hash": self.digest,
+                                       "identifier": identifier, "last_error": None})
         accepted = store.clock.now()
         steps: list[tuple[str, dict[str, object]]] = [
             (EMAIL, {"cgu_version": "bench", "cgu_accepted_at": accepted}),
@@ -156,7 +161,7 @@ class Family:
         for step, changes in steps:  # the terms, the address skipped, two questions and answers, the password
             self._update()
             await self._guard(uid, account_id)
-            await self._advance(uid, step, **changes)
+            await self._advance(uid, step, changes)
         self._update()  # the password confirmed: the account becomes active
         await self._guard(uid, account_id)
         activation = Activation(password_hash=self.digest, email=None, question1=1, answer1_hash=self.digest,
