@@ -118,6 +118,15 @@ def _int(name: str, raw: str, expected: str) -> int:
         raise SettingsError(f"{name}={raw!r} invalide : attendu {expected}.") from None
 
 
+def _bounded(name: str, raw: str, what: str, low: int, high: int | None = None, why: str = "") -> int:
+    """An integer setting within its range; the one-line error names the setting, the range and why."""
+    span = f"de {low} à {high}" if high is not None else f"{low} ou plus"
+    value = _int(name, raw, f"{what}, {span}{why}")
+    if value < low or (high is not None and value > high):
+        raise SettingsError(f"{name}={raw!r} invalide : attendu {what}, {span}{why}.")
+    return value
+
+
 def _email(name: str, raw: str) -> str:
     try:
         return validate_email(raw.strip(), check_deliverability=False).normalized
@@ -198,11 +207,8 @@ def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
     if "QUIET_HOURS" in values:
         kwargs["quiet_hours"] = _quiet_hours(values["QUIET_HOURS"])
     if (raw := get("BROADCAST_RATE")) is not None:
-        rate = _int("BROADCAST_RATE", raw, "un nombre de messages par seconde, de 1 à 30")
-        if not 1 <= rate <= MAX_BROADCAST_RATE:
-            raise SettingsError(f"BROADCAST_RATE={raw!r} invalide : attendu un nombre de messages par seconde, "
-                                f"de 1 à {MAX_BROADCAST_RATE} (au-delà, Telegram refuse les envois en nombre).")
-        kwargs["broadcast_rate"] = rate
+        kwargs["broadcast_rate"] = _bounded("BROADCAST_RATE", raw, "un nombre de messages par seconde", 1,
+                                            MAX_BROADCAST_RATE, " (au-delà, Telegram refuse les envois en nombre)")
     if (raw := get("LOG_LEVEL")) is not None:
         level = raw.strip().upper()
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -211,46 +217,25 @@ def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
     if (raw := get("ENTBOT_POLL_TIMEOUT")) is not None:
         kwargs["poll_timeout"] = _int("ENTBOT_POLL_TIMEOUT", raw, "un nombre de secondes")
     if (raw := get("ARGON2_THREADS")) is not None:
-        threads = _int("ARGON2_THREADS", raw, "un nombre de fils de calcul")
-        if not 1 <= threads <= 64:
-            raise SettingsError(f"ARGON2_THREADS={raw!r} invalide : attendu un nombre de fils de calcul, de 1 à 64.")
-        kwargs["argon2_threads"] = threads
+        kwargs["argon2_threads"] = _bounded("ARGON2_THREADS", raw, "un nombre de fils de calcul", 1, 64)
     if (raw := get("ARGON2_MAX_WAITING")) is not None:
-        waiting = _int("ARGON2_MAX_WAITING", raw, "un nombre d'opérations")
-        if not 0 <= waiting <= 100_000:
-            raise SettingsError(f"ARGON2_MAX_WAITING={raw!r} invalide : attendu un nombre d'opérations, de 0 à 100000.")
-        kwargs["argon2_max_waiting"] = waiting
+        kwargs["argon2_max_waiting"] = _bounded("ARGON2_MAX_WAITING", raw, "un nombre d'opérations", 0, 100_000)
     if (raw := get("TICKETS_RETENTION_DAYS")) is not None:
-        days = _int("TICKETS_RETENTION_DAYS", raw, "un nombre de jours")
-        if days < 1:
-            raise SettingsError(f"TICKETS_RETENTION_DAYS={raw!r} invalide : attendu un nombre de jours, 1 ou plus.")
-        kwargs["tickets_retention_days"] = days
+        kwargs["tickets_retention_days"] = _bounded("TICKETS_RETENTION_DAYS", raw, "un nombre de jours", 1)
     if (raw := get("LETTER_VALIDITY_DAYS")) is not None:
-        days = _int("LETTER_VALIDITY_DAYS", raw, "un nombre de jours")
-        if not 1 <= days <= 366:
-            raise SettingsError(f"LETTER_VALIDITY_DAYS={raw!r} invalide : attendu un nombre de jours, de 1 à 366.")
-        kwargs["letter_validity_days"] = days
+        kwargs["letter_validity_days"] = _bounded("LETTER_VALIDITY_DAYS", raw, "un nombre de jours", 1, 366)
     for name, key, least in RETENTIONS:
         if (raw := get(name)) is not None:
-            days = _int(name, raw, "un nombre de jours")
-            if days < least:
-                raise SettingsError(f"{name}={raw!r} invalide : attendu un nombre de jours, {least} ou plus.")
-            kwargs[key] = days
+            kwargs[key] = _bounded(name, raw, "un nombre de jours", least)
     if (raw := get("SCHOOL_POSTAL_ADDRESS")) is not None:
         kwargs["school_postal_address"] = raw.strip()
     if (raw := get("DPO_CONTACT")) is not None:
         kwargs["dpo_contact"] = raw.strip()
     if (raw := get("PASSWORD_MIN_LENGTH")) is not None:
-        length = _int("PASSWORD_MIN_LENGTH", raw, "un nombre de caractères entre 8 et 64")
-        if not 8 <= length <= 64:
-            raise SettingsError(f"PASSWORD_MIN_LENGTH={raw!r} invalide : attendu un nombre de caractères entre 8 et 64.")
-        kwargs["password_min_length"] = length
+        kwargs["password_min_length"] = _bounded("PASSWORD_MIN_LENGTH", raw, "un nombre de caractères", 8, 64)
     if (raw := get("PASSWORD_MIN_KINDS")) is not None:
-        kinds = _int("PASSWORD_MIN_KINDS", raw, "un nombre de sortes de caractères entre 1 et 4")
-        if not 1 <= kinds <= 4:
-            raise SettingsError(f"PASSWORD_MIN_KINDS={raw!r} invalide : attendu un nombre de sortes de caractères "
-                                "entre 1 et 4 (minuscules, majuscules, chiffres, caractères spéciaux).")
-        kwargs["password_min_kinds"] = kinds
+        kwargs["password_min_kinds"] = _bounded("PASSWORD_MIN_KINDS", raw, "un nombre de sortes de caractères", 1, 4,
+                                                " (minuscules, majuscules, chiffres, caractères spéciaux)")
     if (raw := get("CGU_URL")) is not None:
         kwargs["cgu_url"] = _url("CGU_URL", raw)
     try:
