@@ -29,7 +29,7 @@ from bot.settings import Settings
 from bot.staff_poster import StaffPoster
 from bot.transport import AiohttpRequest
 from conversations import budget, helpdesk, menu, notices, parent, privacy, staff, texts
-from conversations.common import DEPS_KEY, LATEST_KEY, Deps, MailConfig, PrivacyConfig, School, StaffConfig
+from conversations.common import DEPS_KEY, LATEST_KEY, Deps, MailConfig, PrivacyConfig, School, StaffConfig, delete_secret
 from conversations.password_rules import PasswordRule
 from conversations.when import quiet_end
 from storage import backup as backups
@@ -82,33 +82,36 @@ async def log_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
              chat.id if chat else "-", _kind(update))
 
 
+async def _tell(update: object, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """Says why an update was not handled, where it came from; the person may be unreachable (logged, not raised)."""
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(update.effective_chat.id, text)
+        except TelegramError:
+            log.warning("could not tell chat %s why update %s failed", update.effective_chat.id, update.update_id)
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     error = context.error
+    update_id = getattr(update, "update_id", "-")
     if isinstance(error, Forbidden):
         log.info("user has blocked the bot: %s", error)
         return
-    if isinstance(error, ArgonBusy):  # refused before anything was saved: the same answer again in a minute works
-        log.warning("Argon2 queue full (ARGON2_MAX_WAITING), update %s refused", getattr(update, "update_id", "-"))
-        if isinstance(update, Update) and update.effective_chat is not None:
-            try:
-                await context.bot.send_message(update.effective_chat.id, texts.BUSY)
-            except TelegramError:
-                log.warning("could not tell the user the bot is busy")
+    if isinstance(error, ArgonBusy):  # refused before anything was saved: the same message again in a minute works
+        log.warning("Argon2 queue full (ARGON2_MAX_WAITING), update %s refused", update_id)
+        private = isinstance(update, Update) and update.effective_chat is not None \
+            and update.effective_chat.type == "private"
+        if private and isinstance(update, Update):
+            # Its secrets could not be looked for (a message to the school): it does not stay in the chat either.
+            await delete_secret(update, context)
+        await _tell(update, context, texts.BUSY if private else texts.BUSY_GROUP)
         return
     if isinstance(error, DirectoryUnavailable):  # nothing was changed: the parent sends the same answer later
-        log.warning("directory unavailable while handling update %s", getattr(update, "update_id", "-"))
-        if isinstance(update, Update) and update.effective_chat is not None:
-            try:
-                await context.bot.send_message(update.effective_chat.id, texts.DIRECTORY_DOWN)
-            except TelegramError:
-                log.warning("could not tell the user the directory is unavailable")
+        log.warning("directory unavailable while handling update %s", update_id)
+        await _tell(update, context, texts.DIRECTORY_DOWN)
         return
-    log.error("error while handling update %s", getattr(update, "update_id", "-"), exc_info=error)
-    if isinstance(update, Update) and update.effective_chat is not None:
-        try:
-            await context.bot.send_message(update.effective_chat.id, texts.ERROR)
-        except Exception:  # the parent may be unreachable; the error itself is logged above
-            log.warning("could not tell the user about the error")
+    log.error("error while handling update %s", update_id, exc_info=error)
+    await _tell(update, context, texts.ERROR)
 
 
 async def _warn_if_staff_group_open(app: App, settings: Settings) -> None:

@@ -61,9 +61,12 @@ NOT_AN_IDENTIFIER = ("🔒 Ce message ne peut pas être un identifiant : je l'ai
 ERROR = ("Désolé, un problème technique m'a empêché de répondre. Réessayez dans un instant ; "
          "ce que vous aviez déjà validé est conservé.")
 # The ENT's directory cannot be reached: nothing was changed, the parent sends the same answer later.
-# Too many families typing secrets at once (the Argon2 queue is full): nothing was saved of this message.
-BUSY = ("⏳ Beaucoup de familles utilisent l'assistant en ce moment et je n'ai pas pu traiter votre message "
-        "(je l'ai effacé). Votre progression est conservée : renvoyez la même réponse dans une minute.")
+# Too many families typing secrets at once (the Argon2 queue is full): nothing of this message was saved.
+BUSY = ("⏳ Beaucoup de familles utilisent l'assistant en ce moment et je n'ai pas pu traiter votre message : "
+        "je l'ai effacé par précaution et rien n'a été enregistré. Votre progression est conservée : "
+        "renvoyez-le dans une minute.")
+BUSY_GROUP = ("⏳ Le bot est très sollicité en ce moment : ce message n'a pas été traité et rien n'a été transmis "
+              "à la famille. Renvoyez-le dans une minute.")
 DIRECTORY_DOWN = ("⏳ Le service est momentanément indisponible, votre progression est conservée. "
                   "Réessayez dans quelques minutes en renvoyant votre dernière réponse : vous reprendrez à la même étape.")
 
