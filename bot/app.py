@@ -53,6 +53,7 @@ def configure_logging(level: str) -> None:
     # httpx logs every URL, and the Bot API's URL carries the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp").setLevel(logging.WARNING)  # the Bot API's client now (bot/transport.py): the same
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # PTB's debug lines print whole updates, and so what parents type: never below INFO.
     logging.getLogger("telegram").setLevel(max(logging.getLevelName(level), logging.INFO))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import aiohttp
@@ -9,6 +10,11 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+
+def _masked(text: str) -> str:
+    """The text with the bot's token (`/bot<token>/` in a Bot API URL) hidden."""
+    return re.sub(r"/(file/)?bot[^/\s'\"]+", r"/\1bot…", text)
 
 
 def _value(given: ODVInput[float], default: float | None) -> float | None:
@@ -79,4 +85,6 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as err:
             raise TimedOut from err
         except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
+            # Some of aiohttp's errors print the URL, and the Bot API's URL carries the token: never chained
+            # (a traceback would print the cause), and the message with the token masked.
+            raise NetworkError(f"aiohttp.{type(err).__name__}: {_masked(str(err))}") from None
