@@ -304,7 +304,7 @@ async def run_phase(opts: Options, index: int, target: Target, label: str, arriv
         try:
             await wait_polling(client, child)
             await asyncio.sleep(1.0)  # the start-up's last work (jobs scheduled at start) is not the families'
-            calls_before = len(await client.calls())
+            _, calls_before = await client.calls()
             cpu0, sandbox0, families0 = child.cpu(), cpu_of(sandbox_proc.pid).process, time.process_time()
             progress(f"{label}: {n} families" + (f" over {arrivals[-1]:.0f} s" if arrivals and arrivals[-1] else " at once"))
             started = time.monotonic()
@@ -313,7 +313,7 @@ async def run_phase(opts: Options, index: int, target: Target, label: str, arriv
             wall = time.monotonic() - started
             cpu = child.cpu() - cpu0
             sandbox_cpu, families_cpu = cpu_of(sandbox_proc.pid).process - sandbox0, time.process_time() - families0
-            calls = await client.calls(calls_before)
+            calls, _ = await client.calls(calls_before)
         finally:
             code = child.stop()
         meter = None

@@ -21,6 +21,7 @@ import aiohttp
 
 from conversations import texts
 from conversations.texts import QUESTIONS
+from sandbox.driver import Sandbox, SandboxError
 
 # Replies that refuse a step and change nothing (the Argon2 queue full, the directory down): the family,
 # as the reply asks, sends the same again after a pause. The bot's error message ends the family.
@@ -38,15 +39,10 @@ class ChatState:
     changed_at: float | None  # time.time() of the last of them, as the sandbox recorded it
 
 
-class Client:
-    """The families' side of the sandbox's control API, on one HTTP session with no cap on connections.
-
-    (aiohttp's default of 100 connections would queue the 101st family's long-poll behind the others.)
+class Client(Sandbox):
+    """The families' side of the sandbox's control API (`sandbox.driver.Sandbox`), on one HTTP session with no
+    cap on connections: aiohttp's default of 100 would queue the 101st family's long-poll behind the others.
     """
-
-    def __init__(self, url: str) -> None:
-        self.url = url.rstrip("/") + "/_sandbox"
-        self._session: aiohttp.ClientSession | None = None
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -54,26 +50,6 @@ class Client:
             self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
                                                   timeout=aiohttp.ClientTimeout(total=None, sock_connect=30))
         return self._session
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-
-    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        async with self.session.post(f"{self.url}/{path}", json=body) as resp:
-            data: dict[str, Any] = await resp.json()
-            if resp.status != 200:
-                raise StepFailed(f"{path}: {data}")
-            return data
-
-    async def _get(self, path: str, **query: object) -> dict[str, Any]:
-        async with self.session.get(f"{self.url}/{path}", params={k: str(v) for k, v in query.items()}) as resp:
-            data: dict[str, Any] = await resp.json()
-            return data
-
-    async def people(self, count: int) -> list[int]:
-        data = await self._post("users/bulk", {"count": count, "first_name": "Famille"})
-        return [int(uid) for uid in data["user_ids"]]
 
     async def send(self, user_id: int, text: str) -> int:
         """Sends a text in the person's chat with the bot; returns the update's id."""
@@ -88,19 +64,8 @@ class Client:
         data = await self._get(f"chats/{chat_id}")
         return ChatState(data["messages"], int(data["chat_seq"]), data.get("changed_at"))
 
-    async def wait(self, chat_id: int, seq: int, timeout: float) -> int:
-        """Returns once a call of the bot touched the chat after `seq` (or after `timeout` s): the chat's new seq."""
-        data = await self._get("wait", chat_id=chat_id, seq=seq, timeout=timeout)
-        return int(data["seq"])
-
-    async def calls(self, since: int = 0) -> list[tuple[float, str, int | None]]:
-        """The bot's calls but getUpdates, as (time.time(), method, chat id)."""
-        data = await self._get("calls", since=since)
-        return [(float(t), str(m), c) for t, m, c in data["calls"]]
-
     async def call_counts(self) -> dict[str, int]:
-        data = await self._get("stats")
-        return {str(k): int(v) for k, v in data["calls"].items()}
+        return {str(k): int(v) for k, v in (await self.stats())["calls"].items()}
 
 
 @dataclass(frozen=True)
@@ -245,7 +210,7 @@ async def _until_shown(client: Client, chat_id: int, seq: int, screen: Screen, d
         if left <= 0:
             shown = _last_text(last.messages) if last else "(no change in the chat)"
             raise StepFailed(f"waited for {screen}; the bot's last message: {shown}")
-        new_seq = await client.wait(chat_id, seq, min(left, 30.0))
+        new_seq = await client.wait_change(seq, min(left, 30.0), chat_id=chat_id)
         if new_seq <= seq:
             continue
         last = await client.chat(chat_id)
@@ -295,7 +260,7 @@ async def walk(client: Client, family: int, user_id: int, steps: Sequence[Step],
                 if result.refusals > max_refusals:
                     raise StepFailed(f"refused {result.refusals} times: {_last_text(messages)}")
                 await asyncio.sleep(retry_after)
-        except StepFailed as exc:
+        except (StepFailed, SandboxError) as exc:  # SandboxError: the sandbox refused the send or the click
             result.error = f"step {step.name!r}: {exc}"
             return result
         seen_at = time.time()

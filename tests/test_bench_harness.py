@@ -42,7 +42,7 @@ async def test_a_family_walks_the_echo_bot_and_each_step_is_billed_its_calls(
         [user_id] = await client.people(1)
         result = await walk(client, 0, user_id, steps, (0.0, 0.0), random.Random(0), step_timeout=60)
         messages = (await client.chat(user_id)).messages
-        calls = await client.calls()
+        calls, _ = await client.calls()
     finally:
         await client.close()
     assert result.done, result.error
