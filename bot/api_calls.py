@@ -19,8 +19,10 @@ _NEW_MESSAGE = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendVoice
                           "forwardMessage"})
 
 
-def _seconds(value: int | float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+def retry_after(exc: RetryAfter) -> float:
+    """The seconds a 429 asks to wait: PTB gives a timedelta or a number (PTB_TIMEDELTA, see bot/__init__.py)."""
+    value: object = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)  # type: ignore[arg-type]
 
 
 class ReplyCalls(BaseRateLimiter[None]):
@@ -54,7 +56,7 @@ class ReplyCalls(BaseRateLimiter[None]):
                 if attempt >= self.max_retries:
                     raise
                 attempt += 1
-                wait = _seconds(exc.retry_after) + 0.1
+                wait = retry_after(exc) + 0.1
                 log.info("%s: Telegram asks to wait %.1f s (try %d of %d)", endpoint, wait, attempt, self.max_retries)
                 await asyncio.sleep(wait)
                 continue

@@ -14,7 +14,7 @@ from typing import Any
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter, ExtBot
 
-from bot.api_calls import note_new_message
+from bot.api_calls import note_new_message, retry_after
 from bot.worker import Worker
 from conversations.when import in_quiet_hours, quiet_end
 from storage.notices import Delivery, Figures, Notice
@@ -31,11 +31,6 @@ BATCH = 200  # deliveries read at a time: 8 s of sending, so that reading them a
 MESSAGES = ("send", "copy", "forward", "edit")  # the Bot API methods that count against the bulk limit
 CATCH_UP = 4  # starts the even spread may make up after the event loop was busy (0.16 s at 25 a second)
 HOLDS_SLOT = True  # rate_limit_args of a call whose caller already took its slot
-
-
-def _retry_after(exc: RetryAfter) -> float:
-    value: object = exc.retry_after  # a timedelta (PTB_TIMEDELTA, see bot/__init__.py), or seconds
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)  # type: ignore[arg-type]
 
 
 class Pace:
@@ -138,7 +133,7 @@ class PacedLimiter(BaseRateLimiter[bool]):
                 attempt += 1
                 if attempt > self.max_retries:
                     raise
-                self.pace.pause(_retry_after(exc))
+                self.pace.pause(retry_after(exc))
 
 
 class Broadcaster(Worker):
@@ -232,8 +227,8 @@ class Broadcaster(Worker):
         if error is None:
             await deliveries.sent(d)
         elif isinstance(error, RetryAfter):
-            self.pace.pause(_retry_after(error))
-            log.info("broadcast paused %.1f s: Telegram asked to slow down (429)", _retry_after(error))
+            self.pace.pause(retry_after(error))
+            log.info("broadcast paused %.1f s: Telegram asked to slow down (429)", retry_after(error))
             await deliveries.later(d, "429", self.store.clock.now())
         elif isinstance(error, Forbidden):
             await deliveries.failed(d, "blocked")

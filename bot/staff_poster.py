@@ -10,6 +10,7 @@ from collections import deque
 from telegram import Bot
 from telegram.error import BadRequest, RetryAfter
 
+from bot.api_calls import retry_after
 from bot.worker import Worker
 from conversations import helpdesk
 from storage.store import Store
@@ -62,7 +63,7 @@ class StaffPoster(Worker):
             except RetryAfter as exc:  # the group's flood limit despite the pacing: everything waits
                 log.warning("staff group: flood limit, waiting %s s", exc.retry_after)
                 await self.store.tickets.post_failed(post, "RetryAfter", refused=False)
-                return float(exc.retry_after if isinstance(exc.retry_after, int) else exc.retry_after.total_seconds())
+                return retry_after(exc)
             except helpdesk.HeaderFirst:
                 waiting.add(post.ticket_id)
                 await self.store.tickets.post_waits(post)
