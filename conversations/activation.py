@@ -35,10 +35,10 @@ from conversations.common import (
     edit_or_send,
     hand_over,
     keyboard,
+    next_screen,
     patiently,
     refused_identifier,
     refused_text,
-    replace_prompt,
     send,
     take_dialogue,
     user_id,
@@ -173,12 +173,8 @@ async def show(update: Update, context: Ctx, step: str, note: str | None = None,
         # Answered at the bottom, or from an error's button: older buttons go, so that only the step's remain.
         for older in {pressed.message_id, progress.prompt_message_id} - {message.message_id if message else None}:
             await drop_keyboard(context, uid, older)
-    elif not new_message and (replaced := await replace_prompt(update, context, progress.prompt_message_id, text,
-                                                                 markup)) is not None:
-        message = replaced  # the secret was deleted: the prompt just above becomes the next step
     else:
-        await drop_keyboard(context, uid, progress.prompt_message_id)
-        message = await send(update, context, text, markup)
+        message = await next_screen(update, context, progress.prompt_message_id, text, markup, in_place=not new_message)
     if message is not None and step != REAUTH and message.message_id != progress.prompt_message_id:
         await store.progress.update(uid, prompt_message_id=message.message_id)
     return step
@@ -664,9 +660,7 @@ async def password_confirmed(update: Update, context: Ctx, progress: Progress) -
     text = texts.ACTIVATED.format(identifier=escape(progress.identifier or ""))
     markup = keyboard([(texts.OPEN_ENT, d.school.ent_url)], [(texts.MENU_SUBSCRIBE, "sub:on")],
                       [(texts.MENU_LOGIN, "menu:login")], [(texts.MENU_SERVICES, "menu:services")])
-    if await replace_prompt(update, context, progress.prompt_message_id, text, markup) is None:
-        await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
-        await send(update, context, text, markup)
+    await next_screen(update, context, progress.prompt_message_id, text, markup)
     return END
 
 

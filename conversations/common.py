@@ -212,8 +212,7 @@ async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, ma
     except Forbidden:
         log.info("user %s has blocked the bot", chat.id)
         return None
-    note_latest(context, chat.id, sent.message_id)
-    _note_bare(context, chat.id, sent.message_id, markup)
+    _note_bare(context, chat.id, sent.message_id, markup)  # as the newest of its chat: noted by bot/api_calls
     return sent
 
 
@@ -280,6 +279,18 @@ async def replace_prompt(update: Update, context: ContextTypes.DEFAULT_TYPE, pro
         return None
     _note_bare(context, chat.id, prompt_id, markup)
     return edited if isinstance(edited, Message) else None
+
+
+async def next_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, prompt_id: int | None, text: str,
+                      markup: Keyboard, in_place: bool = True) -> Message | None:
+    """The next screen after a typed answer: the prompt above replaced in place when the chat allows it
+    (`replace_prompt`), otherwise a new message below and the old prompt's buttons dropped."""
+    if in_place and (replaced := await replace_prompt(update, context, prompt_id, text, markup)) is not None:
+        return replaced
+    chat = update.effective_chat
+    if chat is not None:
+        await drop_keyboard(context, chat.id, prompt_id)
+    return await send(update, context, text, markup)
 
 
 def _already_gone(exc: TelegramError) -> bool:

@@ -137,24 +137,21 @@ _RESUMABLE_BUTTONS: list[BaseHandler[Update, Ctx, object]] = [
 
 async def resume(update: Update, context: Ctx) -> object:
     """A message or button with no conversation in memory (after a restart): carry on from SQLite."""
-    store = deps(context).store
-    uid = user_id(update)
-    if await store.writing.is_writing(uid):
+    saved = await dialogue(update, context)  # nothing was written yet in this update: the row read once
+    if saved.writing_to_school:
         handled = await hand_over([*HELPDESK_STATE, *_RESUMABLE_BUTTONS], update, context)
         if handled is not NOT_HANDLED:
             return handled
         await answer_query(update, texts.STALE_BUTTON)
         return helpdesk.HELPDESK
-    saved = await store.recovery.get(uid)
-    if saved is not None:
-        handled = await hand_over([*recovery.STATES.get(saved.step, []), *_RESUMABLE_BUTTONS], update, context)
+    if saved.recovery_step is not None:
+        handled = await hand_over([*recovery.STATES.get(saved.recovery_step, []), *_RESUMABLE_BUTTONS], update, context)
         if handled is not NOT_HANDLED:
             return handled
         await answer_query(update, texts.STALE_BUTTON)
-        return saved.step
-    progress = await store.progress.get(uid)
-    if progress is not None:
-        return await activation.resume(update, context, progress)
+        return saved.recovery_step
+    if saved.progress is not None:
+        return await activation.resume(update, context, saved.progress)
     if update.callback_query is not None:
         handled = await hand_over(_RESUMABLE_BUTTONS, update, context)
         if handled is not NOT_HANDLED:

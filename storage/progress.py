@@ -49,6 +49,9 @@ class Progress:
 _COLUMNS = {f.name for f in fields(Progress)}
 
 
+_UPDATE = "UPDATE activation_progress SET {} WHERE telegram_user_id = ? RETURNING *"
+
+
 def _progress(row: Any) -> Progress:
     return Progress(**{k: row[k] for k in _COLUMNS})
 
@@ -101,17 +104,13 @@ class ProgressStore:
         if "last_error" in changes and "error_count" not in changes:
             # One more failure in a row, or none once the step went through.
             assignments += ", error_count = " + ("0" if changes["last_error"] is None else "error_count + 1")
-        rows = await self.db.write(
-            f"UPDATE activation_progress SET {assignments} WHERE telegram_user_id = ? RETURNING *",
-            (*values, telegram_user_id))
+        rows = await self.db.write(_UPDATE.format(assignments), (*values, telegram_user_id))
         return _progress(rows[0]) if rows else None
 
     @staticmethod
     async def _update(conn: aiosqlite.Connection, telegram_user_id: int, assignments: str,
                       values: list[Any]) -> Progress | None:
-        rows = list(await conn.execute_fetchall(
-            f"UPDATE activation_progress SET {assignments} WHERE telegram_user_id = ? RETURNING *",
-            (*values, telegram_user_id)))
+        rows = list(await conn.execute_fetchall(_UPDATE.format(assignments), (*values, telegram_user_id)))
         return Progress(**{k: rows[0][k] for k in _COLUMNS}) if rows else None
 
     async def new_email_code(self, telegram_user_id: int, code_hash: str, expires_at: datetime,
