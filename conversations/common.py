@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import time
@@ -366,6 +367,16 @@ async def answer_query(update: Update, text: str | None = None, alert: bool = Fa
         await query.answer(text, show_alert=alert)
     except BadRequest:
         pass  # too old to answer: nothing the parent can see
+
+
+async def pressed(update: Update, pattern: re.Pattern[str]) -> re.Match[str] | None:
+    """The pressed button's data matched against the handler's pattern; a forged or unknown one is answered as
+    stale and gives None."""
+    query = update.callback_query
+    match = pattern.match(query.data or "") if query is not None else None
+    if match is None:
+        await answer_query(update, texts.STALE_BUTTON)
+    return match
 
 
 def first_name(update: Update) -> str:

@@ -14,7 +14,7 @@ from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
 from conversations import activation, staff, texts
-from conversations.common import answer_query, deps, edit_or_send, keyboard, send, user_id, write_to_school
+from conversations.common import answer_query, deps, edit_or_send, keyboard, pressed, send, user_id, write_to_school
 from conversations.letter_page import Letter, Letterhead, render
 from storage.accounts import Account
 from storage.letters import NewLetter, new_token
@@ -120,11 +120,8 @@ BUTTON = re.compile(r"^letter:(?:(cancel)|ok:(\d+):(\d+))$")
 
 
 async def letter_button(update: Update, context: Ctx) -> None:
-    query = update.callback_query
-    assert query is not None
-    match = BUTTON.match(query.data or "")
+    match = await pressed(update, BUTTON)
     if match is None:
-        await answer_query(update, texts.STALE_BUTTON)
         return
     cancel, raw_id, raw_revision = match.groups()
     if cancel:

@@ -22,6 +22,7 @@ from conversations.common import (
     drop_keyboard,
     edit_or_send,
     keyboard,
+    pressed,
     retry_deletions,
     send,
     user_id,
@@ -249,11 +250,8 @@ BUTTON = re.compile(r"^staff:(unlock|reset|reset_check|reset_ok|cancel|erase)(?:
 
 
 async def button(update: Update, context: Ctx) -> None:
-    query = update.callback_query
-    assert query is not None
-    match = BUTTON.match(query.data or "")
+    match = await pressed(update, BUTTON)
     if match is None:
-        await answer_query(update, texts.STALE_BUTTON)
         return
     action, raw_id, raw_revision = match.groups()
     if action == "erase":
