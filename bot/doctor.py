@@ -17,9 +17,9 @@ import httpx
 from telegram import Bot, ChatFullInfo
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import InvalidToken, TelegramError
-from telegram.request import HTTPXRequest
 
 from bot.settings import Settings
+from bot.transport import AiohttpRequest
 from conversations import texts as t
 from storage.db import migrations
 from storage.ldap_directory import DirectoryProblem
@@ -173,15 +173,17 @@ async def check_telegram(settings: Settings) -> list[Check]:
     if not settings.token:
         later = [Check(name, None, t.DOCTOR_AFTER_TOKEN) for name in (t.DOCTOR_STAFF, t.DOCTOR_CHANNEL)]
         return [Check(t.DOCTOR_TOKEN, False, t.DOCTOR_TOKEN_MISSING), *later, await _check_clock(settings)]
-    bot = Bot(settings.token, base_url=settings.api_url,
-              request=HTTPXRequest(connect_timeout=TIMEOUT, read_timeout=TIMEOUT))
-    token = await _check_token(bot, settings)
-    if not token.ok:
-        later = [Check(name, None, t.DOCTOR_AFTER_TOKEN) for name in (t.DOCTOR_STAFF, t.DOCTOR_CHANNEL)]
-        return [token, *later, await _check_clock(settings)]
-    async with bot:
+    request = AiohttpRequest(connections=1, connect_timeout=TIMEOUT, read_timeout=TIMEOUT)  # the bot's own client
+    bot = Bot(settings.token, base_url=settings.api_url, request=request)
+    try:
+        token = await _check_token(bot, settings)
+        if not token.ok:
+            later = [Check(name, None, t.DOCTOR_AFTER_TOKEN) for name in (t.DOCTOR_STAFF, t.DOCTOR_CHANNEL)]
+            return [token, *later, await _check_clock(settings)]
         return [token, await _check_staff_group(bot, settings.staff_chat_id),
                 await _check_channel(bot, settings.annonces_channel_id), await _check_clock(settings)]
+    finally:
+        await request.shutdown()  # its connections closed, the token refused or not
 
 
 # -- mail and directory ------------------------------------------------------------------------------

@@ -43,11 +43,16 @@ class AiohttpRequest(BaseRequest):
         return self._read_timeout
 
     async def initialize(self) -> None:
+        await self._opened()
+
+    async def _opened(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            # No cookies, no environment proxies read per request: the Bot API needs neither.
+            # No cookies (the Bot API sets none). HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read as httpx, PTB's own
+            # client, reads them: a school's network often reaches Telegram only through its proxy.
             self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self.connections),
-                                                  cookie_jar=aiohttp.DummyCookieJar(),
+                                                  cookie_jar=aiohttp.DummyCookieJar(), trust_env=True,
                                                   headers={"User-Agent": self.USER_AGENT})
+        return self._session
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -59,8 +64,7 @@ class AiohttpRequest(BaseRequest):
                          write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
                          connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
                          pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE) -> tuple[int, bytes]:
-        if self._session is None or self._session.closed:
-            raise RuntimeError("This AiohttpRequest is not initialized!")
+        session = await self._opened()  # as PTB's httpx client, usable before `initialize` (entbot doctor's first call)
         files = request_data.multipart_data if request_data else None
         fields = request_data.json_parameters if request_data else None
         data: Any = fields
@@ -80,7 +84,7 @@ class AiohttpRequest(BaseRequest):
         timeout = aiohttp.ClientTimeout(total=None, sock_read=read, sock_connect=connect,
                                         connect=None if connect is None or pool is None else connect + pool)
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as response:
+            async with session.request(method, url, data=data, timeout=timeout) as response:
                 return response.status, await response.read()
         except TimeoutError as err:
             raise TimedOut from err

@@ -8,6 +8,7 @@ import pytest
 from telegram.error import NetworkError
 
 from bot.transport import AiohttpRequest
+from sandbox.server import SandboxServer
 from tests.conftest import TOKEN
 
 
@@ -22,3 +23,18 @@ async def test_a_failed_call_says_why_without_the_token(url: str) -> None:
         await request.shutdown()
     printed = "".join(traceback.format_exception(caught.value))  # as a log line with exc_info would show it
     assert "aiohttp." in printed and TOKEN not in printed and TOKEN.split(":")[1] not in printed
+
+
+async def test_the_schools_proxy_from_the_environment_is_used(sandbox_server: SandboxServer,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # The sandbox stands for the proxy: a name that resolves nowhere is reached only through it.
+    monkeypatch.setenv("HTTP_PROXY", sandbox_server.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    request = AiohttpRequest(connect_timeout=5)
+    await request.initialize()
+    try:
+        status, body = await request.do_request(f"http://api.telegram.invalid/bot{TOKEN}/getMe", "POST")
+    finally:
+        await request.shutdown()
+    assert status == 200 and b'"is_bot": true' in body.replace(b'"is_bot":true', b'"is_bot": true')
