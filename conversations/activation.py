@@ -124,7 +124,7 @@ def screen(step: str, p: Progress, page: int = 0, rule: PasswordRule = DEFAULT_R
         # clear them when the identifier comes (the stuck parent's "Écrire au collège" still shows).
         return texts.IDENTIFIER, keyboard(write_to_school()) if p.error_count >= STUCK_AFTER else None
     if step == PROVISIONAL:
-        return texts.provisional(p.identifier or ""), keyboard(back)
+        return texts.provisional(), keyboard(back)
     if step == CGU:
         link = [[(texts.CGU_FULL_TEXT, school.cgu_url)]] if school.cgu_url else []
         return texts.cgu_step(school.cgu.text, bool(school.cgu_url)), keyboard(

@@ -2,42 +2,14 @@
 
 from __future__ import annotations
 
-from collections import deque
-from datetime import datetime, timedelta
-
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from conversations import activation, parent, recovery, texts
-from conversations.common import delete_secret, deps, send
+from conversations.common import HASHES_PER_MINUTE, delete_secret, deps, hash_budget, send
 
 Ctx = ContextTypes.DEFAULT_TYPE
-BUDGET_KEY = "hash_budget"
-# Typed answers and passwords checked or hashed for one person in a rolling minute. The whole activation
-# takes five; a quick typist retrying refused passwords and then testing the login stays below. Argon2id
-# (19 MiB, t=2) at this pace is about a second of one core per person and minute.
-HASHES_PER_MINUTE = 20
-WINDOW = timedelta(minutes=1)
-
-
-class HashBudget:
-    """The moments of each person's recent hashing steps, forgotten after a minute."""
-
-    def __init__(self, per_window: int = HASHES_PER_MINUTE) -> None:
-        self.per_window = per_window
-        self._spent: dict[int, deque[datetime]] = {}
-
-    def spend(self, user_id: int, now: datetime) -> bool:
-        """Takes one step from the person's budget; False (nothing taken) when it is spent."""
-        if len(self._spent) > 10_000:  # people who stopped typing long ago
-            self._spent = {u: d for u, d in self._spent.items() if d and now - d[-1] < WINDOW}
-        moments = self._spent.setdefault(user_id, deque())
-        while moments and now - moments[0] >= WINDOW:
-            moments.popleft()
-        if len(moments) >= self.per_window:
-            return False
-        moments.append(now)
-        return True
+__all__ = ["HASHES_PER_MINUTE", "guard"]
 
 
 async def _will_hash(update: Update, context: Ctx) -> bool:
@@ -53,9 +25,7 @@ async def guard(update: Update, context: Ctx) -> None:
         return
     if message.text is None or message.text.startswith("/") or not await _will_hash(update, context):
         return
-    budget = context.bot_data.setdefault(BUDGET_KEY, HashBudget())
-    assert isinstance(budget, HashBudget)
-    if budget.spend(user.id, deps(context).store.clock.now()):
+    if hash_budget(context).spend(user.id, deps(context).store.clock.now()):
         return
     await delete_secret(update, context)
     await send(update, context, texts.TOO_FAST)

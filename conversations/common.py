@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import datetime, time, timedelta
 from typing import Any, TypeVar, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -22,6 +23,7 @@ from storage.accounts import IDENTIFIER_MAX, is_identifier
 from storage.deletions import DELETABLE_FOR
 from storage.privacy import Retention
 from storage.progress import Dialogue
+from storage.secrets import looks_provisional
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,43 @@ class Deps:
     password_rule: PasswordRule = DEFAULT_RULE
 
 
+# Argon2 checks and hashes one person may cause in a rolling minute, whatever asks for them: a step of the
+# activation, of a forgotten password or of a login test takes one; the help desk's secret filter takes one
+# per check it makes. The whole activation takes five; a quick typist retrying refused passwords and then
+# testing the login stays below. Argon2id (19 MiB, t=2) at this pace is about a second of one core per
+# person and minute.
+HASHES_PER_MINUTE = 20
+HASH_WINDOW = timedelta(minutes=1)
+BUDGET_KEY = "hash_budget"
+
+
+class HashBudget:
+    """The moments of each person's recent Argon2 work, forgotten after a minute."""
+
+    def __init__(self, per_window: int = HASHES_PER_MINUTE) -> None:
+        self.per_window = per_window
+        self._spent: dict[int, deque[datetime]] = {}
+
+    def spend(self, user_id: int, now: datetime, count: int = 1) -> bool:
+        """Takes `count` from the person's budget, all or nothing; False (nothing taken) when it cannot."""
+        if len(self._spent) > 10_000:  # people who stopped typing long ago
+            self._spent = {u: d for u, d in self._spent.items() if d and now - d[-1] < HASH_WINDOW}
+        moments = self._spent.setdefault(user_id, deque())
+        while moments and now - moments[0] >= HASH_WINDOW:
+            moments.popleft()
+        if len(moments) + count > self.per_window:
+            return False
+        moments.extend([now] * count)
+        return True
+
+
+def hash_budget(context: ContextTypes.DEFAULT_TYPE) -> HashBudget:
+    """The one budget of the process, shared by the steps' guard and the help desk's filter."""
+    budget = context.bot_data.setdefault(BUDGET_KEY, HashBudget())
+    assert isinstance(budget, HashBudget)
+    return budget
+
+
 DEPS_KEY = "deps"
 
 
@@ -145,16 +184,36 @@ async def refused_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text:
     return False
 
 
+def looks_like_a_password(word: str) -> bool:
+    """Whether a word typed as an identifier has a password's shape rather than an identifier's.
+
+    The shape of a provisional password the bot makes (`Kp7m-X4tz-R9`), or capitals inside the word mixed with
+    small letters and digits, as the ENT's password rule asks and identifiers never need: identifiers compare
+    without regard to case, so a family can always type theirs in small letters. A capital first letter alone
+    is allowed (phones capitalise the first letter of a message). Decided from the word alone, so that the
+    answer says nothing of which identifiers exist.
+    """
+    word = word.strip()
+    inner_capital = any(ch.isupper() for ch in word[1:])
+    return looks_provisional(word) or (inner_capital and any(ch.islower() for ch in word)
+                                       and any(ch.isdigit() for ch in word))
+
+
 async def refused_identifier(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
     """True, the message deleted like a secret and the person told what an identifier is, when `text` cannot be one.
 
-    A line such as "jean.dupont12 Prov-2026a" holds the password too: it is never echoed nor kept.
+    A line such as "jean.dupont12 Prov-2026a" holds the password too, and a lone word shaped like a password
+    most likely is one typed in the wrong box: neither is ever echoed, kept, nor sent to the school.
     """
-    if is_identifier(text):
-        return False
-    await delete_secret(update, context)
-    await send(update, context, texts.NOT_AN_IDENTIFIER.format(limit=IDENTIFIER_MAX))
-    return True
+    if not is_identifier(text):
+        await delete_secret(update, context)
+        await send(update, context, texts.NOT_AN_IDENTIFIER.format(limit=IDENTIFIER_MAX))
+        return True
+    if looks_like_a_password(text):
+        await delete_secret(update, context)
+        await send(update, context, texts.IDENTIFIER_LOOKS_LIKE_A_PASSWORD)
+        return True
+    return False
 
 
 def write_to_school() -> list[tuple[str, str]]:

@@ -16,7 +16,17 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes, ConversationHandler, filters
 
 from conversations import recovery, texts
-from conversations.common import Deps, answer_query, delete_secret, deps, edit_or_send, keyboard, send, user_id
+from conversations.common import (
+    Deps,
+    answer_query,
+    delete_secret,
+    deps,
+    edit_or_send,
+    hash_budget,
+    keyboard,
+    send,
+    user_id,
+)
 from storage.accounts import Account, DirectoryUnavailable, identifier_key
 from storage.outbox import OutgoingMail
 from storage.progress import Progress
@@ -35,6 +45,15 @@ RATE_LIMIT = 5  # messages into tickets per parent per window
 MAX_TEXT = 3500  # leaves room for the ticket's header within Telegram's 4096
 MAX_CAPTION = 1024  # Telegram's limit for a photo's or a document's caption
 FIRST_IN_HEADER = 3000  # a longer first message goes under the header, which must stay within 4096
+# What a parent may send the school as a file: pictures of the screen and PDFs, checked by the type and the
+# name's extension Telegram gives (both, since the sender's app sets them); anything else (programs, archives,
+# office files that may carry macros) never reaches the staff group nor the school's mailbox.
+DOCUMENT_TYPES = {"image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",), "image/webp": (".webp",),
+                  "image/heic": (".heic",), "image/heif": (".heif",), "application/pdf": (".pdf",)}
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+# Posts waiting for the staff group (18 a minute): past this backlog, about ten minutes, new messages are
+# refused politely, so that a flood of new Telegram accounts cannot bury the families' tickets for hours.
+MAX_WAITING_POSTS = 180
 SUPPORTED = filters.UpdateType.MESSAGE & (filters.TEXT | filters.PHOTO | filters.Document.ALL) & ~filters.COMMAND
 UNSUPPORTED = filters.UpdateType.MESSAGE & ~filters.COMMAND & ~(filters.TEXT | filters.PHOTO | filters.Document.ALL)
 
@@ -121,9 +140,25 @@ async def submit(update: Update, context: Ctx, resume: InlineKeyboardMarkup | No
     if await d.store.tickets.parent_messages_since(user.id, d.store.clock.now() - RATE_WINDOW) >= RATE_LIMIT:
         await send(update, context, texts.HELPDESK_SLOW_DOWN)
         return False
+    if message.document is not None and not acceptable_document(message.document.mime_type,
+                                                                message.document.file_name, message.document.file_size):
+        await send(update, context, texts.HELPDESK_DOCUMENT_REFUSED.format(megabytes=MAX_DOCUMENT_BYTES // 2**20))
+        return False
+    if await d.store.tickets.waiting_posts(to_group=d.staff.chat_id is not None) >= MAX_WAITING_POSTS:
+        await send(update, context, texts.helpdesk_queue_full(d.school.contact_email))
+        return False
     kind = "photo" if message.photo else "document" if message.document else "text"
     account, identifier, context_text, held, proven = await _context(d, user.id)
-    if text and await holds_a_secret(held, text):
+    if text and looks_provisional(text):  # the shape of a password the school hands out, whoever writes it
+        await delete_secret(update, context)
+        await send(update, context, texts.HELPDESK_PASSWORD_SEEN)
+        return False
+    checks = secret_checks(held, text or "")
+    if checks and not hash_budget(context).spend(user.id, d.store.clock.now(), len(checks)):
+        await delete_secret(update, context)  # it could not be checked: it may hold a secret
+        await send(update, context, texts.HELPDESK_TOO_FAST)
+        return False
+    if await _any_matches(checks):
         await delete_secret(update, context)
         await send(update, context, texts.HELPDESK_PASSWORD_SEEN)
         return False
@@ -148,12 +183,21 @@ async def submit(update: Update, context: Ctx, resume: InlineKeyboardMarkup | No
 # Words of a message that could be a password: checked against the parent's hashes before anything is kept.
 _CANDIDATE = re.compile(r"^(?=.*[\d\W_])\S{6,128}$")
 _PUNCTUATION = ".,;:!?«»\"'()[]"
-# Each candidate costs one Argon2 check (about 25 ms) per secret held: these bounds keep a long
-# message under a couple of seconds, off the event loop, while reaching far beyond what anyone writes
-# before the secret. Past them, the rest of the message is not examined (said in the README).
 MAX_PASSWORD_CANDIDATES = 40
 MAX_ANSWER_CANDIDATES = 60
 MAX_ANSWER_WORDS = 4  # secret answers are a name, a place, a phone number: a few words at most
+# Each check is one Argon2 verification (about 30 ms of a core), taken from the sender's budget of
+# HASHES_PER_MINUTE: whatever its length, a message costs at most this many. The most likely slips come
+# first (a password-like word against the passwords, then the whole message as an answer, then its short
+# runs of words); the rest of a long message is not examined (said in the README).
+MAX_CHECKS_PER_MESSAGE = 6
+
+
+def acceptable_document(mime_type: str | None, file_name: str | None, size: int | None) -> bool:
+    """A picture or a PDF, its type and its name agreeing, of a size the school's mailbox takes."""
+    extensions = DOCUMENT_TYPES.get((mime_type or "").lower())
+    return (extensions is not None and (file_name or "").lower().endswith(extensions)
+            and size is not None and 0 < size <= MAX_DOCUMENT_BYTES)
 
 
 @dataclass(frozen=True)
@@ -188,19 +232,31 @@ def password_candidates(text: str) -> list[str]:
     return list(found)[:MAX_PASSWORD_CANDIDATES]
 
 
-def answer_candidates(text: str) -> list[str]:
-    """The whole message and each run of up to a few words, normalised like answers, in message order."""
-    words = [w.strip(_PUNCTUATION) for w in normalise_answer(text).split()]
-    words = [w for w in words if w]
+def likely_answers(text: str) -> list[str]:
+    """The whole message, what it quotes and its groups of digits, normalised like answers."""
     found: dict[str, None] = {normalise_answer(text): None}
+    # An answer written in a sentence is often quoted: « le grand bleu », "Médor".
+    for quoted in re.findall(r"«([^«»]{2,80})»|\"([^\"]{2,80})\"|“([^“”]{2,80})”", text):
+        found.setdefault(normalise_answer("".join(quoted)).strip(_PUNCTUATION + " "))
     # A phone number or a date, typed in groups of digits ("01 47 20 00 01"), is one answer of many words.
-    for run in re.findall(r"(?:\d+ )+\d+", " ".join(words)):
+    for run in re.findall(r"(?:\d+ )+\d+", " ".join(_answer_words(text))):
         found.setdefault(run)
+    return [c for c in found if len(c) >= 2]
+
+
+def answer_candidates(text: str) -> list[str]:
+    """The likely answers, then each run of up to a few words in message order, normalised like answers."""
+    words = _answer_words(text)
+    found = dict.fromkeys(likely_answers(text))
     for start in range(len(words)):
         for size in range(1, MAX_ANSWER_WORDS + 1):
             if start + size <= len(words):
                 found.setdefault(" ".join(words[start:start + size]))
     return [c for c in found if len(c) >= 2][:MAX_ANSWER_CANDIDATES]
+
+
+def _answer_words(text: str) -> list[str]:
+    return [w for w in (w.strip(_PUNCTUATION) for w in normalise_answer(text).split()) if w]
 
 
 async def _any_matches(pairs: list[tuple[str, str]]) -> bool:
@@ -212,16 +268,29 @@ async def _any_matches(pairs: list[tuple[str, str]]) -> bool:
     return False
 
 
-async def holds_a_secret(secrets: HeldSecrets, text: str) -> bool:
-    """Whether the parent wrote one of their secrets in a message to the school.
+def secret_checks(secrets: HeldSecrets, text: str) -> list[tuple[str, str]]:
+    """The (hash, candidate) pairs to verify for a message, most likely first, at most MAX_CHECKS_PER_MESSAGE.
 
-    Families are told never to; some will all the same, and the message would then sit in the
-    staff group, the school's mailbox and the database.
+    Families are told never to write a secret to the school; some will all the same, and the message would
+    then sit in the staff group, the school's mailbox and the database.
     """
-    pairs = [(h, c) for c in password_candidates(text) for h in secrets.passwords]
-    if secrets.answers:
-        pairs += [(h, c) for c in answer_candidates(text) for h in secrets.answers]
-    return await _any_matches(pairs)
+    if not text or not (secrets.passwords or secrets.answers):
+        return []
+    words = password_candidates(text)
+    strong = [w for w in words if _kinds(w) >= 3]  # shaped like the ENT's passwords: the likeliest slip
+    likely = likely_answers(text)
+    tiers = [[(h, c) for c in strong for h in secrets.passwords],
+             [(h, c) for c in likely for h in secrets.answers],
+             [(h, c) for c in words if c not in strong for h in secrets.passwords],
+             [(h, c) for c in answer_candidates(text) if c not in likely for h in secrets.answers]]
+    return [pair for tier in tiers for pair in tier][:MAX_CHECKS_PER_MESSAGE]
+
+
+def _kinds(word: str) -> int:
+    """Kinds of characters (small, capital, digit, other) in a word, punctuation around it not counted."""
+    inner = word.strip(_PUNCTUATION)
+    return sum((any(c.islower() for c in inner), any(c.isupper() for c in inner), any(c.isdigit() for c in inner),
+                any(not c.isalnum() for c in inner)))
 
 
 async def _proof(d: Deps, uid: int, account: Account, progress: Progress | None, saved: Recovery | None) -> str | None:
@@ -259,9 +328,20 @@ async def _context(d: Deps, uid: int) -> tuple[Account | None, str | None, str, 
     lock = await store.attempts.locked_until(*keys)
     lock_until = texts.paris(lock.until) if lock else None
     proof = await _proof(d, uid, account, progress, saved) if account is not None else None
+    typed_unknown = account is None and identifier is not None
+    if typed_unknown:
+        # What was typed matches no account: it may be a password typed in the wrong box, so it never leaves
+        # the bot (staff read that an unknown identifier was typed, not what).
+        identifier = None
     context_text = texts.ticket_context(identifier, account.state if account else None, where,
-                                        progress.last_error if progress else None, lock_until, proof)
-    return account, identifier, context_text, await _held_secrets(d, account, progress, saved), proof is not None
+                                        progress.last_error if progress else None, lock_until, proof,
+                                        typed_unknown=typed_unknown)
+    # The message is compared with the account's secrets only for whoever proved they hold it. For anyone
+    # else a filter that reacts to the right word would tell a stranger which word is the family's password
+    # or answer, at no cost to any lock (issue 22): no comparison is made at all, so nothing in the bot's
+    # answer depends on the account's secrets.
+    held = await _held_secrets(d, account, progress, saved) if proof is not None else HeldSecrets((), ())
+    return account, identifier, context_text, held, proof is not None
 
 
 # -- the staff group ---------------------------------------------------------------------------------
@@ -415,18 +495,19 @@ async def staff_reply(update: Update, context: Ctx) -> None:
 
 
 async def _staff_wrote_a_password(d: Deps, ticket: Ticket, text: str) -> bool:
-    """A provisional password's shape, or the account's own provisional or current password."""
+    """A provisional password's shape, or the account's own provisional password (the school's, which staff hold).
+
+    Never compared with the family's own password: a reply refused or relayed would tell a staff member
+    whether a guess is it (issue 22); staff tools never take a family's password.
+    """
     if not text:
         return False
     if looks_provisional(text):
         return True
     account = await d.store.accounts.get(ticket.account_id) if ticket.account_id is not None else None
-    if account is None:
+    if account is None or account.provisional_hash is None:
         return False
-    credentials = await d.store.accounts.credentials(account.id)
-    held = HeldSecrets(tuple(h for h in (account.provisional_hash, credentials.password_hash if credentials else None)
-                             if h), ())
-    return await holds_a_secret(held, text)
+    return await _any_matches(secret_checks(HeldSecrets((account.provisional_hash,), ()), text))
 
 
 def _chunks(text: str, size: int = 3500) -> list[str]:

@@ -351,7 +351,7 @@ async def start_login_test(update: Update, context: Ctx) -> object:
 async def login_identifier(update: Update, context: Ctx, recovery: Recovery) -> object:
     typed = _text(update).strip()
     await deps(context).store.recovery.update(recovery.telegram_user_id, step=LOGIN_PASSWORD, identifier=typed)
-    await show(update, context, texts.login_password(typed), keyboard(_cancel_row()))
+    await show(update, context, texts.login_password(), keyboard(_cancel_row()))
     return LOGIN_PASSWORD
 
 

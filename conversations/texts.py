@@ -58,6 +58,10 @@ NOT_AN_IDENTIFIER = ("🔒 Ce message ne peut pas être un identifiant : je l'ai
                      "Un identifiant est <b>un seul mot</b>, sans espace, de {limit} caractères au plus : "
                      "des lettres, des chiffres, parfois un point ou un tiret (par exemple <code>jean.dupont12</code>).\n"
                      "Tapez seulement l'identifiant : le mot de passe vient ensuite, dans un message à part.")
+IDENTIFIER_LOOKS_LIKE_A_PASSWORD = (
+    "🔒 Ce mot ressemble à un <b>mot de passe</b> plutôt qu'à un identifiant : je l'ai effacé sans le garder ni le "
+    "transmettre.\n\nTapez d'abord l'<b>identifiant</b> (par exemple <code>jean.dupont12</code>) ; les majuscules n'y "
+    "comptent pas, vous pouvez le taper en minuscules. Le mot de passe vient ensuite, dans un message à part.")
 ERROR = ("Désolé, un problème technique m'a empêché de répondre. Réessayez dans un instant ; "
          "ce que vous aviez déjà validé est conservé.")
 # The ENT's directory cannot be reached: nothing was changed, the parent sends the same answer later.
@@ -166,8 +170,9 @@ IDENTIFIER = (STEP_PREFIX.format(n=2) + "Votre identifiant\n\nTapez l'<b>identif
               "(sur le courrier ou la feuille remise à votre enfant), par exemple <code>jean.dupont12</code>.")
 
 
-def provisional(identifier: str) -> str:
-    return (STEP_PREFIX.format(n=2) + f"Mot de passe provisoire\n\nIdentifiant : <code>{escape(identifier)}</code>\n\n"
+# The identifier just typed is not repeated: it may be a password typed in the wrong box (issue 22).
+def provisional() -> str:
+    return (STEP_PREFIX.format(n=2) + "Mot de passe provisoire\n\nIdentifiant reçu.\n\n"
             "Tapez maintenant le <b>mot de passe provisoire</b> envoyé par le collège.\n"
             "⚠️ Respectez bien les majuscules et les minuscules.\n"
             "🔒 J'efface votre message dès que je l'ai lu.")
@@ -459,8 +464,8 @@ LOGIN_IDENTIFIER = ("🔎 <b>Tester ma connexion</b>\n\nJe vérifie votre identi
                     "connecter à l'ENT.\n\nTapez votre <b>identifiant</b> ENT.")
 
 
-def login_password(identifier: str) -> str:
-    return (f"🔎 <b>Tester ma connexion</b>\n\nIdentifiant : <code>{escape(identifier)}</code>\n\n"
+def login_password() -> str:
+    return ("🔎 <b>Tester ma connexion</b>\n\nIdentifiant reçu.\n\n"
             "Tapez maintenant votre <b>mot de passe</b> (celui que vous avez choisi à l'activation).\n"
             "🔒 J'efface votre message dès que je l'ai lu.")
 
@@ -925,6 +930,20 @@ HELPDESK_EXPECTS = ("Je ne peux transmettre au collège que du <b>texte</b>, ou 
 HELPDESK_PASSWORD_SEEN = ("🔒 Votre message contient votre mot de passe (ou une réponse secrète) : je l'ai effacé et "
                           "je ne l'ai <b>pas</b> transmis. Le collège n'en a jamais besoin. Réécrivez votre message "
                           "sans le mot de passe ni les réponses.")
+HELPDESK_TOO_FAST = ("⏳ Vous m'écrivez très vite : avant de transmettre un message, je vérifie qu'il ne contient "
+                     "aucun de vos mots de passe, et cela prend du temps. Par sécurité, j'ai effacé celui-ci sans le "
+                     "transmettre.\n\nAttendez une minute, puis envoyez-le à nouveau.")
+HELPDESK_DOCUMENT_REFUSED = ("📎 Je ne transmets au collège que des <b>photos</b>, des <b>images</b> (JPEG, PNG) et des "
+                             "<b>PDF</b> de {megabytes} Mo au plus. Ce fichier n'a <b>pas</b> été transmis.\n\n"
+                             "Le plus simple : une photo de l'écran, ou une capture d'écran, avec une légende.")
+
+
+def helpdesk_queue_full(contact_email: str) -> str:
+    return ("🙏 Le collège reçoit beaucoup de messages en ce moment : le vôtre n'a <b>pas</b> été transmis, pour que "
+            "les demandes déjà arrivées soient lues d'abord.\n\nRéessayez dans une demi-heure, ou écrivez à "
+            f"{escape(contact_email)}.")
+
+
 HELPDESK_TOO_LONG = "Ce message est trop long ({length} caractères, {limit} au plus) : coupez-le en plusieurs messages."
 HELPDESK_SLOW_DOWN = ("Vous avez envoyé beaucoup de messages en peu de temps : celui-ci n'a <b>pas</b> été transmis. "
                       "Attendez quelques minutes, le collège lit tout ce qui est arrivé.")
@@ -962,11 +981,16 @@ NOT_PROVEN = ("⚠️ N'A PAS prouvé détenir ce compte : a seulement tapé l'i
               "réinitialisez sans avoir vérifié l'identité de la famille par un autre moyen.")
 
 
+# What the family typed as an identifier matched no account: it is not shown, since it may be a password.
+UNKNOWN_IDENTIFIER = ("tapé, mais ne correspond à aucun compte (non transmis : ce peut être un mot de passe tapé "
+                      "par erreur ; demandez à la famille son identifiant)")
+
+
 def ticket_context(identifier: str | None, state: str | None, where: str | None, last_error: str | None,
-                   lock_until: str | None, proof: str | None = None) -> str:
+                   lock_until: str | None, proof: str | None = None, typed_unknown: bool = False) -> str:
     """The context of a ticket, plain lines, as staff and the school's mailbox read it. Never a secret."""
-    lines = [f"Identifiant : {identifier or NO_IDENTIFIER}"
-             + (f" — compte {STATE_LABELS[state]}" if state else (" — aucun compte à ce nom" if identifier else ""))]
+    shown = identifier or (UNKNOWN_IDENTIFIER if typed_unknown else NO_IDENTIFIER)
+    lines = [f"Identifiant : {shown}" + (f" — compte {STATE_LABELS[state]}" if state else "")]
     if state:
         lines.append("Preuve : " + PROOFS.get(proof or "", NOT_PROVEN))
     lines.append(f"Où : {where or NOWHERE}")

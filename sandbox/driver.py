@@ -221,8 +221,11 @@ class Person(Chat):
     async def send_photo(self, caption: str | None = None, chat: Chat | None = None, reply_to: int | None = None) -> int:
         return await self._send(chat, kind="photo", caption=caption, reply_to=reply_to)
 
-    async def send_document(self, caption: str | None = None) -> int:
-        return await self._send(None, kind="document", caption=caption)
+    async def send_document(self, caption: str | None = None, file_name: str | None = None,
+                            mime_type: str | None = None, size: int | None = None) -> int:
+        """Sends a file; by default a small PDF, else what a client would say of the file named."""
+        described = {k: v for k, v in (("file_name", file_name), ("mime_type", mime_type), ("file_size", size)) if v}
+        return await self._send(None, kind="document", caption=caption, document=described or None)
 
     async def send_sticker(self) -> int:
         return await self._send(None, kind="sticker")

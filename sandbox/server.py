@@ -83,7 +83,7 @@ async def ctl_send(request: web.Request) -> web.Response:
     body = await _body(request)
     update_id, message_id = world.user_sends(int(body["user_id"]), int(body.get("chat_id", body["user_id"])),
                                              body.get("kind", "text"), body.get("text"), body.get("caption"),
-                                             body.get("reply_to"), body.get("entities"))
+                                             body.get("reply_to"), body.get("entities"), body.get("document"))
     await world.notify()
     return web.json_response({"update_id": update_id, "message_id": message_id})
 

@@ -334,7 +334,9 @@ class World:
 
     def user_sends(self, user_id: int, chat_id: int, kind: str = "text", text: str | None = None,
                    caption: str | None = None, reply_to: int | None = None,
-                   entities: list[dict[str, Any]] | None = None) -> tuple[int, int]:
+                   entities: list[dict[str, Any]] | None = None,
+                   document: dict[str, Any] | None = None) -> tuple[int, int]:
+        """`document` overrides what a client says of a file it sends (file_name, mime_type, file_size)."""
         user = self.users[user_id]
         chat = self.chats[chat_id]
         fields: dict[str, Any] = {"reply_to": reply_to}
@@ -348,6 +350,8 @@ class World:
         else:
             fields["caption"] = caption
             fields["media"] = self._user_media(kind, user)
+            if kind == "document" and document:
+                fields["media"]["document"].update(document)
         message = self._new_message(chat, user, **fields)
         update_id = self._push_update("message", message.to_api(self))
         return update_id, message.message_id
@@ -357,7 +361,9 @@ class World:
         if kind == "photo":
             return {"photo": [{"file_id": fid, "file_unique_id": fid + "u", "width": 320, "height": 640}]}
         if kind == "document":
-            return {"document": {"file_id": fid, "file_unique_id": fid + "u", "file_name": "capture.pdf"}}
+            # As Telegram's clients describe a file they send: its name, its type and its size in bytes.
+            return {"document": {"file_id": fid, "file_unique_id": fid + "u", "file_name": "capture.pdf",
+                                 "mime_type": "application/pdf", "file_size": 48_213}}
         if kind == "sticker":
             return {"sticker": {"file_id": fid, "file_unique_id": fid + "u", "type": "regular", "width": 512,
                                 "height": 512, "is_animated": False, "is_video": False, "emoji": "😀"}}

@@ -107,6 +107,14 @@ class Tickets:
                 (telegram_user_id, to_text(since))))
         return int(rows[0][0])
 
+    async def waiting_posts(self, to_group: bool) -> int:
+        """What the help desk has not delivered yet: posts for the staff group, or (no group) tickets' mails."""
+        query = ("SELECT COUNT(*) FROM staff_posts WHERE state = 'pending'" if to_group else
+                 "SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND kind = 'ticket'")
+        async with self.db.read() as conn:  # both counts read an index on (state, …)
+            rows = list(await conn.execute_fetchall(query))
+        return int(rows[0][0])
+
     async def submit(self, telegram_user_id: int, user_name: str, account_id: int | None, identifier: str | None,
                      context: str, proven: bool, message: NewMessage,
                      compose: Callable[[Ticket, bool], OutgoingMail] | None,

@@ -303,21 +303,6 @@ async def test_a_password_written_to_the_school_is_erased_and_not_sent(mail_bot:
 # -- every secret the bot holds, wherever it sits in the message (issue 10, point 3) ------------------
 
 
-async def test_a_password_last_of_many_word_like_tokens_is_still_caught(mail_bot: Harness, smtp: SmtpServer) -> None:
-    await flows.with_account(mail_bot)
-    parent = await mail_bot.parent("Amina")
-    group = await mail_bot.staff_group(await mail_bot.secretary())
-    await flows.activate(parent)
-    noise = " ".join(f"essai-{n}:{n * 7}" for n in range(1, 36))  # 35 words that look like passwords
-    await parent.send("/aide")
-    await parent.click("✍️ Écrire au collège")
-    leaked = await parent.send(f"J'ai tout essayé : {noise}, et enfin mon mot de passe {flows.PASSWORD}.")
-    assert "Votre message contient votre mot de passe" in await parent.text()
-    assert leaked in await parent.deleted_ids()
-    assert await mail_bot.store.tickets.open_for(parent.user_id) is None and await group.messages() == []
-    assert flows.PASSWORD.encode() not in mail_bot.settings.database.read_bytes()
-
-
 async def test_a_secret_answer_in_a_sentence_is_caught(mail_bot: Harness, smtp: SmtpServer) -> None:
     await flows.with_account(mail_bot)
     parent = await mail_bot.parent("Amina")
@@ -410,10 +395,11 @@ async def test_the_family_that_proved_its_account_is_told_so_and_staff_passwords
     assert (await group.last()).button_texts == ["✅ Oui, réinitialiser", "Annuler"]  # the usual question
     await secretary.click("Annuler", chat=group)
 
-    # Even to a family that proved it, a password typed by staff (here its current one) is not relayed.
-    await secretary.send(f"Essayez {flows.PASSWORD} sur le site", chat=group, reply_to=header.message_id)
+    # Even to a family that proved it, a provisional password typed by staff is not relayed (a reply is never
+    # compared with the family's own password: tests/test_attack_helpdesk.py).
+    await secretary.send("Essayez Kp7m-X4tz-R9 sur le site", chat=group, reply_to=header.message_id)
     assert "contient un mot de passe" in (await group.last()).text
-    assert flows.PASSWORD not in await family.all_text()
+    assert "Kp7m-X4tz-R9" not in await family.all_text()
     assert stored_staff_texts(bot) == []
     await secretary.send("Essayez plutôt « Mot de passe oublié » sur le site.", chat=group, reply_to=header.message_id)
     assert "Mot de passe oublié" in await family.text()

@@ -53,7 +53,7 @@ async def test_follow_ups_go_to_the_school_until_the_parent_resumes(bot: Harness
     await parent.click("▶️ Reprendre l'activation")
     assert "Étape 2/6 — Votre identifiant" in await parent.text()
     await parent.send(flows.IDENTIFIER)
-    assert "Identifiant : jean.dupont12" in await parent.text()
+    assert "Étape 2/6 — Mot de passe provisoire" in await parent.text()
     # The confirmation stays where it was, and its button is spent.
     assert "demande n°1" in (await message(parent, confirmation.message_id)).text
 
@@ -94,7 +94,7 @@ async def test_start_midway_shows_the_menu_with_resume_first(bot: Harness) -> No
     await parent.click("▶️ Reprendre à l'étape 2/6")
     assert "Étape 2/6 — Votre identifiant" in await parent.text()
     await parent.send(flows.IDENTIFIER)
-    assert "Identifiant : jean.dupont12" in await parent.text()
+    assert "Étape 2/6 — Mot de passe provisoire" in await parent.text()
 
 
 def _entbot(bot: Harness, *args: str, closed_stdout: bool = False) -> tuple[int, str, str]:
@@ -152,7 +152,7 @@ async def test_a_wrong_provisional_password_asks_for_it_again_not_the_identifier
     assert "incorrect" in error.text and "retapez le mot de passe provisoire" in error.text
     assert len(error.text) < 200 and error.button_texts == ["✏️ Changer d'identifiant"]
     assert typed in await parent.deleted_ids()
-    assert "Identifiant : jean.dupont12" in (await message(parent, prompt.message_id)).text  # still there
+    assert "Mot de passe provisoire" in (await message(parent, prompt.message_id)).text  # still there
 
     await parent.send(flows.PROVISIONAL)  # no identifier to type again
     assert "Étape 3/6" in await parent.text()
@@ -481,4 +481,4 @@ async def test_leaving_the_writing_after_follow_ups_never_says_nothing_was_sent(
     await parent.send("/start")
     await parent.click("▶️ Reprendre à l'étape 2/6")
     await parent.send(flows.IDENTIFIER)
-    assert "Identifiant : jean.dupont12" in await parent.text()
+    assert "Étape 2/6 — Mot de passe provisoire" in await parent.text()
