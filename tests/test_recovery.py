@@ -13,7 +13,7 @@ async def test_forgotten_password_is_replaced_through_the_two_questions(bot: Har
     await flows.activate(parent)
     await parent.send("/start")
     await parent.click("🔓 Mot de passe oublié")
-    await parent.send("  JEAN.DUPONT12 ")  # other case, surrounding spaces: the same account
+    await parent.send("  JEAN.Dupont12 ")  # other case, surrounding spaces: the same account
     assert "Quel était votre premier numéro de téléphone ?" in await parent.text()
     first = await parent.send("01 47 20 00 01")
     assert "Quel est votre film préféré ?" in await parent.text()
