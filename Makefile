@@ -29,12 +29,14 @@ slapd:
 # Four workers on two cores: the tests mostly wait on real servers and processes (a serial run uses a quarter of a core).
 test: $(STAMP_TEST) slapd
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports  # the layers and no import cycles (pyproject.toml, [tool.importlinter])
 	$(BIN)/mypy
 	$(BIN)/mypy bench/*.py  # scripts that import their siblings by name: checked as files
 	$(BIN)/python -m pytest -q -n 4
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/mypy bench/*.py
 

@@ -28,7 +28,7 @@ from bot.processor import PerUserProcessor
 from bot.settings import Settings
 from bot.staff_poster import StaffPoster
 from bot.transport import AiohttpRequest
-from conversations import budget, helpdesk, menu, notices, parent, privacy, staff, texts
+from conversations import budget, helpdesk, letters, menu, notices, parent, privacy, staff, texts
 from conversations.common import DEPS_KEY, LATEST_KEY, Deps, MailConfig, PrivacyConfig, School, StaffConfig, delete_secret
 from conversations.password_rules import PasswordRule
 from conversations.when import quiet_end
@@ -226,7 +226,8 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT,
                                    budget.guard), group=-1)
     # Staff tools come first: their commands and buttons never reach the parent's conversation.
-    for handler in staff.handlers(parent.unknown_command, parent.stale_button, settings.staff_chat_id):
+    for handler in staff.handlers(parent.unknown_command, parent.stale_button, settings.staff_chat_id,
+                                  {"lettre": letters.letter_command}, {"letter": letters.letter_button}):
         app.add_handler(handler)
     app.add_handler(CallbackQueryHandler(notices.subscribe, pattern=r"^sub:on$"))
     app.add_handler(CallbackQueryHandler(notices.unsubscribe, pattern=r"^sub:off$"))

@@ -17,23 +17,21 @@ from pathlib import Path
 
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, TelegramError
-from tqdm import tqdm
 
 from bot import doctor
+from bot.app import build_application, configure_logging
+from bot.console import fail
+from bot.importing import import_file
+from bot.letters import letters
 from bot.settings import Settings, SettingsError, load
 from conversations import texts
+from conversations.privacy import copy_deleter
 from storage import backup as backups
 from storage.accounts import DirectoryUnavailable, identifier_key
 from storage.db import DatabaseTooNew
-from storage.importer import CsvError, ImportReport, import_accounts
 from storage.ldap_directory import DirectoryProblem, check_directory
 from storage.privacy import DeleteCopy
 from storage.store import Store
-
-
-def fail(message: str, code: int = 2) -> int:
-    print(f"entbot : {message}", file=sys.stderr)
-    return code
 
 
 async def _with_store(settings: Settings, action: Callable[[Store], Awaitable[int]]) -> int:
@@ -49,7 +47,6 @@ async def _with_store(settings: Settings, action: Callable[[Store], Awaitable[in
 
 
 def run(settings: Settings) -> int:
-    from bot.app import build_application, configure_logging
 
     settings.require_token()
     settings.require_contact()
@@ -81,47 +78,6 @@ async def _noop(store: Store) -> int:
 
 
 # -- entbot accounts … -----------------------------------------------------------------------------
-
-
-def _print_report(report: ImportReport, dry_run: bool) -> None:
-    for line, reason in report.errors:
-        print(f"ligne {line} : {reason}")
-    if report.errors and not report.written and not (report.created or report.updated or report.unchanged):
-        print(f"{len(report.errors)} ligne(s) en erreur : rien n'a été importé. Corrigez le fichier, "
-              "ou relancez avec --skip-invalid pour importer les lignes correctes.")
-        return
-    prefix = "Simulation (--dry-run), rien n'est écrit : " if dry_run else ""
-    if not report.changes:
-        print(f"{prefix}aucun changement : les {len(report.unchanged)} compte(s) du fichier sont déjà à jour"
-              + (f", {len(report.active_kept)} déjà activé(s) et laissé(s) tel(s) quel(s)." if report.active_kept else "."))
-        return
-    print(f"{prefix}{len(report.created)} compte(s) créé(s), {len(report.updated)} mis à jour, "
-          f"{len(report.unchanged)} inchangé(s), {len(report.active_kept)} déjà activé(s) laissé(s) tel(s) quel(s)"
-          + (f", {len(report.errors)} ligne(s) ignorée(s)." if report.errors else "."))
-
-
-async def _import(store: Store, path: Path, dry_run: bool, skip_invalid: bool) -> int:
-    bar: tqdm | None = None
-
-    def total(n: int) -> None:
-        nonlocal bar
-        bar = tqdm(total=n, desc="Mots de passe provisoires conservés de façon sécurisée", unit="compte", file=sys.stderr,
-                   disable=n == 0)
-
-    def advance(n: int) -> None:
-        if bar is not None:
-            bar.update(n)
-
-    try:
-        report = await import_accounts(store, path, dry_run=dry_run, skip_invalid=skip_invalid,
-                                       on_progress=advance, on_total=total)
-    except CsvError as exc:
-        return fail(f"{path} : {exc}")
-    finally:
-        if bar is not None:
-            bar.close()
-    _print_report(report, dry_run)
-    return 1 if report.errors and not skip_invalid else 0
 
 
 async def _list(store: Store) -> int:
@@ -255,7 +211,7 @@ async def _stats(store: Store, settings: Settings, png: Path | None) -> int:
     for line in texts.stats_lines(await store.stats.summary(texts.PARIS)):
         print(line)
     if png is not None:
-        from conversations import charts  # matplotlib loads in a second: only for the commands that draw
+        from render import charts  # matplotlib loads in a second: only for the commands that draw
 
         figures = await store.stats.chart(texts.PARIS, texts.STEP_NUMBER)
         image = await asyncio.to_thread(charts.render_png, figures, settings.school_name,
@@ -360,7 +316,6 @@ def _restore(settings: Settings, copy: Path) -> int:
 @asynccontextmanager
 async def _telegram(settings: Settings) -> AsyncIterator[DeleteCopy | None]:
     """Deletes the bot's copies in the staff group when Telegram answers; None (copies listed) when it does not."""
-    from conversations.privacy import copy_deleter
 
     if not settings.token:
         yield None
@@ -520,7 +475,6 @@ def _main(argv: list[str] | None) -> int:
         if args.command == "stats":
             return asyncio.run(_with_store(settings, lambda s: _stats(s, settings, args.png)))
         if args.command == "letters":
-            from bot.letters import letters
 
             if not args.file.is_file():
                 return fail(f"fichier introuvable : {args.file}")
@@ -535,7 +489,7 @@ def _main(argv: list[str] | None) -> int:
         if args.action == "import":
             if not args.file.is_file():
                 return fail(f"fichier introuvable : {args.file}")
-            return asyncio.run(_with_store(settings, lambda s: _import(s, args.file, args.dry_run, args.skip_invalid)))
+            return asyncio.run(_with_store(settings, lambda s: import_file(s, args.file, args.dry_run, args.skip_invalid)))
         if args.action == "list":
             return asyncio.run(_with_store(settings, _list))
         if args.action == "show":

@@ -11,6 +11,7 @@ from pathlib import Path
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
+from bot.importing import import_file  # the import exactly as `accounts import` runs it
 from bot.settings import Settings
 from conversations.letters import letterhead, prepare
 from storage.accounts import Account, identifier_key
@@ -48,8 +49,6 @@ def _write_atomically(path: Path, data: bytes) -> Path:
 
 async def letters(store: Store, settings: Settings, path: Path, out: Path, merge: Path | None, only: list[str],
                   skip_invalid: bool) -> int:
-    from bot.cli import _import  # the import, with its checks, messages and progress bar, exactly as `accounts import`
-
     try:
         rows, _ = read_csv(path)
     except CsvError as exc:
@@ -66,7 +65,7 @@ async def letters(store: Store, settings: Settings, path: Path, out: Path, merge
     except TelegramError as exc:
         return _fail(f"impossible de demander à Telegram le nom du bot (getMe) pour écrire les liens : {exc}. "
                      "Rien n'a été fait.")
-    code = await _import(store, path, dry_run=False, skip_invalid=skip_invalid)
+    code = await import_file(store, path, dry_run=False, skip_invalid=skip_invalid)
     if code != 0:
         return code
     families: list[tuple[Account, str]] = []

@@ -12,7 +12,8 @@ from pathlib import Path
 from dotenv import dotenv_values
 from email_validator import EmailNotValidError, validate_email
 
-from conversations.documents import (
+from conversations import texts
+from render.documents import (
     Cgu,
     DocumentError,
     Service,
@@ -96,7 +97,8 @@ class Settings:
     argon2_max_waiting: int = DEFAULT_MAX_WAITING  # ARGON2_MAX_WAITING: beyond, a step is refused at once
     password_min_length: int = 8  # the guide's 8; the ENT's own account service may ask more
     password_min_kinds: int = 3  # of lower, upper, digit, other: the CNIL's advice with a lock
-    cgu: Cgu = field(default_factory=guide_cgu)  # CGU_FILE read at start, or the guide's excerpt
+    # CGU_FILE read at start, or the guide's excerpt
+    cgu: Cgu = field(default_factory=lambda: guide_cgu(texts.CGU_GUIDE_EXCERPT))
     cgu_url: str | None = None
     services: tuple[Service, ...] = field(default_factory=shipped_services)
 

@@ -17,8 +17,8 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import BaseHandler, ContextTypes
 
 from conversations import texts
-from conversations.documents import Cgu, Service, guide_cgu, shipped_services
 from conversations.password_rules import DEFAULT_RULE, PasswordRule
+from render.documents import Cgu, Service, guide_cgu, shipped_services
 from storage.accounts import IDENTIFIER_MAX, is_identifier
 from storage.deletions import DELETABLE_FOR
 from storage.privacy import Retention
@@ -37,7 +37,7 @@ class School:
     name: str
     contact_email: str
     ent_url: str
-    cgu: Cgu = field(default_factory=guide_cgu)
+    cgu: Cgu = field(default_factory=lambda: guide_cgu(texts.CGU_GUIDE_EXCERPT))
     cgu_url: str | None = None  # CGU_URL: the ENT's full terms of use
     services: tuple[Service, ...] = field(default_factory=shipped_services)
 
@@ -187,14 +187,16 @@ async def refused_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text:
 def looks_like_a_password(word: str) -> bool:
     """Whether a word typed as an identifier has a password's shape rather than an identifier's.
 
-    The shape of a provisional password the bot makes (`Kp7m-X4tz-R9`), or capitals inside the word mixed with
-    small letters and digits, as the ENT's password rule asks and identifiers never need: identifiers compare
-    without regard to case, so a family can always type theirs in small letters. A capital first letter alone
-    is allowed (phones capitalise the first letter of a message). Decided from the word alone, so that the
-    answer says nothing of which identifiers exist.
+    The shape of a provisional password the bot makes (`Kp7m-X4tz-R9`), or a capital right after a small letter
+    or a digit (`MaCle42`, `mot2Passe`) with small letters and digits, as the ENT's password rule asks and
+    identifiers never need: identifiers compare without regard to case, so a family can always type theirs in
+    small letters. Capitals opening a name (`Jean.Dupont12`, `JDupont12`: phones capitalise, people write
+    names so) are an identifier's. Decided from the word alone, so that the answer says nothing of which
+    identifiers exist.
     """
     word = word.strip()
-    inner_capital = any(ch.isupper() for ch in word[1:])
+    inner_capital = any(word[i].isupper() and (word[i - 1].islower() or word[i - 1].isdigit())
+                        for i in range(1, len(word)))
     return looks_provisional(word) or (inner_capital and any(ch.islower() for ch in word)
                                        and any(ch.isdigit() for ch in word))
 

@@ -15,7 +15,7 @@ from telegram.ext import ContextTypes
 
 from conversations import activation, staff, texts
 from conversations.common import answer_query, deps, edit_or_send, keyboard, pressed, send, user_id, write_to_school
-from conversations.letter_page import Letter, Letterhead, render
+from render.letter_page import Letter, Letterhead, render
 from storage.accounts import Account
 from storage.letters import NewLetter, new_token
 from storage.store import Store

@@ -15,7 +15,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from conversations import charts, helpdesk, letters, notices, texts
+from conversations import helpdesk, notices, texts
 from conversations.common import (
     answer_query,
     deps,
@@ -28,6 +28,7 @@ from conversations.common import (
     user_id,
 )
 from conversations.roles import staff_only
+from render import charts
 from storage.accounts import Account, identifier_key
 
 log = logging.getLogger(__name__)
@@ -314,14 +315,18 @@ async def sweep_secrets(context: Ctx) -> None:
         await store.ephemeral.remove(chat_id, message_id)
 
 
-def handlers(unknown_command: Handler, unknown_button: Handler,
-             staff_chat_id: int | None) -> list[BaseHandler[Update, Ctx, object]]:
-    """Registered before the parent's conversation: staff commands never reach it, even from non-staff."""
+def handlers(unknown_command: Handler, unknown_button: Handler, staff_chat_id: int | None,
+             more_commands: dict[str, Handler], more_buttons: dict[str, Handler]) -> list[BaseHandler[Update, Ctx, object]]:
+    """Registered before the parent's conversation: staff commands never reach it, even from non-staff.
+
+    `more_commands` and `more_buttons` (by callback-data prefix) are other modules' staff tools, such as the
+    letters' (which use this module's account tools: registered by the caller, so that neither imports the other).
+    """
     where = filters.ChatType.PRIVATE | (filters.Chat(staff_chat_id) if staff_chat_id is not None else filters.ChatType.PRIVATE)
     commands: dict[str, Handler] = {"compte": show_account, "debloquer": unlock_command,
                                     "reinitialiser": reset_command, "stats": stats_command,
                                     "tickets": helpdesk.list_tickets, "annonce": notices.start_notice,
-                                    "annonces": notices.list_notices, "lettre": letters.letter_command}
+                                    "annonces": notices.list_notices, **more_commands}
     found: list[BaseHandler[Update, Ctx, object]] = [
         CommandHandler(name, staff_only(fn, unknown_command), filters=where) for name, fn in commands.items()]
     # /id answers staff in any group (the staff group's number is what is being set up); others get nothing.
@@ -330,7 +335,7 @@ def handlers(unknown_command: Handler, unknown_button: Handler,
     found.append(CallbackQueryHandler(staff_only(button, unknown_button), pattern=r"^staff:"))
     found.append(CallbackQueryHandler(staff_only(helpdesk.ticket_button, unknown_button), pattern=r"^ticket:"))
     found.append(CallbackQueryHandler(staff_only(notices.notice_button, unknown_button), pattern=r"^notice:"))
-    found.append(CallbackQueryHandler(staff_only(letters.letter_button, unknown_button), pattern=r"^letter:"))
+    found += [CallbackQueryHandler(staff_only(fn, unknown_button), pattern=rf"^{prefix}:") for prefix, fn in more_buttons.items()]
     if staff_chat_id is not None:
         # A reply in the staff group to a ticket's message is an answer to the family.
         replies = filters.Chat(staff_chat_id) & filters.REPLY & filters.UpdateType.MESSAGE & ~filters.COMMAND

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime
+from datetime import date, datetime
+from typing import Protocol
 
 import matplotlib
 
@@ -14,8 +15,25 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import MaxNLocator
 
-from conversations import texts
-from storage.stats import ChartFigures
+from render import texts
+
+
+class ChartFigures(Protocol):
+    """The plain values the chart draws (storage.stats.ChartFigures has them): render/ knows no database."""
+
+    @property
+    def steps(self) -> dict[int, int]: ...  # activation step number (1-6) -> Telegram users at it now
+    @property
+    def daily_activations(self) -> list[tuple[date, int]]: ...  # oldest first, one entry per day
+    @property
+    def open_tickets(self) -> int: ...
+    @property
+    def taken_tickets(self) -> int: ...
+    @property
+    def active(self) -> int: ...
+    @property
+    def imported(self) -> int: ...
+
 
 WIDTH, HEIGHT, DPI = 12, 8, 100  # inches at DPI: a 1200 x 800 image, legible on a phone held sideways
 PIXELS = (WIDTH * DPI, HEIGHT * DPI)

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from conversations import texts
-
 CGU_MAX = 3000  # the step's message must fit Telegram's 4096 characters with its introduction
 
 
@@ -34,9 +32,9 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
-def guide_cgu() -> Cgu:
-    """Without CGU_FILE: the guide's excerpt, its version a hash of its text."""
-    return Cgu(version=f"guide-{_digest(texts.CGU_GUIDE_EXCERPT)}", text=None)
+def guide_cgu(excerpt: str) -> Cgu:
+    """Without CGU_FILE: the guide's excerpt (shown by the activation's step), its version a hash of its text."""
+    return Cgu(version=f"guide-{_digest(excerpt)}", text=None)
 
 
 def cgu_from_file(path: Path) -> Cgu:
@@ -74,7 +72,7 @@ def parse_services(raw: str, where: str) -> tuple[Service, ...]:
 
 
 def shipped_services() -> tuple[Service, ...]:
-    raw = (resources.files("conversations") / "resources" / "services.txt").read_text(encoding="utf-8")
+    raw = (resources.files("render") / "resources" / "services.txt").read_text(encoding="utf-8")
     return parse_services(raw, "services.txt")
 
 

@@ -10,7 +10,7 @@ import segno
 from fpdf import FPDF
 from fpdf.enums import Align, MethodReturnValue, WrapMode, XPos, YPos
 
-from conversations import texts
+from render import texts
 
 PAGE_W, PAGE_H = 210.0, 297.0  # A4, in millimetres
 MARGIN = 18.0
@@ -41,7 +41,7 @@ class Letterhead:
 
 
 def _font(name: str) -> str:
-    return str(resources.files("conversations") / "resources" / "fonts" / name)
+    return str(resources.files("render") / "resources" / "fonts" / name)
 
 
 def _fit(pdf: FPDF, family: str, style: str, text: str, width: float, largest: float, smallest: float,

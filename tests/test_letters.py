@@ -14,8 +14,8 @@ import zxingcpp
 from PIL import Image, ImageOps
 
 from bot.settings import SettingsError, load
-from conversations.letter_page import MARGIN, Letter, Letterhead, render
 from conversations.letters import letterhead, prepare
+from render.letter_page import MARGIN, Letter, Letterhead, render
 from sandbox.driver import Person
 from storage.letters import token_hash
 from storage.secrets import verify_secret

@@ -14,7 +14,7 @@ from pathlib import Path
 from PIL import Image
 
 from conversations import texts
-from conversations.charts import PIXELS, as_json
+from render.charts import PIXELS, as_json
 from tests import flows
 from tests.conftest import Harness, process_env
 
