@@ -72,7 +72,9 @@ class StaffPoster(Worker):
                 waiting.add(post.ticket_id)
                 # Telegram refusing a parent's photo (deleted by its sender) for good: given up after a few tries.
                 refused = isinstance(exc, BadRequest) and post.kind == "message"
-                later = await self.store.tickets.post_failed(post, f"{type(exc).__name__}: {exc}", refused)
+                # A message its sender deleted will never be found again: no retries to hold the queue with.
+                gone = refused and "not found" in str(exc).lower()
+                later = await self.store.tickets.post_failed(post, f"{type(exc).__name__}: {exc}", refused, final=gone)
                 log.warning("staff group: post %s of ticket %s not sent (%s)%s", post.id, post.ticket_id,
                             type(exc).__name__, "; given up" if later is None else "; tried again later")
                 continue

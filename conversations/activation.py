@@ -34,6 +34,7 @@ from conversations.common import (
     drop_keyboard,
     edit_or_send,
     hand_over,
+    kept_identifier,
     keyboard,
     next_screen,
     patiently,
@@ -71,6 +72,9 @@ STUCK_AFTER = 3  # failures in a row at one step before the help desk is offered
 TYPED = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
 OTHER = filters.UpdateType.MESSAGE & ~filters.COMMAND
 SECRET_STEPS = {PROVISIONAL, ANSWER1, ANSWER2, PASSWORD, PASSWORD_CONFIRM, REAUTH, EMAIL_CODE}
+# What is deleted as soon as read: the secrets, and the identifier, which may be a password typed in the wrong
+# box; deleting it every time says nothing of whether it exists.
+ERASED_ON_READ = SECRET_STEPS | {IDENTIFIER}
 # Text typed while a question is to be chosen is most likely its answer: a secret too.
 DELETE_TYPED = SECRET_STEPS | {QUESTION1, QUESTION2}
 # The identifier has its own rule (storage.accounts.is_identifier), its length included.
@@ -208,7 +212,7 @@ def step(state: str, fresh_check: bool = True,
         @functools.wraps(fn)
         async def wrapper(update: Update, context: Ctx) -> object:
             d = deps(context)
-            if state in SECRET_STEPS and update.callback_query is None:
+            if state in ERASED_ON_READ and update.callback_query is None:
                 await delete_secret(update, context)
             progress = (await take_dialogue(update, context)).progress
             query = update.callback_query
@@ -367,7 +371,8 @@ async def profile_chosen(update: Update, context: Ctx, progress: Progress) -> ob
 
 @step(IDENTIFIER)
 async def identifier_typed(update: Update, context: Ctx, progress: Progress) -> object:
-    return await advance(update, context, PROVISIONAL, identifier=_text(update))
+    kept, _ = await kept_identifier(context, _text(update))
+    return await advance(update, context, PROVISIONAL, identifier=kept)
 
 
 @step(PROVISIONAL)

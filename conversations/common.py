@@ -19,7 +19,7 @@ from telegram.ext import BaseHandler, ContextTypes
 from conversations import texts
 from conversations.password_rules import DEFAULT_RULE, PasswordRule
 from render.documents import Cgu, Service, guide_cgu, shipped_services
-from storage.accounts import IDENTIFIER_MAX, is_identifier
+from storage.accounts import IDENTIFIER_MAX, Account, is_identifier
 from storage.deletions import DELETABLE_FOR
 from storage.privacy import Retention
 from storage.progress import Dialogue
@@ -199,6 +199,16 @@ def looks_like_a_password(word: str) -> bool:
                         for i in range(1, len(word)))
     return looks_provisional(word) or (inner_capital and any(ch.islower() for ch in word)
                                        and any(ch.isdigit() for ch in word))
+
+
+async def kept_identifier(context: ContextTypes.DEFAULT_TYPE, typed: str) -> tuple[str, Account | None]:
+    """What is kept of a typed identifier, and its account: the account's own login when it names one; else a
+    keyed digest (storage.accounts.unknown_identifier), since a word that names no account may be a password
+    typed in the wrong box. The message itself is deleted by the step in every case, so that nothing the
+    person sees tells whether the identifier exists."""
+    store = deps(context).store
+    account = await store.accounts.find(typed.strip())
+    return (account.identifier if account is not None else store.unknown_identifier(typed)), account
 
 
 async def refused_identifier(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:

@@ -28,6 +28,7 @@ from conversations.common import (
     user_id,
 )
 from storage.accounts import Account, DirectoryUnavailable, identifier_key
+from storage.db import from_text
 from storage.outbox import OutgoingMail
 from storage.progress import Progress
 from storage.recovery import Recovery
@@ -51,8 +52,9 @@ FIRST_IN_HEADER = 3000  # a longer first message goes under the header, which mu
 DOCUMENT_TYPES = {"image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",), "image/webp": (".webp",),
                   "image/heic": (".heic",), "image/heif": (".heif",), "application/pdf": (".pdf",)}
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-# Posts waiting for the staff group (18 a minute): past this backlog, about ten minutes, new messages are
-# refused politely, so that a flood of new Telegram accounts cannot bury the families' tickets for hours.
+# Posts waiting for the staff group (18 a minute): past this backlog, about ten minutes, new tickets from people
+# who proved no account are refused politely, so that a flood of new Telegram accounts cannot bury the families'
+# tickets for hours.
 MAX_WAITING_POSTS = 180
 SUPPORTED = filters.UpdateType.MESSAGE & (filters.TEXT | filters.PHOTO | filters.Document.ALL) & ~filters.COMMAND
 UNSUPPORTED = filters.UpdateType.MESSAGE & ~filters.COMMAND & ~(filters.TEXT | filters.PHOTO | filters.Document.ALL)
@@ -144,11 +146,14 @@ async def submit(update: Update, context: Ctx, resume: InlineKeyboardMarkup | No
                                                                 message.document.file_name, message.document.file_size):
         await send(update, context, texts.HELPDESK_DOCUMENT_REFUSED.format(megabytes=MAX_DOCUMENT_BYTES // 2**20))
         return False
-    if await d.store.tickets.waiting_posts(to_group=d.staff.chat_id is not None) >= MAX_WAITING_POSTS:
-        await send(update, context, texts.helpdesk_queue_full(d.school.contact_email))
-        return False
     kind = "photo" if message.photo else "document" if message.document else "text"
     account, identifier, context_text, held, proven = await _context(d, user.id)
+    # The backlog bounds new tickets from people who proved no account (the cheap ones to make by the dozen):
+    # a family's follow-up on its open ticket, or a family that proved its account, is never turned away.
+    if (not proven and await d.store.tickets.open_for(user.id) is None
+            and await d.store.tickets.waiting_posts(to_group=d.staff.chat_id is not None) >= MAX_WAITING_POSTS):
+        await send(update, context, texts.helpdesk_queue_full(d.school.contact_email))
+        return False
     if text and looks_provisional(text):  # the shape of a password the school hands out, whoever writes it
         await delete_secret(update, context)
         await send(update, context, texts.HELPDESK_PASSWORD_SEEN)
@@ -208,17 +213,24 @@ class HeldSecrets:
     answers: tuple[str, ...]
 
 
-async def _held_secrets(d: Deps, account: Account | None, progress: Progress | None,
+async def _held_secrets(d: Deps, account: Account, proof: str, progress: Progress | None,
                         saved: Recovery | None) -> HeldSecrets:
-    """The provisional and current password, a new one chosen but not yet saved, and every secret answer."""
-    credentials = await d.store.accounts.credentials(account.id) if account is not None else None
-    passwords = [account.provisional_hash if account else None,
-                 credentials.password_hash if credentials else None,
-                 progress.provisional_hash if progress else None,
-                 progress.password_hash if progress else None,
-                 saved.password_hash if saved else None]
-    answers = [credentials.answer1_hash if credentials else None, credentials.answer2_hash if credentials else None,
-               progress.answer1_hash if progress else None, progress.answer2_hash if progress else None]
+    """What the writer's proof entitles the filter to compare with: never more than the writer already holds.
+
+    Whoever proved the provisional password of an account still to activate holds that and what they typed
+    in their own activation (a new password chosen but not saved, their answers); the account's current
+    password and answers only for whoever activated it from here or answered its questions since its last
+    change.
+    """
+    own = progress if progress is not None and progress.account_id == account.id else None
+    passwords = [account.provisional_hash, own.provisional_hash if own else None, own.password_hash if own else None,
+                 saved.password_hash if saved is not None and saved.account_id == account.id else None]
+    answers = [own.answer1_hash if own else None, own.answer2_hash if own else None]
+    if proof in ("activated", "answers"):
+        credentials = await d.store.accounts.credentials(account.id)
+        if credentials is not None:
+            passwords.append(credentials.password_hash)
+            answers += [credentials.answer1_hash, credentials.answer2_hash]
     return HeldSecrets(tuple(dict.fromkeys(h for h in passwords if h)), tuple(dict.fromkeys(h for h in answers if h)))
 
 
@@ -294,16 +306,24 @@ def _kinds(word: str) -> int:
 
 
 async def _proof(d: Deps, uid: int, account: Account, progress: Progress | None, saved: Recovery | None) -> str | None:
-    """How this Telegram user proved they hold the account, if they did; None if they only typed its identifier."""
-    if (progress is not None and progress.account_id == account.id and progress.provisional_hash is not None
-            and progress.provisional_hash == account.provisional_hash):
-        return "provisional"  # set only once the provisional password was typed right, from this chat
-    if saved is not None and saved.account_id == account.id and saved.verified_at is not None:
-        return "answers"
+    """How this Telegram user proved they hold the account as it is now; None if they only typed its identifier.
+
+    A proof made before the account changed proves nothing of it: a provisional password typed right counts
+    only while the account waits for its activation (someone else may have activated it since, with their own
+    password and answers), and answers only for the account's revision they were checked against, within the
+    time given to choose a new password.
+    """
     if account.state == "active":
         activated_here = await d.store.accounts.by_telegram_user(uid)
         if activated_here is not None and activated_here.id == account.id:
             return "activated"
+    if (account.state in ("pending", "reset") and progress is not None and progress.account_id == account.id
+            and progress.provisional_hash is not None and progress.provisional_hash == account.provisional_hash):
+        return "provisional"  # set only once the provisional password was typed right, from this chat
+    if (saved is not None and saved.account_id == account.id and saved.verified_at is not None
+            and saved.revision == account.revision
+            and d.store.clock.now() - from_text(saved.verified_at) <= recovery.CHOOSE_WITHIN):
+        return "answers"
     return None
 
 
@@ -340,7 +360,8 @@ async def _context(d: Deps, uid: int) -> tuple[Account | None, str | None, str, 
     # else a filter that reacts to the right word would tell a stranger which word is the family's password
     # or answer, at no cost to any lock (issue 22): no comparison is made at all, so nothing in the bot's
     # answer depends on the account's secrets.
-    held = await _held_secrets(d, account, progress, saved) if proof is not None else HeldSecrets((), ())
+    held = (await _held_secrets(d, account, proof, progress, saved) if account is not None and proof is not None
+            else HeldSecrets((), ()))
     return account, identifier, context_text, held, proof is not None
 
 
@@ -408,7 +429,9 @@ async def deliver_post(bot: Bot, store: Store, chat_id: int, post: StaffPost,
             await _post_text(bot, store, chat_id, pace, ticket, texts.ticket_follow_up(ticket.id, ticket.user_name, part))
         return
     if message.id == messages[0].id:  # the ticket's first message: its caption is in the header already
-        await _copy_media(bot, store, chat_id, pace, ticket, message, None)
+        # Its words again, as plain text: a copy without a caption would keep the parent's formatting, a link
+        # hidden under innocent words included, posted in the group under the bot's name.
+        await _copy_media(bot, store, chat_id, pace, ticket, message, message.text or None)
         return
     caption = texts.ticket_follow_up_caption(ticket.id, ticket.user_name, message.text)
     if len(caption.encode("utf-16-le")) // 2 <= MAX_CAPTION:  # Telegram counts UTF-16 units

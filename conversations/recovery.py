@@ -21,6 +21,7 @@ from conversations.common import (
     deps,
     drop_keyboard,
     edit_or_send,
+    kept_identifier,
     keyboard,
     refused_identifier,
     refused_text,
@@ -73,7 +74,7 @@ def rstep(state: str) -> Callable[[StepFn], Handler]:
         @functools.wraps(fn)
         async def wrapper(update: Update, context: Ctx) -> object:
             store = deps(context).store
-            if state in SECRET_STEPS:
+            if state in SECRET_STEPS or state in IDENTIFIER_STEPS:  # an identifier may be a password typed early
                 await delete_secret(update, context)
             recovery = await store.recovery.get(user_id(update))
             if recovery is None or recovery.step != state:
@@ -129,13 +130,10 @@ async def start_forgot(update: Update, context: Ctx) -> object:
 @rstep(FORGOT_IDENTIFIER)
 async def forgot_identifier(update: Update, context: Ctx, recovery: Recovery) -> object:
     store = deps(context).store
-    typed = _text(update).strip()
-    recovery = await store.recovery.update(recovery.telegram_user_id, identifier=typed) or recovery
+    kept, account = await kept_identifier(context, _text(update))
+    recovery = await store.recovery.update(recovery.telegram_user_id, identifier=kept) or recovery
     if await tell_if_locked(update, context, _keys(recovery)):
         return FORGOT_IDENTIFIER
-    account = await store.accounts.find(typed)
-    if account is not None and await tell_if_locked(update, context, account_keys(recovery.telegram_user_id, typed, account)):
-        return FORGOT_IDENTIFIER  # the account's own lock, reached by an alias or another spelling
     credentials = await store.accounts.credentials(account.id) if account is not None else None
     uid = recovery.telegram_user_id
     # The confirmed address is the way back, as in the guide: a code by mail instead of the questions.
@@ -349,8 +347,8 @@ async def start_login_test(update: Update, context: Ctx) -> object:
 
 @rstep(LOGIN_IDENTIFIER)
 async def login_identifier(update: Update, context: Ctx, recovery: Recovery) -> object:
-    typed = _text(update).strip()
-    await deps(context).store.recovery.update(recovery.telegram_user_id, step=LOGIN_PASSWORD, identifier=typed)
+    kept, _ = await kept_identifier(context, _text(update))
+    await deps(context).store.recovery.update(recovery.telegram_user_id, step=LOGIN_PASSWORD, identifier=kept)
     await show(update, context, texts.login_password(), keyboard(_cancel_row()))
     return LOGIN_PASSWORD
 

@@ -1359,6 +1359,14 @@ def mask_email(email: str) -> str:
 MY_DATA_TICKETS = 15
 
 
+def _typed_identifier(kept: str | None) -> str:
+    if not kept:
+        return ""
+    if kept.startswith("#"):  # storage.accounts.UNKNOWN_MARK: what is kept of an identifier that named no account
+        return ", un identifiant qui ne correspond à aucun compte (gardé sous une forme illisible)"
+    return f", identifiant <code>{escape(kept)}</code>"
+
+
 def my_data(data: dict[str, Any]) -> str:
     """/mesdonnees: everything held about this Telegram user, in one message, never a secret or a hash."""
     lines = ["🔒 <b>Ce que je garde sur vous</b>", ""]
@@ -1375,14 +1383,14 @@ def my_data(data: dict[str, Any]) -> str:
         email = (f" ; adresse donnée : {escape(mask_email(progress['email']))}" if progress["email"]
                  else " ; adresse : non donnée (recommandé)" if progress["email_skipped"] else "")
         lines.append(f"🔑 <b>Activation en cours</b> : {escape(step)}"
-                     + (f", identifiant <code>{escape(progress['identifier'])}</code>" if progress["identifier"] else "")
+                     + _typed_identifier(progress["identifier"])
                      + f"{email} ; commencée le {paris(progress['started_at'], WHEN)}, "
                      f"dernière étape le {paris(progress['updated_at'], WHEN)}.")
     recovery = data["recovery"]
     if recovery is not None:
         what = "mot de passe oublié" if recovery["flow"] == "forgot" else "test de connexion"
         lines.append(f"🔓 <b>En cours</b> : {what}"
-                     + (f", identifiant <code>{escape(recovery['identifier'])}</code>" if recovery["identifier"] else "")
+                     + _typed_identifier(recovery["identifier"])
                      + f", le {paris(recovery['updated_at'], WHEN)}.")
     subscription = data["subscription"]
     if subscription is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import sqlite3
 import unicodedata
 from dataclasses import dataclass
@@ -36,6 +38,16 @@ def is_identifier(text: str) -> bool:
     word = text.strip()
     return (0 < len(word) <= IDENTIFIER_MAX and all(ch.isalnum() or ch in IDENTIFIER_SIGNS for ch in word)
             and unicodedata.normalize("NFKC", word) == word)
+
+
+# What is kept of a typed identifier that names no account starts with this sign, which no identifier has.
+UNKNOWN_MARK = "#"
+
+
+def unknown_identifier(typed: str, key: bytes) -> str:
+    """What is kept of a typed identifier that names no account: a keyed digest, never the text, which may be a
+    password typed in the wrong box. The same text gives the same digest, so its attempts still add up."""
+    return UNKNOWN_MARK + hmac.new(key, identifier_key(typed).encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
 def identifier_key(identifier: str) -> str:
@@ -139,6 +151,8 @@ class SqliteDirectory:
         self.db = db
 
     async def find(self, identifier: str) -> Account | None:
+        if not is_identifier(identifier):  # what is kept of an unknown identifier, or anything else: no account
+            return None
         async with self.db.read() as conn:
             rows = list(await conn.execute_fetchall(
                 "SELECT * FROM accounts WHERE identifier_key = ?", (identifier_key(identifier),)))

@@ -20,7 +20,15 @@ from ldap3 import BASE, MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, SUBTREE, Conn
 from ldap3.core import exceptions as lx
 from ldap3.utils.conv import escape_filter_chars
 
-from storage.accounts import Account, Activation, Credentials, DirectoryUnavailable, SqliteDirectory, identifier_key
+from storage.accounts import (
+    Account,
+    Activation,
+    Credentials,
+    DirectoryUnavailable,
+    SqliteDirectory,
+    identifier_key,
+    is_identifier,
+)
 from storage.db import Database, from_text, to_text
 from storage.secrets import verify_secret
 
@@ -409,6 +417,8 @@ class LdapDirectory:
                        state=state_of(entry.state, local.state), email=entry.mail, dn=entry.dn)
 
     async def find(self, identifier: str) -> Account | None:
+        if not is_identifier(identifier):  # never a search for what cannot be an identifier
+            return None
         entry = await self.entry(identifier)
         if entry is None or not entry.login:
             return None

@@ -10,6 +10,7 @@ import threading
 import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TypeVar
 
 from argon2 import PasswordHasher
@@ -134,6 +135,30 @@ def looks_provisional(text: str) -> bool:
         if any(c.isupper() for c in body) and any(c.islower() for c in body) and any(c.isdigit() for c in body):
             return True
     return False
+
+
+def installation_key(path: Path) -> bytes:
+    """This installation's own random key, made at its first use into a file only the bot's user can read.
+
+    Kept beside the database, not in it, so that a copy of the database alone (a backup) is not enough to
+    test guesses against what it keys. A lost key only makes later digests differ from earlier ones.
+    """
+    for _ in range(2):
+        try:
+            key = path.read_bytes()
+            if len(key) == 32:
+                return key
+            raise ValueError(f"{path}: not a key of 32 bytes")
+        except FileNotFoundError:
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # made meanwhile by another process: read it
+                continue
+            key = secrets.token_bytes(32)
+            with os.fdopen(fd, "wb") as out:
+                out.write(key)
+            return key
+    raise RuntimeError(f"{path}: could not be read nor made")
 
 
 def new_provisional() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage.accounts import Account, AccountDirectory, SqliteDirectory, identifier_key
+from storage.accounts import Account, AccountDirectory, SqliteDirectory, identifier_key, unknown_identifier
 from storage.attempts import Attempts
 from storage.audit import Audit
 from storage.db import Clock, Database
@@ -17,7 +17,7 @@ from storage.outbox import Outbox
 from storage.privacy import Privacy
 from storage.progress import ProgressStore
 from storage.recovery import RecoveryStore
-from storage.secrets import hash_secret, new_provisional
+from storage.secrets import hash_secret, installation_key, new_provisional
 from storage.stats import Stats
 from storage.tickets import Tickets
 from storage.writing import HelpdeskWriting
@@ -44,10 +44,18 @@ class Store:
         self.deliveries = Deliveries(self.db)
         self.letters = LetterTokens(self.db)
         self.privacy = Privacy(self.db)
+        self._key: bytes | None = None
 
     @property
     def clock(self) -> Clock:
         return self.db.clock
+
+    def unknown_identifier(self, typed: str) -> str:
+        """What is kept of a typed identifier that names no account (storage.accounts.unknown_identifier), keyed
+        by the installation's key, a file beside the database (`<database>.key`), made at its first use."""
+        if self._key is None:
+            self._key = installation_key(self.db.path.with_name(self.db.path.name + ".key"))
+        return unknown_identifier(typed, self._key)
 
     async def open(self) -> None:
         await self.db.open()

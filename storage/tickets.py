@@ -174,10 +174,11 @@ class Tickets:
             await conn.execute("UPDATE staff_posts SET state = 'sent', attempts = attempts + 1, last_error = NULL"
                                " WHERE id = ?", (post.id,))
 
-    async def post_failed(self, post: StaffPost, error: str, refused: bool) -> datetime | None:
-        """Tried again later (5 s, 10 s… up to a minute); None when Telegram refused it too often: given up."""
+    async def post_failed(self, post: StaffPost, error: str, refused: bool, final: bool = False) -> datetime | None:
+        """Tried again later (5 s, 10 s… up to a minute); None when given up: Telegram refused it too often, or
+        for good (`final`: the parent's message to copy is gone)."""
         now = self.db.clock.now()
-        if refused and post.attempts + 1 >= MAX_REFUSED_POSTS:
+        if final or (refused and post.attempts + 1 >= MAX_REFUSED_POSTS):
             async with self.db.transaction() as conn:
                 await conn.execute("UPDATE staff_posts SET state = 'failed', attempts = attempts + 1, last_error = ?"
                                    " WHERE id = ?", (error[:500], post.id))

@@ -239,3 +239,73 @@ async def test_a_flood_of_new_tickets_is_refused_politely_once_the_staff_group_i
     await bot.run_job("repost_tickets")
     await bot.group_caught_up()
     assert len([m for m in await group.messages() if m.text.startswith("🆘")]) == 3
+
+
+async def test_a_usual_password_typed_as_the_identifier_is_kept_nowhere(bot: Harness) -> None:
+    await flows.with_account(bot)
+    family = await bot.parent("Amina")
+    await flows.activate(family, password="Flocon.2019")  # a capital, a dot, digits: an identifier's shape too
+    for menu in ("🔎 Tester ma connexion", "🔓 Mot de passe oublié"):
+        await family.send("/start")
+        await family.click(menu)
+        typed = await family.send("Flocon.2019")  # the password, in the identifier's box
+        assert typed in await family.deleted_ids()
+        assert "Flocon.2019" not in await family.all_text()
+    await family.send("/mesdonnees")
+    assert "un identifiant qui ne correspond à aucun compte" in await family.text()
+    assert "Flocon" not in await family.text()
+    database = bot.settings.database
+    for raw in (database.read_bytes(), *(p.read_bytes() for p in database.parent.glob(database.name + "-wal"))):
+        assert b"flocon" not in raw.lower()
+    key = database.with_name(database.name + ".key")  # what the digests are keyed with: the bot's user alone
+    assert key.stat().st_mode & 0o777 == 0o600 and len(key.read_bytes()) == 32
+    # The identifier itself is deleted just the same, so the chat never says whether a word is one.
+    await family.send("/start")
+    await family.click("🔎 Tester ma connexion")
+    typed = await family.send(flows.IDENTIFIER)
+    assert typed in await family.deleted_ids()
+    await family.send("Flocon.2019")
+    assert "Identifiant et mot de passe corrects" in await family.text()
+
+
+# -- the second pass of the review: a proof that no longer holds, a backlog that turns families away --------
+
+
+async def test_a_provisional_password_proven_before_someone_else_activated_proves_nothing(
+        mail_bot: Harness, smtp: SmtpServer, argon_ops: ArgonCount) -> None:
+    await flows.with_account(mail_bot)
+    intruder = await mail_bot.parent("Intrus")
+    await flows.to_cgu(intruder)  # saw the letter: typed the identifier and the provisional password, then waited
+    family = await mail_bot.parent("Amina")
+    await flows.activate(family)  # the family activates from its own phone, with its own password and answers
+    group = await mail_bot.staff_group(await mail_bot.secretary())
+    await intruder.send("/start")
+    await intruder.click("✍️ Écrire au collège")
+    await intruder.send("Bonjour")
+    before = argon_ops()
+    seen = []
+    for guess in (flows.PASSWORD, "Ma-Cle:Rouge41", f"« {flows.ANSWER2} »", "« Le Petit Rouge »"):
+        mail_bot.clock.advance(timedelta(minutes=6))
+        seen.append(await said_to(intruder, f"Est-ce {guess} ?"))
+    assert seen[0] == seen[1] and seen[2] == seen[3] and not any(deleted for _, deleted in seen), seen
+    assert argon_ops() == before
+    header = await header_of(group, 1)
+    assert "N'A PAS prouvé détenir ce compte" in header.text  # so a reset asks staff to check who writes first
+
+
+async def test_a_full_backlog_never_turns_away_a_family_that_proved_its_account(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(helpdesk, "MAX_WAITING_POSTS", 4)
+    await flows.with_account(bot)
+    family = await bot.parent("Amina")
+    await flows.activate(family)
+    group = await bot.staff_group(await bot.secretary())
+    await group.set_member(BOT_ID, member=False)  # the group cannot receive: every post waits
+    strangers = [await bot.parent(f"Compte{n}") for n in range(3)]
+    for stranger in strangers:
+        await write_to_school(stranger, "Bonjour")
+    assert "beaucoup de messages en ce moment" in await strangers[-1].text()  # 4 posts wait: the third is refused
+    await write_to_school(family, "Bonjour, je n'arrive pas à me connecter")  # proven: accepted all the same
+    assert "demande n°3" in await family.text()
+    await strangers[0].send("Vous avez pu regarder ?")  # a follow-up on an open ticket: accepted too
+    assert "ajouté à votre demande n°1" in await strangers[0].text()

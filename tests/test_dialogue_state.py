@@ -124,11 +124,11 @@ class Case:
     enter: Callable[[Harness, Person], Awaitable[None]]
     typed: str
     answer: str  # what the state's own handler says
-    secret: bool
+    secret: bool  # deleted as soon as read (the identifiers too: one may be a password typed early)
 
 
 CASES = [
-    Case("identifier", _identifier, flows.IDENTIFIER, "Tapez maintenant le mot de passe provisoire", False),
+    Case("identifier", _identifier, flows.IDENTIFIER, "Tapez maintenant le mot de passe provisoire", True),
     Case("provisional", _provisional, flows.PROVISIONAL, "Étape 3/6", True),
     Case("reauth", _to_reauth, flows.PROVISIONAL, "c'est bien vous", True),
     Case("email", _to_email, "amina@example.org", "Tapez-la une seconde fois", False),
@@ -137,12 +137,12 @@ CASES = [
     Case("answer2", _to_answer2, flows.ANSWER2, "Étape 6/6", True),
     Case("password", _password, flows.PASSWORD, "une seconde fois", True),
     Case("password_confirm", _to_password_confirm, flows.PASSWORD, "Compte activé !", True),
-    Case("forgot_identifier", _to_forgot_identifier, flows.IDENTIFIER, "question secrète 1/2", False),
+    Case("forgot_identifier", _to_forgot_identifier, flows.IDENTIFIER, "question secrète 1/2", True),
     Case("forgot_answer1", _to_forgot_answer1, flows.ANSWER1, "question secrète 2/2", True),
     Case("forgot_answer2", _to_forgot_answer2, flows.ANSWER2, "Nouveau mot de passe", True),
     Case("forgot_password", _to_forgot_password, flows.NEW_PASSWORD, "une seconde fois", True),
     Case("forgot_confirm", _to_forgot_confirm, flows.NEW_PASSWORD, "Mot de passe changé !", True),
-    Case("login_identifier", _to_login_identifier, flows.IDENTIFIER, "Tapez maintenant votre mot de passe", False),
+    Case("login_identifier", _to_login_identifier, flows.IDENTIFIER, "Tapez maintenant votre mot de passe", True),
     Case("login_password", _to_login_password, flows.PASSWORD, "Identifiant et mot de passe corrects", True),
     Case("helpdesk", _writing_at_answer1, "Bonjour je ne comprends pas cette question", "demande n°1", False),
 ]
