@@ -122,19 +122,6 @@ async def test_a_long_message_costs_a_few_checks_and_a_flood_of_them_is_cut(
     assert "demande n°1" in answered
 
 
-async def test_a_password_among_the_first_words_is_still_caught(mail_bot: Harness, smtp: SmtpServer) -> None:
-    await flows.with_account(mail_bot)
-    parent = await mail_bot.parent("Amina")
-    group = await mail_bot.staff_group(await mail_bot.secretary())
-    await flows.activate(parent)
-    await parent.send("/aide")
-    await parent.click("✍️ Écrire au collège")
-    answered, deleted = await said_to(parent, f"J'ai tapé {flows.PASSWORD} puis essai-1:7, essai-2:14 et essai-3:21.")
-    assert "Votre message contient votre mot de passe" in answered and deleted
-    assert await mail_bot.store.tickets.open_for(parent.user_id) is None and await group.messages() == []
-    assert flows.PASSWORD.encode() not in mail_bot.settings.database.read_bytes()
-
-
 # -- finding 12: staff never test a family's password ----------------------------------------------------
 
 
