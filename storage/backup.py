@@ -81,6 +81,7 @@ def _copy(source: sqlite3.Connection, target: Path) -> None:
 
 def backup(database: Path, target: Path) -> int:
     """A consistent copy of the live database (the bot may be writing meanwhile); returns its size in bytes."""
+    private_dir(target.parent)
     source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
         _copy(source, target)

@@ -32,7 +32,6 @@ def create_beside(path: Path) -> Path:
 
     Its name is random and created exclusively: a link planted in a shared folder is never followed.
     """
-    private_dir(path.parent)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, FILE_MODE)
