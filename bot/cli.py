@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import io
 import json
 import logging
 import os
@@ -31,6 +32,7 @@ from storage.accounts import DirectoryUnavailable, identifier_key
 from storage.db import DatabaseTooNew
 from storage.ldap_directory import DirectoryProblem, check_directory
 from storage.privacy import DeleteCopy
+from storage.private_files import write_private
 from storage.store import Store
 
 
@@ -177,12 +179,13 @@ async def _export(store: Store, path: Path) -> int:
              texts.paris(until, texts.SHEET) if (until := locks.get(identifier_key(account.identifier))) else "",
              texts.paris(account.activated_at, texts.SHEET) if account.activated_at else "",
              account.cgu_version or "", "oui" if account.email else "non"] for account in accounts]
+    sheet = io.StringIO()
+    writer = csv.writer(sheet, delimiter=";", lineterminator="\r\n")
+    writer.writerow(EXPORT_HEADER)
+    writer.writerows([[_cell(v) for v in row] for row in rows])
     try:
         # UTF-8 with its BOM and ';': what French Excel opens with accents and columns right.
-        with path.open("w", encoding="utf-8-sig", newline="") as f:
-            writer = csv.writer(f, delimiter=";", lineterminator="\r\n")
-            writer.writerow(EXPORT_HEADER)
-            writer.writerows([[_cell(v) for v in row] for row in rows])
+        write_private(path, sheet.getvalue().encode("utf-8-sig"))
     except OSError as exc:
         return fail(f"impossible d'écrire {path} : {exc.strerror}")
     print(f"{len(rows)} compte(s) exporté(s) dans {path} (aucun secret).")
@@ -217,7 +220,7 @@ async def _stats(store: Store, settings: Settings, png: Path | None) -> int:
         image = await asyncio.to_thread(charts.render_png, figures, settings.school_name,
                                         store.clock.now().astimezone(texts.PARIS))
         try:
-            await asyncio.to_thread(png.write_bytes, image)
+            await asyncio.to_thread(write_private, png, image)
         except OSError as exc:
             return fail(f"impossible d'écrire {png} : {exc.strerror}")
         print(f"Graphique écrit : {png}")
@@ -341,8 +344,17 @@ async def _privacy_purge(store: Store, settings: Settings) -> int:
     return 0
 
 
-async def _privacy_export(store: Store, telegram_user_id: int) -> int:
-    print(json.dumps(await store.privacy.export(telegram_user_id), ensure_ascii=False, indent=2))
+async def _privacy_export(store: Store, telegram_user_id: int, out: Path | None) -> int:
+    data = json.dumps(await store.privacy.export(telegram_user_id), ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        print(data, end="")
+        return 0
+    # A file made by the shell (`> famille.json`) has the shell's umask, and is open to others before a byte is in it.
+    try:
+        write_private(out, data.encode("utf-8"))
+    except OSError as exc:
+        return fail(f"impossible d'écrire {out} : {exc.strerror or exc}")
+    print(texts.privacy_export_written(str(out), telegram_user_id))
     return 0
 
 
@@ -429,9 +441,11 @@ def build_parser() -> argparse.ArgumentParser:
     privacy = sub.add_parser("privacy", help="données personnelles (RGPD)").add_subparsers(dest="action", required=True)
     privacy.add_parser("purge", help="supprimer ce qui a dépassé sa durée de conservation")
     privacy.add_parser("register", help="le registre des traitements (article 30), en Markdown")
-    for name, what in (("export", "toutes les données d'un utilisateur Telegram, en JSON"),
-                       ("erase", "effacer les données d'un utilisateur Telegram")):
-        privacy.add_parser(name, help=what).add_argument("telegram_id", type=_telegram_id)
+    exported = privacy.add_parser("export", help="toutes les données d'un utilisateur Telegram, en JSON")
+    exported.add_argument("telegram_id", type=_telegram_id)
+    exported.add_argument("--out", type=Path, metavar="FICHIER", help="l'écrire dans ce fichier, lisible par vous seul")
+    privacy.add_parser("erase", help="effacer les données d'un utilisateur Telegram").add_argument(
+        "telegram_id", type=_telegram_id)
     return parser
 
 
@@ -441,6 +455,9 @@ CREATES_DATABASE = {("accounts", "import"), ("letters", None)}
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Whatever the shell's umask: what this program writes (the base, its copies, letters, exports, what SQLite and
+    # the libraries write for it) is the school's data, for its own user only. Each writer also sets 0600 itself.
+    os.umask(0o077)
     try:
         code = _main(argv)
         sys.stdout.flush()  # here, not at exit, where a closed pipe would print a traceback
@@ -484,7 +501,7 @@ def _main(argv: list[str] | None) -> int:
             if args.action == "purge":
                 return asyncio.run(_with_store(settings, lambda s: _privacy_purge(s, settings)))
             if args.action == "export":
-                return asyncio.run(_with_store(settings, lambda s: _privacy_export(s, args.telegram_id)))
+                return asyncio.run(_with_store(settings, lambda s: _privacy_export(s, args.telegram_id, args.out)))
             return asyncio.run(_with_store(settings, lambda s: _privacy_erase(s, settings, args.telegram_id)))
         if args.action == "import":
             if not args.file.is_file():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +15,7 @@ from bot.settings import Settings
 from conversations.letters import letterhead, prepare
 from storage.accounts import Account, identifier_key
 from storage.importer import CsvError, read_csv
+from storage.private_files import create_beside
 from storage.store import Store
 
 MERGE_HEADER = ["identifiant", "nom", "prenom", "classe", "lien"]
@@ -41,9 +41,14 @@ def _cell(value: str) -> str:
 
 
 def _write_atomically(path: Path, data: bytes) -> Path:
-    """Writes next to `path` first: the file appears whole, or not at all."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
+    """Writes next to `path` first, 0600 (the letters bear the provisional passwords): the file appears whole, or not
+    at all."""
+    temporary = create_beside(path)
+    try:
+        temporary.write_bytes(data)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise
     return temporary
 
 
@@ -88,23 +93,25 @@ async def letters(store: Store, settings: Settings, path: Path, out: Path, merge
     head = letterhead(store, settings.school_name, settings.require_contact(), settings.ent_url,
                       settings.letter_validity_days)
     batch = await prepare(head, username, families)
+    finals = [out] if merge is None else [out, merge]
+    pending: list[Path] = []
     try:  # the PDF is written before its links become valid, so that no valid letter is lost
-        pending_pdf = _write_atomically(out, batch.pdf)
-        pending_csv = None
+        pending.append(_write_atomically(out, batch.pdf))
         if merge is not None:
-            pending_csv = merge.with_name(f".{merge.name}.{os.getpid()}.tmp")
-            with pending_csv.open("w", encoding="utf-8-sig", newline="") as f:
+            pending.append(create_beside(merge))
+            with pending[-1].open("w", encoding="utf-8-sig", newline="") as f:
                 writer = csv.writer(f, delimiter=";", lineterminator="\r\n")
                 writer.writerow(MERGE_HEADER)
                 for account, url in batch.links:
                     writer.writerow([_cell(v) for v in (account.identifier, account.last_name or "",
                                                          account.first_name or "", account.class_name or "", url)])
     except OSError as exc:
+        for temporary in pending:
+            temporary.unlink(missing_ok=True)
         return _fail(f"impossible d'écrire {exc.filename} : {exc.strerror}. Aucune lettre n'est valable.")
     await store.letters.issue(batch.tokens, timedelta(days=settings.letter_validity_days), "shell")
-    pending_pdf.replace(out)
-    if pending_csv is not None and merge is not None:
-        pending_csv.replace(merge)
+    for temporary, final in zip(pending, finals, strict=True):
+        temporary.replace(final)
     print(f"{len(batch.tokens)} lettre(s) dans {out} (une page par famille), liens valables une fois jusqu'au "
           f"{head.valid_until.strftime('%d/%m/%Y')} ; les lettres précédentes de ces comptes ne marchent plus."
           + (f" Liens pour un publipostage : {merge}." if merge else ""))

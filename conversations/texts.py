@@ -860,6 +860,11 @@ def backup_done(path: str, size: int) -> str:
     return f"Sauvegarde écrite : {path} ({_size(size)})."
 
 
+def privacy_export_written(path: str, telegram_user_id: int) -> str:
+    return (f"Données de l'utilisateur Telegram {telegram_user_id} écrites dans {path} (lisible par vous seul) : "
+            "transmettez-les à la personne, puis effacez le fichier.")
+
+
 def restore_refused(path: str, reason: str) -> str:
     return f"{path} ne peut pas être restauré : {reason}. Rien n'a été changé."
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO
 
 from storage.db import migrations
+from storage.private_files import FILE_MODE, create_beside, private_dir, tighten
 
 NIGHTLY_PREFIX = "entbot-"
 NIGHTLY_SUFFIX = ".sqlite3"
@@ -31,8 +32,9 @@ class DatabaseLock:
         self._file: IO[str] | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        file = self.path.open("a+")
+        private_dir(self.path.parent)
+        file = os.fdopen(os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE), "a+")
+        tighten(self.path)
         try:
             fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -59,21 +61,27 @@ class DatabaseLock:
 
 
 def _copy(source: sqlite3.Connection, target: Path) -> None:
-    """SQLite's online backup into `target`, written beside it first so a half copy never bears its name."""
-    partial = target.with_name(target.name + ".partial")
-    partial.unlink(missing_ok=True)
-    dest = sqlite3.connect(partial)
+    """SQLite's online backup into `target`, written beside it first so a half copy never bears its name.
+
+    The copy is the whole database: it is made 0600 before SQLite writes a byte to it (its journal takes that mode).
+    """
+    partial = create_beside(target)
     try:
-        source.backup(dest)
-        dest.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
-    finally:
-        dest.close()
-    os.replace(partial, target)
+        dest = sqlite3.connect(partial)
+        try:
+            source.backup(dest)
+            dest.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+        finally:
+            dest.close()
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def backup(database: Path, target: Path) -> int:
     """A consistent copy of the live database (the bot may be writing meanwhile); returns its size in bytes."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
     source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
         _copy(source, target)
@@ -118,7 +126,7 @@ def restore(copy: Path, database: Path, now: datetime) -> Path | None:
 
     Returns where the previous base was kept, or None if there was none.
     """
-    database.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(database.parent)
     previous: Path | None = None
     if database.exists():
         previous = database.with_name(f"{database.name}.avant-restauration-{now.strftime('%Y%m%d-%H%M%S')}")

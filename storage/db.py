@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Collection
@@ -15,6 +16,7 @@ from typing import Any, TypeVar, cast
 import aiosqlite
 
 from storage import metering
+from storage.private_files import FILE_MODE, private_dir, tighten
 
 T = TypeVar("T")
 
@@ -79,7 +81,7 @@ class Database:
         return self._conn
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _private_database(self.path)
         self._conn = await aiosqlite.connect(self.path, isolation_level=None)
         if metering.ENABLED:
             _count_round_trips(self._conn)
@@ -186,6 +188,17 @@ class Database:
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:
             yield self.conn
+
+
+def _private_database(path: Path) -> None:
+    """The file made 0600 before SQLite opens it: its -wal and -shm files take the database file's mode."""
+    private_dir(path.parent)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+        os.chmod(path, FILE_MODE)  # os.open's mode goes through the umask
+    except FileExistsError:
+        for made_before in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            tighten(made_before)
 
 
 def _count_round_trips(conn: aiosqlite.Connection) -> None:

@@ -134,7 +134,7 @@ async def test_the_nightly_backup_keeps_the_last_copies(sandbox_server: SandboxS
             conn = sqlite3.connect(copy)
             assert conn.execute("SELECT identifier FROM accounts").fetchall() == [(flows.IDENTIFIER,)]
             conn.close()
-        assert not list(folder.glob("*.partial"))
+        assert not list(folder.glob(".*"))  # no half copy left beside them
 
 
 def test_one_bot_per_database_and_no_backup_over_it(tmp_path: Path) -> None:
