@@ -178,7 +178,7 @@ class Outbox:
         as it was queued, code included, until a checkpoint copies the new page over and truncates it.
         """
         async with self.db.read() as conn:
-            await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def purge_sent(self, before: datetime) -> int:
         async with self.db.transaction() as conn:

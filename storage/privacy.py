@@ -256,8 +256,9 @@ class Privacy:
             done.removed["attempts"] = conn.execute(
                 "DELETE FROM attempts WHERE scope = 'user' AND key = :k"
                 " AND max(COALESCE(locked_until, ''), COALESCE(last_failure_at, '')) <= :quiet", params).rowcount
-            done.lock_kept = conn.execute(
-                "SELECT EXISTS (SELECT 1 FROM attempts WHERE scope = 'user' AND key = :k)", params).fetchone()[0] == 1
+            # fetchall: a statement left unfinished would make the COMMIT fail ("SQL statements in progress").
+            done.lock_kept = bool(conn.execute(
+                "SELECT 1 FROM attempts WHERE scope = 'user' AND key = :k", params).fetchall())
             # Who failed on an account makes its lock grow, as long as that account's count still runs.
             done.removed["account_failures"] = conn.execute(
                 "DELETE FROM account_failures WHERE telegram_user_id = :u AND NOT EXISTS ("
@@ -271,10 +272,10 @@ class Privacy:
             # The mail queued for this user (its tickets', its codes'), by the key each mail was queued with.
             done.removed["outbox"] = conn.execute("DELETE FROM outbox WHERE telegram_user_id = :u", params).rowcount
             done.tickets = [r[0] for r in conn.execute(
-                "SELECT id FROM tickets WHERE telegram_user_id = :u ORDER BY id", params)]
+                "SELECT id FROM tickets WHERE telegram_user_id = :u ORDER BY id", params).fetchall()]
             for ticket_id in done.tickets:
                 done.copies += [(r[0], r[1], ticket_id) for r in conn.execute(
-                    "SELECT chat_id, message_id FROM ticket_posts WHERE ticket_id = ?", (ticket_id,))]
+                    "SELECT chat_id, message_id FROM ticket_posts WHERE ticket_id = ?", (ticket_id,)).fetchall()]
                 conn.execute(
                     "UPDATE ticket_messages SET text = :erased, source_chat_id = NULL, source_message_id = NULL,"
                     " author_name = CASE WHEN author = 'parent' THEN NULL ELSE author_name END WHERE ticket_id = :t",
@@ -285,7 +286,7 @@ class Privacy:
                     " closed_at = COALESCE(closed_at, :now), closed_by_name = COALESCE(closed_by_name, :erased),"
                     " updated_at = :now WHERE id = :t", {**params, "t": ticket_id})
             done.accounts_unlinked = [r[0] for r in conn.execute(
-                "SELECT id FROM accounts WHERE telegram_user_id = :u ORDER BY id", params)]
+                "SELECT id FROM accounts WHERE telegram_user_id = :u ORDER BY id", params).fetchall()]
             conn.execute("UPDATE accounts SET telegram_user_id = NULL WHERE telegram_user_id = :u", params)
             done.audit_lines = conn.execute("UPDATE audit SET actor = :actor WHERE actor = :a", params).rowcount
             if done.anything:
@@ -298,6 +299,6 @@ class Privacy:
         done = await self.db.in_thread(work)
         # The erased rows' old pages must not linger in the WAL (secure_delete zeroes them in the file).
         async with self.db.read() as conn:
-            await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
         return done
 
