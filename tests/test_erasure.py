@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 from sandbox.driver import Person
 from tests import flows
 from tests.conftest import Harness
 from tests.smtp import SmtpServer
 from tests.test_mail_codes import code_in, delivered, pending
+from tests.test_privacy import entbot
 from tests.waiting import eventually
 
 OTHER = {**flows.ACCOUNT, "identifiant": "marie.martin7", "mot_de_passe_provisoire": "Prov-2026b", "nom": "Martin",
@@ -106,3 +108,34 @@ async def test_one_family_erasing_leaves_another_family_s_mail_queued(mail_bot: 
     await family.click("▶️ Reprendre à l'étape 4/6")
     await family.send(code_in(str(code_mail.get_content())))
     assert "Adresse confirmée" in await family.text()
+
+
+async def test_mail_queued_before_the_upgrade_is_erased_with_its_family_only(tmp_path: Path) -> None:
+    """Ticket mails queued by an older version learn their family from the ticket's number in their subject."""
+    from storage.db import _statements, migrations
+
+    path = tmp_path / "entbot.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                 " applied_at TEXT NOT NULL)")
+    for version, name, sql in migrations():
+        if version < 13:
+            for statement in _statements(sql):
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, '2026-01-01T00:00:00+00:00')", (version, name))
+    now = "2026-01-01T00:00:00+00:00"
+    for ticket, uid in ((1, 4_200_011), (2, 4_200_012)):
+        conn.execute("INSERT INTO tickets (id, telegram_user_id, user_name, context, opened_at, updated_at)"
+                     " VALUES (?, ?, 'Parent', 'étape 2', ?, ?)", (ticket, uid, now, now))
+        conn.execute("INSERT INTO outbox (kind, recipient, subject, body, message_id, created_at, next_attempt_at)"
+                     " VALUES ('ticket', 'ce@college.fr', ?, ?, ?, ?, ?)",
+                     (f"[Assistant ENT] Demande n°{ticket} — Parent", f"De : Parent (Telegram {uid}) 4200011",
+                      f"<{ticket}@x>", now, now))
+    conn.commit()
+    conn.close()
+    erased = entbot(tmp_path, "privacy", "erase", "4200011")
+    assert erased.returncode == 0, erased.stderr
+    conn = sqlite3.connect(path)
+    left = conn.execute("SELECT subject, telegram_user_id FROM outbox").fetchall()
+    conn.close()
+    assert left == [("[Assistant ENT] Demande n°2 — Parent", 4_200_012)]
