@@ -58,32 +58,40 @@ class Mailer(Worker):
     async def flush(self, all_pending: bool = False) -> int:
         """Sends every mail that is due; returns how many the server accepted."""
         sent = 0
+        secrets_cleared = False
         for mail in await self.store.outbox.due(all_pending=all_pending):
+            secret = mail.kind in SECRET_KINDS
             try:
                 if mail.expires_at and from_text(mail.expires_at) <= self.store.clock.now():
                     await self.store.outbox.expired(mail)
+                    secrets_cleared |= secret
                     log.info("mail %s (%s) expired before it could be sent", mail.id, mail.kind)
                     continue
                 await self._send(mail)
             except Exception as exc:  # whatever goes wrong with this mail stays with it: the others go on
-                await self._failed(mail, exc)
+                secrets_cleared |= await self._failed(mail, exc) and secret
                 continue
             # Recorded the moment the server said yes: from here on, it is never sent again.
-            await self.store.outbox.sent(mail, forget_body=mail.kind in SECRET_KINDS)
+            await self.store.outbox.sent(mail, forget_body=secret)
+            secrets_cleared |= secret
             log.info("mail %s (%s) sent", mail.id, mail.kind)
             sent += 1
+        if secrets_cleared:
+            await self.store.outbox.scrub()
         return sent
 
-    async def _failed(self, mail: Mail, exc: Exception) -> None:
+    async def _failed(self, mail: Mail, exc: Exception) -> bool:
+        """Records the failure; True when the mail was given up for good (its secret body then cleared)."""
         # Not the exception's text in the log: an unbuildable header could echo what a parent typed.
         later = await self.store.outbox.failed(mail, f"{type(exc).__name__}: {exc}",
                                                forget_body=mail.kind in SECRET_KINDS)
         if later is None:
             log.error("mail %s (%s) given up after %d attempts: %s", mail.id, mail.kind, mail.attempts + 1,
                       type(exc).__name__)
-        else:
-            log.warning("mail %s (%s) not sent, attempt %d: %s; next try at %s", mail.id, mail.kind,
-                        mail.attempts + 1, type(exc).__name__, later.isoformat(timespec="seconds"))
+            return True
+        log.warning("mail %s (%s) not sent, attempt %d: %s; next try at %s", mail.id, mail.kind,
+                    mail.attempts + 1, type(exc).__name__, later.isoformat(timespec="seconds"))
+        return False
 
     async def _send(self, mail: Mail) -> None:
         message = EmailMessage()

@@ -49,7 +49,7 @@ from conversations.password_rules import DEFAULT_RULE, PasswordRule, kinds, miss
 from storage.accounts import Account, Activation, identifier_key
 from storage.attempts import Lock
 from storage.db import from_text
-from storage.outbox import OutgoingMail
+from storage.outbox import CodeCapReached, OutgoingMail
 from storage.progress import Progress
 from storage.secrets import hash_secret, normalise_answer, verify_secret
 
@@ -523,8 +523,17 @@ async def _send_code(update: Update, context: Ctx, progress: Progress, note: str
     code = f"{secrets.randbelow(10**6):06d}"
     expires = d.store.clock.now() + CODE_VALIDITY
     subject, body = texts.email_code_mail(d.school.name, code, int(CODE_VALIDITY.total_seconds() // 60))
-    mail = OutgoingMail("email_code", progress.email or "", subject, body, d.mail.domain)
-    await d.store.progress.new_email_code(progress.telegram_user_id, await hash_secret(code), expires, mail)
+    mail = OutgoingMail("email_code", progress.email or "", subject, body, d.mail.domain, progress.telegram_user_id)
+    try:
+        # Checked before hashing too: a refused code costs no Argon2 work (and nothing is queued).
+        if not await d.store.outbox.may_send_code(progress.telegram_user_id, progress.account_id):
+            raise CodeCapReached()
+        await d.store.progress.new_email_code(progress.telegram_user_id, await hash_secret(code), expires, mail)
+    except CodeCapReached:
+        # Nothing queued: a new address would be no way round it, so the address step offers "Passer".
+        if progress.step == EMAIL_CODE:
+            return await show(update, context, EMAIL_CODE, texts.EMAIL_CODE_CAPPED, new_message=True, progress=progress)
+        return await advance(update, context, EMAIL, note=texts.EMAIL_CODE_CAPPED, proven=False, email=None)
     d.wake_mailer()
     # A new message: the prompt may sit above an error the parent just read.
     saved = await d.store.progress.update(progress.telegram_user_id, step=EMAIL_CODE, proven_at=d.store.clock.now())

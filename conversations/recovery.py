@@ -32,7 +32,7 @@ from conversations.common import (
 from conversations.password_rules import kinds, missing
 from storage.accounts import identifier_key
 from storage.db import from_text
-from storage.outbox import OutgoingMail
+from storage.outbox import CodeCapReached, OutgoingMail
 from storage.recovery import Recovery
 from storage.secrets import hash_secret, normalise_answer, verify_secret
 
@@ -229,9 +229,18 @@ async def _send_code(update: Update, context: Ctx, recovery: Recovery, account_i
     code = f"{secrets.randbelow(10**6):06d}"
     expires = d.store.clock.now() + CODE_VALIDITY
     subject, body = texts.forgot_code_mail(d.school.name, code, int(CODE_VALIDITY.total_seconds() // 60))
-    mail = OutgoingMail("email_code", address, subject, body, d.mail.domain)
-    await d.store.recovery.new_code(recovery.telegram_user_id, await hash_secret(code), expires, mail,
-                                    step=FORGOT_CODE, account_id=account_id, revision=revision, identifier=identifier)
+    mail = OutgoingMail("email_code", address, subject, body, d.mail.domain, recovery.telegram_user_id)
+    try:
+        # Checked before hashing too: a refused code costs no Argon2 work (and nothing is queued).
+        if not await d.store.outbox.may_send_code(recovery.telegram_user_id, account_id):
+            raise CodeCapReached()
+        await d.store.recovery.new_code(recovery.telegram_user_id, await hash_secret(code), expires, mail,
+                                        step=FORGOT_CODE, account_id=account_id, revision=revision,
+                                        identifier=identifier)
+    except CodeCapReached:
+        await _end_locked(update, context)
+        await send(update, context, texts.FORGOT_CODE_CAPPED, keyboard(write_to_school()))
+        return END
     d.wake_mailer()
     await show(update, context, texts.forgot_code(identifier, masked(address)), keyboard(_cancel_row()))
     return FORGOT_CODE

@@ -273,6 +273,13 @@ EMAIL_CODE_SPENT = ("Ce code ne peut plus servir (trop d'essais). Touchez « Ren
                     "nouveau, ou passez cette étape.")
 EMAIL_CODE_EXPIRED = "Ce code a expiré. Touchez « Renvoyer un code » pour en recevoir un nouveau, ou passez cette étape."
 EMAIL_CODE_RESENT = "📨 Nouveau code envoyé. Seul le dernier code reçu fonctionne."
+# The day's share of code mails (per account, per Telegram user) is spent: the same words whichever.
+EMAIL_CODE_CAPPED = ("📭 Beaucoup de codes ont déjà été envoyés aujourd'hui pour ce compte : je n'en envoie pas "
+                     "d'autre avant demain. Touchez « Passer (recommandé) » pour continuer sans adresse (vous "
+                     "choisirez deux questions secrètes), ou réessayez demain.")
+FORGOT_CODE_CAPPED = ("📭 Beaucoup de codes ont déjà été envoyés aujourd'hui pour ce compte : je n'en envoie pas "
+                      "d'autre avant demain. Si le dernier code reçu a expiré, réessayez demain, ou écrivez au "
+                      "collège : il peut vous aider après avoir vérifié votre identité.")
 EMAIL_CODE_NO_MORE = "Trois codes ont déjà été envoyés : passez cette étape, ou revenez en arrière pour changer d'adresse."
 EMAIL_CONFIRMED_NO_QUESTIONS = ("✅ Adresse confirmée. Elle vous servira si vous oubliez votre mot de passe : pas de "
                                 "questions secrètes à choisir.")
@@ -432,8 +439,12 @@ def forgot_code(identifier: str, address: str) -> str:
             "🔒 J'efface votre message dès que je l'ai lu.")
 
 
+FORGOT_CODE_SUBJECT = "Votre code pour changer de mot de passe ENT"  # also in migration 0013, for mail queued
+
+
 def forgot_code_mail(school: str, code: str, minutes: int) -> tuple[str, str]:
-    return (f"{code} : votre code pour changer de mot de passe ENT",
+    # The code never in the subject: subjects are kept (outbox, mail servers' logs) where bodies are not.
+    return (FORGOT_CODE_SUBJECT,
             f"Bonjour,\n\nVoici votre code pour choisir un nouveau mot de passe ENT avec l'Assistant ENT du {school} : "
             f"{code}\n\nTapez-le dans la conversation Telegram avec l'assistant. Il est valable {minutes} minutes.\n\n"
             "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe n'a pas changé.\n")
@@ -1281,7 +1292,8 @@ MY_DATA_ERASE_NO = "↩ Non, garder"
 MY_DATA_ERASE_CONFIRM = ("⚠️ <b>Effacer vos données ?</b>\n\nJe supprimerai votre activation en cours, votre abonnement aux "
                  "annonces, le contenu de vos demandes au collège et le lien entre votre compte Telegram et le compte "
                  "ENT. C'est définitif.\n\nCe qui est conservé (obligation du collège) : un compte déjà activé reste "
-                 "activé, et le journal de sécurité garde ses lignes, sans votre nom ni votre numéro Telegram.")
+                 "activé, le journal de sécurité garde ses lignes, sans votre nom ni votre numéro Telegram, et vos "
+                 "essais échoués récents restent comptés (ils protègent les comptes).")
 MY_DATA_ERASE_CANCELLED = "Rien n'a été effacé. Vos données restent telles qu'elles étaient (/mesdonnees pour les revoir)."
 MY_DATA_NOTHING_HELD = ("🔒 Je ne garde rien sur vous en ce moment : ni activation en cours, ni abonnement, ni demande au "
                 "collège.\n\nPour savoir ce que je garderais et combien de temps : /confidentialite")
@@ -1319,6 +1331,8 @@ def retention_items(r: Retention, family: bool = True) -> list[tuple[str, str]]:
         ("les essais échoués et les blocages après trop d'essais",
          f"{duration(r.attempts_days)} après le dernier essai, une fois le blocage levé"),
         ("le journal de sécurité (qui a activé, testé, réinitialisé quel compte, et quand)", duration(r.audit_days)),
+        ("les codes envoyés par courriel : l'envoi (adresse, date), le code lui-même effacé dès que le serveur de "
+         "courriel l'a pris", duration(r.tickets_days)),
         (f"{requests} (messages, photos, leur courriel, leurs copies dans le groupe du personnel)",
          f"{duration(r.tickets_days)} après leur clôture"),
         ("les annonces reçues (date d'envoi)", duration(r.notices_days)),
@@ -1348,9 +1362,10 @@ def privacy_notice(school: str, contact_email: str, postal_address: str | None, 
             f"référent numérique). {TELEGRAM_TRANSFER}\n\n"
             "<b>Vos droits</b> : voir vos données, les faire corriger ou effacer, vous opposer. Ici : /mesdonnees "
             "(voir et effacer). Après un effacement restent seulement l'activation du compte (elle appartient au "
-            "collège), le journal de sécurité sans votre nom ni votre numéro Telegram, un blocage après trop "
-            "d'essais jusqu'à son terme, et pour 2 jours au plus un message à secret encore à effacer de notre "
-            "conversation. "
+            "collège), le journal de sécurité sans votre nom ni votre numéro Telegram, les essais échoués qui "
+            "comptent encore pour un blocage (24 heures) et un blocage en cours, les codes demandés par courriel "
+            "dans la journée (leur nombre seulement), et pour 2 jours au plus un message à secret encore à effacer "
+            "de notre conversation. "
             f"Ou écrivez au collège : {address}. Si vous estimez vos droits mal respectés, "
             "vous pouvez saisir la CNIL (cnil.fr/plaintes).")
 
@@ -1423,6 +1438,11 @@ def my_data(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# What an erasure keeps of the failed attempts, and why (also in the notice and the register).
+ATTEMPTS_KEPT = ("vos essais échoués des dernières 24 heures et un blocage en cours : ils protègent les comptes ENT "
+                 "contre qui voudrait deviner un mot de passe, et comptent comme si rien n'avait été effacé")
+
+
 def erased_text(removed: dict[str, int], tickets: list[int], unlinked: int, audit_lines: int, lock_kept: bool) -> str:
     """What erasing did and what it kept, said plainly."""
     done = []
@@ -1446,7 +1466,7 @@ def erased_text(removed: dict[str, int], tickets: list[int], unlinked: int, audi
     if tickets:
         kept.append("le numéro et les dates de vos demandes, sans leur contenu")
     if lock_kept:
-        kept.append("le blocage en cours après trop d'essais, jusqu'à son terme")
+        kept.append(ATTEMPTS_KEPT)
     return ("🗑 <b>C'est fait.</b> J'ai effacé : " + ("; ".join(done) if done else "vos données") + ".\n\n"
             + ("Conservé : " + "; ".join(kept) + ".\n\n" if kept else "")
             + "Si vous revenez, vous repartirez de zéro. Vos droits : /confidentialite")
@@ -1542,6 +1562,13 @@ Accès et effacement dans Telegram (/mesdonnees), ou par écrit au collège ({ad
 `entbot privacy export NUMERO_TELEGRAM` et `entbot privacy erase NUMERO_TELEGRAM`. Réclamation auprès de la
 CNIL (cnil.fr/plaintes).
 
+Un effacement garde, le temps qu'ils comptent, les essais échoués et les blocages de cet utilisateur
+Telegram (24 heures sans essai, puis la durée de conservation des essais) et les codes qu'il a demandés
+par courriel dans la journée (nombre et compte, jamais le code ni l'adresse) : ils protègent les comptes
+des familles contre qui voudrait deviner un mot de passe ou remplir leur boîte de codes, et un effacement
+ne doit pas les remettre à zéro (mission d'intérêt public, article 17.3.b du RGPD). Le courriel en
+attente d'envoi est effacé par l'utilisateur qui l'a fait envoyer, jamais par l'adresse du destinataire.
+
 ## Mesures de sécurité
 
 - Hébergement : {where}.
@@ -1566,7 +1593,8 @@ def erasure_lines(telegram_user_id: int, removed: dict[str, int], tickets: list[
     if unlinked:
         lines.append(f"  {len(unlinked)} compte(s) ENT détaché(s) de ce compte Telegram (l'activation reste)")
     lines.append(f"Conservé : {audit_lines} ligne(s) du journal de sécurité, sans le numéro Telegram"
-                 + ("; le blocage en cours jusqu'à son terme" if lock_kept else "") + ".")
+                 + ("; les essais échoués qui comptent encore (24 heures) et un blocage en cours" if lock_kept
+                    else "") + ".")
     if copies_left:
         lines.append(f"{copies_left} copie(s) dans le groupe du personnel à supprimer à la main "
                      "(entbot privacy purge les liste).")

@@ -15,6 +15,16 @@ LONGEST_RETRY = timedelta(hours=1)
 # 30 s, 1 min… then hourly: the 80th try comes about 3 days after the first, long enough for a mail
 # server down over a long weekend; a mail still refused then will not go through by waiting more.
 MAX_ATTEMPTS = 80
+# Code mails (the activation's address, a forgotten password) over 24 hours, whatever asked for them: a
+# family needs one or two; a stranger asking again and again would fill its mailbox. Per account, and
+# per Telegram user (a parent of three children activates three accounts).
+CODES_PER_ACCOUNT = 5
+CODES_PER_USER = 8
+CODE_WINDOW = timedelta(hours=24)
+
+
+class CodeCapReached(Exception):
+    """This account or this Telegram user had its day's share of code mails: nothing was queued."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,9 @@ class OutgoingMail:
     subject: str
     body: str
     domain: str
+    # The Telegram user it is queued for (the parent writing, the one asking a code): an erasure removes
+    # that user's mail by this, never by an address or a word in the body that other families share.
+    telegram_user_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,17 +70,49 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 async def enqueue(conn: aiosqlite.Connection, now: datetime, kind: str, recipient: str, subject: str, body: str,
-                  domain: str, expires_at: datetime | None = None) -> int:
+                  domain: str, expires_at: datetime | None = None, telegram_user_id: int | None = None) -> int:
     """Adds a mail inside the caller's transaction, so that it exists exactly when what it tells does."""
     # A Message-ID fixed at enqueueing: the one resend a crash could cause is recognisable as a copy.
     message_id = f"<entbot.{uuid.uuid4().hex}@{domain}>"
     cursor = await conn.execute(
-        "INSERT INTO outbox (kind, recipient, subject, body, message_id, created_at, expires_at, next_attempt_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO outbox (kind, recipient, subject, body, message_id, created_at, expires_at, next_attempt_at,"
+        " telegram_user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (kind, recipient, subject, body, message_id, to_text(now), to_text(expires_at) if expires_at else None,
-         to_text(now)))
+         to_text(now), telegram_user_id))
     assert cursor.lastrowid is not None
     return cursor.lastrowid
+
+
+async def enqueue_mail(conn: aiosqlite.Connection, now: datetime, mail: OutgoingMail,
+                       expires_at: datetime | None = None) -> int:
+    return await enqueue(conn, now, mail.kind, mail.recipient, mail.subject, mail.body, mail.domain, expires_at,
+                         mail.telegram_user_id)
+
+
+async def _code_allowed(conn: aiosqlite.Connection, now: datetime, telegram_user_id: int,
+                        account_id: int | None) -> bool:
+    since = to_text(now - CODE_WINDOW)
+    rows = list(await conn.execute_fetchall(
+        "SELECT (SELECT COUNT(*) FROM code_mails WHERE telegram_user_id = ? AND queued_at > ?),"
+        " (SELECT COUNT(*) FROM code_mails WHERE account_id = ? AND queued_at > ?)",
+        (telegram_user_id, since, account_id, since)))
+    by_user, by_account = rows[0]
+    return bool(by_user < CODES_PER_USER and (account_id is None or by_account < CODES_PER_ACCOUNT))
+
+
+async def enqueue_code(conn: aiosqlite.Connection, now: datetime, mail: OutgoingMail, account_id: int | None,
+                       expires_at: datetime) -> int:
+    """Queues a code's mail and counts it, or raises CodeCapReached (the caller's transaction then rolls back).
+
+    Counted in SQLite, inside the transaction that queues it: a restart, a new activation ("Recommencer"),
+    another path (the forgotten password) or two updates at once all meet the same count.
+    """
+    assert mail.telegram_user_id is not None, "a code mail is always asked for by someone"
+    if not await _code_allowed(conn, now, mail.telegram_user_id, account_id):
+        raise CodeCapReached()
+    await conn.execute("INSERT INTO code_mails (telegram_user_id, account_id, queued_at) VALUES (?, ?, ?)",
+                       (mail.telegram_user_id, account_id, to_text(now)))
+    return await enqueue_mail(conn, now, mail, expires_at)
 
 
 class Outbox:
@@ -82,6 +127,11 @@ class Outbox:
                 " WHERE state = 'pending' AND (next_attempt_at <= ? OR ?) ORDER BY id LIMIT ?",
                 (to_text(self.db.clock.now()), int(all_pending), limit))
         return [Mail(*r) for r in rows]
+
+    async def may_send_code(self, telegram_user_id: int, account_id: int | None) -> bool:
+        """Whether a code mail would be queued now: asked before hashing a code that could not be sent."""
+        async with self.db.read() as conn:
+            return await _code_allowed(conn, self.db.clock.now(), telegram_user_id, account_id)
 
     async def next_attempt(self) -> datetime | None:
         async with self.db.read() as conn:
@@ -120,6 +170,15 @@ class Outbox:
     async def expired(self, mail: Mail) -> None:
         async with self.db.transaction() as conn:
             await conn.execute("UPDATE outbox SET state = 'expired', body = NULL WHERE id = ?", (mail.id,))
+
+    async def scrub(self) -> None:
+        """Once a code's body is cleared: the page that held it must not linger in the WAL either.
+
+        secure_delete zeroes what a row loses in the database file; the write-ahead log still holds the page
+        as it was queued, code included, until a checkpoint copies the new page over and truncates it.
+        """
+        async with self.db.read() as conn:
+            await conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def purge_sent(self, before: datetime) -> int:
         async with self.db.transaction() as conn:

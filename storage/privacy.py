@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from storage.audit import write_event
+from storage.attempts import PROBE_WINDOW, QUIET_RESET
 from storage.db import Database, to_text
+from storage.outbox import CODE_WINDOW
 
 BATCH = 500  # rows per transaction: between two, the bot answers parents
 ERASED_ACTOR = "famille (données effacées)"
@@ -59,6 +61,8 @@ RULES: list[Rule] = [
     Rule("account_failures", "attempts_days", "last_failure_at < :cutoff"),
     # The accounts a user looked up count for a day only (storage/attempts.py): kept two days at most.
     Rule("identifier_probes", "telegram_days", "probed_at < :cutoff"),
+    # The code mails asked for count for a day only (storage/outbox.py): kept two days at most.
+    Rule("code_mails", "telegram_days", "queued_at < :cutoff"),
     # A letter's token once used, revoked or expired proves nothing any more.
     Rule("letter_tokens", "progress_days", "(state != 'valid' AND ended_at < :cutoff) OR expires_at < :cutoff"),
     # staff_posts, ticket_messages and ticket_posts go with their ticket (ON DELETE CASCADE).
@@ -92,7 +96,8 @@ class Erasure:
     tickets: list[int] = field(default_factory=list)  # their contents replaced
     accounts_unlinked: list[int] = field(default_factory=list)
     audit_lines: int = 0  # kept, their Telegram number replaced
-    lock_kept: bool = False  # a lock still running stays until its end
+    # Failures or a lock that still count against this user: kept, they protect the accounts it tried.
+    lock_kept: bool = False
     copies: list[tuple[int, int, int]] = field(default_factory=list)  # the tickets' copies in the staff group
 
     @property
@@ -231,67 +236,69 @@ class Privacy:
         """Erases what can be, in one transaction; keeps the activation and the audit, unlinked from this user.
 
         `erased` replaces the tickets' contents. The staff group's copies of the tickets are returned
-        for the caller to delete in Telegram (storage knows nothing of it).
+        for the caller to delete in Telegram (storage knows nothing of it). Every row is found by this
+        user's own keys, through an index (migration 0013), and the whole transaction runs in one hop on
+        SQLite's thread: the database is held for the statements' own time, not for round trips.
         """
         uid = telegram_user_id
         now = self.db.clock.now()
         params = {"u": uid, "k": str(uid), "a": f"telegram:{uid}", "now": to_text(now), "erased": erased,
-                  "actor": ERASED_ACTOR}
-        done = Erasure()
-        async with self.db.transaction() as conn:
-            emails = [r[0] for r in await conn.execute_fetchall(
-                "SELECT email FROM activation_progress WHERE telegram_user_id = :u AND email IS NOT NULL", params)]
+                  "actor": ERASED_ACTOR, "quiet": to_text(now - QUIET_RESET), "day": to_text(now - PROBE_WINDOW),
+                  "codes": to_text(now - CODE_WINDOW)}
+
+        def work(conn: sqlite3.Connection) -> Erasure:
+            done = Erasure()
             for table in ("activation_progress", "recovery_progress", "helpdesk_writing", "subscribers", "deliveries"):
-                cursor = await conn.execute(f"DELETE FROM {table} WHERE telegram_user_id = :u", params)
-                done.removed[table] = cursor.rowcount
-            # A lock still running stays until its end: erasing must not be a way round it.
-            cursor = await conn.execute(
-                "DELETE FROM attempts WHERE scope = 'user' AND key = :k AND (locked_until IS NULL OR locked_until <= :now)",
-                params)
-            done.removed["attempts"] = cursor.rowcount
-            done.lock_kept = bool(list(await conn.execute_fetchall(
-                "SELECT 1 FROM attempts WHERE scope = 'user' AND key = :k", params)))
-            # Who failed on which account makes that account's lock grow; the accounts looked up in the last
-            # day are a limit too: both stay while they still count, like a running lock.
-            if not done.lock_kept:
-                cursor = await conn.execute("DELETE FROM account_failures WHERE telegram_user_id = :u", params)
-                done.removed["account_failures"] = cursor.rowcount
-            cursor = await conn.execute("DELETE FROM identifier_probes WHERE telegram_user_id = :u AND probed_at < :day",
-                                        {**params, "day": to_text(now - timedelta(days=1))})
-            done.removed["identifier_probes"] = cursor.rowcount
-            # The mail of the tickets (it names the family and gives its Telegram number) and the code mails.
-            removed_mail = 0
-            cursor = await conn.execute("DELETE FROM outbox WHERE kind = 'ticket' AND instr(body, :k) > 0", params)
-            removed_mail += cursor.rowcount
-            for email in emails:
-                cursor = await conn.execute("DELETE FROM outbox WHERE kind != 'ticket' AND recipient = ?", (email,))
-                removed_mail += cursor.rowcount
-            done.removed["outbox"] = removed_mail
-            done.tickets = [r[0] for r in await conn.execute_fetchall(
-                "SELECT id FROM tickets WHERE telegram_user_id = :u ORDER BY id", params)]
+                done.removed[table] = conn.execute(f"DELETE FROM {table} WHERE telegram_user_id = :u", params).rowcount
+            # What protects accounts from a guesser is about the accounts, not the guesser's private life: a
+            # failure or a lock that still counts (QUIET_RESET) stays, or erasing would hand out a fresh budget
+            # of guesses. What no longer counts goes now; the rest goes with everyone's at the retention's end.
+            done.removed["attempts"] = conn.execute(
+                "DELETE FROM attempts WHERE scope = 'user' AND key = :k"
+                " AND max(COALESCE(locked_until, ''), COALESCE(last_failure_at, '')) <= :quiet", params).rowcount
+            # fetchall: a statement left unfinished would make the COMMIT fail ("SQL statements in progress").
+            done.lock_kept = bool(conn.execute(
+                "SELECT 1 FROM attempts WHERE scope = 'user' AND key = :k", params).fetchall())
+            # Who failed on an account makes its lock grow, as long as that account's count still runs.
+            done.removed["account_failures"] = conn.execute(
+                "DELETE FROM account_failures WHERE telegram_user_id = :u AND NOT EXISTS ("
+                " SELECT 1 FROM attempts a WHERE a.scope = 'account' AND a.key = account_failures.key"
+                " AND max(COALESCE(a.locked_until, ''), COALESCE(a.last_failure_at, '')) > :quiet)", params).rowcount
+            # The accounts looked up and the code mails asked for in the last day are limits too.
+            done.removed["identifier_probes"] = conn.execute(
+                "DELETE FROM identifier_probes WHERE telegram_user_id = :u AND probed_at < :day", params).rowcount
+            done.removed["code_mails"] = conn.execute(
+                "DELETE FROM code_mails WHERE telegram_user_id = :u AND queued_at <= :codes", params).rowcount
+            # The mail queued for this user (its tickets', its codes'), by the key each mail was queued with.
+            done.removed["outbox"] = conn.execute("DELETE FROM outbox WHERE telegram_user_id = :u", params).rowcount
+            done.tickets = [r[0] for r in conn.execute(
+                "SELECT id FROM tickets WHERE telegram_user_id = :u ORDER BY id", params).fetchall()]
             for ticket_id in done.tickets:
-                done.copies += [(r[0], r[1], ticket_id) for r in await conn.execute_fetchall(
-                    "SELECT chat_id, message_id FROM ticket_posts WHERE ticket_id = ?", (ticket_id,))]
-                await conn.execute(
+                done.copies += [(r[0], r[1], ticket_id) for r in conn.execute(
+                    "SELECT chat_id, message_id FROM ticket_posts WHERE ticket_id = ?", (ticket_id,)).fetchall()]
+                conn.execute(
                     "UPDATE ticket_messages SET text = :erased, source_chat_id = NULL, source_message_id = NULL,"
                     " author_name = CASE WHEN author = 'parent' THEN NULL ELSE author_name END WHERE ticket_id = :t",
                     {**params, "t": ticket_id})
                 # Closed as well: nobody can answer it now. 0 is no Telegram user.
-                await conn.execute(
+                conn.execute(
                     "UPDATE tickets SET telegram_user_id = 0, user_name = :erased, context = :erased, state = 'closed',"
                     " closed_at = COALESCE(closed_at, :now), closed_by_name = COALESCE(closed_by_name, :erased),"
                     " updated_at = :now WHERE id = :t", {**params, "t": ticket_id})
-            done.accounts_unlinked = [r[0] for r in await conn.execute_fetchall(
-                "SELECT id FROM accounts WHERE telegram_user_id = :u ORDER BY id", params)]
-            await conn.execute("UPDATE accounts SET telegram_user_id = NULL WHERE telegram_user_id = :u", params)
-            cursor = await conn.execute("UPDATE audit SET actor = :actor WHERE actor = :a", params)
-            done.audit_lines = cursor.rowcount
+            done.accounts_unlinked = [r[0] for r in conn.execute(
+                "SELECT id FROM accounts WHERE telegram_user_id = :u ORDER BY id", params).fetchall()]
+            conn.execute("UPDATE accounts SET telegram_user_id = NULL WHERE telegram_user_id = :u", params)
+            done.audit_lines = conn.execute("UPDATE audit SET actor = :actor WHERE actor = :a", params).rowcount
             if done.anything:
                 targets: list[int | None] = [*done.accounts_unlinked] or [None]
                 for account_id in targets:
-                    await write_event(conn, now, actor, "data_erased", account_id)
+                    conn.execute("INSERT INTO audit (at, actor, event, account_id) VALUES (?, ?, 'data_erased', ?)",
+                                 (params["now"], actor, account_id))
+            return done
+
+        done = await self.db.in_thread(work)
         # The erased rows' old pages must not linger in the WAL (secure_delete zeroes them in the file).
         async with self.db.read() as conn:
-            await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
         return done
 

@@ -9,7 +9,7 @@ from typing import Any
 import aiosqlite
 
 from storage.db import Database, from_text, set_clause, to_text
-from storage.outbox import OutgoingMail, enqueue
+from storage.outbox import OutgoingMail, enqueue_code
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ class ProgressStore:
 
     async def new_email_code(self, telegram_user_id: int, code_hash: str, expires_at: datetime,
                              mail: OutgoingMail) -> Progress | None:
-        """Records a new confirmation code and queues its mail, both or neither."""
+        """Records a new confirmation code and queues its mail, both or neither (CodeCapReached: neither)."""
         now = self.db.clock.now()
         async with self.db.transaction() as conn:
             saved = await self._update(
@@ -123,8 +123,7 @@ class ProgressStore:
                 " email_codes_sent = email_codes_sent + 1, updated_at = ?",
                 [code_hash, to_text(expires_at), to_text(now)])
             if saved is not None:
-                await enqueue(conn, now, mail.kind, mail.recipient, mail.subject, mail.body, mail.domain,
-                              expires_at=expires_at)
+                await enqueue_code(conn, now, mail, saved.account_id, expires_at)
         return saved
 
     async def forget(self, telegram_user_id: int) -> None:

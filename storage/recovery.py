@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.db import Database, set_clause, to_text
-from storage.outbox import OutgoingMail, enqueue
+from storage.outbox import OutgoingMail, enqueue_code
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class RecoveryStore:
 
     async def new_code(self, telegram_user_id: int, code_hash: str, expires_at: datetime, mail: OutgoingMail,
                        **changes: Any) -> Recovery | None:
-        """Records a new code (and `changes`) and queues its mail, both or neither."""
+        """Records a new code (and `changes`) and queues its mail, both or neither (CodeCapReached: neither)."""
         now = self.db.clock.now()
         changes.update(code_hash=code_hash, code_expires_at=expires_at, code_tries=0, updated_at=now)
         assignments, values = set_clause(changes, _COLUMNS)
@@ -74,8 +74,7 @@ class RecoveryStore:
                 f"UPDATE recovery_progress SET {assignments} WHERE telegram_user_id = ? RETURNING *",
                 (*values, telegram_user_id)))
             if rows:
-                await enqueue(conn, now, mail.kind, mail.recipient, mail.subject, mail.body, mail.domain,
-                              expires_at=expires_at)
+                await enqueue_code(conn, now, mail, rows[0]["account_id"], expires_at)
         return _row(rows[0]) if rows else None
 
     async def forget(self, telegram_user_id: int) -> None:

@@ -151,7 +151,8 @@ class Tickets:
                 await _queue_post(conn, ticket.id, "message", cursor.lastrowid, now)
             if compose is not None:
                 mail = compose(ticket, new)
-                await enqueue(conn, moment, mail.kind, mail.recipient, mail.subject, mail.body, mail.domain)
+                await enqueue(conn, moment, mail.kind, mail.recipient, mail.subject, mail.body, mail.domain,
+                              telegram_user_id=telegram_user_id)
         return ticket, new
 
     async def due_posts(self, limit: int = 20) -> list[StaffPost]:

@@ -20,7 +20,7 @@ from sandbox.server import SandboxServer
 from storage.db import Clock
 from storage.letters import NewLetter, new_token
 from storage.notices import Delivery
-from storage.outbox import enqueue
+from storage.outbox import OutgoingMail, enqueue, enqueue_code
 from storage.privacy import RULES, Retention
 from storage.store import Store
 from storage.tickets import NewMessage
@@ -115,6 +115,12 @@ async def _identifier_probes(bot: Harness, uid: int) -> None:
     assert await bot.store.attempts.may_look_up(uid, f"compte{uid}")
 
 
+async def _code_mails(bot: Harness, uid: int) -> None:
+    mail = OutgoingMail("email_code", "a@exemple.fr", "Sujet", "Code", "college.fr", uid)
+    async with bot.store.db.transaction() as conn:
+        await enqueue_code(conn, bot.clock.now(), mail, None, bot.clock.now() + timedelta(minutes=15))
+
+
 async def _letter_tokens(bot: Harness, uid: int) -> None:
     # A letter whose token expired at once: what the retention counts from.
     now = bot.clock.now().isoformat(timespec="seconds")
@@ -140,6 +146,7 @@ TABLES: dict[str, tuple[Seed, str, int]] = {
     "undeleted_copies": (_undeleted, "chat_id", DEFAULTS.audit_days),
     "account_failures": (_account_failures, "telegram_user_id", DEFAULTS.attempts_days),
     "identifier_probes": (_identifier_probes, "telegram_user_id", DEFAULTS.telegram_days),
+    "code_mails": (_code_mails, "telegram_user_id", DEFAULTS.telegram_days),
     "letter_tokens": (_letter_tokens, "account_id", DEFAULTS.progress_days),
     "accounts": (_directory_row, "CAST(substr(identifier, 2) AS INTEGER)", DEFAULTS.progress_days),
 }
@@ -456,5 +463,5 @@ async def test_erasing_is_no_way_round_a_running_lock(parent: Person, bot: Harne
     await parent.send("/mesdonnees")
     await parent.click("🗑 Effacer mes données")
     await parent.click("🗑 Oui, tout effacer")
-    assert "le blocage en cours après trop d'essais, jusqu'à son terme" in await parent.text()
+    assert "vos essais échoués des dernières 24 heures et un blocage en cours" in await parent.text()
     assert await bot.store.attempts.locked_until(("user", str(parent.user_id))) is not None
