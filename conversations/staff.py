@@ -95,11 +95,13 @@ async def _unlock(update: Update, context: Ctx, account: Account) -> str:
     trying |= set(await store.recovery.users_of(account.id))
     trying |= {t.telegram_user_id for t in await store.tickets.open_tickets() if t.account_id == account.id}
     was_locked = await store.unlock(account, _actor(update))
+    # Someone who failed on it without ever proving it keeps their own lock: told nothing, counted for staff.
+    still_locked = [uid for uid in sorted(trying) if await store.attempts.locked_until(("user", str(uid))) is not None]
     if was_locked:
-        for uid in sorted(trying):
+        for uid in sorted(trying - set(still_locked)):
             await _tell_unlocked(context, uid)
         await helpdesk.after_unlock(context, account.id)
-    return texts.unlocked(account.identifier, was_locked)
+    return texts.unlocked(account.identifier, was_locked, len(still_locked))
 
 
 async def _tell_unlocked(context: Ctx, uid: int) -> None:

@@ -8,6 +8,10 @@ import aiosqlite
 
 from storage.db import Database, to_text
 
+# The events by which a Telegram user proved they hold an account: the provisional password or the letter
+# ("identified"), the activation, the secret answers, a mail code, the password (a login test, a change).
+PROVING_EVENTS = ("identified", "activated", "answers_verified", "code_verified", "login_ok", "password_changed")
+
 
 async def write_event(conn: aiosqlite.Connection, at: datetime, actor: str, event: str,
                       account_id: int | None = None, detail: str | None = None) -> None:
@@ -31,10 +35,11 @@ class Audit:
                 (account_id, limit))
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
-    async def failing_users(self, account_id: int) -> set[int]:
-        """The Telegram users who failed to prove they hold this account: their locks go with its lock."""
+    async def proving_users(self, account_id: int) -> set[int]:
+        """The Telegram users who proved they hold this account since its last reset: the family."""
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall(
-                "SELECT DISTINCT actor FROM audit WHERE account_id = ? AND event LIKE '%\\_failed' ESCAPE '\\'"
-                " AND actor LIKE 'telegram:%'", (account_id,))
-        return {int(r[0].removeprefix("telegram:")) for r in rows}
+                f"SELECT DISTINCT actor FROM audit WHERE account_id = ? AND event IN ({', '.join('?' * len(PROVING_EVENTS))})"
+                " AND actor LIKE 'telegram:%' AND id > COALESCE((SELECT MAX(id) FROM audit WHERE account_id = ?"
+                " AND event = 'reset'), 0)", (account_id, *PROVING_EVENTS, account_id))
+        return {int(r[0].removeprefix("telegram:")) for r in rows if r[0].removeprefix("telegram:").lstrip("-").isdigit()}
