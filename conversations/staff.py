@@ -140,6 +140,8 @@ def _confirmation(account: Account, unproven: bool = False) -> tuple[str, Any]:
 
 async def reset_command(update: Update, context: Ctx) -> None:
     account = await _account_from_args(update, context, "reinitialiser")
+    if account is not None:
+        await deps(context).store.audit.record(_actor(update), "reset_asked", account.id)
     if account is not None and not account.is_family:
         await send(update, context, texts.RESET_NOT_FAMILY.format(identifier=escape(account.identifier)))
     elif account is not None:
@@ -275,9 +277,11 @@ async def button(update: Update, context: Ctx) -> None:
         card, markup = await account_card(context, account)
         await send(update, context, f"{text}\n\n{card}", markup)
     elif action in ("reset", "reset_check") and not account.is_family:
+        await deps(context).store.audit.record(_actor(update), "reset_asked", account.id)
         await answer_query(update)
         await send(update, context, texts.RESET_NOT_FAMILY.format(identifier=escape(account.identifier)))
     elif action in ("reset", "reset_check"):
+        await deps(context).store.audit.record(_actor(update), "reset_asked", account.id)
         await answer_query(update)
         await send(update, context, *_confirmation(account, unproven=action == "reset_check"))
     elif raw_revision is not None:

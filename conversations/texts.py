@@ -529,6 +529,15 @@ EVENT_LABELS = {
     "import": "import",
     "letter_issued": "lettre à QR code créée",
     "letter_failed": "lettre non valable scannée",
+    # What staff did on the account (issue 22): each command, button and `entbot accounts` command.
+    "reset_asked": "réinitialisation demandée (confirmation affichée)",
+    "letter_asked": "nouvelle lettre demandée (confirmation affichée)",
+    "ticket_take": "demande prise en charge",
+    "ticket_close": "demande close",
+    "ticket_answered": "réponse à la demande transmise",
+    "ticket_reply_refused": "réponse à la demande refusée (mot de passe provisoire)",
+    "accounts_listed": "liste des comptes affichée",
+    "accounts_exported": "comptes exportés en CSV",
 }
 LAST_ERRORS = {"provisional_failed": "mot de passe provisoire incorrect",
                "email_code_failed": "code de confirmation de l'adresse incorrect",
