@@ -377,7 +377,9 @@ def _header(ticket: Ticket, first_message: str) -> tuple[str, InlineKeyboardMark
     if ticket.account_id is not None:  # the school's account tools, beside the ticket (unlock only if locked)
         # For someone who only typed the identifier, the reset first asks staff to check who they are.
         reset = "reset" if ticket.proven else "reset_check"
-        unlock = [(texts.UNLOCK_BUTTON, f"staff:unlock:{ticket.account_id}")] if texts.NO_LOCK not in ticket.context else []
+        # The ticket's number: unlocking from it also lifts its writer's own lock (staff chose to answer them).
+        unlock = ([(texts.UNLOCK_BUTTON, f"staff:unlock:{ticket.account_id}:{ticket.id}")]
+                  if texts.NO_LOCK not in ticket.context else [])
         buttons.append([*unlock, (texts.RESET_BUTTON, f"staff:{reset}:{ticket.account_id}")])
     return text, keyboard(*buttons)
 
