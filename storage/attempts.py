@@ -12,7 +12,7 @@ from weakref import WeakValueDictionary
 
 import aiosqlite
 
-from storage.audit import PROVING_EVENTS, write_event
+from storage.audit import STILL_PROVES, write_event
 from storage.db import Database, from_text, to_text
 
 MAX_FAILURES = 5
@@ -55,17 +55,16 @@ def _user_of(keys: tuple[tuple[str, str], ...]) -> int | None:
 
 
 async def _proved(conn: aiosqlite.Connection, key: str, user: int) -> bool:
-    """Whether this Telegram user proved the account of identifier key `key` since its last reset.
+    """Whether this Telegram user proved the account of identifier key `key`, and that proof still holds.
 
-    Read from the audit trail (the events of PROVING_EVENTS): what the bot already records when someone
+    Read from the audit trail (storage.audit.STILL_PROVES): what the bot already records when someone
     types the provisional password right, scans the letter, answers the questions, types a mail code, tests
-    the password or activates. A staff reset starts the account afresh: proofs before it no longer count.
+    the password or activates. A staff reset starts the account afresh, and once the account is activated
+    the old provisional password proves nothing more.
     """
     rows = await conn.execute_fetchall(
         "SELECT 1 FROM accounts c JOIN audit a ON a.account_id = c.id WHERE c.identifier_key = ? AND a.actor = ?"
-        f" AND a.event IN ({', '.join('?' * len(PROVING_EVENTS))})"
-        " AND a.id > COALESCE((SELECT MAX(r.id) FROM audit r WHERE r.account_id = c.id AND r.event = 'reset'), 0)"
-        " LIMIT 1", (key, f"telegram:{user}", *PROVING_EVENTS))
+        f" AND {STILL_PROVES} LIMIT 1", (key, f"telegram:{user}"))
     return bool(list(rows))
 
 

@@ -11,6 +11,13 @@ from storage.db import Database, to_text
 # The events by which a Telegram user proved they hold an account: the provisional password or the letter
 # ("identified"), the activation, the secret answers, a mail code, the password (a login test, a change).
 PROVING_EVENTS = ("identified", "activated", "answers_verified", "code_verified", "login_ok", "password_changed")
+# The condition on an audit row `a` of account `a.account_id` for it to still prove something: a proving event
+# since the account's last reset; the provisional password or the letter only while nobody activated it since.
+STILL_PROVES = (f"a.event IN ({', '.join(repr(e) for e in PROVING_EVENTS)})"
+                " AND a.id > COALESCE((SELECT MAX(r.id) FROM audit r WHERE r.account_id = a.account_id"
+                " AND r.event = 'reset'), 0)"
+                " AND (a.event != 'identified' OR a.id > COALESCE((SELECT MAX(r.id) FROM audit r"
+                " WHERE r.account_id = a.account_id AND r.event = 'activated'), 0))")
 
 
 async def write_event(conn: aiosqlite.Connection, at: datetime, actor: str, event: str,
@@ -36,10 +43,9 @@ class Audit:
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def proving_users(self, account_id: int) -> set[int]:
-        """The Telegram users who proved they hold this account since its last reset: the family."""
+        """The Telegram users whose proof that they hold this account still holds (STILL_PROVES): the family."""
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall(
-                f"SELECT DISTINCT actor FROM audit WHERE account_id = ? AND event IN ({', '.join('?' * len(PROVING_EVENTS))})"
-                " AND actor LIKE 'telegram:%' AND id > COALESCE((SELECT MAX(id) FROM audit WHERE account_id = ?"
-                " AND event = 'reset'), 0)", (account_id, *PROVING_EVENTS, account_id))
+                f"SELECT DISTINCT a.actor FROM audit a WHERE a.account_id = ? AND a.actor LIKE 'telegram:%' AND {STILL_PROVES}",
+                (account_id,))
         return {int(r[0].removeprefix("telegram:")) for r in rows if r[0].removeprefix("telegram:").lstrip("-").isdigit()}

@@ -313,3 +313,24 @@ async def test_a_mail_code_still_opens_the_account_while_strangers_lock_its_iden
     await new_phone.send(flows.NEW_PASSWORD)
     await new_phone.send(flows.NEW_PASSWORD)
     assert "Mot de passe changé !" in await new_phone.text()
+
+
+async def test_a_provisional_password_proven_before_the_activation_no_longer_passes_the_account_s_lock(
+        bot: Harness, parent: Person) -> None:
+    """Someone who had the letter before the family activated is a stranger to the active account's lock."""
+    thief = await bot.parent("Voleur de lettre")
+    await flows.to_cgu(thief)
+    assert "Étape 3/6" in await thief.text()
+    await thief.send("/annuler")
+    await flows.activate(parent)
+    assert "Compte activé !" in await parent.text()
+    bot.clock.advance(timedelta(seconds=61))
+    for name in ("Intrus", "Complice"):
+        stranger = await bot.parent(name)
+        for _ in range(5):
+            await flows.login_test(stranger, WRONG)
+        bot.clock.advance(timedelta(minutes=16))
+    await flows.login_test(thief, WRONG)
+    assert "Trop d'essais incorrects" in await thief.text()
+    await flows.login_test(parent, flows.PASSWORD)  # the family that activated it is not held back
+    assert "Identifiant et mot de passe corrects" in await parent.text()
