@@ -20,10 +20,8 @@ from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, TelegramError
 
 from bot import doctor
-from bot.app import build_application, configure_logging
 from bot.console import fail
 from bot.importing import import_file
-from bot.letters import letters
 from bot.settings import Settings, SettingsError, load
 from conversations import texts
 from conversations.privacy import copy_deleter
@@ -49,6 +47,8 @@ async def _with_store(settings: Settings, action: Callable[[Store], Awaitable[in
 
 
 def run(settings: Settings) -> int:
+    # The Application pulls in every dialogue and matplotlib (a second, and a cache folder): only for `run`.
+    from bot.app import build_application, configure_logging
 
     settings.require_token()
     settings.require_contact()
@@ -506,6 +506,7 @@ def _main(argv: list[str] | None) -> int:
         if args.command == "stats":
             return asyncio.run(_with_store(settings, lambda s: _stats(s, settings, args.png)))
         if args.command == "letters":
+            from bot.letters import letters  # the dialogues' letters, and so matplotlib: only for this command
 
             if not args.file.is_file():
                 return fail(f"fichier introuvable : {args.file}")
