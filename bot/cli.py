@@ -82,7 +82,19 @@ async def _noop(store: Store) -> int:
 # -- entbot accounts … -----------------------------------------------------------------------------
 
 
+def shell_actor() -> str:
+    """Who runs an `entbot accounts` command, for the audit trail: the login behind sudo, else the login."""
+    import getpass
+
+    try:
+        login = os.environ.get("SUDO_USER") or getpass.getuser()
+    except (KeyError, OSError):  # no login name for this uid (a container's bare uid)
+        login = f"uid {os.getuid()}"
+    return f"shell:{''.join(ch for ch in login if ch.isprintable())[:64]}"
+
+
 async def _list(store: Store) -> int:
+    await store.audit.record(shell_actor(), "accounts_listed")
     accounts = await store.accounts.all()
     steps = await store.progress.steps_by_account()
     locks = await store.attempts.running_locks("account")
@@ -108,6 +120,7 @@ async def _show(store: Store, identifier: str) -> int:
     account = await store.accounts.find(identifier)
     if account is None:
         return fail(f"aucun compte « {identifier} »", 1)
+    await store.audit.record(shell_actor(), "account_viewed", account.id)
     lock = await store.attempts.account_state(identifier_key(account.identifier))
     steps = [p.step for p in await store.progress.touching(account.id, identifier_key(account.identifier))]
     print(f"Identifiant : {account.identifier}")
@@ -140,7 +153,7 @@ async def _reset(store: Store, identifier: str) -> int:
     if account.state == "blocked":
         return fail(f"le compte « {account.identifier} » est bloqué dans l'annuaire de l'ENT : son déblocage relève "
                     "de l'administrateur de l'ENT, rien n'a été fait", 1)
-    password = await store.reset(account, account.revision, "shell")
+    password = await store.reset(account, account.revision, shell_actor())
     if password is None:
         return fail(f"le compte « {account.identifier} » a changé pendant la réinitialisation : relancez la commande", 1)
     print(f"Compte {account.identifier} ({account.display_name}) réinitialisé.")
@@ -154,7 +167,7 @@ async def _unlock(store: Store, identifier: str) -> int:
     account = await store.accounts.find(identifier)
     if account is None:
         return fail(f"aucun compte « {identifier} »", 1)
-    was_locked = await store.unlock(account, "shell")
+    was_locked = await store.unlock(account, shell_actor())
     print(f"Compte {account.identifier} débloqué." if was_locked else
           f"Le compte {account.identifier} n'était pas bloqué ; ses compteurs d'essais sont remis à zéro.")
     return 0
@@ -170,6 +183,7 @@ def _cell(value: str) -> str:
 
 
 async def _export(store: Store, path: Path) -> int:
+    await store.audit.record(shell_actor(), "accounts_exported", None, str(path)[:200])
     accounts = await store.accounts.all()
     steps = await store.progress.steps_by_account()
     locks = await store.attempts.running_locks("account")

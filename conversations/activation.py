@@ -385,11 +385,15 @@ async def provisional_typed(update: Update, context: Ctx, progress: Progress) ->
     account = await d.store.accounts.find(progress.identifier or "")
     # Found: its lock is the account's own, whatever spelling or alias was typed to reach it.
     keys = account_keys(progress.telegram_user_id, progress.identifier, account)
-    if account is not None and await tell_if_locked(update, context, keys):
-        return PROVISIONAL
-    if not await d.store.accounts.check_provisional(account, typed) or account is None:
-        lock = await d.store.attempts.failure(*keys, actor=f"telegram:{progress.telegram_user_id}",
-                                              account_id=account.id if account else None, event="provisional_failed")
+    # One guess at a time on this account, from its lock check to its failure counted (storage/attempts.py).
+    async with d.store.attempts.turn(*keys):
+        if account is not None and await tell_if_locked(update, context, keys):
+            return PROVISIONAL
+        proven = await d.store.accounts.check_provisional(account, typed) and account is not None
+        lock = None if proven else await d.store.attempts.failure(
+            *keys, actor=f"telegram:{progress.telegram_user_id}", account_id=account.id if account else None,
+            event="provisional_failed")
+    if not proven or account is None:
         saved = await d.store.progress.update(progress.telegram_user_id, last_error="provisional_failed")
         if lock is not None:
             await tell_locked(update, context, lock)

@@ -377,7 +377,9 @@ def _header(ticket: Ticket, first_message: str) -> tuple[str, InlineKeyboardMark
     if ticket.account_id is not None:  # the school's account tools, beside the ticket (unlock only if locked)
         # For someone who only typed the identifier, the reset first asks staff to check who they are.
         reset = "reset" if ticket.proven else "reset_check"
-        unlock = [(texts.UNLOCK_BUTTON, f"staff:unlock:{ticket.account_id}")] if texts.NO_LOCK not in ticket.context else []
+        # The ticket's number: unlocking from it also lifts its writer's own lock (staff chose to answer them).
+        unlock = ([(texts.UNLOCK_BUTTON, f"staff:unlock:{ticket.account_id}:{ticket.id}")]
+                  if texts.NO_LOCK not in ticket.context else [])
         buttons.append([*unlock, (texts.RESET_BUTTON, f"staff:{reset}:{ticket.account_id}")])
     return text, keyboard(*buttons)
 
@@ -485,6 +487,7 @@ async def staff_reply(update: Update, context: Ctx) -> None:
         await message.reply_text(texts.REPLY_UNSUPPORTED)
         return
     if await _staff_wrote_a_password(d, ticket, message.text or message.caption or ""):
+        await d.store.audit.record(f"staff:{staff.id}", "ticket_reply_refused", ticket.account_id, f"demande n°{ticket.id}")
         # Never relayed nor stored: whoever wrote the ticket may not be the family (issue: social engineering).
         try:
             await message.delete()
@@ -512,6 +515,7 @@ async def staff_reply(update: Update, context: Ctx) -> None:
                                  parse_mode=ParseMode.HTML)
         return
     await d.store.tickets.add_staff_message(ticket.id, staff.full_name, kind, message.text or message.caption)
+    await d.store.audit.record(f"staff:{staff.id}", "ticket_answered", ticket.account_id, f"demande n°{ticket.id}")
     if ticket.taken_by is None:
         await _take(context, ticket, staff, tell_parent=False)
     await message.reply_text(texts.REPLY_DELIVERED.format(name=ticket.user_name, ticket_id=ticket.id))
@@ -602,6 +606,8 @@ async def ticket_button(update: Update, context: Ctx) -> None:
     if ticket is None or parts[1] not in ("take", "close"):
         await answer_query(update, texts.STALE_BUTTON)
         return
+    await deps(context).store.audit.record(f"staff:{staff.id}", f"ticket_{parts[1]}", ticket.account_id,
+                                           f"demande n°{ticket.id}")
     if parts[1] == "take":
         taken = await _take(context, ticket, staff, tell_parent=True)
         await answer_query(update, None if taken else texts.ALREADY_CLOSED)

@@ -108,6 +108,7 @@ async def letter_command(update: Update, context: Ctx) -> None:
     account = await staff._account_from_args(update, context, "lettre")
     if account is None:
         return
+    await deps(context).store.audit.record(f"staff:{user_id(update)}", "letter_asked", account.id)
     if account.state == "active":
         await send(update, context, texts.letter_refused_active(account.identifier))
         return

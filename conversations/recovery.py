@@ -132,13 +132,17 @@ async def forgot_identifier(update: Update, context: Ctx, recovery: Recovery) ->
     store = deps(context).store
     kept, account = await kept_identifier(context, _text(update))
     recovery = await store.recovery.update(recovery.telegram_user_id, identifier=kept) or recovery
-    if await tell_if_locked(update, context, _keys(recovery)):
+    uid = recovery.telegram_user_id
+    if await tell_if_locked(update, context, (("user", str(uid)),)):
         return FORGOT_IDENTIFIER
     credentials = await store.accounts.credentials(account.id) if account is not None else None
-    uid = recovery.telegram_user_id
     # The confirmed address is the way back, as in the guide: a code by mail instead of the questions.
     by_code = bool(account is not None and credentials is not None and not credentials.question1 and account.email
                    and deps(context).mail is not None)
+    # The account's own lock (reached by an alias or another spelling too) holds the questions back, not a
+    # code sent to the family's own mailbox: strangers failing on the identifier must not keep the family out.
+    if account is not None and not by_code and await tell_if_locked(update, context, account_keys(uid, kept, account)):
+        return FORGOT_IDENTIFIER
     if account is None or credentials is None or not (by_code or (credentials.question1 and credentials.question2)):
         # Telling an activated account from any other is worth a guess: it counts against this user
         # (not against the account, which a stranger could otherwise lock by typing its identifier).
@@ -257,7 +261,8 @@ async def forgot_code(update: Update, context: Ctx, recovery: Recovery) -> objec
     d = deps(context)
     uid = recovery.telegram_user_id
     keys = _keys(recovery)
-    if await tell_if_locked(update, context, keys):
+    # Only this user's own lock: the code proves the family's mailbox, whatever strangers did to the account.
+    if await tell_if_locked(update, context, keys[:1]):
         await _end_locked(update, context)
         return END
     expired = recovery.code_expires_at is None or from_text(recovery.code_expires_at) <= d.store.clock.now()
@@ -372,13 +377,16 @@ async def login_password(update: Update, context: Ctx, recovery: Recovery) -> ob
         return END
     account = await d.store.accounts.find(recovery.identifier or "")
     keys = account_keys(uid, recovery.identifier, account)  # the account's real login, whatever was typed
-    if account is not None and await tell_if_locked(update, context, keys):
-        await _end_locked(update, context)
-        return END
-    ok = await d.store.accounts.check_password(account, _text(update))
+    # One guess at a time on this account, from its lock check to its failure counted (storage/attempts.py):
+    # with the ENT's LDAP, each is a bind that the directory's own lockout counts against the family.
+    async with d.store.attempts.turn(*keys):
+        if account is not None and await tell_if_locked(update, context, keys):
+            await _end_locked(update, context)
+            return END
+        ok = await d.store.accounts.check_password(account, _text(update))
+        lock = None if ok else await d.store.attempts.failure(
+            *keys, actor=f"telegram:{uid}", account_id=account.id if account else None, event="login_failed")
     if not ok:
-        lock = await d.store.attempts.failure(*keys, actor=f"telegram:{uid}",
-                                              account_id=account.id if account else None, event="login_failed")
         if lock is not None:
             await tell_locked(update, context, lock)
             await _end_locked(update, context)

@@ -88,18 +88,23 @@ async def show_account(update: Update, context: Ctx) -> None:
 # -- /debloquer ------------------------------------------------------------------------------------
 
 
-async def _unlock(update: Update, context: Ctx, account: Account) -> str:
+async def _unlock(update: Update, context: Ctx, account: Account, ticket_id: int | None = None) -> str:
+    """Lifts the account's lock and the family's; from under a ticket, its writer's own lock too."""
     store = deps(context).store
+    ticket = await store.tickets.get(ticket_id) if ticket_id is not None else None
+    writer = ticket.telegram_user_id if ticket is not None and ticket.account_id == account.id else None
     # Who was trying this account: told once the lock is lifted, so that they do not wait for nothing.
     trying = {p.telegram_user_id for p in await store.progress.touching(account.id, identifier_key(account.identifier))}
     trying |= set(await store.recovery.users_of(account.id))
     trying |= {t.telegram_user_id for t in await store.tickets.open_tickets() if t.account_id == account.id}
-    was_locked = await store.unlock(account, _actor(update))
+    was_locked = await store.unlock(account, _actor(update), writer, ticket.id if writer is not None and ticket else None)
+    # Someone who failed on it without ever proving it keeps their own lock: told nothing, counted for staff.
+    still_locked = [uid for uid in sorted(trying) if await store.attempts.locked_until(("user", str(uid))) is not None]
     if was_locked:
-        for uid in sorted(trying):
+        for uid in sorted(trying - set(still_locked)):
             await _tell_unlocked(context, uid)
         await helpdesk.after_unlock(context, account.id)
-    return texts.unlocked(account.identifier, was_locked)
+    return texts.unlocked(account.identifier, was_locked, len(still_locked))
 
 
 async def _tell_unlocked(context: Ctx, uid: int) -> None:
@@ -138,6 +143,8 @@ def _confirmation(account: Account, unproven: bool = False) -> tuple[str, Any]:
 
 async def reset_command(update: Update, context: Ctx) -> None:
     account = await _account_from_args(update, context, "reinitialiser")
+    if account is not None:
+        await deps(context).store.audit.record(_actor(update), "reset_asked", account.id)
     if account is not None and not account.is_family:
         await send(update, context, texts.RESET_NOT_FAMILY.format(identifier=escape(account.identifier)))
     elif account is not None:
@@ -269,13 +276,15 @@ async def button(update: Update, context: Ctx) -> None:
     if action == "unlock":
         await answer_query(update)
         # A new message, not an edit: the button may sit under a ticket, which must stay as it is.
-        text = await _unlock(update, context, account)
+        text = await _unlock(update, context, account, int(raw_revision) if raw_revision else None)
         card, markup = await account_card(context, account)
         await send(update, context, f"{text}\n\n{card}", markup)
     elif action in ("reset", "reset_check") and not account.is_family:
+        await deps(context).store.audit.record(_actor(update), "reset_asked", account.id)
         await answer_query(update)
         await send(update, context, texts.RESET_NOT_FAMILY.format(identifier=escape(account.identifier)))
     elif action in ("reset", "reset_check"):
+        await deps(context).store.audit.record(_actor(update), "reset_asked", account.id)
         await answer_query(update)
         await send(update, context, *_confirmation(account, unproven=action == "reset_check"))
     elif raw_revision is not None:

@@ -540,6 +540,15 @@ EVENT_LABELS = {
     "import": "import",
     "letter_issued": "lettre à QR code créée",
     "letter_failed": "lettre non valable scannée",
+    # What staff did on the account (issue 22): each command, button and `entbot accounts` command.
+    "reset_asked": "réinitialisation demandée (confirmation affichée)",
+    "letter_asked": "nouvelle lettre demandée (confirmation affichée)",
+    "ticket_take": "demande prise en charge",
+    "ticket_close": "demande close",
+    "ticket_answered": "réponse à la demande transmise",
+    "ticket_reply_refused": "réponse à la demande refusée (mot de passe provisoire)",
+    "accounts_listed": "liste des comptes affichée",
+    "accounts_exported": "comptes exportés en CSV",
 }
 LAST_ERRORS = {"provisional_failed": "mot de passe provisoire incorrect",
                "email_code_failed": "code de confirmation de l'adresse incorrect",
@@ -610,11 +619,20 @@ UNLOCKED_PARENT = "🔓 Le collège a levé le blocage : vous pouvez reprendre."
 UNLOCKED_PARENT_NO_STEP = "🔓 Le collège a levé le blocage : vous pouvez reprendre. Tapez /start pour le menu."
 
 
-def unlocked(identifier: str, was_locked: bool) -> str:
+def unlocked(identifier: str, was_locked: bool, still_locked: int = 0) -> str:
     if was_locked:
-        return f"🔓 Compte <code>{escape(identifier)}</code> débloqué : la famille peut réessayer tout de suite."
-    return (f"Le compte <code>{escape(identifier)}</code> n'était pas bloqué ; ses compteurs d'essais sont remis à "
-            "zéro.")
+        text = f"🔓 Compte <code>{escape(identifier)}</code> débloqué : la famille peut réessayer tout de suite."
+    else:
+        text = (f"Le compte <code>{escape(identifier)}</code> n'était pas bloqué ; ses compteurs d'essais sont remis à "
+                "zéro.")
+    if still_locked:
+        # Who proved the account is the family; someone who only failed on it may be a stranger guessing.
+        one = still_locked == 1
+        text += (f"\n{still_locked} {'personne qui essayait' if one else 'personnes qui essayaient'} ce compte sans "
+                 "avoir prouvé être la famille (mot de passe provisoire, lettre, réponses) "
+                 f"{'reste bloquée par ses' if one else 'restent bloquées par leurs'} propres erreurs jusqu'à la fin "
+                 f"de {'son' if one else 'leur'} blocage (15 minutes la première fois).")
+    return text
 
 
 def who(actor: str) -> str:

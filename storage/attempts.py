@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from weakref import WeakValueDictionary
 
 import aiosqlite
 
-from storage.audit import write_event
+from storage.audit import STILL_PROVES, write_event
 from storage.db import Database, from_text, to_text
 
 MAX_FAILURES = 5
 FIRST_LOCK = timedelta(minutes=15)
 # A key with neither a failure nor a running lock for this long starts afresh: no failures, no lock count.
 QUIET_RESET = timedelta(hours=24)
-# An account's lock doubles only with the number of distinct Telegram users failing on it, at most 5 times
-# (15 min → 8 h): one stranger keeps the family out 15 minutes at a time, and less and less often, since
-# that stranger's own lock doubles each time.
+# An account's lock doubles only with the number of distinct Telegram users failing on it, once per doubling
+# of that number (2 users: 30 min, 4: 1 h, 8: 2 h… 32: 8 h at most): one stranger keeps the family out 15
+# minutes at a time, and less and less often, since that stranger's own lock doubles each time; a handful
+# of strangers, an hour at most. Locks grow per sender first. And the account's lock never holds back a
+# Telegram user who proved the account (see `locked_until`), nor the letter's link or a mail code.
 MAX_ACCOUNT_DOUBLINGS = 5
 # One Telegram user's own lock doubles at each lock, at most 7 times (15 min → 32 h).
 MAX_USER_DOUBLINGS = 7
@@ -48,26 +54,73 @@ def _user_of(keys: tuple[tuple[str, str], ...]) -> int | None:
     return None
 
 
+async def _proved(conn: aiosqlite.Connection, key: str, user: int) -> bool:
+    """Whether this Telegram user proved the account of identifier key `key`, and that proof still holds.
+
+    Read from the audit trail (storage.audit.STILL_PROVES): what the bot already records when someone
+    types the provisional password right, scans the letter, answers the questions, types a mail code, tests
+    the password or activates. A staff reset starts the account afresh, and once the account is activated
+    the old provisional password proves nothing more.
+    """
+    rows = await conn.execute_fetchall(
+        "SELECT 1 FROM accounts c JOIN audit a ON a.account_id = c.id WHERE c.identifier_key = ? AND a.actor = ?"
+        f" AND {STILL_PROVES} LIMIT 1", (key, f"telegram:{user}"))
+    return bool(list(rows))
+
+
 class Attempts:
     """Five failures lock for 15 minutes; further locks double (see the constants above for how far)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._turns: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+
+    @asynccontextmanager
+    async def turn(self, *keys: tuple[str, str]) -> AsyncIterator[None]:
+        """One guess at a time per account, from its lock check to its failure counted.
+
+        Without it, guesses sent at once by several Telegram users all pass the lock check before any of
+        them is counted: more guesses than the lock allows, each of them a bind to the ENT's directory with
+        LDAP_PROVISIONAL=bind or a login test, which counts them against the family's own account there.
+        """
+        locks = []
+        for scope, key in sorted(set(keys)):  # always in the same order: two turns never wait on each other
+            if scope == "account":
+                lock = self._turns.get(key)
+                if lock is None:
+                    lock = self._turns[key] = asyncio.Lock()
+                locks.append(lock)
+        for lock in locks:
+            await lock.acquire()
+        try:
+            yield
+        finally:
+            for lock in reversed(locks):
+                lock.release()
 
     async def locked_until(self, *keys: tuple[str, str]) -> Lock | None:
-        """The latest lock still running among (scope, key) pairs."""
+        """The latest lock still running among (scope, key) pairs.
+
+        An account's lock does not hold back a Telegram user among `keys` who proved that account before
+        (the family): strangers failing on its identifier must not keep the family out. That user's own
+        lock still holds.
+        """
         now = self.db.clock.now()
         found: Lock | None = None
         if not keys:
             return None
+        user = _user_of(keys)
         pairs = " OR ".join(["(scope = ? AND key = ?)"] * len(keys))  # one round trip for all the keys
         async with self.db.read() as conn:
             rows = list(await conn.execute_fetchall(
-                f"SELECT scope, locked_until FROM attempts WHERE locked_until IS NOT NULL AND ({pairs})",
+                f"SELECT scope, key, locked_until FROM attempts WHERE locked_until IS NOT NULL AND ({pairs})",
                 [value for pair in keys for value in pair]))
-        for scope, raw in rows:
-            until = from_text(raw)
-            if until > now and (found is None or until > found.until):
+            for scope, key, raw in rows:
+                until = from_text(raw)
+                if until <= now or (found is not None and until <= found.until):
+                    continue
+                if scope == "account" and user is not None and await _proved(conn, key, user):
+                    continue
                 found = Lock(until, scope)
         return found
 
@@ -133,7 +186,7 @@ class Attempts:
                     (key, user, to_text(now)))
             users = list(await conn.execute_fetchall(
                 "SELECT COUNT(*) FROM account_failures WHERE key = ?", (key,)))[0][0]
-            doublings = min(locks, max(0, users - 1), MAX_ACCOUNT_DOUBLINGS)
+            doublings = min(locks, max(0, users.bit_length() - 1), MAX_ACCOUNT_DOUBLINGS)
         if failures < MAX_FAILURES:
             await conn.execute(
                 "UPDATE attempts SET failures = ?, locks = ?, last_failure_at = ? WHERE scope = ? AND key = ?",
@@ -160,6 +213,7 @@ class Attempts:
             await self.db.atomic(statements)
 
     async def unlock(self, *keys: tuple[str, str]) -> None:
+        """Lifts the locks and clears the counts of these keys (and, for an account, who failed on it)."""
         async with self.db.transaction() as conn:
             for scope, key in keys:
                 await conn.execute(
@@ -167,6 +221,13 @@ class Attempts:
                     (scope, key))
                 if scope == "account":
                     await conn.execute("DELETE FROM account_failures WHERE key = ?", (key,))
+
+    async def failed_elsewhere(self, telegram_user_id: int, key: str) -> bool:
+        """Whether this Telegram user has failures counted on another identifier than `key` (a guesser's trace)."""
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT 1 FROM account_failures WHERE telegram_user_id = ? AND key != ? LIMIT 1", (telegram_user_id, key))
+        return bool(list(rows))
 
     async def may_look_up(self, telegram_user_id: int, key: str) -> bool:
         """Whether this user may look up this activated account: one already looked up in the window, or a new

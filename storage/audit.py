@@ -8,6 +8,17 @@ import aiosqlite
 
 from storage.db import Database, to_text
 
+# The events by which a Telegram user proved they hold an account: the provisional password or the letter
+# ("identified"), the activation, the secret answers, a mail code, the password (a login test, a change).
+PROVING_EVENTS = ("identified", "activated", "answers_verified", "code_verified", "login_ok", "password_changed")
+# The condition on an audit row `a` of account `a.account_id` for it to still prove something: a proving event
+# since the account's last reset; the provisional password or the letter only while nobody activated it since.
+STILL_PROVES = (f"a.event IN ({', '.join(repr(e) for e in PROVING_EVENTS)})"
+                " AND a.id > COALESCE((SELECT MAX(r.id) FROM audit r WHERE r.account_id = a.account_id"
+                " AND r.event = 'reset'), 0)"
+                " AND (a.event != 'identified' OR a.id > COALESCE((SELECT MAX(r.id) FROM audit r"
+                " WHERE r.account_id = a.account_id AND r.event = 'activated'), 0))")
+
 
 async def write_event(conn: aiosqlite.Connection, at: datetime, actor: str, event: str,
                       account_id: int | None = None, detail: str | None = None) -> None:
@@ -31,10 +42,10 @@ class Audit:
                 (account_id, limit))
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
-    async def failing_users(self, account_id: int) -> set[int]:
-        """The Telegram users who failed to prove they hold this account: their locks go with its lock."""
+    async def proving_users(self, account_id: int) -> set[int]:
+        """The Telegram users whose proof that they hold this account still holds (STILL_PROVES): the family."""
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall(
-                "SELECT DISTINCT actor FROM audit WHERE account_id = ? AND event LIKE '%\\_failed' ESCAPE '\\'"
-                " AND actor LIKE 'telegram:%'", (account_id,))
-        return {int(r[0].removeprefix("telegram:")) for r in rows}
+                f"SELECT DISTINCT a.actor FROM audit a WHERE a.account_id = ? AND a.actor LIKE 'telegram:%' AND {STILL_PROVES}",
+                (account_id,))
+        return {int(r[0].removeprefix("telegram:")) for r in rows if r[0].removeprefix("telegram:").lstrip("-").isdigit()}

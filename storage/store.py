@@ -76,13 +76,21 @@ class Store:
             await self.letters.revoke(account.id, "reset")
         return password if done else None
 
-    async def unlock(self, account: Account, actor: str) -> bool:
-        """Lifts the lock on the account, and on the Telegram users who were trying it; True if it was locked."""
+    async def unlock(self, account: Account, actor: str, writer: int | None = None, ticket_id: int | None = None) -> bool:
+        """Lifts the account's lock, and the family's own; True if the account was locked.
+
+        The family is the Telegram users who proved the account since its last reset. Anyone else who failed
+        on it keeps their own lock and counts: a stranger guessing is not forgiven because the family called
+        the school. Nor is a family member who failed on other identifiers too (a guesser's trace). The one
+        exception is staff's choice: `writer`, the author of the ticket the unlock was pressed under.
+        """
         key = identifier_key(account.identifier)
         was_locked = await self.attempts.locked_until(("account", key)) is not None
-        users = {p.telegram_user_id for p in await self.progress.touching(account.id, key)}
-        users |= set(await self.recovery.users_of(account.id))
-        users |= await self.audit.failing_users(account.id)
-        await self.attempts.unlock(("account", key), *(("user", str(uid)) for uid in sorted(users)))
-        await self.audit.record(actor, "unlocked", account.id)
+        family = [uid for uid in sorted(await self.audit.proving_users(account.id))
+                  if not await self.attempts.failed_elsewhere(uid, key)]
+        if writer is not None and writer not in family:
+            family.append(writer)
+        await self.attempts.unlock(("account", key), *(("user", str(uid)) for uid in family))
+        await self.audit.record(actor, "unlocked", account.id,
+                                f"et l'auteur de la demande n°{ticket_id}" if writer is not None else None)
         return was_locked

@@ -171,3 +171,24 @@ def test_stats_in_the_shell(tmp_path: Path) -> None:
     *_, today, failed_mails = result.stdout.rstrip().splitlines()
     assert today.endswith("0 / 0 / 0 / 1")  # today's reset, last of the seven days
     assert failed_mails == "Courriels abandonnés (non envoyés après tous les essais) : 0"
+
+
+def test_every_accounts_command_is_audited_under_the_login_that_ran_it(tmp_path: Path) -> None:
+    """Issue 22, finding 12: what the IT referent does to an account, even reading it, names them."""
+    csv = write(tmp_path, HEADER + "lea.martin;Prov-1a;Martin;Léa;eleve;6A\n")
+    assert entbot(tmp_path, "accounts", "import", str(csv)).returncode == 0
+    env = process_env(ENTBOT_DATABASE=str(tmp_path / "entbot.sqlite3"), SUDO_USER="m.durand")
+    for args in (["list"], ["show", "lea.martin"], ["unlock", "lea.martin"], ["export", "etat.csv"],
+                 ["reset", "lea.martin"]):
+        done = subprocess.run([sys.executable, "-m", "bot", "accounts", *args], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    conn = sqlite3.connect(tmp_path / "entbot.sqlite3")
+    rows = conn.execute("SELECT actor, event, account_id FROM audit WHERE event != 'import' ORDER BY id").fetchall()
+    conn.close()
+    assert [(actor, event) for actor, event, _ in rows] == [
+        ("shell:m.durand", "accounts_listed"), ("shell:m.durand", "account_viewed"), ("shell:m.durand", "unlocked"),
+        ("shell:m.durand", "accounts_exported"), ("shell:m.durand", "reset")]
+    assert all(account_id is not None for _, event, account_id in rows if event in ("account_viewed", "unlocked", "reset"))
+    shown = entbot(tmp_path, "accounts", "show", "lea.martin").stdout
+    assert "fiche consultée (shell:" in shown and "compte réinitialisé (shell:m.durand)" in shown

@@ -12,6 +12,7 @@ from sandbox.driver import Person
 from storage.attempts import MAX_PROBED_IDENTIFIERS
 from tests import flows
 from tests.conftest import Harness, process_env
+from tests.smtp import SmtpServer
 
 WRONG = "Mauvais-1"
 
@@ -196,3 +197,140 @@ async def test_one_user_looks_up_only_a_few_activated_accounts_a_day(bot: Harnes
     bot.clock.advance(timedelta(hours=25))
     await flows.to_first_question(prober, identifiers[-1])
     assert "question secrète 1/2" in await prober.text()
+
+
+# -- issue 22: a handful of strangers against one family (findings 5 and 9) ----------------------------
+
+
+async def test_a_handful_of_strangers_keep_the_account_locked_an_hour_at_most(bot: Harness, parent: Person) -> None:
+    """Issue 22, finding 9: five Telegram users take turns failing on the family's identifier for a whole day."""
+    strangers = [await bot.parent(f"Intrus {n}") for n in range(5)]
+    for stranger in strangers:
+        await flows.to_identifier(stranger)
+        await stranger.send(flows.IDENTIFIER)
+    await flows.to_identifier(parent)
+    await parent.send(flows.IDENTIFIER)
+    start = bot.clock.now()
+    free_at = {s.user_id: start for s in strangers}
+    told: list[int] = []
+    while bot.clock.now() - start < timedelta(hours=24):
+        ready = [s for s in strangers if free_at[s.user_id] <= bot.clock.now()]
+        if not ready:  # all of them locked themselves: they wait for the first to be free again
+            bot.clock.advance(min(free_at.values()) - bot.clock.now() + timedelta(seconds=1))
+            continue
+        account_lock = None
+        for stranger in ready:  # each one guesses in turn, until the account locks
+            await stranger.send(WRONG)
+            own = await bot.store.attempts.locked_until(("user", str(stranger.user_id)))
+            if own is not None:
+                free_at[stranger.user_id] = own.until
+            account_lock = await bot.store.attempts.locked_until(("account", flows.IDENTIFIER))
+            if account_lock is not None:
+                break
+        if account_lock is None:
+            continue
+        await parent.send(flows.PROVISIONAL)  # the family, with the right password, meanwhile
+        told.append(minutes_told(await parent.text()))
+        bot.clock.advance(account_lock.until - bot.clock.now() + timedelta(seconds=1))
+    assert len(told) >= 5 and max(told) <= 60, told  # the lock grows with log2 of the users: 5 of them, 1 h
+    # Meanwhile each stranger's own lock grew beyond the account's: locks grow per sender first.
+    assert max(_user_attempts(bot, s.user_id)[0] for s in strangers) >= 4
+
+
+async def test_the_family_s_proven_ways_in_hold_while_strangers_lock_its_identifier(bot: Harness,
+                                                                                   parent: Person) -> None:
+    from tests.test_letters import _letter
+
+    await flows.to_cgu(parent)  # the family proved its account, then left it for a while
+    assert "Étape 3/6" in await parent.text()
+    bot.clock.advance(timedelta(minutes=40))
+    for name in ("Intrus", "Complice", "Troisième"):
+        stranger = await bot.parent(name)
+        await lock_out(stranger, first=True)
+    other_parent = await bot.parent("Karim")  # the family's other phone, which never proved anything
+    await flows.to_cgu(other_parent)
+    assert "Trop d'essais incorrects" in await other_parent.text()
+    # The family's phone that proved the account: the provisional password asked again is checked, not locked.
+    await parent.click("✅ J'ai lu et j'accepte")
+    assert "mot de passe provisoire" in (await parent.text()).lower()
+    await parent.send(flows.PROVISIONAL)
+    assert "Trop d'essais" not in await parent.text() and "Étape 3/6" in await parent.text()
+    # The letter's link opens the account from any phone, whatever the identifier's lock.
+    await other_parent.send(f"/start {await _letter(bot)}")
+    assert "Voici la lettre du collège pour le compte de" in await other_parent.text()
+
+
+async def test_staff_unlock_from_the_shell_forgives_the_family_not_the_strangers(bot: Harness, parent: Person) -> None:
+    """Issue 22, finding 5, with `entbot accounts unlock`."""
+    await flows.to_cgu(parent)  # the family proved its account
+    bot.clock.advance(timedelta(minutes=31))
+    stranger = await bot.parent("Intrus")
+    assert await lock_out(stranger, first=True) == 15
+    await parent.click("✅ J'ai lu et j'accepte")
+    for _ in range(5):  # asked again for the provisional password, the family mistypes it five times
+        await parent.send(WRONG)
+    assert "Trop d'essais incorrects" in await parent.text()
+    env = process_env(ENTBOT_DATABASE=str(bot.settings.database))
+    done = subprocess.run([sys.executable, "-m", "bot", "accounts", "unlock", flows.IDENTIFIER], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "débloqué" in done.stdout
+    await parent.send(flows.PROVISIONAL)
+    assert "Étape 3/6" in await parent.text()
+    await stranger.send(flows.PROVISIONAL)  # even the right password: the stranger's own lock holds
+    assert "Trop d'essais incorrects" in await stranger.text()
+
+
+async def test_a_mail_code_still_opens_the_account_while_strangers_lock_its_identifier(mail_bot: Harness,
+                                                                                       smtp: SmtpServer) -> None:
+    """Issue 22, finding 9: the family's confirmed mailbox is its way back, from a phone that never proved anything."""
+    from tests.test_mail import code_in
+
+    bot = mail_bot
+    await flows.with_account(bot)
+    family = await bot.parent("Amina")
+    await flows.to_cgu(family)
+    await family.click("✅ J'ai lu et j'accepte")
+    await family.send("amina.dupont@example.fr")
+    await family.send("amina.dupont@example.fr")
+    await family.send(code_in(str((await smtp.wait_for(1))[0].get_content())))
+    await family.send(flows.PASSWORD)
+    await family.send(flows.PASSWORD)
+    assert "Compte activé !" in await family.text()
+    bot.clock.advance(timedelta(seconds=61))
+    for name in ("Intrus", "Complice"):
+        stranger = await bot.parent(name)
+        for _ in range(5):
+            await flows.login_test(stranger, WRONG)
+        bot.clock.advance(timedelta(minutes=16))
+    assert await bot.store.attempts.locked_until(("account", flows.IDENTIFIER)) is not None
+    new_phone = await bot.parent("Amina (nouveau téléphone)")
+    await new_phone.send("/start")
+    await new_phone.click("🔓 Mot de passe oublié")
+    await new_phone.send(flows.IDENTIFIER)
+    assert "code à 6 chiffres" in await new_phone.text()
+    await new_phone.send(code_in(str((await smtp.wait_for(2))[1].get_content())))
+    assert "Code correct" in await new_phone.text()
+    await new_phone.send(flows.NEW_PASSWORD)
+    await new_phone.send(flows.NEW_PASSWORD)
+    assert "Mot de passe changé !" in await new_phone.text()
+
+
+async def test_a_provisional_password_proven_before_the_activation_no_longer_passes_the_account_s_lock(
+        bot: Harness, parent: Person) -> None:
+    """Someone who had the letter before the family activated is a stranger to the active account's lock."""
+    thief = await bot.parent("Voleur de lettre")
+    await flows.to_cgu(thief)
+    assert "Étape 3/6" in await thief.text()
+    await thief.send("/annuler")
+    await flows.activate(parent)
+    assert "Compte activé !" in await parent.text()
+    bot.clock.advance(timedelta(seconds=61))
+    for name in ("Intrus", "Complice"):
+        stranger = await bot.parent(name)
+        for _ in range(5):
+            await flows.login_test(stranger, WRONG)
+        bot.clock.advance(timedelta(minutes=16))
+    await flows.login_test(thief, WRONG)
+    assert "Trop d'essais incorrects" in await thief.text()
+    await flows.login_test(parent, flows.PASSWORD)  # the family that activated it is not held back
+    assert "Identifiant et mot de passe corrects" in await parent.text()

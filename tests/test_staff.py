@@ -82,22 +82,38 @@ async def test_the_card_shows_a_parent_still_trying_the_identifier(bot: Harness,
     assert "Dernière erreur : mot de passe provisoire incorrect" in card and "Mauvais-1" not in card
 
 
-async def test_unlock_lets_a_locked_parent_try_again_at_once(bot: Harness, parent: Person) -> None:
+async def test_unlock_gives_the_family_its_access_back_not_the_stranger_who_locked_it(bot: Harness,
+                                                                                      parent: Person) -> None:
+    """Issue 22, finding 5: the stranger's failures locked the account; staff unlock it for the family."""
     secretary = await bot.secretary()
-    await flows.to_identifier(parent)
-    await parent.send(flows.IDENTIFIER)
+    stranger = await bot.parent("Intrus")
+    await flows.to_identifier(stranger)
+    await stranger.send(flows.IDENTIFIER)
     for _ in range(5):
-        await parent.send("Mauvais-1")
+        await stranger.send("Mauvais-1")
+    assert "Trop d'essais incorrects" in await stranger.text()
+    await flows.to_cgu(parent)  # the family, with the right pair: the account's lock holds it back
     assert "Trop d'essais incorrects" in await parent.text()
     await secretary.send("/compte jean.dupont12")
     assert "Verrou : jusqu'à" in await secretary.text()
     await secretary.click("🔓 Débloquer")
-    assert "débloqué : la famille peut réessayer tout de suite" in await secretary.text()
-    assert "Verrou : aucun" in await secretary.text()
+    said = await secretary.text()
+    assert "débloqué : la famille peut réessayer tout de suite" in said and "Verrou : aucun" in said
+    assert "Le collège a levé le blocage" in await parent.text()
+    assert "levé le blocage" not in await stranger.all_text()
+    # The stranger keeps their own lock: even the right password is not looked at.
+    await stranger.send(flows.PROVISIONAL)
+    assert "Trop d'essais incorrects" in await stranger.text()
+    assert await bot.store.attempts.locked_until(("user", str(stranger.user_id))) is not None
     await parent.send(flows.PROVISIONAL)
     assert "Étape 3/6" in await parent.text()
     await secretary.send("/debloquer jean.dupont12")
     assert "n'était pas bloqué" in await secretary.text()
+    await stranger.send(flows.PROVISIONAL)
+    assert "Trop d'essais incorrects" in await stranger.text()
+    # Staff were told who stays locked, never who they are.
+    assert "1 personne qui essayait ce compte sans avoir prouvé être la famille" in said
+    assert str(stranger.user_id) not in said
 
 
 async def test_reset_midway_tells_the_parent_who_reactivates_with_the_new_password(bot: Harness, parent: Person) -> None:
@@ -266,3 +282,35 @@ async def test_a_reset_from_the_shell_is_noticed_at_the_parent_s_next_step(bot: 
     await parent.send(flows.IDENTIFIER)
     await parent.send(password)
     assert "Étape 3/6" in await parent.text()
+
+
+async def test_a_ticket_reply_cannot_test_a_family_s_password_and_staff_actions_are_audited(bot: Harness,
+                                                                                            parent: Person) -> None:
+    """Issue 22, finding 12: a staff member replies to a family's ticket with guesses at its current password."""
+    from tests.test_helpdesk import header_of, write_to_school
+
+    secretary = await bot.secretary()
+    group = await bot.staff_group(secretary)
+    await flows.activate(parent)
+    await write_to_school(parent, "Bonjour, une question sur l'ENT")
+    header = await header_of(group, 1)
+    reactions = []
+    for guess in ("Essai-Faux:77", flows.PASSWORD):  # the second is the family's current password
+        await secretary.send(guess, chat=group, reply_to=header.message_id)
+        reactions.append((await group.last()).text)
+    # The same answer whether the guess is right or wrong: nothing to learn from it.
+    assert reactions[0] == reactions[1] and "Réponse transmise" in reactions[0]
+    # Every staff action on the account is in its trail, under the staff member's number.
+    await secretary.send("/reinitialiser jean.dupont12")
+    await secretary.click("Annuler")
+    await secretary.send("/lettre jean.dupont12")
+    await secretary.send("/debloquer jean.dupont12")
+    await secretary.send("/compte jean.dupont12")
+    account = await bot.store.accounts.find(flows.IDENTIFIER)
+    assert account is not None
+    trail = [(actor, event) for _, actor, event, _ in await bot.store.audit.for_account(account.id, limit=50)]
+    for event in ("ticket_answered", "reset_asked", "letter_asked", "unlocked", "account_viewed"):
+        assert ("staff:777001", event) in trail, event
+    assert trail.count(("staff:777001", "ticket_answered")) == 2
+    card = await secretary.text()
+    assert "réponse à la demande transmise (staff:777001)" in card and "réinitialisation demandée" in card
