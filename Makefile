@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test lint sandbox bench bench-ldap bench-broadcast clean slapd
+.PHONY: run test lint sandbox bench bench-ldap bench-broadcast clean slapd systemd-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,11 @@ slapd:
 	@scripts/ensure-slapd.sh
 
 # Four workers on two cores: the tests mostly wait on real servers and processes (a serial run uses a quarter of a core).
-test: $(STAMP_TEST) slapd
+# The service's tests read the unit with systemd-analyze and run the bot under its system call filter.
+systemd-tools:
+	@scripts/ensure-systemd-tools.sh
+
+test: $(STAMP_TEST) slapd systemd-tools
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports  # the layers and no import cycles (pyproject.toml, [tool.importlinter])
 	$(BIN)/mypy

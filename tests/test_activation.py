@@ -171,7 +171,8 @@ async def test_an_active_account_is_told_so(bot: Harness) -> None:
 async def test_a_typed_secret_turns_its_prompt_into_the_next_step_and_the_whole_path_takes_25_calls(
         bot: Harness, parent: Person) -> None:
     await flows.with_account(bot)
-    before = sum(n for method, n in (await bot.sandbox.stats())["calls"].items() if method != "getUpdates")
+    uncounted = ("getUpdates", "sendChatAction")
+    before = sum(n for method, n in (await bot.sandbox.stats())["calls"].items() if method not in uncounted)
     await flows.to_identifier(parent)
     await parent.send(flows.IDENTIFIER)
     prompt = await parent.last()
@@ -188,7 +189,8 @@ async def test_a_typed_secret_turns_its_prompt_into_the_next_step_and_the_whole_
     await parent.send(flows.PASSWORD)
     await parent.send(flows.PASSWORD)
     assert "Compte activé !" in await parent.text()
-    calls = sum(n for method, n in (await bot.sandbox.stats())["calls"].items() if method != "getUpdates") - before
+    calls = sum(n for method, n in (await bot.sandbox.stats())["calls"].items() if method not in uncounted) - before
+    # "… est en train d'écrire" is not counted: it comes only when a step waits over two seconds (a loaded machine).
     # Issue 16: was 30 (an edit to drop the old buttons and a new message per typed step), then 24; issue 22 adds
     # one: the identifier's message is deleted too (it may be a password typed in the wrong box).
     assert calls <= 25, calls

@@ -48,7 +48,7 @@ class BotProcess:
                                      stdout=self._file, stderr=subprocess.STDOUT)
 
     async def wait_ready(self) -> None:
-        for _ in range(200):
+        for _ in range(600):  # 30 s: a loaded machine starts Python, PTB and matplotlib slowly
             if b"ready" in self.log.read_bytes():
                 return
             assert self.proc.poll() is None, self.log.read_text()
