@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 from datetime import time
 from typing import Any
@@ -64,7 +65,9 @@ def configure_logging(level: str) -> None:
 
 def _kind(update: Update) -> str:
     if update.callback_query is not None:
-        return f"button:{(update.callback_query.data or '').split(':', 1)[0]}"
+        # Only a known shape of prefix: the data is the sender's, and a newline in it would forge a log line.
+        prefix = (update.callback_query.data or "").split(":", 1)[0]
+        return f"button:{prefix}" if re.fullmatch(r"[a-z_0-9]{1,20}", prefix) else "button:?"
     message = update.effective_message
     if message is not None:
         if message.text is not None:

@@ -450,6 +450,12 @@ async def pressed(update: Update, pattern: re.Pattern[str]) -> re.Match[str] | N
     return match
 
 
+def button_id(raw: str) -> int | None:
+    """A number carried by a button's data, or None: ASCII digits only, small enough for SQLite's integers (a forged
+    "²" or thirty nines is a stale button, not an error)."""
+    return int(raw) if re.fullmatch(r"[0-9]{1,18}", raw) else None
+
+
 def first_name(update: Update) -> str:
     user = update.effective_user
     return user.first_name if user else ""

@@ -19,6 +19,7 @@ from conversations import recovery, texts
 from conversations.common import (
     Deps,
     answer_query,
+    button_id,
     delete_secret,
     deps,
     edit_or_send,
@@ -602,7 +603,8 @@ async def ticket_button(update: Update, context: Ctx) -> None:
     query, staff = update.callback_query, update.effective_user
     assert query is not None and staff is not None
     parts = (query.data or "").split(":")
-    ticket = await deps(context).store.tickets.get(int(parts[2])) if len(parts) == 3 and parts[2].isdigit() else None
+    number = button_id(parts[2]) if len(parts) == 3 else None
+    ticket = await deps(context).store.tickets.get(number) if number is not None else None
     if ticket is None or parts[1] not in ("take", "close"):
         await answer_query(update, texts.STALE_BUTTON)
         return

@@ -117,7 +117,7 @@ async def letter_command(update: Update, context: Ctx) -> None:
                         [(texts.CANCEL_BUTTON, "letter:cancel")]))
 
 
-BUTTON = re.compile(r"^letter:(?:(cancel)|ok:(\d+):(\d+))$")
+BUTTON = re.compile(r"^letter:(?:(cancel)|ok:([0-9]{1,18}):([0-9]{1,18}))$")  # SQLite's integers at most
 
 
 async def letter_button(update: Update, context: Ctx) -> None:

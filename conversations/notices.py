@@ -10,7 +10,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, Re
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from conversations import texts, when
-from conversations.common import answer_query, deps, edit_or_send, keyboard, send, user_id
+from conversations.common import answer_query, button_id, deps, edit_or_send, keyboard, send, user_id
 from conversations.roles import is_staff
 from storage.notices import Figures, Notice
 from storage.store import Store
@@ -206,7 +206,8 @@ async def notice_button(update: Update, context: Ctx) -> None:
     assert query is not None
     parts = (query.data or "").split(":")
     d = deps(context)
-    notice = await d.store.notices.get(int(parts[2])) if len(parts) == 3 and parts[2].isdigit() else None
+    number = button_id(parts[2]) if len(parts) == 3 else None
+    notice = await d.store.notices.get(number) if number is not None else None
     action = parts[1]
     # A draft is its author's; a scheduled notice may be called off by any staff member.
     if notice is None or (action != "unschedule" and notice.author_id != user_id(update)):

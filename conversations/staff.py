@@ -254,7 +254,7 @@ async def chat_id_command(update: Update, context: Ctx) -> None:
 # -- buttons ---------------------------------------------------------------------------------------
 
 
-BUTTON = re.compile(r"^staff:(unlock|reset|reset_check|reset_ok|cancel|erase)(?::(\d+))?(?::(\d+))?$")
+BUTTON = re.compile(r"^staff:(unlock|reset|reset_check|reset_ok|cancel|erase)(?::([0-9]{1,18}))?(?::([0-9]{1,18}))?$")
 
 
 async def button(update: Update, context: Ctx) -> None:
