@@ -1218,7 +1218,7 @@ def notice_progress(notice_id: int, sent: int, failed: int, left: int, reasons: 
     lines = [head, channel + f"Familles : {sent} reçue{'s' if sent > 1 else ''}, {failed} échec{'s' if failed > 1 else ''}, "
              f"{left} restante{'s' if left > 1 else ''}."]
     if reasons:
-        lines.append("Échecs : " + ", ".join(f"{n} {FAILURE_REASONS.get(r, r)}" for r, n in sorted(reasons.items())))
+        lines.append("Échecs : " + ", ".join(f"{n} {escape(FAILURE_REASONS.get(r, r))}" for r, n in sorted(reasons.items())))
     if quiet_until and left:
         lines.append(f"🌙 Heures calmes : les familles la recevront à partir de {quiet_until}.")
     return "\n".join(lines)
