@@ -91,6 +91,7 @@ class Message:
     text: str | None = None
     entities: list[dict[str, Any]] | None = None
     caption: str | None = None
+    caption_entities: list[dict[str, Any]] | None = None
     media: dict[str, Any] = field(default_factory=dict)  # photo / document / sticker / voice / contact
     reply_markup: dict[str, Any] | None = None
     reply_to: int | None = None
@@ -111,6 +112,8 @@ class Message:
                 data["entities"] = self.entities
         if self.caption is not None:
             data["caption"] = self.caption
+            if self.caption_entities:
+                data["caption_entities"] = self.caption_entities
         data.update(self.media)
         if self.reply_markup:
             data["reply_markup"] = self.reply_markup
@@ -135,49 +138,79 @@ class Message:
             "buttons": (self.reply_markup or {}).get("inline_keyboard", []),
             "edited": self.edit_date is not None,
             "reply_to": self.reply_to,
-            "entities": self.entities or [],
+            "entities": self.entities or self.caption_entities or [],
             "file_id": next((m["file_id"] for m in self.media.values() if isinstance(m, dict) and "file_id" in m), None),
         }
 
 
 class _HtmlToText(HTMLParser):
-    """Turns Telegram-HTML into plain text and refuses what Telegram would refuse."""
+    """Turns Telegram-HTML into plain text and its entities, and refuses what Telegram would refuse."""
 
     ALLOWED: ClassVar[set[str]] = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
                "tg-spoiler", "span", "blockquote", "tg-emoji"}
+    # The entity each tag becomes in the message Telegram returns (what a client draws the formatting from).
+    KINDS: ClassVar[dict[str, str]] = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
+                                       "ins": "underline", "s": "strikethrough", "strike": "strikethrough",
+                                       "del": "strikethrough", "code": "code", "pre": "pre", "tg-spoiler": "spoiler",
+                                       "blockquote": "blockquote"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self.stack: list[str] = []
+        self.stack: list[tuple[str, int, dict[str, Any] | None]] = []  # tag, UTF-16 offset, entity to close
+        self.entities: list[dict[str, Any]] = []
+        self.length = 0  # of the text so far, in UTF-16 code units as Telegram counts offsets
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in self.ALLOWED:
             raise bad_request(f"can't parse entities: Unsupported start tag \"{tag}\"")
-        self.stack.append(tag)
+        entity: dict[str, Any] | None = None
+        values = dict(attrs)
+        if tag == "a" and values.get("href"):
+            entity = {"type": "text_link", "url": values["href"]}
+        elif tag == "span" and "tg-spoiler" in (values.get("class") or "").split():
+            entity = {"type": "spoiler"}
+        elif tag in self.KINDS:
+            entity = {"type": self.KINDS[tag]}
+        if entity is not None:
+            self.entities.append(entity)
+        self.stack.append((tag, self.length, entity))
 
     def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack[-1] != tag:
+        if not self.stack or self.stack[-1][0] != tag:
             raise bad_request(f"can't parse entities: Unexpected end tag \"{tag}\"")
-        self.stack.pop()
+        _, start, entity = self.stack.pop()
+        if entity is not None:
+            if self.length > start:
+                entity.update(offset=start, length=self.length - start)
+            else:  # Telegram drops an entity that covers no text
+                self.entities.remove(entity)
 
     def handle_data(self, data: str) -> None:
         self.parts.append(data)
+        self.length += utf16_len(data)
+
+
+def formatted_text(text: str, parse_mode: str | None) -> tuple[str, list[dict[str, Any]]]:
+    """The plain text Telegram keeps of a formatted one, and its entities in the order they open."""
+    if parse_mode is not None and parse_mode.upper() == "HTML":
+        # A bare '<' that is no tag, or an '&' that is no entity, is refused by Telegram.
+        parser = _HtmlToText()
+        parser.feed(text)
+        parser.close()
+        if parser.stack:
+            raise bad_request(f"can't parse entities: Can't find end tag corresponding to start tag \"{parser.stack[-1][0]}\"")
+        if parser.rawdata:
+            raise bad_request("can't parse entities: Unclosed start tag")
+        return "".join(parser.parts), sorted(parser.entities, key=lambda e: (e["offset"], -e["length"]))
+    return plain_text(text, parse_mode), []
 
 
 def plain_text(text: str, parse_mode: str | None) -> str:
     if parse_mode is None or parse_mode == "":
         return text
     if parse_mode.upper() == "HTML":
-        # A bare '<' that is no tag, or an '&' that is no entity, is refused by Telegram.
-        parser = _HtmlToText()
-        parser.feed(text)
-        parser.close()
-        if parser.stack:
-            raise bad_request(f"can't parse entities: Can't find end tag corresponding to start tag \"{parser.stack[-1]}\"")
-        if parser.rawdata:
-            raise bad_request("can't parse entities: Unclosed start tag")
-        return "".join(parser.parts)
+        return formatted_text(text, parse_mode)[0]
     if parse_mode.lower().startswith("markdown"):
         out, escaped = [], False
         for ch in text:
@@ -438,17 +471,23 @@ class World:
 
     @staticmethod
     def _text(params: dict[str, Any], key: str, limit: int, required: bool) -> str | None:
+        return World._formatted(params, key, limit, required)[0]
+
+    @staticmethod
+    def _formatted(params: dict[str, Any], key: str, limit: int,
+                   required: bool) -> tuple[str | None, list[dict[str, Any]] | None]:
+        """The text (or caption) as Telegram keeps it, and the entities its parse_mode gave it (None: none)."""
         raw = params.get(key)
         if raw is None:
             if required:
                 raise bad_request("message text is empty")
-            return None
-        text = plain_text(str(raw), params.get("parse_mode"))
+            return None, None
+        text, entities = formatted_text(str(raw), params.get("parse_mode"))
         if required and not text.strip():
             raise bad_request("message text is empty")
         if utf16_len(text) > limit:
             raise bad_request("message is too long" if key == "text" else "message caption is too long")
-        return text
+        return text, entities or None
 
     def _reply_to(self, params: dict[str, Any]) -> int | None:
         if params.get("reply_parameters"):
@@ -525,16 +564,16 @@ class World:
 
     async def api_sendMessage(self, params: dict[str, Any]) -> Any:
         chat = self._chat(params)
-        text = self._text(params, "text", MAX_TEXT, required=True)
+        text, entities = self._formatted(params, "text", MAX_TEXT, required=True)
         markup = self._markup(params)
         self._check_can_send(chat, "sendMessage")
-        message = self._new_message(chat, None if chat.type == "channel" else self.bot, text=text,
+        message = self._new_message(chat, None if chat.type == "channel" else self.bot, text=text, entities=entities,
                                     reply_markup=markup, reply_to=self._reply_to(params))
         return message.to_api(self)
 
     async def _send_media(self, params: dict[str, Any], kind: str, method: str) -> Any:
         chat = self._chat(params)
-        caption = self._text(params, "caption", MAX_CAPTION, required=False)
+        caption, caption_entities = self._formatted(params, "caption", MAX_CAPTION, required=False)
         markup = self._markup(params)
         if params.get(kind) in (None, ""):
             raise bad_request(f"there is no {kind} in the request")
@@ -551,7 +590,8 @@ class World:
             if kind == "document" and upload[0]:
                 media["document"]["file_name"] = upload[0]
         message = self._new_message(chat, None if chat.type == "channel" else self.bot, caption=caption,
-                                    media=media, reply_markup=markup, reply_to=self._reply_to(params))
+                                    caption_entities=caption_entities, media=media, reply_markup=markup,
+                                    reply_to=self._reply_to(params))
         return message.to_api(self)
 
     async def api_sendPhoto(self, params: dict[str, Any]) -> Any:
@@ -563,12 +603,15 @@ class World:
     async def api_copyMessage(self, params: dict[str, Any]) -> Any:
         source = self._target({"chat_id": params.get("from_chat_id"), "message_id": params.get("message_id")}, "copy")
         chat = self._chat(params)
-        caption = self._text(params, "caption", MAX_CAPTION, required=False) if "caption" in params else source.caption
+        if "caption" in params:
+            caption, caption_entities = self._formatted(params, "caption", MAX_CAPTION, required=False)
+        else:
+            caption, caption_entities = source.caption, source.caption_entities
         markup = self._markup(params)
         self._check_can_send(chat, "copyMessage")
         copy = self._new_message(chat, None if chat.type == "channel" else self.bot, text=source.text,
-                                 entities=source.entities, caption=caption, media=dict(source.media),
-                                 reply_markup=markup, reply_to=self._reply_to(params),
+                                 entities=source.entities, caption=caption, caption_entities=caption_entities,
+                                 media=dict(source.media), reply_markup=markup, reply_to=self._reply_to(params),
                                  copied_from=(source.chat.id, source.message_id))
         return {"message_id": copy.message_id}
 
@@ -603,20 +646,21 @@ class World:
         message = self._editable(params)
         if message.text is None:
             raise bad_request("there is no text in the message to edit")
-        text = self._text(params, "text", MAX_TEXT, required=True)
+        text, entities = self._formatted(params, "text", MAX_TEXT, required=True)
         markup = self._markup(params)
-        if text == message.text and markup == message.reply_markup:
+        if text == message.text and entities == message.entities and markup == message.reply_markup:
             raise bad_request(NOT_MODIFIED.removeprefix("Bad Request: "))
-        message.text, message.reply_markup, message.edit_date = text, markup, self.now()
+        message.text, message.entities, message.reply_markup, message.edit_date = text, entities, markup, self.now()
         return message.to_api(self)
 
     async def api_editMessageCaption(self, params: dict[str, Any]) -> Any:
         message = self._editable(params)
-        caption = self._text(params, "caption", MAX_CAPTION, required=False)
+        caption, entities = self._formatted(params, "caption", MAX_CAPTION, required=False)
         markup = self._markup(params)
-        if caption == message.caption and markup == message.reply_markup:
+        if caption == message.caption and entities == message.caption_entities and markup == message.reply_markup:
             raise bad_request(NOT_MODIFIED.removeprefix("Bad Request: "))
-        message.caption, message.reply_markup, message.edit_date = caption, markup, self.now()
+        message.caption, message.caption_entities, message.reply_markup = caption, entities, markup
+        message.edit_date = self.now()
         return message.to_api(self)
 
     async def api_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
