@@ -1,11 +1,12 @@
 # Two commands on a fresh machine with only Python: `make run` and `make test`.
+# `make run` with no TELEGRAM_BOT_TOKEN (environment or .env) runs the demo: the real bot in a browser, without Telegram.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test lint sandbox bench bench-ldap bench-broadcast clean slapd systemd-tools
+.PHONY: run demo demo-screenshot test lint sandbox bench bench-ldap bench-broadcast clean slapd systemd-tools chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,19 +20,32 @@ $(STAMP_TEST): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP) $(STAMP_TEST)
 
+# With a token, exactly the bot; without one, the demo (the same `entbot run`, against a local sandbox).
 run: $(STAMP)
-	$(BIN)/entbot run
+	@if $(BIN)/python -m sandbox.demo --token-configured; then exec $(BIN)/entbot run; else exec $(BIN)/python -m sandbox.demo; fi
+
+# The demo whatever .env says: http://127.0.0.1:8080/ (DEMO_LISTEN=host:port to change).
+demo: $(STAMP)
+	$(BIN)/python -m sandbox.demo
+
+# The README's picture of the demo, taken by its browser test.
+demo-screenshot: $(STAMP_TEST) chromium
+	DEMO_SCREENSHOT=docs/demo.png $(BIN)/python -m pytest -q tests/test_demo_browser.py -k screenshot
 
 # The LDAP tests run a real slapd: installed here when missing (as root), or one line saying how.
 slapd:
 	@scripts/ensure-slapd.sh
+
+# The demo's tests drive its page in Debian's chromium: installed here when missing (as root), or one line saying how.
+chromium:
+	@scripts/ensure-chromium.sh
 
 # Four workers on two cores: the tests mostly wait on real servers and processes (a serial run uses a quarter of a core).
 # The service's tests read the unit with systemd-analyze and run the bot under its system call filter.
 systemd-tools:
 	@scripts/ensure-systemd-tools.sh
 
-test: $(STAMP_TEST) slapd systemd-tools
+test: $(STAMP_TEST) slapd systemd-tools chromium
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports  # the layers and no import cycles (pyproject.toml, [tool.importlinter])
 	$(BIN)/mypy
