@@ -21,7 +21,7 @@ from sandbox.world import MAX_TEXT, ApiError, Message, World
 
 STATIC = Path(__file__).resolve().parent / "static"
 STATIC_FILES = {"demo.css": "text/css", "render.js": "text/javascript", "demo.js": "text/javascript"}
-MAX_BODY = 16 * 1024  # a message of 4096 characters, escaped as JSON, fits with room to spare
+MAX_BODY = 32 * 1024  # a message of 4096 characters fits even with every one escaped as JSON \uXXXX
 SHOWN = 150  # messages of a chat sent to the page: a chat used all day does not grow each answer
 LONG_POLL = 25.0  # under the 30 s or so after which a proxy or a browser may drop a quiet request
 BURST = 6  # actions of one person within BURST_WINDOW seconds; more is a stuck key or a script
@@ -191,7 +191,7 @@ class DemoPage:
         try:
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge as exc:
-            raise DemoError(413, "Requête trop volumineuse : 16 Kio au plus.") from exc
+            raise DemoError(413, "Requête trop volumineuse : 32 Kio au plus.") from exc
         try:
             data = json.loads(raw)
         except ValueError as exc:

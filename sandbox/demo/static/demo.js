@@ -199,20 +199,28 @@
     const known = new Map();
     for (const node of list.querySelectorAll(".msg-wrap:not(.vanishing)")) known.set(Number(node.dataset.id), node);
     const messages = snapshot.messages.slice();
-    // A message typed here but not yet in a snapshot stays shown; one the bot deleted meanwhile fades out below.
+    // A message typed here shows at once; one the bot deleted (a password) then fades out, as in Telegram.
+    const fading = [];
     for (const [id, message] of state.pending) {
-      if (messages.some((m) => m.id === id) || snapshot.last_id >= id) state.pending.delete(id);
-      if (!messages.some((m) => m.id === id) && snapshot.last_id < id) messages.push(message);
+      if (messages.some((m) => m.id === id)) {
+        state.pending.delete(id);
+      } else if (snapshot.last_id < id) {
+        messages.push(message);  // not yet in the demo's answer
+      } else {
+        state.pending.delete(id);
+        if (!state.rendered.includes(id)) fading.push(message);  // deleted before it was ever drawn
+      }
     }
     messages.sort((a, b) => a.id - b.id);
-    const { gone, order } = R.mergeVanished(messages, state.rendered);
+    const { gone, order } = R.mergeVanished(messages, [...state.rendered, ...fading.map((m) => m.id)]);
     const byId = new Map(messages.map((m) => [m.id, m]));
+    const fadingById = new Map(fading.map((m) => [m.id, m]));
     const nodes = order.map((id) => {
       if (byId.has(id)) return bubble(byId.get(id), view);
-      const old = known.get(id);
+      const old = known.get(id) || (fadingById.has(id) ? bubble(fadingById.get(id), view) : null);
       if (!old) return null;
-      old.classList.add("vanishing");
-      setTimeout(() => old.remove(), 900);
+      setTimeout(() => old.classList.add("vanishing"), fadingById.has(id) ? 400 : 0);
+      setTimeout(() => old.remove(), 1300);
       return old;
     }).filter(Boolean);
     list.replaceChildren(...nodes);
@@ -223,6 +231,7 @@
 
   function render(snapshot) {
     if (snapshot.view !== state.view) return;
+    state.last = snapshot;
     state.seen[state.view] = snapshot.latest[state.view] || 0;
     if (!state.seenInit) {
       Object.assign(state.seen, snapshot.latest);
@@ -280,6 +289,7 @@
     state.view = viewId;
     state.pending.clear();
     state.rendered = [];
+    state.last = null;
     $("messages").replaceChildren();
     setReply(null);
     showView();
@@ -330,6 +340,7 @@
       if (view === state.view && !state.rendered.includes(sent.message_id)) {
         state.pending.set(sent.message_id, { id: sent.message_id, text: text, entities: [], kind: "text", out: true,
           buttons: [], edited: false, file: null });
+        if (state.last && state.last.view === view) renderChat(state.last);
       }
       return true;
     } catch (e) {
