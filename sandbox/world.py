@@ -127,6 +127,15 @@ class Message:
                 data["reply_to_message"] = replied.to_api(world, with_reply=False)
         return data
 
+    def file_id(self) -> str | None:
+        """The file a photo or document carries (a photo: its largest size, the last one Telegram lists)."""
+        for media in self.media.values():
+            if isinstance(media, list) and media and isinstance(media[-1], dict):
+                media = media[-1]
+            if isinstance(media, dict) and "file_id" in media:
+                return str(media["file_id"])
+        return None
+
     def view(self) -> dict[str, Any]:
         """What a person sees of this message, for the control API."""
         return {
@@ -139,7 +148,7 @@ class Message:
             "edited": self.edit_date is not None,
             "reply_to": self.reply_to,
             "entities": self.entities or self.caption_entities or [],
-            "file_id": next((m["file_id"] for m in self.media.values() if isinstance(m, dict) and "file_id" in m), None),
+            "file_id": self.file_id(),
         }
 
 

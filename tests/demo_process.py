@@ -86,6 +86,13 @@ class DemoProcess:
         return self.proc.wait(timeout=timeout)
 
     def kill(self) -> None:
+        """Stops the demo as Ctrl-C would (so that it cleans up), and by force if it does not."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGINT)
+                self.proc.wait(timeout=20)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
         if self.proc.poll() is None:
             with_children = [self.proc.pid, *descendants(self.proc.pid)]
             for pid in reversed(with_children):

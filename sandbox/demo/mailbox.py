@@ -56,7 +56,7 @@ class MailCatcher:
         recipients = [str(r) for r in envelope.rcpt_tos]
         shown = {"id": next(self._ids), "from": str(message.get("From", "")), "to": ", ".join(recipients),
                  "subject": str(message.get("Subject", "")), "date": str(message.get("Date", "")),
-                 "body": _body(message)[:20_000]}
+                 "body": _body(message).replace("\r\n", "\n")[:20_000]}
         to_school = any(r.lower() == self.school_address for r in recipients)
         (self.school if to_school else self.parents).append(shown)
         await self.on_mail()

@@ -24,8 +24,8 @@ STATIC_FILES = {"demo.css": "text/css", "render.js": "text/javascript", "demo.js
 MAX_BODY = 32 * 1024  # a message of 4096 characters fits even with every one escaped as JSON \uXXXX
 SHOWN = 150  # messages of a chat sent to the page: a chat used all day does not grow each answer
 LONG_POLL = 25.0  # under the 30 s or so after which a proxy or a browser may drop a quiet request
-BURST = 6  # actions of one person within BURST_WINDOW seconds; more is a stuck key or a script
-BURST_WINDOW = 3.0
+BURST = 8  # actions of one person within BURST_WINDOW seconds; more is a stuck key or a script
+BURST_WINDOW = 2.0
 CLICK_ANSWER_WAIT = 5.0
 # What the page may open from a button or a link: never javascript:, data: and the like.
 SAFE_URL = re.compile(r"^(https?://|mailto:|tg://)", re.IGNORECASE)
@@ -90,9 +90,10 @@ class DemoPage:
         if stored is None:
             return None  # a photo a person "sent" from the page: the sandbox has no bytes for it
         name, data = stored
-        _, kind = _file_type(data)
-        return {"url": f"/api/files/{file_id}", "name": name or ("image.png" if kind == "image" else "fichier"),
-                "type": kind, "size": len(data)}
+        content_type, kind = _file_type(data)
+        if kind == "image" and not re.search(r"\.(png|jpe?g)$", name or "", re.IGNORECASE):
+            name = "image.png" if content_type == "image/png" else "image.jpg"  # a chart sent as bytes has no name
+        return {"url": f"/api/files/{file_id}", "name": name or "fichier", "type": kind, "size": len(data)}
 
     @staticmethod
     def _button(button: dict[str, Any]) -> dict[str, Any]:

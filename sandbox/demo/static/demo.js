@@ -249,7 +249,8 @@
     while (generation === state.generation) {
       const controller = new AbortController();
       state.poll = controller;
-      const wait = state.etag ? 25 : 0;
+      // After a failure, an immediate answer first: the page knows at once that the demo is back.
+      const wait = state.etag && state.failures === 0 ? 25 : 0;
       const url = "/api/state?view=" + encodeURIComponent(state.view) + "&since=" + encodeURIComponent(state.etag) +
         "&wait=" + wait;
       // A request that outlives the server's wait is dead (a sleeping laptop, a dropped connection): start again.
