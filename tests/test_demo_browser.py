@@ -299,6 +299,15 @@ def not_blank(png: bytes) -> None:
 async def test_a_screenshot_of_the_page_is_not_blank(browser: Browser, demo: str, tmp_path: Path) -> None:
     visitor = await visit(browser, demo, width=1280, height=800)
     await visitor.bot_says("Bonjour Amina")
+    # Karim wrote to the school first: the school's mailbox has his ticket.
+    await visitor.switch("Karim (parent)")
+    await visitor.press("DÉMARRER")
+    await visitor.press("✍️ Écrire au collège")
+    await visitor.type("Bonjour, je n'ai pas reçu la lettre avec le mot de passe.")
+    await visitor.bot_says("demande n°1")
+    await expect(visitor.page.locator("#mail-school .mail")).to_have_count(1, timeout=WAIT)
+    await visitor.switch("Amina (parent)")
+    await visitor.bot_says("Bonjour Amina")
     await visitor.press("🔑 Activer mon compte")
     await visitor.bot_says("Étape 1/6")
     await visitor.press("👪 Élève ou parent")

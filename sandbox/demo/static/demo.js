@@ -162,7 +162,8 @@
   function bubble(message, view) {
     const item = el("div", "msg " + (message.out ? "out" : "in"));
     item.dataset.id = String(message.id);
-    if (message.sender && !message.out && view.id !== "channel") item.appendChild(el("div", "sender", message.sender));
+    // As in Telegram, names only in a group: a private chat has two people, a channel one voice.
+    if (message.sender && !message.out && view.replies) item.appendChild(el("div", "sender", message.sender));
     if (message.forwarded_from) item.appendChild(el("div", "forwarded", "Transféré de " + message.forwarded_from));
     if (message.reply) {
       const quote = el("div", "quote");
