@@ -472,7 +472,8 @@ class World:
                 data = button.get("callback_data")
                 if data is not None and not 1 <= len(data.encode("utf-8")) <= MAX_CALLBACK_DATA:
                     raise bad_request("BUTTON_DATA_INVALID")
-                if data is None and not button.get("url"):
+                # A web_app button opens a Mini App (the coming secure form); the demo's page passes it on.
+                if data is None and not button.get("url") and not (button.get("web_app") or {}).get("url"):
                     raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
         if "inline_keyboard" in markup and not markup["inline_keyboard"]:
             return None
