@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import signal
 import socket
 import subprocess
@@ -246,3 +247,26 @@ async def test_the_long_poll_answers_a_change_at_once_and_holds_nothing(demo: tu
         assert {p.status for p in polls} == {200}
         for p in polls:
             p.release()
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+async def test_sigterm_stops_everything_and_even_kill_9_leaves_no_bot(tmp_path: Path, how: str) -> None:
+    process = DemoProcess(tmp_path)
+    try:
+        await process.started()
+        bot = process.bot_pid()
+        env = environ_of(bot)
+        sandbox_port = int(env["TELEGRAM_API_URL"].rsplit(":", 1)[1].split("/")[0])
+        process.proc.send_signal(getattr(signal, how))
+        code = process.proc.wait(timeout=30)
+        # The bot stops with its launcher: by its PID on SIGTERM, by the kernel's parent-death signal on kill -9.
+        await eventually(lambda: not alive(bot), 20)
+    finally:
+        process.kill()
+    if how == "SIGTERM":
+        assert code == 0
+        assert not Path(env["ENTBOT_DATA_DIR"]).exists()
+        assert port_free(process.port) and port_free(sandbox_port)
+    else:
+        assert code == -signal.SIGKILL
+        shutil.rmtree(env["ENTBOT_DATA_DIR"])  # a launcher killed outright cannot clean up: the test does
