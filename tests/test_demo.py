@@ -191,11 +191,13 @@ async def test_the_demos_endpoints_refuse_bad_input_without_changing_anything(
             assert resp.status == 421 and "Adresse non reconnue" in (await resp.json())["error"]
 
         # Forged buttons: data chosen by the caller, a button that is not there, a message of another chat.
-        forged = {"view": "parent1", "message_id": menu["id"], "row": 0, "col": 0, "data": "activate"}
+        forged = {"view": "parent1", "message_id": menu["id"], "version": menu["version"], "row": 0, "col": 0,
+                  "data": "activate"}
         status, body = await post(session, f"{url}api/click", forged)
         assert status == 400 and "Bouton refusé" in body["error"]
         for place in ({"row": 42, "col": 0}, {"row": 0, "col": -1}, {"row": "0", "col": 0}):
-            status, body = await post(session, f"{url}api/click", {"view": "parent1", "message_id": menu["id"], **place})
+            status, body = await post(session, f"{url}api/click", {"view": "parent1", "message_id": menu["id"],
+                                                                   "version": menu["version"], **place})
             assert status == 400 and "n'existe pas" in body["error"], place
         status, body = await post(session, f"{url}api/click", {"view": "parent2", "message_id": menu["id"], "row": 0,
                                                                "col": 0})
@@ -208,12 +210,20 @@ async def test_the_demos_endpoints_refuse_bad_input_without_changing_anything(
         after = await state(session, url)
         assert after["messages"] == before["messages"]  # none of it reached the bot
 
-        # A burst of clicks on one button: one press goes through, the others are refused at once.
-        press = {"view": "parent1", "message_id": menu["id"], "row": 0, "col": 0}
+        # A press on a message as it no longer is (the page drew an older version of it) is refused.
+        status, body = await post(session, f"{url}api/click", {"view": "parent1", "message_id": menu["id"],
+                                                               "version": "0" * 16, "row": 0, "col": 0})
+        assert status == 409 and "vient de changer" in body["error"]
+        # A burst of clicks on one button: one press goes through; the others are refused, either while it waits
+        # for the bot or because the message has become the next screen (never a press of that screen's button).
+        press = {"view": "parent1", "message_id": menu["id"], "version": menu["version"], "row": 0, "col": 0}
         answers = await asyncio.gather(*(post(session, f"{url}api/click", press) for _ in range(8)))
-        assert sorted(status for status, _ in answers) == [200] + [429] * 7
-        assert all("patientez" in body["error"] for status, body in answers if status == 429)
-        await wait_text(session, url, "Étape 1/6")
+        refusals = {429: "patientez", 409: "vient de changer"}
+        assert [status for status, _ in answers].count(200) == 1, answers
+        assert all(refusals[status] in body["error"] for status, body in answers if status != 200), answers
+        after = await wait_text(session, url, "Étape 1/6")
+        assert [m["id"] for m in after["messages"]] == [m["id"] for m in before["messages"]]  # one edit in place
+        assert "Étape 1/6" in after["messages"][-1]["text"]
         # A burst of messages: eight in two seconds, then a clear refusal and nothing sent.
         results = await asyncio.gather(*(post(session, f"{url}api/send", {"view": "parent2", "text": f"bonjour {i}"})
                                          for i in range(10)))
@@ -252,6 +262,7 @@ async def test_the_long_poll_answers_a_change_at_once_and_holds_nothing(demo: tu
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
 async def test_sigterm_stops_everything_and_even_kill_9_leaves_no_bot(tmp_path: Path, how: str) -> None:
     process = DemoProcess(tmp_path)
+    env: dict[str, str] = {}
     try:
         await process.started()
         bot = process.bot_pid()
@@ -259,14 +270,33 @@ async def test_sigterm_stops_everything_and_even_kill_9_leaves_no_bot(tmp_path: 
         sandbox_port = int(env["TELEGRAM_API_URL"].rsplit(":", 1)[1].split("/")[0])
         process.proc.send_signal(getattr(signal, how))
         code = process.proc.wait(timeout=30)
-        # The bot stops with its launcher: by its PID on SIGTERM, by the kernel's parent-death signal on kill -9.
-        await eventually(lambda: not alive(bot), 20)
+        # The bot stops with its launcher: by its PID on SIGTERM, by the kernel's parent-death signal on kill -9
+        # (then its own shutdown, with Telegram gone, may take a while on a busy machine).
+        try:
+            await eventually(lambda: not alive(bot), 90)
+        except AssertionError:
+            log = Path(env["ENTBOT_DATA_DIR"], "entbot.log").read_text(errors="replace").splitlines()[-15:]
+            raise AssertionError("the bot outlived its launcher:\n" + "\n".join(log)) from None
     finally:
         process.kill()
+        if how == "SIGKILL" and "ENTBOT_DATA_DIR" in env:
+            shutil.rmtree(env["ENTBOT_DATA_DIR"], ignore_errors=True)  # a launcher killed outright cannot clean up
     if how == "SIGTERM":
         assert code == 0
         assert not Path(env["ENTBOT_DATA_DIR"]).exists()
         assert port_free(process.port) and port_free(sandbox_port)
     else:
         assert code == -signal.SIGKILL
-        shutil.rmtree(env["ENTBOT_DATA_DIR"])  # a launcher killed outright cannot clean up: the test does
+
+
+async def test_ctrl_c_while_the_demo_starts_stops_what_had_started(tmp_path: Path) -> None:
+    process = DemoProcess(tmp_path)
+    try:
+        await asyncio.sleep(1.5)  # the accounts import or the bot's start are under way (it takes seconds)
+        started = [process.proc.pid, *descendants(process.proc.pid)]
+        assert process.interrupt() == 0
+        out = process.proc.stdout.read().decode() if process.proc.stdout else ""
+        await eventually(lambda: not any(alive(pid) for pid in started), 30)
+    finally:
+        process.kill()
+    assert "Démonstration prête" not in out

@@ -179,7 +179,16 @@ async def run(listen: tuple[str, int]) -> int:
         loop.add_signal_handler(sig, stop.set)
     try:
         try:
-            await demo.start()
+            starting = asyncio.ensure_future(demo.start())
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not starting.done():  # Ctrl-C while starting: what has started is stopped below, nothing more said
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await starting
+                return 0
+            starting.result()
         except OSError as exc:
             host, port = listen
             print(f"Impossible d'ouvrir la page sur {host}:{port} ({exc.strerror or exc}) : choisissez une autre "

@@ -27,6 +27,8 @@ LONG_POLL = 25.0  # under the 30 s or so after which a proxy or a browser may dr
 BURST = 8  # actions of one person within BURST_WINDOW seconds; more is a stuck key or a script
 BURST_WINDOW = 2.0
 CLICK_ANSWER_WAIT = 5.0
+# After the bot answers a press, how long the person's next press waits for the screen it brings (an edit).
+FOLLOW_UP_WAIT = 1.5
 # What the page may open from a button or a link: never javascript:, data: and the like.
 SAFE_URL = re.compile(r"^(https?://|mailto:|tg://)", re.IGNORECASE)
 SECURITY_HEADERS = {
@@ -106,11 +108,19 @@ class DemoPage:
             shown["web_app"] = web_app["url"]  # the secure form's hook: the page opens it once the form exists
         return shown
 
+    @staticmethod
+    def _version(message: Message) -> str:
+        """What a press is made on: the message's text and buttons as the page showed them."""
+        seen = message.view()
+        drawn = json.dumps([seen["text"], seen["entities"], seen["buttons"]], sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(drawn.encode()).hexdigest()[:16]
+
     def _message(self, message: Message, view: View) -> dict[str, Any]:
         seen = message.view()
         buttons = [[self._button(b) for b in row] for row in seen["buttons"]]
         shown: dict[str, Any] = {
-            "id": message.message_id, "text": seen["text"], "entities": seen["entities"], "kind": seen["kind"],
+            "id": message.message_id, "version": self._version(message), "text": seen["text"],
+            "entities": seen["entities"], "kind": seen["kind"],
             "edited": seen["edited"], "buttons": buttons,
             "out": view.actor_id is not None and seen["sender_id"] == view.actor_id,
             "sender": None if view.actor_id is None else cast.name_of(self.world, seen["sender_id"]),
@@ -248,6 +258,9 @@ class DemoPage:
             raise DemoError(400, "Ce bouton est un lien : il s'ouvre dans un nouvel onglet.")
         if actor in self._clicking:
             raise DemoError(429, "Un bouton attend déjà la réponse du bot : patientez un instant.")
+        if body.get("version") != self._version(message):
+            # A second press of a burst lands on the next screen: never on a button the person has not seen.
+            raise DemoError(409, "Ce message vient de changer : regardez-le, puis touchez à nouveau le bouton.")
         self._take_turn(actor)
         self._clicking.add(actor)
         try:
@@ -261,6 +274,8 @@ class DemoPage:
             query = self.world.callbacks[query_id]
             while not query["answered"] and time.monotonic() < deadline:
                 await self._changed(deadline - time.monotonic())
+            if query["answered"]:  # then the screen it brings, which the bot may send after its answer
+                await self.world.wait_chat(view.chat_id, self.world.chat_seq.get(view.chat_id, 0), FOLLOW_UP_WAIT)
         finally:
             self._clicking.discard(actor)
         return web.json_response({"answered": query["answered"], "toast": query["text"]})

@@ -150,7 +150,7 @@
         } else {
           node = el("button", "kb-button", button.text);
           node.type = "button";
-          node.addEventListener("click", () => press(message.id, r, c, node, box));
+          node.addEventListener("click", () => press(message, r, c, node, box));
         }
         line.appendChild(node);
       });
@@ -317,12 +317,14 @@
     if (message) $("text").focus();
   }
 
-  async function press(messageId, row, col, node, box) {
+  async function press(message, row, col, node, box) {
     const buttons = box.querySelectorAll("button");
     buttons.forEach((b) => { b.disabled = true; });
     node.classList.add("pressed");
     try {
-      const answer = await api("/api/click", { view: state.view, message_id: messageId, row: row, col: col });
+      const answer = await api("/api/click", {
+        view: state.view, message_id: message.id, version: message.version, row: row, col: col,
+      });
       if (answer.toast) toast(answer.toast);
     } catch (e) {
       toast(e.message);
