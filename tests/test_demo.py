@@ -224,13 +224,14 @@ async def test_the_demos_endpoints_refuse_bad_input_without_changing_anything(
         after = await wait_text(session, url, "Étape 1/6")
         assert [m["id"] for m in after["messages"]] == [m["id"] for m in before["messages"]]  # one edit in place
         assert "Étape 1/6" in after["messages"][-1]["text"]
-        # A burst of messages: eight in two seconds, then a clear refusal and nothing sent.
+        # A flood of messages (a script, a stuck key): ten a second, then a clear refusal and nothing sent.
         results = await asyncio.gather(*(post(session, f"{url}api/send", {"view": "parent2", "text": f"bonjour {i}"})
-                                         for i in range(10)))
-        assert sorted(status for status, _ in results) == [200] * 8 + [429] * 2
+                                         for i in range(30)))
+        statuses = [status for status, _ in results]
+        assert set(statuses) == {200, 429} and 10 <= statuses.count(200) < 30
         assert all("Trop d'actions" in body["error"] for status, body in results if status == 429)
         sent = [m for m in (await state(session, url, "parent2"))["messages"] if m["out"]]
-        assert len(sent) == 8
+        assert len(sent) == statuses.count(200)
 
 
 async def test_the_long_poll_answers_a_change_at_once_and_holds_nothing(demo: tuple[DemoProcess, str]) -> None:

@@ -24,8 +24,8 @@ STATIC_FILES = {"demo.css": "text/css", "render.js": "text/javascript", "demo.js
 MAX_BODY = 32 * 1024  # a message of 4096 characters fits even with every one escaped as JSON \uXXXX
 SHOWN = 150  # messages of a chat sent to the page: a chat used all day does not grow each answer
 LONG_POLL = 25.0  # under the 30 s or so after which a proxy or a browser may drop a quiet request
-BURST = 8  # actions of one person within BURST_WINDOW seconds; more is a stuck key or a script
-BURST_WINDOW = 2.0
+BURST = 10  # actions of one person within BURST_WINDOW seconds; more is a stuck key or a script
+BURST_WINDOW = 1.0
 CLICK_ANSWER_WAIT = 5.0
 # After the bot answers a press, how long the person's next press waits for the screen it brings (an edit).
 FOLLOW_UP_WAIT = 1.5
