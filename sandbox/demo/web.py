@@ -269,13 +269,16 @@ class DemoPage:
             except ApiError as exc:
                 raise DemoError(400, "Ce message n'existe plus.") from exc
             await self.world.notify(view.chat_id)
+            pressed_at = self.world.chat_seq.get(view.chat_id, 0)
             # As Telegram's spinner on a pressed button: until the bot answers, with its toast if it has one.
             deadline = time.monotonic() + CLICK_ANSWER_WAIT
             query = self.world.callbacks[query_id]
             while not query["answered"] and time.monotonic() < deadline:
                 await self._changed(deadline - time.monotonic())
-            if query["answered"]:  # then the screen it brings, which the bot may send after its answer
-                await self.world.wait_chat(view.chat_id, self.world.chat_seq.get(view.chat_id, 0), FOLLOW_UP_WAIT)
+            # Then the screen it brings (an edit or a new message), unless the bot sent it before its answer:
+            # the answer is one call in the chat, the screen another.
+            if query["answered"] and self.world.chat_seq.get(view.chat_id, 0) < pressed_at + 2:
+                await self.world.wait_chat(view.chat_id, pressed_at + 1, FOLLOW_UP_WAIT)
         finally:
             self._clicking.discard(actor)
         return web.json_response({"answered": query["answered"], "toast": query["text"]})
