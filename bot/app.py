@@ -175,13 +175,15 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         log.info("bot @%s ready, database %s", app.bot.username, settings.database)
 
     async def post_shutdown(app: App) -> None:
-        if poster is not None:
-            await poster.stop()
-        await broadcaster_of(app).stop()
-        await broadcaster_of(app).bot.shutdown()
-        if mailer is not None:
-            await mailer.stop()
-        await store.close()
+        try:
+            if poster is not None:
+                await poster.stop()
+            await broadcaster_of(app).stop()
+            await broadcaster_of(app).bot.shutdown()
+            if mailer is not None:
+                await mailer.stop()
+        finally:  # Telegram or the mail server gone while stopping: the database is closed all the same
+            await store.close()
 
     secrets.configure(settings.argon2_threads, settings.argon2_max_waiting)
     calls = ReplyCalls(latest={})

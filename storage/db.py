@@ -82,7 +82,11 @@ class Database:
 
     async def open(self) -> None:
         _private_database(self.path)
-        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+        connection = aiosqlite.connect(self.path, isolation_level=None)
+        # Its thread must never keep the process alive: a shutdown cut short (Telegram gone while the bot stops)
+        # would otherwise leave `entbot run` hanging at exit. SQLite's WAL makes that exit as safe as kill -9.
+        connection._thread.daemon = True  # aiosqlite's own attribute (pinned <1), set before the thread starts
+        self._conn = await connection
         if metering.ENABLED:
             _count_round_trips(self._conn)
         self._conn.row_factory = aiosqlite.Row
