@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from storage import metering
+from storage.private_files import create_beside
 
 # OWASP's minimum for Argon2id: m=19 MiB, t=2, p=1.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -143,22 +144,25 @@ def installation_key(path: Path) -> bytes:
     Kept beside the database, not in it, so that a copy of the database alone (a backup) is not enough to
     test guesses against what it keys. A lost key only makes later digests differ from earlier ones.
     """
-    for _ in range(2):
+    if not path.exists():
+        # Written whole beside it, then linked into place: a death mid-write leaves no empty key behind (which
+        # would stop every later start), and of two processes making it at once the first link wins for both.
+        temporary = create_beside(path)
         try:
-            key = path.read_bytes()
-            if len(key) == 32:
-                return key
-            raise ValueError(f"{path}: not a key of 32 bytes")
-        except FileNotFoundError:
+            with temporary.open("wb") as out:
+                out.write(secrets.token_bytes(32))
+                out.flush()
+                os.fsync(out.fileno())
             try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:  # made meanwhile by another process: read it
-                continue
-            key = secrets.token_bytes(32)
-            with os.fdopen(fd, "wb") as out:
-                out.write(key)
-            return key
-    raise RuntimeError(f"{path}: could not be read nor made")
+                os.link(temporary, path)
+            except FileExistsError:
+                pass
+        finally:
+            temporary.unlink(missing_ok=True)
+    key = path.read_bytes()
+    if len(key) != 32:
+        raise ValueError(f"{path}: not a key of 32 bytes")
+    return key
 
 
 def new_provisional() -> str:
