@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
+from bot.console import fail
 from bot.importing import import_file  # the import exactly as `accounts import` runs it
 from bot.settings import Settings
 from conversations.letters import letterhead, prepare
@@ -19,11 +19,6 @@ from storage.private_files import create_beside
 from storage.store import Store
 
 MERGE_HEADER = ["identifiant", "nom", "prenom", "classe", "lien"]
-
-
-def _fail(message: str, code: int = 2) -> int:
-    print(f"entbot : {message}", file=sys.stderr)
-    return code
 
 
 async def bot_username(settings: Settings) -> str:
@@ -57,18 +52,18 @@ async def letters(store: Store, settings: Settings, path: Path, out: Path, merge
     try:
         rows, _ = read_csv(path)
     except CsvError as exc:
-        return _fail(f"{path} : {exc}")
+        return fail(f"{path} : {exc}")
     wanted = {identifier_key(i) for i in only}
     unknown = sorted(wanted - {identifier_key(r.identifier) for r in rows})
     if unknown:
-        return _fail(f"--only : identifiant(s) absent(s) du fichier {path.name} (ou sur une ligne en erreur) : "
+        return fail(f"--only : identifiant(s) absent(s) du fichier {path.name} (ou sur une ligne en erreur) : "
                      f"{', '.join(unknown)}. Rien n'a été fait.", 1)
     try:
         username = await bot_username(settings)
     except InvalidToken:
-        return _fail("TELEGRAM_BOT_TOKEN refusé par Telegram : vérifiez le jeton donné par @BotFather.")
+        return fail("TELEGRAM_BOT_TOKEN refusé par Telegram : vérifiez le jeton donné par @BotFather.")
     except TelegramError as exc:
-        return _fail(f"impossible de demander à Telegram le nom du bot (getMe) pour écrire les liens : {exc}. "
+        return fail(f"impossible de demander à Telegram le nom du bot (getMe) pour écrire les liens : {exc}. "
                      "Rien n'a été fait.")
     code = await import_file(store, path, dry_run=False, skip_invalid=skip_invalid)
     if code != 0:
@@ -108,7 +103,7 @@ async def letters(store: Store, settings: Settings, path: Path, out: Path, merge
     except OSError as exc:
         for temporary in pending:
             temporary.unlink(missing_ok=True)
-        return _fail(f"impossible d'écrire {exc.filename} : {exc.strerror}. Aucune lettre n'est valable.")
+        return fail(f"impossible d'écrire {exc.filename} : {exc.strerror}. Aucune lettre n'est valable.")
     await store.letters.issue(batch.tokens, timedelta(days=settings.letter_validity_days), "shell")
     for temporary, final in zip(pending, finals, strict=True):
         temporary.replace(final)

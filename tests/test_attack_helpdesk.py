@@ -122,26 +122,6 @@ async def test_a_long_message_costs_a_few_checks_and_a_flood_of_them_is_cut(
     assert "demande n°1" in answered
 
 
-# -- finding 12: staff never test a family's password ----------------------------------------------------
-
-
-async def test_a_staff_reply_is_never_compared_with_the_familys_password(bot: Harness, argon_ops: ArgonCount) -> None:
-    await flows.with_account(bot)
-    family = await bot.parent("Amina")
-    secretary = await bot.secretary()
-    group = await bot.staff_group(secretary)
-    await flows.activate(family)
-    await write_to_school(family, "Bonjour, une question")
-    header = await header_of(group, 1)
-    outcomes = []
-    for guess in (flows.PASSWORD, "Ma-Cle:Rouge42"):  # the family's password, and a wrong guess
-        before = argon_ops()
-        await secretary.send(f"Essayez {guess}", chat=group, reply_to=header.message_id)
-        outcomes.append(((await group.last()).text.split(" à ")[0], argon_ops() - before))
-    # The same answer and the same work for both: only the school's provisional password is looked for.
-    assert outcomes[0] == outcomes[1] and outcomes[0][0] == "✅ Réponse transmise", outcomes
-
-
 # -- finding 6: a password typed as the identifier -------------------------------------------------------
 
 

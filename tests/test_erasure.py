@@ -9,6 +9,7 @@ from pathlib import Path
 from sandbox.driver import Person
 from tests import flows
 from tests.conftest import Harness
+from tests.old_schema import database_before
 from tests.smtp import SmtpServer
 from tests.test_mail_codes import code_in, delivered, pending
 from tests.test_privacy import entbot
@@ -112,17 +113,9 @@ async def test_one_family_erasing_leaves_another_family_s_mail_queued(mail_bot: 
 
 async def test_mail_queued_before_the_upgrade_is_erased_with_its_family_only(tmp_path: Path) -> None:
     """Ticket mails queued by an older version learn their family from the ticket's number in their subject."""
-    from storage.db import _statements, migrations
 
     path = tmp_path / "entbot.sqlite3"
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                 " applied_at TEXT NOT NULL)")
-    for version, name, sql in migrations():
-        if version < 13:
-            for statement in _statements(sql):
-                conn.execute(statement)
-            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, '2026-01-01T00:00:00+00:00')", (version, name))
+    conn = database_before(path, 13)
     now = "2026-01-01T00:00:00+00:00"
     for ticket, uid in ((1, 4_200_011), (2, 4_200_012)):
         conn.execute("INSERT INTO tickets (id, telegram_user_id, user_name, context, opened_at, updated_at)"

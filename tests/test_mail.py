@@ -10,6 +10,7 @@ from pathlib import Path
 from sandbox.driver import Person
 from tests import flows
 from tests.conftest import Harness
+from tests.old_schema import database_before
 from tests.smtp import SmtpServer
 from tests.waiting import eventually
 
@@ -267,18 +268,10 @@ async def test_the_code_is_never_in_a_subject_nor_kept_once_sent(mail_bot: Harne
 
 
 async def test_codes_already_in_the_outbox_leave_their_subjects_at_the_upgrade(tmp_path: Path) -> None:
-    from storage.db import _statements, migrations
     from storage.store import Store
 
     path = tmp_path / "old.sqlite3"
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                 " applied_at TEXT NOT NULL)")
-    for version, name, sql in migrations():
-        if version < 6:
-            for statement in _statements(sql):
-                conn.execute(statement)
-            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, '2026-01-01T00:00:00+00:00')", (version, name))
+    conn = database_before(path, 6)
     for state, body in (("sent", None), ("pending", "Voici votre code : 484353"), ("expired", None)):
         conn.execute("INSERT INTO outbox (kind, recipient, subject, body, message_id, created_at, next_attempt_at,"
                      " state) VALUES ('email_code', 'a@exemple.fr', '484353 : votre code de confirmation ENT', ?,"

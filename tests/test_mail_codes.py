@@ -11,6 +11,7 @@ from sandbox.driver import Person
 from storage.outbox import CODES_PER_ACCOUNT, CODES_PER_USER
 from tests import flows
 from tests.conftest import Harness
+from tests.old_schema import database_before
 from tests.smtp import SmtpServer
 from tests.waiting import eventually
 
@@ -102,18 +103,10 @@ async def test_the_forgot_code_is_in_no_subject_and_not_in_the_file_once_sent(ma
 
 
 async def test_forgot_codes_queued_before_the_upgrade_leave_their_subjects(tmp_path: Path) -> None:
-    from storage.db import _statements, migrations
     from storage.store import Store
 
     path = tmp_path / "old.sqlite3"
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                 " applied_at TEXT NOT NULL)")
-    for version, name, sql in migrations():
-        if version < 13:
-            for statement in _statements(sql):
-                conn.execute(statement)
-            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, '2026-01-01T00:00:00+00:00')", (version, name))
+    conn = database_before(path, 13)
     for state, body in (("sent", "Voici votre code : 484353"), ("pending", "Voici votre code : 484353")):
         conn.execute("INSERT INTO outbox (kind, recipient, subject, body, message_id, created_at, next_attempt_at,"
                      " state) VALUES ('email_code', 'a@exemple.fr', '484353 : votre code pour changer de mot de passe"

@@ -8,7 +8,10 @@ import sys
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from sandbox.driver import Person
+from storage import metering
 from storage.secrets import verify_secret
 from tests import flows
 from tests.conftest import Harness, process_env
@@ -284,8 +287,8 @@ async def test_a_reset_from_the_shell_is_noticed_at_the_parent_s_next_step(bot: 
     assert "Étape 3/6" in await parent.text()
 
 
-async def test_a_ticket_reply_cannot_test_a_family_s_password_and_staff_actions_are_audited(bot: Harness,
-                                                                                            parent: Person) -> None:
+async def test_a_ticket_reply_cannot_test_a_family_s_password_and_staff_actions_are_audited(
+        bot: Harness, parent: Person, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 22, finding 12: a staff member replies to a family's ticket with guesses at its current password."""
     from tests.test_helpdesk import header_of, write_to_school
 
@@ -294,12 +297,14 @@ async def test_a_ticket_reply_cannot_test_a_family_s_password_and_staff_actions_
     await flows.activate(parent)
     await write_to_school(parent, "Bonjour, une question sur l'ENT")
     header = await header_of(group, 1)
+    monkeypatch.setattr(metering, "ENABLED", True)  # the bot's own count of Argon2 operations
     reactions = []
     for guess in ("Essai-Faux:77", flows.PASSWORD):  # the second is the family's current password
+        before = metering.snapshot()["argon2"]
         await secretary.send(guess, chat=group, reply_to=header.message_id)
-        reactions.append((await group.last()).text)
-    # The same answer whether the guess is right or wrong: nothing to learn from it.
-    assert reactions[0] == reactions[1] and "Réponse transmise" in reactions[0]
+        reactions.append(((await group.last()).text, metering.snapshot()["argon2"] - before))
+    # The same answer and the same work whether the guess is right or wrong: nothing to learn from it.
+    assert reactions[0] == reactions[1] and "Réponse transmise" in reactions[0][0]
     # Every staff action on the account is in its trail, under the staff member's number.
     await secretary.send("/reinitialiser jean.dupont12")
     await secretary.click("Annuler")
