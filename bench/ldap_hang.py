@@ -9,8 +9,6 @@ the first 4 wait one operation timeout (10 s, no retry), the breaker opens, and 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import tempfile
 import time
 from pathlib import Path
@@ -33,7 +31,7 @@ async def main() -> None:
                                              bind_password=SERVICE_PASSWORD, starttls=False))
     try:
         await asyncio.gather(*[directory.find("jean.dupont12") for _ in range(4)])  # a warm pool
-        os.kill(server.process.pid, signal.SIGSTOP)
+        server.freeze()
         start = time.monotonic()
 
         async def one(i: int) -> tuple[int, str, float]:
@@ -47,7 +45,7 @@ async def main() -> None:
         for result in await asyncio.gather(*[one(i) for i in range(8)]):
             print(result)
     finally:
-        os.kill(server.process.pid, signal.SIGCONT)
+        server.thaw()
         directory.close()
         await db.close()
         server.stop()

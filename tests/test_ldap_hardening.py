@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 from datetime import timedelta
 from pathlib import Path
 
@@ -183,8 +181,7 @@ async def test_a_hung_directory_fails_fast_for_everyone_then_recovers(
             await parent.send(JEAN.login)
         await first.send(PROVISIONALS[JEAN.login])  # warms the pool: the connection that will hang
         assert "✅ J'ai lu et j'accepte" in (await first.last()).button_texts
-        assert slapd.process is not None
-        os.kill(slapd.process.pid, signal.SIGSTOP)
+        slapd.freeze()
         try:
             await first.click("✅ J'ai lu et j'accepte")
             assert "momentanément indisponible" in await first.text()
@@ -196,7 +193,7 @@ async def test_a_hung_directory_fails_fast_for_everyone_then_recovers(
             await second.send("Le bot dit que le service est indisponible.")
             assert "demande n°1" in await second.text()
         finally:
-            os.kill(slapd.process.pid, signal.SIGCONT)
+            slapd.thaw()
         told = len(await first.messages())
         await first.click("✅ J'ai lu et j'accepte")  # the breaker is still open: no call to the server yet
         assert len(await first.messages()) == told + 1 and "momentanément indisponible" in await first.text()
@@ -226,15 +223,14 @@ async def test_calls_beyond_the_pool_and_its_queue_fail_at_once_while_the_direct
     await db.open()
     directory = LdapDirectory(db, config_for(slapd, connect_timeout=1.0, operation_timeout=1.0, pool_size=1,
                                              max_waiting=0))
-    assert slapd.process is not None
     try:
         assert await directory.find(JEAN.login) is not None  # a warm connection, that will hang
-        os.kill(slapd.process.pid, signal.SIGSTOP)
+        slapd.freeze()
         try:
             outcomes = await asyncio.gather(*[directory.find(JEAN.login) for _ in range(3)], return_exceptions=True)
         finally:
-            os.kill(slapd.process.pid, signal.SIGCONT)
-        assert all(isinstance(o, DirectoryUnavailable) for o in outcomes)
+            slapd.thaw()
+        assert all(isinstance(o, DirectoryUnavailable) for o in outcomes), outcomes
         assert "too many directory calls waiting" in caplog.text
         assert directory.pool.is_open
         with pytest.raises(DirectoryUnavailable):

@@ -205,6 +205,21 @@ directory {directory / 'db'}
                 time.sleep(0.05)
         raise RuntimeError("slapd did not answer within 20 s")
 
+    def freeze(self) -> None:
+        """SIGSTOP, and wait until every thread of slapd has stopped: the signal is delivered asynchronously, and a
+        request sent in that window would still be answered (seen once in CI, under load)."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+        deadline = time.monotonic() + 10
+        while not _all_threads_stopped(self.process.pid):
+            if time.monotonic() > deadline:
+                raise RuntimeError("slapd did not stop within 10 s of SIGSTOP")
+            time.sleep(0.005)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGCONT)
+
     def kill(self) -> None:
         """SIGKILL, as a crash would: no clean shutdown."""
         if self.process is not None and self.process.poll() is None:
@@ -245,3 +260,15 @@ directory {directory / 'db'}
         """`ldapwhoami -x -H … -D dn -w password`: a simple bind as the entry."""
         return subprocess.run(["ldapwhoami", "-x", "-H", self.url, "-D", dn, "-w", password],
                               capture_output=True, text=True)
+
+
+def _all_threads_stopped(pid: int) -> bool:
+    """Whether every thread of `pid` is in the stopped state ("T" in /proc/<pid>/task/<tid>/stat)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
+        if stat.rsplit(")", 1)[1].split()[0] not in ("T", "t"):
+            return False
+    return True
