@@ -30,7 +30,7 @@ from bot.settings import Settings
 from bot.staff_poster import StaffPoster
 from bot.transport import AiohttpRequest
 from conversations import budget, helpdesk, letters, menu, notices, parent, privacy, staff, texts
-from conversations.common import DEPS_KEY, LATEST_KEY, Deps, MailConfig, PrivacyConfig, School, StaffConfig, delete_secret
+from conversations.common import DEPS_KEY, LATEST_KEY, Deps, MailConfig, PrivacyConfig, delete_secret
 from conversations.password_rules import PasswordRule
 from conversations.when import quiet_end
 from storage import backup as backups
@@ -147,10 +147,9 @@ async def _staff_command_menus(app: App, settings: Settings, commands: list[BotC
 
 
 def build_application(settings: Settings, clock: Clock | None = None, mail_timeout: float = 30.0) -> App:
-    store = Store(settings.database, clock, settings.ldap)
-    contact = settings.require_contact()
-    school = School(name=settings.school_name, contact_email=contact, ent_url=settings.ent_url, cgu=settings.cgu,
-                    cgu_url=settings.cgu_url, services=settings.services)
+    schools = settings.schools
+    store = Store(settings.database, clock, settings.ldap, legacy_uai=settings.legacy_uai)
+    contact = schools.first.contact_email
     mailer = Mailer(store, settings.smtp, timeout=mail_timeout) if settings.smtp else None
     mail = (MailConfig(school_address=contact,
                        domain=settings.smtp.mail_from.rpartition("@")[2]) if settings.smtp else None)
@@ -166,7 +165,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         else:
             mailer.start()
             log.info("mail on: %s:%s (%s), tickets to %s", mailer.smtp.host, mailer.smtp.port, mailer.smtp.security,
-                     settings.school_contact_email)
+                     contact)
         commands = [BotCommand(name, description)
                     for name, description in {**texts.COMMANDS, **texts.PRIVACY_COMMANDS}.items()]
         await app.bot.set_my_commands(commands)
@@ -210,10 +209,8 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
     poster = StaffPoster(app.bot, store, settings.staff_chat_id) if settings.staff_chat_id is not None else None
     app.bot_data[STAFF_POSTER_KEY] = poster
     app.bot_data[BROADCASTER_KEY] = worker
-    app.bot_data[DEPS_KEY] = Deps(store=store, school=school,
-                                  staff=StaffConfig(settings.staff_user_ids, settings.staff_chat_id), mail=mail,
+    app.bot_data[DEPS_KEY] = Deps(store=store, schools=schools, mail=mail,
                                   wake_mailer=mailer.wake if mailer else (lambda: None),
-                                  annonces_channel_id=settings.annonces_channel_id, quiet_hours=settings.quiet_hours,
                                   wake_broadcaster=worker.published,
                                   wake_staff_poster=poster.wake if poster else (lambda: None),
                                   letter_validity_days=settings.letter_validity_days,

@@ -35,7 +35,7 @@ from storage.store import Store
 
 
 async def _with_store(settings: Settings, action: Callable[[Store], Awaitable[int]]) -> int:
-    store = Store(settings.database, ldap=settings.ldap)
+    store = Store(settings.database, ldap=settings.ldap, legacy_uai=settings.legacy_uai)
     await store.open()
     try:
         return await action(store)
@@ -425,6 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     imp.add_argument("--dry-run", action="store_true", help="tout vérifier sans rien écrire")
     imp.add_argument("--skip-invalid", action="store_true", help="importer les lignes correctes malgré les erreurs")
+    imp.add_argument("--school", metavar="UAI", help="le fichier est la liste complète de cet établissement")
     accounts.add_parser("list", help="lister les comptes (jamais de secret)")
     show = accounts.add_parser("show", help="détail d'un compte (jamais de secret)")
     show.add_argument("identifier")
@@ -521,7 +522,9 @@ def _main(argv: list[str] | None) -> int:
         if args.action == "import":
             if not args.file.is_file():
                 return fail(f"fichier introuvable : {args.file}")
-            return asyncio.run(_with_store(settings, lambda s: import_file(s, args.file, args.dry_run, args.skip_invalid)))
+            school = settings.require_school(args.school)
+            return asyncio.run(_with_store(settings, lambda s: import_file(
+                s, args.file, args.dry_run, args.skip_invalid, school, settings.school_uais)))
         if args.action == "list":
             return asyncio.run(_with_store(settings, _list))
         if args.action == "show":

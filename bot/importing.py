@@ -20,7 +20,15 @@ def print_report(report: ImportReport, dry_run: bool) -> None:
               "ou relancez avec --skip-invalid pour importer les lignes correctes.")
         return
     prefix = "Simulation (--dry-run), rien n'est écrit : " if dry_run else ""
+    moved = ""
+    if report.joined or report.left:
+        moved = (f"{prefix}{len(report.joined)} compte(s) déjà connu(s) rattaché(s) à l'établissement, "
+                 f"{len(report.left)} absent(s) du fichier détaché(s) de cet établissement (et de lui seul).")
+    if moved:
+        print(moved)
     if not report.changes:
+        if moved:
+            return
         print(f"{prefix}aucun changement : les {len(report.unchanged)} compte(s) du fichier sont déjà à jour"
               + (f", {len(report.active_kept)} déjà activé(s) et laissé(s) tel(s) quel(s)." if report.active_kept else "."))
         return
@@ -29,7 +37,9 @@ def print_report(report: ImportReport, dry_run: bool) -> None:
           + (f", {len(report.errors)} ligne(s) ignorée(s)." if report.errors else "."))
 
 
-async def import_file(store: Store, path: Path, dry_run: bool, skip_invalid: bool) -> int:
+async def import_file(store: Store, path: Path, dry_run: bool, skip_invalid: bool, school: str | None,
+                      known: tuple[str, ...]) -> int:
+    """`school`: --school (checked); `known`: the deployment's UAIs (a single school's is every row's default)."""
     bar: tqdm | None = None
 
     def total(n: int) -> None:
@@ -43,7 +53,8 @@ async def import_file(store: Store, path: Path, dry_run: bool, skip_invalid: boo
 
     try:
         report = await import_accounts(store, path, dry_run=dry_run, skip_invalid=skip_invalid,
-                                       on_progress=advance, on_total=total)
+                                       on_progress=advance, on_total=total, school=school, known=known,
+                                       default=known[0] if len(known) == 1 else None)
     except CsvError as exc:
         return fail(f"{path} : {exc}")
     finally:

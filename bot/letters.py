@@ -65,7 +65,7 @@ async def letters(store: Store, settings: Settings, path: Path, out: Path, merge
     except TelegramError as exc:
         return fail(f"impossible de demander à Telegram le nom du bot (getMe) pour écrire les liens : {exc}. "
                      "Rien n'a été fait.")
-    code = await import_file(store, path, dry_run=False, skip_invalid=skip_invalid)
+    code = await import_file(store, path, dry_run=False, skip_invalid=skip_invalid, school=None, known=settings.school_uais)
     if code != 0:
         return code
     families: list[tuple[Account, str]] = []

@@ -12,7 +12,9 @@ from pathlib import Path
 from dotenv import dotenv_values
 from email_validator import EmailNotValidError, validate_email
 
+from bot import schools as schools_file
 from conversations import texts
+from conversations.common import School, Schools, StaffConfig
 from render.documents import (
     Cgu,
     DocumentError,
@@ -24,6 +26,7 @@ from render.documents import (
 )
 from storage.ldap_directory import LdapConfig
 from storage.privacy import Retention
+from storage.schools import DEFAULT_UAI, uai_problem
 from storage.secrets import DEFAULT_MAX_WAITING, default_threads
 
 
@@ -101,6 +104,50 @@ class Settings:
     cgu: Cgu = field(default_factory=lambda: guide_cgu(texts.CGU_GUIDE_EXCERPT))
     cgu_url: str | None = None
     services: tuple[Service, ...] = field(default_factory=shipped_services)
+
+    school_uai: str = DEFAULT_UAI  # SCHOOL_UAI: the single school's, or which of SCHOOLS_FILE's had the data before
+    school_list: tuple[School, ...] = ()  # SCHOOLS_FILE's schools; empty: the single school of the settings above
+    schools_file: Path | None = None
+
+    @property
+    def schools(self) -> Schools:
+        """The deployment's schools: SCHOOLS_FILE's, or the one school of SCHOOL_NAME, SCHOOL_CONTACT_EMAIL..."""
+        if self.school_list:
+            return Schools(self.school_list)
+        return Schools((self._template(self.require_contact()),))
+
+    def _template(self, contact: str) -> School:
+        """The single school as the settings describe it; a school of SCHOOLS_FILE starts from it."""
+        return School(name=self.school_name, contact_email=contact, ent_url=self.ent_url, cgu=self.cgu,
+                      cgu_url=self.cgu_url, services=self.services, uai=self.school_uai,
+                      staff=StaffConfig(self.staff_user_ids, self.staff_chat_id),
+                      annonces_channel_id=self.annonces_channel_id, quiet_hours=self.quiet_hours,
+                      postal_address=self.school_postal_address)
+
+    @property
+    def legacy_uai(self) -> str:
+        """The school of the rows written before many schools: SCHOOL_UAI's, if SCHOOLS_FILE lists it, else the
+        file's first school."""
+        if not self.school_list:
+            return self.school_uai
+        listed = [s.uai for s in self.school_list]
+        return self.school_uai if self.school_uai in listed else listed[0]
+
+    @property
+    def school_uais(self) -> tuple[str, ...]:
+        """The deployment's UAIs, without needing the rest of each school (the CLI's commands that need no contact)."""
+        return tuple(s.uai for s in self.school_list) if self.school_list else (self.school_uai,)
+
+    def require_school(self, raw: str | None) -> str | None:
+        """--school as typed, checked: a UAI of the deployment; None when not given. Required with several schools
+        by the commands that act on one school's data (`required`)."""
+        if raw is None:
+            return None
+        uai = raw.strip().upper()
+        if uai not in self.school_uais:
+            listed = ", ".join(self.school_uais)
+            raise SettingsError(f"--school {raw} : établissement inconnu de la configuration (établissements : {listed}).")
+        return uai
 
     def require_contact(self) -> str:
         if not self.school_contact_email:
@@ -247,6 +294,18 @@ def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
             kwargs["services"] = services_from_file(Path(raw.strip()))
     except DocumentError as exc:
         raise SettingsError(str(exc)) from None
+    if (raw := get("SCHOOL_UAI")) is not None:
+        if (problem := uai_problem(raw)) is not None:
+            raise SettingsError(f"SCHOOL_UAI={raw!r} invalide : {problem}.")
+        kwargs["school_uai"] = raw.strip().upper()
+    if (raw := get("SCHOOLS_FILE")) is not None:
+        path = Path(raw.strip())
+        template = Settings(**{**kwargs, "school_list": ()})._template(kwargs.get("school_contact_email") or "")  # type: ignore[arg-type]
+        try:
+            kwargs["school_list"] = schools_file.load(path, template, _quiet_hours)
+        except schools_file.SchoolsError as exc:
+            raise SettingsError(str(exc)) from None
+        kwargs["schools_file"] = path
     kwargs["smtp"] = _smtp(get)
     directory = (get("DIRECTORY") or "sqlite").strip().lower()
     if directory not in {"sqlite", "ldap"}:

@@ -23,6 +23,7 @@ from storage.accounts import IDENTIFIER_MAX, Account, is_identifier
 from storage.deletions import DELETABLE_FOR
 from storage.privacy import Retention
 from storage.progress import Dialogue
+from storage.schools import DEFAULT_UAI
 from storage.secrets import looks_provisional
 from storage.store import Store
 
@@ -33,21 +34,61 @@ Keyboard = InlineKeyboardMarkup | None
 
 
 @dataclass(frozen=True)
+class StaffConfig:
+    """Who is staff: these Telegram users, and the members of the staff group."""
+
+    user_ids: frozenset[int] = frozenset()
+    chat_id: int | None = None
+
+
+@dataclass(frozen=True)
 class School:
+    """One school of the deployment: who it is, where families write, its staff, its channel."""
+
     name: str
     contact_email: str
     ent_url: str
     cgu: Cgu = field(default_factory=lambda: guide_cgu(texts.CGU_GUIDE_EXCERPT))
     cgu_url: str | None = None  # CGU_URL: the ENT's full terms of use
     services: tuple[Service, ...] = field(default_factory=shipped_services)
+    uai: str = DEFAULT_UAI
+    staff: StaffConfig = StaffConfig()
+    annonces_channel_id: int | None = None
+    quiet_hours: tuple[time, time] | None = None
+    postal_address: str | None = None
 
 
 @dataclass(frozen=True)
-class StaffConfig:
-    """Who is staff: these Telegram users, and the members of the staff group."""
+class Schools:
+    """The deployment's schools, in the order of their configuration (one for a single-school install)."""
 
-    user_ids: frozenset[int] = frozenset()
-    chat_id: int | None = None
+    all: tuple[School, ...]
+
+    def __post_init__(self) -> None:
+        assert self.all, "a deployment has one school at least"
+
+    @property
+    def several(self) -> bool:
+        return len(self.all) > 1
+
+    @property
+    def first(self) -> School:
+        return self.all[0]
+
+    def get(self, uai: str) -> School | None:
+        return next((s for s in self.all if s.uai == uai), None)
+
+    def of(self, uais: Sequence[str]) -> tuple[School, ...]:
+        """The configured schools among these UAIs (an account's, say), in the configuration's order."""
+        return tuple(s for s in self.all if s.uai in uais)
+
+    def of_staff_chat(self, chat_id: int) -> School | None:
+        """The school whose staff group this chat is."""
+        return next((s for s in self.all if s.staff.chat_id == chat_id), None)
+
+    def listing(self, user_id: int) -> tuple[School, ...]:
+        """The schools whose settings name this Telegram user as staff (STAFF_USER_IDS, `staff_user_ids`)."""
+        return tuple(s for s in self.all if user_id in s.staff.user_ids)
 
 
 @dataclass(frozen=True)
@@ -74,17 +115,31 @@ def _nothing() -> None:
 @dataclass(frozen=True)
 class Deps:
     store: Store
-    school: School
-    staff: StaffConfig = StaffConfig()
+    schools: Schools
     mail: MailConfig | None = None  # None: mail is off, tickets stay in Telegram
     wake_mailer: Callable[[], None] = _nothing  # tells the mail worker something was queued
-    annonces_channel_id: int | None = None
-    quiet_hours: tuple[time, time] | None = None
     wake_broadcaster: Callable[[], None] = _nothing  # tells the delivery worker a notice went out
     wake_staff_poster: Callable[[], None] = _nothing  # tells the staff group's worker a post was queued
     letter_validity_days: int = 90  # how long a letter's link works
     privacy: PrivacyConfig = PrivacyConfig()
     password_rule: PasswordRule = DEFAULT_RULE
+
+    # The first school's view, for what does not yet depend on whose school it is.
+    @property
+    def school(self) -> School:
+        return self.schools.first
+
+    @property
+    def staff(self) -> StaffConfig:
+        return self.schools.first.staff
+
+    @property
+    def annonces_channel_id(self) -> int | None:
+        return self.schools.first.annonces_channel_id
+
+    @property
+    def quiet_hours(self) -> tuple[time, time] | None:
+        return self.schools.first.quiet_hours
 
 
 # Argon2 checks and hashes one person may cause in a rolling minute, whatever asks for them: a step of the

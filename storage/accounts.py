@@ -72,6 +72,9 @@ class Account:
     cgu_version: str | None
     revision: int = 0
     dn: str | None = None  # the entry in the ENT's LDAP directory, when the accounts live there
+    # The UAIs of the schools the account belongs to: the import's (account_schools), or the directory
+    # entry's ESCOUAI values, read at each login, when the accounts live in the ENT's LDAP.
+    schools: tuple[str, ...] = ()
 
     @property
     def is_family(self) -> bool:
@@ -141,7 +144,13 @@ def _account(row: aiosqlite.Row) -> Account:
     return Account(id=row["id"], identifier=row["identifier"], last_name=row["last_name"],
                    first_name=row["first_name"], profile=row["profile"], class_name=row["class_name"],
                    state=row["state"], provisional_hash=row["provisional_hash"], email=row["email"],
-                   activated_at=row["activated_at"], cgu_version=row["cgu_version"], revision=row["revision"])
+                   activated_at=row["activated_at"], cgu_version=row["cgu_version"], revision=row["revision"],
+                   schools=tuple(sorted((row["schools"] or "").split())))
+
+
+# An account's columns and its schools (UAIs have no space), in one read.
+ACCOUNT = ("SELECT accounts.*, (SELECT group_concat(uai, ' ') FROM account_schools s"
+           " WHERE s.account_id = accounts.id) AS schools FROM accounts")
 
 
 class SqliteDirectory:
@@ -155,25 +164,25 @@ class SqliteDirectory:
             return None
         async with self.db.read() as conn:
             rows = list(await conn.execute_fetchall(
-                "SELECT * FROM accounts WHERE identifier_key = ?", (identifier_key(identifier),)))
+                ACCOUNT + " WHERE identifier_key = ?", (identifier_key(identifier),)))
         return _account(rows[0]) if rows else None
 
     async def get(self, account_id: int) -> Account | None:
         async with self.db.read() as conn:
-            rows = list(await conn.execute_fetchall("SELECT * FROM accounts WHERE id = ?", (account_id,)))
+            rows = list(await conn.execute_fetchall(ACCOUNT + " WHERE id = ?", (account_id,)))
         return _account(rows[0]) if rows else None
 
     async def by_telegram_user(self, telegram_user_id: int) -> Account | None:
         """The account this Telegram user activated, if any."""
         async with self.db.read() as conn:
             rows = list(await conn.execute_fetchall(
-                "SELECT * FROM accounts WHERE telegram_user_id = ? ORDER BY activated_at DESC LIMIT 1",
+                ACCOUNT + " WHERE telegram_user_id = ? ORDER BY activated_at DESC LIMIT 1",
                 (telegram_user_id,)))
         return _account(rows[0]) if rows else None
 
     async def all(self) -> list[Account]:
         async with self.db.read() as conn:
-            rows = await conn.execute_fetchall("SELECT * FROM accounts ORDER BY identifier_key")
+            rows = await conn.execute_fetchall(ACCOUNT + " ORDER BY identifier_key")
         return [_account(r) for r in rows]
 
     async def check_provisional(self, account: Account | None, provisional: str) -> bool:

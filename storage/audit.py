@@ -21,19 +21,21 @@ STILL_PROVES = (f"a.event IN ({', '.join(repr(e) for e in PROVING_EVENTS)})"
 
 
 async def write_event(conn: aiosqlite.Connection, at: datetime, actor: str, event: str,
-                      account_id: int | None = None, detail: str | None = None) -> None:
-    """Adds one event inside the caller's transaction, so that it lands with what it records."""
-    await conn.execute("INSERT INTO audit (at, actor, event, account_id, detail) VALUES (?, ?, ?, ?, ?)",
-                       (to_text(at), actor, event, account_id, detail))
+                      account_id: int | None = None, detail: str | None = None, uai: str | None = None) -> None:
+    """Adds one event inside the caller's transaction, so that it lands with what it records; `uai`: the school
+    it concerns (a staff member's action names the school they acted for)."""
+    await conn.execute("INSERT INTO audit (at, actor, event, account_id, detail, uai) VALUES (?, ?, ?, ?, ?, ?)",
+                       (to_text(at), actor, event, account_id, detail, uai))
 
 
 class Audit:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def record(self, actor: str, event: str, account_id: int | None = None, detail: str | None = None) -> None:
-        await self.db.write("INSERT INTO audit (at, actor, event, account_id, detail) VALUES (?, ?, ?, ?, ?)",
-                            (to_text(self.db.clock.now()), actor, event, account_id, detail))
+    async def record(self, actor: str, event: str, account_id: int | None = None, detail: str | None = None,
+                     uai: str | None = None) -> None:
+        await self.db.write("INSERT INTO audit (at, actor, event, account_id, detail, uai) VALUES (?, ?, ?, ?, ?, ?)",
+                            (to_text(self.db.clock.now()), actor, event, account_id, detail, uai))
 
     async def for_account(self, account_id: int, limit: int = 10) -> list[tuple[str, str, str, str | None]]:
         async with self.db.read() as conn:

@@ -7,19 +7,20 @@ import csv
 import io
 import os
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from storage.accounts import IDENTIFIER_MAX, IDENTIFIER_SIGNS, Account, identifier_key, is_identifier
 from storage.audit import write_event
 from storage.db import to_text
+from storage.schools import DEFAULT_UAI, normal_uai, uai_problem
 from storage.secrets import hash_secret_sync, verify_secret_sync
 from storage.store import Store
 
 REQUIRED = ("identifiant", "mot_de_passe_provisoire")
-OPTIONAL = ("nom", "prenom", "profil", "classe")
+OPTIONAL = ("nom", "prenom", "profil", "classe", "uai")
 PROFILES = {"": "parent", "parent": "parent", "parents": "parent", "responsable": "parent",
             "responsable legal": "parent", "eleve": "eleve", "eleves": "eleve"}
 
@@ -37,6 +38,7 @@ class Row:
     first_name: str | None
     profile: str
     class_name: str | None
+    uai: str | None = None  # the `uai` column's, checked against the deployment's schools by import_accounts
 
 
 @dataclass
@@ -47,6 +49,8 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     active_kept: list[str] = field(default_factory=list)
+    joined: list[str] = field(default_factory=list)  # accounts already here, given this file's school
+    left: list[str] = field(default_factory=list)  # accounts --school's file no longer names: they lose that school
     written: bool = False
 
     @property
@@ -112,6 +116,8 @@ def read_csv(path: Path) -> tuple[list[Row], list[tuple[int, str]]]:
             problem = f"mot de passe provisoire vide pour « {identifier} »"
         elif _plain(profile_raw).replace("_", " ") not in PROFILES:
             problem = f"profil inconnu « {profile_raw} » (attendu : eleve ou parent)"
+        elif cell("uai") and (why := uai_problem(cell("uai"))) is not None:
+            problem = f"colonne uai : {why}"
         if problem:
             errors.append((line, problem))
             if identifier and identifier_key(identifier) not in seen:
@@ -120,7 +126,8 @@ def read_csv(path: Path) -> tuple[list[Row], list[tuple[int, str]]]:
         seen[identifier_key(identifier)] = line
         rows.append(Row(line=line, identifier=identifier, provisional=provisional,
                         last_name=cell("nom") or None, first_name=cell("prenom") or None,
-                        profile=PROFILES[_plain(profile_raw).replace("_", " ")], class_name=cell("classe") or None))
+                        profile=PROFILES[_plain(profile_raw).replace("_", " ")], class_name=cell("classe") or None,
+                        uai=normal_uai(cell("uai")) or None))
     return rows, errors
 
 
@@ -129,11 +136,42 @@ def _same_fields(account: Account, row: Row) -> bool:
         row.identifier, row.last_name, row.first_name, row.profile, row.class_name)
 
 
+def _schools_of_rows(rows: list[Row], errors: list[tuple[int, str]], school: str | None, known: Collection[str],
+                     default: str | None) -> tuple[list[Row], list[tuple[int, str]]]:
+    """Each row's school: its `uai` cell, else `school` (--school), else `default` (a single-school install).
+
+    With --school, the file is that school's: a row naming another is an error. A school the deployment does not
+    serve is an error naming its line."""
+    placed: list[Row] = []
+    for row in rows:
+        uai = row.uai or school or default
+        if uai is None:
+            errors.append((row.line, "établissement inconnu : plusieurs établissements, précisez --school UAI "
+                                     "ou une colonne uai"))
+        elif school is not None and uai != school:
+            errors.append((row.line, f"uai {uai} différent de --school {school}"))
+        elif uai not in known:
+            errors.append((row.line, f"uai {uai} : établissement absent de la configuration (SCHOOLS_FILE)"))
+        else:
+            placed.append(replace(row, uai=uai))
+    return placed, sorted(errors)
+
+
 async def import_accounts(store: Store, path: Path, *, dry_run: bool = False, skip_invalid: bool = False,
                           on_progress: Callable[[int], None] | None = None,
-                          on_total: Callable[[int], None] | None = None) -> ImportReport:
-    """Checks every row, then writes all or nothing (unless told to skip the bad rows)."""
+                          on_total: Callable[[int], None] | None = None,
+                          school: str | None = None, known: Collection[str] = (),
+                          default: str | None = None) -> ImportReport:
+    """Checks every row, then writes all or nothing (unless told to skip the bad rows).
+
+    `known`: the deployment's schools (UAIs); `default`: the school of a row without one, when there is only one;
+    `school` (--school): the file is that school's list, and an account it no longer names loses that school
+    (and that school only)."""
     rows, errors = read_csv(path)
+    if not known:  # a caller that names no school: the single school's (the database's own, or the default)
+        default = default or store.legacy_uai or DEFAULT_UAI
+        known = (default,)
+    rows, errors = _schools_of_rows(rows, errors, school, known, default)
     if store.ldap is not None:  # an account the ENT's directory does not know could never be activated
         unknown = await store.ldap.unknown(row.identifier for row in rows)
         errors = sorted([*errors, *((row.line, f"identifiant « {row.identifier} » inconnu de l'annuaire de l'ENT")
@@ -144,12 +182,20 @@ async def import_accounts(store: Store, path: Path, *, dry_run: bool = False, sk
         return report
     existing = {identifier_key(a.identifier): a for a in await store.accounts.all()}
     work: list[tuple[Row, Account | None]] = []
+    joining: list[tuple[Row, Account]] = []  # accounts already here that this file gives a school they lack
     for row in rows:
         account = existing.get(identifier_key(row.identifier))
+        if account is not None and row.uai not in account.schools:
+            joining.append((row, account))
         if account is not None and account.state == "active":
             report.active_kept.append(row.identifier)
         else:
             work.append((row, account))
+    named = {identifier_key(row.identifier) for row in rows}
+    leaving = [a for a in existing.values() if school is not None and school in a.schools
+               and identifier_key(a.identifier) not in named]
+    report.joined = [row.identifier for row, _ in joining]
+    report.left = [a.identifier for a in leaving]
     if on_total:
         on_total(len(work))
 
@@ -180,23 +226,34 @@ async def import_accounts(store: Store, path: Path, *, dry_run: bool = False, sk
         else:
             report.updated.append(row.identifier)
         plan.append((row, account, digest))
-    if dry_run or not plan:
+    if dry_run or not (plan or joining or leaving):
         return report
     async with store.db.transaction() as conn:
         for row, account, digest in plan:
             if account is None:
-                await conn.execute(
+                cursor = await conn.execute(
                     "INSERT INTO accounts (identifier, identifier_key, last_name, first_name, profile, class_name,"
                     " state, provisional_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
                     (row.identifier, identifier_key(row.identifier), row.last_name, row.first_name, row.profile,
                      row.class_name, digest, now, now))
+                await conn.execute("INSERT INTO account_schools (account_id, uai) VALUES (?, ?)",
+                                   (cursor.lastrowid, row.uai))
             else:
                 await conn.execute(
                     "UPDATE accounts SET identifier = ?, last_name = ?, first_name = ?, profile = ?, class_name = ?,"
                     " provisional_hash = COALESCE(?, provisional_hash), updated_at = ? WHERE id = ? AND state != 'active'",
                     (row.identifier, row.last_name, row.first_name, row.profile, row.class_name, digest, now,
                      account.id))
+        for row, account in joining:
+            await conn.execute("INSERT OR IGNORE INTO account_schools (account_id, uai) VALUES (?, ?)",
+                               (account.id, row.uai))
+        for account in leaving:
+            await conn.execute("DELETE FROM account_schools WHERE account_id = ? AND uai = ?", (account.id, school))
+        uais = sorted({row.uai for row in rows if row.uai})
         await write_event(conn, moment, "shell", "import", None,
-                          f"{path.name}: {len(report.created)} créés, {len(report.updated)} mis à jour")
+                          f"{path.name}: {len(report.created)} créés, {len(report.updated)} mis à jour"
+                          + (f", {len(report.joined)} rattachés, {len(report.left)} détachés" if school or len(uais) > 1
+                             else ""),
+                          uai=school or (uais[0] if len(uais) == 1 else None))
     report.written = True
     return report

@@ -30,6 +30,7 @@ from storage.accounts import (
     is_identifier,
 )
 from storage.db import Database, from_text, to_text
+from storage.schools import normal_uai
 from storage.secrets import verify_secret
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ class LdapConfig:
     breaker_seconds: float = 30.0
     # Calls waiting for a free thread beyond the pool's: more fail at once rather than wait in line.
     max_waiting: int = 16
+    # The schools an entry belongs to (GIP RECIA's ESCO schema: multi-valued, one UAI each).
+    school_attribute: str = "ESCOUAI"
 
     @property
     def host(self) -> str:
@@ -88,6 +91,7 @@ class Entry:
     first_name: str | None
     mail: str | None
     names: tuple[str, ...] = ()  # every value of the login attributes (the login, then its aliases)
+    schools: tuple[str, ...] = ()  # the school attribute's UAIs
 
 
 class DirectoryProblem(Exception):
@@ -305,12 +309,13 @@ def _values(attributes: dict[str, Any], name: str) -> list[str]:
     return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
 
 
-def _entry(dn: str, attributes: dict[str, Any], login_attributes: tuple[str, ...]) -> Entry:
+def _entry(dn: str, attributes: dict[str, Any], login_attributes: tuple[str, ...], school_attribute: str = "ESCOUAI") -> Entry:
     return Entry(dn=dn, login=_first(attributes, login_attributes[0]) or "",
                  state=(_first(attributes, STATE) or "").upper() or None,
                  profiles=tuple(_values(attributes, PROFILES)), last_name=_first(attributes, "sn"),
                  first_name=_first(attributes, "givenName"), mail=_first(attributes, "mail"),
-                 names=tuple(v for a in login_attributes for v in _values(attributes, a)))
+                 names=tuple(v for a in login_attributes for v in _values(attributes, a)),
+                 schools=tuple(sorted({normal_uai(v) for v in _values(attributes, school_attribute)})))
 
 
 def _generalized_time(moment: Any) -> str:
@@ -355,7 +360,7 @@ class LdapDirectory:
         self.config = config
         self.local = SqliteDirectory(db)
         self.pool = LdapPool(config, db.clock.now)
-        self._attributes = [*config.login_attributes, STATE, PROFILES, "sn", "givenName", "mail"]
+        self._attributes = [*config.login_attributes, STATE, PROFILES, "sn", "givenName", "mail", config.school_attribute]
 
     # -- reading --
 
@@ -368,7 +373,7 @@ class LdapDirectory:
                 raise DirectoryUnavailable("base DN") from exc
             except lx.LDAPSizeLimitExceededResult:
                 return [Entry("", "", None, (), None, None, None)] * 2  # more than one: never a guess
-            return [_entry(e["dn"], dict(e["attributes"]), self.config.login_attributes)
+            return [_entry(e["dn"], dict(e["attributes"]), self.config.login_attributes, self.config.school_attribute)
                     for e in conn.response or [] if e.get("type") == "searchResEntry"]
 
         return await self.pool.run(search)
@@ -414,7 +419,7 @@ class LdapDirectory:
     def _merge(self, local: Account, entry: Entry) -> Account:
         return replace(local, identifier=entry.login, last_name=entry.last_name or local.last_name,
                        first_name=entry.first_name or local.first_name, profile=profile_of(entry.profiles),
-                       state=state_of(entry.state, local.state), email=entry.mail, dn=entry.dn)
+                       state=state_of(entry.state, local.state), email=entry.mail, dn=entry.dn, schools=entry.schools)
 
     async def find(self, identifier: str) -> Account | None:
         if not is_identifier(identifier):  # never a search for what cannot be an identifier

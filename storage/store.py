@@ -17,6 +17,7 @@ from storage.outbox import Outbox
 from storage.privacy import Privacy
 from storage.progress import ProgressStore
 from storage.recovery import RecoveryStore
+from storage.schools import LEGACY
 from storage.secrets import hash_secret, installation_key, new_provisional
 from storage.stats import Stats
 from storage.tickets import Tickets
@@ -24,8 +25,11 @@ from storage.writing import HelpdeskWriting
 
 
 class Store:
-    def __init__(self, path: Path, clock: Clock | None = None, ldap: LdapConfig | None = None) -> None:
+    def __init__(self, path: Path, clock: Clock | None = None, ldap: LdapConfig | None = None,
+                 legacy_uai: str | None = None) -> None:
         self.db = Database(path, clock)
+        # The school of the rows written before many schools (storage/schools.py LEGACY), given to them at open.
+        self.legacy_uai = legacy_uai
         # The accounts live in the ENT's LDAP when it is configured; everything else stays in SQLite.
         self.ldap = LdapDirectory(self.db, ldap) if ldap is not None else None
         self.accounts: AccountDirectory = self.ldap if self.ldap is not None else SqliteDirectory(self.db)
@@ -59,6 +63,21 @@ class Store:
 
     async def open(self) -> None:
         await self.db.open()
+        if self.legacy_uai:
+            await self._name_legacy_school(self.legacy_uai)
+
+    async def _name_legacy_school(self, uai: str) -> None:
+        """Rows from before many schools become this school's, once (nothing to do at later starts)."""
+        async with self.db.transaction() as conn:
+            await conn.execute("INSERT OR IGNORE INTO account_schools (account_id, uai)"
+                               " SELECT account_id, ? FROM account_schools WHERE uai = ?", (uai, LEGACY))
+            await conn.execute("INSERT OR IGNORE INTO subscriber_schools (telegram_user_id, uai, active, changed_at)"
+                               " SELECT telegram_user_id, ?, active, changed_at FROM subscriber_schools WHERE uai = ?",
+                               (uai, LEGACY))
+            for table in ("account_schools", "subscriber_schools"):
+                await conn.execute(f"DELETE FROM {table} WHERE uai = ?", (LEGACY,))
+            for table in ("tickets", "notices", "letter_tokens"):
+                await conn.execute(f"UPDATE {table} SET uai = ? WHERE uai = ?", (uai, LEGACY))
 
     async def close(self) -> None:
         if self.ldap is not None:

@@ -125,7 +125,8 @@ class Harness:
             writer = csv.DictWriter(f, fieldnames=list(rows[0]), delimiter=";")
             writer.writeheader()
             writer.writerows(rows)
-        report = await import_accounts(self.store, path)
+        report = await import_accounts(self.store, path, known=self.settings.school_uais,
+                                       default=self.settings.school_uais[0] if len(self.settings.school_uais) == 1 else None)
         assert not report.errors, report.errors
 
 

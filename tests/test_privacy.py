@@ -152,8 +152,8 @@ TABLES: dict[str, tuple[Seed, str, int]] = {
 }
 
 
-# Tables whose rows go with a ticket (ON DELETE CASCADE), or that hold nothing about anyone.
-FOLLOW_A_TICKET = {"ticket_messages", "ticket_posts", "staff_posts"}
+# Tables whose rows go with a ticket, an account or a subscriber (ON DELETE CASCADE), or that hold nothing about anyone.
+FOLLOW_A_TICKET = {"ticket_messages", "ticket_posts", "staff_posts", "account_schools", "subscriber_schools"}
 NOTHING_PERSONAL = {"schema_migrations"}
 
 

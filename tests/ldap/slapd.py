@@ -21,6 +21,7 @@ SUFFIX = "dc=esco-centre,dc=fr"
 PEOPLE_DN = f"ou=people,{SUFFIX}"
 SERVICE_DN = f"cn=entbot,ou=services,{SUFFIX}"
 SERVICE_PASSWORD = "service-Secret-42"
+DEFAULT_UAI = "0371122U"
 ROOT_DN = f"cn=admin,{SUFFIX}"
 ROOT_PASSWORD = "admin-Secret-42"
 MODULE_DIRS = ("/usr/lib/ldap", "/usr/lib/x86_64-linux-gnu/ldap", "/usr/lib/aarch64-linux-gnu/ldap", "/usr/lib64/openldap")
@@ -51,6 +52,7 @@ class Person:
     given_name: str = "Jean"
     aliases: list[str] = field(default_factory=list)
     password: str = "{SCRIPT}LOCK"
+    schools: list[str] = field(default_factory=lambda: [DEFAULT_UAI])  # ESCOUAI: the school of the tests' settings
 
     @property
     def dn(self) -> str:
@@ -88,6 +90,7 @@ def seed_ldif(people: list[Person]) -> str:
                  _ldif_line("ENTPersonLogin", p.login), f"ENTPersonJointure: AC-ORLEANS-TOURS${p.uid}",
                  f"ENTPersonProfils: {p.profile}", f"ESCOPersonEtatCompte: {p.state}", _ldif_line("userPassword", p.password)]
         block += [_ldif_line("ENTPersonAlias", a) for a in p.aliases]
+        block += [_ldif_line("ESCOUAI", uai) for uai in p.schools]
         blocks.append(block)
     return "\n\n".join("\n".join(b) for b in blocks) + "\n"
 
