@@ -82,6 +82,11 @@ class Schools:
         """The configured schools among these UAIs (an account's, say), in the configuration's order."""
         return tuple(s for s in self.all if s.uai in uais)
 
+    def of_account(self, account: Account) -> tuple[School, ...]:
+        """The schools an account belongs to. With one school, every account is that school's (its directory's
+        entries are not asked for their school); with several, the configured ones among the account's UAIs."""
+        return self.of(account.schools) if self.several else (self.first,)
+
     def of_staff_chat(self, chat_id: int) -> School | None:
         """The school whose staff group this chat is."""
         return next((s for s in self.all if s.staff.chat_id == chat_id), None)

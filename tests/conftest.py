@@ -6,7 +6,7 @@ import csv
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -16,10 +16,12 @@ from bot.broadcaster import Broadcaster
 from bot.mailer import Mailer
 from bot.processor import PerUserProcessor
 from bot.settings import Settings, SmtpSettings
+from conversations.common import School, StaffConfig
 from sandbox.driver import Chat, Person, Sandbox
 from sandbox.server import SandboxServer
 from storage.db import Clock
 from storage.importer import import_accounts
+from storage.schools import DEFAULT_UAI
 from storage.store import Store
 from tests import flows
 from tests.smtp import SmtpServer
@@ -30,6 +32,12 @@ STAFF_CHAT_ID = -1009990001  # the staff group
 CHANNEL_ID = -1009990002  # the announcements channel
 ROOT = Path(__file__).resolve().parent.parent
 CONTACT = "ce.0371122u@ac-orleans-tours.fr"  # the collège of the guide: tests set it, the code has no default
+# A second collège, for the tests of many schools: its own secretary, staff group, channel and address.
+OTHER_UAI = "0370994E"
+OTHER_STAFF_ID = 777002
+OTHER_STAFF_CHAT_ID = -1009990011
+OTHER_CHANNEL_ID = -1009990012
+OTHER_CONTACT = "ce.0370994e@ac-orleans-tours.fr"
 _SETTING_PREFIXES = ("TELEGRAM_", "ENTBOT_", "SMTP_", "SCHOOL_", "STAFF_", "LOG_LEVEL", "LDAP_", "DIRECTORY")
 
 
@@ -61,13 +69,14 @@ class Harness:
     async def parent(self, first_name: str = "Amina") -> Person:
         return await self.sandbox.person(first_name)
 
-    async def secretary(self, first_name: str = "Sylvie") -> Person:
-        """The staff member named in STAFF_USER_IDS, who has opened a private chat with the bot."""
-        person = await self.sandbox.person(first_name, user_id=STAFF_ID)
+    async def secretary(self, first_name: str = "Sylvie", user_id: int = STAFF_ID) -> Person:
+        """The staff member named in STAFF_USER_IDS (or `user_id`: OTHER_STAFF_ID, the second collège's),
+        who has opened a private chat with the bot."""
+        person = await self.sandbox.person(first_name, user_id=user_id)
         return person
 
-    async def staff_group(self, *members: Person) -> Chat:
-        return await self.sandbox.group("Secrétariat — ENT", list(members), chat_id=STAFF_CHAT_ID)
+    async def staff_group(self, *members: Person, chat_id: int = STAFF_CHAT_ID) -> Chat:
+        return await self.sandbox.group("Secrétariat — ENT", list(members), chat_id=chat_id)
 
     @property
     def mailer(self) -> Mailer:
@@ -79,9 +88,9 @@ class Harness:
     def broadcaster(self) -> Broadcaster:
         return broadcaster_of(self.app)
 
-    async def channel(self) -> Chat:
+    async def channel(self, chat_id: int = CHANNEL_ID) -> Chat:
         """The school's announcements channel, the bot its admin."""
-        return await self.sandbox.channel("Annonces du collège", chat_id=CHANNEL_ID)
+        return await self.sandbox.channel("Annonces du collège", chat_id=chat_id)
 
     async def restart(self, before_start: Callable[[], object] | None = None) -> None:
         """The bot goes away, its memory with it, and a new one starts on the same database."""
@@ -153,6 +162,18 @@ def make_settings(api_url: str, tmp_path: Path, **overrides: object) -> Settings
                                      quiet_hours=None, annonces_channel_id=CHANNEL_ID)
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def two_schools(**second: object) -> tuple[School, School]:
+    """`school_list` for a deployment of two collèges: the tests' usual one (its UAI, staff, group, channel) and a
+    second with its own; `second` changes the second school's fields."""
+    usual = School(name="Collège Léonard de Vinci", contact_email=CONTACT, ent_url="https://www.touraine-eschool.fr",
+                   uai=DEFAULT_UAI, staff=StaffConfig(frozenset({STAFF_ID}), STAFF_CHAT_ID),
+                   annonces_channel_id=CHANNEL_ID, postal_address="1 rue de la Paix, 37000 Tours")
+    other = replace(usual, name="Collège Jean Moulin", contact_email=OTHER_CONTACT, uai=OTHER_UAI,
+                    staff=StaffConfig(frozenset({OTHER_STAFF_ID}), OTHER_STAFF_CHAT_ID),
+                    annonces_channel_id=OTHER_CHANNEL_ID, postal_address="2 avenue du Lac, 37400 Amboise")
+    return usual, replace(other, **second)  # type: ignore[arg-type]
 
 
 async def _harness(server: SandboxServer, tmp_path: Path, **overrides: object) -> Harness:
