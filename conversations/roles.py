@@ -1,8 +1,10 @@
-"""Who is staff: the users named in the settings and the members of the staff group, asked at every action."""
+"""Who is staff, and of which schools: the users a school's settings name and its staff group's members, asked at every action."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -11,7 +13,8 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from conversations.common import deps
+from conversations import texts
+from conversations.common import School, deps, keyboard, send
 
 log = logging.getLogger(__name__)
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -19,22 +22,69 @@ Handler = Callable[[Update, Ctx], Coroutine[Any, Any, object]]
 MEMBER = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
 
 
-async def is_staff(update: Update, context: Ctx) -> bool:
-    """Asked of Telegram at every command and button: someone who left the staff group is staff no more."""
-    user = update.effective_user
-    if user is None:
-        return False
-    staff = deps(context).staff
-    if user.id in staff.user_ids:
-        return True
-    if staff.chat_id is None:
-        return False
+async def _member(context: Ctx, chat_id: int, user_id: int) -> bool:
     try:
-        member = await context.bot.get_chat_member(staff.chat_id, user.id)
+        member = await context.bot.get_chat_member(chat_id, user_id)
     except TelegramError as exc:
-        log.info("staff group membership of %s unknown: %s", user.id, exc)
+        log.info("staff group membership of %s unknown: %s", user_id, exc)
         return False
     return member.status in MEMBER or (member.status == ChatMemberStatus.RESTRICTED and bool(getattr(member, "is_member", False)))
+
+
+async def staff_schools(update: Update, context: Ctx) -> tuple[School, ...]:
+    """The schools this person acts for now, asked of Telegram at every command and button: someone who left a
+    school's staff group is that school's staff no more.
+
+    In a school's staff group, that school only (a member of two schools acts there for the group's school); in
+    private, the schools whose settings name them, and those whose staff group they are a member of."""
+    user = update.effective_user
+    if user is None:
+        return ()
+    schools = deps(context).schools
+    chat = update.effective_chat
+    in_group = schools.of_staff_chat(chat.id) if chat is not None and chat.type != "private" else None
+    if in_group is not None:
+        if user.id in in_group.staff.user_ids or await _member(context, chat.id, user.id):  # type: ignore[union-attr]
+            return (in_group,)
+        return ()
+    named = schools.listing(user.id)
+    others = [s for s in schools.all if s not in named and s.staff.chat_id is not None]
+    found = await asyncio.gather(*[_member(context, s.staff.chat_id, user.id) for s in others if s.staff.chat_id])
+    members = {s.uai for s, yes in zip(others, found, strict=True) if yes}
+    return tuple(s for s in schools.all if s in named or s.uai in members)
+
+
+async def is_staff(update: Update, context: Ctx) -> bool:
+    return bool(await staff_schools(update, context))
+
+
+# -- a member of several schools picks the one a command is for ----------------------------------------
+
+PICK = re.compile(r"^pick:([a-z_]{1,20}):([0-9]{7}[A-Z])$")
+
+
+async def school_for(update: Update, context: Ctx, action: str, uai: str | None = None) -> School | None:
+    """The school a staff command is for: the only one they act for, or `uai` when it is one of theirs (a
+    `pick:` button's, checked again now); else the buttons to pick one (`pick:<action>:<uai>`), and None.
+
+    The caller registers a CallbackQueryHandler for `^pick:<action>:` that calls it again with the pressed UAI."""
+    mine = await staff_schools(update, context)
+    if uai is not None:
+        return next((s for s in mine if s.uai == uai), None)
+    if len(mine) == 1:
+        return mine[0]
+    if not mine:
+        return None
+    rows = [[(s.name, f"pick:{action}:{s.uai}")] for s in mine]
+    await send(update, context, texts.PICK_SCHOOL, keyboard(*rows))
+    return None
+
+
+def picked(update: Update, action: str) -> str | None:
+    """The UAI a `pick:<action>:<uai>` button carries, or None for another action or a malformed one."""
+    query = update.callback_query
+    match = PICK.match(query.data or "") if query is not None else None
+    return match.group(2) if match is not None and match.group(1) == action else None
 
 
 def staff_only(fn: Handler, otherwise: Handler) -> Handler:

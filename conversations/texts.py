@@ -503,6 +503,8 @@ EXPECTS_RECOVERY = {
 
 # -- staff: the school's account tools ------------------------------------------------------------
 
+PICK_SCHOOL = "Vous êtes membre de l'équipe de plusieurs établissements : pour lequel ?"
+
 STAFF_COMMANDS = {
     "compte": "État d'un compte : /compte identifiant",
     "debloquer": "Débloquer un compte : /debloquer identifiant",
