@@ -406,6 +406,11 @@ async def provisional_typed(update: Update, context: Ctx, progress: Progress) ->
         return PROVISIONAL
     await d.store.attempts.success(*keys)
     account = await d.store.accounts.get(account.id) or account  # a provisional proven by a bind is kept now
+    if not d.schools.of_account(account):  # none of this deployment's schools: said once the pair is proven
+        await d.store.progress.forget(progress.telegram_user_id)
+        await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
+        await send(update, context, texts.NOT_OUR_SCHOOL)
+        return END
     if account.state == "blocked" or not account.is_family:  # the ENT's directory says so
         await d.store.progress.forget(progress.telegram_user_id)
         await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)

@@ -153,6 +153,10 @@ RESET_INTRO = ("♻️ <b>Votre compte a été réinitialisé</b> par le collèg
 PROFILE = (STEP_PREFIX.format(n=1) + "Votre profil\n\nQui êtes-vous ? Choisissez ci-dessous, comme sur l'écran "
            "« Bienvenue dans votre ENT ! ».\n\n" + EDUCONNECT)
 PROFILE_PARENT = "👪 Élève ou parent"
+# The account belongs to none of the deployment's schools (its ENT entry's, or the school files imported): one
+# sentence, no other detail.
+NOT_OUR_SCHOOL = ("Votre compte ENT n'est rattaché à aucun des établissements que cet assistant accompagne : "
+                  "adressez-vous à l'établissement de votre enfant.")
 ACCOUNT_BLOCKED = ("🔒 Ce compte est bloqué dans l'annuaire de l'ENT : il ne peut pas être activé ici. "
                    "Contactez le collège, qui pourra le débloquer ; vous pouvez lui écrire avec le bouton ci-dessous.")
 PROFILE_STAFF = "🏫 Personnel de l'éducation nationale"
@@ -714,6 +718,15 @@ DOCTOR_MAIL = "Courriel"
 DOCTOR_DIRECTORY = "Annuaire LDAP"
 DOCTOR_CLOCK = "Horloge"
 DOCTOR_HEADER = "Vérification de l'installation d'Assistant ENT"
+SCHOOLS_HEADER = "Vérification des établissements (SCHOOLS_FILE)"
+SCHOOLS_FILE_CHECK = "Fichier des établissements"
+SCHOOLS_NO_TOKEN = "TELEGRAM_BOT_TOKEN absent : groupes et canaux non vérifiés."
+SCHOOLS_UNSET = ("SCHOOLS_FILE n'est pas défini : le bot sert un seul établissement, celui de SCHOOL_UAI, SCHOOL_NAME "
+                 "et SCHOOL_CONTACT_EMAIL (entbot doctor le vérifie).")
+
+
+def schools_file_ok(path: str, count: int, listed: str) -> str:
+    return f"{path} : {count} établissement(s) valides ({listed})"
 DOCTOR_ALL_OK = "Tout est prêt."
 DOCTOR_SOME_FAILED = "{n} point(s) à corriger (✗) : faites ce qui est indiqué, puis relancez « entbot doctor »."
 DOCTOR_TOKEN_MISSING = ("TELEGRAM_BOT_TOKEN vide : créez le bot avec @BotFather (/newbot) et copiez son jeton dans "
