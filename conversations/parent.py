@@ -21,9 +21,11 @@ from conversations import activation, helpdesk, letters, menu, recovery, texts
 from conversations.common import (
     NOT_HANDLED,
     answer_query,
+    contact_of,
     delete_secret,
     deps,
     dialogue,
+    family_schools,
     hand_over,
     keyboard,
     send,
@@ -174,7 +176,7 @@ async def where(update: Update, context: Ctx) -> str | None:
 
 
 async def help_command(update: Update, context: Ctx) -> object:
-    text = texts.help_text(deps(context).school.contact_email, await where(update, context))
+    text = texts.help_text(contact_of(await family_schools(context, user_id(update))), await where(update, context))
     if await is_staff(update, context):
         text += "\n\n" + texts.STAFF_HELP
     await send(update, context, text, keyboard(write_to_school()))

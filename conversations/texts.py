@@ -77,8 +77,10 @@ DIRECTORY_DOWN = ("⏳ Le service est momentanément indisponible, votre progres
 # -- main menu -------------------------------------------------------------------------------
 
 
-def welcome(school: str, first_name: str) -> str:
-    return (f"Bonjour {escape(first_name)} 👋\n\nJe suis l'assistant ENT du <b>{escape(school)}</b>. "
+def welcome(school: str | None, first_name: str) -> str:
+    """`school`: the family's school, or None when the deployment serves several and the family is not yet known."""
+    whose = f"du <b>{escape(school)}</b>" if school else "des collèges de <b>Touraine e-school</b>"
+    return (f"Bonjour {escape(first_name)} 👋\n\nJe suis l'assistant ENT {whose}. "
             "Je vous guide pas à pas pour activer votre compte sur l'ENT Touraine e-school "
             "(l'espace numérique du collège : notes, cahier de textes, messages).\n\n"
             "Que souhaitez-vous faire ?")
@@ -97,18 +99,27 @@ def menu_resume(step_number: int) -> str:
     return f"▶️ Reprendre à l'étape {step_number}/6"
 
 
-def help_text(contact: str, where: str | None) -> str:
+def school_contacts(schools: list[tuple[str, str]]) -> str | None:
+    """The address(es) a family writes to: its school's; each with its name when it has two; None when the
+    deployment serves several schools and the family is not yet known (« Écrire au collège » finds the school)."""
+    if len(schools) == 1:
+        return schools[0][1]
+    return " ou ".join(f"{address} ({name})" for name, address in schools) or None
+
+
+def help_text(contact: str | None, where: str | None) -> str:
     head = f"<b>Aide</b>\n\nVous êtes {where}.\n\n" if where else "<b>Aide</b>\n\n"
     return (head + "• /start : le menu principal\n• /annuler : mettre en pause (vos étapes validées sont gardées)\n"
             "• /aide : ce message\n\n"
             "En cas de difficulté pour accéder à l'ENT, touchez « Écrire au collège » : le secrétariat vous "
-            f"répondra ici. Ou écrivez à {escape(contact)}")
+            "répondra ici." + (f" Ou écrivez à {escape(contact)}" if contact else ""))
 
 
-def contact_text(contact: str) -> str:
+def contact_text(contact: str | None) -> str:
+    by_mail = (", ou par courriel à l'adresse ci-dessous, en indiquant votre nom, celui de votre enfant et sa classe :"
+               f"\n\n{escape(contact)}" if contact else ", en indiquant votre nom, celui de votre enfant et sa classe.")
     return ("<b>Contacter le collège</b>\n\nEn cas de difficulté pour accéder à l'ENT, écrivez au collège ici, "
-            "dans Telegram (touchez « Écrire au collège »), ou par courriel à l'adresse ci-dessous, en indiquant "
-            f"votre nom, celui de votre enfant et sa classe :\n\n{escape(contact)}\n\n"
+            f"dans Telegram (touchez « Écrire au collège »){by_mail}\n\n"
             "N'envoyez jamais votre mot de passe, ni au collège ni à personne.")
 
 
@@ -200,10 +211,10 @@ def _duration(minutes: int) -> str:
     return f"{math.ceil(minutes / 60)} heures"
 
 
-def locked(minutes: int, contact: str) -> str:
+def locked(minutes: int, contact: str | None) -> str:
     return (f"🔒 Trop d'essais incorrects. Par sécurité, réessayez dans <b>{_duration(minutes)}</b>."
-            "\n\nEn cas de blocage, le collège peut vous débloquer : touchez « Écrire au collège », ou écrivez à "
-            f"{escape(contact)}")
+            "\n\nEn cas de blocage, le collège peut vous débloquer : touchez « Écrire au collège »"
+            + (f", ou écrivez à {escape(contact)}" if contact else "."))
 
 
 # The guide's own words at step 3, verbatim: the bot invents no terms of use.
