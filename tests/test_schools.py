@@ -7,12 +7,14 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.settings import Settings, SettingsError, load
 from conversations import texts
+from conversations.roles import NOT_MEMBER_FOR
 from sandbox.driver import Sandbox
 from sandbox.server import SandboxServer
 from storage.schools import DEFAULT_UAI, valid_uai
@@ -20,9 +22,11 @@ from storage.store import Store
 from tests import flows
 from tests.conftest import (
     OTHER_CONTACT,
+    OTHER_STAFF_CHAT_ID,
     OTHER_UAI,
     STAFF_CHAT_ID,
     TOKEN,
+    Harness,
     process_env,
     running_bot,
     two_schools,
@@ -331,3 +335,50 @@ async def test_schools_check_reads_the_file_then_asks_telegram_about_each_school
     assert any(line.startswith(f"✓ {texts.DOCTOR_CHANNEL} — {DEFAULT_UAI}") for line in lines), lines
     assert any(line.startswith(f"✗ {texts.DOCTOR_STAFF} — {OTHER_UAI}") for line in lines), lines
     assert any(line.startswith(f"– {texts.DOCTOR_CHANNEL} — {OTHER_UAI}") for line in lines), lines
+
+
+# -- who is staff of which school ------------------------------------------------------------------------------
+
+
+async def _member_checks(bot: Harness, since: int) -> tuple[int, int]:
+    calls, following = await bot.sandbox.calls(since)
+    return sum(1 for _, method, _ in calls if method == "getChatMember"), following
+
+
+async def test_a_group_member_is_staff_of_that_school_only_and_no_more_once_removed(
+        sandbox_server: SandboxServer, tmp_path: Path) -> None:
+    """Staff of Jean Moulin by its group alone: /stats works in private; removed from the group, at once not."""
+    async with running_bot(sandbox_server, tmp_path, school_list=two_schools()) as bot:
+        member = await bot.parent("Odile")
+        group = await bot.staff_group(member, chat_id=OTHER_STAFF_CHAT_ID)
+        await member.send("/stats")
+        assert any(m.kind == "photo" for m in await member.messages())  # the chart, then the figures
+        await group.set_member(member, member=False)
+        told = len(await member.messages())
+        await member.send("/stats")
+        after = (await member.messages())[told:]
+        assert [m.from_bot for m in after] == [False, True] and after[1].kind == "text"  # what a parent gets
+
+
+async def test_a_stranger_s_staff_commands_do_not_cost_a_call_per_school_each_time(
+        sandbox_server: SandboxServer, tmp_path: Path) -> None:
+    """With several schools, a stranger typing /compte again and again: each school's group is asked once, then the
+    "no" is kept a while; once that while has passed, asked again."""
+    async with running_bot(sandbox_server, tmp_path, school_list=two_schools()) as bot:
+        await bot.staff_group(chat_id=STAFF_CHAT_ID)
+        await bot.staff_group(chat_id=OTHER_STAFF_CHAT_ID)
+        stranger = await bot.parent("Intrus")
+        _, since = await bot.sandbox.calls()
+        await stranger.send("/compte jean.dupont12")
+        first, since = await _member_checks(bot, since)
+        assert first == 2  # each school's group, once
+        for _ in range(3):
+            await stranger.send("/compte jean.dupont12")
+        again, since = await _member_checks(bot, since)
+        assert again == 0
+        bot.clock.advance(NOT_MEMBER_FOR + timedelta(seconds=1))
+        await stranger.send("/compte jean.dupont12")
+        later, _ = await _member_checks(bot, since)
+        assert later == 2
+        await stranger.send("/aide")  # a parent's /aide asks no group at all with several schools
+        assert texts.STAFF_HELP not in await stranger.text()
