@@ -505,6 +505,11 @@ EXPECTS_RECOVERY = {
 
 PICK_SCHOOL = "Vous êtes membre de l'équipe de plusieurs établissements : pour lequel ?"
 
+
+def picked_school(name: str) -> str:
+    """The pick buttons' message, once one is pressed: what the command below is for."""
+    return f"🏫 Pour : <b>{escape(name)}</b>"
+
 STAFF_COMMANDS = {
     "compte": "État d'un compte : /compte identifiant",
     "debloquer": "Débloquer un compte : /debloquer identifiant",
