@@ -866,6 +866,12 @@ def no_database_here(where: str) -> str:
             "« entbot accounts import » créent la base.")
 
 
+def school_required(listed: str) -> str:
+    """A command about one school's data, without --school, on a deployment of several."""
+    return (f"précisez l'établissement avec --school UAI : cette installation en sert plusieurs ({listed}). "
+            "Rien n'a été fait.")
+
+
 CHATS_LISTENING = ("À l'écoute pendant {seconds} s. Tapez /id dans le groupe du secrétariat et dans le canal (le bot "
                    "doit y être ajouté), ou écrivez au bot en privé. Ctrl-C pour arrêter.")
 CHATS_CONFLICT = "le bot tourne déjà (entbot run) : arrêtez-le d'abord (sudo systemctl stop entbot), puis relancez."
@@ -1463,6 +1469,21 @@ def my_data(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def my_data_by_school(schools: list[tuple[str, dict[str, Any]]]) -> str:
+    """/mesdonnees with several schools: what the family has with each, by the school's name."""
+    lines = ["🏫 <b>Établissement par établissement</b>"]
+    for name, held in schools:
+        parts = []
+        if held["accounts"]:
+            parts.append("compte " + ", ".join(f"<code>{escape(i)}</code>" for i in held["accounts"]))
+        if held["subscribed"] is not None:
+            parts.append("annonces : " + ("abonné" if held["subscribed"] else "désabonné"))
+        if held["tickets"]:
+            parts.append("demande(s) n°" + ", n°".join(str(t) for t in held["tickets"][-MY_DATA_TICKETS:]))
+        lines.append(f"• <b>{escape(name)}</b> : " + ("; ".join(parts) if parts else "rien") + ".")
+    return "\n".join(lines)
+
+
 # What an erasure keeps of the failed attempts, and why (also in the notice and the register).
 ATTEMPTS_KEPT = ("vos essais échoués des dernières 24 heures et un blocage en cours : ils protègent les comptes ENT "
                  "contre qui voudrait deviner un mot de passe, et comptent comme si rien n'avait été effacé")
@@ -1507,12 +1528,27 @@ def purge_lines(removed: dict[str, int], deleted: int, left: list[tuple[int, int
 
 
 def register(school: str, contact_email: str, postal_address: str | None, dpo: str | None, r: Retention,
-             directory: str, smtp_host: str | None, staff_group: bool, channel: bool, today: str) -> str:
-    """`entbot privacy register`: the record of processing (article 30 of the RGPD), in Markdown."""
+             directory: str, smtp_host: str | None, staff_group: bool, channel: bool, today: str,
+             shared: bool = False) -> str:
+    """`entbot privacy register`: the record of processing (article 30 of the RGPD), in Markdown. `shared`: one
+    school's record in a deployment the ENT's operator runs for several: the school's head is the controller, the
+    operator a processor (article 28)."""
     kept = "\n".join(f"| {what} | {how_long} |" for what, how_long in retention_items(r, family=False))
     address = contact_email + (f", {postal_address}" if postal_address else "")
-    where = ("l'annuaire LDAP de l'ENT (comptes) et un fichier SQLite sur le serveur du collège (le reste)"
-             if directory == "ldap" else "un fichier SQLite sur le serveur du collège")
+    server = "de l'opérateur de l'ENT" if shared else "du collège"
+    where = (f"l'annuaire LDAP de l'ENT (comptes) et un fichier SQLite sur le serveur {server} (le reste)"
+             if directory == "ldap" else f"un fichier SQLite sur le serveur {server}")
+    controller = (f"- **Organisme** : {school}, représenté par son chef d'établissement" if shared
+                  else f"- **Organisme** : {school}")
+    processor = ("""
+
+## Sous-traitant (article 28 du RGPD)
+
+- **L'opérateur de l'ENT**, qui exploite cette installation du bot pour plusieurs établissements : il
+  l'héberge, la sauvegarde et la met à jour, sur instruction du chef d'établissement et pour les seules
+  finalités ci-dessous ; il ne consulte pas les données des familles.
+- Les données de chaque établissement sont séparées : le personnel d'un établissement ne voit que les
+  comptes, demandes et annonces du sien.""" if shared else "")
     recipients = ["les personnels du collège désignés (secrétariat, référent numérique)"
                   + (", dans un groupe Telegram réservé" if staff_group else ", en conversation privée avec le bot")]
     if smtp_host:
@@ -1525,9 +1561,9 @@ def register(school: str, contact_email: str, postal_address: str | None, dpo: s
 
 ## Responsable du traitement
 
-- **Organisme** : {school}
+{controller}
 - **Contact** : {address}
-- **Délégué à la protection des données** : {dpo or "à compléter (DPO de l'académie)"}
+- **Délégué à la protection des données** : {dpo or "à compléter (DPO de l'académie)"}{processor}
 
 ## Finalités
 
