@@ -38,8 +38,15 @@ def copy_deleter(bot: Bot) -> DeleteCopy:
 async def notice(update: Update, context: Ctx) -> None:
     """/confidentialite: who, why, what for how long, who receives it, the rights; from the settings."""
     d = deps(context)
-    await send(update, context, texts.privacy_notice(d.school.name, d.school.contact_email, d.privacy.postal_address,
-                                                     d.privacy.dpo, d.privacy.retention))
+    school, controller = d.schools.first, None
+    if d.schools.several:  # the family's own school(s), as far as the bot knows them
+        mine = d.schools.of(tuple(await d.store.privacy.by_school(user_id(update))))
+        if len(mine) == 1:
+            school = mine[0]
+        else:
+            controller = texts.privacy_controllers([(s.name, s.contact_email) for s in mine])
+    await send(update, context, texts.privacy_notice(school.name, school.contact_email, school.postal_address,
+                                                     d.privacy.dpo, d.privacy.retention, controller))
 
 
 async def my_data(update: Update, context: Ctx) -> None:

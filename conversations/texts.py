@@ -1377,12 +1377,14 @@ def retention_items(r: Retention, family: bool = True) -> list[tuple[str, str]]:
 
 
 def privacy_notice(school: str, contact_email: str, postal_address: str | None, dpo: str | None,
-                   r: Retention) -> str:
-    """/confidentialite: the information article 13 of the RGPD asks for, short."""
+                   r: Retention, controller: str | None = None) -> str:
+    """/confidentialite: the information article 13 of the RGPD asks for, short. `controller`: who is responsible,
+    when it is not the one school given (privacy_controllers)."""
     kept = "\n".join(f"• {escape(what)} : <b>{escape(how_long)}</b>" for what, how_long in retention_items(r))
     address = f"{escape(contact_email)}" + (f", {escape(postal_address)}" if postal_address else "")
-    return (f"🔒 <b>Vos données personnelles</b>\n\n"
-            f"<b>Responsable</b> : le {escape(school)} ({address})."
+    return ("🔒 <b>Vos données personnelles</b>\n\n"
+            + (f"<b>Responsable</b> : {controller}." if controller else
+               f"<b>Responsable</b> : le {escape(school)} ({address}).")
             + (f" Délégué à la protection des données : {escape(dpo)}." if dpo else "") + "\n\n"
             "<b>Pourquoi</b> : vous aider à activer votre compte ENT et à joindre le collège, et vous envoyer ses "
             "annonces si vous le demandez. Base légale : la mission de service public du collège.\n\n"
@@ -1397,8 +1399,21 @@ def privacy_notice(school: str, contact_email: str, postal_address: str | None, 
             "comptent encore pour un blocage (24 heures) et un blocage en cours, les codes demandés par courriel "
             "dans la journée (leur nombre seulement), et pour 2 jours au plus un message à secret encore à effacer "
             "de notre conversation. "
-            f"Ou écrivez au collège : {address}. Si vous estimez vos droits mal respectés, "
+            + (f"Ou écrivez au collège : {address}." if controller is None else
+               "Ou écrivez à votre établissement (son adresse est ci-dessus, ou sur le courrier qu'il vous a remis).")
+            + " Si vous estimez vos droits mal respectés, "
             "vous pouvez saisir la CNIL (cnil.fr/plaintes).")
+
+
+def privacy_controllers(schools: list[tuple[str, str]]) -> str:
+    """With several schools: the family's schools (name, contact address), each for what concerns it; or, for a
+    family the bot does not know yet, its child's school; the ENT's operator runs the bot for them."""
+    if not schools:
+        return ("l'établissement de votre enfant, dont l'adresse est sur le courrier qu'il vous a remis "
+                "(l'opérateur de l'ENT fait fonctionner ce bot pour lui)")
+    return ("chacun de vos établissements, pour ce qui le concerne : "
+            + " ; ".join(f"le {escape(name)} ({escape(contact)})" for name, contact in schools)
+            + " (l'opérateur de l'ENT fait fonctionner ce bot pour eux)")
 
 
 def mask_email(email: str) -> str:
