@@ -214,3 +214,21 @@ async def test_lettre_in_telegram_prints_the_staff_member_s_school(two: Harness)
     await family.send(f"/start {token_of(link)}")
     assert WELCOME in await family.text()
     assert await bot.store.letters.school_scanned(marc.id) == OTHER_UAI
+
+
+def test_with_one_school_school_is_optional_and_must_be_its_own(tmp_path: Path) -> None:
+    import subprocess
+
+    env = process_env(ENTBOT_DATABASE=str(tmp_path / "seul.sqlite3"))
+    path = write(tmp_path, "comptes.csv", ["jean.dupont12;Prov-2026a;Dupont;Jean;parent;5B"])
+
+    def entbot(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot", *args], env=env, cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120)
+
+    assert entbot("accounts", "import", str(path)).returncode == 0
+    assert "jean.dupont12" in entbot("accounts", "list").stdout
+    assert "jean.dupont12" in entbot("accounts", "list", "--school", DEFAULT_UAI).stdout
+    wrong = entbot("accounts", "list", "--school", OTHER_UAI)
+    assert wrong.returncode != 0 and "établissement inconnu de la configuration" in wrong.stderr
+    assert [u for _, u in audit(tmp_path / "seul.sqlite3", "accounts_listed")] == [DEFAULT_UAI, DEFAULT_UAI]
