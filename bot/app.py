@@ -231,7 +231,8 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
                                    budget.guard), group=-1)
     # Staff tools come first: their commands and buttons never reach the parent's conversation.
     for handler in staff.handlers(parent.unknown_command, parent.stale_button, settings.staff_chat_id,
-                                  {"lettre": letters.letter_command}, {"letter": letters.letter_button}):
+                                  {"lettre": letters.letter_command}, {"letter": letters.letter_button},
+                                  tuple(s.staff.chat_id for s in schools.all if s.staff.chat_id is not None)):
         app.add_handler(handler)
     app.add_handler(CallbackQueryHandler(notices.subscribe, pattern=r"^sub:on$"))
     app.add_handler(CallbackQueryHandler(notices.unsubscribe, pattern=r"^sub:off$"))

@@ -26,7 +26,7 @@ from bot.settings import Settings, SettingsError, load
 from conversations import texts
 from conversations.privacy import copy_deleter
 from storage import backup as backups
-from storage.accounts import DirectoryUnavailable, identifier_key
+from storage.accounts import Account, DirectoryUnavailable, identifier_key
 from storage.db import DatabaseTooNew
 from storage.ldap_directory import DirectoryProblem, check_directory
 from storage.privacy import DeleteCopy
@@ -94,9 +94,33 @@ def shell_actor() -> str:
     return f"shell:{''.join(ch for ch in login if ch.isprintable())[:64]}"
 
 
-async def _list(store: Store) -> int:
-    await store.audit.record(shell_actor(), "accounts_listed")
-    accounts = await store.accounts.all()
+def one_school(settings: Settings, raw: str | None) -> str:
+    """The school a command acts for: --school (checked), required when the deployment has several schools; the
+    single school's otherwise. Its audit rows name it."""
+    uai = settings.require_school(raw)
+    if uai is None and len(settings.school_uais) > 1:
+        raise SettingsError(texts.school_required(", ".join(settings.school_uais)))
+    return uai or settings.school_uais[0]
+
+
+def _only(settings: Settings, uai: str) -> str | None:
+    """The school to keep the accounts of: none with one school (every account is its)."""
+    return uai if len(settings.school_uais) > 1 else None
+
+
+async def _school_accounts(store: Store, only: str | None) -> list[Account]:
+    return [a for a in await store.accounts.all() if only is None or only in a.schools]
+
+
+async def _school_account(store: Store, identifier: str, only: str | None) -> Account | None:
+    """The account, if it is the school's: another school's is told exactly as an unknown one."""
+    account = await store.accounts.find(identifier)
+    return account if account is not None and (only is None or only in account.schools) else None
+
+
+async def _list(store: Store, uai: str, only: str | None) -> int:
+    await store.audit.record(shell_actor(), "accounts_listed", uai=uai)
+    accounts = await _school_accounts(store, only)
     steps = await store.progress.steps_by_account()
     locks = await store.attempts.running_locks("account")
     if not accounts:
@@ -143,8 +167,8 @@ async def _show(store: Store, identifier: str) -> int:
     return 0
 
 
-async def _reset(store: Store, identifier: str) -> int:
-    account = await store.accounts.find(identifier)
+async def _reset(store: Store, identifier: str, uai: str, only: str | None) -> int:
+    account = await _school_account(store, identifier, only)
     if account is None:
         return fail(f"aucun compte « {identifier} »", 1)
     if not account.is_family:
@@ -154,7 +178,7 @@ async def _reset(store: Store, identifier: str) -> int:
     if account.state == "blocked":
         return fail(f"le compte « {account.identifier} » est bloqué dans l'annuaire de l'ENT : son déblocage relève "
                     "de l'administrateur de l'ENT, rien n'a été fait", 1)
-    password = await store.reset(account, account.revision, shell_actor())
+    password = await store.reset(account, account.revision, shell_actor(), uai=uai)
     if password is None:
         return fail(f"le compte « {account.identifier} » a changé pendant la réinitialisation : relancez la commande", 1)
     print(f"Compte {account.identifier} ({account.display_name}) réinitialisé.")
@@ -164,11 +188,11 @@ async def _reset(store: Store, identifier: str) -> int:
     return 0
 
 
-async def _unlock(store: Store, identifier: str) -> int:
-    account = await store.accounts.find(identifier)
+async def _unlock(store: Store, identifier: str, uai: str, only: str | None) -> int:
+    account = await _school_account(store, identifier, only)
     if account is None:
         return fail(f"aucun compte « {identifier} »", 1)
-    was_locked = await store.unlock(account, shell_actor())
+    was_locked = await store.unlock(account, shell_actor(), uai=uai)
     print(f"Compte {account.identifier} débloqué." if was_locked else
           f"Le compte {account.identifier} n'était pas bloqué ; ses compteurs d'essais sont remis à zéro.")
     return 0
@@ -183,9 +207,9 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-async def _export(store: Store, path: Path) -> int:
-    await store.audit.record(shell_actor(), "accounts_exported", None, str(path)[:200])
-    accounts = await store.accounts.all()
+async def _export(store: Store, path: Path, uai: str, only: str | None) -> int:
+    await store.audit.record(shell_actor(), "accounts_exported", None, str(path)[:200], uai=uai)
+    accounts = await _school_accounts(store, only)
     steps = await store.progress.steps_by_account()
     locks = await store.attempts.running_locks("account")
     rows = [[account.identifier, account.last_name or "", account.first_name or "", account.profile,
@@ -225,14 +249,18 @@ async def _directory_check(settings: Settings) -> int:
     return 0
 
 
-async def _stats(store: Store, settings: Settings, png: Path | None) -> int:
-    for line in texts.stats_lines(await store.stats.summary(texts.PARIS)):
+async def _stats(store: Store, settings: Settings, png: Path | None, uai: str) -> int:
+    only = _only(settings, uai)
+    school = settings.schools.get(uai) if only is not None else None  # several schools: SCHOOLS_FILE's, complete
+    await store.audit.record(shell_actor(), "stats_viewed", uai=uai)
+    for line in texts.stats_lines(await store.stats.summary(texts.PARIS, uai=only,
+                                                           contact=school.contact_email if school else None)):
         print(line)
     if png is not None:
         from render import charts  # matplotlib loads in a second: only for the commands that draw
 
-        figures = await store.stats.chart(texts.PARIS, texts.STEP_NUMBER)
-        image = await asyncio.to_thread(charts.render_png, figures, settings.school_name,
+        figures = await store.stats.chart(texts.PARIS, texts.STEP_NUMBER, uai=only)
+        image = await asyncio.to_thread(charts.render_png, figures, school.name if school else settings.school_name,
                                         store.clock.now().astimezone(texts.PARIS))
         try:
             await asyncio.to_thread(write_private, png, image)
@@ -405,8 +433,18 @@ async def _privacy_erase(store: Store, settings: Settings, telegram_user_id: int
     return 0
 
 
-def _privacy_register(settings: Settings) -> int:
+def _privacy_register(settings: Settings, raw_school: str | None) -> int:
     today = datetime.now(texts.PARIS).strftime("%d/%m/%Y")
+    uai = one_school(settings, raw_school)
+    if len(settings.school_uais) > 1:
+        # One school's record: its head is the controller, the ENT's operator running the deployment a processor.
+        school = settings.schools.get(uai)
+        assert school is not None
+        print(texts.register(school.name, school.contact_email, school.postal_address, settings.dpo_contact,
+                             settings.retention, "ldap" if settings.ldap else "sqlite",
+                             settings.smtp.host if settings.smtp else None, school.staff.chat_id is not None,
+                             school.annonces_channel_id is not None, today, shared=True), end="")
+        return 0
     print(texts.register(settings.school_name, settings.require_contact(), settings.school_postal_address,
                          settings.dpo_contact, settings.retention, "ldap" if settings.ldap else "sqlite",
                          settings.smtp.host if settings.smtp else None, settings.staff_chat_id is not None,
@@ -441,16 +479,22 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--dry-run", action="store_true", help="tout vérifier sans rien écrire")
     imp.add_argument("--skip-invalid", action="store_true", help="importer les lignes correctes malgré les erreurs")
     imp.add_argument("--school", metavar="UAI", help="le fichier est la liste complète de cet établissement")
-    accounts.add_parser("list", help="lister les comptes (jamais de secret)")
+    school_help = "l'établissement (obligatoire quand l'installation en sert plusieurs)"
+    listing = accounts.add_parser("list", help="lister les comptes (jamais de secret)")
+    listing.add_argument("--school", metavar="UAI", help=school_help)
     show = accounts.add_parser("show", help="détail d'un compte (jamais de secret)")
     show.add_argument("identifier")
     reset = accounts.add_parser("reset", help="réinitialiser un compte : nouveau mot de passe provisoire, affiché une fois")
     reset.add_argument("identifier")
+    reset.add_argument("--school", metavar="UAI", help=school_help)
     unlock = accounts.add_parser("unlock", help="débloquer un compte après trop d'essais")
     unlock.add_argument("identifier")
+    unlock.add_argument("--school", metavar="UAI", help=school_help)
     export = accounts.add_parser("export", help="exporter l'état des comptes en CSV pour Excel (jamais de secret)")
     export.add_argument("file", type=Path)
+    export.add_argument("--school", metavar="UAI", help=school_help)
     stats = sub.add_parser("stats", help="chiffres des activations")
+    stats.add_argument("--school", metavar="UAI", help=school_help)
     stats.add_argument("--png", type=Path, metavar="FICHIER", help="écrire aussi le graphique de /stats dans ce fichier")
     check = sub.add_parser("doctor", help="vérifier l'installation (jeton, base, groupe, canal, courriel, annuaire, horloge)")
     check.add_argument("--mail-test", metavar="ADRESSE", help="envoyer aussi un courriel de test à cette adresse")
@@ -470,9 +514,12 @@ def build_parser() -> argparse.ArgumentParser:
     letters.add_argument("--csv", type=Path, dest="merge", help="écrire aussi les liens par famille (publipostage)")
     letters.add_argument("--only", nargs="+", default=[], metavar="ID", help="seulement ces identifiants du fichier")
     letters.add_argument("--skip-invalid", action="store_true", help="imprimer les lignes correctes malgré les erreurs")
+    letters.add_argument("--school", metavar="UAI", help="le fichier est la liste complète de cet établissement, "
+                         "dont les lettres portent le nom, l'adresse et le contact (obligatoire avec plusieurs)")
     privacy = sub.add_parser("privacy", help="données personnelles (RGPD)").add_subparsers(dest="action", required=True)
     privacy.add_parser("purge", help="supprimer ce qui a dépassé sa durée de conservation")
-    privacy.add_parser("register", help="le registre des traitements (article 30), en Markdown")
+    privacy.add_parser("register", help="le registre des traitements (article 30), en Markdown").add_argument(
+        "--school", metavar="UAI", help="l'établissement dont c'est le registre (obligatoire avec plusieurs)")
     exported = privacy.add_parser("export", help="toutes les données d'un utilisateur Telegram, en JSON")
     exported.add_argument("telegram_id", type=_telegram_id)
     exported.add_argument("--out", type=Path, metavar="FICHIER", help="l'écrire dans ce fichier, lisible par vous seul")
@@ -518,20 +565,23 @@ def _main(argv: list[str] | None) -> int:
         if args.command == "directory":  # reads the directory only
             return asyncio.run(_directory_check(settings))
         if args.command == "privacy" and args.action == "register":  # the configuration only
-            return _privacy_register(settings)
+            return _privacy_register(settings, args.school)
         if (args.command, getattr(args, "action", None)) not in CREATES_DATABASE and not settings.database.is_file():
             return fail(texts.no_database_here(str(settings.database.resolve())))
         if args.command == "backup":
             return _backup(settings, args.file)
         if args.command == "stats":
-            return asyncio.run(_with_store(settings, lambda s: _stats(s, settings, args.png)))
+            uai = one_school(settings, args.school)
+            return asyncio.run(_with_store(settings, lambda s: _stats(s, settings, args.png, uai)))
         if args.command == "letters":
             from bot.letters import letters  # the dialogues' letters, and so matplotlib: only for this command
 
             if not args.file.is_file():
                 return fail(f"fichier introuvable : {args.file}")
+            uai = one_school(settings, args.school)
             return asyncio.run(_with_store(settings, lambda s: letters(s, settings, args.file, args.out, args.merge,
-                                                                        args.only, args.skip_invalid)))
+                                                                        args.only, args.skip_invalid, uai,
+                                                                        args.school is not None)))
         if args.command == "privacy":
             if args.action == "purge":
                 return asyncio.run(_with_store(settings, lambda s: _privacy_purge(s, settings)))
@@ -544,16 +594,17 @@ def _main(argv: list[str] | None) -> int:
             school = settings.require_school(args.school)
             return asyncio.run(_with_store(settings, lambda s: import_file(
                 s, args.file, args.dry_run, args.skip_invalid, school, settings.school_uais)))
+        uai = one_school(settings, args.school) if args.action in ("list", "reset", "unlock", "export") else ""
         if args.action == "list":
-            return asyncio.run(_with_store(settings, _list))
+            return asyncio.run(_with_store(settings, lambda s: _list(s, uai, _only(settings, uai))))
         if args.action == "show":
             return asyncio.run(_with_store(settings, lambda s: _show(s, args.identifier)))
         if args.action == "reset":
-            return asyncio.run(_with_store(settings, lambda s: _reset(s, args.identifier)))
+            return asyncio.run(_with_store(settings, lambda s: _reset(s, args.identifier, uai, _only(settings, uai))))
         if args.action == "unlock":
-            return asyncio.run(_with_store(settings, lambda s: _unlock(s, args.identifier)))
+            return asyncio.run(_with_store(settings, lambda s: _unlock(s, args.identifier, uai, _only(settings, uai))))
         if args.action == "export":
-            return asyncio.run(_with_store(settings, lambda s: _export(s, args.file)))
+            return asyncio.run(_with_store(settings, lambda s: _export(s, args.file, uai, _only(settings, uai))))
     except SettingsError as exc:
         return fail(str(exc))
     except DatabaseTooNew as exc:

@@ -12,7 +12,7 @@ from telegram.error import InvalidToken, TelegramError
 from bot.console import fail
 from bot.importing import import_file  # the import exactly as `accounts import` runs it
 from bot.settings import Settings
-from conversations.letters import letterhead, prepare
+from conversations.letters import prepare, school_letterhead
 from storage.accounts import Account, identifier_key
 from storage.importer import CsvError, read_csv
 from storage.private_files import create_beside
@@ -48,7 +48,12 @@ def _write_atomically(path: Path, data: bytes) -> Path:
 
 
 async def letters(store: Store, settings: Settings, path: Path, out: Path, merge: Path | None, only: list[str],
-                  skip_invalid: bool) -> int:
+                  skip_invalid: bool, uai: str, complete: bool = False) -> int:
+    """`uai`: the school whose letters these are (its name, address and contact on each, its tokens); `complete`
+    (--school given): the file is that school's whole list, imported as `accounts import --school` does."""
+    school = settings.schools.get(uai)
+    if school is None:
+        return fail(f"--school {uai} : établissement inconnu de la configuration.")
     try:
         rows, _ = read_csv(path)
     except CsvError as exc:
@@ -65,7 +70,8 @@ async def letters(store: Store, settings: Settings, path: Path, out: Path, merge
     except TelegramError as exc:
         return fail(f"impossible de demander à Telegram le nom du bot (getMe) pour écrire les liens : {exc}. "
                      "Rien n'a été fait.")
-    code = await import_file(store, path, dry_run=False, skip_invalid=skip_invalid, school=None, known=settings.school_uais)
+    code = await import_file(store, path, dry_run=False, skip_invalid=skip_invalid, school=uai if complete else None,
+                             known=settings.school_uais)
     if code != 0:
         return code
     families: list[tuple[Account, str]] = []
@@ -85,8 +91,7 @@ async def letters(store: Store, settings: Settings, path: Path, out: Path, merge
     if not families:
         print("Aucune lettre à imprimer.")
         return 0
-    head = letterhead(store, settings.school_name, settings.require_contact(), settings.ent_url,
-                      settings.letter_validity_days)
+    head = school_letterhead(store, school, settings.letter_validity_days)
     batch = await prepare(head, username, families)
     finals = [out] if merge is None else [out, merge]
     pending: list[Path] = []
@@ -104,7 +109,7 @@ async def letters(store: Store, settings: Settings, path: Path, out: Path, merge
         for temporary in pending:
             temporary.unlink(missing_ok=True)
         return fail(f"impossible d'écrire {exc.filename} : {exc.strerror}. Aucune lettre n'est valable.")
-    await store.letters.issue(batch.tokens, timedelta(days=settings.letter_validity_days), "shell")
+    await store.letters.issue(batch.tokens, timedelta(days=settings.letter_validity_days), "shell", uai)
     for temporary, final in zip(pending, finals, strict=True):
         temporary.replace(final)
     print(f"{len(batch.tokens)} lettre(s) dans {out} (une page par famille), liens valables une fois jusqu'au "

@@ -623,8 +623,9 @@ async def ticket_button(update: Update, context: Ctx) -> None:
     await _tell_parent(context, closed, texts.ticket_closed_notice(closed.id))
 
 
-async def list_tickets(update: Update, context: Ctx) -> None:
-    tickets = await deps(context).store.tickets.open_tickets()
+async def list_tickets(update: Update, context: Ctx, uai: str | None = None) -> None:
+    """/tickets: the open tickets, of one school (`uai`: the one staff act for) when there are several."""
+    tickets = await deps(context).store.tickets.open_tickets(uai)
     if not tickets:
         await send(update, context, texts.NO_OPEN_TICKETS)
         return

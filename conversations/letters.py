@@ -14,7 +14,17 @@ from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
 from conversations import activation, staff, texts
-from conversations.common import answer_query, deps, edit_or_send, keyboard, pressed, send, user_id, write_to_school
+from conversations.common import (
+    School,
+    answer_query,
+    deps,
+    edit_or_send,
+    keyboard,
+    pressed,
+    send,
+    user_id,
+    write_to_school,
+)
 from render.letter_page import Letter, Letterhead, render
 from storage.accounts import Account
 from storage.letters import NewLetter, new_token
@@ -55,9 +65,15 @@ async def prepare(head: Letterhead, bot_username: str, families: list[tuple[Acco
     return Batch(pdf, tokens, links)
 
 
-def letterhead(store: Store, school: str, contact_email: str, ent_url: str, validity_days: int) -> Letterhead:
+def letterhead(store: Store, school: str, contact_email: str, ent_url: str, validity_days: int,
+               postal_address: str | None = None) -> Letterhead:
     today = store.clock.now().astimezone(texts.PARIS).date()
-    return Letterhead(school, contact_email, ent_url, today, today + timedelta(days=validity_days))
+    return Letterhead(school, contact_email, ent_url, today, today + timedelta(days=validity_days), postal_address)
+
+
+def school_letterhead(store: Store, school: School, validity_days: int) -> Letterhead:
+    """The letterhead of one school of the deployment: its name, postal address and contact."""
+    return letterhead(store, school.name, school.contact_email, school.ent_url, validity_days, school.postal_address)
 
 
 # -- /start <token>: a family scanned its letter -------------------------------------------------------
@@ -96,7 +112,9 @@ async def start_with_letter(update: Update, context: Ctx) -> object:
     await d.store.progress.start(uid, activation.CGU)
     await d.store.progress.update(uid, account_id=account.id, provisional_hash=account.provisional_hash,
                                   identifier=account.identifier, proven_at=d.store.clock.now(), last_error=None)
-    await d.store.audit.record(f"telegram:{uid}", "identified", account.id, "par la lettre à QR code")
+    # The letter's school is the family's from now on: the help desk never asks it which (LetterTokens.school_scanned).
+    await d.store.audit.record(f"telegram:{uid}", "identified", account.id, "par la lettre à QR code",
+                               uai=redeemed.uai if redeemed is not None else None)
     return await activation.show(update, context, activation.CGU, note=texts.letter_welcome(account.display_name),
                                  new_message=True)
 
@@ -105,35 +123,43 @@ async def start_with_letter(update: Update, context: Ctx) -> object:
 
 
 async def letter_command(update: Update, context: Ctx) -> None:
-    account = await staff._account_from_args(update, context, "lettre")
-    if account is None:
+    found = await staff._account_from_args(update, context, "lettre")
+    if found is None:
         return
-    await deps(context).store.audit.record(f"staff:{user_id(update)}", "letter_asked", account.id)
+    account, school = found
+    await deps(context).store.audit.record(f"staff:{user_id(update)}", "letter_asked", account.id, uai=school.uai)
     if account.state == "active":
         await send(update, context, texts.letter_refused_active(account.identifier))
         return
     await send(update, context, texts.confirm_letter(account.identifier, account.display_name, account.state),
-               keyboard([(texts.LETTER_BUTTON, f"letter:ok:{account.id}:{account.revision}")],
+               keyboard([(texts.LETTER_BUTTON, f"letter:ok:{account.id}:{account.revision}:{school.uai}")],
                         [(texts.CANCEL_BUTTON, "letter:cancel")]))
 
 
-BUTTON = re.compile(r"^letter:(?:(cancel)|ok:([0-9]{1,18}):([0-9]{1,18}))$")  # SQLite's integers at most
+# SQLite's integers at most; the school the letter is for (none on the buttons of before many schools).
+BUTTON = re.compile(r"^letter:(?:(cancel)|ok:([0-9]{1,18}):([0-9]{1,18})(?::([0-9]{7}[A-Z]))?)$")
 
 
 async def letter_button(update: Update, context: Ctx) -> None:
     match = await pressed(update, BUTTON)
     if match is None:
         return
-    cancel, raw_id, raw_revision = match.groups()
+    cancel, raw_id, raw_revision, uai = match.groups()
     if cancel:
         await answer_query(update)
         await edit_or_send(update, context, texts.LETTER_CANCELLED)
         return
-    alert = await _new_letter(update, context, int(raw_id), int(raw_revision))
+    account = await deps(context).store.accounts.get(int(raw_id))
+    # Another school's account (a forged button's id) is, to them, an unknown one.
+    school = await staff.school_of(update, context, account, uai) if account is not None else None
+    if school is None:
+        await answer_query(update, texts.STALE_BUTTON)
+        return
+    alert = await _new_letter(update, context, int(raw_id), int(raw_revision), school)
     await answer_query(update, alert, alert=alert is not None)
 
 
-async def _new_letter(update: Update, context: Ctx, account_id: int, revision: int) -> str | None:
+async def _new_letter(update: Update, context: Ctx, account_id: int, revision: int, school: School) -> str | None:
     """Resets the pending account as the staff member saw it, and sends them the letter privately."""
     d = deps(context)
     member, chat = update.effective_user, update.effective_chat
@@ -151,14 +177,14 @@ async def _new_letter(update: Update, context: Ctx, account_id: int, revision: i
     if not private and not await staff.reaches_privately(context, member.id, ChatAction.UPLOAD_DOCUMENT):
         return texts.OPEN_PRIVATE_CHAT
     actor = f"staff:{member.id}"
-    password = await d.store.reset(account, revision, actor)
+    password = await d.store.reset(account, revision, actor, uai=school.uai)
     fresh = await d.store.accounts.get(account_id)
     if password is None or fresh is None:
         await edit_or_send(update, context, texts.RESET_RACE.format(identifier=escape(account.identifier)))
         return None
-    head = letterhead(d.store, d.school.name, d.school.contact_email, d.school.ent_url, d.letter_validity_days)
+    head = school_letterhead(d.store, school, d.letter_validity_days)
     batch = await prepare(head, context.bot.username, [(fresh, password)])
-    await d.store.letters.issue(batch.tokens, timedelta(days=d.letter_validity_days), actor)
+    await d.store.letters.issue(batch.tokens, timedelta(days=d.letter_validity_days), actor, school.uai)
     await edit_or_send(update, context, texts.letter_done(account.identifier, member.first_name, private))
     sent = await context.bot.send_document(
         member.id, InputFile(batch.pdf, filename=texts.LETTER_FILE_NAME.format(identifier=account.identifier)),

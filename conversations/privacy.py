@@ -38,17 +38,31 @@ def copy_deleter(bot: Bot) -> DeleteCopy:
 async def notice(update: Update, context: Ctx) -> None:
     """/confidentialite: who, why, what for how long, who receives it, the rights; from the settings."""
     d = deps(context)
-    await send(update, context, texts.privacy_notice(d.school.name, d.school.contact_email, d.privacy.postal_address,
-                                                     d.privacy.dpo, d.privacy.retention))
+    school, controller = d.schools.first, None
+    if d.schools.several:  # the family's own school(s), as far as the bot knows them
+        mine = d.schools.of(tuple(await d.store.privacy.by_school(user_id(update))))
+        if len(mine) == 1:
+            school = mine[0]
+        else:
+            controller = texts.privacy_controllers([(s.name, s.contact_email) for s in mine])
+    await send(update, context, texts.privacy_notice(school.name, school.contact_email, school.postal_address,
+                                                     d.privacy.dpo, d.privacy.retention, controller))
 
 
 async def my_data(update: Update, context: Ctx) -> None:
     """/mesdonnees: everything held about this Telegram user, and a button to erase it."""
-    data = await deps(context).store.privacy.export(user_id(update))
+    d = deps(context)
+    data = await d.store.privacy.export(user_id(update))
     if not any(value for key, value in data.items() if key != "telegram_user_id"):
         await send(update, context, texts.MY_DATA_NOTHING_HELD)
         return
-    await send(update, context, texts.my_data(data), keyboard([(texts.MY_DATA_ERASE_BUTTON, "privacy:erase")]))
+    text = texts.my_data(data)
+    if d.schools.several:  # school by school, in the configuration's order; a school no longer configured by its UAI
+        held = await d.store.privacy.by_school(user_id(update))
+        named = [(s.name, held.pop(s.uai)) for s in d.schools.all if s.uai in held]
+        if named or held:
+            text += "\n\n" + texts.my_data_by_school(named + sorted(held.items()))
+    await send(update, context, text, keyboard([(texts.MY_DATA_ERASE_BUTTON, "privacy:erase")]))
 
 
 async def ask_erase(update: Update, context: Ctx) -> None:
@@ -87,12 +101,10 @@ async def _clear_group(context: Ctx, copies: list[tuple[int, int, int]]) -> None
         if why is not None:
             left.append((copy_chat, message_id, ticket_id, why))
     await deps(context).store.privacy.record_undeleted(left)
-    group = deps(context).staff.chat_id
-    for ticket_id in sorted({ticket for _, _, ticket in copies}):
-        if group is None:
-            break
+    # Each ticket's school's group is told, where its copies were: never another school's.
+    for copy_chat, ticket_id in sorted({(chat, ticket) for chat, _, ticket in copies}, key=lambda c: (c[1], c[0])):
         try:
-            await context.bot.send_message(group, texts.TICKET_ERASED_IN_GROUP.format(ticket_id=ticket_id),
+            await context.bot.send_message(copy_chat, texts.TICKET_ERASED_IN_GROUP.format(ticket_id=ticket_id),
                                            parse_mode=ParseMode.HTML)
         except TelegramError as exc:
             log.warning("staff group not told that ticket %s was erased: %s", ticket_id, exc)

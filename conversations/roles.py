@@ -112,12 +112,14 @@ async def shows_staff_help(update: Update, context: Ctx) -> bool:
 PICK = re.compile(r"^pick:([a-z_]{1,20}):([0-9]{7}[A-Z])$")
 
 
-async def school_for(update: Update, context: Ctx, action: str, uai: str | None = None) -> School | None:
+async def school_for(update: Update, context: Ctx, action: str, uai: str | None = None,
+                     among: tuple[School, ...] | None = None) -> School | None:
     """The school a staff command is for: the only one they act for, or `uai` when it is one of theirs (a
     `pick:` button's, checked again now); else the buttons to pick one (`pick:<action>:<uai>`), and None.
+    `among`: only these schools count (an account's, when the command is about one).
 
     The caller registers a CallbackQueryHandler for `^pick:<action>:` that calls it again with the pressed UAI."""
-    mine = await staff_schools(update, context)
+    mine = tuple(s for s in await staff_schools(update, context) if among is None or s in among)
     if uai is not None:
         return next((s for s in mine if s.uai == uai), None)
     if len(mine) == 1:

@@ -17,6 +17,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from conversations import helpdesk, notices, texts
 from conversations.common import (
+    School,
     answer_query,
     deps,
     drop_keyboard,
@@ -27,7 +28,7 @@ from conversations.common import (
     send,
     user_id,
 )
-from conversations.roles import staff_only
+from conversations.roles import picked, school_for, staff_only, staff_schools
 from render import charts
 from storage.accounts import Account, identifier_key
 
@@ -40,22 +41,62 @@ def _actor(update: Update) -> str:
     return f"staff:{user_id(update)}"
 
 
-async def _account_from_args(update: Update, context: Ctx, command: str) -> Account | None:
-    typed = " ".join(context.args or []).strip()
+# The commands about an account whose identifier waits, in the staff member's memory, for the school they pick.
+PICKING = "staff_picking"
+# The commands a member of several schools picks a school for (`pick:<command>:<uai>` buttons).
+PICKED_COMMANDS = ("compte", "debloquer", "reinitialiser", "lettre", "stats", "tickets")
+
+
+async def school_of(update: Update, context: Ctx, account: Account, uai: str | None = None) -> School | None:
+    """The school this staff member acts for on this account: one of theirs the account belongs to (`uai`, when
+    given, if it is one), else None: another school's account is, to them, an unknown one."""
+    theirs = deps(context).schools.of_account(account)
+    common = [s for s in await staff_schools(update, context) if s in theirs]
+    if uai is not None:
+        return next((s for s in common if s.uai == uai), None)
+    return common[0] if common else None
+
+
+async def _account_from_args(update: Update, context: Ctx, command: str) -> tuple[Account, School] | None:
+    """The account a command names, and the school it is done for; None when told why not: exactly as for an
+    unknown identifier when the account is of none of their schools. A member of several schools the account
+    belongs to picks one first (its identifier waits in their memory; after a restart the buttons are stale)."""
+    chosen = picked(update, command)
+    waiting: dict[str, str] = context.user_data.setdefault(PICKING, {}) if context.user_data is not None else {}
+    if chosen is not None:
+        typed = waiting.pop(command, "")
+        if not typed:
+            await answer_query(update, texts.STALE_BUTTON)
+            return None
+        await answer_query(update)
+    else:
+        typed = " ".join(context.args or []).strip()
+        waiting.pop(command, None)
     if not typed:
         await send(update, context, texts.STAFF_USAGE.format(command=command))
         return None
     account = await deps(context).store.accounts.find(typed)
-    if account is None:
+    theirs = deps(context).schools.of_account(account) if account is not None else ()
+    common = tuple(s for s in await staff_schools(update, context) if s in theirs)
+    if chosen is None and len(common) > 1:
+        waiting[command] = typed
+        await school_for(update, context, command, among=common)  # the buttons; the command goes on when pressed
+        return None
+    school = next((s for s in common if s.uai == chosen), None) if chosen is not None else next(iter(common), None)
+    if account is None or school is None:
         await send(update, context, texts.no_account(typed[:64]))
-    return account
+        return None
+    if chosen is not None:
+        await edit_or_send(update, context, texts.picked_school(school.name))
+    return account, school
 
 
 # -- /compte ---------------------------------------------------------------------------------------
 
 
-async def account_card(context: Ctx, account: Account) -> tuple[str, Any]:
-    """What staff may know of an account: never a secret."""
+async def account_card(context: Ctx, account: Account, school: School) -> tuple[str, Any]:
+    """What staff may know of an account: never a secret. Its events are all the account's (whichever school's
+    staff did them); its buttons act for `school`."""
     store = deps(context).store
     lock = await store.attempts.account_state(identifier_key(account.identifier))
     progress = await store.progress.touching(account.id, identifier_key(account.identifier))
@@ -70,25 +111,26 @@ async def account_card(context: Ctx, account: Account) -> tuple[str, Any]:
         lock_until=texts.paris(lock.until, "%H:%M") if lock.until else None, failing_users=lock.failing_users,
         events=[(texts.paris(at), event, actor, detail) for at, actor, event, detail in events])
     # Only a family's account may be reset by the bot: a staff member's ENT account is never touched.
-    buttons = [(texts.RESET_BUTTON, f"staff:reset:{account.id}")] if account.is_family else []
+    buttons = [(texts.RESET_BUTTON, f"staff:reset:{account.id}:{school.uai}")] if account.is_family else []
     if lock.until:
-        buttons.insert(0, (texts.UNLOCK_BUTTON, f"staff:unlock:{account.id}"))
+        buttons.insert(0, (texts.UNLOCK_BUTTON, f"staff:unlock:{account.id}:{school.uai}"))
     return text, keyboard(buttons)
 
 
 async def show_account(update: Update, context: Ctx) -> None:
-    account = await _account_from_args(update, context, "compte")
-    if account is None:
+    found = await _account_from_args(update, context, "compte")
+    if found is None:
         return
-    text, markup = await account_card(context, account)
-    await deps(context).store.audit.record(_actor(update), "account_viewed", account.id)
+    account, school = found
+    text, markup = await account_card(context, account, school)
+    await deps(context).store.audit.record(_actor(update), "account_viewed", account.id, uai=school.uai)
     await send(update, context, text, markup)
 
 
 # -- /debloquer ------------------------------------------------------------------------------------
 
 
-async def _unlock(update: Update, context: Ctx, account: Account, ticket_id: int | None = None) -> str:
+async def _unlock(update: Update, context: Ctx, account: Account, school: School, ticket_id: int | None = None) -> str:
     """Lifts the account's lock and the family's; from under a ticket, its writer's own lock too."""
     store = deps(context).store
     ticket = await store.tickets.get(ticket_id) if ticket_id is not None else None
@@ -97,7 +139,8 @@ async def _unlock(update: Update, context: Ctx, account: Account, ticket_id: int
     trying = {p.telegram_user_id for p in await store.progress.touching(account.id, identifier_key(account.identifier))}
     trying |= set(await store.recovery.users_of(account.id))
     trying |= {t.telegram_user_id for t in await store.tickets.open_tickets() if t.account_id == account.id}
-    was_locked = await store.unlock(account, _actor(update), writer, ticket.id if writer is not None and ticket else None)
+    was_locked = await store.unlock(account, _actor(update), writer, ticket.id if writer is not None and ticket else None,
+                                    uai=school.uai)
     # Someone who failed on it without ever proving it keeps their own lock: told nothing, counted for staff.
     still_locked = [uid for uid in sorted(trying) if await store.attempts.locked_until(("user", str(uid))) is not None]
     if was_locked:
@@ -122,36 +165,38 @@ async def _tell_unlocked(context: Ctx, uid: int) -> None:
 
 
 async def unlock_command(update: Update, context: Ctx) -> None:
-    account = await _account_from_args(update, context, "debloquer")
-    if account is not None:
-        await send(update, context, await _unlock(update, context, account))
+    found = await _account_from_args(update, context, "debloquer")
+    if found is not None:
+        await send(update, context, await _unlock(update, context, *found))
 
 
 # -- /reinitialiser --------------------------------------------------------------------------------
 
 
-def _confirmation(account: Account, unproven: bool = False) -> tuple[str, Any]:
+def _confirmation(account: Account, school: School, unproven: bool = False) -> tuple[str, Any]:
     """The question before a reset; for someone who did not prove the account, staff must check who it is first."""
     if unproven:
         text = texts.confirm_unproven_reset(account.identifier, account.display_name, account.state)
         label = texts.CONFIRM_CHECKED_RESET_BUTTON
     else:
         text, label = texts.confirm_reset(account.identifier, account.display_name, account.state), texts.CONFIRM_RESET_BUTTON
-    return text, keyboard([(label, f"staff:reset_ok:{account.id}:{account.revision}")],
+    return text, keyboard([(label, f"staff:reset_ok:{account.id}:{account.revision}:{school.uai}")],
                           [(texts.CANCEL_BUTTON, "staff:cancel")])
 
 
 async def reset_command(update: Update, context: Ctx) -> None:
-    account = await _account_from_args(update, context, "reinitialiser")
-    if account is not None:
-        await deps(context).store.audit.record(_actor(update), "reset_asked", account.id)
-    if account is not None and not account.is_family:
+    found = await _account_from_args(update, context, "reinitialiser")
+    if found is None:
+        return
+    account, school = found
+    await deps(context).store.audit.record(_actor(update), "reset_asked", account.id, uai=school.uai)
+    if not account.is_family:
         await send(update, context, texts.RESET_NOT_FAMILY.format(identifier=escape(account.identifier)))
-    elif account is not None:
-        await send(update, context, *_confirmation(account))
+    else:
+        await send(update, context, *_confirmation(account, school))
 
 
-async def _reset(update: Update, context: Ctx, account_id: int, revision: int) -> str | None:
+async def _reset(update: Update, context: Ctx, account_id: int, revision: int, school: School) -> str | None:
     """Resets the account if it is as the staff member saw it; returns what to say in an alert, if anything."""
     d = deps(context)
     staff = update.effective_user
@@ -168,7 +213,7 @@ async def _reset(update: Update, context: Ctx, account_id: int, revision: int) -
     private = chat.id == staff.id
     if not private and not await reaches_privately(context, staff.id, ChatAction.TYPING):
         return texts.OPEN_PRIVATE_CHAT
-    password = await d.store.reset(account, revision, _actor(update))
+    password = await d.store.reset(account, revision, _actor(update), uai=school.uai)
     if password is None:
         await edit_or_send(update, context, texts.RESET_RACE.format(identifier=escape(account.identifier)))
         return None
@@ -228,17 +273,45 @@ async def _tell_families(context: Ctx, account: Account) -> None:
 
 
 async def stats_command(update: Update, context: Ctx) -> None:
-    store = deps(context).store
-    summary = await store.stats.summary(texts.PARIS)
-    await store.audit.record(_actor(update), "stats_viewed")
+    """The figures of the school they act for (a member of several picks); with one school, the deployment's."""
+    d = deps(context)
+    school = await _picked_school(update, context, "stats")
+    if school is None:
+        return
+    store = d.store
+    only = school.uai if d.schools.several else None
+    summary = await store.stats.summary(texts.PARIS, uai=only, contact=school.contact_email)
+    await store.audit.record(_actor(update), "stats_viewed", uai=school.uai)
     # The chart first, the figures under it: the detail is what the chat shows last.
-    figures = await store.stats.chart(texts.PARIS, texts.STEP_NUMBER)
-    image = await asyncio.to_thread(charts.render_png, figures, deps(context).school.name,
+    figures = await store.stats.chart(texts.PARIS, texts.STEP_NUMBER, uai=only)
+    image = await asyncio.to_thread(charts.render_png, figures, school.name,
                                     store.clock.now().astimezone(texts.PARIS))
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_photo(chat.id, image, caption=texts.CHART_CAPTION)
     await send(update, context, texts.stats_message(texts.stats_lines(summary)))
+
+
+# -- /tickets ----------------------------------------------------------------------------------------
+
+
+async def tickets_command(update: Update, context: Ctx) -> None:
+    """The open tickets of the school they act for (a member of several picks): the help desk lists them."""
+    school = await _picked_school(update, context, "tickets")
+    if school is not None:
+        await helpdesk.list_tickets(update, context, school.uai if deps(context).schools.several else None)
+
+
+async def _picked_school(update: Update, context: Ctx, action: str) -> School | None:
+    """The school a command without an account is for: theirs, or the one a `pick:` button names, checked again
+    (a forged or no longer theirs one is a stale button); None while the pick buttons wait."""
+    chosen = picked(update, action)
+    school = await school_for(update, context, action, chosen)
+    if chosen is not None:
+        await answer_query(update, None if school is not None else texts.STALE_BUTTON)
+        if school is not None:
+            await edit_or_send(update, context, texts.picked_school(school.name))
+    return school
 
 
 # -- /id ---------------------------------------------------------------------------------------------
@@ -254,14 +327,17 @@ async def chat_id_command(update: Update, context: Ctx) -> None:
 # -- buttons ---------------------------------------------------------------------------------------
 
 
-BUTTON = re.compile(r"^staff:(unlock|reset|reset_check|reset_ok|cancel|erase)(?::([0-9]{1,18}))?(?::([0-9]{1,18}))?$")
+# staff:<action>[:<account>[:<revision or ticket>]][:<uai>]: the UAI of the school the card was shown for (none on
+# the buttons of before many schools, and on a ticket's: then the first school of theirs the account is of).
+BUTTON = re.compile(r"^staff:(unlock|reset|reset_check|reset_ok|cancel|erase)(?::([0-9]{1,18}))?(?::([0-9]{1,18}))?"
+                    r"(?::([0-9]{7}[A-Z]))?$")
 
 
 async def button(update: Update, context: Ctx) -> None:
     match = await pressed(update, BUTTON)
     if match is None:
         return
-    action, raw_id, raw_revision = match.groups()
+    action, raw_id, raw_revision, uai = match.groups()
     if action == "erase":
         await _erase(update, context)
         return
@@ -270,25 +346,27 @@ async def button(update: Update, context: Ctx) -> None:
         await edit_or_send(update, context, texts.RESET_CANCELLED)
         return
     account = await deps(context).store.accounts.get(int(raw_id)) if raw_id else None
-    if account is None:
+    # Another school's account (a forged button's id) is, to them, an unknown one.
+    school = await school_of(update, context, account, uai) if account is not None else None
+    if account is None or school is None:
         await answer_query(update, texts.STALE_BUTTON)
         return
     if action == "unlock":
         await answer_query(update)
         # A new message, not an edit: the button may sit under a ticket, which must stay as it is.
-        text = await _unlock(update, context, account, int(raw_revision) if raw_revision else None)
-        card, markup = await account_card(context, account)
+        text = await _unlock(update, context, account, school, int(raw_revision) if raw_revision else None)
+        card, markup = await account_card(context, account, school)
         await send(update, context, f"{text}\n\n{card}", markup)
     elif action in ("reset", "reset_check") and not account.is_family:
-        await deps(context).store.audit.record(_actor(update), "reset_asked", account.id)
+        await deps(context).store.audit.record(_actor(update), "reset_asked", account.id, uai=school.uai)
         await answer_query(update)
         await send(update, context, texts.RESET_NOT_FAMILY.format(identifier=escape(account.identifier)))
     elif action in ("reset", "reset_check"):
-        await deps(context).store.audit.record(_actor(update), "reset_asked", account.id)
+        await deps(context).store.audit.record(_actor(update), "reset_asked", account.id, uai=school.uai)
         await answer_query(update)
-        await send(update, context, *_confirmation(account, unproven=action == "reset_check"))
+        await send(update, context, *_confirmation(account, school, unproven=action == "reset_check"))
     elif raw_revision is not None:
-        alert = await _reset(update, context, account.id, int(raw_revision))
+        alert = await _reset(update, context, account.id, int(raw_revision), school)
         await answer_query(update, alert, alert=alert is not None)
     else:
         await answer_query(update, texts.STALE_BUTTON)
@@ -325,16 +403,19 @@ async def sweep_secrets(context: Ctx) -> None:
 
 
 def handlers(unknown_command: Handler, unknown_button: Handler, staff_chat_id: int | None,
-             more_commands: dict[str, Handler], more_buttons: dict[str, Handler]) -> list[BaseHandler[Update, Ctx, object]]:
+             more_commands: dict[str, Handler], more_buttons: dict[str, Handler],
+             school_chats: tuple[int, ...] = ()) -> list[BaseHandler[Update, Ctx, object]]:
     """Registered before the parent's conversation: staff commands never reach it, even from non-staff.
 
     `more_commands` and `more_buttons` (by callback-data prefix) are other modules' staff tools, such as the
     letters' (which use this module's account tools: registered by the caller, so that neither imports the other).
+    `school_chats`: every school's staff group, where the commands work too (for that group's school only).
     """
-    where = filters.ChatType.PRIVATE | (filters.Chat(staff_chat_id) if staff_chat_id is not None else filters.ChatType.PRIVATE)
+    groups = tuple({*school_chats, *((staff_chat_id,) if staff_chat_id is not None else ())})
+    where = filters.ChatType.PRIVATE | (filters.Chat(groups) if groups else filters.ChatType.PRIVATE)
     commands: dict[str, Handler] = {"compte": show_account, "debloquer": unlock_command,
                                     "reinitialiser": reset_command, "stats": stats_command,
-                                    "tickets": helpdesk.list_tickets, "annonce": notices.start_notice,
+                                    "tickets": tickets_command, "annonce": notices.start_notice,
                                     "annonces": notices.list_notices, **more_commands}
     found: list[BaseHandler[Update, Ctx, object]] = [
         CommandHandler(name, staff_only(fn, unknown_command), filters=where) for name, fn in commands.items()]
@@ -342,6 +423,9 @@ def handlers(unknown_command: Handler, unknown_button: Handler, staff_chat_id: i
     found.append(CommandHandler("id", staff_only(chat_id_command, unknown_command),
                                 filters=filters.ChatType.GROUPS | filters.ChatType.PRIVATE))
     found.append(CallbackQueryHandler(staff_only(button, unknown_button), pattern=r"^staff:"))
+    # A member of several schools picked one: the command goes on (roles.school_for checks the school again).
+    found += [CallbackQueryHandler(staff_only(commands[name], unknown_button), pattern=rf"^pick:{name}:")
+              for name in PICKED_COMMANDS if name in commands]
     found.append(CallbackQueryHandler(staff_only(helpdesk.ticket_button, unknown_button), pattern=r"^ticket:"))
     found.append(CallbackQueryHandler(staff_only(notices.notice_button, unknown_button), pattern=r"^notice:"))
     found += [CallbackQueryHandler(staff_only(fn, unknown_button), pattern=rf"^{prefix}:") for prefix, fn in more_buttons.items()]

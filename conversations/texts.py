@@ -520,6 +520,11 @@ EXPECTS_RECOVERY = {
 
 PICK_SCHOOL = "Vous êtes membre de l'équipe de plusieurs établissements : pour lequel ?"
 
+
+def picked_school(name: str) -> str:
+    """The pick buttons' message, once one is pressed: what the command below is for."""
+    return f"🏫 Pour : <b>{escape(name)}</b>"
+
 STAFF_COMMANDS = {
     "compte": "État d'un compte : /compte identifiant",
     "debloquer": "Débloquer un compte : /debloquer identifiant",
@@ -883,6 +888,12 @@ def no_database_here(where: str) -> str:
     return (f"aucune base de données à {where}. Lancez la commande depuis le dossier du bot, ou indiquez le dossier "
             "des données dans ENTBOT_DATA_DIR (par défaut : data/ dans le dossier courant). Seules « entbot run » et "
             "« entbot accounts import » créent la base.")
+
+
+def school_required(listed: str) -> str:
+    """A command about one school's data, without --school, on a deployment of several."""
+    return (f"précisez l'établissement avec --school UAI : cette installation en sert plusieurs ({listed}). "
+            "Rien n'a été fait.")
 
 
 CHATS_LISTENING = ("À l'écoute pendant {seconds} s. Tapez /id dans le groupe du secrétariat et dans le canal (le bot "
@@ -1390,12 +1401,14 @@ def retention_items(r: Retention, family: bool = True) -> list[tuple[str, str]]:
 
 
 def privacy_notice(school: str, contact_email: str, postal_address: str | None, dpo: str | None,
-                   r: Retention) -> str:
-    """/confidentialite: the information article 13 of the RGPD asks for, short."""
+                   r: Retention, controller: str | None = None) -> str:
+    """/confidentialite: the information article 13 of the RGPD asks for, short. `controller`: who is responsible,
+    when it is not the one school given (privacy_controllers)."""
     kept = "\n".join(f"• {escape(what)} : <b>{escape(how_long)}</b>" for what, how_long in retention_items(r))
     address = f"{escape(contact_email)}" + (f", {escape(postal_address)}" if postal_address else "")
-    return (f"🔒 <b>Vos données personnelles</b>\n\n"
-            f"<b>Responsable</b> : le {escape(school)} ({address})."
+    return ("🔒 <b>Vos données personnelles</b>\n\n"
+            + (f"<b>Responsable</b> : {controller}." if controller else
+               f"<b>Responsable</b> : le {escape(school)} ({address}).")
             + (f" Délégué à la protection des données : {escape(dpo)}." if dpo else "") + "\n\n"
             "<b>Pourquoi</b> : vous aider à activer votre compte ENT et à joindre le collège, et vous envoyer ses "
             "annonces si vous le demandez. Base légale : la mission de service public du collège.\n\n"
@@ -1410,8 +1423,21 @@ def privacy_notice(school: str, contact_email: str, postal_address: str | None, 
             "comptent encore pour un blocage (24 heures) et un blocage en cours, les codes demandés par courriel "
             "dans la journée (leur nombre seulement), et pour 2 jours au plus un message à secret encore à effacer "
             "de notre conversation. "
-            f"Ou écrivez au collège : {address}. Si vous estimez vos droits mal respectés, "
+            + (f"Ou écrivez au collège : {address}." if controller is None else
+               "Ou écrivez à votre établissement (son adresse est ci-dessus, ou sur le courrier qu'il vous a remis).")
+            + " Si vous estimez vos droits mal respectés, "
             "vous pouvez saisir la CNIL (cnil.fr/plaintes).")
+
+
+def privacy_controllers(schools: list[tuple[str, str]]) -> str:
+    """With several schools: the family's schools (name, contact address), each for what concerns it; or, for a
+    family the bot does not know yet, its child's school; the ENT's operator runs the bot for them."""
+    if not schools:
+        return ("l'établissement de votre enfant, dont l'adresse est sur le courrier qu'il vous a remis "
+                "(l'opérateur de l'ENT fait fonctionner ce bot pour lui)")
+    return ("chacun de vos établissements, pour ce qui le concerne : "
+            + " ; ".join(f"le {escape(name)} ({escape(contact)})" for name, contact in schools)
+            + " (l'opérateur de l'ENT fait fonctionner ce bot pour eux)")
 
 
 def mask_email(email: str) -> str:
@@ -1482,6 +1508,21 @@ def my_data(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def my_data_by_school(schools: list[tuple[str, dict[str, Any]]]) -> str:
+    """/mesdonnees with several schools: what the family has with each, by the school's name."""
+    lines = ["🏫 <b>Établissement par établissement</b>"]
+    for name, held in schools:
+        parts = []
+        if held["accounts"]:
+            parts.append("compte " + ", ".join(f"<code>{escape(i)}</code>" for i in held["accounts"]))
+        if held["subscribed"] is not None:
+            parts.append("annonces : " + ("abonné" if held["subscribed"] else "désabonné"))
+        if held["tickets"]:
+            parts.append("demande(s) n°" + ", n°".join(str(t) for t in held["tickets"][-MY_DATA_TICKETS:]))
+        lines.append(f"• <b>{escape(name)}</b> : " + ("; ".join(parts) if parts else "rien") + ".")
+    return "\n".join(lines)
+
+
 # What an erasure keeps of the failed attempts, and why (also in the notice and the register).
 ATTEMPTS_KEPT = ("vos essais échoués des dernières 24 heures et un blocage en cours : ils protègent les comptes ENT "
                  "contre qui voudrait deviner un mot de passe, et comptent comme si rien n'avait été effacé")
@@ -1526,12 +1567,27 @@ def purge_lines(removed: dict[str, int], deleted: int, left: list[tuple[int, int
 
 
 def register(school: str, contact_email: str, postal_address: str | None, dpo: str | None, r: Retention,
-             directory: str, smtp_host: str | None, staff_group: bool, channel: bool, today: str) -> str:
-    """`entbot privacy register`: the record of processing (article 30 of the RGPD), in Markdown."""
+             directory: str, smtp_host: str | None, staff_group: bool, channel: bool, today: str,
+             shared: bool = False) -> str:
+    """`entbot privacy register`: the record of processing (article 30 of the RGPD), in Markdown. `shared`: one
+    school's record in a deployment the ENT's operator runs for several: the school's head is the controller, the
+    operator a processor (article 28)."""
     kept = "\n".join(f"| {what} | {how_long} |" for what, how_long in retention_items(r, family=False))
     address = contact_email + (f", {postal_address}" if postal_address else "")
-    where = ("l'annuaire LDAP de l'ENT (comptes) et un fichier SQLite sur le serveur du collège (le reste)"
-             if directory == "ldap" else "un fichier SQLite sur le serveur du collège")
+    server = "de l'opérateur de l'ENT" if shared else "du collège"
+    where = (f"l'annuaire LDAP de l'ENT (comptes) et un fichier SQLite sur le serveur {server} (le reste)"
+             if directory == "ldap" else f"un fichier SQLite sur le serveur {server}")
+    controller = (f"- **Organisme** : {school}, représenté par son chef d'établissement" if shared
+                  else f"- **Organisme** : {school}")
+    processor = ("""
+
+## Sous-traitant (article 28 du RGPD)
+
+- **L'opérateur de l'ENT**, qui exploite cette installation du bot pour plusieurs établissements : il
+  l'héberge, la sauvegarde et la met à jour, sur instruction du chef d'établissement et pour les seules
+  finalités ci-dessous ; il ne consulte pas les données des familles.
+- Les données de chaque établissement sont séparées : le personnel d'un établissement ne voit que les
+  comptes, demandes et annonces du sien.""" if shared else "")
     recipients = ["les personnels du collège désignés (secrétariat, référent numérique)"
                   + (", dans un groupe Telegram réservé" if staff_group else ", en conversation privée avec le bot")]
     if smtp_host:
@@ -1544,9 +1600,9 @@ def register(school: str, contact_email: str, postal_address: str | None, dpo: s
 
 ## Responsable du traitement
 
-- **Organisme** : {school}
+{controller}
 - **Contact** : {address}
-- **Délégué à la protection des données** : {dpo or "à compléter (DPO de l'académie)"}
+- **Délégué à la protection des données** : {dpo or "à compléter (DPO de l'académie)"}{processor}
 
 ## Finalités
 

@@ -54,8 +54,8 @@ def render_png(figures: ChartFigures, school: str, moment: datetime) -> bytes:
     # A constrained layout leaves room for the labels: nothing is cut, whatever the school's name.
     fig = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI, layout=ConstrainedLayoutEngine(h_pad=0.15, hspace=0.06))
     grid = fig.add_gridspec(2, 3)
-    fig.suptitle(texts.CHART_TITLE.format(school=school, when=moment.strftime("%d/%m/%Y %H:%M")), fontsize=15,
-                 fontweight="bold")
+    title = texts.CHART_TITLE.format(school=school, when=moment.strftime("%d/%m/%Y %H:%M"))
+    fig.suptitle(title, fontsize=15, fontweight="bold")
 
     steps = fig.add_subplot(grid[0, :2])
     numbers = list(figures.steps)
@@ -94,5 +94,5 @@ def render_png(figures: ChartFigures, school: str, moment: datetime) -> bytes:
         daily.spines[side].set_visible(False)
 
     out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=DPI, metadata={"Description": as_json(figures)})
+    fig.savefig(out, format="png", dpi=DPI, metadata={"Description": as_json(figures), "Title": title})
     return out.getvalue()

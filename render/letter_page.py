@@ -38,6 +38,7 @@ class Letterhead:
     ent_url: str
     day: date  # the letter's date
     valid_until: date
+    postal_address: str | None = None  # under the school's name, when the settings give it
 
 
 def _font(name: str) -> str:
@@ -160,6 +161,9 @@ def _page(pdf: FPDF, head: Letterhead, letter: Letter) -> None:
     size = _fit(pdf, SANS, "B", head.school, school_w, 14, 9, lines=2)
     pdf.set_xy(MARGIN, top)
     _text(pdf, MARGIN, school_w, head.school, style="B", size=size)
+    if head.postal_address:
+        _text(pdf, MARGIN, school_w, head.postal_address, size=_fit(pdf, SANS, "", head.postal_address, school_w, 10, 7,
+                                                                       lines=2))
     pdf.set_y(max(pdf.get_y(), top + 7) + 5)
 
     # What it is, and for whom: what a parent reads first.

@@ -137,7 +137,9 @@ class AccountDirectory(Protocol):
     async def set_password(self, account_id: int, revision: int, password_hash: str, actor: str,
                            password: str | None = None) -> bool: ...
 
-    async def reset(self, account_id: int, revision: int, provisional_hash: str, actor: str) -> bool: ...
+    # `uai`: the school the reset was done for, named in its audit row.
+    async def reset(self, account_id: int, revision: int, provisional_hash: str, actor: str,
+                    uai: str | None = None) -> bool: ...
 
 
 def _account(row: aiosqlite.Row) -> Account:
@@ -256,7 +258,8 @@ class SqliteDirectory:
             await write_event(conn, moment, actor, "password_changed", account_id, "par les questions secrètes")
         return True
 
-    async def reset(self, account_id: int, revision: int, provisional_hash: str, actor: str) -> bool:
+    async def reset(self, account_id: int, revision: int, provisional_hash: str, actor: str,
+                    uai: str | None = None) -> bool:
         """Puts the account back to be activated with a new provisional password; its lock is lifted.
 
         Nothing happens if the account changed since `revision` was read (another reset, an
@@ -276,5 +279,5 @@ class SqliteDirectory:
             await conn.execute("UPDATE attempts SET failures = 0, locks = 0, locked_until = NULL"
                                " WHERE scope = 'account' AND key = ?", (rows[0][0],))
             await conn.execute("DELETE FROM account_failures WHERE key = ?", (rows[0][0],))
-            await write_event(conn, moment, actor, "reset", account_id)
+            await write_event(conn, moment, actor, "reset", account_id, uai=uai)
         return True

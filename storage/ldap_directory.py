@@ -673,7 +673,8 @@ class LdapDirectory:
             return False
         return await self.local.set_password(account_id, revision, password_hash, actor)
 
-    async def reset(self, account_id: int, revision: int, provisional_hash: str, actor: str) -> bool:
+    async def reset(self, account_id: int, revision: int, provisional_hash: str, actor: str,
+                    uai: str | None = None) -> bool:
         """Back to INVALIDE, locked (or holding the new provisional when the directory checks it by bind)."""
         account = await self.get(account_id)
         if (account is None or account.dn is None or account.revision != revision or account.state == "blocked"
@@ -687,7 +688,7 @@ class LdapDirectory:
         expected = "VALIDE" if account.state == "active" else "INVALIDE"
         if not await self._modify_while(account.dn, expected, changes, new_state="INVALIDE"):
             return False
-        return await self.local.reset(account_id, revision, provisional_hash, actor)
+        return await self.local.reset(account_id, revision, provisional_hash, actor, uai)
 
     # -- the IT referent's check --
 

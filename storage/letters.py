@@ -42,14 +42,16 @@ class Redeemed:
     status: str  # ok, used, revoked, expired, unknown
     account_id: int | None = None
     provisional_hash: str | None = None
+    uai: str | None = None  # the school that issued the letter: a family that came through it is that school's
 
 
 class LetterTokens:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def issue(self, letters: list[NewLetter], validity: timedelta, actor: str) -> None:
-        """Records the new letters, each revoking the account's previous one, all in one transaction."""
+    async def issue(self, letters: list[NewLetter], validity: timedelta, actor: str, uai: str | None = None) -> None:
+        """Records the new letters, each revoking the account's previous one, all in one transaction; `uai`: the
+        school issuing them, carried by their tokens and named in the audit."""
         moment = self.db.clock.now()
         now, expires = to_text(moment), to_text(moment + validity)
         async with self.db.transaction() as conn:
@@ -58,11 +60,11 @@ class LetterTokens:
                     "UPDATE letter_tokens SET state = 'revoked', ended_at = ?, ended_by = ?"
                     " WHERE account_id = ? AND state = 'valid'", (now, "new_letter", letter.account_id))
                 await conn.execute(
-                    "INSERT INTO letter_tokens (token_hash, account_id, provisional_hash, created_at, expires_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (token_hash(letter.token), letter.account_id, letter.provisional_hash, now, expires))
+                    "INSERT INTO letter_tokens (token_hash, account_id, provisional_hash, created_at, expires_at, uai)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (token_hash(letter.token), letter.account_id, letter.provisional_hash, now, expires, uai or ""))
                 await write_event(conn, moment, actor, "letter_issued", letter.account_id,
-                                  f"valable jusqu'au {expires[:10]}")
+                                  f"valable jusqu'au {expires[:10]}", uai=uai)
 
     async def redeem(self, token: str) -> Redeemed:
         """Uses the token if it is still valid (it then never works again); otherwise says why not."""
@@ -72,16 +74,16 @@ class LetterTokens:
             rows = list(await conn.execute_fetchall(
                 "UPDATE letter_tokens SET state = 'used', ended_at = ?, ended_by = 'scanned'"
                 " WHERE token_hash = ? AND state = 'valid' AND expires_at > ?"
-                " RETURNING account_id, provisional_hash", (now, digest, now)))
+                " RETURNING account_id, provisional_hash, uai", (now, digest, now)))
             if rows:
-                return Redeemed("ok", rows[0][0], rows[0][1])
+                return Redeemed("ok", rows[0][0], rows[0][1], rows[0][2] or None)
             found = list(await conn.execute_fetchall(
-                "SELECT account_id, state, expires_at FROM letter_tokens WHERE token_hash = ?", (digest,)))
+                "SELECT account_id, state, expires_at, uai FROM letter_tokens WHERE token_hash = ?", (digest,)))
         if not found:
             return Redeemed("unknown")
-        account_id, state, expires_at = found[0]
+        account_id, state, expires_at, uai = found[0]
         status = "expired" if state == "valid" and expires_at <= now else state
-        return Redeemed(status, account_id)
+        return Redeemed(status, account_id, uai=uai or None)
 
     async def revoke(self, account_id: int, reason: str) -> int:
         """Revokes the account's valid letter (a staff reset, the activation); returns how many were."""
@@ -97,3 +99,12 @@ class LetterTokens:
                 "SELECT COUNT(*) FROM letter_tokens WHERE account_id = ? AND state = 'valid' AND expires_at > ?",
                 (account_id, to_text(self.db.clock.now()))))
         return int(rows[0][0])
+
+    async def school_scanned(self, account_id: int) -> str | None:
+        """The school of the account's letter a family last scanned (its token used), if any: such a family came
+        through that school's letter, and is never asked which school it is (the help desk reads this)."""
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall(
+                "SELECT uai FROM letter_tokens WHERE account_id = ? AND state = 'used' AND ended_by = 'scanned'"
+                " AND uai != '' ORDER BY ended_at DESC LIMIT 1", (account_id,)))
+        return str(rows[0][0]) if rows else None

@@ -232,6 +232,32 @@ class Privacy:
                 "attempts": attempts[0] if attempts else None, "audit": audit, "deliveries": deliveries,
                 "writing_to_school_since": writing[0][0] if writing else None}
 
+    async def by_school(self, telegram_user_id: int) -> dict[str, dict[str, Any]]:
+        """What this Telegram user has with each school (by UAI): the identifiers of its accounts (linked, or the one
+        its activation is at), its subscription to the school's notices (True, False, or None: never), its tickets."""
+        params = {"u": telegram_user_id}
+        async with self.db.read() as conn:
+            accounts = await conn.execute_fetchall(
+                "SELECT s.uai, a.identifier FROM accounts a JOIN account_schools s ON s.account_id = a.id"
+                " WHERE a.telegram_user_id = :u OR a.id IN (SELECT account_id FROM activation_progress"
+                " WHERE telegram_user_id = :u AND account_id IS NOT NULL) ORDER BY s.uai, a.identifier_key", params)
+            subscriptions = await conn.execute_fetchall(
+                "SELECT uai, active FROM subscriber_schools WHERE telegram_user_id = :u ORDER BY uai", params)
+            tickets = await conn.execute_fetchall(
+                "SELECT uai, id FROM tickets WHERE telegram_user_id = :u ORDER BY id", params)
+        found: dict[str, dict[str, Any]] = {}
+
+        def entry(uai: str) -> dict[str, Any]:
+            return found.setdefault(uai, {"accounts": [], "subscribed": None, "tickets": []})
+
+        for uai, identifier in accounts:
+            entry(uai)["accounts"].append(identifier)
+        for uai, active in subscriptions:
+            entry(uai)["subscribed"] = bool(active)
+        for uai, ticket_id in tickets:
+            entry(uai)["tickets"].append(ticket_id)
+        return found
+
     async def erase(self, telegram_user_id: int, erased: str, actor: str) -> Erasure:
         """Erases what can be, in one transaction; keeps the activation and the audit, unlinked from this user.
 

@@ -84,18 +84,20 @@ class Store:
             self.ldap.close()
         await self.db.close()
 
-    async def reset(self, account: Account, revision: int, actor: str) -> str | None:
+    async def reset(self, account: Account, revision: int, actor: str, uai: str | None = None) -> str | None:
         """A new random provisional password for the account, returned once and kept only as a hash.
 
-        None if the account changed since `revision` was read (another reset, an activation).
+        None if the account changed since `revision` was read (another reset, an activation). `uai`: the school
+        the reset was done for (its audit row names it).
         """
         password = new_provisional()
-        done = await self.accounts.reset(account.id, revision, await hash_secret(password), actor)
+        done = await self.accounts.reset(account.id, revision, await hash_secret(password), actor, uai)
         if done:  # the letter printed with the old provisional password opens nothing any more
             await self.letters.revoke(account.id, "reset")
         return password if done else None
 
-    async def unlock(self, account: Account, actor: str, writer: int | None = None, ticket_id: int | None = None) -> bool:
+    async def unlock(self, account: Account, actor: str, writer: int | None = None, ticket_id: int | None = None,
+                     uai: str | None = None) -> bool:
         """Lifts the account's lock, and the family's own; True if the account was locked.
 
         The family is the Telegram users who proved the account since its last reset. Anyone else who failed
@@ -111,5 +113,5 @@ class Store:
             family.append(writer)
         await self.attempts.unlock(("account", key), *(("user", str(uid)) for uid in family))
         await self.audit.record(actor, "unlocked", account.id,
-                                f"et l'auteur de la demande n°{ticket_id}" if writer is not None else None)
+                                f"et l'auteur de la demande n°{ticket_id}" if writer is not None else None, uai=uai)
         return was_locked

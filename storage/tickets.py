@@ -278,9 +278,12 @@ class Tickets:
                 (context, to_text(self.db.clock.now()), ticket_id)))
         return _ticket(rows[0]) if rows else None
 
-    async def open_tickets(self) -> list[Ticket]:
+    async def open_tickets(self, uai: str | None = None) -> list[Ticket]:
+        """The open tickets, or one school's (`uai`)."""
         async with self.db.read() as conn:
-            rows = await conn.execute_fetchall("SELECT * FROM tickets WHERE state = 'open' ORDER BY id")
+            rows = await conn.execute_fetchall(
+                "SELECT * FROM tickets WHERE state = 'open'" + ("" if uai is None else " AND uai = ?") + " ORDER BY id",
+                () if uai is None else (uai,))
         return [_ticket(r) for r in rows]
 
     async def purge_closed(self, before: datetime) -> int:
