@@ -295,6 +295,8 @@ async def test_killed_mid_broadcast_every_subscriber_gets_the_notice_once(tmp_pa
         conn = sqlite3.connect(database)
         conn.executemany("INSERT INTO subscribers (telegram_user_id, subscribed_at) VALUES (?, '2026-09-01T08:00:00+00:00')",
                          [(uid,) for uid in families])
+        conn.executemany("INSERT INTO subscriber_schools (telegram_user_id, uai, changed_at)"
+                         " VALUES (?, '0371122U', '2026-09-01T08:00:00+00:00')", [(uid,) for uid in families])
         conn.commit()
         conn.close()
         await _type(secretary, "/annonce", "Envoyez-moi maintenant")
