@@ -310,3 +310,23 @@ async def test_a_small_notice_of_one_school_is_not_queued_behind_a_big_one_of_an
         assert vinci_before < big // 2, vinci_before
         assert len(order) == big + small  # and each family got its copy once
         assert sorted(order) == sorted(vinci + moulin)
+
+
+async def test_a_familys_subscriptions_school_by_school_are_in_its_data_and_erased_with_it(
+        sandbox_server: SandboxServer, tmp_path: Path) -> None:
+    async with running_bot(sandbox_server, tmp_path, school_list=two_schools()) as bot:
+        parent = await family(bot, "LesDeux", DEFAULT_UAI, OTHER_UAI)
+        await bot.store.subscribers.unsubscribe(parent.user_id, "asked", [OTHER_UAI])
+        data = await bot.store.privacy.export(parent.user_id)
+        held = {row["uai"]: row["active"] for row in data["subscription"]["schools"]}
+        assert held == {DEFAULT_UAI: 1, OTHER_UAI: 0} and data["subscription"]["active"] == 1
+        await parent.send("/mesdonnees")
+        assert "abonné depuis le" in await parent.text()
+        await parent.click("🗑 Effacer mes données")
+        await parent.click("🗑 Oui, tout effacer")
+        async with bot.store.db.read() as conn:
+            rows = list(await conn.execute_fetchall("SELECT COUNT(*) FROM subscriber_schools WHERE telegram_user_id = ?",
+                                                    (parent.user_id,)))
+        assert rows[0][0] == 0 and not await bot.store.subscribers.is_active(parent.user_id)
+        await parent.send("/mesdonnees")
+        assert "Je ne garde rien sur vous" in await parent.text()
