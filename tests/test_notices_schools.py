@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,7 +28,7 @@ from tests.conftest import (
 from tests.waiting import eventually
 
 NOTICE = "Réunion parents-professeurs jeudi 4 décembre à 18 h, au réfectoire."
-BOLD = [{"type": "bold", "offset": 0, "length": 7}, {"type": "italic", "offset": 27, "length": 6}]
+BOLD: list[dict[str, Any]] = [{"type": "bold", "offset": 0, "length": 7}, {"type": "italic", "offset": 27, "length": 6}]
 VINCI, MOULIN = "Collège Léonard de Vinci", "Collège Jean Moulin"
 STALE = "Ce bouton n'est plus valable. Utilisez les boutons du dernier message."
 
