@@ -126,6 +126,8 @@ async def measure(subscribers: int, rate: int | None = None, ceiling: bool = Fal
     conn = sqlite3.connect(database)
     conn.executemany("INSERT INTO subscribers (telegram_user_id, subscribed_at) VALUES (?, '2026-09-01T08:00:00+00:00')",
                      [(uid,) for uid in families])
+    conn.executemany("INSERT INTO subscriber_schools (telegram_user_id, uai, changed_at)"
+                     " VALUES (?, ?, '2026-09-01T08:00:00+00:00')", [(uid, settings.school_uai) for uid in families])
     conn.commit()
     conn.close()
 

@@ -14,7 +14,6 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
-    CallbackQueryHandler,
     ContextTypes,
     ExtBot,
     MessageHandler,
@@ -234,8 +233,8 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
                                   {"lettre": letters.letter_command}, {"letter": letters.letter_button},
                                   tuple(s.staff.chat_id for s in schools.all if s.staff.chat_id is not None)):
         app.add_handler(handler)
-    app.add_handler(CallbackQueryHandler(notices.subscribe, pattern=r"^sub:on$"))
-    app.add_handler(CallbackQueryHandler(notices.unsubscribe, pattern=r"^sub:off$"))
+    for handler in notices.handlers(parent.stale_button):  # subscribing, and a staff member's pick of a school
+        app.add_handler(handler)
     for handler in menu.menu_handlers():
         app.add_handler(handler)
     for handler in privacy.handlers():
@@ -292,15 +291,22 @@ def _broadcaster(app: App, store: Store, settings: Settings, latest: dict[int, i
                                   request=AiohttpRequest(connections=settings.broadcast_rate + 4, pool_timeout=30),
                                   rate_limiter=PacedLimiter(pace, latest=latest))
 
+    schools = settings.schools
+
+    def quiet_hours(uai: str) -> tuple[time, time] | None:
+        """A notice's school's quiet hours (its school gone from the settings: the first school's)."""
+        return (schools.get(uai) or schools.first).quiet_hours
+
     async def progress(notice: Notice, figures: Figures, quiet: bool) -> None:
-        until = (quiet_end(store.clock.now(), settings.quiet_hours).strftime("%H:%M")
-                 if quiet and settings.quiet_hours else None)
+        hours = quiet_hours(notice.uai)
+        until = quiet_end(store.clock.now(), hours).strftime("%H:%M") if quiet and hours else None
         await notices.show_progress(sender, store, notice, figures, until)
 
     async def scheduled(notice: Notice) -> None:
-        await notices.publish_scheduled(sender, store, settings.annonces_channel_id, notice)
+        school = schools.get(notice.uai)  # its own school's channel only
+        await notices.publish_scheduled(sender, store, school.annonces_channel_id if school else None, notice)
 
-    return Broadcaster(sender, pace, store, settings.quiet_hours, progress, scheduled)
+    return Broadcaster(sender, pace, store, quiet_hours, progress, scheduled)
 
 
 def broadcaster_of(app: App) -> Broadcaster:

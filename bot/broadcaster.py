@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[Notice, Figures, bool], Awaitable[None]]  # notice, figures, waiting for quiet hours to end
 Scheduled = Callable[[Notice], Awaitable[None]]
+QuietHours = Callable[[str], tuple[time, time] | None]  # a school's (by its UAI), None for none
 
 MAX_ATTEMPTS = 8  # network errors on one delivery before it is recorded as failed
 IDLE_CHECK = 30.0  # when nothing is under way: a scheduled notice may come due
@@ -137,11 +138,16 @@ class PacedLimiter(BaseRateLimiter[bool]):
 
 
 class Broadcaster(Worker):
-    """Copies each pending delivery within the pace (`Pace`), and never two to one chat within a second."""
+    """Copies each pending delivery within the pace (`Pace`), and never two to one chat within a second.
+
+    One pace for the whole token, shared fairly between schools: each batch takes the schools' deliveries in
+    turns, and a notice published while a batch is under way cuts that batch short (after the sends already
+    waiting for their slot), so that it joins the turns within a second or so rather than after the batch.
+    """
 
     name = "broadcaster"
 
-    def __init__(self, bot: ExtBot[bool], pace: Pace, store: Store, quiet: tuple[time, time] | None,
+    def __init__(self, bot: ExtBot[bool], pace: Pace, store: Store, quiet: QuietHours,
                  on_progress: Progress, on_scheduled: Scheduled, progress_every: float = 3.0) -> None:
         super().__init__()
         self.bot, self.pace, self.store, self.quiet = bot, pace, store, quiet
@@ -149,6 +155,7 @@ class Broadcaster(Worker):
         self.progress_every = progress_every
         self._last_to_chat: dict[int, float] = {}
         self._last_progress: dict[int, float] = {}
+        self._fresh = False  # a notice was published since the batch under way was read
 
     def published(self) -> None:
         """The author's click published a notice: wakes the worker, and counts what the click sent.
@@ -157,6 +164,7 @@ class Broadcaster(Worker):
         their answers are back, so each takes a slot for the coming second as a copy would have.
         """
         self.pace.charge(2)
+        self._fresh = True
         self.wake()
 
     async def first(self) -> None:
@@ -166,33 +174,44 @@ class Broadcaster(Worker):
 
     async def step(self) -> float:
         """One round: notices that came due, then a batch of deliveries; returns how long to rest."""
+        self._fresh = False
         for notice in await self.store.notices.due_scheduled():
             await self.on_scheduled(notice)
         publishing = await self.store.notices.in_state("publishing")
         if not publishing:
             return IDLE_CHECK
         now = self.store.clock.now()
-        if self.quiet is not None and in_quiet_hours(now, self.quiet):
-            for notice in publishing:
+        rest = IDLE_CHECK
+        sending: list[Notice] = []
+        for notice in publishing:  # each school's own quiet hours
+            quiet = self.quiet(notice.uai)
+            if quiet is not None and in_quiet_hours(now, quiet):
                 await self._progress(notice.id, quiet=True, force=False)
-            return min(IDLE_CHECK, (quiet_end(now, self.quiet) - now).total_seconds())
-        batch = self._one_per_chat(await self.store.deliveries.due(limit=BATCH))
+                rest = min(rest, (quiet_end(now, quiet) - now).total_seconds())
+            else:
+                sending.append(notice)
+        if not sending:
+            return rest
+        schools = sorted({n.uai for n in sending})
+        batch = self._one_per_chat(await self.store.deliveries.due(limit=BATCH, uais=schools))
         # As many at once as there are slots: enough to keep the pace, and the author's live count, which
         # takes its slot in the same queue, waits behind one second of copies at most, not the whole batch.
         semaphore = asyncio.Semaphore(self.pace.rate)
 
         async def one(delivery: Delivery) -> None:
             async with semaphore:
+                if self._fresh:  # a new notice takes its turn from the next batch; this one stays pending
+                    return
                 await self._deliver(delivery)
 
         await asyncio.gather(*(one(d) for d in batch))
-        for notice in publishing:
+        for notice in sending:
             done = await self.store.notices.finish_if_complete(notice.id)
             await self._progress(notice.id, quiet=False, force=done)
         if batch:
             return 0.0
-        upcoming = await self.store.deliveries.next_attempt()
-        return IDLE_CHECK if upcoming is None else max(0.05, (upcoming - now).total_seconds())
+        upcoming = await self.store.deliveries.next_attempt(schools)
+        return rest if upcoming is None else min(rest, max(0.05, (upcoming - now).total_seconds()))
 
     def _one_per_chat(self, due: list[Delivery]) -> list[Delivery]:
         """At most one message per chat per second, even when two notices go out together."""
@@ -232,7 +251,7 @@ class Broadcaster(Worker):
             await deliveries.later(d, "429", self.store.clock.now())
         elif isinstance(error, Forbidden):
             await deliveries.failed(d, "blocked")
-            await self.store.subscribers.unsubscribe(d.telegram_user_id, "blocked")
+            await self.store.subscribers.unsubscribe(d.telegram_user_id, "blocked")  # every school's
         elif isinstance(error, BadRequest):
             text = str(error).lower()
             reason = "deleted" if "copy" in text else "chat_not_found" if "chat" in text else str(error)

@@ -36,7 +36,7 @@ async def menu_keyboard(context: Ctx, uid: int, progress: Progress | None = None
         rows.append([(texts.MENU_ACTIVATE, "menu:activate")])
     rows += [[(texts.MENU_RESET, "menu:reset")], [(texts.MENU_FORGOT, "menu:forgot")], [(texts.MENU_TEST, "menu:test")],
              [(texts.MENU_LOGIN, "menu:login")], [(texts.MENU_SERVICES, "menu:services")],
-             await notices.subscription_row(context, uid), write_to_school()]
+             *await notices.subscription_rows(context, uid), write_to_school()]
     return keyboard(*rows)
 
 

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 
-from telegram import Bot, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, InlineKeyboardMarkup, Message, MessageId, Update
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter, TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop, BaseHandler, CallbackQueryHandler, ContextTypes
 
 from conversations import texts, when
-from conversations.common import answer_query, button_id, deps, edit_or_send, keyboard, send, user_id
-from conversations.roles import is_staff
+from conversations.common import (
+    School,
+    Schools,
+    answer_query,
+    button_id,
+    deps,
+    edit_or_send,
+    keyboard,
+    pressed,
+    send,
+    user_id,
+)
+from conversations.roles import Handler, picked, school_for, staff_only, staff_schools
 from storage.notices import Figures, Notice
 from storage.store import Store
 
@@ -25,41 +38,179 @@ def _utf16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def _folded(name: str) -> str:
+    """A name as the alphabetical order reads it: without accents nor case (É with the E)."""
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+
+
 # -- parents: subscribing ------------------------------------------------------------------------------
+#
+# With one school, one button, as always: `sub:on` / `sub:off`. With several, a family subscribes to each school's
+# notices (`sub:on:<uai>` / `sub:off:<uai>`): the family's own schools (its account's) when it is known; before
+# that, the school it picks in a list. An old `sub:on` subscribes to the family's schools, or shows the list; an old
+# `sub:off` unsubscribes from every school.
+
+SUB = re.compile(r"^sub:(on|off)(?::([0-9]{7}[A-Z]))?$")
+SUB_LIST = re.compile(r"^sub:list:([0-9]{1,3})$")
+PAGE = 8  # schools per page of the list
+
+
+async def family_schools(context: Ctx, uid: int) -> tuple[School, ...]:
+    """The schools of the family's account (the one its Telegram account activated), none when it is not known."""
+    d = deps(context)
+    account = await d.store.accounts.by_telegram_user(uid)
+    return d.schools.of_account(account) if account is not None else ()
+
+
+async def subscription_rows(context: Ctx, uid: int) -> list[list[tuple[str, str]]]:
+    """The menu's subscription buttons: one with one school; with several, one per school the family is
+    subscribed to or belongs to, and the list for a family not yet known."""
+    d = deps(context)
+    if not d.schools.several:
+        return [await subscription_row(context, uid)]
+    active = set(await d.store.subscribers.schools(uid))
+    family = await family_schools(context, uid)
+    rows = []
+    for school in d.schools.all:
+        if school.uai in active:
+            rows.append([(texts.menu_unsubscribe_from(school.name), f"sub:off:{school.uai}")])
+        elif school in family:
+            rows.append([(texts.menu_subscribe_to(school.name), f"sub:on:{school.uai}")])
+    if not family:
+        rows.append([(texts.MENU_SUBSCRIBE_OTHER if active else texts.MENU_SUBSCRIBE, "sub:on")])
+    return rows
 
 
 async def subscription_row(context: Ctx, uid: int) -> list[tuple[str, str]]:
+    """The one school's button (a single-school deployment)."""
     subscribed = await deps(context).store.subscribers.is_active(uid)
     return [(texts.MENU_UNSUBSCRIBE, "sub:off")] if subscribed else [(texts.MENU_SUBSCRIBE, "sub:on")]
 
 
+def _school_list(schools: Schools, page: int) -> InlineKeyboardMarkup:
+    ordered = sorted(schools.all, key=lambda s: _folded(s.name))
+    shown = ordered[page * PAGE:(page + 1) * PAGE]
+    rows = [[(s.name, f"sub:on:{s.uai}")] for s in shown]
+    turn = ([(texts.SCHOOLS_BEFORE, f"sub:list:{page - 1}")] if page > 0 else []) + \
+        ([(texts.SCHOOLS_NEXT, f"sub:list:{page + 1}")] if (page + 1) * PAGE < len(ordered) else [])
+    return keyboard(*rows, *([turn] if turn else []), [(texts.BACK, "menu:home")])
+
+
 async def subscribe(update: Update, context: Ctx) -> None:
+    """`sub:on` (the family's schools, or the list) or `sub:on:<uai>` (that school; an unknown UAI is stale)."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    d = deps(context)
+    match = SUB.match(query.data or "")
+    chosen: tuple[School, ...]
+    if match is None or match.group(1) != "on":
+        await answer_query(update, texts.STALE_BUTTON)
+        return
+    if match.group(2) is not None:
+        school = d.schools.get(match.group(2))
+        if school is None:
+            await answer_query(update, texts.STALE_BUTTON)
+            return
+        chosen = (school,)
+    elif not d.schools.several:
+        chosen = (d.schools.first,)
+    else:
+        chosen = await family_schools(context, user.id)
+        if not chosen:  # not known yet: it says which school it is
+            await answer_query(update)
+            await edit_or_send(update, context, texts.SUBSCRIBE_PICK, _school_list(d.schools, 0))
+            return
     await answer_query(update)
-    user = update.effective_user
-    assert user is not None
-    await deps(context).store.subscribers.subscribe(user.id, user.first_name)
-    await send(update, context, texts.subscribed(deps(context).quiet_hours))
+    await d.store.subscribers.subscribe(user.id, user.first_name, [s.uai for s in chosen])
+    if d.schools.several:
+        await send(update, context, texts.subscribed_to([(s.name, s.quiet_hours) for s in chosen]))
+    else:
+        await send(update, context, texts.subscribed(chosen[0].quiet_hours))
+
+
+async def school_page(update: Update, context: Ctx) -> None:
+    """Another page of the schools' list."""
+    match = await pressed(update, SUB_LIST)
+    if match is None:
+        return
+    d = deps(context)
+    page = int(match.group(1))
+    if not d.schools.several or page * PAGE >= len(d.schools.all):
+        await answer_query(update, texts.STALE_BUTTON)
+        return
+    await answer_query(update)
+    await edit_or_send(update, context, texts.SUBSCRIBE_PICK, _school_list(d.schools, page))
 
 
 async def unsubscribe(update: Update, context: Ctx) -> None:
+    """`sub:off` (every school's notices) or `sub:off:<uai>` (that school's; an unknown UAI is stale)."""
+    query = update.callback_query
+    assert query is not None
+    d = deps(context)
+    match = SUB.match(query.data or "")
+    if match is None or match.group(1) != "off":
+        await answer_query(update, texts.STALE_BUTTON)
+        return
+    school = d.schools.get(match.group(2)) if match.group(2) is not None else None
+    if match.group(2) is not None and school is None:
+        await answer_query(update, texts.STALE_BUTTON)
+        return
     await answer_query(update)
-    await deps(context).store.subscribers.unsubscribe(user_id(update), "asked")
-    await send(update, context, texts.UNSUBSCRIBED)
+    await d.store.subscribers.unsubscribe(user_id(update), "asked", None if school is None else [school.uai])
+    await send(update, context, texts.UNSUBSCRIBED if school is None else texts.unsubscribed_from(school.name))
+
+
+def handlers(unknown_button: Handler) -> list[BaseHandler[Update, Ctx, object]]:
+    """Subscribing (anyone), and a staff member of several schools picking the school of /annonce, /annonces."""
+    return [CallbackQueryHandler(subscribe, pattern=r"^sub:on(:|$)"),
+            CallbackQueryHandler(unsubscribe, pattern=r"^sub:off(:|$)"),
+            CallbackQueryHandler(school_page, pattern=r"^sub:list:"),
+            CallbackQueryHandler(staff_only(picked_for_notice, unknown_button), pattern=r"^pick:annonce:"),
+            CallbackQueryHandler(staff_only(picked_for_list, unknown_button), pattern=r"^pick:annonces:")]
 
 
 # -- staff: writing a notice ---------------------------------------------------------------------------
 
 
 async def start_notice(update: Update, context: Ctx) -> None:
-    """/annonce, from staff (checked by the caller): the next message will be the notice."""
+    """/annonce, from staff (checked by the caller): the next message will be the notice, of their school (a
+    member of several schools picks it first)."""
     chat = update.effective_chat
-    user = update.effective_user
-    assert chat is not None and user is not None
+    assert chat is not None
     if chat.type != "private":
         await send(update, context, texts.NOTICE_IN_GROUP)
         return
-    await deps(context).store.notices.start(user.id, user.full_name)
+    school = await school_for(update, context, "annonce")
+    if school is not None:
+        await _begin(update, context, school)
+
+
+async def picked_for_notice(update: Update, context: Ctx) -> None:
+    """A `pick:annonce:<uai>` button: the school is checked again (one of theirs now), then /annonce goes on."""
+    uai = picked(update, "annonce")
+    school = await school_for(update, context, "annonce", uai=uai) if uai is not None else None
+    if school is None:
+        await answer_query(update, texts.STALE_BUTTON)
+        return
+    await answer_query(update)
+    await _begin(update, context, school)
+
+
+async def _begin(update: Update, context: Ctx, school: School) -> None:
+    user = update.effective_user
+    assert user is not None
+    await deps(context).store.notices.start(user.id, user.full_name, school.uai)
     await send(update, context, texts.NOTICE_ASK)
+
+
+def _school(context: Ctx, notice: Notice) -> School | None:
+    """The notice's school, as configured now (None: gone from the settings)."""
+    return deps(context).schools.get(notice.uai)
+
+
+async def _staff_of(update: Update, context: Ctx, notice: Notice) -> bool:
+    """Whether the person acts now for the notice's school: another school's notice is as an unknown one."""
+    return any(s.uai == notice.uai for s in await staff_schools(update, context))
 
 
 async def catch_typed(update: Update, context: Ctx) -> None:
@@ -80,7 +231,7 @@ async def catch_typed(update: Update, context: Ctx) -> None:
             await send(update, context, texts.NOTICE_CANCELLED)
             raise ApplicationHandlerStop
         return  # another command: the notice keeps waiting
-    if not await is_staff(update, context):
+    if not await _staff_of(update, context, notice):  # no longer staff of the notice's school
         await store.notices.change(notice.id, ("awaiting", "asking_time"), state="cancelled")
         return
     if notice.state == "awaiting":
@@ -100,24 +251,45 @@ async def _content(update: Update, context: Ctx, notice: Notice, message: Messag
     if kind == "text" and not (body or "").strip():
         await send(update, context, texts.NOTICE_EMPTY)
         return
-    limit = MAX_TEXT if kind == "text" else MAX_CAPTION
+    school = _school(context, notice)
+    named = d.schools.several and school is not None
+    limit = (MAX_TEXT if kind == "text" else MAX_CAPTION) - (texts.notice_from_length(school.name)
+                                                             if named and school is not None else 0)
     if body and _utf16(body) > limit:
         await send(update, context, texts.notice_too_long(_utf16(body), limit, caption=kind != "text"))
         return
     summary = (body or {"photo": "photo", "document": "document"}[kind]).strip().replace("\n", " ")
+    if named and school is not None:
+        # With several schools, the preview names the school, and parents' copies are copies of the preview.
+        source_id = await _named_preview(context, message, kind, school)
+    else:
+        source_id = message.message_id
     saved = await d.store.notices.change(notice.id, ("awaiting",), state="draft", kind=kind, summary=texts.shorten(summary, 60),
-                                         source_chat_id=message.chat_id, source_message_id=message.message_id)
+                                         source_chat_id=message.chat_id, source_message_id=source_id)
     if saved is None:
         return
-    # The preview is a copy made the very way parents' copies will be made.
-    await context.bot.copy_message(message.chat_id, message.chat_id, message.message_id)
+    if not named:  # the preview is a copy made the very way parents' copies will be made
+        await context.bot.copy_message(message.chat_id, message.chat_id, message.message_id)
     await _show_draft(context, saved, None)
+
+
+async def _named_preview(context: Ctx, message: Message, kind: str, school: School) -> int:
+    """The notice as families will get it, opened by the school's name: the message their copies are made of."""
+    head = texts.notice_from(school.name)
+    if kind == "text":
+        sent: Message | MessageId = await context.bot.send_message(
+            message.chat_id, head + message.text_html, parse_mode=ParseMode.HTML, link_preview_options=None)
+    else:
+        caption = head + message.caption_html if message.caption else head.rstrip()
+        sent = await context.bot.copy_message(message.chat_id, message.chat_id, message.message_id, caption=caption,
+                                              parse_mode=ParseMode.HTML)
+    return sent.message_id
 
 
 async def _show_draft(context: Ctx, notice: Notice, warning: str | None, uncertain: bool = False) -> None:
     d = deps(context)
-    channel, problem = await _channel_check(context)
-    text = texts.notice_draft(notice.id, await d.store.subscribers.count(), channel)
+    channel, problem = await _channel_check(context, _school(context, notice))
+    text = texts.notice_draft(notice.id, await d.store.subscribers.count(notice.uai), channel)
     if problem and not warning:
         text += "\n\n" + texts.channel_warning(problem)
     buttons: list[list[tuple[str, str]]]
@@ -137,9 +309,9 @@ async def _show_draft(context: Ctx, notice: Notice, warning: str | None, uncerta
     await _control(context, notice, text, keyboard(*buttons), new=warning is None)
 
 
-async def _channel_check(context: Ctx) -> tuple[str | None, str | None]:
-    """The channel's title, and why it cannot take the notice if it cannot (told before publishing)."""
-    channel_id = deps(context).annonces_channel_id
+async def _channel_check(context: Ctx, school: School | None) -> tuple[str | None, str | None]:
+    """The school's channel's title, and why it cannot take the notice if it cannot (told before publishing)."""
+    channel_id = school.annonces_channel_id if school is not None else None
     if channel_id is None:
         return None, None
     try:
@@ -193,7 +365,8 @@ async def _time_typed(update: Update, context: Ctx, notice: Notice, message: Mes
     saved = await d.store.notices.change(notice.id, ("asking_time",), state="scheduled", scheduled_at=moment)
     if saved is None:
         return
-    quiet = when.in_quiet_hours(moment, d.quiet_hours)
+    school = _school(context, notice)
+    quiet = when.in_quiet_hours(moment, school.quiet_hours if school is not None else None)
     await _control(context, saved, texts.notice_scheduled(saved.id, moment.strftime(texts.WHEN), quiet),
                    keyboard([(texts.UNSCHEDULE_BUTTON, f"notice:unschedule:{saved.id}")]), new=True)
 
@@ -209,8 +382,10 @@ async def notice_button(update: Update, context: Ctx) -> None:
     number = button_id(parts[2]) if len(parts) == 3 else None
     notice = await d.store.notices.get(number) if number is not None else None
     action = parts[1]
-    # A draft is its author's; a scheduled notice may be called off by any staff member.
-    if notice is None or (action != "unschedule" and notice.author_id != user_id(update)):
+    # A draft is its author's; a scheduled notice may be called off by any staff member of its school. Another
+    # school's notice is answered as an unknown one.
+    if notice is None or (action != "unschedule" and notice.author_id != user_id(update)) \
+            or not await _staff_of(update, context, notice):
         await answer_query(update, texts.STALE_BUTTON)
         return
     if action == "cancel":
@@ -248,8 +423,10 @@ async def publish_now(context: Ctx, notice: Notice, with_channel: bool) -> None:
         await _control(context, notice, texts.NOTICE_STALE, None)
         return
     channel_state, error = "none", None
-    if with_channel and d.annonces_channel_id is not None:
-        channel_state, error = await post_to_channel(context.bot, d.store, d.annonces_channel_id, notice)
+    school = _school(context, notice)
+    channel_id = school.annonces_channel_id if school is not None else None  # its own school's channel only
+    if with_channel and channel_id is not None:
+        channel_state, error = await post_to_channel(context.bot, d.store, channel_id, notice)
         if channel_state == "failed":
             await _show_draft(context, notice, texts.channel_unreachable(error or ""))
             return
@@ -325,8 +502,25 @@ async def publish_scheduled(bot: Bot, store: Store, channel_id: int | None, noti
 
 
 async def list_notices(update: Update, context: Ctx) -> None:
+    """/annonces: the school's recent notices (a member of several schools picks the school first)."""
+    school = await school_for(update, context, "annonces")
+    if school is not None:
+        await _list(update, context, school)
+
+
+async def picked_for_list(update: Update, context: Ctx) -> None:
+    uai = picked(update, "annonces")
+    school = await school_for(update, context, "annonces", uai=uai) if uai is not None else None
+    if school is None:
+        await answer_query(update, texts.STALE_BUTTON)
+        return
+    await answer_query(update)
+    await _list(update, context, school)
+
+
+async def _list(update: Update, context: Ctx, school: School) -> None:
     store = deps(context).store
-    notices = await store.notices.recent()
+    notices = await store.notices.recent(school.uai)
     if not notices:
         await send(update, context, texts.NO_NOTICES)
         return

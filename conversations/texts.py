@@ -1171,6 +1171,37 @@ def event_detail(event: str, detail: str) -> str:
 
 UNSUBSCRIBED = "🔕 Vous ne recevrez plus les annonces ici. Vous pouvez vous réabonner quand vous voulez depuis le menu (/start)."
 
+# With several schools: one button per school, and a family not yet known picks its school in a list.
+
+
+def menu_subscribe_to(school: str) -> str:
+    return f"📣 Recevoir les annonces : {school}"
+
+
+def menu_unsubscribe_from(school: str) -> str:
+    return f"🔕 Ne plus recevoir : {school}"
+
+
+MENU_SUBSCRIBE_OTHER = "📣 Recevoir les annonces d'un autre établissement"
+SUBSCRIBE_PICK = ("📣 De quel établissement voulez-vous recevoir les annonces ? Choisissez-le dans la liste (par ordre "
+                  "alphabétique). Vous pourrez en ajouter un autre ensuite depuis le menu (/start).")
+SCHOOLS_NEXT = "Suivants ▶"
+SCHOOLS_BEFORE = "◀ Précédents"
+
+
+def subscribed_to(schools: list[tuple[str, tuple[time, time] | None]]) -> str:
+    """The confirmation with several schools: each school named, with its own quiet hours."""
+    lines = [f"• {escape(name)}" + (f" (jamais entre {_hour(quiet[0])} et {_hour(quiet[1])})" if quiet else "")
+             for name, quiet in schools]
+    return ("✅ C'est noté : les annonces de ces établissements arriveront ici.\n" + "\n".join(lines)
+            + "\n\nPour arrêter : /start puis « Ne plus recevoir ».")
+
+
+def unsubscribed_from(school: str) -> str:
+    return (f"🔕 Vous ne recevrez plus ici les annonces de {escape(school)}. Vous pouvez vous réabonner quand vous "
+            "voulez depuis le menu (/start).")
+
+
 # -- announcements: staff who publish ---------------------------------------------------------------
 
 NOTICE_ASK = ("📣 <b>Nouvelle annonce</b>\n\nEnvoyez-moi maintenant l'annonce, comme un message ordinaire : un texte "
@@ -1181,6 +1212,17 @@ NOTICE_UNSUPPORTED = ("Une annonce est un <b>texte</b>, une <b>photo</b> ou un <
                       "voulez). Les autocollants, messages vocaux, vidéos, sondages ou positions ne peuvent pas être "
                       "envoyés. Envoyez l'annonce à nouveau, ou /annuler.")
 NOTICE_EMPTY = "Cette annonce est vide. Envoyez un texte, ou une photo ou un document, ou /annuler."
+
+
+def notice_from(school: str) -> str:
+    """With several schools, what opens every family's copy: which school the notice comes from (HTML)."""
+    return f"🏫 <b>{escape(school)}</b>\n\n"
+
+
+def notice_from_length(school: str) -> int:
+    """The UTF-16 length Telegram counts of `notice_from` once sent (the text's limit is what is left)."""
+    return len(f"🏫 {school}\n\n".encode("utf-16-le")) // 2
+
 
 
 def notice_too_long(length: int, limit: int, caption: bool) -> str:

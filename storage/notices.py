@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from itertools import zip_longest
 from typing import Any
 
 from storage.db import Database, from_text, set_clause, to_text
+from storage.schools import DEFAULT_UAI
 
 WAIT_FOR_AUTHOR = timedelta(hours=1)
 
@@ -30,6 +33,7 @@ class Notice:
     created_at: str
     updated_at: str
     channel_intent: str | None  # None: not tried; posting: the request went out, outcome unknown; posted
+    uai: str = DEFAULT_UAI  # the author's school: its subscribers, its channel, its quiet hours
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,15 @@ def _notice(row: Any) -> Notice:
 
 
 class Subscribers:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    """Who gets notices: a family subscribes to one school's notices or more (`subscriber_schools`); its
+    `subscribers` row says who it is and whether it gets any school's at all."""
 
-    async def subscribe(self, telegram_user_id: int, first_name: str | None) -> None:
+    def __init__(self, db: Database, default_uai: str = DEFAULT_UAI) -> None:
+        self.db = db
+        self.default_uai = default_uai  # the school of a single-school deployment, when a caller names none
+
+    async def subscribe(self, telegram_user_id: int, first_name: str | None, uais: Sequence[str] = ()) -> None:
+        """Subscribes the family to these schools' notices (none named: the deployment's single school)."""
         now = to_text(self.db.clock.now())
         async with self.db.transaction() as conn:
             await conn.execute(
@@ -68,22 +77,49 @@ class Subscribers:
                 " ON CONFLICT (telegram_user_id) DO UPDATE SET active = 1, first_name = excluded.first_name,"
                 " subscribed_at = excluded.subscribed_at, unsubscribed_at = NULL, unsubscribe_reason = NULL",
                 (telegram_user_id, first_name, now))
+            for uai in uais or (self.default_uai,):
+                await conn.execute(
+                    "INSERT INTO subscriber_schools (telegram_user_id, uai, active, changed_at) VALUES (?, ?, 1, ?)"
+                    " ON CONFLICT (telegram_user_id, uai) DO UPDATE SET active = 1, changed_at = excluded.changed_at",
+                    (telegram_user_id, uai, now))
 
-    async def unsubscribe(self, telegram_user_id: int, reason: str) -> None:
+    async def unsubscribe(self, telegram_user_id: int, reason: str, uais: Sequence[str] | None = None) -> None:
+        """Unsubscribes the family from these schools' notices (None: from every school's, as when it blocked
+        the bot); its `subscribers` row goes inactive when no school's are left."""
+        now = to_text(self.db.clock.now())
+        only = "" if uais is None else f" AND uai IN ({','.join('?' * len(uais))})"
         async with self.db.transaction() as conn:
             await conn.execute(
+                f"UPDATE subscriber_schools SET active = 0, changed_at = ? WHERE telegram_user_id = ? AND active = 1{only}",
+                (now, telegram_user_id, *(uais or ())))
+            await conn.execute(
                 "UPDATE subscribers SET active = 0, unsubscribed_at = ?, unsubscribe_reason = ?"
-                " WHERE telegram_user_id = ? AND active = 1", (to_text(self.db.clock.now()), reason, telegram_user_id))
+                " WHERE telegram_user_id = ? AND active = 1 AND NOT EXISTS (SELECT 1 FROM subscriber_schools"
+                " WHERE telegram_user_id = ? AND active = 1)", (now, reason, telegram_user_id, telegram_user_id))
 
     async def is_active(self, telegram_user_id: int) -> bool:
+        """Whether the family gets any school's notices."""
         async with self.db.read() as conn:
             rows = list(await conn.execute_fetchall(
                 "SELECT active FROM subscribers WHERE telegram_user_id = ?", (telegram_user_id,)))
         return bool(rows and rows[0][0])
 
-    async def count(self) -> int:
+    async def schools(self, telegram_user_id: int) -> tuple[str, ...]:
+        """The UAIs of the schools whose notices the family gets."""
         async with self.db.read() as conn:
-            rows = list(await conn.execute_fetchall("SELECT COUNT(*) FROM subscribers WHERE active = 1"))
+            rows = await conn.execute_fetchall(
+                "SELECT uai FROM subscriber_schools WHERE telegram_user_id = ? AND active = 1 ORDER BY uai",
+                (telegram_user_id,))
+        return tuple(r[0] for r in rows)
+
+    async def count(self, uai: str | None = None) -> int:
+        """The families subscribed to this school's notices (None: to any school's)."""
+        async with self.db.read() as conn:
+            if uai is None:
+                rows = list(await conn.execute_fetchall("SELECT COUNT(*) FROM subscribers WHERE active = 1"))
+            else:
+                rows = list(await conn.execute_fetchall(
+                    "SELECT COUNT(*) FROM subscriber_schools WHERE uai = ? AND active = 1", (uai,)))
         return int(rows[0][0])
 
 
@@ -99,16 +135,17 @@ class Notices:
             rows = list(await conn.execute_fetchall("SELECT * FROM notices WHERE id = ?", (notice_id,)))
         return _notice(rows[0]) if rows else None
 
-    async def start(self, author_id: int, author_name: str) -> Notice:
-        """A new notice awaits its content; one being written before by the same author is dropped."""
+    async def start(self, author_id: int, author_name: str, uai: str = DEFAULT_UAI) -> Notice:
+        """A new notice of the school `uai` awaits its content; one being written before by the same author is
+        dropped."""
         now = to_text(self.db.clock.now())
         async with self.db.transaction() as conn:
             await conn.execute(
                 "UPDATE notices SET state = 'cancelled', updated_at = ? WHERE author_id = ?"
                 " AND state IN ('awaiting', 'draft', 'asking_time')", (now, author_id))
             rows = list(await conn.execute_fetchall(
-                "INSERT INTO notices (author_id, author_name, state, created_at, updated_at)"
-                " VALUES (?, ?, 'awaiting', ?, ?) RETURNING *", (author_id, author_name, now, now)))
+                "INSERT INTO notices (author_id, author_name, state, created_at, updated_at, uai)"
+                " VALUES (?, ?, 'awaiting', ?, ?, ?) RETURNING *", (author_id, author_name, now, now, uai)))
         if self._writers is not None:
             self._writers.add(author_id)
         return _notice(rows[0])
@@ -171,7 +208,8 @@ class Notices:
 
     async def publish(self, notice_id: int, from_states: tuple[str, ...], channel_state: str,
                       channel_error: str | None = None) -> Notice | None:
-        """One step: the notice goes out, and every parent subscribed now gets a pending delivery."""
+        """One step: the notice goes out, and every family subscribed now to its school's notices gets a pending
+        delivery."""
         moment = self.db.clock.now()
         now = to_text(moment)
         marks = ",".join("?" * len(from_states))
@@ -184,7 +222,8 @@ class Notices:
                 return None
             await conn.execute(
                 "INSERT INTO deliveries (notice_id, telegram_user_id, next_attempt_at)"
-                " SELECT ?, telegram_user_id, ? FROM subscribers WHERE active = 1", (notice_id, now))
+                " SELECT ?, telegram_user_id, ? FROM subscriber_schools WHERE uai = ? AND active = 1",
+                (notice_id, now, rows[0]["uai"]))
         return _notice(rows[0])
 
     async def due_scheduled(self) -> list[Notice]:
@@ -199,11 +238,12 @@ class Notices:
             rows = await conn.execute_fetchall("SELECT * FROM notices WHERE state = ? ORDER BY id", (state,))
         return [_notice(r) for r in rows]
 
-    async def recent(self, limit: int = 10) -> list[Notice]:
+    async def recent(self, uai: str, limit: int = 10) -> list[Notice]:
+        """The school's latest notices published, under way or scheduled (and scheduled ones called off)."""
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall(
-                "SELECT * FROM notices WHERE state NOT IN ('awaiting', 'draft', 'asking_time', 'cancelled')"
-                " OR (state = 'cancelled' AND scheduled_at IS NOT NULL) ORDER BY id DESC LIMIT ?", (limit,))
+                "SELECT * FROM notices WHERE uai = ? AND (state NOT IN ('awaiting', 'draft', 'asking_time', 'cancelled')"
+                " OR (state = 'cancelled' AND scheduled_at IS NOT NULL)) ORDER BY id DESC LIMIT ?", (uai, limit))
         return [_notice(r) for r in rows]
 
     async def figures(self, notice_id: int) -> Figures:
@@ -243,20 +283,35 @@ class Deliveries:
             cursor = await conn.execute("UPDATE deliveries SET state = 'pending' WHERE state = 'sending'")
         return cursor.rowcount
 
-    async def due(self, limit: int) -> list[Delivery]:
-        async with self.db.read() as conn:
-            rows = await conn.execute_fetchall(
-                "SELECT d.notice_id, d.telegram_user_id, d.attempts, n.source_chat_id, n.source_message_id"
-                " FROM deliveries d JOIN notices n ON n.id = d.notice_id"
-                " WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND n.state = 'publishing'"
-                " ORDER BY d.notice_id, d.rowid LIMIT ?", (to_text(self.db.clock.now()), limit))
-        return [Delivery(*r) for r in rows]
+    async def due(self, limit: int, uais: Sequence[str] | None = None) -> list[Delivery]:
+        """Pending deliveries whose time has come, at most `limit`.
 
-    async def next_attempt(self) -> datetime | None:
+        `uais`: only these schools' notices, taken in turns (A, B, A, B…), so that a school's small notice is not
+        queued behind another school's big one: one pace (BROADCAST_RATE) shared fairly between schools.
+        Within a school, its notices go in the order they were published.
+        """
+        query = ("SELECT d.notice_id, d.telegram_user_id, d.attempts, n.source_chat_id, n.source_message_id"
+                 " FROM deliveries d JOIN notices n ON n.id = d.notice_id"
+                 " WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND n.state = 'publishing'{school}"
+                 " ORDER BY d.notice_id, d.rowid LIMIT ?")
+        now = to_text(self.db.clock.now())
+        async with self.db.read() as conn:
+            if uais is None:
+                rows = await conn.execute_fetchall(query.format(school=""), (now, limit))
+                return [Delivery(*r) for r in rows]
+            each = max(1, -(-limit // max(1, len(uais))))
+            queues = [[Delivery(*r) for r in await conn.execute_fetchall(query.format(school=" AND n.uai = ?"),
+                                                                          (now, uai, each))] for uai in uais]
+        turns = [d for round_ in zip_longest(*queues) for d in round_ if d is not None]
+        return turns[:limit]
+
+    async def next_attempt(self, uais: Sequence[str] | None = None) -> datetime | None:
+        """When the next pending delivery comes due (only these schools' notices, when given)."""
+        only = "" if uais is None else f" AND n.uai IN ({','.join('?' * len(uais))})"
         async with self.db.read() as conn:
             rows = list(await conn.execute_fetchall(
                 "SELECT MIN(d.next_attempt_at) FROM deliveries d JOIN notices n ON n.id = d.notice_id"
-                " WHERE d.state = 'pending' AND n.state = 'publishing'"))
+                f" WHERE d.state = 'pending' AND n.state = 'publishing'{only}", tuple(uais or ())))
         return from_text(rows[0][0]) if rows and rows[0][0] else None
 
     async def _set(self, d: Delivery, sql: str, values: tuple[Any, ...]) -> None:

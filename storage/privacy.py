@@ -57,6 +57,8 @@ RULES: list[Rule] = [
     Rule("outbox", "tickets_days", "state != 'pending' AND created_at < :cutoff"),
     Rule("notices", "notices_days", "state IN ('done', 'cancelled') AND updated_at < :cutoff"),
     Rule("deliveries", "notices_days", "state IN ('sent', 'failed') AND COALESCE(sent_at, next_attempt_at) < :cutoff"),
+    # A family's subscription to one school's notices, once it unsubscribed from it (it may still get another's).
+    Rule("subscriber_schools", "unsubscribed_days", "active = 0 AND changed_at <= :cutoff"),
     Rule("subscribers", "unsubscribed_days", "active = 0 AND unsubscribed_at <= :cutoff"),
     Rule("account_failures", "attempts_days", "last_failure_at < :cutoff"),
     # The accounts a user looked up count for a day only (storage/attempts.py): kept two days at most.
@@ -210,6 +212,10 @@ class Privacy:
             subscriber = _rows(await conn.execute_fetchall(
                 "SELECT first_name, active, subscribed_at, unsubscribed_at FROM subscribers WHERE telegram_user_id = :u",
                 params))
+            if subscriber:  # school by school: each school's notices the family gets, or stopped getting
+                subscriber[0]["schools"] = _rows(await conn.execute_fetchall(
+                    "SELECT uai, active, changed_at FROM subscriber_schools WHERE telegram_user_id = :u ORDER BY uai",
+                    params))
             tickets = _rows(await conn.execute_fetchall(
                 "SELECT id, user_name, identifier, context, state, opened_at, closed_at FROM tickets"
                 " WHERE telegram_user_id = :u ORDER BY id", params))
@@ -274,7 +280,8 @@ class Privacy:
 
         def work(conn: sqlite3.Connection) -> Erasure:
             done = Erasure()
-            for table in ("activation_progress", "recovery_progress", "helpdesk_writing", "subscribers", "deliveries"):
+            for table in ("activation_progress", "recovery_progress", "helpdesk_writing", "subscriber_schools",
+                          "subscribers", "deliveries"):
                 done.removed[table] = conn.execute(f"DELETE FROM {table} WHERE telegram_user_id = :u", params).rowcount
             # What protects accounts from a guesser is about the accounts, not the guesser's private life: a
             # failure or a lock that still counts (QUIET_RESET) stays, or erasing would hand out a fresh budget

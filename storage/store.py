@@ -17,7 +17,7 @@ from storage.outbox import Outbox
 from storage.privacy import Privacy
 from storage.progress import ProgressStore
 from storage.recovery import RecoveryStore
-from storage.schools import LEGACY
+from storage.schools import DEFAULT_UAI, LEGACY
 from storage.secrets import hash_secret, installation_key, new_provisional
 from storage.stats import Stats
 from storage.tickets import Tickets
@@ -43,7 +43,7 @@ class Store:
         self.stats = Stats(self.db)
         self.tickets = Tickets(self.db)
         self.outbox = Outbox(self.db)
-        self.subscribers = Subscribers(self.db)
+        self.subscribers = Subscribers(self.db, legacy_uai or DEFAULT_UAI)
         self.notices = Notices(self.db)
         self.deliveries = Deliveries(self.db)
         self.letters = LetterTokens(self.db)

@@ -22,10 +22,11 @@ from storage.letters import NewLetter, new_token
 from storage.notices import Delivery
 from storage.outbox import OutgoingMail, enqueue, enqueue_code
 from storage.privacy import RULES, Retention
+from storage.schools import DEFAULT_UAI
 from storage.store import Store
 from storage.tickets import NewMessage
 from tests import flows
-from tests.conftest import Harness, process_env, running_bot
+from tests.conftest import OTHER_UAI, Harness, process_env, running_bot
 from tests.test_helpdesk import header_of, write_to_school
 
 DEFAULTS = Retention()
@@ -85,6 +86,13 @@ async def _subscribers(bot: Harness, uid: int) -> None:
         await bot.store.subscribers.unsubscribe(uid, "asked")
 
 
+async def _subscriber_schools(bot: Harness, uid: int) -> None:
+    # Subscribed to two schools' notices; OLD stops one of them (and still gets the other's).
+    await bot.store.subscribers.subscribe(uid, "Parent", [DEFAULT_UAI, OTHER_UAI])
+    if uid == OLD:
+        await bot.store.subscribers.unsubscribe(uid, "asked", [OTHER_UAI])
+
+
 async def _ephemeral(bot: Harness, uid: int) -> None:
     await bot.store.ephemeral.add(uid, 1, bot.clock.now())
 
@@ -141,6 +149,8 @@ TABLES: dict[str, tuple[Seed, str, int]] = {
     "notices": (_notices, "author_id", DEFAULTS.notices_days),
     "deliveries": (_deliveries, "telegram_user_id", DEFAULTS.notices_days),
     "subscribers": (_subscribers, "telegram_user_id", DEFAULTS.unsubscribed_days),
+    "subscriber_schools": (_subscriber_schools, f"CASE WHEN uai = '{OTHER_UAI}' THEN telegram_user_id END",
+                           DEFAULTS.unsubscribed_days),
     "ephemeral_messages": (_ephemeral, "chat_id", DEFAULTS.telegram_days),
     "pending_deletions": (_pending_deletions, "chat_id", DEFAULTS.telegram_days),
     "undeleted_copies": (_undeleted, "chat_id", DEFAULTS.audit_days),
@@ -153,7 +163,7 @@ TABLES: dict[str, tuple[Seed, str, int]] = {
 
 
 # Tables whose rows go with a ticket, an account or a subscriber (ON DELETE CASCADE), or that hold nothing about anyone.
-FOLLOW_A_TICKET = {"ticket_messages", "ticket_posts", "staff_posts", "account_schools", "subscriber_schools"}
+FOLLOW_A_TICKET = {"ticket_messages", "ticket_posts", "staff_posts", "account_schools"}
 NOTHING_PERSONAL = {"schema_migrations"}
 
 
