@@ -146,6 +146,10 @@ async def _staff_command_menus(app: App, settings: Settings, commands: list[BotC
             log.info("no staff command menu for chat %s: %s", chat_id, exc)
 
 
+async def _ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    return None
+
+
 def build_application(settings: Settings, clock: Clock | None = None, mail_timeout: float = 30.0) -> App:
     schools = settings.schools
     store = Store(settings.database, clock, settings.ldap, legacy_uai=settings.legacy_uai)
@@ -206,7 +210,8 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         .build()
     )
     worker = _broadcaster(app, store, settings, calls.latest)
-    poster = StaffPoster(app.bot, store, settings.staff_chat_id) if settings.staff_chat_id is not None else None
+    groups = [s.staff.chat_id for s in schools.all if s.staff.chat_id is not None]
+    poster = StaffPoster(app.bot, store, schools) if groups else None
     app.bot_data[STAFF_POSTER_KEY] = poster
     app.bot_data[BROADCASTER_KEY] = worker
     app.bot_data[DEPS_KEY] = Deps(store=store, schools=schools, mail=mail,
@@ -230,6 +235,9 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
     # Staff tools come first: their commands and buttons never reach the parent's conversation.
     for handler in staff.handlers(parent.unknown_command, parent.stale_button, settings.staff_chat_id,
                                   {"lettre": letters.letter_command}, {"letter": letters.letter_button}):
+        app.add_handler(handler)
+    # Replies to tickets in the other schools' staff groups (staff.handlers takes STAFF_CHAT_ID's).
+    for handler in helpdesk.reply_handlers([g for g in groups if g != settings.staff_chat_id], _ignore):
         app.add_handler(handler)
     app.add_handler(CallbackQueryHandler(notices.subscribe, pattern=r"^sub:on$"))
     app.add_handler(CallbackQueryHandler(notices.unsubscribe, pattern=r"^sub:off$"))
