@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
-from conversations import notices, texts
+from conversations import helpdesk, notices, texts
 from conversations.common import answer_query, deps, edit_or_send, first_name, keyboard, send, user_id, write_to_school
 from storage.progress import Progress
 
@@ -68,7 +68,7 @@ async def login(update: Update, context: Ctx) -> None:
 
 async def contact(update: Update, context: Ctx) -> None:
     await answer_query(update)
-    await edit_or_send(update, context, texts.contact_text(deps(context).school.contact_email),
+    await edit_or_send(update, context, texts.contact_text(await helpdesk.contact_address(deps(context), user_id(update))),
                        keyboard(write_to_school(), [(texts.BACK, "menu:home")]))
 
 

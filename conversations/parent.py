@@ -177,7 +177,7 @@ async def where(update: Update, context: Ctx) -> str | None:
 
 
 async def help_command(update: Update, context: Ctx) -> object:
-    text = texts.help_text(deps(context).school.contact_email, await where(update, context))
+    text = texts.help_text(await helpdesk.contact_address(deps(context), user_id(update)), await where(update, context))
     if await is_staff(update, context):
         text += "\n\n" + texts.STAFF_HELP
     await send(update, context, text, keyboard(write_to_school()))

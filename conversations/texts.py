@@ -97,18 +97,22 @@ def menu_resume(step_number: int) -> str:
     return f"▶️ Reprendre à l'étape {step_number}/6"
 
 
-def help_text(contact: str, where: str | None) -> str:
+def help_text(contact: str | None, where: str | None) -> str:
+    """`contact`: the school's address (None: several schools, and which is the parent's is not known yet)."""
     head = f"<b>Aide</b>\n\nVous êtes {where}.\n\n" if where else "<b>Aide</b>\n\n"
     return (head + "• /start : le menu principal\n• /annuler : mettre en pause (vos étapes validées sont gardées)\n"
             "• /aide : ce message\n\n"
             "En cas de difficulté pour accéder à l'ENT, touchez « Écrire au collège » : le secrétariat vous "
-            f"répondra ici. Ou écrivez à {escape(contact)}")
+            "répondra ici." + (f" Ou écrivez à {escape(contact)}" if contact else ""))
 
 
-def contact_text(contact: str) -> str:
+def contact_text(contact: str | None) -> str:
+    """`contact`: the school's address (None: several schools, and which is the parent's is not known yet)."""
+    by_mail = (", ou par courriel à l'adresse ci-dessous, en indiquant votre nom, celui de votre enfant et sa classe :"
+               f"\n\n{escape(contact)}" if contact else
+               ", en indiquant votre nom, celui de votre enfant et sa classe. Je vous demanderai de quel établissement.")
     return ("<b>Contacter le collège</b>\n\nEn cas de difficulté pour accéder à l'ENT, écrivez au collège ici, "
-            "dans Telegram (touchez « Écrire au collège »), ou par courriel à l'adresse ci-dessous, en indiquant "
-            f"votre nom, celui de votre enfant et sa classe :\n\n{escape(contact)}\n\n"
+            "dans Telegram (touchez « Écrire au collège »)" + by_mail + "\n\n"
             "N'envoyez jamais votre mot de passe, ni au collège ni à personne.")
 
 

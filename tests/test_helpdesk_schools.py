@@ -136,6 +136,8 @@ async def test_the_search_ignores_accents_and_case_and_none_of_these_points_to_t
         bot: Harness) -> None:
     _, group_a, _, group_b = await staff_of_both(bot)
     lea = await bot.parent("Léa")
+    await lea.send("/aide")  # which school's address is theirs, the bot does not know yet: none is shown
+    assert "Ou écrivez à" not in await lea.text() and "@" not in await lea.text()
     await lea.send("/start")
     await lea.click(WRITE)
     await lea.send("leonard de VINCÍ")
@@ -188,6 +190,7 @@ async def test_a_family_that_proved_its_account_of_one_school_is_never_asked(bot
     family = await bot.parent("Amina")
     await flows.to_cgu(family)  # the provisional password typed right: the account is theirs
     await family.send("/aide")
+    assert f"Ou écrivez à {OTHER_CONTACT}" in await family.text() and CONTACT not in await family.text()
     await family.click(WRITE)
     assert "Écrire à : Collège Jean Moulin" in await family.text()
     await family.send("Je ne trouve pas la case pour l'adresse")
