@@ -382,3 +382,28 @@ async def test_the_backlog_is_each_schools_own(bot: Harness, monkeypatch: pytest
     await bot.run_job("repost_tickets")
     await bot.group_caught_up()
     assert len(await headers(group_a)) == 2 and len(await headers(group_b)) == 1
+
+
+async def test_an_unlock_from_a_ticket_updates_that_ticket_in_its_own_schools_group_only(bot: Harness) -> None:
+    _, group_a, karim, group_b = await staff_of_both(bot)
+    await bot.import_accounts([{**flows.ACCOUNT, "uai": OTHER_UAI}])
+    lea = await bot.parent("Léa")
+    await write_found(lea, "vinci", VINCI, "Bonjour de Léa")
+    vinci_header = await header_of(group_a, 1)  # the same message number in Vinci's group as Jean Moulin's below
+    amina = await bot.parent("Amina")
+    await flows.to_identifier(amina)
+    await amina.send(flows.IDENTIFIER)
+    for _ in range(5):
+        await amina.send("Mauvais-1")
+    assert "Trop d'essais incorrects" in await amina.text()
+    await amina.click(WRITE)
+    await amina.send("amboise")
+    await amina.click(MOULIN)
+    await amina.send("Je suis bloquée")
+    header = await header_of(group_b, 2)
+    assert header.message_id == vinci_header.message_id
+    assert "Identifiant : jean.dupont12 — compte à activer" in header.text and "Verrou : jusqu'à" in header.text
+    await karim.click(texts.UNLOCK_BUTTON, chat=group_b)
+    assert "Verrou : aucun" in (await header_of(group_b, 2)).text
+    assert (await header_of(group_a, 1)).text == vinci_header.text  # Vinci's ticket, same number, untouched
+    assert "jean.dupont12" not in "".join(m.text for m in await group_a.messages())
