@@ -169,7 +169,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         else:
             mailer.start()
             log.info("mail on: %s:%s (%s), tickets to %s", mailer.smtp.host, mailer.smtp.port, mailer.smtp.security,
-                     contact)
+                     "each school's contact_email" if schools.several else contact)
         commands = [BotCommand(name, description)
                     for name, description in {**texts.COMMANDS, **texts.PRIVACY_COMMANDS}.items()]
         await app.bot.set_my_commands(commands)

@@ -289,6 +289,8 @@ async def unsupported(update: Update, context: Ctx) -> object:
 
 async def _school_of_writer(d: Deps, uid: int) -> School | None:
     """Where the writer's next message goes: their open ticket's school, else the one chosen; None: not chosen."""
+    if not d.schools.several:
+        return d.schools.first
     ticket = await d.store.tickets.open_for(uid)
     if ticket is not None:
         return d.schools.owning(ticket.uai)

@@ -144,6 +144,7 @@ async def test_the_search_ignores_accents_and_case_and_none_of_these_points_to_t
     assert (await lea.last()).button_texts == [VINCI, texts.HELPDESK_NONE_OF_THESE, texts.BACK]
     await lea.send("college")  # both: two buttons
     assert (await lea.last()).button_texts == [VINCI, MOULIN, texts.HELPDESK_NONE_OF_THESE, texts.BACK]
+    await bot.restart()  # looking for the school survives a restart: what is typed next is still a search
     await lea.send("Saint-Cyr-sur-Loire")
     assert "Aucun établissement ne correspond" in await lea.text()
     assert (await lea.last()).button_texts == [texts.HELPDESK_NONE_OF_THESE, texts.BACK]
