@@ -408,3 +408,17 @@ async def test_an_unlock_from_a_ticket_updates_that_ticket_in_its_own_schools_gr
     assert "Verrou : aucun" in (await header_of(group_b, 2)).text
     assert (await header_of(group_a, 1)).text == vinci_header.text  # Vinci's ticket, same number, untouched
     assert "jean.dupont12" not in "".join(m.text for m in await group_a.messages())
+
+
+async def test_a_family_erasing_its_data_is_told_about_in_its_tickets_school_group_only(bot: Harness) -> None:
+    _, group_a, _, group_b = await staff_of_both(bot)
+    lea = await bot.parent("Léa")
+    await write_found(lea, "amboise", MOULIN, "Bonjour de Léa")
+    header = await header_of(group_b, 1)
+    await lea.send("/mesdonnees")
+    await lea.click("🗑 Effacer mes données")
+    await lea.click("🗑 Oui, tout effacer")
+    assert "C'est fait" in await lea.text()
+    assert header.message_id in await group_b.deleted_ids()
+    assert "Demande n°1 : effacée à la demande de la famille" in (await group_b.last()).text
+    assert await group_a.messages() == []
