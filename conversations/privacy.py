@@ -87,10 +87,8 @@ async def _clear_group(context: Ctx, copies: list[tuple[int, int, int]]) -> None
         if why is not None:
             left.append((copy_chat, message_id, ticket_id, why))
     await deps(context).store.privacy.record_undeleted(left)
-    group = deps(context).staff.chat_id
-    for ticket_id in sorted({ticket for _, _, ticket in copies}):
-        if group is None:
-            break
+    # Each ticket's erasure is said in the group its copies were in (its school's), never in another school's.
+    for group, ticket_id in sorted({(chat, ticket) for chat, _, ticket in copies}):
         try:
             await context.bot.send_message(group, texts.TICKET_ERASED_IN_GROUP.format(ticket_id=ticket_id),
                                            parse_mode=ParseMode.HTML)
