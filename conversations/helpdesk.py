@@ -7,7 +7,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from html import escape
 from typing import Any
@@ -625,6 +625,10 @@ async def deliver_post(bot: Bot, store: Store, chat_id: int, post: StaffPost,
         return
     if ticket.header_message_id is None:
         raise HeaderFirst(f"ticket {ticket.id} has no header in the group yet")
+    if not await store.tickets.shows(chat_id, ticket.header_message_id, ticket.id):
+        # The header went to a group that is no longer the school's: here, the message stands on its own (a reply
+        # to the header's number would hang it under whatever message has that number in this group).
+        ticket = replace(ticket, header_message_id=None)
     if message.kind == "text":
         if message.id == messages[0].id and _in_header(message.text):
             return  # shown in the header itself

@@ -332,12 +332,18 @@ async def test_a_group_that_changed_school_answers_none_of_its_former_schools_ti
         assert await karim.click_data(header.message_id, "ticket:close:1", chat=group_a) == texts.STALE_BUTTON
         ticket = await bot.store.tickets.get(1)
         assert ticket is not None and ticket.state == "open" and ticket.taken_by is None
+        # The family's next message goes to Vinci's new group, on its own (no reply to a message of that number).
+        await amina.send("Vous avez pu regarder ?")
+        await bot.group_caught_up()
+        [follow_up] = [m for m in await new_group.messages() if m.from_bot]
+        assert "Vous avez pu regarder" in follow_up.text and follow_up.reply_to is None
+        assert not any("Vous avez pu regarder" in m.text for m in await group_a.messages())
         # Vinci's secretary still acts on it; its header, in a group that is no longer Vinci's, is left as it was.
         await sylvie.send("/start")
         await sylvie.click_data((await sylvie.last()).message_id, "ticket:close:1")
         assert "Votre demande n°1 a été close" in await amina.text()
         assert "Close par" not in (await header_of(group_a, 1)).text
-        assert await new_group.messages() == []
+        assert [m.message_id for m in await new_group.messages()] == [follow_up.message_id]
 
 
 # -- the staff groups' worker: one per deployment, paced per group --------------------------------------
