@@ -80,6 +80,8 @@ async def start_writing(update: Update, context: Ctx) -> object:
     ticket = await d.store.tickets.open_for(uid)
     # An open ticket's messages join it, at its school; otherwise the writer's school, or the choice of it.
     school = d.schools.owning(ticket.uai) if ticket is not None else None
+    if school is None:
+        ticket = None  # none, or one of a school the deployment no longer serves: the next message opens another
     mine = None if school is not None or not d.schools.several else await writer_schools(d, uid)
     if school is None and not d.schools.several:
         school = d.schools.first
@@ -216,8 +218,10 @@ async def school_chosen(update: Update, context: Ctx) -> object:
     school = d.schools.get(match.group(1))
     writing, chosen = await d.store.writing.school(uid)
     mine = await writer_schools(d, uid) if school is not None else None
+    ticket = await d.store.tickets.open_for(uid)
     if (school is None or not writing or chosen is not None or not d.schools.several
-            or (mine is not None and school not in mine) or await d.store.tickets.open_for(uid) is not None):
+            or (mine is not None and school not in mine)
+            or (ticket is not None and d.schools.owning(ticket.uai) is not None)):
         await answer_query(update, texts.STALE_BUTTON)
         return None
     await answer_query(update)
@@ -292,9 +296,10 @@ async def _school_of_writer(d: Deps, uid: int) -> School | None:
     if not d.schools.several:
         return d.schools.first
     ticket = await d.store.tickets.open_for(uid)
-    if ticket is not None:
-        return d.schools.owning(ticket.uai)
-    _, uai = await d.store.writing.school(uid)
+    school = d.schools.owning(ticket.uai) if ticket is not None else None
+    if school is not None:
+        return school
+    _, uai = await d.store.writing.school(uid)  # (an open ticket of a school no longer served: as if none)
     return d.schools.owning(uai or "")
 
 

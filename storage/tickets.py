@@ -146,6 +146,12 @@ class Tickets:
         async with self.db.transaction() as conn:
             rows = list(await conn.execute_fetchall(
                 "SELECT * FROM tickets WHERE telegram_user_id = ? AND state = 'open'", (telegram_user_id,)))
+            if rows and uai and rows[0]["uai"] != uai:
+                # The open ticket is of a school the deployment no longer serves (the caller writes to an open
+                # ticket's own school otherwise): closed, and the message opens one at its new school.
+                await conn.execute("UPDATE tickets SET state = 'closed', closed_at = ?, updated_at = ? WHERE id = ?",
+                                   (now, now, rows[0]["id"]))
+                rows = []
             new = not rows
             if new:
                 rows = list(await conn.execute_fetchall(

@@ -428,3 +428,26 @@ async def test_a_family_erasing_its_data_is_told_about_in_its_tickets_school_gro
     assert header.message_id in await group_b.deleted_ids()
     assert "Demande n°1 : effacée à la demande de la famille" in (await group_b.last()).text
     assert await group_a.messages() == []
+
+
+async def test_an_open_ticket_of_a_school_taken_out_of_the_file_leaves_its_family_free_to_write_to_another(
+        sandbox_server: SandboxServer, tmp_path: Path) -> None:
+    async with running_bot(sandbox_server, tmp_path, school_list=three_schools()) as bot:
+        _, group_a, _, group_b = await staff_of_both(bot)
+        lea = await bot.parent("Léa")
+        await write_found(lea, "chinon", "Collège Rabelais — 3 place du Marché, 37500 Chinon", "Bonjour de Léa")
+        assert "demande n°1" in await lea.text()
+        bot.settings = replace(bot.settings, school_list=two_schools())  # the operator takes Rabelais out
+        await bot.restart()
+        await lea.send("Vous avez pu regarder ?")  # no school to send it to: she is asked which one
+        assert "Tapez une partie de son nom ou de sa ville" in await lea.text()
+        await lea.send("tours")
+        await lea.click(VINCI)
+        assert "Écrire à : Collège Léonard de Vinci" in await lea.text() and "demande n°1" not in await lea.text()
+        await lea.send("Je vous écris à vous, alors")
+        assert "demande n°2" in await lea.text()
+        assert "Je vous écris à vous" in (await header_of(group_a, 2)).text
+        old = await bot.store.tickets.get(1)
+        assert old is not None and old.state == "closed"
+        await bot.group_caught_up()
+        assert await group_b.messages() == []
