@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import unicodedata
@@ -159,11 +160,17 @@ MAX_SEARCH = 60  # part of a name or a town; a longer text is a message typed be
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "clg": "college"}
 
 
-def _folded(text: str) -> list[str]:
+def _folded(text: str) -> tuple[str, ...]:
     """Words without accents, case nor punctuation: « Saint-Cyr-sur-Loire » and « st cyr » meet."""
     plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
     words = re.sub(r"[^0-9a-z]+", " ", plain).split()
-    return [_ABBREVIATIONS.get(w, w) for w in words]
+    return tuple(_ABBREVIATIONS.get(w, w) for w in words)
+
+
+@functools.lru_cache(maxsize=4096)  # a school's name and address, folded once (never what a parent typed)
+def _school_words(name: str, address: str) -> tuple[tuple[str, ...], str]:
+    words = _folded(f"{name} {address}")
+    return words, " ".join(words)
 
 
 def find_schools(schools: tuple[School, ...], typed: str) -> list[School]:
@@ -174,8 +181,7 @@ def find_schools(schools: tuple[School, ...], typed: str) -> list[School]:
         return []
     found = []
     for school in schools:
-        words = _folded(f"{school.name} {school.postal_address or ''}")
-        joined = " ".join(words)
+        words, joined = _school_words(school.name, school.postal_address or "")
         if all(any(w.startswith(part) for w in words) or (len(part) >= 4 and part in joined) for part in wanted):
             found.append(school)
     return found
