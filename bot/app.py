@@ -30,7 +30,7 @@ from bot.settings import Settings
 from bot.staff_poster import StaffPoster
 from bot.transport import AiohttpRequest
 from conversations import budget, helpdesk, letters, menu, notices, parent, privacy, staff, texts
-from conversations.common import DEPS_KEY, LATEST_KEY, Deps, MailConfig, PrivacyConfig, delete_secret
+from conversations.common import DEPS_KEY, LATEST_KEY, Deps, MailConfig, PrivacyConfig, Schools, delete_secret
 from conversations.password_rules import PasswordRule
 from conversations.when import quiet_end
 from storage import backup as backups
@@ -118,28 +118,29 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _tell(update, context, texts.ERROR)
 
 
-async def _warn_if_staff_group_open(app: App, settings: Settings) -> None:
-    """Anyone in the staff group is staff: a group anyone can find or join must be said loudly at start."""
-    if settings.staff_chat_id is None:
+async def _warn_if_staff_group_open(app: App, chat_id: int | None) -> None:
+    """Anyone in a staff group is staff: a group anyone can find or join must be said loudly at start."""
+    if chat_id is None:
         return
     try:
-        chat = await app.bot.get_chat(settings.staff_chat_id)
+        chat = await app.bot.get_chat(chat_id)
     except TelegramError as exc:
-        log.warning("could not read the staff group %s to check who can join it: %s", settings.staff_chat_id, exc)
+        log.warning("could not read the staff group %s to check who can join it: %s", chat_id, exc)
         return
     if chat.username:
         log.warning("the staff group %s is public (@%s): anyone can join it, and anyone in it is staff. "
-                    "Make it private in Telegram.", settings.staff_chat_id, chat.username)
+                    "Make it private in Telegram.", chat_id, chat.username)
     if chat.invite_link:  # the link itself is not logged: it is the way in
         log.warning("the staff group %s has an invite link the bot can see: anyone who gets it joins the staff. "
-                    "Revoke it in Telegram (group settings, invite links).", settings.staff_chat_id)
+                    "Revoke it in Telegram (group settings, invite links).", chat_id)
 
 
-async def _staff_command_menus(app: App, settings: Settings, commands: list[BotCommand]) -> None:
+async def _staff_command_menus(app: App, schools: Schools, commands: list[BotCommand]) -> None:
     """Staff see their commands in Telegram's menu; parents never do (the commands are checked anyway)."""
     staff_commands = commands + [BotCommand(name, text) for name, text in texts.STAFF_COMMANDS.items()]
-    chats = [*sorted(settings.staff_user_ids), *([settings.staff_chat_id] if settings.staff_chat_id else [])]
-    for chat_id in chats:
+    users = sorted({uid for school in schools.all for uid in school.staff.user_ids})
+    groups = [school.staff.chat_id for school in schools.all if school.staff.chat_id is not None]
+    for chat_id in [*users, *groups]:
         try:
             await app.bot.set_my_commands(staff_commands, scope=BotCommandScopeChat(chat_id))
         except TelegramError as exc:  # a staff member who never opened the bot: their menu stays plain
@@ -173,8 +174,9 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         commands = [BotCommand(name, description)
                     for name, description in {**texts.COMMANDS, **texts.PRIVACY_COMMANDS}.items()]
         await app.bot.set_my_commands(commands)
-        await _staff_command_menus(app, settings, commands)
-        await _warn_if_staff_group_open(app, settings)
+        await _staff_command_menus(app, schools, commands)
+        for school in schools.all:
+            await _warn_if_staff_group_open(app, school.staff.chat_id)
         log.info("bot @%s ready, database %s", app.bot.username, settings.database)
 
     async def post_shutdown(app: App) -> None:

@@ -51,7 +51,8 @@ def run(settings: Settings) -> int:
     from bot.app import build_application, configure_logging
 
     settings.require_token()
-    settings.require_contact()
+    if not settings.school_list:  # a single school needs its address; SCHOOLS_FILE's schools have theirs
+        settings.require_contact()
     configure_logging(settings.log_level)
     # Held until the process ends: `entbot restore` and a second `entbot run` see the bot is running.
     lock = backups.DatabaseLock(settings.database)
@@ -254,6 +255,20 @@ def _doctor(settings: Settings, mail_test: str | None) -> int:
     return 1 if failed else 0
 
 
+def _schools_check(settings: Settings) -> int:
+    """The file was read whole by the settings (a mistake stops there, in one line); Telegram is asked the rest."""
+    if not settings.school_list:
+        print(texts.SCHOOLS_UNSET)
+        return 0
+    checks = asyncio.run(doctor.check_schools(settings))
+    print(texts.SCHOOLS_HEADER)
+    for check in checks:
+        print(check.line())
+    failed = sum(c.ok is False for c in checks)
+    print(texts.DOCTOR_SOME_FAILED.format(n=failed) if failed else texts.DOCTOR_ALL_OK)
+    return 1 if failed else 0
+
+
 async def _listen(settings: Settings, seconds: float) -> int:
     """Prints who writes where, without confirming the updates: `entbot run` still gets them all afterwards."""
     bot = Bot(settings.require_token(), base_url=settings.api_url)
@@ -445,6 +460,8 @@ def build_parser() -> argparse.ArgumentParser:
     save.add_argument("file", type=Path)
     back = sub.add_parser("restore", help="remettre une sauvegarde en place (bot arrêté)")
     back.add_argument("file", type=Path)
+    schools = sub.add_parser("schools", help="les établissements (SCHOOLS_FILE)").add_subparsers(dest="action", required=True)
+    schools.add_parser("check", help="vérifier le fichier, et avec le jeton le groupe et le canal de chacun")
     directory = sub.add_parser("directory", help="l'annuaire LDAP de l'ENT").add_subparsers(dest="action", required=True)
     directory.add_parser("check", help="connexion, authentification, nombre de personnes par état et profil")
     letters = sub.add_parser("letters", help="importer le CSV et imprimer une lettre à QR code par famille (PDF)")
@@ -492,6 +509,8 @@ def _main(argv: list[str] | None) -> int:
             return run(settings)
         if args.command == "doctor":
             return _doctor(settings, args.mail_test)
+        if args.command == "schools":
+            return _schools_check(settings)
         if args.command == "chats":
             return asyncio.run(_listen(settings, args.listen))
         if args.command == "restore":

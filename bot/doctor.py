@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
@@ -168,22 +168,59 @@ async def _check_clock(settings: Settings) -> Check:
     return Check(t.DOCTOR_CLOCK, True, t.doctor_clock_ok(shown, round(drift)))
 
 
+def school_chats(settings: Settings) -> list[tuple[str, int | None, int | None]]:
+    """(name shown beside a check, staff group, channel) for each school: the bare names with one school."""
+    if not settings.school_list:
+        return [("", settings.staff_chat_id, settings.annonces_channel_id)]
+    return [(f" — {s.uai} {s.name}", s.staff.chat_id, s.annonces_channel_id) for s in settings.school_list]
+
+
+async def check_school_chats(bot: Bot, settings: Settings) -> list[Check]:
+    """Each school's staff group and channel, as Telegram sees them."""
+    checks: list[Check] = []
+    for label, staff_chat, channel in school_chats(settings):
+        staff, announcements = await _check_staff_group(bot, staff_chat), await _check_channel(bot, channel)
+        checks += [replace(staff, name=staff.name + label), replace(announcements, name=announcements.name + label)]
+    return checks
+
+
+def _not_yet(settings: Settings) -> list[Check]:
+    return [Check(name + label, None, t.DOCTOR_AFTER_TOKEN)
+            for label, _, _ in school_chats(settings) for name in (t.DOCTOR_STAFF, t.DOCTOR_CHANNEL)]
+
+
 async def check_telegram(settings: Settings) -> list[Check]:
-    """The token, the staff group, the channel and the clock: what Telegram says of them."""
+    """The token, each school's staff group and channel, and the clock: what Telegram says of them."""
     if not settings.token:
-        later = [Check(name, None, t.DOCTOR_AFTER_TOKEN) for name in (t.DOCTOR_STAFF, t.DOCTOR_CHANNEL)]
-        return [Check(t.DOCTOR_TOKEN, False, t.DOCTOR_TOKEN_MISSING), *later, await _check_clock(settings)]
+        return [Check(t.DOCTOR_TOKEN, False, t.DOCTOR_TOKEN_MISSING), *_not_yet(settings), await _check_clock(settings)]
     request = AiohttpRequest(connections=1, connect_timeout=TIMEOUT, read_timeout=TIMEOUT)  # the bot's own client
     bot = Bot(settings.token, base_url=settings.api_url, request=request)
     try:
         token = await _check_token(bot, settings)
         if not token.ok:
-            later = [Check(name, None, t.DOCTOR_AFTER_TOKEN) for name in (t.DOCTOR_STAFF, t.DOCTOR_CHANNEL)]
-            return [token, *later, await _check_clock(settings)]
-        return [token, await _check_staff_group(bot, settings.staff_chat_id),
-                await _check_channel(bot, settings.annonces_channel_id), await _check_clock(settings)]
+            return [token, *_not_yet(settings), await _check_clock(settings)]
+        return [token, *await check_school_chats(bot, settings), await _check_clock(settings)]
     finally:
         await request.shutdown()  # its connections closed, the token refused or not
+
+
+async def check_schools(settings: Settings) -> list[Check]:
+    """`entbot schools check`: the file (already read whole by the settings), then, with a token, each school's
+    staff group and channel."""
+    listed = ", ".join(f"{s.uai} {s.name}" for s in settings.school_list)
+    checks = [Check(t.SCHOOLS_FILE_CHECK, True, t.schools_file_ok(str(settings.schools_file), len(settings.school_list),
+                                                                  listed))]
+    if not settings.token:
+        return [*checks, Check(t.DOCTOR_TOKEN, None, t.SCHOOLS_NO_TOKEN)]
+    request = AiohttpRequest(connections=1, connect_timeout=TIMEOUT, read_timeout=TIMEOUT)
+    bot = Bot(settings.token, base_url=settings.api_url, request=request)
+    try:
+        token = await _check_token(bot, settings)
+        if not token.ok:
+            return [*checks, token]
+        return [*checks, token, *await check_school_chats(bot, settings)]
+    finally:
+        await request.shutdown()
 
 
 # -- mail and directory ------------------------------------------------------------------------------

@@ -45,7 +45,14 @@ def load(path: Path, template: School, quiet_hours: Callable[[str], tuple[time, 
     for number, table in enumerate(tables, start=1):
         school = _school(number, table, template, quiet_hours)
         if any(s.uai == school.uai for s in schools):
-            raise SchoolsError(f"établissement n°{number} ({school.name}) : uai {school.uai} en double.")
+            raise SchoolsError(f"établissement n°{number} ({school.name}), clé uai : {school.uai} en double.")
+        # A group or channel of two schools would show each one's families to the other's staff.
+        for key, chat in (("staff_chat_id", school.staff.chat_id), ("annonces_channel_id", school.annonces_channel_id)):
+            other = next((s for s in schools if chat is not None and chat in (s.staff.chat_id, s.annonces_channel_id)),
+                         None)
+            if other is not None:
+                raise SchoolsError(f"établissement n°{number} ({school.name}), clé {key} : {chat} est déjà le groupe "
+                                   f"ou le canal de {other.name} ; chaque établissement a les siens.")
         schools.append(school)
     return tuple(schools)
 

@@ -370,6 +370,9 @@ def _ldap(get: Callable[[str], str | None]) -> LdapConfig:
                        if a.strip())
     if not attributes or not all(re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", a) for a in attributes):
         raise SettingsError("LDAP_LOGIN_ATTRIBUTES invalide : attendu des noms d'attributs séparés par des virgules.")
+    school_attribute = (get("LDAP_SCHOOL_ATTRIBUTE") or "ESCOUAI").strip()
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", school_attribute):
+        raise SettingsError(f"LDAP_SCHOOL_ATTRIBUTE={school_attribute!r} invalide : attendu un nom d'attribut (ESCOUAI).")
     provisional = (get("LDAP_PROVISIONAL") or "import").strip().lower()
     if provisional not in {"import", "bind"}:
         raise SettingsError(f"LDAP_PROVISIONAL={provisional!r} invalide : attendu import ou bind.")
@@ -377,4 +380,5 @@ def _ldap(get: Callable[[str], str | None]) -> LdapConfig:
     if write not in {"argon2", "modify"}:
         raise SettingsError(f"LDAP_PASSWORD_WRITE={write!r} invalide : attendu argon2 ou modify.")
     return replace(config, bind_dn=bind_dn.strip(), bind_password=password, ca_file=ca_file.strip() if ca_file else None,
-                   login_attributes=attributes, provisional=provisional, password_write=write)
+                   login_attributes=attributes, provisional=provisional, password_write=write,
+                   school_attribute=school_attribute)

@@ -29,10 +29,12 @@ from conversations.common import (
     Keyboard,
     School,
     answer_query,
+    contact_of,
     delete_secret,
     deps,
     drop_keyboard,
     edit_or_send,
+    family_schools,
     hand_over,
     kept_identifier,
     keyboard,
@@ -167,7 +169,9 @@ async def show(update: Update, context: Ctx, step: str, note: str | None = None,
     if progress is None:
         await send(update, context, texts.NO_ACTIVATION)
         return END
-    text, markup = screen(step, progress, page, deps(context).password_rule, deps(context).school)
+    # The family's school once its account is proven: its CGU link (a school may set its own cgu_url).
+    school = (await family_schools(context, uid) or deps(context).schools.all)[0]
+    text, markup = screen(step, progress, page, deps(context).password_rule, school)
     if note:
         text = f"{note}\n\n{text}"
     message: Message | None
@@ -406,6 +410,11 @@ async def provisional_typed(update: Update, context: Ctx, progress: Progress) ->
         return PROVISIONAL
     await d.store.attempts.success(*keys)
     account = await d.store.accounts.get(account.id) or account  # a provisional proven by a bind is kept now
+    if not d.schools.of_account(account):  # none of this deployment's schools: said once the pair is proven
+        await d.store.progress.forget(progress.telegram_user_id)
+        await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
+        await send(update, context, texts.NOT_OUR_SCHOOL)
+        return END
     if account.state == "blocked" or not account.is_family:  # the ENT's directory says so
         await d.store.progress.forget(progress.telegram_user_id)
         await drop_keyboard(context, progress.telegram_user_id, progress.prompt_message_id)
@@ -447,7 +456,8 @@ def account_keys(telegram_user_id: int, typed: str | None, account: Account | No
 async def tell_locked(update: Update, context: Ctx, lock: Lock) -> None:
     d = deps(context)
     minutes = max(1, math.ceil((lock.until - d.store.clock.now()).total_seconds() / 60))
-    await send(update, context, texts.locked(minutes, d.school.contact_email), keyboard(write_to_school()))
+    contact = contact_of(await family_schools(context, user_id(update)))  # none named before the account is proven
+    await send(update, context, texts.locked(minutes, contact), keyboard(write_to_school()))
 
 
 async def tell_if_locked(update: Update, context: Ctx, keys: AttemptKeys) -> bool:
@@ -487,7 +497,7 @@ async def cgu_answered(update: Update, context: Ctx, progress: Progress) -> obje
         await d.store.audit.record(f"telegram:{progress.telegram_user_id}", "cgu_refused", progress.account_id)
         await edit_or_send(update, context, texts.CGU_REFUSED)
         return END
-    version = d.school.cgu.version
+    version = d.schools.first.cgu.version  # CGU_FILE: the ENT's terms, one for every school
     return await advance(update, context, EMAIL, cgu_version=version, cgu_accepted_at=d.store.clock.now())
 
 
@@ -526,7 +536,8 @@ async def _send_code(update: Update, context: Ctx, progress: Progress, note: str
     assert d.mail is not None
     code = f"{secrets.randbelow(10**6):06d}"
     expires = d.store.clock.now() + CODE_VALIDITY
-    subject, body = texts.email_code_mail(d.school.name, code, int(CODE_VALIDITY.total_seconds() // 60))
+    school = (await family_schools(context, progress.telegram_user_id) or d.schools.all)[0]
+    subject, body = texts.email_code_mail(school.name, code, int(CODE_VALIDITY.total_seconds() // 60))
     mail = OutgoingMail("email_code", progress.email or "", subject, body, d.mail.domain, progress.telegram_user_id)
     try:
         # Checked before hashing too: a refused code costs no Argon2 work (and nothing is queued).
@@ -676,7 +687,7 @@ async def password_confirmed(update: Update, context: Ctx, progress: Progress) -
         return None
     await d.store.letters.revoke(progress.account_id, "activated")  # a letter still unused opens nothing now
     text = texts.ACTIVATED.format(identifier=escape(progress.identifier or ""))
-    markup = keyboard([(texts.OPEN_ENT, d.school.ent_url)], [(texts.MENU_SUBSCRIBE, "sub:on")],
+    markup = keyboard([(texts.OPEN_ENT, d.schools.first.ent_url)], [(texts.MENU_SUBSCRIBE, "sub:on")],
                       [(texts.MENU_LOGIN, "menu:login")], [(texts.MENU_SERVICES, "menu:services")])
     await next_screen(update, context, progress.prompt_message_id, text, markup)
     return END

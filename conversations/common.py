@@ -192,6 +192,26 @@ def hash_budget(context: ContextTypes.DEFAULT_TYPE) -> HashBudget:
 DEPS_KEY = "deps"
 
 
+async def family_schools(context: ContextTypes.DEFAULT_TYPE, uid: int, account: Account | None = None) -> tuple[School, ...]:
+    """The schools of this family: with one school, that one; with several, those of `account`, else of the account
+    the user activated, else of the one their activation proved; none while the family is not known."""
+    d = deps(context)
+    if not d.schools.several:
+        return (d.schools.first,)
+    if account is None:
+        account = await d.store.accounts.by_telegram_user(uid)
+    if account is None:
+        progress = await d.store.progress.get(uid)
+        if progress is not None and progress.account_id is not None:  # set once the provisional password is proven
+            account = await d.store.accounts.get(progress.account_id)
+    return d.schools.of_account(account) if account is not None else ()
+
+
+def contact_of(schools: Sequence[School]) -> str | None:
+    """What a family is told to write to (texts.school_contacts)."""
+    return texts.school_contacts([(s.name, s.contact_email) for s in schools])
+
+
 def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
     value = context.bot_data[DEPS_KEY]
     assert isinstance(value, Deps)

@@ -129,17 +129,6 @@ async def writer_schools(d: Deps, uid: int) -> tuple[School, ...] | None:
     return schools or None
 
 
-async def contact_address(d: Deps, uid: int) -> str | None:
-    """The address(es) a parent may also write to: the school's; with several schools, their open ticket's
-    school's or their own schools' (a family that proved its account); None before the bot knows their school."""
-    if not d.schools.several:
-        return d.schools.first.contact_email
-    ticket = await d.store.tickets.open_for(uid)
-    school = d.schools.owning(ticket.uai) if ticket is not None else None
-    mine = (school,) if school is not None else await writer_schools(d, uid)
-    return ", ".join(s.contact_email for s in mine) if mine else None
-
-
 async def _proven_account(d: Deps, uid: int) -> tuple[Account | None, str | None]:
     store = d.store
     progress = await store.progress.get(uid)

@@ -5,8 +5,19 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
-from conversations import helpdesk, notices, texts
-from conversations.common import answer_query, deps, edit_or_send, first_name, keyboard, send, user_id, write_to_school
+from conversations import notices, texts
+from conversations.common import (
+    answer_query,
+    contact_of,
+    deps,
+    edit_or_send,
+    family_schools,
+    first_name,
+    keyboard,
+    send,
+    user_id,
+    write_to_school,
+)
 from storage.progress import Progress
 
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -34,7 +45,7 @@ async def start(update: Update, context: Ctx) -> None:
     uid = user_id(update)
     progress = await d.store.progress.get(uid)
     markup = await menu_keyboard(context, uid, progress)
-    text = texts.welcome(d.school.name, first_name(update))
+    text = await _welcome(context, uid, first_name(update))
     if not await d.store.privacy.known(uid):  # a first visit: where to read about their data
         text += texts.PRIVACY_LINE
     if progress is not None and progress.step in texts.STEP_NUMBER:  # /start midway: the menu, resuming first
@@ -44,31 +55,41 @@ async def start(update: Update, context: Ctx) -> None:
 
 async def home(update: Update, context: Ctx) -> None:
     await answer_query(update)
-    d = deps(context)
     markup = await menu_keyboard(context, user_id(update))
-    await edit_or_send(update, context, texts.welcome(d.school.name, first_name(update)), markup)
+    await edit_or_send(update, context, await _welcome(context, user_id(update), first_name(update)), markup)
+
+
+async def _welcome(context: Ctx, uid: int, name: str) -> str:
+    """Named for the family's school when it has one; for the ENT's collèges while a deployment of several does not
+    know the family yet."""
+    schools = await family_schools(context, uid)
+    return texts.welcome(schools[0].name if len(schools) == 1 else None, name)
 
 
 async def services(update: Update, context: Ctx) -> None:
     await answer_query(update)
     d = deps(context)
-    listed = [(service.name, service.line) for service in d.school.services]
-    links = [[(texts.service_link(s.name), s.link)] for s in d.school.services if s.link]
+    # The family's school's list (SERVICES_FILE, or its own services_file); the first school's while not known.
+    school = (await family_schools(context, user_id(update)) or d.schools.all)[0]
+    listed = [(service.name, service.line) for service in school.services]
+    links = [[(texts.service_link(s.name), s.link)] for s in school.services if s.link]
     await edit_or_send(update, context, texts.services_text(listed),
-                       keyboard(*links, [(texts.OPEN_ENT, d.school.ent_url)], [(texts.BACK, "menu:home")]))
+                       keyboard(*links, [(texts.OPEN_ENT, school.ent_url)], [(texts.BACK, "menu:home")]))
 
 
 async def login(update: Update, context: Ctx) -> None:
     await answer_query(update)
     d = deps(context)
-    await edit_or_send(update, context, texts.login_text(d.school.ent_url),
-                       keyboard([(texts.OPEN_ENT, d.school.ent_url)], [(texts.MENU_TEST, "menu:test")],
+    ent = d.schools.first.ent_url  # ENT_URL: the one ENT of every school
+    await edit_or_send(update, context, texts.login_text(ent),
+                       keyboard([(texts.OPEN_ENT, ent)], [(texts.MENU_TEST, "menu:test")],
                                 [(texts.MENU_FORGOT, "menu:forgot")], [(texts.BACK, "menu:home")]))
 
 
 async def contact(update: Update, context: Ctx) -> None:
     await answer_query(update)
-    await edit_or_send(update, context, texts.contact_text(await helpdesk.contact_address(deps(context), user_id(update))),
+    contact = contact_of(await family_schools(context, user_id(update)))
+    await edit_or_send(update, context, texts.contact_text(contact),
                        keyboard(write_to_school(), [(texts.BACK, "menu:home")]))
 
 

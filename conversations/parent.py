@@ -21,16 +21,18 @@ from conversations import activation, helpdesk, letters, menu, recovery, texts
 from conversations.common import (
     NOT_HANDLED,
     answer_query,
+    contact_of,
     delete_secret,
     deps,
     dialogue,
+    family_schools,
     hand_over,
     keyboard,
     send,
     user_id,
     write_to_school,
 )
-from conversations.roles import is_staff
+from conversations.roles import shows_staff_help
 
 Ctx = ContextTypes.DEFAULT_TYPE
 END = ConversationHandler.END
@@ -177,8 +179,8 @@ async def where(update: Update, context: Ctx) -> str | None:
 
 
 async def help_command(update: Update, context: Ctx) -> object:
-    text = texts.help_text(await helpdesk.contact_address(deps(context), user_id(update)), await where(update, context))
-    if await is_staff(update, context):
+    text = texts.help_text(contact_of(await family_schools(context, user_id(update))), await where(update, context))
+    if await shows_staff_help(update, context):
         text += "\n\n" + texts.STAFF_HELP
     await send(update, context, text, keyboard(write_to_school()))
     return None

@@ -21,6 +21,7 @@ from conversations.common import (
     deps,
     drop_keyboard,
     edit_or_send,
+    family_schools,
     kept_identifier,
     keyboard,
     refused_identifier,
@@ -232,7 +233,9 @@ async def _send_code(update: Update, context: Ctx, recovery: Recovery, account_i
     assert d.mail is not None
     code = f"{secrets.randbelow(10**6):06d}"
     expires = d.store.clock.now() + CODE_VALIDITY
-    subject, body = texts.forgot_code_mail(d.school.name, code, int(CODE_VALIDITY.total_seconds() // 60))
+    account = await d.store.accounts.get(account_id)
+    school = (await family_schools(context, recovery.telegram_user_id, account) or d.schools.all)[0]
+    subject, body = texts.forgot_code_mail(school.name, code, int(CODE_VALIDITY.total_seconds() // 60))
     mail = OutgoingMail("email_code", address, subject, body, d.mail.domain, recovery.telegram_user_id)
     try:
         # Checked before hashing too: a refused code costs no Argon2 work (and nothing is queued).
@@ -348,7 +351,7 @@ async def forgot_confirm(update: Update, context: Ctx, recovery: Recovery) -> ob
         await send(update, context, texts.ACCOUNT_CHANGED_MEANWHILE)
         return END
     await send(update, context, texts.PASSWORD_CHANGED.format(identifier=escape(recovery.identifier or "")),
-               keyboard([(texts.OPEN_ENT, d.school.ent_url)], [(texts.MENU_TEST, "menu:test")]))
+               keyboard([(texts.OPEN_ENT, d.schools.first.ent_url)], [(texts.MENU_TEST, "menu:test")]))
     return END
 
 
@@ -398,7 +401,7 @@ async def login_password(update: Update, context: Ctx, recovery: Recovery) -> ob
     await d.store.audit.record(f"telegram:{uid}", "login_ok", account.id if account else None)
     await drop_keyboard(context, uid, recovery.prompt_message_id)
     await d.store.recovery.forget(uid)
-    await send(update, context, texts.LOGIN_OK, keyboard([(texts.OPEN_ENT, d.school.ent_url)]))
+    await send(update, context, texts.LOGIN_OK, keyboard([(texts.OPEN_ENT, d.schools.first.ent_url)]))
     return END
 
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Update
@@ -48,14 +49,62 @@ async def staff_schools(update: Update, context: Ctx) -> tuple[School, ...]:
             return (in_group,)
         return ()
     named = schools.listing(user.id)
-    others = [s for s in schools.all if s not in named and s.staff.chat_id is not None]
+    not_member = _not_member(context, user.id) if schools.several else set()
+    others = [s for s in schools.all if s not in named and s.staff.chat_id is not None
+              and s.staff.chat_id not in not_member]
     found = await asyncio.gather(*[_member(context, s.staff.chat_id, user.id) for s in others if s.staff.chat_id])
     members = {s.uai for s, yes in zip(others, found, strict=True) if yes}
+    if schools.several:
+        _remember_not_member(context, user.id, {s.staff.chat_id for s in others if s.uai not in members})
     return tuple(s for s in schools.all if s in named or s.uai in members)
+
+
+# With many schools, asking in private means asking every other school's staff group: a "no" is kept a while, so
+# that a stranger typing staff commands does not cost a call per school each time (nor the bot its Telegram
+# budget); a "yes" is asked again at every action, so someone removed from a group loses its rights at once.
+# Someone just added to a group waits this long after a refused try. With one school, nothing is kept.
+NOT_MEMBER_FOR = timedelta(minutes=2)
+NOT_MEMBER_KEY = "staff_not_member"
+
+
+def _not_members(context: Ctx) -> dict[int, tuple[datetime, set[int]]]:
+    found = context.bot_data.setdefault(NOT_MEMBER_KEY, {})
+    assert isinstance(found, dict)
+    return found
+
+
+def _not_member(context: Ctx, user_id: int) -> set[int]:
+    kept = _not_members(context).get(user_id)
+    if kept is None or kept[0] <= deps(context).store.clock.now():
+        return set()
+    return kept[1]
+
+
+def _remember_not_member(context: Ctx, user_id: int, chats: set[int | None]) -> None:
+    kept = _not_members(context)
+    now = deps(context).store.clock.now()
+    if len(kept) > 10_000:  # people who tried once long ago
+        for uid in [u for u, (until, _) in kept.items() if until <= now]:
+            del kept[uid]
+    if chats:
+        kept[user_id] = (now + NOT_MEMBER_FOR, _not_member(context, user_id) | {c for c in chats if c is not None})
 
 
 async def is_staff(update: Update, context: Ctx) -> bool:
     return bool(await staff_schools(update, context))
+
+
+async def shows_staff_help(update: Update, context: Ctx) -> bool:
+    """Whether /aide lists the staff commands. With several schools, without asking every school's group (a
+    parent's /aide would cost a call per school): to those the settings name, and in a staff group."""
+    user, chat = update.effective_user, update.effective_chat
+    schools = deps(context).schools
+    if not schools.several:
+        return await is_staff(update, context)
+    if user is None:
+        return False
+    in_group = chat is not None and schools.of_staff_chat(chat.id) is not None
+    return bool(schools.listing(user.id)) or (in_group and await is_staff(update, context))
 
 
 # -- a member of several schools picks the one a command is for ----------------------------------------

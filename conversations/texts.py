@@ -77,8 +77,10 @@ DIRECTORY_DOWN = ("⏳ Le service est momentanément indisponible, votre progres
 # -- main menu -------------------------------------------------------------------------------
 
 
-def welcome(school: str, first_name: str) -> str:
-    return (f"Bonjour {escape(first_name)} 👋\n\nJe suis l'assistant ENT du <b>{escape(school)}</b>. "
+def welcome(school: str | None, first_name: str) -> str:
+    """`school`: the family's school, or None when the deployment serves several and the family is not yet known."""
+    whose = f"du <b>{escape(school)}</b>" if school else "des collèges de <b>Touraine e-school</b>"
+    return (f"Bonjour {escape(first_name)} 👋\n\nJe suis l'assistant ENT {whose}. "
             "Je vous guide pas à pas pour activer votre compte sur l'ENT Touraine e-school "
             "(l'espace numérique du collège : notes, cahier de textes, messages).\n\n"
             "Que souhaitez-vous faire ?")
@@ -97,8 +99,15 @@ def menu_resume(step_number: int) -> str:
     return f"▶️ Reprendre à l'étape {step_number}/6"
 
 
+def school_contacts(schools: list[tuple[str, str]]) -> str | None:
+    """The address(es) a family writes to: its school's; each with its name when it has two; None when the
+    deployment serves several schools and the family is not yet known (« Écrire au collège » finds the school)."""
+    if len(schools) == 1:
+        return schools[0][1]
+    return " ou ".join(f"{address} ({name})" for name, address in schools) or None
+
+
 def help_text(contact: str | None, where: str | None) -> str:
-    """`contact`: the school's address (None: several schools, and which is the parent's is not known yet)."""
     head = f"<b>Aide</b>\n\nVous êtes {where}.\n\n" if where else "<b>Aide</b>\n\n"
     return (head + "• /start : le menu principal\n• /annuler : mettre en pause (vos étapes validées sont gardées)\n"
             "• /aide : ce message\n\n"
@@ -107,12 +116,10 @@ def help_text(contact: str | None, where: str | None) -> str:
 
 
 def contact_text(contact: str | None) -> str:
-    """`contact`: the school's address (None: several schools, and which is the parent's is not known yet)."""
     by_mail = (", ou par courriel à l'adresse ci-dessous, en indiquant votre nom, celui de votre enfant et sa classe :"
-               f"\n\n{escape(contact)}" if contact else
-               ", en indiquant votre nom, celui de votre enfant et sa classe. Je vous demanderai de quel établissement.")
+               f"\n\n{escape(contact)}" if contact else ", en indiquant votre nom, celui de votre enfant et sa classe.")
     return ("<b>Contacter le collège</b>\n\nEn cas de difficulté pour accéder à l'ENT, écrivez au collège ici, "
-            "dans Telegram (touchez « Écrire au collège »)" + by_mail + "\n\n"
+            f"dans Telegram (touchez « Écrire au collège »){by_mail}\n\n"
             "N'envoyez jamais votre mot de passe, ni au collège ni à personne.")
 
 
@@ -157,6 +164,10 @@ RESET_INTRO = ("♻️ <b>Votre compte a été réinitialisé</b> par le collèg
 PROFILE = (STEP_PREFIX.format(n=1) + "Votre profil\n\nQui êtes-vous ? Choisissez ci-dessous, comme sur l'écran "
            "« Bienvenue dans votre ENT ! ».\n\n" + EDUCONNECT)
 PROFILE_PARENT = "👪 Élève ou parent"
+# The account belongs to none of the deployment's schools (its ENT entry's, or the school files imported): one
+# sentence, no other detail.
+NOT_OUR_SCHOOL = ("Votre compte ENT n'est rattaché à aucun des établissements que cet assistant accompagne : "
+                  "adressez-vous à l'établissement de votre enfant.")
 ACCOUNT_BLOCKED = ("🔒 Ce compte est bloqué dans l'annuaire de l'ENT : il ne peut pas être activé ici. "
                    "Contactez le collège, qui pourra le débloquer ; vous pouvez lui écrire avec le bouton ci-dessous.")
 PROFILE_STAFF = "🏫 Personnel de l'éducation nationale"
@@ -200,10 +211,10 @@ def _duration(minutes: int) -> str:
     return f"{math.ceil(minutes / 60)} heures"
 
 
-def locked(minutes: int, contact: str) -> str:
+def locked(minutes: int, contact: str | None) -> str:
     return (f"🔒 Trop d'essais incorrects. Par sécurité, réessayez dans <b>{_duration(minutes)}</b>."
-            "\n\nEn cas de blocage, le collège peut vous débloquer : touchez « Écrire au collège », ou écrivez à "
-            f"{escape(contact)}")
+            "\n\nEn cas de blocage, le collège peut vous débloquer : touchez « Écrire au collège »"
+            + (f", ou écrivez à {escape(contact)}" if contact else "."))
 
 
 # The guide's own words at step 3, verbatim: the bot invents no terms of use.
@@ -718,6 +729,15 @@ DOCTOR_MAIL = "Courriel"
 DOCTOR_DIRECTORY = "Annuaire LDAP"
 DOCTOR_CLOCK = "Horloge"
 DOCTOR_HEADER = "Vérification de l'installation d'Assistant ENT"
+SCHOOLS_HEADER = "Vérification des établissements (SCHOOLS_FILE)"
+SCHOOLS_FILE_CHECK = "Fichier des établissements"
+SCHOOLS_NO_TOKEN = "TELEGRAM_BOT_TOKEN absent : groupes et canaux non vérifiés."
+SCHOOLS_UNSET = ("SCHOOLS_FILE n'est pas défini : le bot sert un seul établissement, celui de SCHOOL_UAI, SCHOOL_NAME "
+                 "et SCHOOL_CONTACT_EMAIL (entbot doctor le vérifie).")
+
+
+def schools_file_ok(path: str, count: int, listed: str) -> str:
+    return f"{path} : {count} établissement(s) valides ({listed})"
 DOCTOR_ALL_OK = "Tout est prêt."
 DOCTOR_SOME_FAILED = "{n} point(s) à corriger (✗) : faites ce qui est indiqué, puis relancez « entbot doctor »."
 DOCTOR_TOKEN_MISSING = ("TELEGRAM_BOT_TOKEN vide : créez le bot avec @BotFather (/newbot) et copiez son jeton dans "
