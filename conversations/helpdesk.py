@@ -102,14 +102,13 @@ def _prompt(d: Deps, school: School, ticket: Ticket | None) -> str:
                                  school.name if d.schools.several else None)
 
 
-async def _ask_school(update: Update, context: Ctx, mine: tuple[School, ...] | None, edit: bool = False) -> None:
+async def _ask_school(update: Update, context: Ctx, mine: tuple[School, ...] | None) -> None:
     """A family of several schools picks one with buttons; someone not known yet types part of its name or town."""
-    show = edit_or_send if edit else send
     if mine:
         rows = [[(s.name, f"helpdesk:school:{s.uai}")] for s in mine]
-        await show(update, context, texts.HELPDESK_PICK_SCHOOL, keyboard(*rows, [(texts.BACK, "helpdesk:cancel")]))
+        await send(update, context, texts.HELPDESK_PICK_SCHOOL, keyboard(*rows, [(texts.BACK, "helpdesk:cancel")]))
     else:
-        await show(update, context, texts.HELPDESK_FIND_SCHOOL, keyboard([(texts.BACK, "helpdesk:cancel")]))
+        await send(update, context, texts.HELPDESK_FIND_SCHOOL, keyboard([(texts.BACK, "helpdesk:cancel")]))
 
 
 async def writer_schools(d: Deps, uid: int) -> tuple[School, ...] | None:
