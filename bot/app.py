@@ -146,6 +146,10 @@ async def _staff_command_menus(app: App, schools: Schools, commands: list[BotCom
             log.info("no staff command menu for chat %s: %s", chat_id, exc)
 
 
+async def _ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    return None
+
+
 def build_application(settings: Settings, clock: Clock | None = None, mail_timeout: float = 30.0) -> App:
     schools = settings.schools
     store = Store(settings.database, clock, settings.ldap, legacy_uai=settings.legacy_uai)
@@ -165,7 +169,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         else:
             mailer.start()
             log.info("mail on: %s:%s (%s), tickets to %s", mailer.smtp.host, mailer.smtp.port, mailer.smtp.security,
-                     contact)
+                     "each school's contact_email" if schools.several else contact)
         commands = [BotCommand(name, description)
                     for name, description in {**texts.COMMANDS, **texts.PRIVACY_COMMANDS}.items()]
         await app.bot.set_my_commands(commands)
@@ -207,7 +211,8 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         .build()
     )
     worker = _broadcaster(app, store, settings, calls.latest)
-    poster = StaffPoster(app.bot, store, settings.staff_chat_id) if settings.staff_chat_id is not None else None
+    groups = [s.staff.chat_id for s in schools.all if s.staff.chat_id is not None]
+    poster = StaffPoster(app.bot, store, schools) if groups else None
     app.bot_data[STAFF_POSTER_KEY] = poster
     app.bot_data[BROADCASTER_KEY] = worker
     app.bot_data[DEPS_KEY] = Deps(store=store, schools=schools, mail=mail,
@@ -229,11 +234,14 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT,
                                    budget.guard), group=-1)
     # Staff tools come first: their commands and buttons never reach the parent's conversation.
-    for handler in staff.handlers(parent.unknown_command, parent.stale_button, settings.staff_chat_id,
+    for handler in staff.handlers(parent.unknown_command, parent.stale_button, schools.first.staff.chat_id,
                                   {"lettre": letters.letter_command}, {"letter": letters.letter_button},
                                   tuple(s.staff.chat_id for s in schools.all if s.staff.chat_id is not None)):
         app.add_handler(handler)
     for handler in notices.handlers(parent.stale_button):  # subscribing, and a staff member's pick of a school
+        app.add_handler(handler)
+    # Replies to tickets in the other schools' staff groups (staff.handlers registers the first school's).
+    for handler in helpdesk.reply_handlers([g for g in groups if g != schools.first.staff.chat_id], _ignore):
         app.add_handler(handler)
     for handler in menu.menu_handlers():
         app.add_handler(handler)

@@ -1,4 +1,4 @@
-"""The staff group's worker: posts the queued tickets and parents' messages, in order, at the group's pace."""
+"""The staff groups' worker: posts the queued tickets and parents' messages, in order, to each school's group."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from telegram.error import BadRequest, RetryAfter
 from bot.api_calls import retry_after
 from bot.worker import Worker
 from conversations import helpdesk
+from conversations.common import Schools
 from storage.store import Store
+from storage.tickets import StaffPost
 
 log = logging.getLogger(__name__)
 
@@ -26,44 +28,96 @@ GROUP_WINDOW = 60.0
 
 
 class StaffPoster(Worker):
-    """Drains the staff_posts queue, oldest first, at most GROUP_MESSAGES a minute; a restart or a crash loses
-    nothing (the queue is in SQLite)."""
+    """Drains the staff_posts queue, oldest first, each ticket's posts to its school's staff group, at most
+    GROUP_MESSAGES a minute per group (Telegram's limit is per chat: a busy school's group never slows another's);
+    a restart or a crash loses nothing (the queue is in SQLite)."""
 
     name = "staff_poster"
 
-    def __init__(self, bot: Bot, store: Store, chat_id: int) -> None:
+    def __init__(self, bot: Bot, store: Store, schools: Schools) -> None:
         super().__init__()
         self.bot = bot
         self.store = store
-        self.chat_id = chat_id
-        self._sent: deque[float] = deque()  # when the last messages went to the group (monotonic seconds)
+        self.schools = schools
+        self._sent: dict[int, deque[float]] = {}  # per group, when the last messages went (monotonic seconds)
+        self._blocked: dict[int, float] = {}  # per group, until when Telegram asked to wait (a 429)
 
-    async def pace(self) -> None:
-        """Waits, before each message to the group, until the last minute holds fewer than GROUP_MESSAGES."""
+    def _wait(self, chat_id: int) -> float:
+        """Seconds until the group can take one more message (0: now)."""
+        now = time.monotonic()
+        sent = self._sent.setdefault(chat_id, deque())
+        while sent and now - sent[0] >= GROUP_WINDOW:
+            sent.popleft()
+        full = GROUP_WINDOW - (now - sent[0]) if len(sent) >= GROUP_MESSAGES else 0.0
+        return max(full, self._blocked.get(chat_id, now) - now, 0.0)
+
+    async def pace(self, chat_id: int) -> None:
+        """Waits, before each message to the group, until its last minute holds fewer than GROUP_MESSAGES."""
         while True:
-            now = time.monotonic()
-            while self._sent and now - self._sent[0] >= GROUP_WINDOW:
-                self._sent.popleft()
-            if len(self._sent) < GROUP_MESSAGES:
-                self._sent.append(now)
+            wait = self._wait(chat_id)
+            if wait <= 0:
+                self._sent[chat_id].append(time.monotonic())
                 return
-            await asyncio.sleep(GROUP_WINDOW - (now - self._sent[0]))
+            await asyncio.sleep(wait)
 
     async def first(self) -> None:
         # At a start everything still queued is tried at once: the group may be back (as the mailer does).
         await self.store.tickets.retry_posts_now()
 
+    def _full(self) -> dict[int, float]:
+        chats = {s.staff.chat_id for s in self.schools.all if s.staff.chat_id is not None}
+        return {chat: wait for chat in chats if (wait := self._wait(chat)) > 0}
+
     async def step(self) -> float:
+        full = self._full()
+        groups = {s.staff.chat_id for s in self.schools.all if s.staff.chat_id is not None}
+        if groups and set(full) == groups:
+            return max(0.05, min(full.values()))
+        # A full group's schools are not even read: their posts wait, the others' go (one school's flood of
+        # tickets costs the others nothing).
+        skip = {s.uai for s in self.schools.all if s.staff.chat_id in full}
+        by_chat: dict[int, list[StaffPost]] = {}
+        for post in await self.store.tickets.due_posts(skip=skip):
+            school = self.schools.owning(post.uai)
+            if school is None or school.staff.chat_id is None:  # its school left the configuration, or its group
+                await self.store.tickets.post_failed(post, "no staff group for this ticket's school", refused=True,
+                                                     final=True)
+                log.warning("staff group: post %s of ticket %s given up: its school has no staff group",
+                            post.id, post.ticket_id)
+                continue
+            if school.staff.chat_id not in full:
+                by_chat.setdefault(school.staff.chat_id, []).append(post)
+        await asyncio.gather(*(self._drain(chat_id, posts) for chat_id, posts in by_chat.items()))
+        full = self._full()
+        skip = {s.uai for s in self.schools.all if s.staff.chat_id in full}
+        waits = list(full.values())
+        upcoming = await self.store.tickets.next_post_at(skip=skip)
+        if upcoming is not None:
+            waits.append((upcoming - self.store.clock.now()).total_seconds())
+        if not waits:
+            return IDLE_CHECK
+        return max(0.05, min(IDLE_CHECK, *waits))
+
+    async def _drain(self, chat_id: int, posts: list[StaffPost]) -> None:
+        """One group's due posts, in order, while the group has room; the rest wait for the next round."""
         waiting: set[int] = set()  # tickets with a post that failed this round: their later posts wait behind it
-        for post in await self.store.tickets.due_posts():
+
+        async def pace() -> None:
+            await self.pace(chat_id)
+
+        for post in posts:
             if post.ticket_id in waiting:
                 continue
+            if self._wait(chat_id) > 0:
+                return  # the group's minute is full: the next round, when it has room
             try:
-                await helpdesk.deliver_post(self.bot, self.store, self.chat_id, post, self.pace)
-            except RetryAfter as exc:  # the group's flood limit despite the pacing: everything waits
-                log.warning("staff group: flood limit, waiting %s s", exc.retry_after)
+                await helpdesk.deliver_post(self.bot, self.store, chat_id, post, pace)
+            except RetryAfter as exc:  # the group's flood limit despite the pacing: this group waits
+                seconds = retry_after(exc)
+                log.warning("staff group %s: flood limit, waiting %s s", chat_id, seconds)
+                self._blocked[chat_id] = time.monotonic() + seconds
                 await self.store.tickets.post_failed(post, "RetryAfter", refused=False)
-                return retry_after(exc)
+                return
             except helpdesk.HeaderFirst:
                 waiting.add(post.ticket_id)
                 await self.store.tickets.post_waits(post)
@@ -79,7 +133,3 @@ class StaffPoster(Worker):
                             type(exc).__name__, "; given up" if later is None else "; tried again later")
                 continue
             await self.store.tickets.post_done(post)
-        upcoming = await self.store.tickets.next_post_at()
-        if upcoming is None:
-            return IDLE_CHECK
-        return max(0.05, min(IDLE_CHECK, (upcoming - self.store.clock.now()).total_seconds()))

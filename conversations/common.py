@@ -87,6 +87,11 @@ class Schools:
         entries are not asked for their school); with several, the configured ones among the account's UAIs."""
         return self.of(account.schools) if self.several else (self.first,)
 
+    def owning(self, uai: str) -> School | None:
+        """The school a row marked `uai` (a ticket, say) belongs to. With one school, every row is its (as
+        of_account: a SCHOOL_UAI changed since leaves no row orphaned); with several, the configured one or None."""
+        return self.get(uai) if self.several else self.first
+
     def of_staff_chat(self, chat_id: int) -> School | None:
         """The school whose staff group this chat is."""
         return next((s for s in self.all if s.staff.chat_id == chat_id), None)

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from html import escape
+from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, ReplyParameters, Update, User
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import ContextTypes, ConversationHandler, filters
+from telegram.ext import BaseHandler, ContextTypes, ConversationHandler, MessageHandler, filters
 
 from conversations import recovery, texts
 from conversations.common import (
     Deps,
+    School,
     answer_query,
     button_id,
     delete_secret,
@@ -25,9 +29,11 @@ from conversations.common import (
     edit_or_send,
     hash_budget,
     keyboard,
+    pressed,
     send,
     user_id,
 )
+from conversations.roles import staff_only, staff_schools
 from storage.accounts import Account, DirectoryUnavailable, identifier_key
 from storage.db import from_text
 from storage.outbox import OutgoingMail
@@ -70,12 +76,167 @@ def _name(user: User) -> str:
 
 async def start_writing(update: Update, context: Ctx) -> object:
     await answer_query(update)
-    # Saved, so that after a restart the next message still goes to the school, not to a step.
-    await deps(context).store.writing.start(user_id(update))
-    ticket = await deps(context).store.tickets.open_for(user_id(update))
-    prompt = texts.helpdesk_prompt(deps(context).school.contact_email, ticket.id if ticket else None)
-    await send(update, context, prompt, keyboard([(texts.BACK, "helpdesk:cancel")]))
+    d = deps(context)
+    uid = user_id(update)
+    ticket = await d.store.tickets.open_for(uid)
+    # An open ticket's messages join it, at its school; otherwise the writer's school, or the choice of it.
+    school = d.schools.owning(ticket.uai) if ticket is not None else None
+    if school is None:
+        ticket = None  # none, or one of a school the deployment no longer serves: the next message opens another
+    mine = None if school is not None or not d.schools.several else await writer_schools(d, uid)
+    if school is None and not d.schools.several:
+        school = d.schools.first
+    elif school is None and mine is not None and len(mine) == 1:
+        school = mine[0]
+    # Saved, so that after a restart the next message still goes to the school (or finds it), not to a step.
+    await d.store.writing.start(uid, school.uai if school is not None else None)
+    if school is None:
+        await _ask_school(update, context, mine)
+        return HELPDESK
+    await send(update, context, _prompt(d, school, ticket), keyboard([(texts.BACK, "helpdesk:cancel")]))
     return HELPDESK
+
+
+def _prompt(d: Deps, school: School, ticket: Ticket | None) -> str:
+    return texts.helpdesk_prompt(school.contact_email, ticket.id if ticket else None,
+                                 school.name if d.schools.several else None)
+
+
+async def _ask_school(update: Update, context: Ctx, mine: tuple[School, ...] | None) -> None:
+    """A family of several schools picks one with buttons; someone not known yet types part of its name or town."""
+    if mine:
+        rows = [[(s.name, f"helpdesk:school:{s.uai}")] for s in mine]
+        await send(update, context, texts.HELPDESK_PICK_SCHOOL, keyboard(*rows, [(texts.BACK, "helpdesk:cancel")]))
+    else:
+        await send(update, context, texts.HELPDESK_FIND_SCHOOL, keyboard([(texts.BACK, "helpdesk:cancel")]))
+
+
+async def writer_schools(d: Deps, uid: int) -> tuple[School, ...] | None:
+    """The schools a family that proved its account writes to: its letter's school when it came by a letter's
+    QR code, else its account's; None for someone who proved no account (they find their school by its name).
+
+    Only a proof counts, never an identifier merely typed: the question asked must not tell a stranger whether
+    an identifier exists, nor which schools it belongs to.
+    """
+    account, proof = await _proven_account(d, uid)
+    if account is None or proof is None:
+        return None
+    schools = d.schools.of_account(account)
+    letter = d.schools.get(await d.store.writing.letter_school(account.id) or "")
+    if letter is not None and letter in schools:
+        return (letter,)
+    return schools or None
+
+
+async def _proven_account(d: Deps, uid: int) -> tuple[Account | None, str | None]:
+    store = d.store
+    progress = await store.progress.get(uid)
+    saved = await store.recovery.get(uid)
+    identifier = (saved.identifier if saved else None) or (progress.identifier if progress else None)
+    try:
+        account = await store.accounts.find(identifier) if identifier else await store.accounts.by_telegram_user(uid)
+    except DirectoryUnavailable:
+        return None, None
+    if account is None:
+        return None, None
+    return account, await _proof(d, uid, account, progress, saved)
+
+
+SCHOOL_BUTTON = re.compile(r"^helpdesk:school:([0-9]{7}[A-Z])$")
+MAX_SCHOOL_BUTTONS = 8
+MAX_SEARCH = 60  # part of a name or a town; a longer text is a message typed before the school was found
+_ABBREVIATIONS = {"st": "saint", "ste": "sainte", "clg": "college"}
+
+
+def _folded(text: str) -> tuple[str, ...]:
+    """Words without accents, case nor punctuation: « Saint-Cyr-sur-Loire » and « st cyr » meet."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
+    words = re.sub(r"[^0-9a-z]+", " ", plain).split()
+    return tuple(_ABBREVIATIONS.get(w, w) for w in words)
+
+
+@functools.lru_cache(maxsize=4096)  # a school's name and address, folded once (never what a parent typed)
+def _school_words(name: str, address: str) -> tuple[tuple[str, ...], str]:
+    words = _folded(f"{name} {address}")
+    return words, " ".join(words)
+
+
+def find_schools(schools: tuple[School, ...], typed: str) -> list[School]:
+    """The schools whose name or postal address holds every word typed (as the start of one of its words, or
+    inside a name written in one piece), in the configuration's order."""
+    wanted = _folded(typed)
+    if not wanted:
+        return []
+    found = []
+    for school in schools:
+        words, joined = _school_words(school.name, school.postal_address or "")
+        if all(any(w.startswith(part) for w in words) or (len(part) >= 4 and part in joined) for part in wanted):
+            found.append(school)
+    return found
+
+
+async def _find_school(update: Update, context: Ctx) -> None:
+    """In the writing state with no school yet: the text typed is part of the school's name or town."""
+    d = deps(context)
+    message = update.effective_message
+    mine = await writer_schools(d, user_id(update))
+    if mine is not None and len(mine) > 1:  # a family of several schools picks among its own only
+        await _ask_school(update, context, mine)
+        return
+    text = message.text if message is not None else None
+    if text is None or not text.strip():
+        await send(update, context, texts.HELPDESK_FIND_SCHOOL, keyboard([(texts.BACK, "helpdesk:cancel")]))
+        return
+    if looks_provisional(text):  # a password in the wrong box: never kept, never echoed
+        await delete_secret(update, context)
+        await send(update, context, texts.HELPDESK_PASSWORD_SEEN)
+        return
+    if len(text) > MAX_SEARCH:
+        await send(update, context, texts.HELPDESK_SEARCH_TOO_LONG, keyboard([(texts.BACK, "helpdesk:cancel")]))
+        return
+    found = find_schools(d.schools.all, text)
+    rows = [[(s.name + (f" — {s.postal_address}" if s.postal_address else ""), f"helpdesk:school:{s.uai}")]
+            for s in found[:MAX_SCHOOL_BUTTONS]]
+    await send(update, context, texts.schools_found(len(found), MAX_SCHOOL_BUTTONS),
+               keyboard(*rows, [(texts.HELPDESK_NONE_OF_THESE, "helpdesk:none")], [(texts.BACK, "helpdesk:cancel")]))
+
+
+async def school_chosen(update: Update, context: Ctx) -> object:
+    """A school's button: the writer's next message goes to it. The button's data is the sender's: a school that is
+    not configured, or not one of a known family's, or a writer who is not choosing any more, is a stale button."""
+    d = deps(context)
+    uid = user_id(update)
+    match = await pressed(update, SCHOOL_BUTTON)
+    if match is None:
+        return None
+    school = d.schools.get(match.group(1))
+    writing, chosen = await d.store.writing.school(uid)
+    mine = await writer_schools(d, uid) if school is not None else None
+    ticket = await d.store.tickets.open_for(uid)
+    if (school is None or not writing or chosen is not None or not d.schools.several
+            or (mine is not None and school not in mine)
+            or (ticket is not None and d.schools.owning(ticket.uai) is not None)):
+        await answer_query(update, texts.STALE_BUTTON)
+        return None
+    await answer_query(update)
+    if not await d.store.writing.choose(uid, school.uai):
+        return END
+    await edit_or_send(update, context, _prompt(d, school, None), keyboard([(texts.BACK, "helpdesk:cancel")]))
+    return HELPDESK
+
+
+async def none_of_these(update: Update, context: Ctx) -> object:
+    """"Aucun de ceux-là": this assistant does not serve their school; the ENT's general assistance does."""
+    d = deps(context)
+    uid = user_id(update)
+    writing, chosen = await d.store.writing.school(uid)
+    if not writing or chosen is not None:
+        await answer_query(update, texts.STALE_BUTTON)
+        return None
+    await answer_query(update)
+    await d.store.writing.stop(uid)
+    await edit_or_send(update, context, texts.helpdesk_no_school(d.schools.first.ent_url))
+    return END
 
 
 async def cancel_writing(update: Update, context: Ctx) -> object:
@@ -99,8 +260,12 @@ async def written(update: Update, context: Ctx) -> object:
     In the middle of an activation the parent keeps writing to the school (follow-ups, a photo) until
     they press "Reprendre l'activation": a step is never fed a message meant for the school.
     """
-    store = deps(context).store
+    d = deps(context)
+    store = d.store
     uid = user_id(update)
+    if d.schools.several and await _school_of_writer(d, uid) is None:
+        await _find_school(update, context)
+        return None
     mid_activation = await store.progress.get(uid) is not None and await store.recovery.get(uid) is None
     resume = keyboard([(texts.HELPDESK_RESUME, "helpdesk:resume")]) if mid_activation else None
     if not await submit(update, context, resume):
@@ -112,8 +277,24 @@ async def written(update: Update, context: Ctx) -> object:
 
 
 async def unsupported(update: Update, context: Ctx) -> object:
+    d = deps(context)
+    if d.schools.several and await _school_of_writer(d, user_id(update)) is None:
+        await _find_school(update, context)
+        return None
     await send(update, context, texts.HELPDESK_EXPECTS)
     return None
+
+
+async def _school_of_writer(d: Deps, uid: int) -> School | None:
+    """Where the writer's next message goes: their open ticket's school, else the one chosen; None: not chosen."""
+    if not d.schools.several:
+        return d.schools.first
+    ticket = await d.store.tickets.open_for(uid)
+    school = d.schools.owning(ticket.uai) if ticket is not None else None
+    if school is not None:
+        return school
+    _, uai = await d.store.writing.school(uid)  # (an open ticket of a school no longer served: as if none)
+    return d.schools.owning(uai or "")
 
 
 async def follow_up(update: Update, context: Ctx) -> bool:
@@ -148,12 +329,21 @@ async def submit(update: Update, context: Ctx, resume: InlineKeyboardMarkup | No
         await send(update, context, texts.HELPDESK_DOCUMENT_REFUSED.format(megabytes=MAX_DOCUMENT_BYTES // 2**20))
         return False
     kind = "photo" if message.photo else "document" if message.document else "text"
-    account, identifier, context_text, held, proven = await _context(d, user.id)
+    school = await _school_of_writer(d, user.id)
+    if school is None:  # no school chosen yet (a restart between the question and the answer): asked again
+        await d.store.writing.start(user.id, None)
+        await _ask_school(update, context, await writer_schools(d, user.id))
+        return False
+    account, identifier, context_text, held, proven = await _context(d, user.id, school)
     # The backlog bounds new tickets from people who proved no account (the cheap ones to make by the dozen):
     # a family's follow-up on its open ticket, or a family that proved its account, is never turned away.
+    # Each school's backlog is its own: a flood at one school never closes another's door.
+    to_group = school.staff.chat_id is not None
     if (not proven and await d.store.tickets.open_for(user.id) is None
-            and await d.store.tickets.waiting_posts(to_group=d.staff.chat_id is not None) >= MAX_WAITING_POSTS):
-        await send(update, context, texts.helpdesk_queue_full(d.school.contact_email))
+            and await d.store.tickets.waiting_posts(
+                to_group, uai=school.uai if d.schools.several else None,
+                recipient=school.contact_email if d.schools.several else None) >= MAX_WAITING_POSTS):
+        await send(update, context, texts.helpdesk_queue_full(school.contact_email))
         return False
     if text and looks_provisional(text):  # the shape of a password the school hands out, whoever writes it
         await delete_secret(update, context)
@@ -173,13 +363,15 @@ async def submit(update: Update, context: Ctx, resume: InlineKeyboardMarkup | No
     def compose(ticket: Ticket, new: bool) -> OutgoingMail:
         assert d.mail is not None
         subject, body = texts.ticket_mail(ticket.id, new, name, user.id, ticket.identifier, ticket.context, kind, text)
-        return OutgoingMail("ticket", d.mail.school_address, subject, body, d.mail.domain)
+        # The ticket's school's address only (a message joining an open ticket: that ticket's school).
+        to = d.schools.owning(ticket.uai) or school
+        return OutgoingMail("ticket", to.contact_email, subject, body, d.mail.domain)
 
     ticket, new = await d.store.tickets.submit(
         # The account tools go beside the ticket only for a family's account, never a staff member's.
         user.id, name, account.id if account and account.is_family else None, identifier, context_text, proven,
         NewMessage(kind, text, message.chat_id, message.message_id), compose if d.mail else None,
-        to_group=d.staff.chat_id is not None)
+        to_group=to_group, uai=school.uai)
     d.wake_mailer()
     d.wake_staff_poster()  # the group gets it at its own pace (20 messages a minute): the parent does not wait
     await send(update, context, texts.ticket_received(ticket.id, new, resume is not None), resume)
@@ -328,10 +520,12 @@ async def _proof(d: Deps, uid: int, account: Account, progress: Progress | None,
     return None
 
 
-async def _context(d: Deps, uid: int) -> tuple[Account | None, str | None, str, HeldSecrets, bool]:
-    """What staff need to know without asking: identifier, account state, step, last error, lock.
+async def _context(d: Deps, uid: int, school: School) -> tuple[Account | None, str | None, str, HeldSecrets, bool]:
+    """What `school`'s staff need to know without asking: identifier, account state, step, last error, lock.
 
-    Also the hashes of the parent's secrets, read once here, for the check of the message itself.
+    Also the hashes of the parent's secrets, read once here, for the check of the message itself. An account
+    that is not the school's is shown to its staff as an unknown identifier is: nothing of another school's
+    family reaches them.
     """
     store = d.store
     progress = await store.progress.get(uid)
@@ -341,15 +535,20 @@ async def _context(d: Deps, uid: int) -> tuple[Account | None, str | None, str, 
         account = await store.accounts.find(identifier) if identifier else await store.accounts.by_telegram_user(uid)
     except DirectoryUnavailable:  # the help desk works on while the ENT's directory is down
         account = None
+    # Another school's family (someone who typed its identifier, then found another school by its name): shown
+    # as an identifier that names no account, its account's lock included.
+    foreign = account is not None and school not in d.schools.of_account(account)
+    if foreign:
+        account = None
     if account is not None:
         identifier = account.identifier
     where = (recovery.where(saved) if saved else
              texts.where(progress.step) if progress and progress.step in texts.STEP_NUMBER else None)
-    keys = [("user", str(uid))] + ([("account", identifier_key(identifier))] if identifier else [])
+    keys = [("user", str(uid))] + ([("account", identifier_key(identifier))] if identifier and not foreign else [])
     lock = await store.attempts.locked_until(*keys)
     lock_until = texts.paris(lock.until) if lock else None
     proof = await _proof(d, uid, account, progress, saved) if account is not None else None
-    typed_unknown = account is None and identifier is not None
+    typed_unknown = account is None and (identifier is not None or foreign)
     if typed_unknown:
         # What was typed matches no account: it may be a password typed in the wrong box, so it never leaves
         # the bot (staff read that an unknown identifier was typed, not what).
@@ -425,6 +624,10 @@ async def deliver_post(bot: Bot, store: Store, chat_id: int, post: StaffPost,
         return
     if ticket.header_message_id is None:
         raise HeaderFirst(f"ticket {ticket.id} has no header in the group yet")
+    if not await store.tickets.shows(chat_id, ticket.header_message_id, ticket.id):
+        # The header went to a group that is no longer the school's: here, the message stands on its own (a reply
+        # to the header's number would hang it under whatever message has that number in this group).
+        ticket = replace(ticket, header_message_id=None)
     if message.kind == "text":
         if message.id == messages[0].id and _in_header(message.text):
             return  # shown in the header itself
@@ -478,7 +681,10 @@ async def staff_reply(update: Update, context: Ctx) -> None:
     if message is None or staff is None or message.reply_to_message is None:
         return
     ticket = await d.store.tickets.by_post(message.chat_id, message.reply_to_message.message_id)
-    if ticket is None:
+    school = d.schools.owning(ticket.uai) if ticket is not None else None
+    # Only the ticket's own school's group answers it: a reply elsewhere (a forged reply_to) is no answer.
+    # (staff_only let through staff of this group's school only.)
+    if ticket is None or school is None or school.staff.chat_id != message.chat_id:
         return  # a conversation between colleagues, not an answer to a ticket
     if ticket.state == "closed":
         await message.reply_text(texts.REPLY_TO_CLOSED.format(ticket_id=ticket.id))
@@ -538,6 +744,15 @@ async def _staff_wrote_a_password(d: Deps, ticket: Ticket, text: str) -> bool:
     return await _any_matches(secret_checks(HeldSecrets((account.provisional_hash,), ()), text))
 
 
+def reply_handlers(chat_ids: list[int], otherwise: Callable[[Update, Ctx], Coroutine[Any, Any, object]]
+                   ) -> list[BaseHandler[Update, Ctx, object]]:
+    """A reply in one of these schools' staff groups to a ticket's message is an answer to the family (staff only)."""
+    if not chat_ids:
+        return []
+    replies = filters.Chat(chat_ids) & filters.REPLY & filters.UpdateType.MESSAGE & ~filters.COMMAND
+    return [MessageHandler(replies, staff_only(staff_reply, otherwise))]
+
+
 def _chunks(text: str, size: int = 3500) -> list[str]:
     """Telegram takes 4096 characters at most: a long answer goes in several messages, cut at line ends."""
     if len(text) <= size:
@@ -566,13 +781,18 @@ async def _take(context: Ctx, ticket: Ticket, staff: User, tell_parent: bool) ->
 
 
 async def _refresh_header(context: Ctx, ticket: Ticket) -> None:
+    """The ticket's header, in its school's group, shows the ticket as it is now."""
     d = deps(context)
-    if d.staff.chat_id is None or ticket.header_message_id is None:
+    school = d.schools.owning(ticket.uai)
+    chat_id = school.staff.chat_id if school is not None else None
+    # Edited only where it was posted: a school whose group changed since keeps the old header as it was.
+    if chat_id is None or ticket.header_message_id is None \
+            or not await d.store.tickets.shows(chat_id, ticket.header_message_id, ticket.id):
         return
     first = next(m for m in await d.store.tickets.messages(ticket.id) if m.author == "parent")
     text, markup = _header(ticket, _first_text(first.kind, first.text))
     try:
-        await context.bot.edit_message_text(text, d.staff.chat_id, ticket.header_message_id,
+        await context.bot.edit_message_text(text, chat_id, ticket.header_message_id,
                                             parse_mode=ParseMode.HTML, reply_markup=markup)
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
@@ -580,12 +800,14 @@ async def _refresh_header(context: Ctx, ticket: Ticket) -> None:
 
 
 async def after_unlock(context: Ctx, account_id: int) -> None:
-    """Staff lifted a lock: the account's open tickets show the parent's situation as it is now."""
+    """Staff lifted a lock: the account's open tickets show the parent's situation as it is now, each as its own
+    school's staff may see it, in its own school's group."""
     d = deps(context)
     for ticket in await d.store.tickets.open_tickets():
-        if ticket.account_id != account_id:
+        school = d.schools.owning(ticket.uai)
+        if ticket.account_id != account_id or school is None:
             continue
-        _, _, context_text, _, _ = await _context(d, ticket.telegram_user_id)
+        _, _, context_text, _, _ = await _context(d, ticket.telegram_user_id, school)
         updated = await d.store.tickets.set_context(ticket.id, context_text)
         if updated is not None:
             await _refresh_header(context, updated)
@@ -598,6 +820,18 @@ async def _tell_parent(context: Ctx, ticket: Ticket, text: str) -> None:
         log.info("parent of ticket %s unreachable", ticket.id)
 
 
+async def _ticket_of_theirs(update: Update, context: Ctx, ticket: Ticket) -> bool:
+    """Whether this staff member acts for the ticket's school: pressed in that school's group (whose staff
+    staff_only checked), or elsewhere by someone that school lists or counts in its group."""
+    school = deps(context).schools.owning(ticket.uai)
+    if school is None:
+        return False
+    chat = update.effective_chat
+    if chat is not None and chat.type != "private" and school.staff.chat_id == chat.id:
+        return True
+    return school in await staff_schools(update, context)
+
+
 async def ticket_button(update: Update, context: Ctx) -> None:
     """"Je m'en occupe" and "Clore" under a ticket, for staff only (checked by the caller)."""
     query, staff = update.callback_query, update.effective_user
@@ -605,6 +839,9 @@ async def ticket_button(update: Update, context: Ctx) -> None:
     parts = (query.data or "").split(":")
     number = button_id(parts[2]) if len(parts) == 3 else None
     ticket = await deps(context).store.tickets.get(number) if number is not None else None
+    # Another school's ticket is answered as an unknown one: its number tells this staff member nothing.
+    if ticket is not None and not await _ticket_of_theirs(update, context, ticket):
+        ticket = None
     if ticket is None or parts[1] not in ("take", "close"):
         await answer_query(update, texts.STALE_BUTTON)
         return
@@ -640,9 +877,11 @@ async def list_tickets(update: Update, context: Ctx, uai: str | None = None) -> 
 async def repost_tickets(context: Ctx) -> None:
     """Every minute: whatever the staff group has not got yet (the bot removed from it, Telegram down) is due now."""
     d = deps(context)
-    if d.staff.chat_id is None:
+    grouped = [s.uai for s in d.schools.all if s.staff.chat_id is not None]
+    if not grouped:
         return
-    await d.store.tickets.queue_unposted()
+    # The schools that have a group (with one school, every ticket is its).
+    await d.store.tickets.queue_unposted(grouped if d.schools.several else None)
     if await d.store.tickets.retry_posts_now():
         d.wake_staff_poster()
 

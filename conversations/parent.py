@@ -44,6 +44,9 @@ HELPDESK_STATE: list[BaseHandler[Update, Ctx, object]] = [
     MessageHandler(helpdesk.SUPPORTED, helpdesk.written),
     MessageHandler(helpdesk.UNSUPPORTED, helpdesk.unsupported),
     CommandHandler("annuler", helpdesk.cancel_writing),
+    # Several schools: the school's button, or none of those found.
+    CallbackQueryHandler(helpdesk.school_chosen, pattern=r"^helpdesk:school:"),
+    CallbackQueryHandler(helpdesk.none_of_these, pattern=r"^helpdesk:none$"),
 ]
 
 

@@ -954,9 +954,11 @@ MENU_WRITE = "✍️ Écrire au collège"
 ANSWER_SCHOOL = "✍️ Répondre au collège"
 
 
-def helpdesk_prompt(contact: str, open_ticket: int | None) -> str:
+def helpdesk_prompt(contact: str, open_ticket: int | None, school: str | None = None) -> str:
+    """`school`: its name, with several schools (one school: the prompt as it always was)."""
     ongoing = f"\n\nVotre demande n°{open_ticket} est ouverte : ce message s'y ajoutera." if open_ticket else ""
-    return ("✍️ <b>Écrire au collège</b>\n\nÉcrivez votre message ici : ce qui bloque, à quelle étape. Vous pouvez "
+    title = f"✍️ <b>Écrire à : {escape(school)}</b>" if school else "✍️ <b>Écrire au collège</b>"
+    return (title + "\n\nÉcrivez votre message ici : ce qui bloque, à quelle étape. Vous pouvez "
             "aussi envoyer une <b>photo</b> de l'écran (une capture) avec une légende. La réponse arrivera dans "
             "cette conversation.\n\nLe secrétariat voit votre identifiant et l'étape où vous en êtes : inutile de "
             "les répéter. ⚠️ N'écrivez jamais votre mot de passe.\n\n"
@@ -973,6 +975,30 @@ def ticket_received(ticket_id: int, new: bool, mid_activation: bool = False) -> 
 
 
 HELPDESK_RESUME = "▶️ Reprendre l'activation"
+
+# Several schools: which one the parent writes to.
+HELPDESK_PICK_SCHOOL = ("✍️ <b>Écrire à l'établissement</b>\n\nVotre compte est lié à plusieurs établissements : "
+                        "auquel voulez-vous écrire ?")
+HELPDESK_FIND_SCHOOL = ("✍️ <b>Écrire à l'établissement</b>\n\nÀ quel établissement voulez-vous écrire ? Tapez une "
+                        "partie de son <b>nom</b> ou de sa <b>ville</b> (par exemple « Jean Moulin » ou « Amboise »).")
+HELPDESK_SEARCH_TOO_LONG = ("Tapez seulement une partie du <b>nom</b> de l'établissement ou de sa <b>ville</b> : "
+                            "votre message, vous l'écrirez juste après.")
+HELPDESK_NONE_OF_THESE = "🚫 Aucun de ceux-là"
+
+
+def schools_found(count: int, limit: int) -> str:
+    if count == 0:
+        return ("Aucun établissement ne correspond. Tapez une autre partie de son nom, ou sa ville (les accents et "
+                "les majuscules ne comptent pas).")
+    if count > limit:
+        return (f"{count} établissements correspondent ; voici les {limit} premiers. Touchez le vôtre, ou tapez un mot "
+                "de plus (la ville, par exemple).")
+    return "Touchez votre établissement :" if count > 1 else "Est-ce votre établissement ? Touchez-le :"
+
+
+def helpdesk_no_school(ent_url: str) -> str:
+    return ("Votre établissement n'est pas servi par cet assistant : pour de l'aide, ouvrez la page « Assistance » du "
+            f"site de l'ENT, {escape(ent_url)}, ou adressez-vous directement à votre établissement.")
 
 
 HELPDESK_CANCELLED = "D'accord, rien n'a été envoyé. Tapez /start pour le menu."

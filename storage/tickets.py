@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +28,7 @@ class Ticket:
     closed_at: str | None
     closed_by_name: str | None
     proven: int  # 1 if the parent proved they hold the account, 0 if they only typed its identifier
+    uai: str = ""  # the school the ticket is for: its staff group and its address only
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class StaffPost:
     kind: str  # header, message
     message_id: int | None  # the ticket message, for kind 'message'
     attempts: int
+    uai: str = ""  # the ticket's school: whose staff group the post goes to
 
 
 FIRST_POST_RETRY = timedelta(seconds=5)
@@ -107,21 +109,36 @@ class Tickets:
                 (telegram_user_id, to_text(since))))
         return int(rows[0][0])
 
-    async def waiting_posts(self, to_group: bool) -> int:
-        """What the help desk has not delivered yet: posts for the staff group, or (no group) tickets' mails."""
-        query = ("SELECT COUNT(*) FROM staff_posts WHERE state = 'pending'" if to_group else
-                 "SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND kind = 'ticket'")
+    async def waiting_posts(self, to_group: bool, uai: str | None = None, recipient: str | None = None) -> int:
+        """What the help desk has not delivered yet: posts for the staff group, or (no group) tickets' mails.
+
+        With `uai`, the posts of that school's tickets only; with `recipient`, the mails to that address only
+        (each school's backlog is its own: a flood at one school never closes another's door)."""
+        if to_group:
+            query = "SELECT COUNT(*) FROM staff_posts WHERE state = 'pending'"
+            args: tuple[str, ...] = ()
+            if uai is not None:
+                query = ("SELECT COUNT(*) FROM staff_posts p JOIN tickets t ON t.id = p.ticket_id"
+                         " WHERE p.state = 'pending' AND t.uai = ?")
+                args = (uai,)
+        else:
+            query = "SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND kind = 'ticket'"
+            args = ()
+            if recipient is not None:
+                query += " AND recipient = ?"
+                args = (recipient,)
         async with self.db.read() as conn:  # both counts read an index on (state, …)
-            rows = list(await conn.execute_fetchall(query))
+            rows = list(await conn.execute_fetchall(query, args))
         return int(rows[0][0])
 
     async def submit(self, telegram_user_id: int, user_name: str, account_id: int | None, identifier: str | None,
                      context: str, proven: bool, message: NewMessage,
                      compose: Callable[[Ticket, bool], OutgoingMail] | None,
-                     to_group: bool = False) -> tuple[Ticket, bool]:
+                     to_group: bool = False, uai: str = "") -> tuple[Ticket, bool]:
         """Adds the parent's message to their open ticket, or opens one; its mail, and its post to the staff
         group (to_group), are queued in the same step: a worker sends them, the parent does not wait.
 
+        A new ticket is `uai`'s; a message joining an open ticket stays with that ticket's school.
         Returns the ticket and whether it is new.
         """
         moment = self.db.clock.now()
@@ -129,12 +146,18 @@ class Tickets:
         async with self.db.transaction() as conn:
             rows = list(await conn.execute_fetchall(
                 "SELECT * FROM tickets WHERE telegram_user_id = ? AND state = 'open'", (telegram_user_id,)))
+            if rows and uai and rows[0]["uai"] != uai:
+                # The open ticket is of a school the deployment no longer serves (the caller writes to an open
+                # ticket's own school otherwise): closed, and the message opens one at its new school.
+                await conn.execute("UPDATE tickets SET state = 'closed', closed_at = ?, updated_at = ? WHERE id = ?",
+                                   (now, now, rows[0]["id"]))
+                rows = []
             new = not rows
             if new:
                 rows = list(await conn.execute_fetchall(
                     "INSERT INTO tickets (telegram_user_id, user_name, account_id, identifier, context, proven,"
-                    " opened_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                    (telegram_user_id, user_name, account_id, identifier, context, int(proven), now, now)))
+                    " opened_at, updated_at, uai) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                    (telegram_user_id, user_name, account_id, identifier, context, int(proven), now, now, uai)))
             else:
                 rows = list(await conn.execute_fetchall(
                     "UPDATE tickets SET updated_at = ? WHERE id = ? RETURNING *", (now, rows[0]["id"])))
@@ -155,19 +178,29 @@ class Tickets:
                               telegram_user_id=telegram_user_id)
         return ticket, new
 
-    async def due_posts(self, limit: int = 20) -> list[StaffPost]:
-        """What the staff group is to receive now, oldest first."""
+    async def due_posts(self, limit: int = 20, skip: Collection[str] = ()) -> list[StaffPost]:
+        """What the staff groups are to receive now, oldest first, at most `limit` per school (a backlog at one
+        school never hides another's new ticket), none of the schools in `skip` (their group is full)."""
+        skipped = sorted(skip)
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall(
-                "SELECT id, ticket_id, kind, message_id, attempts FROM staff_posts"
-                " WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-                (to_text(self.db.clock.now()), limit))
+                "SELECT id, ticket_id, kind, message_id, attempts, uai FROM ("
+                " SELECT p.id, p.ticket_id, p.kind, p.message_id, p.attempts, t.uai,"
+                " ROW_NUMBER() OVER (PARTITION BY t.uai ORDER BY p.id) AS rank"
+                " FROM staff_posts p JOIN tickets t ON t.id = p.ticket_id"
+                " WHERE p.state = 'pending' AND p.next_attempt_at <= ?"
+                f" AND t.uai NOT IN ({', '.join('?' * len(skipped))}))"
+                " WHERE rank <= ? ORDER BY id",
+                (to_text(self.db.clock.now()), *skipped, limit))
         return [StaffPost(*r) for r in rows]
 
-    async def next_post_at(self) -> datetime | None:
+    async def next_post_at(self, skip: Collection[str] = ()) -> datetime | None:
+        """When the next post is due, the schools in `skip` left out (their group is full: the worker knows when)."""
+        skipped = sorted(skip)
         async with self.db.read() as conn:
             rows = list(await conn.execute_fetchall(
-                "SELECT MIN(next_attempt_at) FROM staff_posts WHERE state = 'pending'"))
+                "SELECT MIN(p.next_attempt_at) FROM staff_posts p JOIN tickets t ON t.id = p.ticket_id"
+                f" WHERE p.state = 'pending' AND t.uai NOT IN ({', '.join('?' * len(skipped))})", skipped))
         return from_text(str(rows[0][0])) if rows and rows[0][0] else None
 
     async def post_done(self, post: StaffPost) -> None:
@@ -204,13 +237,16 @@ class Tickets:
                                         (to_text(self.db.clock.now()),))
         return cursor.rowcount
 
-    async def queue_unposted(self) -> int:
-        """Open tickets the group never got and nothing queued for (opened before the queue existed): queued."""
+    async def queue_unposted(self, uais: Collection[str] | None = None) -> int:
+        """Open tickets of these schools (those with a staff group; None: every ticket) the group never got and
+        nothing queued for (opened before the queue existed, or before their school had a group): queued."""
         now = to_text(self.db.clock.now())
+        listed = sorted(uais) if uais is not None else []
+        among = f" AND uai IN ({', '.join('?' * len(listed))})" if uais is not None else ""
         async with self.db.transaction() as conn:
             tickets = list(await conn.execute_fetchall(
                 "SELECT id FROM tickets t WHERE state = 'open' AND header_message_id IS NULL AND NOT EXISTS"
-                " (SELECT 1 FROM staff_posts p WHERE p.ticket_id = t.id AND p.kind = 'header')"))
+                " (SELECT 1 FROM staff_posts p WHERE p.ticket_id = t.id AND p.kind = 'header')" + among, listed))
             for (ticket_id,) in tickets:
                 await _queue_post(conn, ticket_id, "header", None, now)
                 messages = list(await conn.execute_fetchall(
@@ -245,6 +281,14 @@ class Tickets:
                                (chat_id, message_id, ticket_id))
             if header:
                 await conn.execute("UPDATE tickets SET header_message_id = ? WHERE id = ?", (message_id, ticket_id))
+
+    async def shows(self, chat_id: int, message_id: int, ticket_id: int) -> bool:
+        """Whether this message of this chat is one the bot posted for this ticket (its header, say)."""
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall(
+                "SELECT 1 FROM ticket_posts WHERE chat_id = ? AND message_id = ? AND ticket_id = ?",
+                (chat_id, message_id, ticket_id)))
+        return bool(rows)
 
     async def by_post(self, chat_id: int, message_id: int) -> Ticket | None:
         async with self.db.read() as conn:
