@@ -134,23 +134,6 @@ class Deps:
     privacy: PrivacyConfig = PrivacyConfig()
     password_rule: PasswordRule = DEFAULT_RULE
 
-    # The first school's view, for what does not yet depend on whose school it is.
-    @property
-    def school(self) -> School:
-        return self.schools.first
-
-    @property
-    def staff(self) -> StaffConfig:
-        return self.schools.first.staff
-
-    @property
-    def annonces_channel_id(self) -> int | None:
-        return self.schools.first.annonces_channel_id
-
-    @property
-    def quiet_hours(self) -> tuple[time, time] | None:
-        return self.schools.first.quiet_hours
-
 
 # Argon2 checks and hashes one person may cause in a rolling minute, whatever asks for them: a step of the
 # activation, of a forgotten password or of a login test takes one; the help desk's secret filter takes one
