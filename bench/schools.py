@@ -10,7 +10,8 @@ Run: .venv/bin/python bench/schools.py [--schools 70] [--accounts 40000] [--fami
    accounts already there) against one file of all the accounts, with Argon2 at its lowest cost, so that what is
    measured is the import's own work; at the bot's real cost the hashing adds the same time whatever the number of
    schools (printed from the measured cost of one hash).
-3. /stats of one school with every account present: the summary's read, in-process.
+/stats of one school among 70 is bench/school_stats.py's; the help desk's staff groups, bench/helpdesk_schools.py's;
+the notices' fair share, bench/fair_share.py's.
 """
 
 from __future__ import annotations
@@ -164,21 +165,6 @@ async def import_time(workdir: Path, codes: list[str], accounts: int, per_school
     return sum(times), max(times)
 
 
-async def stats_time(database: Path, uai: str | None, repeat: int = 5) -> float:
-    """Median seconds of the /stats summary's read (all schools', or one school's when the code filters by it)."""
-    store = Store(database)
-    await store.open()
-    try:
-        spent = []
-        for _ in range(repeat):
-            started = time.monotonic()
-            await store.stats.summary(texts.PARIS)
-            spent.append(time.monotonic() - started)
-    finally:
-        await store.close()
-    return statistics.median(spent)
-
-
 async def main(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-schools-"))
     codes = uais(args.schools)
@@ -224,11 +210,6 @@ async def main(args: argparse.Namespace) -> None:
           f"one file with a uai column: {one_total:.1f} s (ratio {many_total / one_total:.2f})")
     print(f"  at the bot's real Argon2 cost, add {args.accounts * per_hash / cores / 60:.1f} min on {cores} cores "
           f"({per_hash * 1000:.0f} ms a hash) in both cases")
-
-    one_school = await stats_time(many_db, codes[0])
-    everyone = await stats_time(single_db, one[0])
-    print(f"\n/stats' figures: one school of {args.schools} ({args.accounts // args.schools} accounts among "
-          f"{args.accounts}): {one_school * 1000:.1f} ms; the single school of {args.accounts}: {everyone * 1000:.1f} ms")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -134,7 +134,10 @@ async def _unlock(update: Update, context: Ctx, account: Account, school: School
     """Lifts the account's lock and the family's; from under a ticket, its writer's own lock too."""
     store = deps(context).store
     ticket = await store.tickets.get(ticket_id) if ticket_id is not None else None
-    writer = ticket.telegram_user_id if ticket is not None and ticket.account_id == account.id else None
+    # The ticket's writer only for a ticket of the school acted for: a forged ticket number of another school
+    # (the button's data are the sender's) lifts no one's lock there.
+    writer = (ticket.telegram_user_id if ticket is not None and ticket.account_id == account.id
+              and ticket.uai == school.uai else None)
     # Who was trying this account: told once the lock is lifted, so that they do not wait for nothing.
     trying = {p.telegram_user_id for p in await store.progress.touching(account.id, identifier_key(account.identifier))}
     trying |= set(await store.recovery.users_of(account.id))
