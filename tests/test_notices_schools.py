@@ -331,3 +331,21 @@ async def test_a_familys_subscriptions_school_by_school_are_in_its_data_and_eras
         assert rows[0][0] == 0 and not await bot.store.subscribers.is_active(parent.user_id)
         await parent.send("/mesdonnees")
         assert "Je ne garde rien sur vous" in await parent.text()
+
+
+async def test_a_photos_caption_names_the_school_too(sandbox_server: SandboxServer, tmp_path: Path) -> None:
+    async with running_bot(sandbox_server, tmp_path, school_list=two_schools()) as bot:
+        channel = await bot.channel(chat_id=OTHER_CHANNEL_ID)
+        moulin_family = await family(bot, "Moulin", OTHER_UAI)
+        secretary = await bot.secretary("Odile", user_id=OTHER_STAFF_ID)
+        await secretary.send("/annonce")
+        await secretary.send_photo(caption="Photo de classe : commandes avant vendredi")
+        await secretary.click("📣 Publier maintenant")
+        await eventually(lambda: left_is(bot, 1, 0))
+        await secretary.send("/annonce")
+        await secretary.send_photo()  # no caption: the school's name alone
+        await secretary.click("📣 Publier maintenant")
+        await eventually(lambda: left_is(bot, 2, 0))
+        received = [m.text for m in await moulin_family.messages() if m.kind == "photo"]
+        assert received == [f"🏫 {MOULIN}\n\nPhoto de classe : commandes avant vendredi", f"🏫 {MOULIN}"]
+        assert [m.text for m in await channel.messages()] == received
