@@ -12,6 +12,8 @@ from pathlib import Path
 from dotenv import dotenv_values
 from email_validator import EmailNotValidError, validate_email
 
+from bot import form_settings
+from bot.form_settings import FormSettings, FormSettingsError
 from conversations import texts
 from render.documents import (
     Cgu,
@@ -101,6 +103,7 @@ class Settings:
     cgu: Cgu = field(default_factory=lambda: guide_cgu(texts.CGU_GUIDE_EXCERPT))
     cgu_url: str | None = None
     services: tuple[Service, ...] = field(default_factory=shipped_services)
+    form: FormSettings | None = None  # WEBAPP_URL and WEB_LISTEN: the secure form (bot/webform.py); None, off
 
     def require_contact(self) -> str:
         if not self.school_contact_email:
@@ -248,6 +251,10 @@ def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
     except DocumentError as exc:
         raise SettingsError(str(exc)) from None
     kwargs["smtp"] = _smtp(get)
+    try:
+        kwargs["form"] = form_settings.load(get)
+    except FormSettingsError as exc:
+        raise SettingsError(str(exc)) from None
     directory = (get("DIRECTORY") or "sqlite").strip().lower()
     if directory not in {"sqlite", "ldap"}:
         raise SettingsError(f"DIRECTORY={directory!r} invalide : attendu sqlite ou ldap.")
