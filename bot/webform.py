@@ -65,8 +65,9 @@ async def _headers(request: web.Request, handler: Any) -> web.StreamResponse:
     """Every answer, errors included, carries the strict headers; no answer is ever cached."""
     try:
         response: web.StreamResponse = await handler(request)
-    except web.HTTPException as exc:
-        response = exc
+    except web.HTTPException as exc:  # a 404, a 405, a body too large: raised again, with the headers
+        exc.headers.update(HEADERS)
+        raise
     response.headers.update(HEADERS)
     return response
 
