@@ -133,6 +133,9 @@
       formEl.append(made.wrap);
       if (index === 0 && rule) formEl.append(checklist(made.input));
     });
+    for (const input of Object.values(inputs)) {
+      input.addEventListener("input", () => { if (status.className === "error") say("", ""); });
+    }
     const button = el("button", { type: "submit", id: "send", class: "send" }, texts.submit);
     formEl.append(button);
     formEl.hidden = false;
