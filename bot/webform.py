@@ -9,6 +9,7 @@ message typed meanwhile. The step saves its progress before the page is answered
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
@@ -21,7 +22,7 @@ from typing import Any
 from aiohttp import web
 from telegram import Chat, Update, User
 
-from bot import initdata
+from bot import doctor, initdata
 from bot.api_calls import FORM_REPLIES
 from bot.form_settings import FormSettings
 from conversations import form, form_button, form_texts
@@ -80,6 +81,7 @@ class WebForm:
         self.settings = settings
         self._bot_token = bot_token
         self._runner: web.AppRunner | None = None
+        self._probe: asyncio.Task[None] | None = None
         self.web = web.Application(client_max_size=MAX_BODY, middlewares=[_headers])
         self.web.add_routes([web.get("/form", self.page), web.get("/form/static/{name}", self.static),
                              web.get("/form/health", self.health), web.post("/form/api/open", self.open),
@@ -98,8 +100,16 @@ class WebForm:
         await site.start()
         log.info("secure form listening on %s:%s, public address %s", self.settings.host, self.settings.port,
                  self.settings.public_url)
+        self._probe = asyncio.create_task(self._say_if_reachable())
+
+    async def _say_if_reachable(self) -> None:
+        """As `entbot doctor` would: the public address reaches this process (else the IT referent reads why)."""
+        check = await doctor.check_form(self.settings)
+        (log.info if check.ok else log.warning)("%s", check.line())
 
     async def stop(self) -> None:
+        if self._probe is not None and not self._probe.done():
+            self._probe.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -75,3 +75,49 @@ LOGIN_LABEL = "Mot de passe ENT"
 RULE_LENGTH = "au moins {min_length} caractères"
 RULE_KINDS = "au moins {min_kinds} sortes parmi : minuscules, majuscules, chiffres, caractères spéciaux"
 RULE_NOT_IDENTIFIER = "ne pas contenir votre identifiant, ni être un mot de passe courant"
+
+# -- `entbot doctor` ------------------------------------------------------------------------------------
+
+DOCTOR_FORM = "Formulaire sécurisé"
+DOCTOR_FORM_OFF = "désactivé (pas de WEBAPP_URL) : les secrets se tapent dans la conversation"
+
+
+def doctor_form_ok(url: str) -> str:
+    return f"{url} répond (le proxy joint bien le bot)"
+
+
+def doctor_form_down(url: str, why: str) -> str:
+    return (f"{url}/form/health ne répond pas ({why}). Le bot tourne-t-il (entbot run) ? Le proxy HTTPS transmet-il "
+            "/form vers WEB_LISTEN ? Voir docs/installation.md, « Le formulaire sécurisé ».")
+
+# -- privacy: the notice (/confidentialite) and the register (`entbot privacy register`) -----------------
+
+PRIVACY_NOTE = ("🛡 <b>Formulaire sécurisé</b> : aux étapes qui demandent un secret, le bouton « Saisir dans le "
+                "formulaire sécurisé » ouvre une page du collège dans Telegram. Ce que vous y tapez va directement "
+                "au serveur du collège, chiffré, sans passer par la conversation ni par les serveurs de Telegram. "
+                "Telegram transmet seulement votre numéro et votre prénom Telegram pour prouver que c'est vous. "
+                "Chaque lien ne sert qu'une fois, 15 minutes au plus, et est effacé 2 jours après.")
+
+
+def register_section(url: str) -> str:
+    """The register's paragraph on the form, when WEBAPP_URL is set."""
+    return f"""
+## Formulaire sécurisé (Mini App Telegram)
+
+Aux étapes qui demandent un secret (mot de passe provisoire, réponses secrètes, nouveau mot de passe et sa
+confirmation, codes reçus par courriel, mot de passe oublié, test de connexion), le bot propose une page
+servie par le serveur du collège ({url}) et ouverte dans Telegram. Ce qui y est tapé va du téléphone au
+serveur du collège en HTTPS, sans passer par la conversation ni par les serveurs de Telegram. La page
+reçoit de Telegram des données signées (`initData` : numéro, prénom, langue de l'utilisateur Telegram,
+date), vérifiées avec le jeton du bot et jamais conservées ni écrites en entier dans les journaux.
+
+- Chaque page a son lien, à usage unique, valable 15 minutes, lié à une conversation et à une étape ; le
+  lien n'est gardé que sous forme d'empreinte SHA-256, puis effacé 2 jours après son expiration.
+- Les valeurs tapées suivent le même chemin que dans la conversation : mêmes vérifications, mêmes
+  limites d'essais, même hachage Argon2id ; elles ne sont ni écrites dans la base ni dans les journaux.
+- Le serveur ne tient pas de journal d'accès (le lien de chaque page y figurerait) ; il journalise
+  seulement l'étape, le numéro Telegram et l'issue (acceptée, refusée et pourquoi).
+- Chaque réponse porte une politique de sécurité du contenu stricte (aucun script intégré, seuls les
+  clients web de Telegram peuvent l'afficher dans un cadre), `Cache-Control: no-store` et
+  `Referrer-Policy: no-referrer` ; seule ressource extérieure : le script `telegram-web-app.js` de Telegram.
+"""

@@ -9,7 +9,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from conversations import texts
+from conversations import form_button, form_texts, texts
 from conversations.common import answer_query, deps, edit_or_send, keyboard, send, user_id
 from storage.privacy import DeleteCopy
 
@@ -38,8 +38,11 @@ def copy_deleter(bot: Bot) -> DeleteCopy:
 async def notice(update: Update, context: Ctx) -> None:
     """/confidentialite: who, why, what for how long, who receives it, the rights; from the settings."""
     d = deps(context)
-    await send(update, context, texts.privacy_notice(d.school.name, d.school.contact_email, d.privacy.postal_address,
-                                                     d.privacy.dpo, d.privacy.retention))
+    text = texts.privacy_notice(d.school.name, d.school.contact_email, d.privacy.postal_address, d.privacy.dpo,
+                                d.privacy.retention)
+    if form_button.links(context) is not None:  # the secure form is on: said how it handles what is typed there
+        text += "\n\n" + form_texts.PRIVACY_NOTE
+    await send(update, context, text)
 
 
 async def my_data(update: Update, context: Ctx) -> None:

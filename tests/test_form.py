@@ -283,3 +283,30 @@ def test_webapp_url_must_be_https_except_on_loopback() -> None:
     assert settings.form is not None and settings.form.public_url == "https://ent-bot.college.fr"
     assert load({**base, "WEBAPP_URL": "http://127.0.0.1:9000"}, env_file=None).form is not None
     assert load(base, env_file=None).form is None
+
+
+async def test_doctor_says_whether_the_public_address_answers(fbot: Harness) -> None:
+    from bot import doctor
+    from bot.form_settings import FormSettings
+    from tests.form_helpers import free_port
+
+    assert fbot.settings.form is not None
+    check = await doctor.check_form(fbot.settings.form)
+    assert check.ok is True and fbot.settings.form.public_url in check.detail
+    port = free_port()  # nothing listens there: what a proxy not yet set up gives
+    check = await doctor.check_form(FormSettings("127.0.0.1", port, f"http://127.0.0.1:{port}"))
+    assert check.ok is False and "/form/health" in check.detail
+    assert (await doctor.check_form(None)).ok is None
+
+
+async def test_the_privacy_notice_and_register_mention_the_form(fbot: Harness) -> None:
+    parent = await fbot.parent()
+    await parent.send("/confidentialite")
+    assert "Formulaire sécurisé" in (await parent.last()).text
+    assert "initData" in form_texts.register_section("https://ent-bot.college.fr")
+
+
+async def test_without_the_form_the_notice_does_not_mention_it(bot: Harness) -> None:
+    parent = await bot.parent()
+    await parent.send("/confidentialite")
+    assert "Formulaire sécurisé" not in (await parent.last()).text
