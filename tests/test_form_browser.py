@@ -239,3 +239,30 @@ async def test_opened_outside_telegram_the_page_says_so(browser: Browser, fbot: 
     page = await open_form(browser, url, None)
     await page.says(form_texts.OUTSIDE_TELEGRAM)
     await page.shot(tmp_path / "outside.png")
+
+
+async def test_the_demo_opens_the_form_over_the_chat(browser: Browser, tmp_path: Path) -> None:
+    from tests.demo_process import DemoProcess
+    from tests.test_demo_browser import visit
+
+    process = DemoProcess(tmp_path)
+    try:
+        demo = await process.started()
+        amina = await visit(browser, demo, width=360, height=740)
+        await amina.bot_says("Bonjour Amina")
+        await amina.press("🔑 Activer mon compte")
+        await amina.press("👪 Élève ou parent")
+        await amina.type("jean.dupont12")
+        await amina.bot_says("Plus sûr")
+        await amina.press(form_texts.BUTTON)
+        frame = amina.page.frame_locator("#form-frame")
+        await expect(frame.locator("#title")).to_have_text(form_texts.PROVISIONAL_TITLE, timeout=WAIT)
+        await frame.locator("#f-value").fill("Prov-2026a")
+        not_blank(await amina.page.screenshot(path=str(tmp_path / "demo-form.png")))
+        await frame.locator("#send").click()
+        await expect(amina.page.locator("#form-overlay")).to_have_count(0, timeout=WAIT)  # closed itself
+        await amina.bot_says("Étape 3/6")
+        await expect(amina.page.locator("#messages")).not_to_contain_text("Prov-2026a")
+        assert amina.errors == []
+    finally:
+        process.kill()
