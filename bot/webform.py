@@ -24,6 +24,7 @@ from telegram import Chat, Update, User
 
 from bot import doctor, initdata
 from bot.api_calls import FORM_REPLIES
+from bot.form_policy import HEADERS, TELEGRAM_JS
 from bot.form_settings import FormSettings
 from conversations import form, form_button, form_texts
 from conversations.common import DEPS_KEY, Deps, FormMessage
@@ -33,16 +34,8 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("form_static")
 STATIC_FILES = {"form.js": "text/javascript", "form.css": "text/css"}
-TELEGRAM_JS = "https://telegram.org/js/telegram-web-app.js"
 MAX_BODY = 8 * 1024  # a token, initData (~1 KB) and two 128-character values: far below
 SKEW = timedelta(seconds=60)  # clocks of Telegram and the school's server may differ a little
-# Telegram's web clients may show the page in a frame; the phone apps open it in a web view (no frame at all).
-FRAME_ANCESTORS = "https://web.telegram.org https://webk.telegram.org https://webz.telegram.org"
-CSP = ("default-src 'none'; script-src 'self' https://telegram.org; style-src 'self'; img-src 'self' data:; "
-       f"connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors {FRAME_ANCESTORS}")
-HEADERS = {"Content-Security-Policy": CSP, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
-           "X-Content-Type-Options": "nosniff", "Cross-Origin-Opener-Policy": "same-origin",
-           "Permissions-Policy": "camera=(), microphone=(), geolocation=()"}
 _update_ids = itertools.count(-1, -1)  # negative: never one of Telegram's
 
 

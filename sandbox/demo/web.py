@@ -18,8 +18,8 @@ import aiohttp
 from aiohttp import web
 
 from bot import initdata
-from bot.webform import CSP as FORM_CSP
-from bot.webform import TELEGRAM_JS
+from bot.form_policy import CSP as FORM_CSP
+from bot.form_policy import TELEGRAM_JS
 from sandbox.demo import cast
 from sandbox.demo.cast import View
 from sandbox.demo.mailbox import MailCatcher
