@@ -187,8 +187,8 @@ class WebForm:
             # answer typed in their chat would.
             raise Refused("not_signed", 401, row.telegram_user_id if row else None) from None
         now = store.clock.now()
-        if row is None:
-            raise Refused("unknown", 410, who.user_id)
+        if row is None:  # reopening an older prompt's page is no attack; sending through it counts
+            raise Refused("unknown", 410, None if renewing else who.user_id)
         if who.user_id != row.telegram_user_id or row.chat_id != who.user_id:
             log.warning("secure form: user %s sent a link of user %s", who.user_id, row.telegram_user_id)
             raise Refused("other_user", 403, who.user_id)
