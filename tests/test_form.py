@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -41,12 +41,12 @@ async def at_provisional(parent: Person) -> None:
     await parent.send(flows.IDENTIFIER)
 
 
-async def through_form(parent: Person, client: FormClient, **values: str) -> dict[str, object]:
-    """Opens the latest prompt's page as Telegram would, and sends `values`; the page's answer."""
+async def through_form(parent: Person, client: FormClient, at: datetime | None = None, **values: str) -> dict[str, object]:
+    """Opens the latest prompt's page as Telegram would (at `at`, now by default), and sends `values`; the page's answer."""
     url = await form_url(parent)
-    status, opened = await client.open(token_of(url), signed(parent))
+    status, opened = await client.open(token_of(url), signed(parent, at=at))
     assert status == 200, opened
-    status, answer = await client.submit(str(opened["token"]), signed(parent), **values)
+    status, answer = await client.submit(str(opened["token"]), signed(parent, at=at), **values)
     assert status == 200, answer
     return answer
 
@@ -310,3 +310,71 @@ async def test_without_the_form_the_notice_does_not_mention_it(bot: Harness) -> 
     parent = await bot.parent()
     await parent.send("/confidentialite")
     assert "Formulaire sécurisé" not in (await parent.last()).text
+
+
+async def test_the_login_test_and_the_re_authentication_through_the_form(fbot: Harness, client: FormClient) -> None:
+    parent = await fbot.parent()
+    await flows.to_cgu(parent)
+    fbot.clock.advance(timedelta(minutes=31))  # away too long: the provisional password again
+    await parent.click("✅ J'ai lu et j'accepte")
+    url = await form_url(parent)
+    status, opened = await client.open(token_of(url), signed(parent, at=fbot.clock.now()))
+    assert status == 200 and opened["page"]["title"] == form_texts.REAUTH_TITLE
+    status, answer = await client.submit(str(opened["token"]), signed(parent, at=fbot.clock.now()),
+                                         value=flows.PROVISIONAL)
+    assert (status, answer["ok"]) == (200, True)
+    assert (await fbot.store.progress.get(parent.user_id)).reauth_due == 0  # type: ignore[union-attr]
+
+    other = await fbot.parent("Lina")
+    await flows.with_account(fbot, identifiant="lina.martin3")
+    await flows.to_cgu(other, identifier="lina.martin3")
+    await other.click("✅ J'ai lu et j'accepte")
+    await other.click("⏭ Passer (recommandé)")
+    await flows.choose_question(other, 7)
+    await other.send(flows.ANSWER1)
+    await flows.choose_question(other, 14)
+    await other.send(flows.ANSWER2)
+    await other.send(flows.PASSWORD)
+    await other.send(flows.PASSWORD)
+    await other.send("/start")
+    await other.click("🔎 Tester ma connexion")
+    await other.send("lina.martin3")
+    url = await form_url(other)
+    status, opened = await client.open(token_of(url), signed(other, at=fbot.clock.now()))
+    assert opened["page"]["fields"][0]["autocomplete"] == "current-password"
+    status, answer = await client.submit(str(opened["token"]), signed(other, at=fbot.clock.now()),
+                                         value=flows.PASSWORD)
+    assert (status, answer["ok"]) == (200, True)
+    assert "Identifiant et mot de passe corrects" in (await other.last()).text
+
+
+async def test_form_values_spend_the_same_argon2_budget(fbot: Harness, client: FormClient) -> None:
+    from conversations.common import HASHES_PER_MINUTE, hash_budget
+
+    parent = await fbot.parent()
+    await at_provisional(parent)
+    budget = hash_budget(fbot.app)  # type: ignore[arg-type]
+    assert budget.spend(parent.user_id, fbot.clock.now(), HASHES_PER_MINUTE)  # a minute's worth already spent
+    answer = await through_form(parent, client, value=flows.PROVISIONAL)
+    assert answer["ok"] is False and "un peu vite" in str(answer["message"])
+    assert await step_of(fbot, parent) == "provisional"
+
+
+async def test_a_form_submission_and_a_chat_message_at_once_never_interleave(fbot: Harness, client: FormClient) -> None:
+    import asyncio
+
+    parent = await fbot.parent()
+    await at_provisional(parent)
+    url = await form_url(parent)
+    status, opened = await client.open(token_of(url), signed(parent))
+    assert status == 200
+    typed = asyncio.ensure_future(parent.send(flows.PROVISIONAL))
+    status, answer = await client.submit(str(opened["token"]), signed(parent), value=flows.PROVISIONAL)
+    await typed
+    # Whichever came first moved the dialogue once; the other was refused as out of step, nothing else.
+    assert await step_of(fbot, parent) == "cgu"
+    assert (status, answer.get("ok")) == (200, True) or answer["message"] == form_texts.REFUSED["other_step"]
+    account = await fbot.store.accounts.find(flows.IDENTIFIER)
+    assert account is not None
+    identified = [e for _, _, e, _ in await fbot.store.audit.for_account(account.id) if e == "identified"]
+    assert len(identified) == 1
