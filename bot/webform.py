@@ -90,7 +90,14 @@ class WebForm:
         self._runner = web.AppRunner(self.web, access_log=None)  # an access log would keep each page's link
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # one line the IT referent can act on, before the traceback
+            log.error("secure form: cannot listen on WEB_LISTEN=%s:%s (%s): choose a free port, or remove WEBAPP_URL",
+                      self.settings.host, self.settings.port, exc.strerror or exc)
+            await self._runner.cleanup()
+            self._runner = None
+            raise
         log.info("secure form listening on %s:%s, public address %s", self.settings.host, self.settings.port,
                  self.settings.public_url)
         self._probe = asyncio.create_task(self._say_if_reachable())

@@ -19,7 +19,7 @@ SUBMIT = "Envoyer"
 SENDING = "Envoi…"
 SHOW = "Afficher"
 HIDE = "Masquer"
-DONE = "✅ Bien reçu. Vous pouvez revenir à la conversation."
+DONE = "✅ Envoyé. La suite s'affiche dans la conversation avec le bot."
 NETWORK = "Le serveur du collège ne répond pas. Vérifiez votre connexion et réessayez."
 FOOTER = "🔒 Ce que vous tapez ici va directement au serveur du collège (chiffré), jamais dans la conversation."
 
