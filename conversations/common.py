@@ -144,6 +144,7 @@ class FormMessage(Message):
 
     __slots__ = ()
 
+
 _DIALOGUE_KEY = "entbot_dialogue"  # on the update's CallbackContext (one per update, shared by every group)
 _DELETED_KEY = "entbot_deleted"
 
