@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +18,11 @@ log = logging.getLogger(__name__)
 _NEW_MESSAGE = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendVoice", "sendAudio", "sendVideo",
                           "sendAnimation", "sendSticker", "sendLocation", "sendContact", "copyMessage",
                           "forwardMessage"})
+
+# The texts the bot sends or edits while handling a value from the secure form (bot/webform.py): the page shows
+# the dialogue's own words when the step refused it. None outside the form's submissions.
+FORM_REPLIES: ContextVar[list[str] | None] = ContextVar("form_replies", default=None)
+_TEXT_CALLS = frozenset({"sendMessage", "editMessageText"})
 
 
 def retry_after(exc: RetryAfter) -> float:
@@ -61,6 +67,9 @@ class ReplyCalls(BaseRateLimiter[None]):
                 await asyncio.sleep(wait)
                 continue
             note_new_message(self.latest, endpoint, result)
+            replies = FORM_REPLIES.get()
+            if replies is not None and endpoint in _TEXT_CALLS and isinstance(data.get("text"), str):
+                replies.append(data["text"])
             return result
 
 

@@ -28,8 +28,10 @@ from bot.processor import PerUserProcessor
 from bot.settings import Settings
 from bot.staff_poster import StaffPoster
 from bot.transport import AiohttpRequest
+from bot.webform import WebForm
 from conversations import budget, helpdesk, letters, menu, notices, parent, privacy, staff, texts
 from conversations.common import DEPS_KEY, LATEST_KEY, Deps, MailConfig, PrivacyConfig, Schools, delete_secret
+from conversations.form_button import FORM_KEY, FormLinks
 from conversations.password_rules import PasswordRule
 from conversations.when import quiet_end
 from storage import backup as backups
@@ -176,10 +178,14 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         await _staff_command_menus(app, schools, commands)
         for school in schools.all:
             await _warn_if_staff_group_open(app, school.staff.chat_id)
+        if webform is not None:
+            await webform.start()
         log.info("bot @%s ready, database %s", app.bot.username, settings.database)
 
     async def post_shutdown(app: App) -> None:
         try:
+            if webform is not None:
+                await webform.stop()
             if poster is not None:
                 await poster.stop()
             await broadcaster_of(app).stop()
@@ -225,6 +231,10 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
                                   password_rule=PasswordRule(settings.password_min_length,
                                                              settings.password_min_kinds))
     app.bot_data[MAILER_KEY] = mailer
+    # The secure form (WEBAPP_URL): its server in this process, its button on every secret step's prompt.
+    webform = WebForm(app, settings.form, settings.require_token()) if settings.form is not None else None
+    if settings.form is not None:
+        app.bot_data[FORM_KEY] = FormLinks(settings.form.public_url)
     app.bot_data[LATEST_KEY] = calls.latest  # the dialogues read and complete what the calls noted
     app.add_handler(TypeHandler(Update, log_update), group=-10)
     # Before every dialogue: a staff member's notice, typed after /annonce, goes no further.

@@ -23,7 +23,7 @@ from bot import doctor
 from bot.console import fail
 from bot.importing import import_file
 from bot.settings import Settings, SettingsError, load
-from conversations import texts
+from conversations import form_texts, texts
 from conversations.privacy import copy_deleter
 from storage import backup as backups
 from storage.accounts import Account, DirectoryUnavailable, identifier_key
@@ -62,7 +62,7 @@ def run(settings: Settings) -> int:
         return fail(texts.ALREADY_RUNNING.format(where=settings.database.resolve()))
     # Migrate (or refuse a newer file) before Telegram is contacted, so that the error is one line.
     asyncio.run(_with_store(settings, _noop))
-    log_checks(asyncio.run(doctor.run_checks(settings)))
+    log_checks(asyncio.run(doctor.run_checks(settings, form=False)))  # the form checks itself once it listens
     app = build_application(settings)
     app.run_polling(allowed_updates=Update.ALL_TYPES, timeout=settings.poll_timeout, poll_interval=0.0)
     lock.release()
@@ -449,6 +449,8 @@ def _privacy_register(settings: Settings, raw_school: str | None) -> int:
                          settings.dpo_contact, settings.retention, "ldap" if settings.ldap else "sqlite",
                          settings.smtp.host if settings.smtp else None, settings.staff_chat_id is not None,
                          settings.annonces_channel_id is not None, today), end="")
+    if settings.form is not None:
+        print(form_texts.register_section(settings.form.public_url), end="")
     return 0
 
 

@@ -12,14 +12,17 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import aiohttp
 import aiosmtplib
 import httpx
 from telegram import Bot, ChatFullInfo
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import InvalidToken, TelegramError
 
+from bot.form_settings import FormSettings
 from bot.settings import Settings
 from bot.transport import AiohttpRequest
+from conversations import form_texts
 from conversations import texts as t
 from storage.db import migrations
 from storage.ldap_directory import DirectoryProblem
@@ -280,12 +283,29 @@ async def check_directory(settings: Settings) -> Check | None:
     return Check(t.DOCTOR_DIRECTORY, True, t.doctor_directory_ok(settings.ldap.url, sum(figures.values())))
 
 
+async def check_form(form: FormSettings | None) -> Check:
+    """The secure form's public address answers, through the school's proxy, from the running bot."""
+    if form is None:
+        return Check(form_texts.DOCTOR_FORM, None, form_texts.DOCTOR_FORM_OFF)
+    url = form.public_url
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as session, \
+                session.get(f"{url}/form/health", allow_redirects=False) as response:
+            body = await response.text()
+            if response.status != 200 or body != "ok":
+                return Check(form_texts.DOCTOR_FORM, False, form_texts.doctor_form_down(url, f"HTTP {response.status}"))
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        return Check(form_texts.DOCTOR_FORM, False, form_texts.doctor_form_down(url, type(exc).__name__))
+    return Check(form_texts.DOCTOR_FORM, True, form_texts.doctor_form_ok(url))
+
+
 # -- all of it ---------------------------------------------------------------------------------------
 
 
-async def run_checks(settings: Settings, mail_test: str | None = None) -> list[Check]:
+async def run_checks(settings: Settings, mail_test: str | None = None, form: bool = True) -> list[Check]:
+    """Every check; `form=False` at `entbot run`'s start, before the form's server listens (it checks itself then)."""
     telegram, mail, directory = await asyncio.gather(check_telegram(settings), check_mail(settings, mail_test),
                                                      check_directory(settings))
     checks = [telegram[0], await asyncio.to_thread(check_database, settings.database), *telegram[1:-1]]
-    checks += [mail, *([directory] if directory else []), telegram[-1]]
+    checks += [mail, *([directory] if directory else []), *([await check_form(settings.form)] if form else []), telegram[-1]]
     return checks

@@ -12,7 +12,9 @@ from pathlib import Path
 from dotenv import dotenv_values
 from email_validator import EmailNotValidError, validate_email
 
+from bot import form_settings
 from bot import schools as schools_file
+from bot.form_settings import FormSettings, FormSettingsError
 from conversations import texts
 from conversations.common import School, Schools, StaffConfig
 from render.documents import (
@@ -104,6 +106,7 @@ class Settings:
     cgu: Cgu = field(default_factory=lambda: guide_cgu(texts.CGU_GUIDE_EXCERPT))
     cgu_url: str | None = None
     services: tuple[Service, ...] = field(default_factory=shipped_services)
+    form: FormSettings | None = None  # WEBAPP_URL and WEB_LISTEN: the secure form (bot/webform.py); None, off
 
     school_uai: str = DEFAULT_UAI  # SCHOOL_UAI: the single school's, or which of SCHOOLS_FILE's had the data before
     school_list: tuple[School, ...] = ()  # SCHOOLS_FILE's schools; empty: the single school of the settings above
@@ -307,6 +310,10 @@ def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
             raise SettingsError(str(exc)) from None
         kwargs["schools_file"] = path
     kwargs["smtp"] = _smtp(get)
+    try:
+        kwargs["form"] = form_settings.load(get)
+    except FormSettingsError as exc:
+        raise SettingsError(str(exc)) from None
     directory = (get("DIRECTORY") or "sqlite").strip().lower()
     if directory not in {"sqlite", "ldap"}:
         raise SettingsError(f"DIRECTORY={directory!r} invalide : attendu sqlite ou ldap.")

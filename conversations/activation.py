@@ -22,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from conversations import texts
+from conversations import form_button, texts
 from conversations.common import (
     NOT_HANDLED,
     Deps,
@@ -79,6 +79,8 @@ SECRET_STEPS = {PROVISIONAL, ANSWER1, ANSWER2, PASSWORD, PASSWORD_CONFIRM, REAUT
 ERASED_ON_READ = SECRET_STEPS | {IDENTIFIER}
 # Text typed while a question is to be chosen is most likely its answer: a secret too.
 DELETE_TYPED = SECRET_STEPS | {QUESTION1, QUESTION2}
+# The steps whose prompt offers the secure form (conversations/form.py describes their pages).
+FORM_STEPS = {PROVISIONAL, REAUTH, ANSWER1, ANSWER2, PASSWORD, PASSWORD_CONFIRM, EMAIL_CODE}
 # The identifier has its own rule (storage.accounts.is_identifier), its length included.
 MAX_LENGTH = {PROVISIONAL: 128, EMAIL: 254, EMAIL_CONFIRM: 254, EMAIL_CODE: 32, ANSWER1: 100, ANSWER2: 100,
               PASSWORD: 128, PASSWORD_CONFIRM: 128, REAUTH: 128}
@@ -174,6 +176,8 @@ async def show(update: Update, context: Ctx, step: str, note: str | None = None,
     text, markup = screen(step, progress, page, deps(context).password_rule, school)
     if note:
         text = f"{note}\n\n{text}"
+    if step in FORM_STEPS and update.effective_chat is not None:
+        text, markup = await form_button.offer(context, update.effective_chat.id, uid, step, text, markup)
     message: Message | None
     pressed = update.callback_query.message if update.callback_query is not None else None
     if pressed is not None and not new_message:

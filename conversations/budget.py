@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from conversations import activation, parent, recovery, texts
-from conversations.common import HASHES_PER_MINUTE, delete_secret, deps, hash_budget, send
+from conversations.common import HASHES_PER_MINUTE, FormMessage, delete_secret, deps, hash_budget, send
 
 Ctx = ContextTypes.DEFAULT_TYPE
 __all__ = ["HASHES_PER_MINUTE", "guard"]
@@ -23,7 +23,9 @@ async def guard(update: Update, context: Ctx) -> None:
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     if message is None or user is None or chat is None or chat.type != "private":
         return
-    if message.text is None or message.text.startswith("/") or not await _will_hash(update, context):
+    # A value from the secure form is never a command, whatever it starts with: it is counted too.
+    command = message.text is not None and message.text.startswith("/") and not isinstance(message, FormMessage)
+    if message.text is None or command or not await _will_hash(update, context):
         return
     if hash_budget(context).spend(user.id, deps(context).store.clock.now()):
         return

@@ -203,6 +203,16 @@ def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
 
 NOT_HANDLED = object()
 
+
+class FormMessage(Message):
+    """A value typed in the secure form (bot/webform.py), handed to the dialogue as if typed in the chat.
+
+    It never was in the chat: there is nothing to delete, and the prompt above may be replaced in place.
+    """
+
+    __slots__ = ()
+
+
 _DIALOGUE_KEY = "entbot_dialogue"  # on the update's CallbackContext (one per update, shared by every group)
 _DELETED_KEY = "entbot_deleted"
 
@@ -445,6 +455,9 @@ async def delete_secret(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """
     message = update.effective_message
     if message is None:
+        return
+    if isinstance(message, FormMessage):  # came through the form: never in the chat
+        vars(context)[_DELETED_KEY] = message.message_id
         return
     try:
         await message.delete()

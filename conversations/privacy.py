@@ -9,7 +9,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from conversations import texts
+from conversations import form_button, form_texts, texts
 from conversations.common import answer_query, deps, edit_or_send, keyboard, send, user_id
 from storage.privacy import DeleteCopy
 
@@ -45,8 +45,11 @@ async def notice(update: Update, context: Ctx) -> None:
             school = mine[0]
         else:
             controller = texts.privacy_controllers([(s.name, s.contact_email) for s in mine])
-    await send(update, context, texts.privacy_notice(school.name, school.contact_email, school.postal_address,
-                                                     d.privacy.dpo, d.privacy.retention, controller))
+    text = texts.privacy_notice(school.name, school.contact_email, school.postal_address, d.privacy.dpo,
+                                d.privacy.retention, controller)
+    if form_button.links(context) is not None:  # the secure form is on: said how it handles what is typed there
+        text += "\n\n" + form_texts.PRIVACY_NOTE
+    await send(update, context, text)
 
 
 async def my_data(update: Update, context: Ctx) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, ContextTypes, ConversationHandler, MessageHandler, filters
 
-from conversations import texts
+from conversations import form_button, texts
 from conversations.activation import CODE_TRIES, CODE_VALIDITY, AttemptKeys, account_keys, tell_if_locked, tell_locked
 from conversations.common import (
     answer_query,
@@ -47,6 +47,7 @@ LOGIN_IDENTIFIER, LOGIN_PASSWORD = "login_identifier", "login_password"
 
 IDENTIFIER_STEPS = {FORGOT_IDENTIFIER, LOGIN_IDENTIFIER}
 SECRET_STEPS = {FORGOT_ANSWER1, FORGOT_ANSWER2, FORGOT_PASSWORD, FORGOT_CONFIRM, LOGIN_PASSWORD, FORGOT_CODE}
+FORM_STEPS = SECRET_STEPS  # each offers the secure form (conversations/form.py describes their pages)
 MAX_LENGTH = {FORGOT_ANSWER1: 100, FORGOT_ANSWER2: 100, FORGOT_CODE: 32,
               FORGOT_PASSWORD: 128, FORGOT_CONFIRM: 128, LOGIN_PASSWORD: 128}
 # Time to choose the new password once both answers matched.
@@ -105,7 +106,10 @@ async def show(update: Update, context: Ctx, text: str, markup: Any = None, note
     recovery = await store.recovery.get(uid)
     if recovery is not None:
         await drop_keyboard(context, uid, recovery.prompt_message_id)
-    message = await send(update, context, f"{note}\n\n{text}" if note else text, markup)
+    text = f"{note}\n\n{text}" if note else text
+    if recovery is not None and recovery.step in FORM_STEPS and update.effective_chat is not None:
+        text, markup = await form_button.offer(context, update.effective_chat.id, uid, recovery.step, text, markup)
+    message = await send(update, context, text, markup)
     if message is not None:
         await store.recovery.update(uid, prompt_message_id=message.message_id)
 

@@ -70,6 +70,8 @@ RULES: list[Rule] = [
     # staff_posts, ticket_messages and ticket_posts go with their ticket (ON DELETE CASCADE).
     Rule("ephemeral_messages", "telegram_days", "delete_at < :cutoff"),
     Rule("pending_deletions", "telegram_days", "sent_at < :cutoff"),
+    # The secure form's links live minutes (bot/webform.py): an expired one proves nothing.
+    Rule("form_tokens", "telegram_days", "expires_at < :cutoff"),
     Rule("undeleted_copies", "audit_days", "recorded_at < :cutoff"),
     # The directory's entries looked up in LDAP mode (names copied from the ENT), never used since.
     Rule("accounts", "progress_days",
@@ -281,7 +283,7 @@ class Privacy:
         def work(conn: sqlite3.Connection) -> Erasure:
             done = Erasure()
             for table in ("activation_progress", "recovery_progress", "helpdesk_writing", "subscriber_schools",
-                          "subscribers", "deliveries"):
+                          "subscribers", "deliveries", "form_tokens"):
                 done.removed[table] = conn.execute(f"DELETE FROM {table} WHERE telegram_user_id = :u", params).rowcount
             # What protects accounts from a guesser is about the accounts, not the guesser's private life: a
             # failure or a lock that still counts (QUIET_RESET) stays, or erasing would hand out a fresh budget

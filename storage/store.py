@@ -10,6 +10,7 @@ from storage.audit import Audit
 from storage.db import Clock, Database
 from storage.deletions import PendingDeletions
 from storage.ephemeral import EphemeralMessages
+from storage.form_tokens import FormTokens
 from storage.ldap_directory import LdapConfig, LdapDirectory
 from storage.letters import LetterTokens
 from storage.notices import Deliveries, Notices, Subscribers
@@ -47,6 +48,7 @@ class Store:
         self.notices = Notices(self.db)
         self.deliveries = Deliveries(self.db)
         self.letters = LetterTokens(self.db)
+        self.form_tokens = FormTokens(self.db)
         self.privacy = Privacy(self.db)
         self._key: bytes | None = None
 

@@ -293,7 +293,9 @@ async def test_sigterm_stops_everything_and_even_kill_9_leaves_no_bot(tmp_path: 
 async def test_ctrl_c_while_the_demo_starts_stops_what_had_started(tmp_path: Path) -> None:
     process = DemoProcess(tmp_path)
     try:
-        await asyncio.sleep(1.5)  # the accounts import or the bot's start are under way (it takes seconds)
+        # The accounts import or the bot's start under way (it takes seconds): a child of the launcher is there.
+        # Waited for rather than slept: under load the launcher's own start can take longer than any fixed pause.
+        await eventually(lambda: bool(descendants(process.proc.pid)), 60)
         started = [process.proc.pid, *descendants(process.proc.pid)]
         assert process.interrupt() == 0
         out = process.proc.stdout.read().decode() if process.proc.stdout else ""

@@ -138,6 +138,10 @@ async def _letter_tokens(bot: Harness, uid: int) -> None:
     await bot.store.letters.issue([NewLetter(uid, "empreinte", new_token())], timedelta(0), "shell")
 
 
+async def _form_tokens(bot: Harness, uid: int) -> None:
+    await bot.store.form_tokens.mint(uid, uid, "provisional", timedelta(minutes=15))
+
+
 # table -> (how one row is made for Telegram user `uid`, the row's key column in that table, its retention)
 TABLES: dict[str, tuple[Seed, str, int]] = {
     "activation_progress": (_progress, "telegram_user_id", DEFAULTS.progress_days),
@@ -158,6 +162,7 @@ TABLES: dict[str, tuple[Seed, str, int]] = {
     "identifier_probes": (_identifier_probes, "telegram_user_id", DEFAULTS.telegram_days),
     "code_mails": (_code_mails, "telegram_user_id", DEFAULTS.telegram_days),
     "letter_tokens": (_letter_tokens, "account_id", DEFAULTS.progress_days),
+    "form_tokens": (_form_tokens, "telegram_user_id", DEFAULTS.telegram_days),
     "accounts": (_directory_row, "CAST(substr(identifier, 2) AS INTEGER)", DEFAULTS.progress_days),
 }
 

@@ -11,6 +11,7 @@ import ipaddress
 import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -20,7 +21,7 @@ from dotenv import dotenv_values
 
 from sandbox.demo import cast
 from sandbox.demo.mailbox import MailCatcher
-from sandbox.demo.web import DemoPage
+from sandbox.demo.web import DemoPage, FormBackend
 from sandbox.server import SandboxServer
 
 ACCOUNTS_CSV = Path(__file__).resolve().parent / "accounts.csv"
@@ -66,7 +67,13 @@ def read_accounts(path: Path = ACCOUNTS_CSV) -> list[dict[str, str]]:
                 for row in csv.DictReader(f, delimiter=";")]
 
 
-def bot_env(api_url: str, data_dir: Path, smtp_port: int) -> dict[str, str]:
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def bot_env(api_url: str, data_dir: Path, smtp_port: int, form: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k in KEPT_ENV or k.startswith("LC_")}
     env.update({
         "TELEGRAM_BOT_TOKEN": DEMO_TOKEN, "TELEGRAM_API_URL": api_url, "ENTBOT_DATA_DIR": str(data_dir),
@@ -75,6 +82,7 @@ def bot_env(api_url: str, data_dir: Path, smtp_port: int) -> dict[str, str]:
         "ANNONCES_CHANNEL_ID": str(cast.CHANNEL_ID), "QUIET_HOURS": "",  # notices arrive at any hour of a visit
         "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port), "SMTP_SECURITY": "none", "MAIL_FROM": cast.MAIL_FROM,
         "PYTHONUNBUFFERED": "1",
+        **(form or {}),
     })
     return env
 
@@ -109,6 +117,9 @@ class Demo:
         self.mail = MailCatcher(cast.SCHOOL_EMAIL, self.sandbox.world.notify)
         self.runner: web.AppRunner | None = None
         self.bot: asyncio.subprocess.Process | None = None
+        # The secure form: the bot's server on a port of its own, reached through the page's origin (WEBAPP_URL),
+        # whose http:// the bot accepts on loopback only; beyond loopback the demo runs without the form.
+        self.form_port = _free_port() if is_loopback(listen[0]) else None
 
     @property
     def page_url(self) -> str:
@@ -118,13 +129,16 @@ class Demo:
     async def start_page(self) -> None:
         host, port = self.listen
         allowed = {f"{name}:{port}" for name in (host, "127.0.0.1", "localhost", f"[{host}]")} if is_loopback(host) else None
-        page = DemoPage(self.sandbox.world, self.mail, read_accounts())
+        form = FormBackend(f"http://127.0.0.1:{self.form_port}", DEMO_TOKEN) if self.form_port is not None else None
+        page = DemoPage(self.sandbox.world, self.mail, read_accounts(), form)
         self.runner = web.AppRunner(page.app(allowed), access_log=None, shutdown_timeout=0.5)
         await self.runner.setup()
         await web.TCPSite(self.runner, host, port).start()
 
     async def _child(self, *args: str, new_session: bool = False) -> asyncio.subprocess.Process:
-        env = bot_env(self.sandbox.api_url, self.data_dir, self.mail.port)
+        form = ({"WEBAPP_URL": self.page_url.rstrip("/"), "WEB_LISTEN": f"127.0.0.1:{self.form_port}"}
+                if self.form_port is not None else None)
+        env = bot_env(self.sandbox.api_url, self.data_dir, self.mail.port, form)
         with self.log_path.open("ab") as log:
             # cwd: the demo's own folder, so that the bot reads no `.env` of the school's.
             return await asyncio.create_subprocess_exec(

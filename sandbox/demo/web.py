@@ -9,11 +9,17 @@ import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
+from bot import initdata
+from bot.form_policy import CSP as FORM_CSP
+from bot.form_policy import TELEGRAM_JS
 from sandbox.demo import cast
 from sandbox.demo.cast import View
 from sandbox.demo.mailbox import MailCatcher
@@ -39,6 +45,21 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+
+
+# The secure form, proxied to the bot's own server (WEB_LISTEN) under the page's origin, framed by the page as
+# Telegram's clients frame it: its own headers, but framed by this page only.
+FORM_PATHS = ("/form", "/demo-telegram.js")
+FORM_HEADERS = {"Content-Security-Policy": FORM_CSP.rsplit("frame-ancestors", 1)[0] + "frame-ancestors 'self'",
+                "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+@dataclass(frozen=True)
+class FormBackend:
+    """Where the bot's form server listens, and the demo's token that signs initData as Telegram would."""
+
+    url: str  # http://127.0.0.1:PORT
+    bot_token: str
 
 
 class DemoError(Exception):
@@ -72,8 +93,10 @@ def _ascii_name(name: str | None, fallback: str) -> str:
 class DemoPage:
     """The page's API over the sandbox's world, in the same event loop: nothing per poll is kept."""
 
-    def __init__(self, world: World, mail: MailCatcher, accounts: list[dict[str, str]]) -> None:
+    def __init__(self, world: World, mail: MailCatcher, accounts: list[dict[str, str]],
+                 form: FormBackend | None = None) -> None:
         self.world, self.mail, self.accounts = world, mail, accounts
+        self.form = form
         self._recent: dict[int, deque[float]] = {}  # per person (three of them): bounded
         self._clicking: set[int] = set()
 
@@ -310,7 +333,7 @@ class DemoPage:
                 return _error(405, "Méthode non permise.")
 
         async def headers(request: web.Request, response: web.StreamResponse) -> None:
-            response.headers.update(SECURITY_HEADERS)
+            response.headers.update(FORM_HEADERS if request.path.startswith(FORM_PATHS) else SECURITY_HEADERS)
 
         async def index(request: web.Request) -> web.FileResponse:
             return web.FileResponse(STATIC / "index.html", headers={"Content-Type": "text/html; charset=utf-8",
@@ -332,4 +355,52 @@ class DemoPage:
         app.router.add_get("/api/files/{file_id}", self.file)
         app.router.add_post("/api/send", self.send)
         app.router.add_post("/api/click", self.click)
+        if self.form is not None:
+            app.router.add_get("/form", self.form_page)
+            app.router.add_get("/form/static/{name}", self.form_pass)
+            app.router.add_get("/form/health", self.form_pass)
+            app.router.add_post("/form/api/{call:(open|submit)}", self.form_pass)
+            app.router.add_get("/demo-telegram.js", self.telegram_stand_in)
         return app
+
+    # -- the secure form, as Telegram's client shows it ---------------------------------------------------
+
+    async def _backend(self, request: web.Request) -> tuple[int, str, bytes]:
+        assert self.form is not None
+        body = await request.read() if request.method == "POST" else None
+        headers = {"Content-Type": request.content_type} if body is not None else {}
+        try:
+            async with aiohttp.ClientSession() as session, session.request(
+                    request.method, self.form.url + request.path, data=body, headers=headers,
+                    timeout=aiohttp.ClientTimeout(total=60)) as answer:
+                return answer.status, answer.content_type, await answer.read()
+        except (aiohttp.ClientError, TimeoutError):
+            raise DemoError(502, "Le formulaire du bot ne répond pas.") from None
+
+    async def form_pass(self, request: web.Request) -> web.Response:
+        """The form's own files and calls, passed to the bot's server as they are."""
+        status, content_type, body = await self._backend(request)
+        return web.Response(status=status, body=body, content_type=content_type)
+
+    async def form_page(self, request: web.Request) -> web.Response:
+        """The form's page, Telegram's script replaced by the demo's stand-in for the person who opened it."""
+        view = cast.BY_ID.get(request.query.get("demo_view", ""))
+        status, content_type, body = await self._backend(request)
+        page = body.decode("utf-8")
+        if view is not None and view.actor_id == view.chat_id:  # a private chat: Mini Apps open there only
+            page = page.replace(f'<script src="{TELEGRAM_JS}"></script>',
+                                f'<script src="/demo-telegram.js?view={view.id}"></script>')
+        return web.Response(status=status, text=page, content_type=content_type)
+
+    async def telegram_stand_in(self, request: web.Request) -> web.Response:
+        """What Telegram's telegram-web-app.js gives the page: initData signed for this person with the bot's token
+        (the demo's token, so the bot checks it exactly as it checks Telegram's), the theme, and close()."""
+        assert self.form is not None
+        view = self._view(request.query.get("view"))
+        if view.actor_id is None or view.actor_id != view.chat_id:
+            raise DemoError(404, "Personne inconnue dans cette démonstration.")
+        first_name = view.label.split(" ", 1)[0]
+        signed = initdata.for_user(view.actor_id, first_name, self.form.bot_token, datetime.now(UTC))
+        script = (STATIC / "telegram-stand-in.js").read_text(encoding="utf-8").replace(
+            "__INIT_DATA__", json.dumps(signed))
+        return web.Response(text=script, content_type="text/javascript")

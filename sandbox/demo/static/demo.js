@@ -143,10 +143,10 @@
           node.target = "_blank";
           node.rel = "noopener noreferrer";
         } else if (button.web_app) {
-          // Hook for the secure form (its own issue): opened over the chat as Telegram would, once it exists.
+          // The secure form: opened over the chat as Telegram does, the demo standing in for Telegram's script.
           node = el("button", "kb-button", button.text);
           node.type = "button";
-          node.addEventListener("click", () => toast("Le formulaire sécurisé n'existe pas encore dans cette démonstration."));
+          node.addEventListener("click", () => openForm(button.web_app));
         } else {
           node = el("button", "kb-button", button.text);
           node.type = "button";
@@ -158,6 +158,46 @@
     });
     return box;
   }
+
+  // The secure form over the chat, as Telegram shows a Mini App; it closes itself (postMessage) once sent.
+  function closeForm() {
+    const open = document.getElementById("form-overlay");
+    if (open) open.remove();
+  }
+
+  function openForm(url) {
+    let target;
+    try {
+      target = new URL(url, window.location.href);
+    } catch (error) {
+      return;
+    }
+    if (target.origin !== window.location.origin || target.pathname !== "/form") {
+      toast("Ce formulaire ne s'ouvre pas dans cette démonstration.");
+      return;
+    }
+    closeForm();
+    target.searchParams.set("demo_view", state.view);
+    const overlay = el("div", "form-overlay");
+    overlay.id = "form-overlay";
+    const bar = el("div", "form-bar");
+    bar.appendChild(el("span", "form-bar-title", "🔒 Formulaire sécurisé"));
+    const close = el("button", "form-close", "✕ Fermer");
+    close.type = "button";
+    close.addEventListener("click", closeForm);
+    bar.appendChild(close);
+    const frame = document.createElement("iframe");
+    frame.id = "form-frame";
+    frame.title = "Formulaire sécurisé";
+    frame.src = target.pathname + target.search;
+    overlay.appendChild(bar);
+    overlay.appendChild(frame);
+    document.body.appendChild(overlay);
+  }
+
+  window.addEventListener("message", (event) => {
+    if (event.origin === window.location.origin && event.data && event.data.entbotForm === "closed") closeForm();
+  });
 
   function bubble(message, view) {
     const item = el("div", "msg " + (message.out ? "out" : "in"));
