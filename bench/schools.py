@@ -101,6 +101,9 @@ def staff_script(accounts: int, codes: list[str], commands: int) -> list[Step]:
 async def one_round(workdir: Path, label: str, database: Path, env: dict[str, str], families: int, accounts: int,
                     codes: list[str], round_index: int) -> dict[str, tuple[float, int]]:
     """One fresh bot on `database`: the families at once, then the secretary; per part, (bot CPU seconds, updates)."""
+    with sqlite3.connect(database) as conn:  # the sandbox gives the same user ids again: last round's left nothing
+        for table in ("activation_progress", "recovery_progress", "attempts", "account_failures", "identifier_probes"):
+            conn.execute(f"DELETE FROM {table}")
     sandbox_proc, url = start_sandbox()
     client = Client(url)
     try:
