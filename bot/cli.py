@@ -582,8 +582,7 @@ def _main(argv: list[str] | None) -> int:
                 return fail(f"fichier introuvable : {args.file}")
             uai = one_school(settings, args.school)
             return asyncio.run(_with_store(settings, lambda s: letters(s, settings, args.file, args.out, args.merge,
-                                                                        args.only, args.skip_invalid, uai,
-                                                                        args.school is not None)))
+                                                                        args.only, args.skip_invalid, uai)))
         if args.command == "privacy":
             if args.action == "purge":
                 return asyncio.run(_with_store(settings, lambda s: _privacy_purge(s, settings)))

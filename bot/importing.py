@@ -38,7 +38,7 @@ def print_report(report: ImportReport, dry_run: bool) -> None:
 
 
 async def import_file(store: Store, path: Path, dry_run: bool, skip_invalid: bool, school: str | None,
-                      known: tuple[str, ...]) -> int:
+                      known: tuple[str, ...], complete: bool = True) -> int:
     """`school`: --school (checked); `known`: the deployment's UAIs (a single school's is every row's default)."""
     bar: tqdm | None = None
 
@@ -54,7 +54,7 @@ async def import_file(store: Store, path: Path, dry_run: bool, skip_invalid: boo
     try:
         report = await import_accounts(store, path, dry_run=dry_run, skip_invalid=skip_invalid,
                                        on_progress=advance, on_total=total, school=school, known=known,
-                                       default=known[0] if len(known) == 1 else None)
+                                       default=known[0] if len(known) == 1 else None, complete=complete)
     except CsvError as exc:
         return fail(f"{path} : {exc}")
     finally:

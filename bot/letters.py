@@ -48,9 +48,9 @@ def _write_atomically(path: Path, data: bytes) -> Path:
 
 
 async def letters(store: Store, settings: Settings, path: Path, out: Path, merge: Path | None, only: list[str],
-                  skip_invalid: bool, uai: str, complete: bool = False) -> int:
-    """`uai`: the school whose letters these are (its name, address and contact on each, its tokens); `complete`
-    (--school given): the file is that school's whole list, imported as `accounts import --school` does."""
+                  skip_invalid: bool, uai: str) -> int:
+    """`uai`: the school whose letters these are (its name, address and contact on each, its tokens). The file's
+    families are imported into that school; it is not the school's whole list (`accounts import --school` is)."""
     school = settings.schools.get(uai)
     if school is None:
         return fail(f"--school {uai} : établissement inconnu de la configuration.")
@@ -70,8 +70,10 @@ async def letters(store: Store, settings: Settings, path: Path, out: Path, merge
     except TelegramError as exc:
         return fail(f"impossible de demander à Telegram le nom du bot (getMe) pour écrire les liens : {exc}. "
                      "Rien n'a été fait.")
-    code = await import_file(store, path, dry_run=False, skip_invalid=skip_invalid, school=uai if complete else None,
-                             known=settings.school_uais)
+    # The families printed join the school; the file is no whole list: no one else loses it (a few late letters
+    # must not detach the rest of the school).
+    code = await import_file(store, path, dry_run=False, skip_invalid=skip_invalid, school=uai,
+                             known=settings.school_uais, complete=False)
     if code != 0:
         return code
     families: list[tuple[Account, str]] = []

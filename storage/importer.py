@@ -161,12 +161,12 @@ async def import_accounts(store: Store, path: Path, *, dry_run: bool = False, sk
                           on_progress: Callable[[int], None] | None = None,
                           on_total: Callable[[int], None] | None = None,
                           school: str | None = None, known: Collection[str] = (),
-                          default: str | None = None) -> ImportReport:
+                          default: str | None = None, complete: bool = True) -> ImportReport:
     """Checks every row, then writes all or nothing (unless told to skip the bad rows).
 
     `known`: the deployment's schools (UAIs); `default`: the school of a row without one, when there is only one;
-    `school` (--school): the file is that school's list, and an account it no longer names loses that school
-    (and that school only)."""
+    `school` (--school): the file is that school's; `complete`, its whole list: an account it no longer names loses
+    that school (and that school only). The letters of a few families are not a whole list (`complete=False`)."""
     rows, errors = read_csv(path)
     if not known:  # a caller that names no school: the single school's (the database's own, or the default)
         default = default or store.legacy_uai or DEFAULT_UAI
@@ -192,7 +192,7 @@ async def import_accounts(store: Store, path: Path, *, dry_run: bool = False, sk
         else:
             work.append((row, account))
     named = {identifier_key(row.identifier) for row in rows}
-    leaving = [a for a in existing.values() if school is not None and school in a.schools
+    leaving = [a for a in existing.values() if complete and school is not None and school in a.schools
                and identifier_key(a.identifier) not in named]
     report.joined = [row.identifier for row, _ in joining]
     report.left = [a.identifier for a in leaving]

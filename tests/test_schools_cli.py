@@ -188,6 +188,20 @@ async def test_letters_of_a_school_print_its_name_address_and_contact_and_their_
     assert (f"telegram:{family.user_id}", OTHER_UAI) in audit(bot.settings.database, "identified")
 
 
+async def test_late_letters_for_a_few_families_detach_no_one_else(two: Harness) -> None:
+    """Jean Moulin prints letters for two late families: the school's other families keep the school."""
+    bot = two
+    await bot.import_accounts([{**flows.ACCOUNT, "identifiant": f"eleve.{n}", "uai": OTHER_UAI} for n in range(3)])
+    late = write(bot.tmp_path, "retard.csv", ["tard.un;Prov-Tard1;Tard;Un;parent;4C", "tard.deux;Prov-Tard2;Tard;Deux;parent;5A"])
+    code, out, err = await letters(bot, str(late), "--out", "retard.pdf", "--school", OTHER_UAI)
+    assert code == 0, err
+    for n in range(3):
+        kept = await bot.store.accounts.find(f"eleve.{n}")
+        assert kept is not None and kept.schools == (OTHER_UAI,), kept
+    joined = await bot.store.accounts.find("tard.un")
+    assert joined is not None and joined.schools == (OTHER_UAI,)
+
+
 async def test_lettre_in_telegram_prints_the_staff_member_s_school(two: Harness) -> None:
     from tests.conftest import OTHER_STAFF_ID
 
