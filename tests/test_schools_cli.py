@@ -195,6 +195,7 @@ async def test_late_letters_for_a_few_families_detach_no_one_else(two: Harness) 
     late = write(bot.tmp_path, "retard.csv", ["tard.un;Prov-Tard1;Tard;Un;parent;4C", "tard.deux;Prov-Tard2;Tard;Deux;parent;5A"])
     code, out, err = await letters(bot, str(late), "--out", "retard.pdf", "--school", OTHER_UAI)
     assert code == 0, err
+    assert "2 lettre(s)" in out and "détaché" not in out
     for n in range(3):
         kept = await bot.store.accounts.find(f"eleve.{n}")
         assert kept is not None and kept.schools == (OTHER_UAI,), kept
