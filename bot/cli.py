@@ -141,11 +141,11 @@ def _step_short(step: str | None) -> str:
     return f"étape {texts.STEP_NUMBER[step]}/6" if step in texts.STEP_NUMBER else ""
 
 
-async def _show(store: Store, identifier: str) -> int:
-    account = await store.accounts.find(identifier)
+async def _show(store: Store, identifier: str, uai: str, only: str | None) -> int:
+    account = await _school_account(store, identifier, only)
     if account is None:
         return fail(f"aucun compte « {identifier} »", 1)
-    await store.audit.record(shell_actor(), "account_viewed", account.id)
+    await store.audit.record(shell_actor(), "account_viewed", account.id, uai=uai)
     lock = await store.attempts.account_state(identifier_key(account.identifier))
     steps = [p.step for p in await store.progress.touching(account.id, identifier_key(account.identifier))]
     print(f"Identifiant : {account.identifier}")
@@ -158,7 +158,7 @@ async def _show(store: Store, identifier: str) -> int:
     print(f"Étape atteinte : {', '.join(labels) if labels else '-'}")
     print(f"CGU acceptées : {account.cgu_version or '-'}  Adresse : {account.email or '-'}")
     print(texts.lock_line(texts.paris(lock.until) if lock.until else None, lock.failing_users))
-    events = await store.audit.for_account(account.id)
+    events = await store.audit.for_account(account.id, uai=only)
     if events:
         print("Derniers événements :")
         for at, actor, event, detail in events:
@@ -486,6 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--school", metavar="UAI", help=school_help)
     show = accounts.add_parser("show", help="détail d'un compte (jamais de secret)")
     show.add_argument("identifier")
+    show.add_argument("--school", metavar="UAI", help=school_help)
     reset = accounts.add_parser("reset", help="réinitialiser un compte : nouveau mot de passe provisoire, affiché une fois")
     reset.add_argument("identifier")
     reset.add_argument("--school", metavar="UAI", help=school_help)
@@ -516,8 +517,8 @@ def build_parser() -> argparse.ArgumentParser:
     letters.add_argument("--csv", type=Path, dest="merge", help="écrire aussi les liens par famille (publipostage)")
     letters.add_argument("--only", nargs="+", default=[], metavar="ID", help="seulement ces identifiants du fichier")
     letters.add_argument("--skip-invalid", action="store_true", help="imprimer les lignes correctes malgré les erreurs")
-    letters.add_argument("--school", metavar="UAI", help="le fichier est la liste complète de cet établissement, "
-                         "dont les lettres portent le nom, l'adresse et le contact (obligatoire avec plusieurs)")
+    letters.add_argument("--school", metavar="UAI", help="l'établissement des familles du fichier, dont les lettres "
+                         "portent le nom, l'adresse et le contact (obligatoire avec plusieurs)")
     privacy = sub.add_parser("privacy", help="données personnelles (RGPD)").add_subparsers(dest="action", required=True)
     privacy.add_parser("purge", help="supprimer ce qui a dépassé sa durée de conservation")
     privacy.add_parser("register", help="le registre des traitements (article 30), en Markdown").add_argument(
@@ -595,11 +596,11 @@ def _main(argv: list[str] | None) -> int:
             school = settings.require_school(args.school)
             return asyncio.run(_with_store(settings, lambda s: import_file(
                 s, args.file, args.dry_run, args.skip_invalid, school, settings.school_uais)))
-        uai = one_school(settings, args.school) if args.action in ("list", "reset", "unlock", "export") else ""
+        uai = one_school(settings, args.school) if args.action in ("list", "show", "reset", "unlock", "export") else ""
         if args.action == "list":
             return asyncio.run(_with_store(settings, lambda s: _list(s, uai, _only(settings, uai))))
         if args.action == "show":
-            return asyncio.run(_with_store(settings, lambda s: _show(s, args.identifier)))
+            return asyncio.run(_with_store(settings, lambda s: _show(s, args.identifier, uai, _only(settings, uai))))
         if args.action == "reset":
             return asyncio.run(_with_store(settings, lambda s: _reset(s, args.identifier, uai, _only(settings, uai))))
         if args.action == "unlock":

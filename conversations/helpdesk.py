@@ -694,7 +694,8 @@ async def staff_reply(update: Update, context: Ctx) -> None:
         await message.reply_text(texts.REPLY_UNSUPPORTED)
         return
     if await _staff_wrote_a_password(d, ticket, message.text or message.caption or ""):
-        await d.store.audit.record(f"staff:{staff.id}", "ticket_reply_refused", ticket.account_id, f"demande n°{ticket.id}")
+        await d.store.audit.record(f"staff:{staff.id}", "ticket_reply_refused", ticket.account_id,
+                                   f"demande n°{ticket.id}", uai=ticket.uai or None)
         # Never relayed nor stored: whoever wrote the ticket may not be the family (issue: social engineering).
         try:
             await message.delete()
@@ -722,7 +723,8 @@ async def staff_reply(update: Update, context: Ctx) -> None:
                                  parse_mode=ParseMode.HTML)
         return
     await d.store.tickets.add_staff_message(ticket.id, staff.full_name, kind, message.text or message.caption)
-    await d.store.audit.record(f"staff:{staff.id}", "ticket_answered", ticket.account_id, f"demande n°{ticket.id}")
+    await d.store.audit.record(f"staff:{staff.id}", "ticket_answered", ticket.account_id, f"demande n°{ticket.id}",
+                               uai=ticket.uai or None)
     if ticket.taken_by is None:
         await _take(context, ticket, staff, tell_parent=False)
     await message.reply_text(texts.REPLY_DELIVERED.format(name=ticket.user_name, ticket_id=ticket.id))
@@ -846,7 +848,7 @@ async def ticket_button(update: Update, context: Ctx) -> None:
         await answer_query(update, texts.STALE_BUTTON)
         return
     await deps(context).store.audit.record(f"staff:{staff.id}", f"ticket_{parts[1]}", ticket.account_id,
-                                           f"demande n°{ticket.id}")
+                                           f"demande n°{ticket.id}", uai=ticket.uai or None)
     if parts[1] == "take":
         taken = await _take(context, ticket, staff, tell_parent=True)
         await answer_query(update, None if taken else texts.ALREADY_CLOSED)

@@ -95,12 +95,12 @@ async def _account_from_args(update: Update, context: Ctx, command: str) -> tupl
 
 
 async def account_card(context: Ctx, account: Account, school: School) -> tuple[str, Any]:
-    """What staff may know of an account: never a secret. Its events are all the account's (whichever school's
-    staff did them); its buttons act for `school`."""
+    """What staff may know of an account: never a secret. Its events: the family's, and `school`'s staff's (with
+    several schools, another school's staff actions, tickets and views stay theirs); its buttons act for `school`."""
     store = deps(context).store
     lock = await store.attempts.account_state(identifier_key(account.identifier))
     progress = await store.progress.touching(account.id, identifier_key(account.identifier))
-    events = await store.audit.for_account(account.id, limit=8)
+    events = await store.audit.for_account(account.id, limit=8, uai=school.uai if deps(context).schools.several else None)
     step = progress[0] if progress else None
     text = texts.account_card(
         identifier=account.identifier, name=account.display_name, profile=account.profile,

@@ -37,11 +37,15 @@ class Audit:
         await self.db.write("INSERT INTO audit (at, actor, event, account_id, detail, uai) VALUES (?, ?, ?, ?, ?, ?)",
                             (to_text(self.db.clock.now()), actor, event, account_id, detail, uai))
 
-    async def for_account(self, account_id: int, limit: int = 10) -> list[tuple[str, str, str, str | None]]:
+    async def for_account(self, account_id: int, limit: int = 10,
+                          uai: str | None = None) -> list[tuple[str, str, str, str | None]]:
+        """The account's last events; with `uai`, those about no one school and that school's only: another
+        school's staff, tickets and views are theirs to know."""
+        where = "account_id = ?" + (" AND (uai IS NULL OR uai = ?)" if uai is not None else "")
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall(
-                "SELECT at, actor, event, detail FROM audit WHERE account_id = ? ORDER BY id DESC LIMIT ?",
-                (account_id, limit))
+                f"SELECT at, actor, event, detail FROM audit WHERE {where} ORDER BY id DESC LIMIT ?",
+                (account_id, *([uai] if uai is not None else []), limit))
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def proving_users(self, account_id: int) -> set[int]:

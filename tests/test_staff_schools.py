@@ -246,3 +246,19 @@ async def test_with_one_school_audit_rows_name_it(bot: Harness, parent: Person) 
     group = await bot.staff_group(secretary, chat_id=STAFF_CHAT_ID)
     await secretary.send("/tickets", chat=group)
     assert "Aucune demande ouverte" in (await group.last()).text
+
+
+async def test_a_family_of_two_schools_card_shows_each_school_only_its_own_staff_s_actions(two: Harness) -> None:
+    """Vinci's secretary looks at a family of both schools; Jean Moulin's card of it says nothing of that view,
+    nor of Vinci's ticket actions; the family's own events show to both."""
+    await two.import_accounts([{**flows.ACCOUNT, "uai": OTHER_UAI}])  # the same family, now in both schools
+    vinci = await two.secretary("Sylvie")
+    moulin = await two.secretary("Odile", user_id=OTHER_STAFF_ID)
+    await vinci.send(f"/compte {flows.IDENTIFIER}")
+    await vinci.send(f"/compte {flows.IDENTIFIER}")
+    await moulin.send(f"/compte {flows.IDENTIFIER}")
+    card = await moulin.text()
+    assert card.count("fiche consultée") == 0 and f"staff:{STAFF_ID}" not in card
+    await vinci.send(f"/compte {flows.IDENTIFIER}")
+    assert (await vinci.text()).count("fiche consultée") == 2  # Vinci's two earlier views, not Moulin's
+    assert f"staff:{OTHER_STAFF_ID}" not in await vinci.text()
