@@ -11,7 +11,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from conversations import texts
@@ -23,12 +23,17 @@ Handler = Callable[[Update, Ctx], Coroutine[Any, Any, object]]
 MEMBER = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
 
 
-async def _member(context: Ctx, chat_id: int, user_id: int) -> bool:
+async def _member(context: Ctx, chat_id: int, user_id: int) -> bool | None:
+    """Whether the user is a member of the group; None when Telegram could not say (a network error, a flood
+    wait): refused now, but not remembered as a "no"."""
     try:
         member = await context.bot.get_chat_member(chat_id, user_id)
+    except BadRequest as exc:  # Telegram's answer: no such member (or no such group)
+        log.info("staff group membership of %s: %s", user_id, exc)
+        return False
     except TelegramError as exc:
         log.info("staff group membership of %s unknown: %s", user_id, exc)
-        return False
+        return None
     return member.status in MEMBER or (member.status == ChatMemberStatus.RESTRICTED and bool(getattr(member, "is_member", False)))
 
 
@@ -55,15 +60,18 @@ async def staff_schools(update: Update, context: Ctx) -> tuple[School, ...]:
     found = await asyncio.gather(*[_member(context, s.staff.chat_id, user.id) for s in others if s.staff.chat_id])
     members = {s.uai for s, yes in zip(others, found, strict=True) if yes}
     if schools.several:
-        _remember_not_member(context, user.id, {s.staff.chat_id for s in others if s.uai not in members})
+        _remember_not_member(context, user.id, {s.staff.chat_id for s, yes in zip(others, found, strict=True)
+                                                if yes is False})
     return tuple(s for s in schools.all if s in named or s.uai in members)
 
 
 # With many schools, asking in private means asking every other school's staff group: a "no" is kept a while, so
 # that a stranger typing staff commands does not cost a call per school each time (nor the bot its Telegram
-# budget); a "yes" is asked again at every action, so someone removed from a group loses its rights at once.
-# Someone just added to a group waits this long after a refused try. With one school, nothing is kept.
-NOT_MEMBER_FOR = timedelta(minutes=2)
+# budget: 70 schools' groups are asked at most once in this while, 7 calls a minute for a stranger); a "yes" is
+# asked again at every action, so someone removed from a group loses its rights at once. Someone just added to a
+# group waits this long after a refused try (or acts from the group itself, which is asked at once). Telegram's
+# failing to answer is no "no": it is not kept. With one school, nothing is kept.
+NOT_MEMBER_FOR = timedelta(minutes=10)
 NOT_MEMBER_KEY = "staff_not_member"
 
 

@@ -382,3 +382,16 @@ async def test_a_stranger_s_staff_commands_do_not_cost_a_call_per_school_each_ti
         assert later == 2
         await stranger.send("/aide")  # a parent's /aide asks no group at all with several schools
         assert texts.STAFF_HELP not in await stranger.text()
+
+
+async def test_telegram_failing_to_answer_is_not_kept_as_a_no(sandbox_server: SandboxServer, tmp_path: Path) -> None:
+    """Jean Moulin's group member asks /stats while Telegram errs on getChatMember: refused now, but once Telegram
+    answers again, at once accepted (not ten minutes later)."""
+    async with running_bot(sandbox_server, tmp_path, school_list=two_schools()) as bot:
+        member = await bot.parent("Odile")
+        await bot.staff_group(member, chat_id=OTHER_STAFF_CHAT_ID)
+        await bot.sandbox.fault("getChatMember", status=500, count=2)  # both groups, once
+        await member.send("/stats")
+        assert not any(m.kind == "photo" for m in await member.messages())
+        await member.send("/stats")
+        assert any(m.kind == "photo" for m in await member.messages())
