@@ -24,6 +24,9 @@ def print_report(report: ImportReport, dry_run: bool) -> None:
     if report.joined or report.left:
         moved = (f"{prefix}{len(report.joined)} compte(s) déjà connu(s) rattaché(s) à l'établissement, "
                  f"{len(report.left)} absent(s) du fichier détaché(s) de cet établissement (et de lui seul).")
+    if report.others_kept:
+        moved += (f"{' ' if moved else prefix}{len(report.others_kept)} compte(s) déjà importé(s) par un autre "
+                  "établissement : rattaché(s) aussi à celui-ci, leurs nom, classe et mot de passe provisoire gardés.")
     if moved:
         print(moved)
     if not report.changes:

@@ -50,6 +50,7 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     active_kept: list[str] = field(default_factory=list)
     joined: list[str] = field(default_factory=list)  # accounts already here, given this file's school
+    others_kept: list[str] = field(default_factory=list)  # another school's accounts: joined, left as they were
     left: list[str] = field(default_factory=list)  # accounts --school's file no longer names: they lose that school
     written: bool = False
 
@@ -189,6 +190,10 @@ async def import_accounts(store: Store, path: Path, *, dry_run: bool = False, sk
             joining.append((row, account))
         if account is not None and account.state == "active":
             report.active_kept.append(row.identifier)
+        elif account is not None and account.schools and row.uai not in account.schools:
+            # Another school's account: this file adds its school, never changes its names nor the provisional
+            # password of the other school's letter (one school's import must not open another's family).
+            report.others_kept.append(row.identifier)
         else:
             work.append((row, account))
     named = {identifier_key(row.identifier) for row in rows}

@@ -395,3 +395,29 @@ async def test_telegram_failing_to_answer_is_not_kept_as_a_no(sandbox_server: Sa
         assert not any(m.kind == "photo" for m in await member.messages())
         await member.send("/stats")
         assert any(m.kind == "photo" for m in await member.messages())
+
+
+def test_a_school_importing_another_school_s_family_changes_nothing_of_it(tmp_path: Path) -> None:
+    """Jean Moulin's file names Léonard de Vinci's pending family with other names and another provisional
+    password: the family joins Jean Moulin too, and Vinci's letter still opens its account."""
+    vinci = csv_file(tmp_path, "vinci.csv", ["jean.dupont12;Prov-2026a;Dupont;Jean"],
+                     header="identifiant;mot_de_passe_provisoire;nom;prenom")
+    moulin = csv_file(tmp_path, "moulin.csv", ["jean.dupont12;Autre-2026z;Intrus;Faux"],
+                      header="identifiant;mot_de_passe_provisoire;nom;prenom")
+    assert entbot(tmp_path, "accounts", "import", vinci, "--school", DEFAULT_UAI).returncode == 0
+    second = entbot(tmp_path, "accounts", "import", moulin, "--school", OTHER_UAI)
+    assert second.returncode == 0 and "déjà importé(s) par un autre établissement" in second.stdout, second.stdout
+    assert memberships(tmp_path) == {"jean.dupont12": {DEFAULT_UAI, OTHER_UAI}}
+
+    async def check() -> tuple[bool, bool, str | None]:
+        store = Store(tmp_path / "entbot.sqlite3")
+        await store.open()
+        try:
+            account = await store.accounts.find("jean.dupont12")
+            assert account is not None
+            return (await store.accounts.check_provisional(account, "Prov-2026a"),
+                    await store.accounts.check_provisional(account, "Autre-2026z"), account.last_name)
+        finally:
+            await store.close()
+
+    assert asyncio.run(check()) == (True, False, "Dupont")
