@@ -421,13 +421,26 @@ class LdapDirectory:
                        first_name=entry.first_name or local.first_name, profile=profile_of(entry.profiles),
                        state=state_of(entry.state, local.state), email=entry.mail, dn=entry.dn, schools=entry.schools)
 
+    async def _sync_schools(self, local: Account, entry: Entry) -> None:
+        """The row's schools become the entry's, read just now: the lists, figures and data by school that SQLite
+        answers follow the directory as of each family's last login, not the last import."""
+        if not entry.schools or set(local.schools) == set(entry.schools):
+            return  # an entry without the attribute (a directory that lacks it) keeps what the import said
+        async with self.db.transaction() as conn:
+            await conn.execute(f"DELETE FROM account_schools WHERE account_id = ? AND uai NOT IN "
+                               f"({', '.join('?' * len(entry.schools))})", (local.id, *entry.schools))
+            await conn.executemany("INSERT OR IGNORE INTO account_schools (account_id, uai) VALUES (?, ?)",
+                                   [(local.id, uai) for uai in entry.schools])
+
     async def find(self, identifier: str) -> Account | None:
         if not is_identifier(identifier):  # never a search for what cannot be an identifier
             return None
         entry = await self.entry(identifier)
         if entry is None or not entry.login:
             return None
-        return self._merge(await self._local_row(entry), entry)
+        local = await self._local_row(entry)
+        await self._sync_schools(local, entry)
+        return self._merge(local, entry)
 
     async def get(self, account_id: int) -> Account | None:
         local = await self.local.get(account_id)
@@ -436,6 +449,7 @@ class LdapDirectory:
         entry = await self.entry(local.identifier)
         if entry is None:
             return None
+        await self._sync_schools(local, entry)
         account = self._merge(local, entry)
         if account.state == "active" and local.state != "active" and await self._in_flight(account_id, entry.dn):
             # The bot's own activation reached the directory but not SQLite (its answer was lost, or

@@ -281,6 +281,10 @@ async def test_the_directory_gives_each_entry_its_schools_at_each_login(
             schools_slapd.modify(f"dn: {JEAN.dn}\nchangetype: modify\nreplace: ESCOUAI\nESCOUAI: {OTHER_UAI}\n")
             jean = await bot.store.accounts.find(JEAN.login)
             assert jean is not None and jean.schools == (OTHER_UAI,)
+            # ...and what SQLite answers by school (lists, figures, data by school) follows it from then on.
+            with sqlite3.connect(bot.settings.database) as conn:
+                assert conn.execute("SELECT uai FROM account_schools WHERE account_id = ?", (jean.id,)).fetchall() == [
+                    (OTHER_UAI,)]
             elsewhere = await bot.parent("Nadia")
             await flows.to_cgu(elsewhere, "ailleurs.famille", "Prov-ailleurs1")
             assert await elsewhere.text() == texts.NOT_OUR_SCHOOL
