@@ -31,6 +31,7 @@ from storage.db import DatabaseTooNew
 from storage.ldap_directory import DirectoryProblem, check_directory
 from storage.privacy import DeleteCopy
 from storage.private_files import write_private
+from storage.schools import uai_problem
 from storage.store import Store
 
 
@@ -283,6 +284,28 @@ def _doctor(settings: Settings, mail_test: str | None) -> int:
     return 1 if failed else 0
 
 
+def _schools_move(settings: Settings, old: str, new: str) -> int:
+    """Run with the bot stopped: its lock says whether it runs."""
+    lock = backups.DatabaseLock(settings.database)
+    try:
+        lock.acquire()
+    except backups.Locked:
+        return fail("le bot tourne : arrêtez-le d'abord (sudo systemctl stop entbot), puis relancez la commande.", 1)
+    try:
+        moved = asyncio.run(_with_store(settings, lambda s: _move(s, old, new)))
+    finally:
+        lock.release()
+    return moved
+
+
+async def _move(store: Store, old: str, new: str) -> int:
+    moved = await store.move_school(old, new, shell_actor())
+    print(f"{old} → {new} : {moved['account_schools']} compte(s), {moved['tickets']} demande(s), "
+          f"{moved['notices']} annonce(s), {moved['letter_tokens']} lettre(s), {moved['subscriber_schools']} "
+          "abonnement(s) rattaché(s) à l'établissement.")
+    return 0
+
+
 def _schools_check(settings: Settings) -> int:
     """The file was read whole by the settings (a mistake stops there, in one line); Telegram is asked the rest."""
     if not settings.school_list:
@@ -509,6 +532,10 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("file", type=Path)
     schools = sub.add_parser("schools", help="les établissements (SCHOOLS_FILE)").add_subparsers(dest="action", required=True)
     schools.add_parser("check", help="vérifier le fichier, et avec le jeton le groupe et le canal de chacun")
+    move = schools.add_parser("move", help="donner à un établissement de la configuration tout ce d'un autre UAI "
+                              "(bot arrêté)")
+    move.add_argument("old", metavar="ANCIEN_UAI")
+    move.add_argument("new", metavar="NOUVEL_UAI")
     directory = sub.add_parser("directory", help="l'annuaire LDAP de l'ENT").add_subparsers(dest="action", required=True)
     directory.add_parser("check", help="connexion, authentification, nombre de personnes par état et profil")
     letters = sub.add_parser("letters", help="importer le CSV et imprimer une lettre à QR code par famille (PDF)")
@@ -559,6 +586,13 @@ def _main(argv: list[str] | None) -> int:
             return run(settings)
         if args.command == "doctor":
             return _doctor(settings, args.mail_test)
+        if args.command == "schools" and args.action == "move":
+            if not settings.database.is_file():
+                return fail(texts.no_database_here(str(settings.database.resolve())))
+            new = settings.require_school(args.new)
+            if (problem := uai_problem(args.old)) is not None:
+                return fail(f"ANCIEN_UAI : {problem}.")
+            return _schools_move(settings, args.old.strip().upper(), new or "")
         if args.command == "schools":
             return _schools_check(settings)
         if args.command == "chats":

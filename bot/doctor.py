@@ -91,6 +91,24 @@ def check_database(path: Path) -> Check:
     return Check(t.DOCTOR_DATABASE, True, t.doctor_database_ok(str(where), version, size))
 
 
+def check_school_data(path: Path, uais: tuple[str, ...]) -> Check | None:
+    """A line only when the database holds accounts of a UAI the configuration does not list: no school's staff
+    reach them (a single school later described in SCHOOLS_FILE under another UAI, say). Read-only."""
+    if not path.is_file():
+        return None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT uai, COUNT(*) FROM account_schools GROUP BY uai").fetchall()
+    except sqlite3.Error:  # a database from before many schools: its rows get the school at the next start
+        return None
+    finally:
+        conn.close()
+    strays = {str(uai): int(n) for uai, n in rows if uai and uai not in uais}
+    if not strays:
+        return None
+    return Check(t.DOCTOR_SCHOOL_DATA, False, t.doctor_stray_schools(sorted(strays.items()), uais[0]))
+
+
 # -- Telegram ---------------------------------------------------------------------------------------
 
 
@@ -213,6 +231,8 @@ async def check_schools(settings: Settings) -> list[Check]:
     listed = ", ".join(f"{s.uai} {s.name}" for s in settings.school_list)
     checks = [Check(t.SCHOOLS_FILE_CHECK, True, t.schools_file_ok(str(settings.schools_file), len(settings.school_list),
                                                                   listed))]
+    if (strays := await asyncio.to_thread(check_school_data, settings.database, settings.school_uais)) is not None:
+        checks.append(strays)
     if not settings.token:
         return [*checks, Check(t.DOCTOR_TOKEN, None, t.SCHOOLS_NO_TOKEN)]
     request = AiohttpRequest(connections=1, connect_timeout=TIMEOUT, read_timeout=TIMEOUT)
@@ -306,6 +326,8 @@ async def run_checks(settings: Settings, mail_test: str | None = None, form: boo
     """Every check; `form=False` at `entbot run`'s start, before the form's server listens (it checks itself then)."""
     telegram, mail, directory = await asyncio.gather(check_telegram(settings), check_mail(settings, mail_test),
                                                      check_directory(settings))
-    checks = [telegram[0], await asyncio.to_thread(check_database, settings.database), *telegram[1:-1]]
+    strays = await asyncio.to_thread(check_school_data, settings.database, settings.school_uais)
+    checks = [telegram[0], await asyncio.to_thread(check_database, settings.database), *([strays] if strays else []),
+              *telegram[1:-1]]
     checks += [mail, *([directory] if directory else []), *([await check_form(settings.form)] if form else []), telegram[-1]]
     return checks

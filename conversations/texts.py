@@ -736,6 +736,15 @@ DOCTOR_CLOCK = "Horloge"
 DOCTOR_HEADER = "Vérification de l'installation d'Assistant ENT"
 SCHOOLS_HEADER = "Vérification des établissements (SCHOOLS_FILE)"
 SCHOOLS_FILE_CHECK = "Fichier des établissements"
+DOCTOR_SCHOOL_DATA = "Établissements de la base"
+
+
+def doctor_stray_schools(strays: list[tuple[str, int]], example: str) -> str:
+    """Accounts of UAIs the configuration does not list; how to give them to a school that it does."""
+    listed = ", ".join(f"{n} compte(s) de l'UAI {uai}" for uai, n in strays)
+    return (f"{listed}, absent(s) de la configuration : aucun personnel ne les voit. Si c'est le même établissement "
+            f"sous un autre UAI : entbot schools move {strays[0][0]} {example} (bot arrêté), sinon ajoutez-le à "
+            "SCHOOLS_FILE.")
 SCHOOLS_NO_TOKEN = "TELEGRAM_BOT_TOKEN absent : groupes et canaux non vérifiés."
 SCHOOLS_UNSET = ("SCHOOLS_FILE n'est pas défini : le bot sert un seul établissement, celui de SCHOOL_UAI, SCHOOL_NAME "
                  "et SCHOOL_CONTACT_EMAIL (entbot doctor le vérifie).")

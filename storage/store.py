@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import aiosqlite
+
 from storage.accounts import Account, AccountDirectory, SqliteDirectory, identifier_key, unknown_identifier
 from storage.attempts import Attempts
-from storage.audit import Audit
+from storage.audit import Audit, write_event
 from storage.db import Clock, Database
 from storage.deletions import PendingDeletions
 from storage.ephemeral import EphemeralMessages
@@ -71,15 +73,7 @@ class Store:
     async def _name_legacy_school(self, uai: str) -> None:
         """Rows from before many schools become this school's, once (nothing to do at later starts)."""
         async with self.db.transaction() as conn:
-            await conn.execute("INSERT OR IGNORE INTO account_schools (account_id, uai)"
-                               " SELECT account_id, ? FROM account_schools WHERE uai = ?", (uai, LEGACY))
-            await conn.execute("INSERT OR IGNORE INTO subscriber_schools (telegram_user_id, uai, active, changed_at)"
-                               " SELECT telegram_user_id, ?, active, changed_at FROM subscriber_schools WHERE uai = ?",
-                               (uai, LEGACY))
-            for table in ("account_schools", "subscriber_schools"):
-                await conn.execute(f"DELETE FROM {table} WHERE uai = ?", (LEGACY,))
-            for table in ("tickets", "notices", "letter_tokens"):
-                await conn.execute(f"UPDATE {table} SET uai = ? WHERE uai = ?", (uai, LEGACY))
+            await _move_school(conn, LEGACY, uai)
 
     async def close(self) -> None:
         if self.ldap is not None:
@@ -117,3 +111,33 @@ class Store:
         await self.audit.record(actor, "unlocked", account.id,
                                 f"et l'auteur de la demande n°{ticket_id}" if writer is not None else None, uai=uai)
         return was_locked
+
+    async def school_counts(self) -> dict[str, int]:
+        """How many accounts each UAI holds in the database: a UAI the configuration no longer lists is data no
+        school's staff can reach (a single school moved to SCHOOLS_FILE under another UAI, say)."""
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall("SELECT uai, COUNT(*) FROM account_schools GROUP BY uai")
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    async def move_school(self, old: str, new: str, actor: str) -> dict[str, int]:
+        """Everything of school `old` becomes `new`'s (its accounts, tickets, notices, letters, subscriptions, a
+        message being written), in one transaction; the audit keeps its history as it was. Rows per table."""
+        async with self.db.transaction() as conn:
+            moved = await _move_school(conn, old, new)
+            await write_event(conn, self.db.clock.now(), actor, "school_moved", None,
+                              f"{old} → {new} : {moved['account_schools']} compte(s)", uai=new)
+        return moved
+
+
+async def _move_school(conn: aiosqlite.Connection, old: str, new: str) -> dict[str, int]:
+    moved: dict[str, int] = {}
+    for table, columns in (("account_schools", "account_id"), ("subscriber_schools", "telegram_user_id")):
+        extra = ", active, changed_at" if table == "subscriber_schools" else ""
+        cursor = await conn.execute(f"INSERT OR IGNORE INTO {table} ({columns}, uai{extra})"
+                                    f" SELECT {columns}, ?{extra} FROM {table} WHERE uai = ?", (new, old))
+        moved[table] = cursor.rowcount
+        await conn.execute(f"DELETE FROM {table} WHERE uai = ?", (old,))
+    for table in ("tickets", "notices", "letter_tokens", "helpdesk_writing"):
+        cursor = await conn.execute(f"UPDATE {table} SET uai = ? WHERE uai = ?", (new, old))
+        moved[table] = cursor.rowcount
+    return moved

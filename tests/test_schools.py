@@ -425,3 +425,28 @@ def test_a_school_importing_another_school_s_family_changes_nothing_of_it(tmp_pa
             await store.close()
 
     assert asyncio.run(check()) == (True, False, "Dupont")
+
+
+def test_a_single_school_moved_to_schools_file_under_its_real_uai_is_told_and_moved(tmp_path: Path) -> None:
+    """Its database was the default UAI's: `schools check` says no staff sees those accounts and how to move them;
+    `schools move` gives them, and their tickets, to the configured school."""
+    plain = csv_file(tmp_path, "comptes.csv", ["jean.dupont12;Prov-2026a", "marie.curie;Prov-2026b"])
+    assert entbot(tmp_path, "accounts", "import", plain, schools=False).returncode == 0
+    (tmp_path / "schools.toml").write_text(TWO.split("[[school]]")[0] + "[[school]]" + TWO.split("[[school]]")[2],
+                                          encoding="utf-8")  # Jean Moulin alone: the school's real UAI
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        env = process_env(ENTBOT_DATABASE=str(tmp_path / "entbot.sqlite3"), SCHOOLS_FILE=str(tmp_path / "schools.toml"))
+        return subprocess.run([sys.executable, "-m", "bot", *args], env=env, cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120)
+
+    told = run("schools", "check")
+    assert told.returncode == 1
+    line = next(x for x in told.stdout.splitlines() if texts.DOCTOR_SCHOOL_DATA in x)
+    assert line.startswith("✗") and f"2 compte(s) de l'UAI {DEFAULT_UAI}" in line
+    assert f"entbot schools move {DEFAULT_UAI} {OTHER_UAI}" in line
+    assert run("schools", "move", DEFAULT_UAI, "0370036N").returncode == 2  # not a school of the configuration
+    moved = run("schools", "move", DEFAULT_UAI, OTHER_UAI)
+    assert moved.returncode == 0 and "2 compte(s)" in moved.stdout, moved.stdout + moved.stderr
+    assert memberships(tmp_path) == {"jean.dupont12": {OTHER_UAI}, "marie.curie": {OTHER_UAI}}
+    assert texts.DOCTOR_SCHOOL_DATA not in run("schools", "check").stdout
