@@ -112,8 +112,9 @@ async def _ask_school(update: Update, context: Ctx, mine: tuple[School, ...] | N
 
 
 async def writer_schools(d: Deps, uid: int) -> tuple[School, ...] | None:
-    """The schools a family that proved its account writes to: its letter's school when it came by a letter's
-    QR code, else its account's; None for someone who proved no account (they find their school by its name).
+    """The schools a family that proved its account writes to: its letter's school while it activates through a
+    letter's QR code, else its account's (a family of two, once active, picks every time); None for someone who
+    proved no account (they find their school by its name).
 
     Only a proof counts, never an identifier merely typed: the question asked must not tell a stranger whether
     an identifier exists, nor which schools it belongs to.
@@ -122,7 +123,7 @@ async def writer_schools(d: Deps, uid: int) -> tuple[School, ...] | None:
     if account is None or proof is None:
         return None
     schools = d.schools.of_account(account)
-    letter = d.schools.get(await d.store.writing.letter_school(account.id) or "")
+    letter = d.schools.get(await d.store.writing.letter_school(account.id) or "") if account.state != "active" else None
     if letter is not None and letter in schools:
         return (letter,)
     return schools or None

@@ -258,6 +258,31 @@ async def test_a_family_that_came_by_its_letter_writes_to_the_letters_school_una
     assert await group_a.messages() == []
 
 
+async def test_once_active_a_family_of_two_schools_picks_whichever_letter_it_came_by(bot: Harness) -> None:
+    await staff_of_both(bot)
+    await in_both_schools(bot)
+    account = await bot.store.accounts.find(flows.IDENTIFIER)
+    assert account is not None and account.provisional_hash is not None
+    token = new_token()
+    await bot.store.letters.issue([NewLetter(account.id, account.provisional_hash, token)], timedelta(days=90), "test",
+                                  OTHER_UAI)
+    family = await bot.parent("Amina")
+    await family.send(f"/start {token}")
+    await family.click("✅ J'ai lu et j'accepte")
+    await family.click("⏭ Passer (recommandé)")
+    await flows.choose_question(family, 7)
+    await family.send(flows.ANSWER1)
+    await flows.choose_question(family, 14)
+    await family.send(flows.ANSWER2)
+    await family.send(flows.PASSWORD)
+    await family.send(flows.PASSWORD)
+    activated = await bot.store.accounts.find(flows.IDENTIFIER)
+    assert activated is not None and activated.state == "active"
+    await family.send("/aide")
+    await family.click(WRITE)
+    assert sorted((await family.last()).button_texts)[:2] == sorted(["Collège Jean Moulin", "Collège Léonard de Vinci"])
+
+
 async def test_an_identifier_typed_but_not_proven_asks_the_same_as_an_unknown_one_and_tells_the_other_school_nothing(
         bot: Harness) -> None:
     _, group_a, _, group_b = await staff_of_both(bot)
