@@ -129,15 +129,22 @@ async def writer_schools(d: Deps, uid: int) -> tuple[School, ...] | None:
     return schools or None
 
 
-async def _proven_account(d: Deps, uid: int) -> tuple[Account | None, str | None]:
-    store = d.store
-    progress = await store.progress.get(uid)
-    saved = await store.recovery.get(uid)
+async def _writer(d: Deps, uid: int) -> tuple[Account | None, str | None, Progress | None, Recovery | None]:
+    """The account the writer's dialogue names (the one they typed, else the one they activated), the identifier
+    typed, and their saved activation and recovery; no account while the ENT's directory is down (the help
+    desk works on)."""
+    progress = await d.store.progress.get(uid)
+    saved = await d.store.recovery.get(uid)
     identifier = (saved.identifier if saved else None) or (progress.identifier if progress else None)
     try:
-        account = await store.accounts.find(identifier) if identifier else await store.accounts.by_telegram_user(uid)
+        account = await d.store.accounts.find(identifier) if identifier else await d.store.accounts.by_telegram_user(uid)
     except DirectoryUnavailable:
-        return None, None
+        account = None
+    return account, identifier, progress, saved
+
+
+async def _proven_account(d: Deps, uid: int) -> tuple[Account | None, str | None]:
+    account, _, progress, saved = await _writer(d, uid)
     if account is None:
         return None, None
     return account, await _proof(d, uid, account, progress, saved)
@@ -529,13 +536,7 @@ async def _context(d: Deps, uid: int, school: School) -> tuple[Account | None, s
     family reaches them.
     """
     store = d.store
-    progress = await store.progress.get(uid)
-    saved = await store.recovery.get(uid)
-    identifier = (saved.identifier if saved else None) or (progress.identifier if progress else None)
-    try:
-        account = await store.accounts.find(identifier) if identifier else await store.accounts.by_telegram_user(uid)
-    except DirectoryUnavailable:  # the help desk works on while the ENT's directory is down
-        account = None
+    account, identifier, progress, saved = await _writer(d, uid)
     # Another school's family (someone who typed its identifier, then found another school by its name): shown
     # as an identifier that names no account, its account's lock included.
     foreign = account is not None and school not in d.schools.of_account(account)

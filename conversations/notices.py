@@ -24,7 +24,7 @@ from conversations.common import (
     send,
     user_id,
 )
-from conversations.roles import Handler, picked, school_for, staff_only, staff_schools
+from conversations.roles import Handler, on_pick, school_for, staff_only, staff_schools
 from storage.notices import Figures, Notice
 from storage.store import Store
 
@@ -165,8 +165,9 @@ def handlers(unknown_button: Handler) -> list[BaseHandler[Update, Ctx, object]]:
     return [CallbackQueryHandler(subscribe, pattern=r"^sub:on(:|$)"),
             CallbackQueryHandler(unsubscribe, pattern=r"^sub:off(:|$)"),
             CallbackQueryHandler(school_page, pattern=r"^sub:list:"),
-            CallbackQueryHandler(staff_only(picked_for_notice, unknown_button), pattern=r"^pick:annonce:"),
-            CallbackQueryHandler(staff_only(picked_for_list, unknown_button), pattern=r"^pick:annonces:")]
+            # A member of several schools picked one: /annonce or /annonces goes on for it.
+            CallbackQueryHandler(staff_only(on_pick("annonce", _begin), unknown_button), pattern=r"^pick:annonce:"),
+            CallbackQueryHandler(staff_only(on_pick("annonces", _list), unknown_button), pattern=r"^pick:annonces:")]
 
 
 # -- staff: writing a notice ---------------------------------------------------------------------------
@@ -183,17 +184,6 @@ async def start_notice(update: Update, context: Ctx) -> None:
     school = await school_for(update, context, "annonce")
     if school is not None:
         await _begin(update, context, school)
-
-
-async def picked_for_notice(update: Update, context: Ctx) -> None:
-    """A `pick:annonce:<uai>` button: the school is checked again (one of theirs now), then /annonce goes on."""
-    uai = picked(update, "annonce")
-    school = await school_for(update, context, "annonce", uai=uai) if uai is not None else None
-    if school is None:
-        await answer_query(update, texts.STALE_BUTTON)
-        return
-    await answer_query(update)
-    await _begin(update, context, school)
 
 
 async def _begin(update: Update, context: Ctx, school: School) -> None:
@@ -506,16 +496,6 @@ async def list_notices(update: Update, context: Ctx) -> None:
     school = await school_for(update, context, "annonces")
     if school is not None:
         await _list(update, context, school)
-
-
-async def picked_for_list(update: Update, context: Ctx) -> None:
-    uai = picked(update, "annonces")
-    school = await school_for(update, context, "annonces", uai=uai) if uai is not None else None
-    if school is None:
-        await answer_query(update, texts.STALE_BUTTON)
-        return
-    await answer_query(update)
-    await _list(update, context, school)
 
 
 async def _list(update: Update, context: Ctx, school: School) -> None:

@@ -15,7 +15,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from conversations import texts
-from conversations.common import School, deps, keyboard, send
+from conversations.common import School, answer_query, deps, keyboard, send
 
 log = logging.getLogger(__name__)
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -144,6 +144,22 @@ def picked(update: Update, action: str) -> str | None:
     query = update.callback_query
     match = PICK.match(query.data or "") if query is not None else None
     return match.group(2) if match is not None and match.group(1) == action else None
+
+
+def on_pick(action: str, then: Callable[[Update, Ctx, School], Coroutine[Any, Any, object]]) -> Handler:
+    """The handler of `pick:<action>:<uai>` buttons: the school checked again (one of theirs now; else a stale
+    button), then `then` for it."""
+
+    async def handle(update: Update, context: Ctx) -> None:
+        uai = picked(update, action)
+        school = await school_for(update, context, action, uai=uai) if uai is not None else None
+        if school is None:
+            await answer_query(update, texts.STALE_BUTTON)
+            return
+        await answer_query(update)
+        await then(update, context, school)
+
+    return handle
 
 
 def staff_only(fn: Handler, otherwise: Handler) -> Handler:
