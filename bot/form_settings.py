@@ -22,7 +22,7 @@ class FormSettings:
     public_url: str  # no trailing slash: the page is {public_url}/form
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host.lower() in LOOPBACK_NAMES:
         return True
     try:
@@ -38,7 +38,7 @@ def public_url(raw: str) -> str:
     if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
         raise FormSettingsError(f"WEBAPP_URL={raw!r} invalide : attendu l'adresse publique du formulaire, "
                                 "par ex. https://ent-bot.college.fr (sans ? ni #).")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise FormSettingsError(f"WEBAPP_URL={raw!r} refusée : le formulaire transporte des mots de passe, son "
                                 "adresse doit être en https:// (http:// seulement sur 127.0.0.1, pour les essais).")
     return value

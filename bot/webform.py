@@ -13,6 +13,7 @@ import asyncio
 import itertools
 import json
 import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
@@ -25,7 +26,7 @@ from telegram import Chat, Update, User
 from bot import doctor, initdata
 from bot.api_calls import FORM_REPLIES
 from bot.form_policy import HEADERS, TELEGRAM_JS
-from bot.form_settings import FormSettings
+from bot.form_settings import FormSettings, is_loopback
 from conversations import form, form_button, form_texts
 from conversations.common import DEPS_KEY, Deps, FormMessage
 from storage.form_tokens import FormToken, looks_like_token
@@ -62,6 +63,10 @@ async def _headers(request: web.Request, handler: Any) -> web.StreamResponse:
     except web.HTTPException as exc:  # a 404, a 405, a body too large: raised again, with the headers
         exc.headers.update(HEADERS)
         raise
+    except Exception:  # a fault of ours: one line, and the strict headers still (aiohttp's bare 500 has none)
+        log.error("secure form: error while answering %s", request.path, exc_info=True)
+        response = web.json_response({"ok": False, "code": "error", "message": form_texts.REFUSED["error"]},
+                                     status=500)
     response.headers.update(HEADERS)
     return response
 
@@ -100,6 +105,11 @@ class WebForm:
             raise
         log.info("secure form listening on %s:%s, public address %s", self.settings.host, self.settings.port,
                  self.settings.public_url)
+        if not is_loopback(self.settings.host):
+            # Nothing here limits a source's requests or a half-sent request's time: the proxy's job.
+            log.warning("secure form: WEB_LISTEN=%s:%s is not a loopback address; keep it behind the reverse proxy "
+                        "(its rate and connection limits protect the bot's process)", self.settings.host,
+                        self.settings.port)
         self._probe = asyncio.create_task(self._say_if_reachable())
 
     async def _say_if_reachable(self) -> None:
@@ -141,7 +151,8 @@ class WebForm:
             token = trusted.token
             if trusted.row.spent:  # renewable (checked in _trust): a new link for the same step
                 token = await self.deps.store.form_tokens.mint(trusted.row.telegram_user_id, trusted.row.chat_id,
-                                                               trusted.row.step, self._validity())
+                                                               trusted.row.step, self._validity(),
+                                                               issued_at=trusted.row.created_at)
             described = await form.page(self.deps, trusted.row.telegram_user_id, trusted.row.step)
             if described is None:
                 raise Refused("other_step", 409)
@@ -163,6 +174,8 @@ class WebForm:
                     raise Refused("bad_request", 400)
                 if isinstance(item, str) and len(item) > limit:
                     raise Refused("too_big", 400)
+                if isinstance(item, str) and not _typable(item):
+                    raise Refused("bad_request", 400)
             if not isinstance(value, str) or not value.strip():
                 raise Refused("bad_request", 400)
             outcome = await self._feed(trusted, value, confirm, values.get("question"))
@@ -188,12 +201,17 @@ class WebForm:
         try:
             who = initdata.verify(raw, self._bot_token)
         except initdata.InvalidInitData as exc:
-            log.warning("secure form: initData refused (%s) for a link of user %s", exc,
+            # Telegram signs the owner's pages: a signature that is not Telegram's says someone else holds the
+            # link. Counting it on the owner would let that stranger lock the family out; it guesses nothing
+            # (192 random bits, an HMAC). The link is withdrawn instead: the next prompt brings a new one.
+            log.warning("secure form: initData refused (%s); the link of user %s is withdrawn", exc,
                         row.telegram_user_id if row else "-")
-            # Whoever holds this person's link forged the rest: it counts against the link's owner, as a wrong
-            # answer typed in their chat would.
-            raise Refused("not_signed", 401, row.telegram_user_id if row else None) from None
+            if row is not None:
+                await store.form_tokens.withdraw(token)
+            raise Refused("not_signed", 401) from None
         now = store.clock.now()
+        if await store.attempts.locked_until(("user", str(who.user_id))) is not None:
+            raise Refused("locked", 429)  # refused, and nothing counted: a lock is not made longer from here
         if row is None:  # reopening an older prompt's page is no attack; sending through it counts
             raise Refused("unknown", 410, None if renewing else who.user_id)
         if who.user_id != row.telegram_user_id or row.chat_id != who.user_id:
@@ -205,8 +223,6 @@ class WebForm:
             raise Refused("expired", 410, None if renewing else who.user_id)
         if row.spent and not (renewing and row.renewable):
             raise Refused("spent", 409, None if renewing else who.user_id)
-        if await store.attempts.locked_until(("user", str(who.user_id))) is not None:
-            raise Refused("locked", 429)
         if await form.current_step(store, who.user_id) != row.step:
             raise Refused("other_step", 409)
         return Trusted(token, row, who)
@@ -285,6 +301,16 @@ class WebForm:
         return outcome
 
 
+def _typable(text: str) -> bool:
+    """What a phone's keyboard can send, as Telegram would deliver it in the chat: valid UTF-8 (JSON lets a lone
+    surrogate through, which no secret holds), no control character but a tab or a newline."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return all(ch in "\t\n" or unicodedata.category(ch) != "Cc" for ch in text)
+
+
 async def _body(request: web.Request) -> dict[str, Any]:
     """The JSON object of a POST, within the size and type the form allows; Refused otherwise."""
     if request.content_type != "application/json":
@@ -297,7 +323,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
         raise Refused("too_big", 413) from None
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[…" a few thousand deep
         raise Refused("bad_request", 400) from None
     if not isinstance(body, dict):
         raise Refused("bad_request", 400)

@@ -43,6 +43,8 @@ REFUSED = {
                    "dernier message du bot."),
     "locked": "Trop d'essais : patientez, la conversation avec le bot vous dit combien de temps.",
     "busy": "Le serveur est très occupé. Réessayez dans une minute.",
+    "error": ("Un problème technique est survenu. Fermez ce formulaire et tapez votre réponse dans la conversation, "
+              "ou réessayez dans quelques minutes."),
 }
 STEP_REFUSED = "Ce n'est pas accepté :"  # before the bot's own words, when the step refused the value
 

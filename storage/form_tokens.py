@@ -44,12 +44,15 @@ class FormTokens:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def mint(self, telegram_user_id: int, chat_id: int, step: str, validity: timedelta) -> str:
+    async def mint(self, telegram_user_id: int, chat_id: int, step: str, validity: timedelta,
+                   issued_at: datetime | None = None) -> str:
         """A new link for this step; the user's earlier links stop working (one open page per person).
 
-        Expired links of others go with the nightly purge (storage/privacy.py RULES)."""
+        `issued_at`: a link renewed in the same page keeps its first link's moment, which the page's Telegram
+        signature (made when the button was pressed) is checked against. Expired links of others go with the
+        nightly purge (storage/privacy.py RULES)."""
         token = secrets.token_urlsafe(TOKEN_BYTES)
-        moment = self.db.clock.now()
+        moment = issued_at or self.db.clock.now()
         await self.db.atomic([
             ("DELETE FROM form_tokens WHERE telegram_user_id = ?", (telegram_user_id,)),
             ("INSERT INTO form_tokens (token_hash, telegram_user_id, chat_id, step, created_at, expires_at)"
@@ -80,6 +83,11 @@ class FormTokens:
     async def refused(self, token: str) -> None:
         """The step refused the value this token carried: it stays spent, and may be renewed by its owner."""
         await self.db.write("UPDATE form_tokens SET renewable = 1 WHERE token_hash = ?", (_digest(token),))
+
+    async def withdraw(self, token: str) -> None:
+        """A link someone else is using (a signature that is not Telegram's came with it): it works no more; its
+        owner gets a new one with the next prompt."""
+        await self.db.write("DELETE FROM form_tokens WHERE token_hash = ?", (_digest(token),))
 
     async def forget(self, telegram_user_id: int) -> None:
         await self.db.write("DELETE FROM form_tokens WHERE telegram_user_id = ?", (telegram_user_id,))

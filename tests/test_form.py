@@ -4,6 +4,7 @@ replayed, expired or someone else's submissions are refused, change nothing and 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -104,19 +105,25 @@ async def test_without_webapp_url_no_button_and_the_chat_works_as_before(bot: Ha
     assert form_texts.BUTTON not in prompt.button_texts and "Plus sûr" not in prompt.text
 
 
-async def test_a_forged_init_data_is_refused_changes_nothing_and_counts(fbot: Harness, client: FormClient) -> None:
+async def test_a_forged_init_data_is_refused_changes_nothing_and_withdraws_the_link(fbot: Harness,
+                                                                                     client: FormClient) -> None:
+    """A signature that is not Telegram's says someone else holds the link: refused, nothing counted on the
+    family (a stranger would lock it out), and the link works no more; the next prompt brings a new one."""
     parent = await fbot.parent()
     await at_provisional(parent)
     url = await form_url(parent)
     forged = signed(parent, token="123456789:another-bots-token-xyz")
     status, answer = await client.submit(token_of(url), forged, value=flows.PROVISIONAL)
     assert (status, answer["ok"], answer["message"]) == (401, False, form_texts.REFUSED["not_signed"])
+    status, answer = await client.open(token_of(url), signed(parent))
+    assert (status, answer["code"]) == (410, "unknown")
     tampered = signed(parent).replace("first_name", "first_nam")
     status, _ = await client.open(token_of(url), tampered)
     assert status == 401
     assert await step_of(fbot, parent) == "provisional"
-    assert await failures(fbot, parent) == 2
-    # The link was not spent by the forgeries: the parent's own page still works.
+    assert await failures(fbot, parent) == 0
+    await parent.send("/start")
+    await parent.click(re.compile("Reprendre"))  # the prompt again, with a new link
     assert (await through_form(parent, client, value=flows.PROVISIONAL))["ok"] is True
 
 
@@ -214,14 +221,19 @@ async def test_the_bot_restarting_between_opening_and_sending(fbot: Harness, cli
     await parent.wait_for("Étape 3/6")
 
 
-async def test_repeated_forgeries_lock_like_wrong_answers(fbot: Harness, client: FormClient) -> None:
+async def test_wrong_values_through_the_form_lock_like_wrong_answers(fbot: Harness, client: FormClient) -> None:
+    """Five wrong provisional passwords sent from one page (which renews its link after each refusal, as form.js
+    does): the person is locked, on the page and in the chat."""
     parent = await fbot.parent()
     await at_provisional(parent)
-    url = await form_url(parent)
-    forged = signed(parent, token="123456789:another-bots-token-xyz")
-    for _ in range(MAX_FAILURES):
-        await client.submit(token_of(url), forged, value="x")
-    status, answer = await client.submit(token_of(url), signed(parent), value=flows.PROVISIONAL)
+    token = token_of(await form_url(parent))
+    for n in range(MAX_FAILURES):
+        status, opened = await client.open(token, signed(parent))
+        assert status == 200, opened
+        token = str(opened["token"])
+        status, answer = await client.submit(token, signed(parent), value=f"Pas-le-bon-{n}")
+        assert (status, answer["ok"]) == (200, False)
+    status, answer = await client.open(token, signed(parent))
     assert (status, answer["message"]) == (429, form_texts.REFUSED["locked"])
     await parent.send(flows.PROVISIONAL)  # the chat holds the same lock
     assert "Trop" in (await parent.last()).text or "bloqu" in (await parent.last()).text
