@@ -30,7 +30,7 @@ from storage.accounts import (
     is_identifier,
 )
 from storage.db import Database, from_text, to_text
-from storage.schools import normal_uai
+from storage.schools import normal_uai, valid_uai
 from storage.secrets import verify_secret
 
 log = logging.getLogger(__name__)
@@ -315,7 +315,10 @@ def _entry(dn: str, attributes: dict[str, Any], login_attributes: tuple[str, ...
                  profiles=tuple(_values(attributes, PROFILES)), last_name=_first(attributes, "sn"),
                  first_name=_first(attributes, "givenName"), mail=_first(attributes, "mail"),
                  names=tuple(v for a in login_attributes for v in _values(attributes, a)),
-                 schools=tuple(sorted({normal_uai(v) for v in _values(attributes, school_attribute)})))
+                 # UAIs only: a value that is none (a space in it, a wrong letter) names no school, and would
+                 # otherwise split into two in the account's list (storage/accounts.py reads them space-separated).
+                 schools=tuple(sorted({normal_uai(v) for v in _values(attributes, school_attribute)
+                                       if valid_uai(normal_uai(v))})))
 
 
 def _generalized_time(moment: Any) -> str:

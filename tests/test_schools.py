@@ -263,7 +263,7 @@ def schools_slapd(tmp_path: Path) -> Slapd:
     require_slapd()
     return Slapd(tmp_path / "slapd", free_port(), [
         JEAN, Person("F900", "ailleurs.famille", schools=["0370036N"]),
-        Person("F901", "deux.colleges", schools=[DEFAULT_UAI, OTHER_UAI])])
+        Person("F901", "deux.colleges", schools=[DEFAULT_UAI, OTHER_UAI, f"{DEFAULT_UAI} {OTHER_UAI}", "0370994X"])])
 
 
 async def test_the_directory_gives_each_entry_its_schools_at_each_login(
@@ -275,8 +275,11 @@ async def test_the_directory_gives_each_entry_its_schools_at_each_login(
             logins = {"ailleurs.famille": "Prov-ailleurs1", "deux.colleges": "Prov-deux2", JEAN.login: PROVISIONALS[JEAN.login]}
             await bot.import_accounts([{"identifiant": k, "mot_de_passe_provisoire": v, "uai": DEFAULT_UAI}
                                        for k, v in logins.items()])
-            both = await bot.store.accounts.find("deux.colleges")
+            both = await bot.store.accounts.find("deux.colleges")  # its two values that are no UAI name no school
             assert both is not None and both.schools == tuple(sorted((DEFAULT_UAI, OTHER_UAI)))
+            with sqlite3.connect(bot.settings.database) as conn:
+                kept = conn.execute("SELECT uai FROM account_schools WHERE account_id = ?", (both.id,)).fetchall()
+            assert sorted(row[0] for row in kept) == sorted((DEFAULT_UAI, OTHER_UAI))
             # The ENT moves Jean to Jean Moulin: read at the next login, whatever the import said.
             schools_slapd.modify(f"dn: {JEAN.dn}\nchangetype: modify\nreplace: ESCOUAI\nESCOUAI: {OTHER_UAI}\n")
             jean = await bot.store.accounts.find(JEAN.login)
