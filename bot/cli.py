@@ -274,14 +274,18 @@ async def _stats(store: Store, settings: Settings, png: Path | None, uai: str) -
 # -- entbot doctor, chats, backup, restore ---------------------------------------------------------
 
 
-def _doctor(settings: Settings, mail_test: str | None) -> int:
-    checks = asyncio.run(doctor.run_checks(settings, mail_test))
-    print(texts.DOCTOR_HEADER)
+def _checklist(header: str, checks: list[doctor.Check]) -> int:
+    """doctor's and `schools check`'s way of saying it: a line a check, then all ready or how many failed."""
+    print(header)
     for check in checks:
         print(check.line())
     failed = sum(c.ok is False for c in checks)
     print(texts.DOCTOR_SOME_FAILED.format(n=failed) if failed else texts.DOCTOR_ALL_OK)
     return 1 if failed else 0
+
+
+def _doctor(settings: Settings, mail_test: str | None) -> int:
+    return _checklist(texts.DOCTOR_HEADER, asyncio.run(doctor.run_checks(settings, mail_test)))
 
 
 def _schools_move(settings: Settings, old: str, new: str) -> int:
@@ -292,10 +296,9 @@ def _schools_move(settings: Settings, old: str, new: str) -> int:
     except backups.Locked:
         return fail("le bot tourne : arrêtez-le d'abord (sudo systemctl stop entbot), puis relancez la commande.", 1)
     try:
-        moved = asyncio.run(_with_store(settings, lambda s: _move(s, old, new)))
+        return asyncio.run(_with_store(settings, lambda s: _move(s, old, new)))
     finally:
         lock.release()
-    return moved
 
 
 async def _move(store: Store, old: str, new: str) -> int:
@@ -311,13 +314,7 @@ def _schools_check(settings: Settings) -> int:
     if not settings.school_list:
         print(texts.SCHOOLS_UNSET)
         return 0
-    checks = asyncio.run(doctor.check_schools(settings))
-    print(texts.SCHOOLS_HEADER)
-    for check in checks:
-        print(check.line())
-    failed = sum(c.ok is False for c in checks)
-    print(texts.DOCTOR_SOME_FAILED.format(n=failed) if failed else texts.DOCTOR_ALL_OK)
-    return 1 if failed else 0
+    return _checklist(texts.SCHOOLS_HEADER, asyncio.run(doctor.check_schools(settings)))
 
 
 async def _listen(settings: Settings, seconds: float) -> int:

@@ -226,8 +226,8 @@ async def check_telegram(settings: Settings) -> list[Check]:
 
 
 async def check_schools(settings: Settings) -> list[Check]:
-    """`entbot schools check`: the file (already read whole by the settings), then, with a token, each school's
-    staff group and channel."""
+    """`entbot schools check`: the file (already read whole by the settings), the data of schools it does not list,
+    then, with a token, each school's staff group and channel (the Telegram part of doctor, without its clock)."""
     listed = ", ".join(f"{s.uai} {s.name}" for s in settings.school_list)
     checks = [Check(t.SCHOOLS_FILE_CHECK, True, t.schools_file_ok(str(settings.schools_file), len(settings.school_list),
                                                                   listed))]
@@ -235,15 +235,7 @@ async def check_schools(settings: Settings) -> list[Check]:
         checks.append(strays)
     if not settings.token:
         return [*checks, Check(t.DOCTOR_TOKEN, None, t.SCHOOLS_NO_TOKEN)]
-    request = AiohttpRequest(connections=1, connect_timeout=TIMEOUT, read_timeout=TIMEOUT)
-    bot = Bot(settings.token, base_url=settings.api_url, request=request)
-    try:
-        token = await _check_token(bot, settings)
-        if not token.ok:
-            return [*checks, token]
-        return [*checks, token, *await check_school_chats(bot, settings)]
-    finally:
-        await request.shutdown()
+    return [*checks, *(await check_telegram(settings))[:-1]]
 
 
 # -- mail and directory ------------------------------------------------------------------------------

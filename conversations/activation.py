@@ -171,8 +171,10 @@ async def show(update: Update, context: Ctx, step: str, note: str | None = None,
     if progress is None:
         await send(update, context, texts.NO_ACTIVATION)
         return END
-    # The family's school once its account is proven: its CGU link (a school may set its own cgu_url).
-    school = (await family_schools(context, uid) or deps(context).schools.all)[0]
+    # The terms' step shows the family's school's CGU link (a school may set its own cgu_url): the only screen that
+    # reads the school, so the only one that looks the family's account up.
+    schools = deps(context).schools
+    school = (await family_schools(context, uid) or schools.all)[0] if step == CGU else schools.first
     text, markup = screen(step, progress, page, deps(context).password_rule, school)
     if note:
         text = f"{note}\n\n{text}"

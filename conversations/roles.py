@@ -7,7 +7,7 @@ import logging
 import re
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus
@@ -43,6 +43,19 @@ async def staff_schools(update: Update, context: Ctx) -> tuple[School, ...]:
 
     In a school's staff group, that school only (a member of two schools acts there for the group's school); in
     private, the schools whose settings name them, and those whose staff group they are a member of."""
+    # One update asks once: staff_only, then the command choosing its school, see the same answer (and Telegram is
+    # not asked about every group twice). A CallbackContext lives for one update.
+    found = vars(context).get(ASKED_KEY)
+    if found is None:
+        found = await _staff_schools(update, context)
+        vars(context)[ASKED_KEY] = found
+    return cast(tuple[School, ...], found)
+
+
+ASKED_KEY = "_staff_schools"
+
+
+async def _staff_schools(update: Update, context: Ctx) -> tuple[School, ...]:
     user = update.effective_user
     if user is None:
         return ()

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -207,6 +208,36 @@ async def running_bot(server: SandboxServer, tmp_path: Path, **overrides: object
 async def bot(sandbox_server: SandboxServer, tmp_path: Path) -> AsyncIterator[Harness]:
     async with running_bot(sandbox_server, tmp_path) as harness:
         yield harness
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """Debian's Chromium, headless (tests/browser.py): for the pages people use. Playwright loads only here."""
+    from tests.browser import chromium
+
+    async with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+async def fbot(sandbox_server: SandboxServer, tmp_path: Path) -> AsyncIterator[Harness]:
+    """A bot with the secure form on (tests/form_helpers.py), and the guide's account imported."""
+    from tests.form_helpers import form_bot
+
+    async with form_bot(sandbox_server, tmp_path) as harness:
+        await flows.with_account(harness)
+        yield harness
+
+
+@pytest.fixture
+async def client(fbot: Harness) -> AsyncIterator[Any]:
+    """An HTTP client of the form's public address, as the page's script is."""
+    from tests.form_helpers import FormClient
+
+    assert fbot.settings.form is not None
+    made = FormClient(fbot.settings.form.public_url)
+    yield made
+    await made.close()
 
 
 @pytest.fixture

@@ -81,3 +81,4 @@ class FormClient:
 
 def an_hour_ago() -> datetime:
     return datetime.now().astimezone() - timedelta(hours=1)
+

@@ -13,30 +13,13 @@ from typing import Any
 import aiohttp
 import pytest
 from PIL import Image
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
+from tests.browser import WAIT
 from tests.conftest import ROOT
 from tests.demo_process import DemoProcess
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Headless, and nothing that would reach beyond this machine (no sync, no updates, no QUIC probes).
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage"]
-WAIT = 20_000  # ms: a step's answer includes Argon2 hashing on a busy two-core machine
 PASSWORD = "Ma-Cle:Verte42"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium absent: scripts/ensure-chromium.sh installs it (make test runs it)")
-        pytest.skip("chromium absent : make chromium l'installe (en root)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield launched
-        await launched.close()
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -15,26 +13,10 @@ import pytest
 from bot.settings import SettingsError, load
 from conversations import form_texts
 from sandbox.driver import Person
-from sandbox.server import SandboxServer
 from storage.attempts import MAX_FAILURES
 from tests import flows
 from tests.conftest import Harness
-from tests.form_helpers import FormClient, an_hour_ago, form_bot, form_url, signed, token_of
-
-
-@pytest.fixture
-async def fbot(sandbox_server: SandboxServer, tmp_path: Path) -> AsyncIterator[Harness]:
-    async with form_bot(sandbox_server, tmp_path) as harness:
-        await flows.with_account(harness)
-        yield harness
-
-
-@pytest.fixture
-async def client(fbot: Harness) -> AsyncIterator[FormClient]:
-    assert fbot.settings.form is not None
-    made = FormClient(fbot.settings.form.public_url)
-    yield made
-    await made.close()
+from tests.form_helpers import FormClient, an_hour_ago, form_url, signed, token_of
 
 
 async def at_provisional(parent: Person) -> None:

@@ -4,34 +4,16 @@ surrogates. Each test failed on the form as first merged."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import aiohttp
 import pytest
 
-from sandbox.server import SandboxServer
 from storage.attempts import MAX_FAILURES
 from tests import flows
 from tests.conftest import Harness
-from tests.form_helpers import FormClient, form_bot, form_url, signed, token_of
+from tests.form_helpers import FormClient, form_url, signed, token_of
 from tests.test_form import at_provisional, failures
-
-
-@pytest.fixture
-async def fbot(sandbox_server: SandboxServer, tmp_path: Path) -> AsyncIterator[Harness]:
-    async with form_bot(sandbox_server, tmp_path) as harness:
-        await flows.with_account(harness)
-        yield harness
-
-
-@pytest.fixture
-async def client(fbot: Harness) -> AsyncIterator[FormClient]:
-    assert fbot.settings.form is not None
-    made = FormClient(fbot.settings.form.public_url)
-    yield made
-    await made.close()
 
 
 async def test_a_retry_in_the_same_page_after_a_minute_works_and_counts_once(fbot: Harness, client: FormClient) -> None:

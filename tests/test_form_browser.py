@@ -7,42 +7,19 @@ import io
 import json
 import os
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from PIL import Image
-from playwright.async_api import Browser, Page, Route, async_playwright, expect
+from playwright.async_api import Browser, Page, Route, expect
 
 from conversations import form_texts
 from sandbox.driver import Person
-from sandbox.server import SandboxServer
 from tests import flows
+from tests.browser import WAIT
 from tests.conftest import ROOT, Harness
-from tests.form_helpers import form_bot, form_url, signed
-from tests.test_demo_browser import CHROMIUM, FLAGS
+from tests.form_helpers import form_url, signed
 
-WAIT = 20_000  # ms: a step's answer includes Argon2 hashing on a busy two-core machine
 TELEGRAM_JS = "https://telegram.org/js/telegram-web-app.js"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium absent: scripts/ensure-chromium.sh installs it (make test runs it)")
-        pytest.skip("chromium absent : make chromium l'installe (en root)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield launched
-        await launched.close()
-
-
-@pytest.fixture
-async def fbot(sandbox_server: SandboxServer, tmp_path: Path) -> AsyncIterator[Harness]:
-    async with form_bot(sandbox_server, tmp_path) as harness:
-        await flows.with_account(harness)
-        yield harness
 
 
 def telegram_double(init_data: str | None) -> str:
