@@ -27,7 +27,7 @@ from conversations.helpdesk import find_schools
 from sandbox.driver import Chat, Sandbox
 from sandbox.server import SandboxServer
 from storage.db import Clock
-from storage.schools import valid_uai
+from storage.schools import check_letter
 from storage.tickets import NewMessage
 
 TOKEN = "123456789:SANDBOX-token-for-bench"
@@ -37,13 +37,9 @@ TOWNS = ["Tours", "Amboise", "Chinon", "Loches", "Joué-lès-Tours", "Saint-Cyr-
 
 def schools(count: int, groups: bool = True) -> tuple[School, ...]:
     made: list[School] = []
-    number = 0
-    while len(made) < count:
-        number += 1
-        uai = next((u for u in (f"0379{number:03d}{c}" for c in "ABCDEFGHJKLMNPRSTUVWXYZ") if valid_uai(u)), None)
-        if uai is None:
-            continue
-        index = len(made)
+    for index in range(count):
+        digits = f"0379{index + 1:03d}"
+        uai = digits + check_letter(digits)
         made.append(School(name=f"Collège n°{index} {TOWNS[index % len(TOWNS)]}", contact_email=f"ce.{uai.lower()}@ac.fr",
                            ent_url="https://www.touraine-eschool.fr", uai=uai,
                            staff=StaffConfig(frozenset({900000 + index}), -1009000000 - index if groups else None),

@@ -148,10 +148,6 @@ async def _staff_command_menus(app: App, schools: Schools, commands: list[BotCom
             log.info("no staff command menu for chat %s: %s", chat_id, exc)
 
 
-async def _ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    return None
-
-
 def build_application(settings: Settings, clock: Clock | None = None, mail_timeout: float = 30.0) -> App:
     schools = settings.schools
     store = Store(settings.database, clock, settings.ldap, legacy_uai=settings.legacy_uai)
@@ -244,14 +240,10 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT,
                                    budget.guard), group=-1)
     # Staff tools come first: their commands and buttons never reach the parent's conversation.
-    for handler in staff.handlers(parent.unknown_command, parent.stale_button, schools.first.staff.chat_id,
-                                  {"lettre": letters.letter_command}, {"letter": letters.letter_button},
-                                  tuple(s.staff.chat_id for s in schools.all if s.staff.chat_id is not None)):
+    for handler in staff.handlers(parent.unknown_command, parent.stale_button, tuple(groups),
+                                  {"lettre": letters.letter_command}, {"letter": letters.letter_button}):
         app.add_handler(handler)
     for handler in notices.handlers(parent.stale_button):  # subscribing, and a staff member's pick of a school
-        app.add_handler(handler)
-    # Replies to tickets in the other schools' staff groups (staff.handlers registers the first school's).
-    for handler in helpdesk.reply_handlers([g for g in groups if g != schools.first.staff.chat_id], _ignore):
         app.add_handler(handler)
     for handler in menu.menu_handlers():
         app.add_handler(handler)

@@ -31,7 +31,7 @@ from storage.db import DatabaseTooNew
 from storage.ldap_directory import DirectoryProblem, check_directory
 from storage.privacy import DeleteCopy
 from storage.private_files import write_private
-from storage.schools import uai_problem
+from storage.schools import normal_uai, uai_problem
 from storage.store import Store
 
 
@@ -589,7 +589,7 @@ def _main(argv: list[str] | None) -> int:
             new = settings.require_school(args.new)
             if (problem := uai_problem(args.old)) is not None:
                 return fail(f"ANCIEN_UAI : {problem}.")
-            return _schools_move(settings, args.old.strip().upper(), new or "")
+            return _schools_move(settings, normal_uai(args.old), new or "")
         if args.command == "schools":
             return _schools_check(settings)
         if args.command == "chats":

@@ -28,7 +28,7 @@ from render.documents import (
 )
 from storage.ldap_directory import LdapConfig
 from storage.privacy import Retention
-from storage.schools import DEFAULT_UAI, uai_problem
+from storage.schools import DEFAULT_UAI, normal_uai, uai_problem
 from storage.secrets import DEFAULT_MAX_WAITING, default_threads
 
 
@@ -146,7 +146,7 @@ class Settings:
         by the commands that act on one school's data (`required`)."""
         if raw is None:
             return None
-        uai = raw.strip().upper()
+        uai = normal_uai(raw)
         if uai not in self.school_uais:
             listed = ", ".join(self.school_uais)
             raise SettingsError(f"--school {raw} : établissement inconnu de la configuration (établissements : {listed}).")
@@ -300,7 +300,7 @@ def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
     if (raw := get("SCHOOL_UAI")) is not None:
         if (problem := uai_problem(raw)) is not None:
             raise SettingsError(f"SCHOOL_UAI={raw!r} invalide : {problem}.")
-        kwargs["school_uai"] = raw.strip().upper()
+        kwargs["school_uai"] = normal_uai(raw)
     if (raw := get("SCHOOLS_FILE")) is not None:
         path = Path(raw.strip())
         template = Settings(**{**kwargs, "school_list": ()})._template(kwargs.get("school_contact_email") or "")  # type: ignore[arg-type]

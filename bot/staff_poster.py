@@ -39,6 +39,7 @@ class StaffPoster(Worker):
         self.bot = bot
         self.store = store
         self.schools = schools
+        self.groups = {s.staff.chat_id for s in schools.all if s.staff.chat_id is not None}  # fixed while it runs
         self._sent: dict[int, deque[float]] = {}  # per group, when the last messages went (monotonic seconds)
         self._blocked: dict[int, float] = {}  # per group, until when Telegram asked to wait (a 429)
 
@@ -65,13 +66,11 @@ class StaffPoster(Worker):
         await self.store.tickets.retry_posts_now()
 
     def _full(self) -> dict[int, float]:
-        chats = {s.staff.chat_id for s in self.schools.all if s.staff.chat_id is not None}
-        return {chat: wait for chat in chats if (wait := self._wait(chat)) > 0}
+        return {chat: wait for chat in self.groups if (wait := self._wait(chat)) > 0}
 
     async def step(self) -> float:
         full = self._full()
-        groups = {s.staff.chat_id for s in self.schools.all if s.staff.chat_id is not None}
-        if groups and set(full) == groups:
+        if self.groups and set(full) == self.groups:
             return max(0.05, min(full.values()))
         # A full group's schools are not even read: their posts wait, the others' go (one school's flood of
         # tickets costs the others nothing).

@@ -7,6 +7,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
 from conversations import notices, texts
 from conversations.common import (
+    School,
     answer_query,
     contact_of,
     deps,
@@ -23,8 +24,9 @@ from storage.progress import Progress
 Ctx = ContextTypes.DEFAULT_TYPE
 
 
-async def menu_keyboard(context: Ctx, uid: int, progress: Progress | None = None) -> InlineKeyboardMarkup:
-    """The menu, "Reprendre" first when an activation is saved (`progress`: as the caller just read it)."""
+async def menu_keyboard(context: Ctx, uid: int, progress: Progress | None = None,
+                        family: tuple[School, ...] | None = None) -> InlineKeyboardMarkup:
+    """The menu, "Reprendre" first when an activation is saved (`progress`, `family`: as the caller just read them)."""
     d = deps(context)
     if progress is None:
         progress = await d.store.progress.get(uid)
@@ -36,7 +38,7 @@ async def menu_keyboard(context: Ctx, uid: int, progress: Progress | None = None
         rows.append([(texts.MENU_ACTIVATE, "menu:activate")])
     rows += [[(texts.MENU_RESET, "menu:reset")], [(texts.MENU_FORGOT, "menu:forgot")], [(texts.MENU_TEST, "menu:test")],
              [(texts.MENU_LOGIN, "menu:login")], [(texts.MENU_SERVICES, "menu:services")],
-             *await notices.subscription_rows(context, uid), write_to_school()]
+             *await notices.subscription_rows(context, uid, family), write_to_school()]
     return keyboard(*rows)
 
 
@@ -44,8 +46,9 @@ async def start(update: Update, context: Ctx) -> None:
     d = deps(context)
     uid = user_id(update)
     progress = await d.store.progress.get(uid)
-    markup = await menu_keyboard(context, uid, progress)
-    text = await _welcome(context, uid, first_name(update))
+    family = await family_schools(context, uid)  # once, for the welcome and the subscription buttons
+    markup = await menu_keyboard(context, uid, progress, family)
+    text = _welcome(family, first_name(update))
     if not await d.store.privacy.known(uid):  # a first visit: where to read about their data
         text += texts.PRIVACY_LINE
     if progress is not None and progress.step in texts.STEP_NUMBER:  # /start midway: the menu, resuming first
@@ -55,15 +58,15 @@ async def start(update: Update, context: Ctx) -> None:
 
 async def home(update: Update, context: Ctx) -> None:
     await answer_query(update)
-    markup = await menu_keyboard(context, user_id(update))
-    await edit_or_send(update, context, await _welcome(context, user_id(update), first_name(update)), markup)
+    family = await family_schools(context, user_id(update))
+    markup = await menu_keyboard(context, user_id(update), family=family)
+    await edit_or_send(update, context, _welcome(family, first_name(update)), markup)
 
 
-async def _welcome(context: Ctx, uid: int, name: str) -> str:
+def _welcome(family: tuple[School, ...], name: str) -> str:
     """Named for the family's school when it has one; for the ENT's collèges while a deployment of several does not
     know the family yet."""
-    schools = await family_schools(context, uid)
-    return texts.welcome(schools[0].name if len(schools) == 1 else None, name)
+    return texts.welcome(family[0].name if len(family) == 1 else None, name)
 
 
 async def services(update: Update, context: Ctx) -> None:

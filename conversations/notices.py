@@ -19,6 +19,7 @@ from conversations.common import (
     button_id,
     deps,
     edit_or_send,
+    family_schools,
     keyboard,
     pressed,
     send,
@@ -55,21 +56,17 @@ SUB_LIST = re.compile(r"^sub:list:([0-9]{1,3})$")
 PAGE = 8  # schools per page of the list
 
 
-async def family_schools(context: Ctx, uid: int) -> tuple[School, ...]:
-    """The schools of the family's account (the one its Telegram account activated), none when it is not known."""
-    d = deps(context)
-    account = await d.store.accounts.by_telegram_user(uid)
-    return d.schools.of_account(account) if account is not None else ()
-
-
-async def subscription_rows(context: Ctx, uid: int) -> list[list[tuple[str, str]]]:
+async def subscription_rows(context: Ctx, uid: int,
+                            family: tuple[School, ...] | None = None) -> list[list[tuple[str, str]]]:
     """The menu's subscription buttons: one with one school; with several, one per school the family is
-    subscribed to or belongs to, and the list for a family not yet known."""
+    subscribed to or belongs to (`family`: its schools, if the caller has them), and the list for a family not yet
+    known."""
     d = deps(context)
     if not d.schools.several:
         return [await subscription_row(context, uid)]
     active = set(await d.store.subscribers.schools(uid))
-    family = await family_schools(context, uid)
+    if family is None:
+        family = await family_schools(context, uid)
     rows = []
     for school in d.schools.all:
         if school.uai in active:

@@ -13,7 +13,7 @@ from typing import Any
 from telegram import Message, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from conversations import helpdesk, notices, texts
 from conversations.common import (
@@ -405,17 +405,16 @@ async def sweep_secrets(context: Ctx) -> None:
         await store.ephemeral.remove(chat_id, message_id)
 
 
-def handlers(unknown_command: Handler, unknown_button: Handler, staff_chat_id: int | None,
-             more_commands: dict[str, Handler], more_buttons: dict[str, Handler],
-             school_chats: tuple[int, ...] = ()) -> list[BaseHandler[Update, Ctx, object]]:
+def handlers(unknown_command: Handler, unknown_button: Handler, school_chats: tuple[int, ...],
+             more_commands: dict[str, Handler], more_buttons: dict[str, Handler]) -> list[BaseHandler[Update, Ctx, object]]:
     """Registered before the parent's conversation: staff commands never reach it, even from non-staff.
 
     `more_commands` and `more_buttons` (by callback-data prefix) are other modules' staff tools, such as the
     letters' (which use this module's account tools: registered by the caller, so that neither imports the other).
-    `school_chats`: every school's staff group, where the commands work too (for that group's school only).
+    `school_chats`: every school's staff group, where the commands work too (for that group's school only), and where
+    a reply to a ticket's message is an answer to the family.
     """
-    groups = tuple({*school_chats, *((staff_chat_id,) if staff_chat_id is not None else ())})
-    where = filters.ChatType.PRIVATE | (filters.Chat(groups) if groups else filters.ChatType.PRIVATE)
+    where = filters.ChatType.PRIVATE | (filters.Chat(school_chats) if school_chats else filters.ChatType.PRIVATE)
     commands: dict[str, Handler] = {"compte": show_account, "debloquer": unlock_command,
                                     "reinitialiser": reset_command, "stats": stats_command,
                                     "tickets": tickets_command, "annonce": notices.start_notice,
@@ -432,11 +431,7 @@ def handlers(unknown_command: Handler, unknown_button: Handler, staff_chat_id: i
     found.append(CallbackQueryHandler(staff_only(helpdesk.ticket_button, unknown_button), pattern=r"^ticket:"))
     found.append(CallbackQueryHandler(staff_only(notices.notice_button, unknown_button), pattern=r"^notice:"))
     found += [CallbackQueryHandler(staff_only(fn, unknown_button), pattern=rf"^{prefix}:") for prefix, fn in more_buttons.items()]
-    if staff_chat_id is not None:
-        # A reply in the staff group to a ticket's message is an answer to the family.
-        replies = filters.Chat(staff_chat_id) & filters.REPLY & filters.UpdateType.MESSAGE & ~filters.COMMAND
-        found.append(MessageHandler(replies, staff_only(helpdesk.staff_reply, _ignore)))
-    return found
+    return found + helpdesk.reply_handlers(list(school_chats), _ignore)
 
 
 async def _ignore(update: Update, context: Ctx) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from storage.accounts import IDENTIFIER_MAX, IDENTIFIER_SIGNS, Account, identifier_key, is_identifier
 from storage.audit import write_event
 from storage.db import to_text
-from storage.schools import DEFAULT_UAI, normal_uai, uai_problem
+from storage.schools import normal_uai, uai_problem
 from storage.secrets import hash_secret_sync, verify_secret_sync
 from storage.store import Store
 
@@ -170,7 +170,7 @@ async def import_accounts(store: Store, path: Path, *, dry_run: bool = False, sk
     that school (and that school only). The letters of a few families are not a whole list (`complete=False`)."""
     rows, errors = read_csv(path)
     if not known:  # a caller that names no school: the single school's (the database's own, or the default)
-        default = default or store.legacy_uai or DEFAULT_UAI
+        default = default or store.single_uai
         known = (default,)
     rows, errors = _schools_of_rows(rows, errors, school, known, default)
     if store.ldap is not None:  # an account the ENT's directory does not know could never be activated

@@ -31,8 +31,10 @@ class Store:
     def __init__(self, path: Path, clock: Clock | None = None, ldap: LdapConfig | None = None,
                  legacy_uai: str | None = None) -> None:
         self.db = Database(path, clock)
-        # The school of the rows written before many schools (storage/schools.py LEGACY), given to them at open.
+        # The school of the rows written before many schools (storage/schools.py LEGACY), given to them at open; and
+        # the school of a caller that names none (a single school's, by default the default UAI).
         self.legacy_uai = legacy_uai
+        self.single_uai = legacy_uai or DEFAULT_UAI
         # The accounts live in the ENT's LDAP when it is configured; everything else stays in SQLite.
         self.ldap = LdapDirectory(self.db, ldap) if ldap is not None else None
         self.accounts: AccountDirectory = self.ldap if self.ldap is not None else SqliteDirectory(self.db)
@@ -46,7 +48,7 @@ class Store:
         self.stats = Stats(self.db)
         self.tickets = Tickets(self.db)
         self.outbox = Outbox(self.db)
-        self.subscribers = Subscribers(self.db, legacy_uai or DEFAULT_UAI)
+        self.subscribers = Subscribers(self.db, self.single_uai)
         self.notices = Notices(self.db)
         self.deliveries = Deliveries(self.db)
         self.letters = LetterTokens(self.db)
@@ -111,13 +113,6 @@ class Store:
         await self.audit.record(actor, "unlocked", account.id,
                                 f"et l'auteur de la demande n°{ticket_id}" if writer is not None else None, uai=uai)
         return was_locked
-
-    async def school_counts(self) -> dict[str, int]:
-        """How many accounts each UAI holds in the database: a UAI the configuration no longer lists is data no
-        school's staff can reach (a single school moved to SCHOOLS_FILE under another UAI, say)."""
-        async with self.db.read() as conn:
-            rows = await conn.execute_fetchall("SELECT uai, COUNT(*) FROM account_schools GROUP BY uai")
-        return {str(r[0]): int(r[1]) for r in rows}
 
     async def move_school(self, old: str, new: str, actor: str) -> dict[str, int]:
         """Everything of school `old` becomes `new`'s (its accounts, tickets, notices, letters, subscriptions, a
