@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run demo demo-screenshot test lint sandbox bench bench-ldap bench-broadcast clean slapd systemd-tools chromium
+.PHONY: run demo demo-screenshot test lint sandbox bench bench-ldap bench-broadcast clean slapd systemd-tools chromium \
+	catalogs catalogs-extract catalogs-update
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,16 +21,43 @@ $(STAMP_TEST): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP) $(STAMP_TEST)
 
+# The families' languages (i18n/): one gettext catalog per flow and language, French the source.
+# `make catalogs` compiles each .po to its .mo (never edited by hand, not in git); run, test and the demo need them.
+# After changing a family's text: `make catalogs-extract catalogs-update`, translate what is new, `make catalogs`.
+LOCALES := i18n/locales
+LANGS := en ar uk tr pt
+DOMAINS := common menu activation recovery helpdesk notices letters privacy directory form document
+SOURCES_form := conversations/form_texts.py
+SOURCES_document := render/texts.py
+sources = $(or $(SOURCES_$(1)),conversations/texts/$(1).py)
+PO := $(foreach l,$(LANGS),$(foreach d,$(DOMAINS),$(LOCALES)/$(l)/LC_MESSAGES/$(d).po))
+MO := $(PO:.po=.mo)
+
+$(LOCALES)/%.mo: $(LOCALES)/%.po | $(STAMP)
+	@$(BIN)/pybabel compile --statistics -i $< -o $@ -l $(word 3,$(subst /, ,$@)) 2>&1 | grep -v "^compiling" || true
+	@test -s $@
+
+catalogs: $(MO)
+
+catalogs-extract: $(STAMP)
+	$(foreach d,$(DOMAINS),$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg \
+		-c TRANSLATORS: --project "Assistant ENT" --copyright-holder "Assistant ENT" \
+		-o $(LOCALES)/$(d).pot $(call sources,$(d)) &&) true
+
+catalogs-update: $(STAMP)
+	$(foreach d,$(DOMAINS),$(foreach l,$(LANGS),$(BIN)/pybabel update --init-missing --ignore-obsolete --no-fuzzy-matching \
+		-i $(LOCALES)/$(d).pot -d $(LOCALES) -D $(d) -l $(l) &&)) true
+
 # With a token, exactly the bot; without one, the demo (the same `entbot run`, against a local sandbox).
-run: $(STAMP)
+run: $(STAMP) catalogs
 	@if $(BIN)/python -m sandbox.demo --token-configured; then exec $(BIN)/entbot run; else exec $(BIN)/python -m sandbox.demo; fi
 
 # The demo whatever .env says: http://127.0.0.1:8080/ (DEMO_LISTEN=host:port to change).
-demo: $(STAMP)
+demo: $(STAMP) catalogs
 	$(BIN)/python -m sandbox.demo
 
 # The README's picture of the demo, taken by its browser test.
-demo-screenshot: $(STAMP_TEST) chromium
+demo-screenshot: $(STAMP_TEST) catalogs chromium
 	DEMO_SCREENSHOT=docs/demo.png $(BIN)/python -m pytest -q tests/test_demo_browser.py -k screenshot
 
 # The LDAP tests run a real slapd: installed here when missing (as root), or one line saying how.
@@ -45,7 +73,7 @@ chromium:
 systemd-tools:
 	@scripts/ensure-systemd-tools.sh
 
-test: $(STAMP_TEST) slapd systemd-tools chromium
+test: $(STAMP_TEST) catalogs slapd systemd-tools chromium
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports  # the layers and no import cycles (pyproject.toml, [tool.importlinter])
 	$(BIN)/mypy
@@ -67,7 +95,7 @@ BENCH_ARGS ?=
 
 # Issue 16's figures in one run: the activation as deployed (about 6 minutes), then a notice to 1,000 families
 # and its worst second at Telegram's side (about a minute).
-bench: $(STAMP_TEST)
+bench: $(STAMP_TEST) catalogs
 	$(BIN)/python bench/activation.py $(BENCH_ARGS)
 	$(BIN)/python bench/broadcast.py --subscribers 1000 --no-ceiling
 
