@@ -77,9 +77,11 @@ class Sandbox:
             return data
 
     async def person(self, first_name: str = "Parent", last_name: str | None = None,
-                     username: str | None = None, user_id: int | None = None) -> Person:
+                     username: str | None = None, user_id: int | None = None,
+                     language_code: str | None = "fr") -> Person:
+        """A Telegram user; `language_code` is their app's language (None: Telegram sends none)."""
         data = await self._post("users", {"first_name": first_name, "last_name": last_name,
-                                          "username": username, "id": user_id})
+                                          "username": username, "id": user_id, "language_code": language_code})
         return Person(self, data["user_id"], first_name)
 
     async def group(self, title: str, members: list[Person], chat_id: int | None = None) -> Chat:

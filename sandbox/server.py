@@ -66,7 +66,7 @@ async def ctl_user(request: web.Request) -> web.Response:
     world = request.app[WORLD_KEY]
     body = await _body(request)
     user = world.add_user(body.get("first_name", "Parent"), body.get("last_name"), body.get("username"),
-                          body.get("id"))
+                          body.get("id"), body.get("language_code", "fr"))
     return web.json_response({"user_id": user.id, "chat_id": user.id})
 
 
@@ -232,6 +232,7 @@ async def ctl_stats(request: web.Request) -> web.Response:
         "pending_updates": len(world.updates),
         "unanswered_callbacks": world.unanswered_callbacks(),
         "commands": world.commands,
+        "command_menus": [[scope, language, commands] for (scope, language), commands in world.command_menus.items()],
     })
 
 

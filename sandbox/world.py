@@ -46,6 +46,7 @@ class User:
     username: str | None = None
     is_bot: bool = False
     blocked_bot: bool = False
+    language_code: str | None = "fr"  # what the person's Telegram app is set to
 
     def to_api(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
@@ -53,8 +54,8 @@ class User:
             data["last_name"] = self.last_name
         if self.username:
             data["username"] = self.username
-        if not self.is_bot:
-            data["language_code"] = "fr"
+        if not self.is_bot and self.language_code:
+            data["language_code"] = self.language_code
         return data
 
 
@@ -300,7 +301,9 @@ class World:
         self.callback_ids = itertools.count(1)
         self.callbacks: dict[str, dict[str, Any]] = {}
         self.files: dict[str, tuple[str | None, bytes]] = {}  # what the bot uploaded, by file_id
-        self.commands: list[dict[str, Any]] = []
+        self.commands: list[dict[str, Any]] = []  # the default menu (no scope, no language)
+        # Every menu set: (scope as JSON, language_code or '') → commands, as Telegram keeps them apart.
+        self.command_menus: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.confirmed_offset = 0
         self.rate = RateLimit()
         self.faults: list[Fault] = []
@@ -346,9 +349,10 @@ class World:
     # -- building the world (control API) ----------------------------------------------------
 
     def add_user(self, first_name: str, last_name: str | None = None, username: str | None = None,
-                 user_id: int | None = None) -> User:
+                 user_id: int | None = None, language_code: str | None = "fr") -> User:
         uid = user_id if user_id is not None else next(self.user_ids)
-        user = User(id=uid, first_name=first_name, last_name=last_name, username=username)
+        user = User(id=uid, first_name=first_name, last_name=last_name, username=username,
+                    language_code=language_code)
         self.users[uid] = user
         self.chats[uid] = Chat(id=uid, type="private", user=user)
         return user
@@ -543,11 +547,15 @@ class World:
 
     async def api_setMyCommands(self, params: dict[str, Any]) -> Any:
         raw = params.get("commands", "[]")
-        self.commands = json.loads(raw) if isinstance(raw, str) else raw
+        commands = json.loads(raw) if isinstance(raw, str) else raw
+        key = _menu_key(params)
+        self.command_menus[key] = commands
+        if key == ("", ""):
+            self.commands = commands
         return True
 
     async def api_getMyCommands(self, params: dict[str, Any]) -> Any:
-        return self.commands
+        return self.command_menus.get(_menu_key(params), [])
 
     async def api_getUpdates(self, params: dict[str, Any]) -> Any:
         offset = int(params.get("offset") or 0)
@@ -786,3 +794,12 @@ def _chat_id_of(method: str, params: dict[str, Any], callbacks: dict[str, dict[s
         return int(raw) if raw is not None else None
     except (TypeError, ValueError):
         return None  # a @username: no benchmark waits on those
+
+
+def _menu_key(params: dict[str, Any]) -> tuple[str, str]:
+    """A command menu's key: its scope (none is the default scope) and its language_code (none: every language)."""
+    raw = params.get("scope")
+    scope = json.loads(raw) if isinstance(raw, str) else raw
+    if scope == {"type": "default"}:
+        scope = None
+    return (json.dumps(scope, sort_keys=True) if scope else "", str(params.get("language_code") or ""))

@@ -67,8 +67,9 @@ class Harness:
     def clock(self) -> Clock:
         return self.store.clock
 
-    async def parent(self, first_name: str = "Amina") -> Person:
-        return await self.sandbox.person(first_name)
+    async def parent(self, first_name: str = "Amina", language_code: str | None = "fr") -> Person:
+        """A parent whose Telegram app is in `language_code` (None: Telegram says nothing of it)."""
+        return await self.sandbox.person(first_name, language_code=language_code)
 
     async def secretary(self, first_name: str = "Sylvie", user_id: int = STAFF_ID) -> Person:
         """The staff member named in STAFF_USER_IDS (or `user_id`: OTHER_STAFF_ID, the second collège's),
