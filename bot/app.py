@@ -29,7 +29,7 @@ from bot.settings import Settings
 from bot.staff_poster import StaffPoster
 from bot.transport import AiohttpRequest
 from bot.webform import WebForm
-from conversations import budget, helpdesk, letters, menu, notices, parent, privacy, staff, texts
+from conversations import budget, helpdesk, language, letters, menu, notices, parent, privacy, staff, texts
 from conversations.common import DEPS_KEY, LATEST_KEY, Deps, MailConfig, PrivacyConfig, Schools, delete_secret
 from conversations.form_button import FORM_KEY, FormLinks
 from conversations.password_rules import PasswordRule
@@ -232,6 +232,8 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
     if settings.form is not None:
         app.bot_data[FORM_KEY] = FormLinks(settings.form.public_url)
     app.bot_data[LATEST_KEY] = calls.latest  # the dialogues read and complete what the calls noted
+    # First of all: the language the texts of this update are read in (conversations/language.py).
+    app.add_handler(TypeHandler(Update, language.apply), group=-20)
     app.add_handler(TypeHandler(Update, log_update), group=-10)
     # Before every dialogue: a staff member's notice, typed after /annonce, goes no further.
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, notices.catch_typed),
