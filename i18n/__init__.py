@@ -21,7 +21,7 @@ NAMES = {"fr": "Français", "en": "English", "ar": "العربية", "uk": "Ук
 IN_FRENCH = {"fr": "français", "en": "anglais", "ar": "arabe", "uk": "ukrainien", "tr": "turc", "pt": "portugais"}
 RIGHT_TO_LEFT = frozenset({"ar"})
 # One catalog per flow (i18n/locales/<language>/LC_MESSAGES/<domain>.po); the Makefile compiles each to .mo.
-DOMAINS: tuple[str, ...] = ("common", "menu", "activation", "recovery", "helpdesk", "notices", "letters", "privacy",
+DOMAINS: tuple[str, ...] = ("common", "language", "menu", "activation", "recovery", "helpdesk", "notices", "letters", "privacy",
                             "directory", "form", "document")
 
 LOCALES = Path(str(resources.files("i18n") / "locales"))
