@@ -24,6 +24,12 @@ RIGHT_TO_LEFT = frozenset({"ar"})
 DOMAINS: tuple[str, ...] = ("common", "language", "menu", "activation", "recovery", "helpdesk", "notices", "letters", "privacy",
                             "directory", "form", "document")
 
+# The ENT's own French words (its buttons, links, screens): a translation keeps each verbatim, in « », beside its own
+# words, so that the parent finds them on the ENT's French pages (tests/test_i18n_catalogs.py checks it).
+ENT_WORDS: tuple[str, ...] = ("Se connecter", "Élève ou parent", "CONNEXION", "Bienvenue dans votre ENT !", "Autre public",
+                              "Personnel de l'éducation nationale", "ÉduConnect", "Assistance", "canal annonces",
+                              "Mot de passe oublié ?")
+
 LOCALES = Path(str(resources.files("i18n") / "locales"))
 
 _current: ContextVar[str] = ContextVar("language", default=SOURCE)
