@@ -22,7 +22,7 @@ IN_FRENCH = {"fr": "français", "en": "anglais", "ar": "arabe", "uk": "ukrainien
 RIGHT_TO_LEFT = frozenset({"ar"})
 # One catalog per flow (i18n/locales/<language>/LC_MESSAGES/<domain>.po); the Makefile compiles each to .mo.
 DOMAINS: tuple[str, ...] = ("common", "language", "menu", "activation", "recovery", "helpdesk", "notices", "letters", "privacy",
-                            "directory", "form", "document")
+                            "directory", "school_actions", "form", "document")
 
 # The ENT's own French words (its buttons, links, screens): a translation keeps each verbatim, in « », beside its own
 # words, so that the parent finds them on the ENT's French pages (tests/test_i18n_catalogs.py checks it).

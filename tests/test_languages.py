@@ -186,3 +186,27 @@ def test_languages_setting(raw: str, expected: tuple[str, ...]) -> None:
 def test_a_language_not_shipped_is_refused_in_one_french_line(raw: str) -> None:
     with pytest.raises(SettingsError, match=r"LANGUAGES=.*invalide.*langues livrées : fr, en, ar, uk, tr, pt"):
         load({"LANGUAGES": raw}, env_file=None)
+
+
+async def test_what_the_school_does_reaches_the_family_in_its_language_and_the_staff_in_french(bot: Harness) -> None:
+    """A reset and an unlock are told to the family outside its own messages: in its language, not the secretary's."""
+    await flows.with_account(bot)
+    secretary = await bot.secretary()
+    stranger = await bot.parent("Intrus")
+    await flows.to_identifier(stranger)
+    await stranger.send(flows.IDENTIFIER)
+    for _ in range(5):
+        await stranger.send("Mauvais-1")  # the account's lock now holds the family back too
+    ukrainian = await bot.parent("Olena", language_code="uk")
+    await ukrainian.send("/start")
+    await flows.to_cgu(ukrainian)
+    await secretary.send("/debloquer jean.dupont12")
+    assert "débloqué" in await secretary.text()  # the staff's words stay French
+    told = await ukrainian.text()
+    assert told.startswith(shown(in_language("uk", "UNLOCKED_PARENT"))) and CYRILLIC.search(told)
+    await ukrainian.send(flows.PROVISIONAL)  # on to step 3, the account's
+    await secretary.send("/reinitialiser jean.dupont12")
+    assert "Réinitialiser le compte jean.dupont12" in await secretary.text()
+    await secretary.click("✅ Oui, réinitialiser")
+    told = await ukrainian.text()
+    assert told == shown(in_language("uk", "ACCOUNT_RESET_NOTICE")) != shown(texts.ACCOUNT_RESET_NOTICE)
