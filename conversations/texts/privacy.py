@@ -111,6 +111,7 @@ def retention_items(r: Retention, family: bool = True) -> list[tuple[str, str]]:
             (_("un compte activé : identifiant, date d'activation, acceptation de la charte (les mots de passe et "
                "réponses ne sont gardés que sous forme d'empreinte irréversible, jamais lisibles)"),
              _("tant que le collège garde le compte")),
+            # One item per new kind of data, in both wordings (e.g. the family's language: kept as long as …).
         ]
 
 
