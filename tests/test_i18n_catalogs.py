@@ -125,7 +125,7 @@ def test_no_latin_fragment_is_left_outside_an_isolate_in_right_to_left_texts(dom
             shown = isolate(text)
             if latin_outside_isolates(shown):
                 left[text[:60]] = latin_outside_isolates(shown)
-            assert PLACEHOLDER.sub("", re.sub(r"\u2068\{\w*\}\u2069", "", shown)) == PLACEHOLDER.sub("", shown)
+            assert re.findall(r"(?<!\u2068)\{\w*\}|\{\w*\}(?!\u2069)", shown) == []  # every value set apart
     assert left == {}
 
 

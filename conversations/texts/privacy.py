@@ -8,7 +8,7 @@ from typing import Any
 
 from conversations.texts.activation import STEP_NUMBER, where
 from conversations.texts.common import WHEN, paris
-from i18n import N_, SOURCE, Catalog, using
+from i18n import N_, NAMES, SOURCE, Catalog, using
 from storage.privacy import Retention
 
 CATALOG = Catalog("privacy")
@@ -111,7 +111,15 @@ def retention_items(r: Retention, family: bool = True) -> list[tuple[str, str]]:
             (_("un compte activé : identifiant, date d'activation, acceptation de la charte (les mots de passe et "
                "réponses ne sont gardés que sous forme d'empreinte irréversible, jamais lisibles)"),
              _("tant que le collège garde le compte")),
-            # One item per new kind of data, in both wordings (e.g. the family's language: kept as long as …).
+            (_("la langue dans laquelle je vous écris (choisie avec /langue, ou celle de votre application "
+               "Telegram à votre premier /start)") if family else
+             "la langue dans laquelle le bot écrit à la famille (choisie avec /langue, ou celle de son application "
+             "Telegram à son premier /start)",
+             _("tant que vous avez autre chose avec l'assistant (un compte lié, un abonnement, une démarche ou une "
+               "demande en cours), puis {duration}").format(duration=duration(r.progress_days)) if family else
+             "tant que la famille a autre chose avec le bot (un compte lié, un abonnement, une démarche ou une "
+             f"demande en cours), puis {duration(r.progress_days)}"),
+            # One item per new kind of data, in both wordings.
         ]
 
 
@@ -256,6 +264,13 @@ def my_data(data: dict[str, Any]) -> str:
         lines.append(ngettext("📒 <b>Journal de sécurité</b> : {n} ligne(s), la dernière le {when}.",
                               "📒 <b>Journal de sécurité</b> : {n} ligne(s), la dernière le {when}.", n).format(
             n=n, when=paris(data["audit"][-1]["at"], WHEN)))
+    if data.get("language"):
+        chosen = data["language"]
+        how = (_("choisie avec /langue") if chosen["source"] == "chosen" else
+               _("celle de votre application Telegram"))
+        lines.append(_("🌐 <b>Langue</b> : {language} ({how}), depuis le {when}.").format(
+            language=NAMES.get(chosen["language"], chosen["language"]), how=how,
+            when=paris(chosen["chosen_at"], WHEN)))
     lines += ["", _("Jamais gardés en clair : vos mots de passe, vos réponses secrètes, les codes reçus."),
               _("Combien de temps : /confidentialite")]
     return "\n".join(lines)
