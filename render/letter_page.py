@@ -207,13 +207,16 @@ def _page(pdf: FPDF, head: Letterhead, letter: Letter) -> None:
     if head.postal_address:
         _text(pdf, MARGIN, school_w, head.postal_address, size=_fit(pdf, SANS, "", head.postal_address, school_w, 10, 7,
                                                                        lines=2))
-    pdf.set_y(max(pdf.get_y(), top + 7) + 5)
-
     if letter.bilingual:  # above the title, in the family's language: the parent who reads no French turns over
+        # One line, so that the French page keeps its room (the code shrinks first when it lacks some).
+        pdf.set_y(max(pdf.get_y(), top + 7) + 3)
         with _language(pdf, letter.language) as (family, rtl):
-            _text(pdf, MARGIN, WIDTH, texts.tr(texts.LETTER_OVERLEAF), family=family, style="B", size=12,
-                  align=Align.R if rtl else Align.L)
-        pdf.ln(2)
+            overleaf = texts.tr(texts.LETTER_OVERLEAF)
+            size = _fit(pdf, family, "B", overleaf, WIDTH, 10.5, 7)
+            _text(pdf, MARGIN, WIDTH, overleaf, family=family, style="B", size=size, align=Align.R if rtl else Align.L)
+        pdf.ln(1)
+    else:
+        pdf.set_y(max(pdf.get_y(), top + 7) + 5)
 
     # What it is, and for whom: what a parent reads first.
     _text(pdf, MARGIN, WIDTH, texts.tr(texts.LETTER_TITLE), style="B", size=22)
