@@ -548,6 +548,8 @@ def build_parser() -> argparse.ArgumentParser:
     letters.add_argument("--skip-invalid", action="store_true", help="imprimer les lignes correctes malgré les erreurs")
     letters.add_argument("--school", metavar="UAI", help="l'établissement des familles du fichier, dont les lettres "
                          "portent le nom, l'adresse et le contact (obligatoire avec plusieurs)")
+    letters.add_argument("--language", metavar="CODE", help="lettres bilingues : le français puis cette langue (en, "
+                         "ar, uk, tr, pt) pour chaque ligne sans colonne langue à elle")
     privacy = sub.add_parser("privacy", help="données personnelles (RGPD)").add_subparsers(dest="action", required=True)
     privacy.add_parser("purge", help="supprimer ce qui a dépassé sa durée de conservation")
     privacy.add_parser("register", help="le registre des traitements (article 30), en Markdown").add_argument(
@@ -619,7 +621,8 @@ def _main(argv: list[str] | None) -> int:
                 return fail(f"fichier introuvable : {args.file}")
             uai = one_school(settings, args.school)
             return asyncio.run(_with_store(settings, lambda s: letters(s, settings, args.file, args.out, args.merge,
-                                                                        args.only, args.skip_invalid, uai)))
+                                                                        args.only, args.skip_invalid, uai,
+                                                                        args.language)))
         if args.command == "privacy":
             if args.action == "purge":
                 return asyncio.run(_with_store(settings, lambda s: _privacy_purge(s, settings)))

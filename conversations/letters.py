@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
@@ -25,6 +26,7 @@ from conversations.common import (
     user_id,
     write_to_school,
 )
+from i18n import SOURCE
 from render.letter_page import Letter, Letterhead, render
 from storage.accounts import Account
 from storage.letters import NewLetter, new_token
@@ -49,8 +51,10 @@ class Batch:
     links: list[tuple[Account, str]]
 
 
-async def prepare(head: Letterhead, bot_username: str, families: list[tuple[Account, str]]) -> Batch:
-    """One page per (account, provisional password in clear); the PDF is rendered off the event loop."""
+async def prepare(head: Letterhead, bot_username: str, families: list[tuple[Account, str]],
+                  languages: Mapping[int, str] | None = None) -> Batch:
+    """One letter per (account, provisional password in clear), bilingual for an account whose id `languages` maps to
+    another language than French; the PDF is rendered off the event loop."""
     letters, tokens, links = [], [], []
     for account, provisional in families:
         assert account.provisional_hash is not None
@@ -58,7 +62,7 @@ async def prepare(head: Letterhead, bot_username: str, families: list[tuple[Acco
         url = link(bot_username, token)
         letters.append(Letter(identifier=account.identifier, provisional=provisional, link=url,
                               name=" ".join(p for p in (account.first_name, account.last_name) if p) or None,
-                              class_name=account.class_name))
+                              class_name=account.class_name, language=(languages or {}).get(account.id, SOURCE)))
         tokens.append(NewLetter(account.id, account.provisional_hash, token))
         links.append((account, url))
     pdf = await asyncio.to_thread(render, head, letters)

@@ -20,7 +20,7 @@ from storage.secrets import hash_secret_sync, verify_secret_sync
 from storage.store import Store
 
 REQUIRED = ("identifiant", "mot_de_passe_provisoire")
-OPTIONAL = ("nom", "prenom", "profil", "classe", "uai")
+OPTIONAL = ("nom", "prenom", "profil", "classe", "uai", "langue")
 PROFILES = {"": "parent", "parent": "parent", "parents": "parent", "responsable": "parent",
             "responsable legal": "parent", "eleve": "eleve", "eleves": "eleve"}
 
@@ -39,6 +39,7 @@ class Row:
     profile: str
     class_name: str | None
     uai: str | None = None  # the `uai` column's, checked against the deployment's schools by import_accounts
+    language: str = ""  # the `langue` column's, lower-cased: the letter's second language, checked by `letters`
 
 
 @dataclass
@@ -128,7 +129,7 @@ def read_csv(path: Path) -> tuple[list[Row], list[tuple[int, str]]]:
         rows.append(Row(line=line, identifier=identifier, provisional=provisional,
                         last_name=cell("nom") or None, first_name=cell("prenom") or None,
                         profile=PROFILES[_plain(profile_raw).replace("_", " ")], class_name=cell("classe") or None,
-                        uai=normal_uai(cell("uai")) or None))
+                        uai=normal_uai(cell("uai")) or None, language=cell("langue").lower()))
     return rows, errors
 
 
