@@ -34,7 +34,7 @@ ANSWER_SCHOOL = N_("✍️ Répondre au collège")
 def helpdesk_prompt(contact: str, open_ticket: int | None, school: str | None = None) -> str:
     """`school`: its name, with several schools (one school: the prompt as it always was)."""
     title = (_("✍️ <b>Écrire à : {school}</b>").format(school=escape(school)) if school
-             # TRANSLATORS: the title of the message; « Écrire au collège » is also the menu's button
+             # TRANSLATORS: the title of the message; « Écrire au collège » is also the menu's label (MENU_WRITE)
              else _("✍️ <b>Écrire au collège</b>"))
     body = _("Écrivez votre message ici : ce qui bloque, à quelle étape. Vous pouvez aussi envoyer une <b>photo</b> "
              "de l'écran (une capture) avec une légende. La réponse arrivera dans cette conversation.")
@@ -51,7 +51,7 @@ def ticket_received(ticket_id: int, new: bool, mid_activation: bool = False) -> 
             else _("✅ Message ajouté à votre demande n°{ticket_id}.")).format(ticket_id=ticket_id)
     body = _("La réponse arrivera ici, dans cette conversation. Vous pouvez écrire d'autres messages en attendant : "
              "ils s'ajoutent à la même demande.")
-    # TRANSLATORS: « Reprendre l'activation » is the button HELPDESK_RESUME: quote your translation of it
+    # TRANSLATORS: « Reprendre l'activation » is the label of HELPDESK_RESUME: quote your translation of it
     then = (_("Pour continuer l'activation, touchez « Reprendre l'activation ».") if mid_activation
             else _("Tapez /start pour le menu."))
     return f"{head}\n{body} {then}"
@@ -145,6 +145,6 @@ def ticket_taken_notice(ticket_id: int) -> str:
 
 
 def ticket_closed_notice(ticket_id: int) -> str:
-    # TRANSLATORS: « Écrire au collège » is the menu's button MENU_WRITE: quote your translation of it
+    # TRANSLATORS: « Écrire au collège » is the label of MENU_WRITE in the menu: quote your translation of it
     return _("✅ Votre demande n°{ticket_id} a été close par le collège. Pour une nouvelle question, touchez "
              "« Écrire au collège » dans le menu (/start).").format(ticket_id=ticket_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time
 from html import escape
 
-from i18n import N_, Catalog
+from i18n import FSI, N_, PDI, RIGHT_TO_LEFT, Catalog, current
 
 CATALOG = Catalog("notices")
 _ = CATALOG.gettext
@@ -31,7 +31,8 @@ def subscribed(quiet: tuple[time, time] | None) -> str:
     parts = [_("✅ C'est noté : les annonces du collège (le « canal annonces » de l'ENT) arriveront ici.")]
     if quiet:
         parts.append(_("Jamais entre {start} et {end}.").format(start=_hour(quiet[0]), end=_hour(quiet[1])))
-    # TRANSLATORS: « Ne plus recevoir les annonces » is the button MENU_UNSUBSCRIBE: quote your translation of it
+    # TRANSLATORS: « Ne plus recevoir les annonces » is the label of MENU_UNSUBSCRIBE: quote your translation
+    # of it
     parts.append(_("Pour arrêter : /start puis « Ne plus recevoir les annonces »."))
     return " ".join(parts)
 
@@ -73,13 +74,18 @@ SCHOOLS_BEFORE = N_("◀ Précédents")
 
 def subscribed_to(schools: list[tuple[str, tuple[time, time] | None]]) -> str:
     """The confirmation with several schools: each school named, with its own quiet hours."""
-    lines = [f"• {escape(name)}" + (" " + _("(jamais entre {start} et {end})").format(
+    lines = [f"• {_apart(escape(name))}" + (" " + _("(jamais entre {start} et {end})").format(
         start=_hour(quiet[0]), end=_hour(quiet[1])) if quiet else "") for name, quiet in schools]
     head = _("✅ C'est noté : les annonces de ces établissements arriveront ici.")
-    # TRANSLATORS: « Ne plus recevoir » is the start of the button « Ne plus recevoir : <school> »: quote your
+    # TRANSLATORS: « Ne plus recevoir » starts the label « Ne plus recevoir : <school> » in the menu: quote your
     # translation of it
     stop = _("Pour arrêter : /start puis « Ne plus recevoir ».")
     return head + "\n" + "\n".join(lines) + "\n\n" + stop
+
+
+def _apart(name: str) -> str:
+    """A school's name set apart in a right-to-left line, so that a French name keeps its own order."""
+    return f"{FSI}{name}{PDI}" if current() in RIGHT_TO_LEFT else name
 
 
 def unsubscribed_from(school: str) -> str:
