@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-from i18n import FSI, N_, PDI, RIGHT_TO_LEFT, Catalog, current
+import i18n
+from i18n import N_, Catalog
 
 CATALOG = Catalog("helpdesk")
 _ = CATALOG.gettext
@@ -136,7 +137,7 @@ def reply_caption(ticket_id: int, caption: str | None) -> str:
     if not caption:
         return _("💬 Réponse du collège (demande n°{ticket_id})").format(ticket_id=ticket_id)
     # Set apart in a right-to-left line, so that a caption in French keeps its own order.
-    shown = f"{FSI}{caption}{PDI}" if current() in RIGHT_TO_LEFT else caption
+    shown = f"{i18n.FSI}{caption}{i18n.PDI}" if i18n.current() in i18n.RIGHT_TO_LEFT else caption
     return _("💬 Réponse du collège (demande n°{ticket_id}) :").format(ticket_id=ticket_id) + f" {shown}"
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import time
 from html import escape
 
-from i18n import FSI, N_, PDI, RIGHT_TO_LEFT, Catalog, current
+import i18n
+from i18n import N_, Catalog
 
 CATALOG = Catalog("notices")
 _ = CATALOG.gettext
@@ -85,7 +86,7 @@ def subscribed_to(schools: list[tuple[str, tuple[time, time] | None]]) -> str:
 
 def _apart(name: str) -> str:
     """A school's name set apart in a right-to-left line, so that a French name keeps its own order."""
-    return f"{FSI}{name}{PDI}" if current() in RIGHT_TO_LEFT else name
+    return f"{i18n.FSI}{name}{i18n.PDI}" if i18n.current() in i18n.RIGHT_TO_LEFT else name
 
 
 def unsubscribed_from(school: str) -> str:
