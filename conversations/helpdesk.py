@@ -18,7 +18,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import BaseHandler, ContextTypes, ConversationHandler, MessageHandler, filters
 
-from conversations import recovery, texts
+import i18n
+from conversations import language, recovery, texts
 from conversations.common import (
     Deps,
     School,
@@ -367,10 +368,12 @@ async def submit(update: Update, context: Ctx, resume: InlineKeyboardMarkup | No
         await send(update, context, texts.HELPDESK_PASSWORD_SEEN)
         return False
     name = _name(user)
+    language = i18n.current()  # the family's: staff read « écrit en ukrainien » beside its words
 
     def compose(ticket: Ticket, new: bool) -> OutgoingMail:
         assert d.mail is not None
-        subject, body = texts.ticket_mail(ticket.id, new, name, user.id, ticket.identifier, ticket.context, kind, text)
+        subject, body = texts.ticket_mail(ticket.id, new, name, user.id, ticket.identifier, ticket.context, kind, text,
+                                          language)
         # The ticket's school's address only (a message joining an open ticket: that ticket's school).
         to = d.schools.owning(ticket.uai) or school
         return OutgoingMail("ticket", to.contact_email, subject, body, d.mail.domain)
@@ -378,7 +381,7 @@ async def submit(update: Update, context: Ctx, resume: InlineKeyboardMarkup | No
     ticket, new = await d.store.tickets.submit(
         # The account tools go beside the ticket only for a family's account, never a staff member's.
         user.id, name, account.id if account and account.is_family else None, identifier, context_text, proven,
-        NewMessage(kind, text, message.chat_id, message.message_id), compose if d.mail else None,
+        NewMessage(kind, text, message.chat_id, message.message_id, language), compose if d.mail else None,
         to_group=to_group, uai=school.uai)
     d.wake_mailer()
     d.wake_staff_poster()  # the group gets it at its own pace (20 messages a minute): the parent does not wait
@@ -570,9 +573,11 @@ async def _context(d: Deps, uid: int, school: School) -> tuple[Account | None, s
 # -- the staff group ---------------------------------------------------------------------------------
 
 
-def _header(ticket: Ticket, first_message: str) -> tuple[str, InlineKeyboardMarkup | None]:
+def _header(ticket: Ticket, first: TicketMessage) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The ticket's header in the staff group, its first message shown in it (marked with its language)."""
     text = texts.ticket_header(ticket.id, texts.paris(ticket.opened_at), ticket.user_name, ticket.telegram_user_id,
-                               ticket.context, ticket.taken_by_name, ticket.closed_by_name, first_message)
+                               ticket.context, ticket.taken_by_name, ticket.closed_by_name,
+                               _first_text(first.kind, first.text), first.language)
     if ticket.state == "closed":
         return text, None
     buttons = [[(texts.TAKE_BUTTON, f"ticket:take:{ticket.id}"), (texts.CLOSE_BUTTON, f"ticket:close:{ticket.id}")]]
@@ -616,7 +621,7 @@ async def deliver_post(bot: Bot, store: Store, chat_id: int, post: StaffPost,
     messages = [m for m in await store.tickets.messages(ticket.id) if m.author == "parent"]
     if post.kind == "header":
         if ticket.header_message_id is None and messages:
-            text, markup = _header(ticket, _first_text(messages[0].kind, messages[0].text))
+            text, markup = _header(ticket, messages[0])
             await pace()
             header = await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
             await store.tickets.record_post(chat_id, header.message_id, ticket.id, header=True)
@@ -634,22 +639,24 @@ async def deliver_post(bot: Bot, store: Store, chat_id: int, post: StaffPost,
         if message.id == messages[0].id and _in_header(message.text):
             return  # shown in the header itself
         for part in _chunks(message.text or ""):
-            await _post_text(bot, store, chat_id, pace, ticket, texts.ticket_follow_up(ticket.id, ticket.user_name, part))
+            await _post_text(bot, store, chat_id, pace, ticket,
+                             texts.ticket_follow_up(ticket.id, ticket.user_name, part, message.language))
         return
     if message.id == messages[0].id:  # the ticket's first message: its caption is in the header already
         # Its words again, as plain text: a copy without a caption would keep the parent's formatting, a link
         # hidden under innocent words included, posted in the group under the bot's name.
         await _copy_media(bot, store, chat_id, pace, ticket, message, message.text or None)
         return
-    caption = texts.ticket_follow_up_caption(ticket.id, ticket.user_name, message.text)
+    caption = texts.ticket_follow_up_caption(ticket.id, ticket.user_name, message.text, message.language)
     if len(caption.encode("utf-16-le")) // 2 <= MAX_CAPTION:  # Telegram counts UTF-16 units
         await _copy_media(bot, store, chat_id, pace, ticket, message, caption)
         return
     # Too long for a caption once named: the media with a short one, the parent's words in full beneath.
-    await _copy_media(bot, store, chat_id, pace, ticket, message, texts.ticket_follow_up_caption_below(ticket.id,
-                                                                                                  ticket.user_name))
+    await _copy_media(bot, store, chat_id, pace, ticket, message,
+                      texts.ticket_follow_up_caption_below(ticket.id, ticket.user_name, message.language))
     for part in _chunks(message.text or ""):
-        await _post_text(bot, store, chat_id, pace, ticket, texts.ticket_follow_up(ticket.id, ticket.user_name, part))
+        await _post_text(bot, store, chat_id, pace, ticket,
+                         texts.ticket_follow_up(ticket.id, ticket.user_name, part, message.language))
 
 
 def _under(ticket: Ticket) -> ReplyParameters | None:
@@ -706,18 +713,21 @@ async def staff_reply(update: Update, context: Ctx) -> None:
         await context.bot.send_message(message.chat_id, texts.REPLY_HOLDS_PASSWORD.format(ticket_id=ticket.id),
                                        parse_mode=ParseMode.HTML)
         return
-    try:
+    # The staff member's words as written; the bot's own around them (and its button) in the family's language.
+    with i18n.using(await language.language_of(context, ticket.telegram_user_id)):
         # The parent may be midway through a dialogue: a button lets them answer without leaving it.
         answer = keyboard([(texts.ANSWER_SCHOOL, "helpdesk:write")])
+        # Cut before escaping, so that no cut falls inside an HTML entity.
+        chunks = [texts.reply_from_school(ticket.id, part) for part in _chunks(message.text or "")]
+        caption = texts.reply_caption(ticket.id, message.caption)[:1024]
+    try:
         if kind == "text":
-            # Cut before escaping, so that no cut falls inside an HTML entity.
-            chunks = [texts.reply_from_school(ticket.id, part) for part in _chunks(message.text or "")]
             for i, chunk in enumerate(chunks):
                 await context.bot.send_message(ticket.telegram_user_id, chunk, parse_mode=ParseMode.HTML,
                                                reply_markup=answer if i == len(chunks) - 1 else None)
         else:
             await context.bot.copy_message(ticket.telegram_user_id, message.chat_id, message.message_id,
-                                           caption=texts.reply_caption(ticket.id, message.caption)[:1024],
+                                           caption=caption,
                                            reply_markup=answer)
     except (Forbidden, BadRequest) as exc:
         log.info("answer to ticket %s not delivered: %s", ticket.id, exc)
@@ -780,7 +790,7 @@ async def _take(context: Ctx, ticket: Ticket, staff: User, tell_parent: bool) ->
         return None
     await _refresh_header(context, taken)
     if tell_parent:
-        await _tell_parent(context, taken, texts.ticket_taken_notice(taken.id))
+        await _tell_parent(context, taken, texts.ticket_taken_notice)
     return taken
 
 
@@ -794,7 +804,7 @@ async def _refresh_header(context: Ctx, ticket: Ticket) -> None:
             or not await d.store.tickets.shows(chat_id, ticket.header_message_id, ticket.id):
         return
     first = next(m for m in await d.store.tickets.messages(ticket.id) if m.author == "parent")
-    text, markup = _header(ticket, _first_text(first.kind, first.text))
+    text, markup = _header(ticket, first)
     try:
         await context.bot.edit_message_text(text, chat_id, ticket.header_message_id,
                                             parse_mode=ParseMode.HTML, reply_markup=markup)
@@ -817,7 +827,10 @@ async def after_unlock(context: Ctx, account_id: int) -> None:
             await _refresh_header(context, updated)
 
 
-async def _tell_parent(context: Ctx, ticket: Ticket, text: str) -> None:
+async def _tell_parent(context: Ctx, ticket: Ticket, notice: Callable[[int], str]) -> None:
+    """A word on the ticket to the family, in its language (this is a staff member's update, not the family's)."""
+    with i18n.using(await language.language_of(context, ticket.telegram_user_id)):
+        text = notice(ticket.id)
     try:
         await context.bot.send_message(ticket.telegram_user_id, text, parse_mode=ParseMode.HTML)
     except (Forbidden, BadRequest):
@@ -861,7 +874,7 @@ async def ticket_button(update: Update, context: Ctx) -> None:
         return
     await answer_query(update)
     await _refresh_header(context, closed)
-    await _tell_parent(context, closed, texts.ticket_closed_notice(closed.id))
+    await _tell_parent(context, closed, texts.ticket_closed_notice)
 
 
 async def list_tickets(update: Update, context: Ctx, uai: str | None = None) -> None:

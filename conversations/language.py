@@ -43,8 +43,10 @@ async def family_language(context: Ctx, uid: int) -> str | None:
 
 
 async def language_of(context: Ctx, uid: int) -> str:
-    """The language to write to this family in outside its own update (a reply, a notice's own words)."""
-    return await family_language(context, uid) or SOURCE
+    """The language to write to this family in outside its own update (a staff reply, a reset): its stored one,
+    else the one it wrote to its school in last (its app's, when it never chose), else French."""
+    found = await family_language(context, uid) or await deps(context).store.tickets.latest_language(uid)
+    return found if found in deps(context).languages else SOURCE
 
 
 def _from_app(update: Update, context: Ctx) -> str | None:

@@ -42,6 +42,7 @@ class TicketMessage:
     source_chat_id: int | None
     source_message_id: int | None
     at: str
+    language: str = "fr"  # the language the family read the bot in when it wrote (staff: French)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class NewMessage:
     text: str | None
     source_chat_id: int | None = None
     source_message_id: int | None = None
+    language: str = "fr"  # the family's language at that moment: staff read « écrit en ukrainien »
 
 
 @dataclass(frozen=True)
@@ -164,9 +166,9 @@ class Tickets:
             ticket = _ticket(rows[0])
             cursor = await conn.execute(
                 "INSERT INTO ticket_messages (ticket_id, author, author_name, kind, text, source_chat_id,"
-                " source_message_id, at) VALUES (?, 'parent', ?, ?, ?, ?, ?, ?)",
+                " source_message_id, at, language) VALUES (?, 'parent', ?, ?, ?, ?, ?, ?, ?)",
                 (ticket.id, user_name, message.kind, message.text, message.source_chat_id, message.source_message_id,
-                 now))
+                 now, message.language))
             if to_group:
                 if new:
                     await _queue_post(conn, ticket.id, "header", None, now)
@@ -268,6 +270,15 @@ class Tickets:
                 "INSERT INTO ticket_messages (ticket_id, author, author_name, kind, text, at)"
                 " VALUES (?, 'staff', ?, ?, ?, ?)", (ticket_id, author_name, kind, text, now))
             await conn.execute("UPDATE tickets SET updated_at = ? WHERE id = ?", (now, ticket_id))
+
+    async def latest_language(self, telegram_user_id: int) -> str | None:
+        """The language the family read the bot in when it last wrote to its school (None: it never wrote)."""
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall(
+                "SELECT m.language FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id"
+                " WHERE t.telegram_user_id = ? AND m.author = 'parent' ORDER BY m.id DESC LIMIT 1",
+                (telegram_user_id,)))
+        return str(rows[0][0]) if rows else None
 
     async def messages(self, ticket_id: int) -> list[TicketMessage]:
         async with self.db.read() as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from conversations.texts.staff import LAST_ERRORS, STATE_LABELS
+from i18n import IN_FRENCH, SOURCE
 
 # -- help desk: what staff see in their group --------------------------------------------------------
 
@@ -35,6 +36,7 @@ __all__ = [  # what the package exports as it is (not translated)
     "ticket_follow_up_caption_below",
     "ticket_header",
     "ticket_mail",
+    "written_in",
 ]
 
 TAKE_BUTTON = "🙋 Je m'en occupe"
@@ -72,26 +74,32 @@ def ticket_context(identifier: str | None, state: str | None, where: str | None,
 NO_LOCK = "Verrou : aucun"
 
 
+def written_in(language: str) -> str:
+    """« (écrit en ukrainien) » after the family's name, for staff, when the family reads the bot in another language
+    than French (what it writes is likely in that language); nothing for French."""
+    return f" (écrit en {IN_FRENCH.get(language, language)})" if language != SOURCE else ""
+
+
 def ticket_header(ticket_id: int, opened: str, user_name: str, user_id: int, context: str, taken_by: str | None,
-                  closed_by: str | None, first_message: str) -> str:
+                  closed_by: str | None, first_message: str, language: str = SOURCE) -> str:
     status = (f"✅ Close par {escape(closed_by)}" if closed_by else
               f"🙋 Prise en charge par {escape(taken_by)}" if taken_by else "🆕 Pas encore prise en charge")
     return (f"🆘 <b>Demande n°{ticket_id}</b> — ouverte le {opened}\n"
-            f"De : {escape(user_name)} (Telegram {user_id})\n{escape(context)}\n{status}\n\n"
+            f"De : {escape(user_name)} (Telegram {user_id}){written_in(language)}\n{escape(context)}\n{status}\n\n"
             f"{escape(first_message)}\n\n"
             "↩️ <i>Pour répondre à la famille : répondez à ce message (Répondre).</i>")
 
 
-def ticket_follow_up(ticket_id: int, user_name: str, text: str) -> str:
-    return f"💬 <b>Demande n°{ticket_id}</b> — {escape(user_name)} :\n\n{escape(text)}"
+def ticket_follow_up(ticket_id: int, user_name: str, text: str, language: str = SOURCE) -> str:
+    return f"💬 <b>Demande n°{ticket_id}</b> — {escape(user_name)}{written_in(language)} :\n\n{escape(text)}"
 
 
-def ticket_follow_up_caption_below(ticket_id: int, user_name: str) -> str:
-    return f"💬 Demande n°{ticket_id} — {user_name} (légende ci-dessous)"
+def ticket_follow_up_caption_below(ticket_id: int, user_name: str, language: str = SOURCE) -> str:
+    return f"💬 Demande n°{ticket_id} — {user_name}{written_in(language)} (légende ci-dessous)"
 
 
-def ticket_follow_up_caption(ticket_id: int, user_name: str, caption: str | None) -> str:
-    return f"💬 Demande n°{ticket_id} — {user_name}" + (f" : {caption}" if caption else "")
+def ticket_follow_up_caption(ticket_id: int, user_name: str, caption: str | None, language: str = SOURCE) -> str:
+    return f"💬 Demande n°{ticket_id} — {user_name}{written_in(language)}" + (f" : {caption}" if caption else "")
 
 
 PHOTO_PLACEHOLDER = "[photo ci-dessous]"
@@ -124,10 +132,10 @@ def open_ticket_line(ticket_id: int, user_name: str, identifier: str | None, ope
 
 
 def ticket_mail(ticket_id: int, new: bool, user_name: str, user_id: int, identifier: str | None, context: str,
-                kind: str, text: str | None) -> tuple[str, str]:
+                kind: str, text: str | None, language: str = SOURCE) -> tuple[str, str]:
     """(subject, body) of the mail telling the school's mailbox of a ticket's message."""
     subject = (f"[Assistant ENT] Demande n°{ticket_id}" + (f" — {identifier}" if identifier else "")
-               + f" — {user_name}" + ("" if new else " (nouveau message)"))
+               + f" — {user_name}{written_in(language)}" + ("" if new else " (nouveau message)"))
     if kind == "text":
         content = text or ""
     else:
@@ -135,7 +143,7 @@ def ticket_mail(ticket_id: int, new: bool, user_name: str, user_id: int, identif
         content = f"[La famille a envoyé {what}, visible dans le groupe Telegram du personnel.]" + (
             f"\nLégende : {text}" if text else "")
     body = ("Nouvelle demande d'aide" if new else "Nouveau message sur la demande") + f" n°{ticket_id}\n\n" \
-        f"De : {user_name} (Telegram {user_id})\n{context}\n\nMessage :\n{content}\n\n" \
+        f"De : {user_name} (Telegram {user_id}){written_in(language)}\n{context}\n\nMessage :\n{content}\n\n" \
         f"Pour répondre : dans le groupe Telegram du personnel, répondez au message de la demande n°{ticket_id}.\n" \
         "(Une réponse à ce courriel n'arrive pas à la famille.)\n"
     return subject, body

@@ -5,17 +5,17 @@ from __future__ import annotations
 from html import escape
 
 from conversations.texts.staff import SECRET_LIFETIME_MINUTES, STATE_LABELS
+from i18n import N_, Catalog
 
-# -- letters with a QR code (the printed page, and what the bot says about them) -------------------
+CATALOG = Catalog("letters")
+_ = CATALOG.gettext
 
+# -- letters with a QR code (what the bot says about them) ------------------------------------------
 
-
-
-__all__ = [  # what the package exports as it is (not translated)
+__all__ = [  # staff's (/lettre), in French, and functions; LETTER_INVALID is the family's, read in its language
     "LETTER_BUTTON",
     "LETTER_CANCELLED",
     "LETTER_FILE_NAME",
-    "LETTER_INVALID",
     "confirm_letter",
     "letter_caption",
     "letter_done",
@@ -23,14 +23,16 @@ __all__ = [  # what the package exports as it is (not translated)
     "letter_welcome",
 ]
 
+
+
 # What the bot says when a letter's link is opened.
 def letter_welcome(name: str) -> str:
-    return (f"👋 Bonjour ! Voici la lettre du collège pour le compte de <b>{escape(name)}</b> : l'identifiant et "
-            "le mot de passe provisoire sont déjà vérifiés, il reste quelques étapes.")
+    return _("👋 Bonjour ! Voici la lettre du collège pour le compte de <b>{name}</b> : l'identifiant et le mot de "
+             "passe provisoire sont déjà vérifiés, il reste quelques étapes.").format(name=escape(name))
 
 
-LETTER_INVALID = ("Cette lettre n'est plus valable (déjà utilisée, remplacée ou trop ancienne) : activez votre "
-                  "compte avec l'identifiant et le mot de passe provisoire imprimés, ou écrivez au collège.")
+LETTER_INVALID = N_("Cette lettre n'est plus valable (déjà utilisée, remplacée ou trop ancienne) : activez votre "
+                    "compte avec l'identifiant et le mot de passe provisoire imprimés, ou écrivez au collège.")
 
 # /lettre, for staff.
 LETTER_BUTTON = "📄 Oui, nouvelle lettre"
