@@ -169,7 +169,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
             log.info("mail on: %s:%s (%s), tickets to %s", mailer.smtp.host, mailer.smtp.port, mailer.smtp.security,
                      "each school's contact_email" if schools.several else contact)
         commands = [BotCommand(name, description)
-                    for name, description in {**texts.COMMANDS, **texts.PRIVACY_COMMANDS}.items()]
+                    for name, description in {**texts.commands(), **texts.PRIVACY_COMMANDS}.items()]
         await app.bot.set_my_commands(commands)
         await _staff_command_menus(app, schools, commands)
         for school in schools.all:
