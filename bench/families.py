@@ -20,7 +20,7 @@ from typing import Any, Literal
 import aiohttp
 
 from conversations import texts
-from conversations.texts import QUESTIONS
+from conversations.texts import question
 from sandbox.driver import Sandbox, SandboxError
 
 # Replies that refuse a step and change nothing (the Argon2 queue full, the directory down): the family,
@@ -114,7 +114,7 @@ def activation_script(n: int, token: str | None = None) -> list[Step]:
     Argon2 per step (conversations/activation.py): the provisional password verified, each answer hashed,
     the new password verified against the provisional one then hashed, its confirmation verified.
     """
-    q1, q2 = QUESTIONS[n % 8], QUESTIONS[(n + 1) % 8]  # both on the first page of questions
+    q1, q2 = question(n % 8 + 1), question((n + 1) % 8 + 1)  # both on the first page of questions
     accept = "✅ J'ai lu et j'accepte"
     if token is not None:
         start = [Step("/start <token>", "text", f"/start {token}", Screen(button=accept))]

@@ -139,7 +139,7 @@ async def _warn_if_staff_group_open(app: App, chat_id: int | None) -> None:
 
 def _family_commands() -> list[BotCommand]:
     """The command menu in the language at hand (i18n.using)."""
-    described = {**texts.COMMANDS, "langue": texts.LANGUAGE_COMMAND, **texts.privacy_commands()}
+    described = {**texts.commands(), "langue": texts.LANGUAGE_COMMAND, **texts.privacy_commands()}
     return [BotCommand(name, description) for name, description in described.items()]
 
 

@@ -107,10 +107,10 @@ QUESTIONS_PER_PAGE = 8
 
 def _questions(prefix: str, exclude: int | None, page: int) -> list[list[tuple[str, str]]]:
     """Each question its own button, full text, one per row; eight at a time, the others a page away."""
-    choices = [i for i in range(1, len(texts.QUESTIONS) + 1) if i != exclude]
+    choices = [i for i in range(1, texts.QUESTION_COUNT + 1) if i != exclude]
     pages = [choices[i:i + QUESTIONS_PER_PAGE] for i in range(0, len(choices), QUESTIONS_PER_PAGE)]
     page = min(page, len(pages) - 1)
-    rows = [[(texts.QUESTIONS[i - 1], f"{prefix}:{i:02d}")] for i in pages[page]]
+    rows = [[(texts.question_button(i), f"{prefix}:{i:02d}")] for i in pages[page]]
     if len(pages) > 1:
         other = (page + 1) % len(pages)
         rows.append([(texts.MORE_QUESTIONS if other > page else texts.FIRST_QUESTIONS, f"{prefix}:p{other + 1}")])
@@ -603,7 +603,7 @@ def _question(data: str) -> int | None:
         number = int(data.split(":", 1)[1])
     except (IndexError, ValueError):
         return None
-    return number if 1 <= number <= len(texts.QUESTIONS) else None
+    return number if 1 <= number <= texts.QUESTION_COUNT else None
 
 
 @step(QUESTION1)

@@ -86,10 +86,10 @@ async def page(deps: Deps, telegram_user_id: int, step: str) -> Page | None:
         number = 1 if step == activation.ANSWER1 else 2
         chosen = progress.question1 if number == 1 else progress.question2
         # The second list leaves out the first choice, as in the chat.
-        offered = [q for q in range(1, len(texts.QUESTIONS) + 1) if number == 1 or q != progress.question1]
+        offered = [q for q in range(1, texts.QUESTION_COUNT + 1) if number == 1 or q != progress.question1]
         return Page(step, form_texts.ANSWER_TITLE[number], form_texts.ANSWER_INTRO,
                     [_secret("value", form_texts.ANSWER_LABEL, "off", step)], question=chosen,
-                    questions=[f"{q}. {texts.QUESTIONS[q - 1]}" if q in offered else "" for q in range(1, 17)])
+                    questions=[f"{q}. {texts.question_button(q)}" if q in offered else "" for q in range(1, 17)])
     if step in (recovery.FORGOT_ANSWER1, recovery.FORGOT_ANSWER2):
         saved = await store.recovery.get(telegram_user_id)
         credentials = (await store.accounts.credentials(saved.account_id)
@@ -100,7 +100,7 @@ async def page(deps: Deps, telegram_user_id: int, step: str) -> Page | None:
         chosen = credentials.question1 if number == 1 else credentials.question2
         return Page(step, form_texts.ANSWER_TITLE[number], form_texts.FORGOT_ANSWER_INTRO,
                     [_secret("value", form_texts.ANSWER_LABEL, "off", step)], question=chosen,
-                    questions=[f"{chosen}. {texts.QUESTIONS[chosen - 1]}"] if chosen else [])
+                    questions=[f"{chosen}. {texts.question_button(chosen)}"] if chosen else [])
     if step in (activation.PASSWORD, recovery.FORGOT_PASSWORD):
         return Page(step, form_texts.PASSWORD_TITLE, form_texts.PASSWORD_INTRO,
                     [_secret("value", form_texts.PASSWORD_LABEL, "new-password", step),

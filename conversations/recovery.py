@@ -426,7 +426,7 @@ def expect(state: str) -> Handler:
     async def wrong_input(update: Update, context: Ctx) -> object:
         if state in SECRET_STEPS:
             await delete_secret(update, context)
-        await send(update, context, texts.EXPECTS_RECOVERY[state])
+        await send(update, context, texts.expects_recovery(state))
         return None
 
     return wrong_input

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
-from conversations.texts import QUESTIONS
 from sandbox.driver import Person, SandboxError
 
 if TYPE_CHECKING:
@@ -43,12 +43,17 @@ async def to_questions(parent: Person) -> None:
 
 
 async def choose_question(parent: Person, number: int) -> None:
-    """Touches the secret question `number` by its text, turning to the other page of questions if needed."""
-    try:
-        await parent.click(QUESTIONS[number - 1])
-    except SandboxError:
-        await parent.click("➡️ Autres questions")
-        await parent.click(QUESTIONS[number - 1])
+    """Touches the secret question `number` by its button's data (the same in every language), turning to the other
+    page of questions if needed."""
+    for _turn in range(2):
+        shown = [m for m in await parent.messages() if m.buttons][-1]
+        data = [b.get("callback_data", "") for row in shown.buttons for b in row]
+        wanted = [d for d in data if re.fullmatch(rf"q[12]:{number:02d}", d)]
+        if wanted:
+            await parent.click_data(shown.message_id, wanted[0])
+            return
+        await parent.click_data(shown.message_id, next(d for d in data if re.fullmatch(r"q[12]:p\d", d)))
+    raise SandboxError(f"no secret question {number} offered")
 
 
 async def to_password(parent: Person) -> None:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conversations.texts import QUESTIONS
+from conversations.texts import question
 from sandbox.driver import Sandbox
 from sandbox.server import SandboxServer
 from storage.backup import DatabaseLock, check_copy
@@ -53,7 +53,7 @@ async def test_a_backup_taken_mid_activation_is_restored_and_the_parent_finishes
         await _type(parent, flows.PROVISIONAL, "Étape 3/6")
         await _click(parent, "✅ J'ai lu et j'accepte", "Étape 4/6")
         await _click(parent, "⏭ Passer (recommandé)", "Première question")
-        await _click(parent, QUESTIONS[6], "Tapez votre réponse")
+        await _click(parent, question(7), "Tapez votre réponse")
         await _type(parent, flows.ANSWER1, "Seconde question")
 
         saved = await loop.run_in_executor(None, entbot, env, tmp_path, "backup", str(copy))
@@ -75,7 +75,7 @@ async def test_a_backup_taken_mid_activation_is_restored_and_the_parent_finishes
 
         bot = BotProcess(env, tmp_path / "bot.log", tmp_path)
         await bot.wait_ready()
-        await _click(parent, QUESTIONS[8], "Tapez votre réponse")  # on the first page of the second list
+        await _click(parent, question(9), "Tapez votre réponse")  # on the first page of the second list
         await _type(parent, flows.ANSWER2, "Étape 6/6")
         await _type(parent, flows.PASSWORD, "seconde fois")
         await _type(parent, flows.PASSWORD, "Compte activé !")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conversations.texts import QUESTIONS
+from conversations.texts import question
 from sandbox.driver import Sandbox
 from sandbox.server import SandboxServer
 from tests import flows
@@ -107,9 +107,9 @@ async def test_the_bot_activates_a_family_under_the_units_system_call_rules(tmp_
             assert 10 in nice_values(bot.pid)
             await _click(parent, "✅ J'ai lu et j'accepte", "Étape 4/6")
             await _click(parent, "⏭ Passer (recommandé)", "Première question")
-            await _click(parent, QUESTIONS[6], "Tapez votre réponse")
+            await _click(parent, question(7), "Tapez votre réponse")
             await _type(parent, flows.ANSWER1, "Seconde question")
-            await _click(parent, QUESTIONS[8], "Tapez votre réponse")
+            await _click(parent, question(9), "Tapez votre réponse")
             await _type(parent, flows.ANSWER2, "Étape 6/6")
             await _type(parent, flows.PASSWORD, "seconde fois")
             await _type(parent, flows.PASSWORD, "Compte activé !")

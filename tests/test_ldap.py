@@ -489,14 +489,14 @@ async def test_entbot_run_with_directory_ldap_survives_slapd_and_itself_being_ki
         await _type(parent, PROVISIONALS[JEAN.login], "Étape 3/6")
         await _click(parent, "✅ J'ai lu et j'accepte", "Étape 4/6")
         await _click(parent, "⏭ Passer (recommandé)", "Première question")
-        await _click(parent, texts.QUESTIONS[6], "Tapez votre réponse")
+        await _click(parent, texts.question(7), "Tapez votre réponse")
         await _type(parent, flows.ANSWER1, "Seconde question")
         await parent.click("➡️ Autres questions")
         for _ in range(150):  # the other page, edited in place by the bot's process
-            if (await parent.last()).button(texts.QUESTIONS[13]) is not None:
+            if (await parent.last()).button(texts.question(14)) is not None:
                 break
             await asyncio.sleep(0.1)
-        await _click(parent, texts.QUESTIONS[13], "Tapez votre réponse")
+        await _click(parent, texts.question(14), "Tapez votre réponse")
         await _type(parent, flows.ANSWER2, "Étape 6/6")
         await _type(parent, flows.PASSWORD, "seconde fois")
         slapd.kill()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conversations.texts import QUESTIONS
+from conversations.texts import question
 from sandbox.driver import Person, Sandbox
 from sandbox.server import SandboxServer
 from tests import flows
@@ -205,14 +205,14 @@ async def test_killed_mid_activation_the_bot_resumes_and_keeps_no_secret(tmp_pat
         await _type(parent, flows.PROVISIONAL, "Étape 3/6")
         await _click(parent, "✅ J'ai lu et j'accepte", "Étape 4/6")
         await _click(parent, "⏭ Passer (recommandé)", "Première question")
-        await _click(parent, QUESTIONS[1], "Tapez votre réponse")
+        await _click(parent, question(2), "Tapez votre réponse")
         await _type(parent, secrets[1], "Seconde question")
 
         assert bot.stop(signal.SIGKILL) == -signal.SIGKILL  # kill -9 between two steps
         bot = BotProcess(env, log, tmp_path)
         await bot.wait_ready()
 
-        await _click(parent, QUESTIONS[8], "Tapez votre réponse")  # the question list from before the crash
+        await _click(parent, question(9), "Tapez votre réponse")  # the question list from before the crash
         await _type(parent, secrets[2], "Étape 6/6")
         await _type(parent, flows.PASSWORD, "seconde fois")
         await _type(parent, flows.PASSWORD, "Compte activé !")

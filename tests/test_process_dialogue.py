@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from conversations.texts import QUESTIONS
+from conversations.texts import question
 from sandbox.driver import Person, Sandbox
 from sandbox.server import SandboxServer
 from tests import flows
@@ -73,7 +73,7 @@ async def test_killed_while_questions_wait_the_saved_state_s_handler_answers(tmp
         await _to_cgu(writer, OTHER_IDENTIFIER, OTHER_PROVISIONAL)
         await _click(writer, "✅ J'ai lu et j'accepte", "Étape 4/6")
         await _click(writer, "⏭ Passer (recommandé)", "Première question")
-        await _click(writer, QUESTIONS[6], "Tapez votre réponse")
+        await _click(writer, question(7), "Tapez votre réponse")
         await _type(writer, "/aide", "Aide")
         await _click(writer, "✍️ Écrire au collège", "Écrivez votre message")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from conversations.texts.common import QUESTIONS
+from conversations.texts.common import question_shown
 from conversations.texts.menu import EDUCONNECT
 
 # -- activation, step by step ----------------------------------------------------------------
@@ -250,7 +250,7 @@ FIRST_QUESTIONS = "⬅️ Premières questions"
 
 def answer_prompt(number: int, question: int) -> str:
     title = "Première question secrète" if number == 1 else "Seconde question secrète"
-    return (STEP_PREFIX.format(n=5) + f"{title}\n\n<b>{escape(QUESTIONS[question - 1])}</b>\n\n"
+    return (STEP_PREFIX.format(n=5) + f"{title}\n\n{question_shown(question)}\n\n"
             "Tapez votre réponse. Majuscules, accents et espaces ne comptent pas.\n"
             "🔒 J'efface votre message dès que je l'ai lu.")
 

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from html import escape
 
-# -- main menu -------------------------------------------------------------------------------
+from i18n import N_, Catalog
 
+CATALOG = Catalog("menu")
+_ = CATALOG.gettext
 
-__all__ = [  # what the package exports as it is (not translated)
-    "EDUCONNECT",
-    "MENU_ACTIVATE",
-    "MENU_FORGOT",
-    "MENU_LOGIN",
-    "MENU_RESET",
-    "MENU_RESTART",
-    "MENU_SERVICES",
-    "MENU_TEST",
-    "OPEN_ENT",
+__all__ = [  # functions (they translate inside); the family's constants are read through the package, translated
     "contact_text",
     "help_text",
     "login_text",
@@ -27,26 +20,40 @@ __all__ = [  # what the package exports as it is (not translated)
     "welcome",
 ]
 
+# -- main menu -------------------------------------------------------------------------------
+
+
 def welcome(school: str | None, first_name: str) -> str:
     """`school`: the family's school, or None when the deployment serves several and the family is not yet known."""
-    whose = f"du <b>{escape(school)}</b>" if school else "des collèges de <b>Touraine e-school</b>"
-    return (f"Bonjour {escape(first_name)} 👋\n\nJe suis l'assistant ENT {whose}. "
-            "Je vous guide pas à pas pour activer votre compte sur l'ENT Touraine e-school "
-            "(l'espace numérique du collège : notes, cahier de textes, messages).\n\n"
-            "Que souhaitez-vous faire ?")
+    if school:
+        text = _("Bonjour {name} 👋\n\nJe suis l'assistant ENT du <b>{school}</b>. Je vous guide pas à pas pour activer "
+                 "votre compte sur l'ENT Touraine e-school (l'espace numérique du collège : notes, cahier de textes, "
+                 "messages).\n\nQue souhaitez-vous faire ?")
+        return text.format(name=escape(first_name), school=escape(school))
+    return _("Bonjour {name} 👋\n\nJe suis l'assistant ENT des collèges de <b>Touraine e-school</b>. Je vous guide pas "
+             "à pas pour activer votre compte sur l'ENT Touraine e-school (l'espace numérique du collège : notes, "
+             "cahier de textes, messages).\n\nQue souhaitez-vous faire ?").format(name=escape(first_name))
 
 
-MENU_ACTIVATE = "🔑 Activer mon compte"
-MENU_RESTART = "🔄 Recommencer l'activation"
-MENU_RESET = "♻️ Mon compte a été réinitialisé"
-MENU_FORGOT = "🔓 Mot de passe oublié"
-MENU_TEST = "🔎 Tester ma connexion"
-MENU_SERVICES = "🧭 Découvrir les services de l'ENT"
-MENU_LOGIN = "🔐 Comment me connecter"
+# TRANSLATORS: button
+MENU_ACTIVATE = N_("🔑 Activer mon compte")
+# TRANSLATORS: button
+MENU_RESTART = N_("🔄 Recommencer l'activation")
+# TRANSLATORS: button
+MENU_RESET = N_("♻️ Mon compte a été réinitialisé")
+# TRANSLATORS: button
+MENU_FORGOT = N_("🔓 Mot de passe oublié")
+# TRANSLATORS: button
+MENU_TEST = N_("🔎 Tester ma connexion")
+# TRANSLATORS: button
+MENU_SERVICES = N_("🧭 Découvrir les services de l'ENT")
+# TRANSLATORS: button
+MENU_LOGIN = N_("🔐 Comment me connecter")
 
 
 def menu_resume(step_number: int) -> str:
-    return f"▶️ Reprendre à l'étape {step_number}/6"
+    # TRANSLATORS: button
+    return _("▶️ Reprendre à l'étape {n}/6").format(n=step_number)
 
 
 def school_contacts(schools: list[tuple[str, str]]) -> str | None:
@@ -54,52 +61,67 @@ def school_contacts(schools: list[tuple[str, str]]) -> str | None:
     deployment serves several schools and the family is not yet known (« Écrire au collège » finds the school)."""
     if len(schools) == 1:
         return schools[0][1]
-    return " ou ".join(f"{address} ({name})" for name, address in schools) or None
+    each = [_("{address} ({school})").format(address=address, school=name) for name, address in schools]
+    if not each:
+        return None
+    listed = each[0]
+    for one in each[1:]:  # « a ou b ou c », the list growing one address at a time, in the language's own order
+        listed = _("{addresses} ou {address}").format(addresses=listed, address=one)
+    return listed
 
 
 def help_text(contact: str | None, where: str | None) -> str:
-    head = f"<b>Aide</b>\n\nVous êtes {where}.\n\n" if where else "<b>Aide</b>\n\n"
-    return (head + "• /start : le menu principal\n• /annuler : mettre en pause (vos étapes validées sont gardées)\n"
-            "• /aide : ce message\n\n"
-            "En cas de difficulté pour accéder à l'ENT, touchez « Écrire au collège » : le secrétariat vous "
-            "répondra ici." + (f" Ou écrivez à {escape(contact)}" if contact else ""))
+    """/aide: `where` ends the sentence « Vous êtes … » (the dialogue the parent is in), `contact` the address."""
+    head = _("<b>Aide</b>\n\nVous êtes {where}.").format(where=where) if where else _("<b>Aide</b>")
+    body = _("• /start : le menu principal\n• /annuler : mettre en pause (vos étapes validées sont gardées)\n"
+             "• /aide : ce message\n\n"
+             "En cas de difficulté pour accéder à l'ENT, touchez « Écrire au collège » : le secrétariat vous "
+             "répondra ici.")
+    tail = " " + _("Ou écrivez à {contact}").format(contact=escape(contact)) if contact else ""
+    return head + "\n\n" + body + tail
 
 
 def contact_text(contact: str | None) -> str:
-    by_mail = (", ou par courriel à l'adresse ci-dessous, en indiquant votre nom, celui de votre enfant et sa classe :"
-               f"\n\n{escape(contact)}" if contact else ", en indiquant votre nom, celui de votre enfant et sa classe.")
-    return ("<b>Contacter le collège</b>\n\nEn cas de difficulté pour accéder à l'ENT, écrivez au collège ici, "
-            f"dans Telegram (touchez « Écrire au collège »){by_mail}\n\n"
-            "N'envoyez jamais votre mot de passe, ni au collège ni à personne.")
+    if contact:
+        text = _("<b>Contacter le collège</b>\n\nEn cas de difficulté pour accéder à l'ENT, écrivez au collège ici, "
+                 "dans Telegram (touchez « Écrire au collège »), ou par courriel à l'adresse ci-dessous, en indiquant "
+                 "votre nom, celui de votre enfant et sa classe :\n\n{contact}\n\n"
+                 "N'envoyez jamais votre mot de passe, ni au collège ni à personne.")
+        return text.format(contact=escape(contact))
+    return _("<b>Contacter le collège</b>\n\nEn cas de difficulté pour accéder à l'ENT, écrivez au collège ici, "
+             "dans Telegram (touchez « Écrire au collège »), en indiquant votre nom, celui de votre enfant et sa "
+             "classe.\n\nN'envoyez jamais votre mot de passe, ni au collège ni à personne.")
 
 
 def services_text(services: list[tuple[str, str]]) -> str:
-    """Step 9 of the guide: the services as the school lists them (name, one line); links are buttons."""
+    """Step 9 of the guide: the services as the school lists them (name, one line); links are buttons. The names
+    and lines are the school's own words, shown as it wrote them."""
     lines = []
     for name, line in services:
-        lines.append(f"• <b>{escape(name)}</b>" + (f" : {escape(line)}" if line else ""))
-    return "<b>Les services de l'ENT</b> (étape 9 du guide)\n\n" + "\n".join(lines)
+        lines.append(_("• <b>{service}</b> : {line}").format(service=escape(name), line=escape(line)) if line
+                     else _("• <b>{service}</b>").format(service=escape(name)))
+    return _("<b>Les services de l'ENT</b> (étape 9 du guide)") + "\n\n" + "\n".join(lines)
 
 
-OPEN_ENT = "🌐 Ouvrir l'ENT"
+# TRANSLATORS: button
+OPEN_ENT = N_("🌐 Ouvrir l'ENT")
 
 
 def service_link(name: str) -> str:
     return f"🔗 {name}"
 
 
-EDUCONNECT = ("Vous avez un compte <b>ÉduConnect</b> (le compte national des parents) ? Sur la page de connexion "
-              "de l'ENT, choisissez « Élève ou parent » puis « ÉduConnect », et connectez-vous avec ce compte : "
-              "il n'a pas besoin d'être activé ici.")
+EDUCONNECT = N_("Vous avez un compte <b>ÉduConnect</b> (le compte national des parents) ? Sur la page de connexion "
+                "de l'ENT, choisissez « Élève ou parent » puis « ÉduConnect », et connectez-vous avec ce compte : "
+                "il n'a pas besoin d'être activé ici.")
 
 
 def login_text(ent_url: str) -> str:
-    return ("<b>Se connecter à l'ENT</b> (étape 8 du guide)\n\n"
-            f"1. Ouvrez {escape(ent_url)} et touchez « Se connecter ».\n"
-            "2. Choisissez « Élève ou parent ».\n"
-            "3. Tapez votre identifiant et le mot de passe que <b>vous</b> avez choisi, puis « CONNEXION ».\n\n"
-            "Pas sûr de votre mot de passe ? Touchez « Tester ma connexion ». Oublié ? Touchez "
-            "« Mot de passe oublié » : vos deux questions secrètes permettent d'en choisir un nouveau.\n\n"
-            + EDUCONNECT)
-
-
+    """Step 8 of the guide: the ENT's own words (« Se connecter », « Élève ou parent », « CONNEXION ») stay French."""
+    return (_("<b>Se connecter à l'ENT</b> (étape 8 du guide)\n\n"
+              "1. Ouvrez {url} et touchez « Se connecter ».\n"
+              "2. Choisissez « Élève ou parent ».\n"
+              "3. Tapez votre identifiant et le mot de passe que <b>vous</b> avez choisi, puis « CONNEXION ».\n\n"
+              "Pas sûr de votre mot de passe ? Touchez « Tester ma connexion ». Oublié ? Touchez "
+              "« Mot de passe oublié » : vos deux questions secrètes permettent d'en choisir un nouveau.")
+            .format(url=escape(ent_url)) + "\n\n" + _(EDUCONNECT))
