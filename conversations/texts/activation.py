@@ -310,7 +310,7 @@ def password_rejected(problems: list[str], length: int, kinds: int, min_length: 
 PASSWORD_CONFIRM = N_("<b>Étape 6/6</b> — Confirmation\n\nTapez votre mot de passe une seconde fois.")
 PASSWORD_MISMATCH = N_("Les deux mots de passe ne sont pas identiques. Recommençons : tapez le mot de passe choisi.")
 
-# TRANSLATORS: its first line is how the bot recognises this message later (a button under it never replaces it)
+# TRANSLATORS: keep the first line as it is from one version to the next: the bot recognises this message by it
 ACTIVATED = N_("🎉 <b>Compte activé !</b>\n\nFélicitations ! Votre compte ENT est maintenant actif.\n\n"
                "Pour vous connecter : ouvrez l'ENT, touchez « Se connecter », choisissez « Élève ou parent », "
                "puis tapez votre identifiant <code>{identifier}</code> et le mot de passe que vous venez de choisir.")
