@@ -7,7 +7,7 @@ from functools import cache
 from html import escape, unescape
 
 from conversations.texts.common import QUESTIONS
-from i18n import N_, SHIPPED, SOURCE, Catalog, MissingCatalog, current, using
+from i18n import FSI, N_, PDI, RIGHT_TO_LEFT, SHIPPED, SOURCE, Catalog, MissingCatalog, current, using
 
 CATALOG = Catalog("activation")
 _ = CATALOG.gettext
@@ -42,8 +42,9 @@ __all__ = [  # staff's and the code's, as they are; the rest is the family's, re
 
 def _question_shown(number: int) -> str:
     """Local stand-in for helper core's `common.question_shown` (the question translated, the French beside it),
-    until its branch is merged: the French question, as the family read it before."""
-    return f"<b>{escape(QUESTIONS[number - 1])}</b>"
+    until its branch is merged: the French question (the ENT's), set apart in a right-to-left text."""
+    french = escape(QUESTIONS[number - 1])
+    return f"<b>{FSI}{french}{PDI}</b>" if current() in RIGHT_TO_LEFT else f"<b>{french}</b>"
 
 
 RESET_INTRO = N_("♻️ <b>Votre compte a été réinitialisé</b> par le collège : votre ancien mot de passe et vos "
