@@ -6,8 +6,9 @@ import re
 from functools import cache
 from html import escape, unescape
 
+import i18n  # its upper-case strings (SOURCE, FSI…) read through it: a module's own are its texts
 from conversations.texts.common import QUESTIONS
-from i18n import FSI, N_, PDI, RIGHT_TO_LEFT, SHIPPED, SOURCE, Catalog, MissingCatalog, current, using
+from i18n import N_, Catalog, MissingCatalog, current, using
 
 CATALOG = Catalog("activation")
 _ = CATALOG.gettext
@@ -44,7 +45,7 @@ def _question_shown(number: int) -> str:
     """Local stand-in for helper core's `common.question_shown` (the question translated, the French beside it),
     until its branch is merged: the French question (the ENT's), set apart in a right-to-left text."""
     french = escape(QUESTIONS[number - 1])
-    return f"<b>{FSI}{french}{PDI}</b>" if current() in RIGHT_TO_LEFT else f"<b>{french}</b>"
+    return f"<b>{i18n.FSI}{french}{i18n.PDI}</b>" if current() in i18n.RIGHT_TO_LEFT else f"<b>{french}</b>"
 
 
 RESET_INTRO = N_("♻️ <b>Votre compte a été réinitialisé</b> par le collège : votre ancien mot de passe et vos "
@@ -142,7 +143,7 @@ CGU_FULL_TEXT = N_("📄 Lire les conditions complètes")
 def cgu_step(school_text: str | None, has_link: bool) -> str:
     text = _("<b>Étape 3/6</b> — Les règles d'usage de l'ENT\n\n<i>{excerpt}</i>").format(
         excerpt=escape(CGU_GUIDE_EXCERPT))
-    if current() != SOURCE:
+    if current() != i18n.SOURCE:
         text += "\n\n" + _(CGU_SUMMARY)
     if school_text:  # the school's own rules, as the school wrote them
         text += "\n\n" + _("<b>Règles du collège</b>\n{rules}").format(rules=escape(school_text))
@@ -322,7 +323,7 @@ def kept_messages() -> tuple[str, ...]:
     """How the messages a button under them never replaces start, as a chat shows them (no tags), in every shipped
     language: a family may have changed language since the bot sent it."""
     starts = []
-    for language in SHIPPED:
+    for language in i18n.SHIPPED:
         try:
             with using(language):
                 first = _(ACTIVATED).split("\n", 1)[0]
