@@ -141,6 +141,26 @@ async def test_a_turkish_parent_s_wrong_inputs_are_answered_in_turkish(bot: Harn
     assert any("jean.dupont12" in text for text in answers)  # the example identifier, as it is
 
 
+async def test_a_language_changed_mid_activation_takes_the_next_step_and_keeps_the_progress(bot: Harness) -> None:
+    parent = await parent_in(bot, "fr")
+    await flows.to_cgu(parent)
+    await parent.send("/langue")
+    await press(parent, "lang:set:tr")
+    await press(parent, "cgu:accept")  # the French step's button, pressed after the change: the next step in Turkish
+    email = await parent.text()
+    assert email != plain(activation.EMAIL) and french_left(email) == []
+    await press(parent, "email:skip")
+    await press(parent, "q1:07")
+    await parent.send(flows.ANSWER1)
+    await press(parent, "q2:p2")
+    await press(parent, "q2:14")
+    await parent.send(flows.ANSWER2)
+    await parent.send(flows.PASSWORD)
+    await parent.send(flows.PASSWORD)
+    activated = (await parent.last()).text
+    assert activated.startswith(activation.kept_messages()) and not activated.startswith("🎉 Compte activé !")
+
+
 # -- an Arabic parent: isolates around everything Latin, answers in Arabic script ------------------------------
 
 
