@@ -731,7 +731,7 @@ def expect(state: str) -> Handler:
         if state in DELETE_TYPED:
             await delete_secret(update, context)
         # One short line: the step's message, with its buttons, stays where it is.
-        await send(update, context, texts.EXPECTS[state])
+        await send(update, context, texts.expects(state))
         return None
 
     return wrong_input

@@ -348,7 +348,7 @@ def _is_latest(context: ContextTypes.DEFAULT_TYPE, message: Message) -> bool:
 
 def _kept(message: Message) -> bool:
     """Messages the parent must keep in the chat, whatever button under them is pressed."""
-    return (message.text or "").startswith(texts.KEPT_MESSAGES)
+    return (message.text or "").startswith(texts.kept_messages())
 
 
 async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, markup: Keyboard = None) -> Message | None:

@@ -548,7 +548,7 @@ async def _context(d: Deps, uid: int, school: School) -> tuple[Account | None, s
     if account is not None:
         identifier = account.identifier
     where = (recovery.where(saved) if saved else
-             texts.where(progress.step) if progress and progress.step in texts.STEP_NUMBER else None)
+             texts.step_where(progress.step) if progress and progress.step in texts.STEP_NUMBER else None)
     keys = [("user", str(uid))] + ([("account", identifier_key(identifier))] if identifier and not foreign else [])
     lock = await store.attempts.locked_until(*keys)
     lock_until = texts.paris(lock.until) if lock else None

@@ -76,9 +76,8 @@ ANSWERS_WRONG = N_("❌ Les réponses ne correspondent pas à celles enregistré
 
 
 def forgot_password(min_length: int, min_kinds: int, after_code: bool = False) -> str:
-    """The new password's rule: the activation's, whose last line (« different from the temporary password »)
-    becomes « different from the old one »."""
-    rule = password_rule(min_length, min_kinds).rpartition("\n")[0] + "\n" + _("• être différent de l'ancien.")
+    """The new password's rule: the activation's, different from the old one rather than from a provisional one."""
+    rule = password_rule(min_length, min_kinds, new=True)
     return ((_("✅ Code correct.") if after_code else _("✅ Réponses correctes.")) + "\n\n"
             + _("🔓 <b>Nouveau mot de passe</b>\n\nChoisissez un mot de passe compliqué. {rule}\n\n"
                 "Tapez-le. 🔒 J'efface votre message dès que je l'ai lu.").format(rule=rule))

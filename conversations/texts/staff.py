@@ -42,9 +42,26 @@ __all__ = [  # what the package exports as it is (not translated)
     "reset_done",
     "stats_lines",
     "stats_message",
+    "step_label",
+    "step_where",
     "unlocked",
     "who",
 ]
+
+
+
+# A parent's activation step as staff read it (French, whatever the family's language).
+def step_label(step: str) -> str:
+    """« étape 3/6 (règles d'usage) »: /compte, the accounts' export."""
+    n = STEP_NUMBER[step]
+    return f"étape {n}/6 ({STEP_NAME[n]})"
+
+
+def step_where(step: str) -> str:
+    """« à l'étape 3/6 de l'activation (règles d'usage) »: where a family writing to the school is."""
+    n = STEP_NUMBER[step]
+    return f"à l'étape {n}/6 de l'activation ({STEP_NAME[n]})"
+
 
 PICK_SCHOOL = "Vous êtes membre de l'équipe de plusieurs établissements : pour lequel ?"
 
