@@ -245,3 +245,20 @@ async def test_french_families_form_is_unchanged(browser: Browser, fbot: Harness
     status, answer = await client.open(token_of(url), signed(parent, token="123456789:not-this-bots-token"))
     assert (status, answer["message"]) == (401, "Telegram n'a pas pu confirmer qui ouvre ce formulaire. Fermez-le et "
                                                 "rouvrez-le depuis la conversation avec le bot.")
+
+
+def test_every_form_text_in_arabic_keeps_its_latin_fragments_isolated() -> None:
+    """The chat's button and hint, the privacy note and every line of the page: Telegram, ENT and the numbers set
+    apart in Arabic, and each text really translated."""
+    with (LOCALES / "form.pot").open("rb") as fp:
+        msgids = [message.id for message in read_po(fp) if message.id]
+    shown = []
+    with using("ar"):
+        for msgid in msgids:
+            if isinstance(msgid, tuple):
+                shown += [form_texts.ngettext(*msgid, n).format(min_length=n, min_kinds=n) for n in (0, 1, 2, 3, 8, 11, 100)]
+            else:
+                shown.append(form_texts.CATALOG.gettext(msgid))
+                assert shown[-1] != msgid, msgid
+    for text in shown:
+        assert latin_outside_isolates(text) == [], text
