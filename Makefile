@@ -26,7 +26,7 @@ $(STAMP_TEST): $(BIN)/python pyproject.toml
 # After changing a family's text: `make catalogs-extract catalogs-update`, translate what is new, `make catalogs`.
 LOCALES := i18n/locales
 LANGS := en ar uk tr pt
-DOMAINS := common menu activation recovery helpdesk notices letters privacy directory form document
+DOMAINS := common language menu activation recovery helpdesk notices letters privacy directory school_actions form document
 SOURCES_form := conversations/form_texts.py
 SOURCES_document := render/texts.py
 sources = $(or $(SOURCES_$(1)),conversations/texts/$(1).py)

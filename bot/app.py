@@ -34,6 +34,7 @@ from conversations.common import DEPS_KEY, LATEST_KEY, Deps, MailConfig, Privacy
 from conversations.form_button import FORM_KEY, FormLinks
 from conversations.password_rules import PasswordRule
 from conversations.when import quiet_end
+from i18n import SOURCE, using
 from storage import backup as backups
 from storage import secrets
 from storage.accounts import DirectoryUnavailable
@@ -136,6 +137,12 @@ async def _warn_if_staff_group_open(app: App, chat_id: int | None) -> None:
                     "Revoke it in Telegram (group settings, invite links).", chat_id)
 
 
+def _family_commands() -> list[BotCommand]:
+    """The command menu in the language at hand (i18n.using)."""
+    described = {**texts.COMMANDS, "langue": texts.LANGUAGE_COMMAND, **texts.privacy_commands()}
+    return [BotCommand(name, description) for name, description in described.items()]
+
+
 async def _staff_command_menus(app: App, schools: Schools, commands: list[BotCommand]) -> None:
     """Staff see their commands in Telegram's menu; parents never do (the commands are checked anyway)."""
     staff_commands = commands + [BotCommand(name, text) for name, text in texts.STAFF_COMMANDS.items()]
@@ -168,9 +175,12 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
             mailer.start()
             log.info("mail on: %s:%s (%s), tickets to %s", mailer.smtp.host, mailer.smtp.port, mailer.smtp.security,
                      "each school's contact_email" if schools.several else contact)
-        commands = [BotCommand(name, description)
-                    for name, description in {**texts.COMMANDS, **texts.PRIVACY_COMMANDS}.items()]
+        commands = _family_commands()
         await app.bot.set_my_commands(commands)
+        for code in settings.languages:  # the menu of a parent whose Telegram is in that language
+            if code != SOURCE:
+                with using(code):
+                    await app.bot.set_my_commands(_family_commands(), language_code=code)
         await _staff_command_menus(app, schools, commands)
         for school in schools.all:
             await _warn_if_staff_group_open(app, school.staff.chat_id)
@@ -225,7 +235,8 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
                                   privacy=PrivacyConfig(settings.retention, settings.school_postal_address,
                                                         settings.dpo_contact),
                                   password_rule=PasswordRule(settings.password_min_length,
-                                                             settings.password_min_kinds))
+                                                             settings.password_min_kinds),
+                                  languages=settings.languages)
     app.bot_data[MAILER_KEY] = mailer
     # The secure form (WEBAPP_URL): its server in this process, its button on every secret step's prompt.
     webform = WebForm(app, settings.form, settings.require_token()) if settings.form is not None else None
@@ -241,6 +252,9 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
     # Before the dialogues: one person's answers and passwords are checked at a bounded pace.
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT,
                                    budget.guard), group=-1)
+    # /langue and its buttons, before the dialogues: a choice mid-activation leaves the activation where it was.
+    for handler in language.handlers():
+        app.add_handler(handler, group=-3)
     # Staff tools come first: their commands and buttons never reach the parent's conversation.
     for handler in staff.handlers(parent.unknown_command, parent.stale_button, tuple(groups),
                                   {"lettre": letters.letter_command}, {"letter": letters.letter_button}):

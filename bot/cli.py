@@ -25,6 +25,7 @@ from bot.importing import import_file
 from bot.settings import Settings, SettingsError, load
 from conversations import form_texts, texts
 from conversations.privacy import copy_deleter
+from i18n import MissingCatalog, check_catalogs
 from storage import backup as backups
 from storage.accounts import Account, DirectoryUnavailable, identifier_key
 from storage.db import DatabaseTooNew
@@ -54,6 +55,10 @@ def run(settings: Settings) -> int:
     settings.require_token()
     if not settings.school_list:  # a single school needs its address; SCHOOLS_FILE's schools have theirs
         settings.require_contact()
+    try:  # every offered language's catalogs compiled (`make catalogs`): said now, not at a family's first message
+        check_catalogs(settings.languages)
+    except MissingCatalog as exc:
+        return fail(str(exc))
     configure_logging(settings.log_level)
     # Held until the process ends: `entbot restore` and a second `entbot run` see the bot is running.
     lock = backups.DatabaseLock(settings.database)

@@ -17,6 +17,7 @@ from bot import schools as schools_file
 from bot.form_settings import FormSettings, FormSettingsError
 from conversations import texts
 from conversations.common import School, Schools, StaffConfig
+from i18n import SHIPPED, SOURCE
 from render.documents import (
     Cgu,
     DocumentError,
@@ -107,6 +108,7 @@ class Settings:
     cgu_url: str | None = None
     services: tuple[Service, ...] = field(default_factory=shipped_services)
     form: FormSettings | None = None  # WEBAPP_URL and WEB_LISTEN: the secure form (bot/webform.py); None, off
+    languages: tuple[str, ...] = SHIPPED  # LANGUAGES: the families' languages offered, French always among them
 
     school_uai: str = DEFAULT_UAI  # SCHOOL_UAI: the single school's, or which of SCHOOLS_FILE's had the data before
     school_list: tuple[School, ...] = ()  # SCHOOLS_FILE's schools; empty: the single school of the settings above
@@ -207,6 +209,16 @@ def _quiet_hours(raw: str) -> tuple[time, time] | None:
 
 
 # The retention settings besides TICKETS_RETENTION_DAYS: (variable, field, fewest days allowed).
+def _languages(raw: str) -> tuple[str, ...]:
+    """LANGUAGES=en,ar: the shipped languages a deployment offers; French, the source, is always offered."""
+    asked = [code.strip().lower() for code in raw.split(",") if code.strip()]
+    unknown = [code for code in asked if code not in SHIPPED]
+    if unknown:
+        raise SettingsError(f"LANGUAGES={raw!r} invalide : {', '.join(unknown)} inconnu(s) ; langues livrées : "
+                            f"{', '.join(SHIPPED)} (vide : le français seul).")
+    return tuple(code for code in SHIPPED if code == SOURCE or code in asked)
+
+
 RETENTIONS = [("PROGRESS_RETENTION_DAYS", "progress_retention_days", 1),
               ("ATTEMPTS_RETENTION_DAYS", "attempts_retention_days", 1),
               ("AUDIT_RETENTION_DAYS", "audit_retention_days", 1),
@@ -288,6 +300,8 @@ def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
     if (raw := get("PASSWORD_MIN_KINDS")) is not None:
         kwargs["password_min_kinds"] = _bounded("PASSWORD_MIN_KINDS", raw, "un nombre de sortes de caractères", 1, 4,
                                                 " (minuscules, majuscules, chiffres, caractères spéciaux)")
+    if (raw := get("LANGUAGES")) is not None:
+        kwargs["languages"] = _languages(raw)
     if (raw := get("CGU_URL")) is not None:
         kwargs["cgu_url"] = _url("CGU_URL", raw)
     try:

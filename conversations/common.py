@@ -18,6 +18,7 @@ from telegram.ext import BaseHandler, ContextTypes
 
 from conversations import texts
 from conversations.password_rules import DEFAULT_RULE, PasswordRule
+from i18n import SHIPPED
 from render.documents import Cgu, Service, guide_cgu, shipped_services
 from storage.accounts import IDENTIFIER_MAX, Account, is_identifier
 from storage.deletions import DELETABLE_FOR
@@ -133,6 +134,7 @@ class Deps:
     letter_validity_days: int = 90  # how long a letter's link works
     privacy: PrivacyConfig = PrivacyConfig()
     password_rule: PasswordRule = DEFAULT_RULE
+    languages: tuple[str, ...] = SHIPPED  # the families' languages offered (LANGUAGES), French first
 
 
 # Argon2 checks and hashes one person may cause in a rolling minute, whatever asks for them: a step of the

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
-from conversations import notices, texts
+from conversations import language, notices, texts
 from conversations.common import (
     School,
     answer_query,
@@ -39,6 +39,8 @@ async def menu_keyboard(context: Ctx, uid: int, progress: Progress | None = None
     rows += [[(texts.MENU_RESET, "menu:reset")], [(texts.MENU_FORGOT, "menu:forgot")], [(texts.MENU_TEST, "menu:test")],
              [(texts.MENU_LOGIN, "menu:login")], [(texts.MENU_SERVICES, "menu:services")],
              *await notices.subscription_rows(context, uid, family), write_to_school()]
+    if len(deps(context).languages) > 1:
+        rows.append([(texts.MENU_LANGUAGE, "lang:ask")])
     return keyboard(*rows)
 
 
@@ -51,6 +53,7 @@ async def start(update: Update, context: Ctx) -> None:
     text = _welcome(family, first_name(update))
     if not await d.store.privacy.known(uid):  # a first visit: where to read about their data
         text += texts.PRIVACY_LINE
+    await language.remember_first(update, context)  # after: the stored language would make the bot "know" them
     if progress is not None and progress.step in texts.STEP_NUMBER:  # /start midway: the menu, resuming first
         text = texts.start_mid_flow(texts.STEP_NUMBER[progress.step]) + "\n\n" + text
     await send(update, context, text, markup)

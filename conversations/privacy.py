@@ -9,7 +9,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from conversations import form_button, form_texts, texts
+from conversations import form_button, form_texts, language, texts
 from conversations.common import answer_query, deps, edit_or_send, keyboard, send, user_id
 from storage.privacy import DeleteCopy
 
@@ -86,6 +86,7 @@ async def erase(update: Update, context: Ctx) -> None:
     d = deps(context)
     uid = user_id(update)
     done = await d.store.privacy.erase(uid, texts.ERASED_CONTENT, "famille")
+    language.forget(context, uid)  # this reply still in its language; the next from its Telegram app's
     if not done.anything:
         await edit_or_send(update, context, texts.MY_DATA_NOTHING_TO_ERASE)
         return

@@ -15,7 +15,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from conversations import helpdesk, notices, texts
+from conversations import helpdesk, language, notices, texts
 from conversations.common import (
     School,
     answer_query,
@@ -29,6 +29,7 @@ from conversations.common import (
     user_id,
 )
 from conversations.roles import picked, school_for, staff_only, staff_schools
+from i18n import using
 from render import charts
 from storage.accounts import Account, identifier_key
 
@@ -156,11 +157,12 @@ async def _unlock(update: Update, context: Ctx, account: Account, school: School
 async def _tell_unlocked(context: Ctx, uid: int) -> None:
     """"Le collège a levé le blocage", with the button that takes the parent back to their step."""
     progress = await deps(context).store.progress.get(uid)
-    if progress is not None and progress.step in texts.STEP_NUMBER:
-        text = texts.UNLOCKED_PARENT
-        markup = keyboard([(texts.menu_resume(texts.STEP_NUMBER[progress.step]), "menu:resume")])
-    else:
-        text, markup = texts.UNLOCKED_PARENT_NO_STEP, None
+    with using(await language.language_of(context, uid)):  # the family's words, not the staff member's
+        if progress is not None and progress.step in texts.STEP_NUMBER:
+            text = texts.UNLOCKED_PARENT
+            markup = keyboard([(texts.menu_resume(texts.STEP_NUMBER[progress.step]), "menu:resume")])
+        else:
+            text, markup = texts.UNLOCKED_PARENT_NO_STEP, None
     try:
         await context.bot.send_message(uid, text, parse_mode=ParseMode.HTML, reply_markup=markup)
     except (Forbidden, BadRequest):
@@ -266,8 +268,10 @@ async def _tell_families(context: Ctx, account: Account) -> None:
     for uid, prompt in users.items():
         await store.progress.forget(uid)
         await drop_keyboard(context, uid, prompt)
+        with using(await language.language_of(context, uid)):
+            notice = texts.ACCOUNT_RESET_NOTICE
         try:
-            await context.bot.send_message(uid, texts.ACCOUNT_RESET_NOTICE, parse_mode="HTML")
+            await context.bot.send_message(uid, notice, parse_mode="HTML")
         except Forbidden:
             log.info("user %s has blocked the bot", uid)
 

@@ -21,8 +21,14 @@ NAMES = {"fr": "Français", "en": "English", "ar": "العربية", "uk": "Ук
 IN_FRENCH = {"fr": "français", "en": "anglais", "ar": "arabe", "uk": "ukrainien", "tr": "turc", "pt": "portugais"}
 RIGHT_TO_LEFT = frozenset({"ar"})
 # One catalog per flow (i18n/locales/<language>/LC_MESSAGES/<domain>.po); the Makefile compiles each to .mo.
-DOMAINS: tuple[str, ...] = ("common", "menu", "activation", "recovery", "helpdesk", "notices", "letters", "privacy",
-                            "directory", "form", "document")
+DOMAINS: tuple[str, ...] = ("common", "language", "menu", "activation", "recovery", "helpdesk", "notices", "letters", "privacy",
+                            "directory", "school_actions", "form", "document")
+
+# The ENT's own French words (its buttons, links, screens): a translation keeps each verbatim, in « », beside its own
+# words, so that the parent finds them on the ENT's French pages (tests/test_i18n_catalogs.py checks it).
+ENT_WORDS: tuple[str, ...] = ("Se connecter", "Élève ou parent", "CONNEXION", "Bienvenue dans votre ENT !", "Autre public",
+                              "Personnel de l'éducation nationale", "ÉduConnect", "Assistance", "canal annonces",
+                              "Mot de passe oublié ?")
 
 LOCALES = Path(str(resources.files("i18n") / "locales"))
 

@@ -105,9 +105,10 @@ class Sandbox:
         await self._post("faults", {"method": method, "status": status, "count": count, "delay": delay,
                                     "after": after, "retry_after": retry_after, "late": late})
 
-    async def people(self, count: int, first_name: str = "Parent") -> list[int]:
-        """Creates `count` people at once; returns their ids."""
-        data = await self._post("users/bulk", {"count": count, "first_name": first_name})
+    async def people(self, count: int, first_name: str = "Parent", language_code: str | None = "fr") -> list[int]:
+        """Creates `count` people at once (their Telegram apps in `language_code`); returns their ids."""
+        data = await self._post("users/bulk", {"count": count, "first_name": first_name,
+                                               "language_code": language_code})
         return [int(uid) for uid in data["user_ids"]]
 
     async def copies(self, chat_id: int, message_id: int) -> dict[int, int]:

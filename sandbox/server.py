@@ -164,7 +164,9 @@ async def ctl_users_bulk(request: web.Request) -> web.Response:
     """Many people at once (a benchmark's ten thousand subscribers)."""
     world = request.app[WORLD_KEY]
     body = await _body(request)
-    ids = [world.add_user(f"{body.get('first_name', 'Parent')} {i}").id for i in range(int(body["count"]))]
+    language = body.get("language_code", "fr")
+    ids = [world.add_user(f"{body.get('first_name', 'Parent')} {i}", language_code=language).id
+           for i in range(int(body["count"]))]
     return web.json_response({"user_ids": ids})
 
 

@@ -73,6 +73,15 @@ RULES: list[Rule] = [
     # The secure form's links live minutes (bot/webform.py): an expired one proves nothing.
     Rule("form_tokens", "telegram_days", "expires_at < :cutoff"),
     Rule("undeleted_copies", "audit_days", "recorded_at < :cutoff"),
+    # The language a family reads the bot in: kept while it has anything else with the bot (an account linked, a
+    # subscription, a dialogue or a ticket), then as long as an abandoned activation.
+    Rule("family_languages", "progress_days",
+         "chosen_at < :cutoff"
+         " AND telegram_user_id NOT IN (SELECT telegram_user_id FROM accounts WHERE telegram_user_id IS NOT NULL)"
+         " AND telegram_user_id NOT IN (SELECT telegram_user_id FROM subscribers WHERE active = 1)"
+         " AND telegram_user_id NOT IN (SELECT telegram_user_id FROM activation_progress)"
+         " AND telegram_user_id NOT IN (SELECT telegram_user_id FROM recovery_progress)"
+         " AND telegram_user_id NOT IN (SELECT telegram_user_id FROM tickets WHERE state != 'closed')"),
     # The directory's entries looked up in LDAP mode (names copied from the ENT), never used since.
     Rule("accounts", "progress_days",
          "state = 'pending' AND provisional_hash IS NULL AND telegram_user_id IS NULL AND activated_at IS NULL"
@@ -194,7 +203,8 @@ class Privacy:
                 " OR EXISTS (SELECT 1 FROM recovery_progress WHERE telegram_user_id = :u)"
                 " OR EXISTS (SELECT 1 FROM subscribers WHERE telegram_user_id = :u)"
                 " OR EXISTS (SELECT 1 FROM tickets WHERE telegram_user_id = :u)"
-                " OR EXISTS (SELECT 1 FROM accounts WHERE telegram_user_id = :u)", {"u": uid}))
+                " OR EXISTS (SELECT 1 FROM accounts WHERE telegram_user_id = :u)"
+                " OR EXISTS (SELECT 1 FROM family_languages WHERE telegram_user_id = :u)", {"u": uid}))
         return bool(rows[0][0])
 
     async def export(self, telegram_user_id: int) -> dict[str, Any]:
@@ -234,11 +244,14 @@ class Privacy:
                 "SELECT notice_id, state, sent_at FROM deliveries WHERE telegram_user_id = :u ORDER BY notice_id", params))
             writing = list(await conn.execute_fetchall(
                 "SELECT started_at FROM helpdesk_writing WHERE telegram_user_id = :u", params))
+            language = _rows(await conn.execute_fetchall(
+                "SELECT language, source, chosen_at FROM family_languages WHERE telegram_user_id = :u", params))
         return {"telegram_user_id": telegram_user_id, "accounts": accounts,
                 "activation": progress[0] if progress else None, "recovery": recovery[0] if recovery else None,
                 "subscription": subscriber[0] if subscriber else None, "tickets": tickets,
                 "attempts": attempts[0] if attempts else None, "audit": audit, "deliveries": deliveries,
-                "writing_to_school_since": writing[0][0] if writing else None}
+                "writing_to_school_since": writing[0][0] if writing else None,
+                "language": language[0] if language else None}
 
     async def by_school(self, telegram_user_id: int) -> dict[str, dict[str, Any]]:
         """What this Telegram user has with each school (by UAI): the identifiers of its accounts (linked, or the one
@@ -283,7 +296,7 @@ class Privacy:
         def work(conn: sqlite3.Connection) -> Erasure:
             done = Erasure()
             for table in ("activation_progress", "recovery_progress", "helpdesk_writing", "subscriber_schools",
-                          "subscribers", "deliveries", "form_tokens"):
+                          "subscribers", "deliveries", "form_tokens", "family_languages"):
                 done.removed[table] = conn.execute(f"DELETE FROM {table} WHERE telegram_user_id = :u", params).rowcount
             # What protects accounts from a guesser is about the accounts, not the guesser's private life: a
             # failure or a lock that still counts (QUIET_RESET) stays, or erasing would hand out a fresh budget

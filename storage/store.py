@@ -13,6 +13,7 @@ from storage.db import Clock, Database
 from storage.deletions import PendingDeletions
 from storage.ephemeral import EphemeralMessages
 from storage.form_tokens import FormTokens
+from storage.languages import FamilyLanguages
 from storage.ldap_directory import LdapConfig, LdapDirectory
 from storage.letters import LetterTokens
 from storage.notices import Deliveries, Notices, Subscribers
@@ -53,6 +54,7 @@ class Store:
         self.deliveries = Deliveries(self.db)
         self.letters = LetterTokens(self.db)
         self.form_tokens = FormTokens(self.db)
+        self.languages = FamilyLanguages(self.db)
         self.privacy = Privacy(self.db)
         self._key: bytes | None = None
 

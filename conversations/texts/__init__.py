@@ -14,13 +14,16 @@ from conversations.texts import common as _common
 from conversations.texts import directory as _directory
 from conversations.texts import helpdesk as _helpdesk
 from conversations.texts import helpdesk_staff as _helpdesk_staff
+from conversations.texts import language as _language
 from conversations.texts import letters as _letters
 from conversations.texts import menu as _menu
 from conversations.texts import notices as _notices
 from conversations.texts import notices_staff as _notices_staff
 from conversations.texts import operations as _operations
 from conversations.texts import privacy as _privacy
+from conversations.texts import privacy_staff as _privacy_staff
 from conversations.texts import recovery as _recovery
+from conversations.texts import school_actions as _school_actions
 from conversations.texts import staff as _staff
 from conversations.texts.activation import *  # noqa: F403
 from conversations.texts.cli import *  # noqa: F403
@@ -28,18 +31,22 @@ from conversations.texts.common import *  # noqa: F403
 from conversations.texts.directory import *  # noqa: F403
 from conversations.texts.helpdesk import *  # noqa: F403
 from conversations.texts.helpdesk_staff import *  # noqa: F403
+from conversations.texts.language import *  # noqa: F403
 from conversations.texts.letters import *  # noqa: F403
 from conversations.texts.menu import *  # noqa: F403
 from conversations.texts.notices import *  # noqa: F403
 from conversations.texts.notices_staff import *  # noqa: F403
 from conversations.texts.operations import *  # noqa: F403
 from conversations.texts.privacy import *  # noqa: F403
+from conversations.texts.privacy_staff import *  # noqa: F403
 from conversations.texts.recovery import *  # noqa: F403
+from conversations.texts.school_actions import *  # noqa: F403
 from conversations.texts.staff import *  # noqa: F403
 
 # The families' flows, translated where they have a CATALOG; then the staff's, French only.
-_FLOWS: tuple[ModuleType, ...] = (_common, _menu, _activation, _recovery, _helpdesk, _notices, _letters, _privacy, _directory,
-                                  _staff, _operations, _helpdesk_staff, _notices_staff, _cli)
+_FLOWS: tuple[ModuleType, ...] = (_common, _language, _menu, _activation, _recovery, _helpdesk, _notices, _letters,
+                                  _privacy, _directory, _school_actions,
+                                  _staff, _operations, _helpdesk_staff, _notices_staff, _privacy_staff, _cli)
 
 
 def _index() -> dict[str, tuple[ModuleType, str]]:

@@ -12,7 +12,6 @@ from storage.stats import DAILY_EVENTS, Summary
 # -- staff: the school's account tools ------------------------------------------------------------
 
 __all__ = [  # what the package exports as it is (not translated)
-    "ACCOUNT_RESET_NOTICE",
     "CANCEL_BUTTON",
     "CONFIRM_CHECKED_RESET_BUTTON",
     "CONFIRM_RESET_BUTTON",
@@ -31,8 +30,6 @@ __all__ = [  # what the package exports as it is (not translated)
     "STAFF_HELP",
     "STAFF_USAGE",
     "STATE_LABELS",
-    "UNLOCKED_PARENT",
-    "UNLOCKED_PARENT_NO_STEP",
     "UNLOCK_BUTTON",
     "account_card",
     "confirm_reset",
@@ -163,13 +160,8 @@ def new_provisional(identifier: str, name: str, password: str) -> str:
             f"{SECRET_LIFETIME_MINUTES} minutes.")
 
 
-ACCOUNT_RESET_NOTICE = ("ℹ️ Le collège vient de réinitialiser votre compte ENT. Ce que vous étiez en train de faire "
-                        "s'arrête là, sans conséquence. Quand vous aurez reçu le <b>nouveau</b> mot de passe "
-                        "provisoire, tapez /start et touchez « Mon compte a été réinitialisé ».")
 
 
-UNLOCKED_PARENT = "🔓 Le collège a levé le blocage : vous pouvez reprendre."
-UNLOCKED_PARENT_NO_STEP = "🔓 Le collège a levé le blocage : vous pouvez reprendre. Tapez /start pour le menu."
 
 
 def unlocked(identifier: str, was_locked: bool, still_locked: int = 0) -> str:
