@@ -29,7 +29,7 @@ from bot.form_policy import HEADERS, TELEGRAM_JS
 from bot.form_settings import FormSettings, is_loopback
 from conversations import form, form_button, form_texts
 from conversations.common import DEPS_KEY, Deps, FormMessage
-from i18n import RIGHT_TO_LEFT, SHIPPED, SOURCE, using
+from i18n import RIGHT_TO_LEFT, SOURCE, using
 from storage.form_tokens import FormToken, looks_like_token
 
 log = logging.getLogger(__name__)
@@ -204,9 +204,10 @@ class WebForm:
         return links.validity if isinstance(links, form_button.FormLinks) else form_button.LINK_VALIDITY
 
     async def _language(self, telegram_user_id: int, fallback: str | None) -> str:
-        """The language the family reads (conversations/form.py family_language), else its link's, else French."""
-        found = await form.family_language(self.deps.store, telegram_user_id) or fallback
-        return found if found in SHIPPED else SOURCE
+        """The language the family reads (its stored one: it may have changed it since the link was made), else the
+        one its link was made in (that of the family's update), else French."""
+        found = await form.family_language(self.deps, telegram_user_id) or fallback
+        return found if found in self.deps.languages else SOURCE
 
     async def _trust(self, request: web.Request, body: dict[str, Any], renewing: bool) -> Trusted:
         """The link and the person, or Refused; each refusal with a known culprit counts as a failed attempt.

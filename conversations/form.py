@@ -75,13 +75,11 @@ def question_shown(number: int) -> str:
     return texts.QUESTIONS[number - 1]
 
 
-async def family_language(store: Store, telegram_user_id: int) -> str | None:
-    """The language a family reads, for the form's requests (no Telegram update: no language of their own).
-
-    The one place to read the family's stored choice (/langue) once there is one; until then, the language its
-    current link was made in (each prompt's link records the language of the family's update).
-    """
-    return await store.form_tokens.language_of(telegram_user_id)
+async def family_language(deps: Deps, telegram_user_id: int) -> str | None:
+    """The language a family reads, for the form's requests (no Telegram update: no language of their own): its
+    stored language (chosen with /langue, or its app's at its first /start) while the deployment offers it."""
+    stored = await deps.store.languages.get(telegram_user_id)
+    return stored if stored in deps.languages else None
 
 
 async def current_step(store: Store, telegram_user_id: int) -> str | None:

@@ -77,14 +77,6 @@ class FormTokens:
         return FormToken(uid, chat, step, from_text(created), from_text(expires), spent is not None, bool(renewable),
                          language)
 
-    async def language_of(self, telegram_user_id: int) -> str | None:
-        """The language of the person's current link (one per person), spent or not; None if there is none."""
-        async with self.db.read() as conn:
-            rows = list(await conn.execute_fetchall(
-                "SELECT language FROM form_tokens WHERE telegram_user_id = ? ORDER BY created_at DESC LIMIT 1",
-                (telegram_user_id,)))
-        return str(rows[0][0]) if rows else None
-
     async def spend(self, token: str) -> bool:
         """Marks the token used if it still works; False when it was spent, expired or replaced meanwhile."""
         now = to_text(self.db.clock.now())

@@ -210,6 +210,20 @@ async def test_a_stranger_reads_the_refusal_in_their_own_language(fbot: Harness,
     assert (status, answer["message"]) == (403, refusal("tr", "other_user"))
 
 
+async def test_a_page_opened_after_a_change_of_language_speaks_the_new_one(fbot: Harness, client: FormClient) -> None:
+    parent = await family(fbot, "uk")
+    await at_provisional(parent)
+    _, url = await form_link(parent)  # made while the family read Ukrainian
+    await parent.send("/langue")
+    await press(parent, "lang:set:pt")
+    html = await fetch_page(url)
+    assert '<html lang="pt" dir="ltr">' in html and translated("pt", "FOOTER") in html
+    status, opened = await client.open(token_of(url), signed(parent))
+    assert status == 200 and opened["page"]["title"] == translated("pt", "PROVISIONAL_TITLE")
+    status, answer = await client.submit(opened["token"], signed(parent), value=flows.PROVISIONAL)
+    assert answer == {"ok": True, "message": translated("pt", "DONE")}
+
+
 @pytest.mark.parametrize("language", [code for code in SHIPPED if code != "fr"])
 async def test_each_language_gets_its_page(fbot: Harness, client: FormClient, language: str) -> None:
     parent = await family(fbot, language)
