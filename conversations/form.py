@@ -69,8 +69,8 @@ def _secret(name: str, label: str, autocomplete: str, step: str, numeric: bool =
 def question_shown(number: int) -> str:
     """A secret question as the page lists it (plain text, one line): for now the French question, as stored.
 
-    Shim until helper "core"'s `texts.question_shown(n)` (the translation with the French beside it, in HTML) is
-    merged: then `plain(texts.question_shown(number)).replace("\n", " ")`.
+    Shim until helper "core"'s question functions are merged (conversations/texts/common.py): then the family's
+    translation with the French the ENT shows beside it, `plain(texts.question_shown(number)).replace("\n", " ")`.
     """
     return texts.QUESTIONS[number - 1]
 
