@@ -29,6 +29,7 @@ from bot.form_policy import HEADERS, TELEGRAM_JS
 from bot.form_settings import FormSettings, is_loopback
 from conversations import form, form_button, form_texts
 from conversations.common import DEPS_KEY, Deps, FormMessage
+from i18n import RIGHT_TO_LEFT, SOURCE, using
 from storage.form_tokens import FormToken, looks_like_token
 
 log = logging.getLogger(__name__)
@@ -38,10 +39,13 @@ STATIC_FILES = {"form.js": "text/javascript", "form.css": "text/css"}
 MAX_BODY = 8 * 1024  # a token, initData (~1 KB) and two 128-character values: far below
 SKEW = timedelta(seconds=60)  # clocks of Telegram and the school's server may differ a little
 _update_ids = itertools.count(-1, -1)  # negative: never one of Telegram's
+# The request's key holding the language its answers speak: the family's, once its link or person is known.
+LANGUAGE = web.RequestKey("language", str)
 
 
 class Refused(Exception):
-    """A request the form turns down: the page shows the French text of `code`; nothing in the dialogue changed."""
+    """A request the form turns down: the page shows the text of `code` (form_texts.refused), in the family's
+    language when the request says whose it is; nothing in the dialogue changed."""
 
     def __init__(self, code: str, status: int = 403, counted_on: int | None = None) -> None:
         super().__init__(code)
@@ -65,8 +69,9 @@ async def _headers(request: web.Request, handler: Any) -> web.StreamResponse:
         raise
     except Exception:  # a fault of ours: one line, and the strict headers still (aiohttp's bare 500 has none)
         log.error("secure form: error while answering %s", request.path, exc_info=True)
-        response = web.json_response({"ok": False, "code": "error", "message": form_texts.REFUSED["error"]},
-                                     status=500)
+        with using(request.get(LANGUAGE, SOURCE)):
+            response = web.json_response({"ok": False, "code": "error", "message": form_texts.refused("error")},
+                                         status=500)
     response.headers.update(HEADERS)
     return response
 
@@ -127,8 +132,14 @@ class WebForm:
     # -- what a browser gets ------------------------------------------------------------------------------
 
     async def page(self, request: web.Request) -> web.Response:
-        """The page's frame; its script asks for the step's fields once Telegram vouched for the person."""
-        return web.Response(text=render_page(), content_type="text/html", charset="utf-8")
+        """The page's frame, in the language of its link's family; its script asks for the step's fields once
+        Telegram vouched for the person. An unknown link's page is French (its script's request may tell more)."""
+        token = request.query.get("t", "")
+        row = await self.deps.store.form_tokens.find(token) if looks_like_token(token) else None
+        language = await self._language(row.telegram_user_id, row.language) if row is not None else SOURCE
+        with using(language):
+            html = render_page(language)
+        return web.Response(text=html, content_type="text/html", charset="utf-8")
 
     async def static(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
@@ -147,23 +158,25 @@ class WebForm:
         renewed for its owner)."""
         try:
             body = await _body(request)
-            trusted = await self._trust(body, renewing=True)
+            trusted = await self._trust(request, body, renewing=True)
             token = trusted.token
             if trusted.row.spent:  # renewable (checked in _trust): a new link for the same step
                 token = await self.deps.store.form_tokens.mint(trusted.row.telegram_user_id, trusted.row.chat_id,
                                                                trusted.row.step, self._validity(),
-                                                               issued_at=trusted.row.created_at)
-            described = await form.page(self.deps, trusted.row.telegram_user_id, trusted.row.step)
+                                                               issued_at=trusted.row.created_at,
+                                                               language=trusted.row.language)
+            with using(request[LANGUAGE]):
+                described = await form.page(self.deps, trusted.row.telegram_user_id, trusted.row.step)
             if described is None:
                 raise Refused("other_step", 409)
         except Refused as refused:
-            return await self._refuse(refused)
+            return await self._refuse(request, refused)
         return web.json_response({"ok": True, "token": token, "page": described.as_json()})
 
     async def submit(self, request: web.Request) -> web.Response:
         try:
             body = await _body(request)
-            trusted = await self._trust(body, renewing=False)
+            trusted = await self._trust(request, body, renewing=False)
             values = body.get("values")
             if not isinstance(values, dict) or not set(values) <= {"value", "confirm", "question"}:
                 raise Refused("bad_request", 400)
@@ -178,9 +191,10 @@ class WebForm:
                     raise Refused("bad_request", 400)
             if not isinstance(value, str) or not value.strip():
                 raise Refused("bad_request", 400)
-            outcome = await self._feed(trusted, value, confirm, values.get("question"))
+            with using(request[LANGUAGE]):
+                outcome = await self._feed(trusted, value, confirm, values.get("question"), request[LANGUAGE])
         except Refused as refused:
-            return await self._refuse(refused)
+            return await self._refuse(request, refused)
         return web.json_response(outcome)
 
     # -- trust ---------------------------------------------------------------------------------------------
@@ -189,15 +203,27 @@ class WebForm:
         links = self.app.bot_data.get(form_button.FORM_KEY)
         return links.validity if isinstance(links, form_button.FormLinks) else form_button.LINK_VALIDITY
 
-    async def _trust(self, body: dict[str, Any], renewing: bool) -> Trusted:
-        """The link and the person, or Refused; each refusal with a known culprit counts as a failed attempt."""
+    async def _language(self, telegram_user_id: int, fallback: str | None) -> str:
+        """The language the family reads (its stored one: it may have changed it since the link was made), else the
+        one its link was made in (that of the family's update), else French."""
+        found = await form.family_language(self.deps, telegram_user_id) or fallback
+        return found if found in self.deps.languages else SOURCE
+
+    async def _trust(self, request: web.Request, body: dict[str, Any], renewing: bool) -> Trusted:
+        """The link and the person, or Refused; each refusal with a known culprit counts as a failed attempt.
+
+        Sets the request's LANGUAGE as soon as it knows whose request it is: the link's family, or the person
+        Telegram vouches for when the link is not theirs (or no longer exists)."""
+        request[LANGUAGE] = SOURCE
         token, raw = body.get("token"), body.get("init_data")
         if not isinstance(token, str) or not looks_like_token(token) or not isinstance(raw, str):
             raise Refused("bad_request", 400)
-        if not raw:
-            raise Refused("not_signed", 401)
         store = self.deps.store
         row = await store.form_tokens.find(token)
+        if row is not None:
+            request[LANGUAGE] = await self._language(row.telegram_user_id, row.language)
+        if not raw:
+            raise Refused("not_signed", 401)
         try:
             who = initdata.verify(raw, self._bot_token)
         except initdata.InvalidInitData as exc:
@@ -209,6 +235,8 @@ class WebForm:
             if row is not None:
                 await store.form_tokens.withdraw(token)
             raise Refused("not_signed", 401) from None
+        if row is None or who.user_id != row.telegram_user_id:  # the reader is someone else than the link's family
+            request[LANGUAGE] = await self._language(who.user_id, None)
         now = store.clock.now()
         if await store.attempts.locked_until(("user", str(who.user_id))) is not None:
             raise Refused("locked", 429)  # refused, and nothing counted: a lock is not made longer from here
@@ -227,7 +255,7 @@ class WebForm:
             raise Refused("other_step", 409)
         return Trusted(token, row, who)
 
-    async def _refuse(self, refused: Refused) -> web.Response:
+    async def _refuse(self, request: web.Request, refused: Refused) -> web.Response:
         if refused.counted_on is not None:
             uid = refused.counted_on
             # The same counter as wrong answers in the chat: five in a row lock this person (storage/attempts.py).
@@ -236,25 +264,28 @@ class WebForm:
             if lock is not None:
                 log.warning("secure form: user %s locked after refused submissions", uid)
         log.info("secure form: refused (%s)", refused.code)
-        return web.json_response({"ok": False, "code": refused.code, "message": form_texts.REFUSED[refused.code]},
-                                 status=refused.status)
+        with using(request.get(LANGUAGE, SOURCE)):
+            message = form_texts.refused(refused.code)
+        return web.json_response({"ok": False, "code": refused.code, "message": message}, status=refused.status)
 
     # -- the value, handed to the dialogue --------------------------------------------------------------
 
-    def _update(self, trusted: Trusted, text: str) -> Update:
+    def _update(self, trusted: Trusted, text: str, language: str) -> Update:
+        """The value as a message of the person's own; its language is the family's (the bot answers in it)."""
         message = FormMessage(message_id=0, date=self.deps.store.clock.now(),
                               chat=Chat(id=trusted.row.chat_id, type=Chat.PRIVATE),
                               from_user=User(id=trusted.who.user_id, first_name=trusted.who.first_name or "-",
-                                             is_bot=False),
+                                             is_bot=False, language_code=language),
                               text=text)
         message.set_bot(self.app.bot)
         return Update(update_id=next(_update_ids), message=message)
 
-    async def _feed(self, trusted: Trusted, value: str, confirm: str | None, question: object) -> dict[str, Any]:
+    async def _feed(self, trusted: Trusted, value: str, confirm: str | None, question: object,
+                    language: str) -> dict[str, Any]:
         """Under the person's turn: spends the link, feeds the value (and the confirmation), says how the step took it."""
         store = self.deps.store
         step = trusted.row.step
-        first = self._update(trusted, value)
+        first = self._update(trusted, value, language)
         outcome: dict[str, Any] = {}
         replies: list[str] = []
 
@@ -278,7 +309,7 @@ class WebForm:
                                    message="\n\n".join([form_texts.STEP_REFUSED, *map(form.plain, replies)]))
                     return
                 if confirm is not None and after == form.CONFIRMED_BY.get(step):
-                    await self.app.process_update(self._update(trusted, confirm))
+                    await self.app.process_update(self._update(trusted, confirm, language))
             finally:
                 FORM_REPLIES.reset(token)
             outcome.update(ok=True, message=form_texts.DONE)
@@ -330,15 +361,17 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def render_page() -> str:
-    """The page's HTML: its words set here (escaped), its behaviour in form.js; no inline script or style."""
+def render_page(language: str = SOURCE) -> str:
+    """The page's HTML in the language at hand (`language` names it: the page's lang and direction): its words set
+    here (escaped), its behaviour in form.js; no inline script or style."""
     t = {name: escape(getattr(form_texts, name)) for name in ("PAGE_TITLE", "LOADING", "NO_SCRIPT", "FOOTER")}
     data = escape(json.dumps({"outside": form_texts.OUTSIDE_TELEGRAM, "submit": form_texts.SUBMIT,
                               "sending": form_texts.SENDING, "show": form_texts.SHOW, "hide": form_texts.HIDE,
                               "network": form_texts.NETWORK, "question": form_texts.QUESTION_LABEL,
                               "done": form_texts.DONE}, ensure_ascii=False))
+    direction = "rtl" if language in RIGHT_TO_LEFT else "ltr"
     return f"""<!doctype html>
-<html lang="fr">
+<html lang="{escape(language)}" dir="{direction}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -351,7 +384,7 @@ def render_page() -> str:
 <body data-texts="{data}">
 <main>
 <h1 id="title">{t["PAGE_TITLE"]}</h1>
-<p id="status" role="status">{t["LOADING"]}</p>
+<p id="status" role="status" dir="auto">{t["LOADING"]}</p>
 <noscript><p class="error">{t["NO_SCRIPT"]}</p></noscript>
 <form id="form" hidden novalidate></form>
 <p class="footer">{t["FOOTER"]}</p>

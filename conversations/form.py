@@ -27,6 +27,10 @@ class Field:
     secret: bool = True  # drawn as a password field, with a show/hide eye
     numeric: bool = False
     max_length: int = 128
+    # The field's own direction, whatever the page's: a password or a code is a string of characters typed as on
+    # the ENT's (left-to-right) pages, so "ltr" (an Arabic page must not set "Ab1!" as "!Ab1" when shown); a
+    # secret answer may be written in Arabic script as well as in Latin: "auto" (the direction of its first letter).
+    direction: str = "ltr"
 
 
 @dataclass(frozen=True)
@@ -51,14 +55,28 @@ def _rule(rule: PasswordRule) -> dict[str, Any]:
     # "other" kind being what is none of the three others nor a space, exactly as `kinds` counts it.
     return {"min_length": rule.min_length, "min_kinds": rule.min_kinds, "max_length": MAX_LENGTH,
             "patterns": {name: pattern for name, pattern in KINDS.items() if name != "other"},
-            "lines": {"length": form_texts.RULE_LENGTH.format(min_length=rule.min_length),
-                      "kinds": form_texts.RULE_KINDS.format(min_kinds=rule.min_kinds),
+            "lines": {"length": form_texts.rule_length(rule.min_length),
+                      "kinds": form_texts.rule_kinds(rule.min_kinds),
                       "other": form_texts.RULE_NOT_IDENTIFIER},
             "mismatch": form_texts.MISMATCH}
 
 
-def _secret(name: str, label: str, autocomplete: str, step: str, numeric: bool = False) -> Field:
-    return Field(name, label, autocomplete, secret=not numeric, numeric=numeric, max_length=LIMITS.get(step, 128))
+def _secret(name: str, label: str, autocomplete: str, step: str, numeric: bool = False, direction: str = "ltr") -> Field:
+    return Field(name, label, autocomplete, secret=not numeric, numeric=numeric, max_length=LIMITS.get(step, 128),
+                 direction=direction)
+
+
+def question_shown(number: int) -> str:
+    """A secret question as the page lists it (plain text, one line): the family's translation with the French the
+    ENT shows beside it (the French alone for a French family)."""
+    return plain(texts.question_shown(number)).replace("\n", " ")
+
+
+async def family_language(deps: Deps, telegram_user_id: int) -> str | None:
+    """The language a family reads, for the form's requests (no Telegram update: no language of their own): its
+    stored language (chosen with /langue, or its app's at its first /start) while the deployment offers it."""
+    stored = await deps.store.languages.get(telegram_user_id)
+    return stored if stored in deps.languages else None
 
 
 async def current_step(store: Store, telegram_user_id: int) -> str | None:
@@ -87,9 +105,10 @@ async def page(deps: Deps, telegram_user_id: int, step: str) -> Page | None:
         chosen = progress.question1 if number == 1 else progress.question2
         # The second list leaves out the first choice, as in the chat.
         offered = [q for q in range(1, texts.QUESTION_COUNT + 1) if number == 1 or q != progress.question1]
-        return Page(step, form_texts.ANSWER_TITLE[number], form_texts.ANSWER_INTRO,
-                    [_secret("value", form_texts.ANSWER_LABEL, "off", step)], question=chosen,
-                    questions=[f"{q}. {texts.question_button(q)}" if q in offered else "" for q in range(1, 17)])
+        return Page(step, form_texts.answer_title(number), form_texts.ANSWER_INTRO,
+                    [_secret("value", form_texts.ANSWER_LABEL, "off", step, direction="auto")], question=chosen,
+                    questions=[f"{q}. {question_shown(q)}" if q in offered else ""
+                               for q in range(1, texts.QUESTION_COUNT + 1)])
     if step in (recovery.FORGOT_ANSWER1, recovery.FORGOT_ANSWER2):
         saved = await store.recovery.get(telegram_user_id)
         credentials = (await store.accounts.credentials(saved.account_id)
@@ -98,9 +117,9 @@ async def page(deps: Deps, telegram_user_id: int, step: str) -> Page | None:
             return None
         number = 1 if step == recovery.FORGOT_ANSWER1 else 2
         chosen = credentials.question1 if number == 1 else credentials.question2
-        return Page(step, form_texts.ANSWER_TITLE[number], form_texts.FORGOT_ANSWER_INTRO,
-                    [_secret("value", form_texts.ANSWER_LABEL, "off", step)], question=chosen,
-                    questions=[f"{chosen}. {texts.question_button(chosen)}"] if chosen else [])
+        return Page(step, form_texts.answer_title(number), form_texts.FORGOT_ANSWER_INTRO,
+                    [_secret("value", form_texts.ANSWER_LABEL, "off", step, direction="auto")], question=chosen,
+                    questions=[f"{chosen}. {question_shown(chosen)}"] if chosen else [])
     if step in (activation.PASSWORD, recovery.FORGOT_PASSWORD):
         return Page(step, form_texts.PASSWORD_TITLE, form_texts.PASSWORD_INTRO,
                     [_secret("value", form_texts.PASSWORD_LABEL, "new-password", step),

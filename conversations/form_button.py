@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 
 from conversations import form_texts
 from conversations.common import Keyboard, deps
+from i18n import current
 
 FORM_KEY = "secure_form"  # bot_data: the FormLinks when WEBAPP_URL is set; absent, no button anywhere
 LINK_VALIDITY = timedelta(minutes=15)
@@ -37,12 +38,13 @@ async def offer(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int, 
     """The prompt with the form's button first and a line saying it is the safer way; unchanged when the form is off.
 
     Each prompt mints its own link (the earlier ones of this person stop working): an old page cannot
-    answer a newer step.
+    answer a newer step. The link keeps the family's language, that of this update: the page's own requests are
+    no Telegram update and carry none the family chose.
     """
     form = links(context)
     if form is None or chat_id != user_id:  # Mini App buttons exist in private chats only
         return text, markup
-    token = await deps(context).store.form_tokens.mint(user_id, chat_id, step, form.validity)
+    token = await deps(context).store.form_tokens.mint(user_id, chat_id, step, form.validity, language=current())
     button = InlineKeyboardButton(form_texts.BUTTON, web_app=WebAppInfo(form.page(token)))
     rows = [[button], *(markup.inline_keyboard if markup is not None else ())]
     return f"{text}\n\n{form_texts.HINT}", InlineKeyboardMarkup(rows)

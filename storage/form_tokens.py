@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from i18n import SOURCE
 from storage.db import Database, from_text, to_text
 
 TOKEN_BYTES = 24  # 192 bits; 32 characters of base64url
@@ -38,6 +39,7 @@ class FormToken:
     expires_at: datetime
     spent: bool
     renewable: bool  # spent by a value the step refused: the owner, checked again, gets a new link for the step
+    language: str = SOURCE  # the family's language when the link was made: its page speaks it
 
 
 class FormTokens:
@@ -45,19 +47,20 @@ class FormTokens:
         self.db = db
 
     async def mint(self, telegram_user_id: int, chat_id: int, step: str, validity: timedelta,
-                   issued_at: datetime | None = None) -> str:
+                   issued_at: datetime | None = None, language: str = SOURCE) -> str:
         """A new link for this step; the user's earlier links stop working (one open page per person).
 
         `issued_at`: a link renewed in the same page keeps its first link's moment, which the page's Telegram
         signature (made when the button was pressed) is checked against. Expired links of others go with the
-        nightly purge (storage/privacy.py RULES)."""
+        nightly purge (storage/privacy.py RULES). `language`: the family's, which the page will speak."""
         token = secrets.token_urlsafe(TOKEN_BYTES)
         moment = issued_at or self.db.clock.now()
         await self.db.atomic([
             ("DELETE FROM form_tokens WHERE telegram_user_id = ?", (telegram_user_id,)),
-            ("INSERT INTO form_tokens (token_hash, telegram_user_id, chat_id, step, created_at, expires_at)"
-             " VALUES (?, ?, ?, ?, ?, ?)",
-             (_digest(token), telegram_user_id, chat_id, step, to_text(moment), to_text(moment + validity))),
+            ("INSERT INTO form_tokens (token_hash, telegram_user_id, chat_id, step, created_at, expires_at, language)"
+             " VALUES (?, ?, ?, ?, ?, ?, ?)",
+             (_digest(token), telegram_user_id, chat_id, step, to_text(moment), to_text(moment + validity),
+              language)),
         ])
         return token
 
@@ -65,12 +68,14 @@ class FormTokens:
         """The token's row, spent or not, expired or not (the caller says which to the person); None if unknown."""
         async with self.db.read() as conn:
             rows = list(await conn.execute_fetchall(
-                "SELECT telegram_user_id, chat_id, step, created_at, expires_at, spent_at, renewable FROM form_tokens"
+                "SELECT telegram_user_id, chat_id, step, created_at, expires_at, spent_at, renewable, language"
+                " FROM form_tokens"
                 " WHERE token_hash = ?", (_digest(token),)))
         if not rows:
             return None
-        uid, chat, step, created, expires, spent, renewable = rows[0]
-        return FormToken(uid, chat, step, from_text(created), from_text(expires), spent is not None, bool(renewable))
+        uid, chat, step, created, expires, spent, renewable, language = rows[0]
+        return FormToken(uid, chat, step, from_text(created), from_text(expires), spent is not None, bool(renewable),
+                         language)
 
     async def spend(self, token: str) -> bool:
         """Marks the token used if it still works; False when it was spent, expired or replaced meanwhile."""

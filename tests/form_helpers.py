@@ -35,10 +35,11 @@ async def form_bot(server: SandboxServer, tmp_path: Path, **overrides: object) -
         yield harness
 
 
-async def form_url(person: Person) -> str:
-    """The web_app URL of the form's button on the bot's latest message that has one."""
+async def form_url(person: Person, label: str | None = None) -> str:
+    """The web_app URL of the form's button (labelled `label`, French by default) on the bot's latest message that
+    has one."""
     for message in reversed(await person.messages()):
-        button = message.button(form_texts.BUTTON)
+        button = message.button(label or form_texts.BUTTON)
         if button is not None:
             assert "callback_data" not in button and "url" not in button, button
             return str(button["web_app"]["url"])

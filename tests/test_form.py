@@ -96,7 +96,7 @@ async def test_a_forged_init_data_is_refused_changes_nothing_and_withdraws_the_l
     url = await form_url(parent)
     forged = signed(parent, token="123456789:another-bots-token-xyz")
     status, answer = await client.submit(token_of(url), forged, value=flows.PROVISIONAL)
-    assert (status, answer["ok"], answer["message"]) == (401, False, form_texts.REFUSED["not_signed"])
+    assert (status, answer["ok"], answer["message"]) == (401, False, form_texts.refused("not_signed"))
     status, answer = await client.open(token_of(url), signed(parent))
     assert (status, answer["code"]) == (410, "unknown")
     tampered = signed(parent).replace("first_name", "first_nam")
@@ -119,7 +119,7 @@ async def test_a_replayed_submission_is_refused(fbot: Harness, client: FormClien
     before = len(await parent.messages())
     status, again = await client.submit(token_of(url), init, value=flows.PROVISIONAL)
     assert (status, again["ok"]) in ((409, False), (410, False))
-    assert again["message"] in (form_texts.REFUSED["spent"], form_texts.REFUSED["unknown"])
+    assert again["message"] in (form_texts.refused("spent"), form_texts.refused("unknown"))
     assert len(await parent.messages()) == before
     assert await step_of(fbot, parent) == "cgu"
     assert await failures(fbot, parent) == 1
@@ -131,7 +131,7 @@ async def test_a_token_of_another_chat_is_refused(fbot: Harness, client: FormCli
     url = await form_url(parent)
     stranger = await fbot.parent("Intrus")
     status, answer = await client.submit(token_of(url), signed(stranger), value=flows.PROVISIONAL)
-    assert (status, answer["message"]) == (403, form_texts.REFUSED["other_user"])
+    assert (status, answer["message"]) == (403, form_texts.refused("other_user"))
     status, answer = await client.open(token_of(url), signed(stranger))
     assert status == 403
     assert await step_of(fbot, parent) == "provisional"
@@ -144,10 +144,10 @@ async def test_an_expired_link_and_an_old_signature_are_refused(fbot: Harness, c
     await at_provisional(parent)
     url = await form_url(parent)
     status, answer = await client.submit(token_of(url), signed(parent, at=an_hour_ago()), value=flows.PROVISIONAL)
-    assert (status, answer["message"]) == (401, form_texts.REFUSED["old_signature"])
+    assert (status, answer["message"]) == (401, form_texts.refused("old_signature"))
     fbot.clock.advance(timedelta(minutes=16))
     status, answer = await client.submit(token_of(url), signed(parent, at=fbot.clock.now()), value=flows.PROVISIONAL)
-    assert (status, answer["message"]) == (410, form_texts.REFUSED["expired"])
+    assert (status, answer["message"]) == (410, form_texts.refused("expired"))
     assert await step_of(fbot, parent) == "provisional"
 
 
@@ -187,7 +187,7 @@ async def test_a_message_typed_in_the_chat_first_wins_the_race(fbot: Harness, cl
     assert status == 200
     await parent.send(flows.PROVISIONAL)  # typed in the chat while the page was open
     status, answer = await client.submit(str(opened["token"]), signed(parent), value=flows.PROVISIONAL)
-    assert (status, answer["message"]) == (409, form_texts.REFUSED["other_step"])
+    assert (status, answer["message"]) == (409, form_texts.refused("other_step"))
     assert await step_of(fbot, parent) == "cgu"
 
 
@@ -216,7 +216,7 @@ async def test_wrong_values_through_the_form_lock_like_wrong_answers(fbot: Harne
         status, answer = await client.submit(token, signed(parent), value=f"Pas-le-bon-{n}")
         assert (status, answer["ok"]) == (200, False)
     status, answer = await client.open(token, signed(parent))
-    assert (status, answer["message"]) == (429, form_texts.REFUSED["locked"])
+    assert (status, answer["message"]) == (429, form_texts.refused("locked"))
     await parent.send(flows.PROVISIONAL)  # the chat holds the same lock
     assert "Trop" in (await parent.last()).text or "bloqu" in (await parent.last()).text
     assert await step_of(fbot, parent) == "provisional"
@@ -234,7 +234,7 @@ async def test_bodies_types_and_sizes_are_checked_and_every_answer_has_strict_he
     status, _ = await client.post("/form/api/submit", b"[1, 2]")
     assert status == 400
     status, answer = await client.submit(token, signed(parent), value="A" * 129)
-    assert (status, answer["message"]) == (400, form_texts.REFUSED["too_big"])
+    assert (status, answer["message"]) == (400, form_texts.refused("too_big"))
     status, _ = await client.post("/form/api/submit", {"token": token, "init_data": signed(parent), "values": {"x": "y"}})
     assert status == 400
     status, _ = await client.post("/form/api/submit", {"token": "../../etc", "init_data": signed(parent), "values": {}})
@@ -367,7 +367,7 @@ async def test_a_form_submission_and_a_chat_message_at_once_never_interleave(fbo
     await typed
     # Whichever came first moved the dialogue once; the other was refused as out of step, nothing else.
     assert await step_of(fbot, parent) == "cgu"
-    assert (status, answer.get("ok")) == (200, True) or answer["message"] == form_texts.REFUSED["other_step"]
+    assert (status, answer.get("ok")) == (200, True) or answer["message"] == form_texts.refused("other_step")
     account = await fbot.store.accounts.find(flows.IDENTIFIER)
     assert account is not None
     identified = [e for _, _, e, _ in await fbot.store.audit.for_account(account.id) if e == "identified"]

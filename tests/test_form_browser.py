@@ -178,7 +178,7 @@ async def at_provisional(fbot: Harness) -> tuple[Person, str]:
 async def test_a_forged_init_data_is_refused_on_the_page(browser: Browser, fbot: Harness, tmp_path: Path) -> None:
     parent, url = await at_provisional(fbot)
     page = await open_form(browser, url, signed(parent, token="123456789:not-this-bots-token"))
-    await page.says(form_texts.REFUSED["not_signed"])
+    await page.says(form_texts.refused("not_signed"))
     assert await page.page.locator("#form").is_hidden()
     await page.shot(tmp_path / "forged.png")
     assert (await fbot.store.progress.get(parent.user_id)).step == "provisional"  # type: ignore[union-attr]
@@ -198,7 +198,7 @@ async def test_a_replayed_submission_is_refused(browser: Browser, fbot: Harness)
     assert replay.status in (409, 410)
     assert (await replay.json())["ok"] is False
     again = await open_form(browser, url, signed(parent))  # the same button pressed again
-    await again.says(form_texts.REFUSED["spent"])
+    await again.says(form_texts.refused("spent"))
     assert (await fbot.store.progress.get(parent.user_id)).step == "cgu"  # type: ignore[union-attr]
 
 
@@ -206,7 +206,7 @@ async def test_a_token_of_another_chat_is_refused(browser: Browser, fbot: Harnes
     parent, url = await at_provisional(fbot)
     stranger = await fbot.parent("Intrus")
     page = await open_form(browser, url, signed(stranger))
-    await page.says(form_texts.REFUSED["other_user"])
+    await page.says(form_texts.refused("other_user"))
     assert await page.page.locator("#form").is_hidden()
     assert (await fbot.store.progress.get(parent.user_id)).step == "provisional"  # type: ignore[union-attr]
 

@@ -85,6 +85,7 @@
     const input = el("input", {
       id: id, name: spec.name, type: spec.secret ? "password" : "text", autocomplete: spec.autocomplete,
       maxlength: String(spec.max_length), required: "", autocapitalize: "off", autocorrect: "off", spellcheck: "false",
+      dir: spec.direction || "ltr", // a secret keeps its own order, whatever the page's direction (conversations/form.py)
     });
     if (spec.numeric) {
       input.setAttribute("inputmode", "numeric");
