@@ -1,10 +1,15 @@
-"""Steps of a parent's session that many tests share, written as the parent would do them."""
+"""Steps of a parent's session that many tests share, written as the parent would do them.
+
+Buttons are pressed by their labels in the language at hand: French, or the one of `i18n.using(code)` around the
+call, for a parent who reads the bot in another language.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
 
+from conversations import texts
 from sandbox.driver import Person, SandboxError
 
 if TYPE_CHECKING:
@@ -26,7 +31,7 @@ async def with_account(bot: Harness, **changes: str) -> None:
 
 async def to_identifier(parent: Person) -> None:
     await parent.send("/start")
-    await parent.click("🔑 Activer mon compte")
+    await parent.click(texts.MENU_ACTIVATE)
     await parent.click(re.compile("Élève ou parent"))  # the ENT's words, kept in every language's label
 
 
@@ -38,8 +43,8 @@ async def to_cgu(parent: Person, identifier: str = IDENTIFIER, provisional: str 
 
 async def to_questions(parent: Person) -> None:
     await to_cgu(parent)
-    await parent.click("✅ J'ai lu et j'accepte")
-    await parent.click("⏭ Passer (recommandé)")
+    await parent.click(texts.CGU_ACCEPT)
+    await parent.click(texts.EMAIL_SKIP)
 
 
 async def choose_question(parent: Person, number: int) -> None:
@@ -73,7 +78,7 @@ async def activate(parent: Person, password: str = PASSWORD) -> None:
 async def to_first_question(parent: Person, identifier: str = IDENTIFIER) -> None:
     """From the menu to the first secret question of "Mot de passe oublié"."""
     await parent.send("/start")
-    await parent.click("🔓 Mot de passe oublié")
+    await parent.click(texts.MENU_FORGOT)
     await parent.send(identifier)
 
 
@@ -86,6 +91,6 @@ async def forgot(parent: Person, identifier: str = IDENTIFIER, answer1: str = AN
 
 async def login_test(parent: Person, password: str, identifier: str = IDENTIFIER) -> None:
     await parent.send("/start")
-    await parent.click("🔎 Tester ma connexion")
+    await parent.click(texts.MENU_TEST)
     await parent.send(identifier)
     await parent.send(password)

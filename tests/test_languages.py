@@ -198,8 +198,8 @@ async def test_what_the_school_does_reaches_the_family_in_its_language_and_the_s
     for _ in range(5):
         await stranger.send("Mauvais-1")  # the account's lock now holds the family back too
     ukrainian = await bot.parent("Olena", language_code="uk")
-    await ukrainian.send("/start")
-    await flows.to_cgu(ukrainian)
+    with using("uk"):
+        await flows.to_cgu(ukrainian)
     await secretary.send("/debloquer jean.dupont12")
     assert "débloqué" in await secretary.text()  # the staff's words stay French
     told = await ukrainian.text()
