@@ -140,3 +140,28 @@ def test_the_isolates_hold_identifiers_addresses_urls_and_ent_words() -> None:
     # Tags and entities are markup, not text: never split.
     assert isolate("<b>ENT</b> &amp; <a href=\"https://x.fr\">ici</a>") == (
         "<b>\u2068ENT\u2069</b> &amp; <a href=\"https://x.fr\">\u2068ici\u2069</a>")
+
+
+def _bare(label: str) -> str:
+    """A button's words without the emoji and symbols it starts with."""
+    return re.sub(r"^[^\w«]+", "", label).strip()
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_a_text_naming_one_of_the_bots_buttons_quotes_the_buttons_own_translation(language: str) -> None:
+    """« Touchez « Écrire au collège » »: in each language, the words of that button as the parent sees it."""
+    labels = {(d, m.id): _bare(m.id) for d in DOMAINS for m in messages(catalog(LOCALES / f"{d}.pot"))
+              if isinstance(m.id, str) and any("button" in c for c in m.auto_comments)}
+    labels = {k: v for k, v in labels.items() if len(v) >= 4 and not any(v.startswith(w) for w in ENT_WORDS)}
+    translated = {(d, ids(m)[0]): strings(m) for d in DOMAINS
+                  for m in messages(catalog(LOCALES / language / "LC_MESSAGES" / f"{d}.po"))}
+    assert len(labels) > 20
+    wrong = []
+    for (domain, msgid), texts in translated.items():
+        for (button_domain, button), french in labels.items():
+            if f"« {french} »" not in msgid:
+                continue
+            own = _bare(translated[(button_domain, button)][0])
+            wrong += [f"{domain}: « {own} » missing in {text[:70]}" for text in texts
+                      if not re.search(rf"«\s?\u2068?{re.escape(own)}\u2069?\s?»", text)]
+    assert wrong == []
