@@ -20,6 +20,7 @@ __all__ = [  # what the package exports as it is: functions (they translate insi
     "SHORT",
     "WHEN",
     "commands",
+    "moment",
     "paris",
     "question",
     "question_button",
@@ -36,6 +37,12 @@ def paris(moment: datetime | str, fmt: str = SHORT) -> str:
     """A stored moment (UTC, as a datetime or its ISO text) in Paris time."""
     value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
     return value.astimezone(PARIS).strftime(fmt)
+
+
+def moment(value: datetime | str) -> str:
+    """A moment in a family's sentence, in Paris time and in its language (WHEN is the staff's French)."""
+    # TRANSLATORS: a date (dd/mm/yyyy) and an hour (hh:mm) in a sentence
+    return _("{date} à {hour}").format(date=paris(value, "%d/%m/%Y"), hour=paris(value, "%H:%M"))
 
 
 # -- the 16 secret questions of the school's guide, verbatim -----------------------------------

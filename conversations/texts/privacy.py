@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from conversations.texts.activation import STEP_NUMBER, where
-from conversations.texts.common import WHEN, paris
+from conversations.texts.common import moment
 from i18n import N_, NAMES, SOURCE, Catalog, using
 from storage.privacy import Retention
 
@@ -182,7 +182,7 @@ def _account_state(state: str, activated_at: str | None) -> str:
     """An ENT account's state, with its activation's date when there is one."""
     if activated_at:
         on = _ACCOUNT_STATES_ON.get(state)
-        when = paris(activated_at, WHEN)
+        when = moment(activated_at)
         if on:
             return _(on).format(when=when)
         return _("{state} le {when}").format(state=escape(state), when=when)
@@ -219,19 +219,19 @@ def my_data(data: dict[str, Any]) -> str:
         lines.append(_("🔑 <b>Activation en cours</b> : {step}{identifier}{email} ; commencée le {started}, "
                        "dernière étape le {updated}.").format(
             step=escape(step), identifier=_typed_identifier(progress["identifier"]), email=email,
-            started=paris(progress["started_at"], WHEN), updated=paris(progress["updated_at"], WHEN)))
+            started=moment(progress["started_at"]), updated=moment(progress["updated_at"])))
     recovery = data["recovery"]
     if recovery is not None:
         what = _("mot de passe oublié") if recovery["flow"] == "forgot" else _("test de connexion")
         lines.append(_("🔓 <b>En cours</b> : {what}{identifier}, le {when}.").format(
             what=what, identifier=_typed_identifier(recovery["identifier"]),
-            when=paris(recovery["updated_at"], WHEN)))
+            when=moment(recovery["updated_at"])))
     subscription = data["subscription"]
     if subscription is not None:
         line = (_("📣 <b>Annonces</b> : abonné depuis le {when}.").format(
-                    when=paris(subscription["subscribed_at"], WHEN)) if subscription["active"] else
+                    when=moment(subscription["subscribed_at"])) if subscription["active"] else
                 _("📣 <b>Annonces</b> : désabonné le {when}.").format(
-                    when=paris(subscription["unsubscribed_at"], WHEN)))
+                    when=moment(subscription["unsubscribed_at"])))
         if data["deliveries"]:
             n = len(data["deliveries"])
             line += " " + ngettext("{n} annonce(s) reçue(s).", "{n} annonce(s) reçue(s).", n).format(n=n)
@@ -242,7 +242,7 @@ def my_data(data: dict[str, Any]) -> str:
             total=len(data["tickets"]), shown=len(shown)))
     for ticket in shown:
         n = len(ticket["messages"])
-        opened = paris(ticket["opened_at"], WHEN)
+        opened = moment(ticket["opened_at"])
         if ticket["state"] == "open":
             line = ngettext("💬 <b>Demande n°{ticket_id}</b> : ouverte le {opened}, {n} message(s).",
                             "💬 <b>Demande n°{ticket_id}</b> : ouverte le {opened}, {n} message(s).", n)
@@ -251,26 +251,26 @@ def my_data(data: dict[str, Any]) -> str:
                             "{n} message(s).",
                             "💬 <b>Demande n°{ticket_id}</b> : ouverte le {opened}, close le {closed}, "
                             "{n} message(s).", n)
-        closed = paris(ticket["closed_at"], WHEN) if ticket["closed_at"] else ""
+        closed = moment(ticket["closed_at"]) if ticket["closed_at"] else ""
         lines.append(line.format(ticket_id=ticket["id"], opened=opened, closed=closed, n=n))
     attempts = data["attempts"]
     if attempts is not None and attempts["last_failure_at"]:
-        last = paris(attempts["last_failure_at"], WHEN)
+        last = moment(attempts["last_failure_at"])
         lines.append(_("⛔ <b>Essais échoués</b> : dernier le {when}, bloqué jusqu'au {until}.").format(
-            when=last, until=paris(attempts["locked_until"], WHEN)) if attempts["locked_until"] else
+            when=last, until=moment(attempts["locked_until"])) if attempts["locked_until"] else
             _("⛔ <b>Essais échoués</b> : dernier le {when}.").format(when=last))
     if data["audit"]:
         n = len(data["audit"])
         lines.append(ngettext("📒 <b>Journal de sécurité</b> : {n} ligne(s), la dernière le {when}.",
                               "📒 <b>Journal de sécurité</b> : {n} ligne(s), la dernière le {when}.", n).format(
-            n=n, when=paris(data["audit"][-1]["at"], WHEN)))
+            n=n, when=moment(data["audit"][-1]["at"])))
     if data.get("language"):
         chosen = data["language"]
         how = (_("choisie avec /langue") if chosen["source"] == "chosen" else
                _("celle de votre application Telegram"))
         lines.append(_("🌐 <b>Langue</b> : {language} ({how}), depuis le {when}.").format(
             language=NAMES.get(chosen["language"], chosen["language"]), how=how,
-            when=paris(chosen["chosen_at"], WHEN)))
+            when=moment(chosen["chosen_at"])))
     lines += ["", _("Jamais gardés en clair : vos mots de passe, vos réponses secrètes, les codes reçus."),
               _("Combien de temps : /confidentialite")]
     return "\n".join(lines)
