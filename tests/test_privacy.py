@@ -475,7 +475,8 @@ def test_no_text_is_defined_twice() -> None:
             continue
         tree = ast.parse(module.read_text(encoding="utf-8"))
         names += [target.id for node in tree.body if isinstance(node, ast.Assign) for target in node.targets
-                  if isinstance(target, ast.Name) and not target.id.startswith("_") and target.id not in ("CATALOG", "ngettext", "pgettext")]
+                  if isinstance(target, ast.Name) and not target.id.startswith("_")
+                  and target.id not in ("CATALOG", "ngettext", "pgettext")]
         names += [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
     assert len(names) > 300
     assert sorted({n for n in names if names.count(n) > 1}) == []
