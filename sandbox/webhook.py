@@ -58,7 +58,8 @@ class Deliverer:
 
     def __init__(self, world: World) -> None:
         self.world = world
-        self.attempts = 0  # every POST tried: what a test reads to see a redelivery
+        self.attempts = 0  # every POST tried
+        self.tries: dict[int, int] = {}  # update_id -> POSTs of it: what a test reads to see a redelivery
         self._session: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -121,6 +122,7 @@ class Deliverer:
             self._session = aiohttp.ClientSession()
         headers = {SECRET_HEADER: target.secret} if target.secret else {}
         self.attempts += 1
+        self.tries[uid] = self.tries.get(uid, 0) + 1
         error: str | None = None
         try:
             async with self._session.post(target.url, json=update, headers=headers,
