@@ -568,8 +568,8 @@ class World:
             raise bad_request("bad webhook: max_connections must be a number") from None
         if str(params.get("drop_pending_updates", "")).lower() == "true":
             self.updates.clear()
+        # last_error is kept (the latest failed delivery, as Telegram reports it) until the webhook is deleted.
         self.webhook = Target(url, str(secret) if secret is not None else None, allowed, max(1, min(connections, 100)))
-        self.webhook_error = None
         if self.deliverer is None:
             self.deliverer = Deliverer(self)
         self.deliverer.start()

@@ -21,6 +21,7 @@ from telegram.error import Conflict
 
 from bot import webhook
 from bot.app import build_application, webhook_of
+from bot.form_settings import FormSettings
 from bot.processor import PerUserProcessor
 from bot.settings import SettingsError, load
 from bot.webhook_settings import WebhookSettings
@@ -37,9 +38,10 @@ HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 @asynccontextmanager
-async def webhook_bot(server: SandboxServer, tmp_path: Path, **overrides: object) -> AsyncIterator[Harness]:
+async def webhook_bot(server: SandboxServer, tmp_path: Path, port: int | None = None,
+                      **overrides: object) -> AsyncIterator[Harness]:
     """The real Application in webhook mode, started as `entbot run --webhook` starts it, on a loopback port."""
-    port = free_port()
+    port = port or free_port()
     hook = WebhookSettings(f"http://127.0.0.1:{port}/telegram", SECRET, "127.0.0.1", port)
     settings = make_settings(server.api_url, tmp_path, webhook=hook, **overrides)
     app = build_application(settings, Clock(), mail_timeout=2.0, webhook=True)
@@ -174,6 +176,21 @@ async def test_an_update_delivered_twice_is_answered_once(wbot: Harness) -> None
     assert await post(hook_url(wbot), update, {HEADER: SECRET}) == 200  # and once more, later
     replies = [m.text for m in await parent.messages() if m.from_bot]
     assert len(replies) == 1 and "Bonjour Nadia" in replies[0]
+
+
+async def test_the_form_and_the_webhook_share_the_one_web_server(sandbox_server: SandboxServer,
+                                                                 tmp_path: Path) -> None:
+    port = free_port()
+    form = FormSettings("127.0.0.1", port, f"http://127.0.0.1:{port}")
+    async with webhook_bot(sandbox_server, tmp_path, port=port, form=form) as bot:
+        assert hook_url(bot).startswith(f"http://127.0.0.1:{port}/")
+        async with aiohttp.ClientSession() as session, session.get(f"{form.public_url}/form/health") as response:
+            assert (response.status, await response.text()) == (200, "ok")
+            assert response.headers["Cache-Control"] == "no-store"  # the form's strict headers, on the same server
+        await flows.with_account(bot)
+        parent = await bot.parent()
+        await flows.to_identifier(parent)  # by the webhook, on that same port
+        assert "identifiant" in (await parent.text()).lower()
 
 
 async def bot_messages(person: Person) -> int:
@@ -344,7 +361,7 @@ async def test_killed_while_handling_an_update_the_restarted_bot_gets_it_again_a
         assert bot.stop(signal.SIGKILL) == -signal.SIGKILL  # ...when the process is killed
         assert server.world.updates and server.world.updates[0]["message"]["text"] == flows.PROVISIONAL  # not acked
 
-        bot = BotProcess(env, tmp_path / "bot.log", tmp_path, "--webhook")
+        bot = BotProcess(env, tmp_path / "restarted.log", tmp_path, "--webhook")  # its own log: its own "ready"
         await bot.wait_ready()
         await parent.wait_for("Étape 3/6", timeout=30)  # Telegram delivered it again, to the new process
         assert await eventually(lambda: server.world.updates == [])
@@ -363,5 +380,5 @@ async def test_killed_while_handling_an_update_the_restarted_bot_gets_it_again_a
         await server.stop()
     assert server.world.deliverer is not None and server.world.deliverer.tries[password] >= 2  # delivered again
     assert server.world.deliverer.tries[password - 1] == 1  # the identifier, answered 200 the first time
-    log = bot.log.read_text()
+    log = (tmp_path / "bot.log").read_text() + (tmp_path / "restarted.log").read_text()
     assert "Traceback" not in log and SECRET not in log and flows.PROVISIONAL not in log
