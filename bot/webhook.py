@@ -34,7 +34,7 @@ MAX_UPDATE = 1024 * 1024
 MAX_CONNECTIONS = 40
 REMEMBERED = 10_000  # update ids handled here, kept to answer a redelivery without handling it again
 REFUSALS_EVERY = 60.0  # seconds between two log lines about refused requests (a flood is counted, not echoed)
-DRAIN_TIMEOUT = 25.0  # seconds a stopping bot gives the updates under way (systemd waits 90 s by default)
+DRAIN_TIMEOUT = 25.0  # seconds a stopping bot gives the updates under way (deploy/entbot.service: TimeoutStopSec=30)
 
 # French, for the IT referent (bot/cli.py prints it as the one line of a failed start).
 NEEDS_URL = ("--webhook demande WEBHOOK_URL (l'adresse publique https:// où Telegram envoie les messages) et "

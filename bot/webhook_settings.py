@@ -82,3 +82,24 @@ def load(get: Callable[[str], str | None]) -> WebhookSettings | None:
     raw_listen = get("WEB_LISTEN")
     host, port = listen(raw_listen) if raw_listen is not None else DEFAULT_LISTEN
     return WebhookSettings(url, secret(get("WEBHOOK_SECRET")), host, port)
+
+
+# -- `entbot doctor`'s line (bot/doctor.py check_webhook) ------------------------------------------------
+
+DOCTOR_WEBHOOK = "Webhook"
+
+
+def doctor_webhook_ok(url: str, pending: int) -> str:
+    return f"Telegram envoie les messages à {url} ({pending} en attente)."
+
+
+def doctor_webhook_other(url: str, current: str | None) -> str:
+    now = f"il envoie aujourd'hui à {current}" if current else "aucun webhook n'est enregistré"
+    return (f"Telegram n'a pas encore l'adresse {url} ({now}) : « entbot run --webhook » la lui donne au "
+            "démarrage ; sans --webhook, le bot va chercher ses messages lui-même.")
+
+
+def doctor_webhook_failing(settings: WebhookSettings, pending: int, when: str, error: str) -> str:
+    return (f"Telegram n'arrive pas à livrer {settings.url} : {pending} message(s) en attente, dernière erreur "
+            f"le {when} ({error}). Le bot tourne-t-il avec --webhook ? Le proxy transmet-il {settings.path} vers "
+            f"WEB_LISTEN ({settings.host}:{settings.port}) ?")

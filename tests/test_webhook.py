@@ -19,7 +19,7 @@ import pytest
 from telegram import Bot
 from telegram.error import Conflict
 
-from bot import webhook
+from bot import doctor, webhook
 from bot.app import build_application, webhook_of
 from bot.form_settings import FormSettings
 from bot.processor import PerUserProcessor
@@ -382,3 +382,26 @@ async def test_killed_while_handling_an_update_the_restarted_bot_gets_it_again_a
     assert server.world.deliverer.tries[password - 1] == 1  # the identifier, answered 200 the first time
     log = (tmp_path / "bot.log").read_text() + (tmp_path / "restarted.log").read_text()
     assert "Traceback" not in log and SECRET not in log and flows.PROVISIONAL not in log
+
+
+async def test_doctor_says_where_telegram_sends_and_whether_it_manages(sandbox_server: SandboxServer,
+                                                                       tmp_path: Path) -> None:
+    port = free_port()
+    hook = WebhookSettings(f"http://127.0.0.1:{port}/telegram", SECRET, "127.0.0.1", port)
+    settings = make_settings(sandbox_server.api_url, tmp_path, webhook=hook)
+    check = await doctor.check_webhook(settings)
+    assert check is not None and check.ok is None and "entbot run --webhook" in check.detail  # not started yet
+    assert await doctor.check_webhook(make_settings(sandbox_server.api_url, tmp_path)) is None  # polling: no line
+
+    async with webhook_bot(sandbox_server, tmp_path, port=port) as bot:
+        check = await doctor.check_webhook(bot.settings)
+        assert check is not None and check.ok is True and hook.url in check.detail
+        parent = await bot.parent()
+    # The bot is gone, the webhook still set: what a family writes now waits, and doctor says why.
+    outside = Sandbox(sandbox_server.url)
+    await Person(outside, parent.user_id, "Amina").send("/start", wait=False)
+    await outside.close()
+    assert await eventually(lambda: sandbox_server.world.webhook_error is not None)
+    check = await doctor.check_webhook(settings)
+    assert check is not None and check.ok is False
+    assert "1 message(s) en attente" in check.detail and "/telegram" in check.detail and SECRET not in check.detail
