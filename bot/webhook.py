@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 
 from bot.webhook_settings import WebhookSettings
 from bot.webserver import WebServer
@@ -46,6 +46,11 @@ def set_webhook_refused(url: str, description: str) -> str:
             "certificat valide, port 443, 80, 88 ou 8443) et que le proxy transmet vers WEB_LISTEN.")
 
 
+def set_webhook_unreachable(description: str) -> str:
+    return (f"Telegram injoignable pour enregistrer le webhook ({description}) : le service réessaie à son prochain "
+            "démarrage (Restart=on-failure) ; vérifiez l'accès du serveur à api.telegram.org.")
+
+
 class WebhookRefused(Exception):
     """setWebhook failed at start: `str()` is the French line to show."""
 
@@ -58,6 +63,7 @@ class Webhook:
         self.settings = settings
         self._secret = settings.secret.encode()
         self.ready = False  # between start and stop only: before and after, Telegram is told to come back (503)
+        self._cut = False  # stopping before the updates under way were done: theirs are not acknowledged
         self._done: OrderedDict[int, None] = OrderedDict()
         self._under_way: dict[int, asyncio.Event] = {}
         self._refused = 0
@@ -81,6 +87,8 @@ class Webhook:
             log.warning("webhook: request refused, its body (%d bytes) is not a Telegram update", len(body))
             return web.Response(status=400, text="not an update")
         await self._handle(update)
+        if self._cut:  # finished after the bot began closing its connections: perhaps not whole, so sent again
+            return web.Response(status=503, text="stopping", headers={"Retry-After": "1"})
         return web.Response(text="ok")
 
     def _from_telegram(self, request: web.Request) -> bool:
@@ -141,6 +149,7 @@ class Webhook:
             try:
                 await asyncio.wait_for(asyncio.gather(*waiting), timeout)
             except TimeoutError:
+                self._cut = True
                 log.warning("webhook: stopping with updates under way; Telegram will send them again")
 
 
@@ -170,6 +179,8 @@ async def start(app: Any, hook: Webhook) -> None:
         await app.bot.set_webhook(hook.settings.url, allowed_updates=Update.ALL_TYPES,
                                   secret_token=hook.settings.secret, max_connections=MAX_CONNECTIONS)
     except TelegramError as exc:
+        if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):  # a timeout, a 5xx: not the address
+            raise WebhookRefused(set_webhook_unreachable(exc.message)) from None
         raise WebhookRefused(set_webhook_refused(hook.settings.url, exc.message)) from None
     log.info("webhook set: Telegram sends the updates to %s", hook.settings.url)
 

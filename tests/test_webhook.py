@@ -405,3 +405,54 @@ async def test_doctor_says_where_telegram_sends_and_whether_it_manages(sandbox_s
     check = await doctor.check_webhook(settings)
     assert check is not None and check.ok is False
     assert "1 message(s) en attente" in check.detail and "/telegram" in check.detail and SECRET not in check.detail
+
+
+async def test_entbot_chats_says_the_bot_is_in_webhook_mode(sandbox_server: SandboxServer, tmp_path: Path) -> None:
+    async with Bot(TOKEN, base_url=sandbox_server.api_url) as plain:
+        await plain.set_webhook("https://ent-bot.college-vinci.fr/telegram", secret_token=SECRET)
+    env = bot_env(sandbox_server.api_url, tmp_path / "db.sqlite3")
+
+    def chats() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot", "chats", "--listen", "2"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=60)
+
+    result = await asyncio.get_running_loop().run_in_executor(None, chats)
+    assert result.returncode == 1
+    assert "webhook" in result.stderr and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert sandbox_server.world.webhook is not None  # left as it was: `entbot chats` changes nothing
+
+
+async def test_entbot_run_webhook_stops_in_one_line_when_telegram_refuses_the_address(tmp_path: Path) -> None:
+    server = SandboxServer()
+    await server.start()
+    port = free_port()
+    env = bot_env(server.api_url, tmp_path / "entbot.sqlite3", WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
+                  WEBHOOK_SECRET=SECRET, WEB_LISTEN=f"127.0.0.1:{port}")
+    control = Sandbox(server.url)
+    await control.fault("setWebhook", status=400)  # as Telegram refuses an address it cannot reach
+    await control.close()
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot", "run", "--webhook"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    try:
+        result = await asyncio.get_running_loop().run_in_executor(None, run)
+    finally:
+        await server.stop()
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("entbot : Telegram refuse le webhook http://127.0.0.1:") and "WEBHOOK_URL" in last
+    assert "Traceback" not in result.stderr and SECRET not in result.stderr
+
+
+async def test_an_update_outliving_the_stop_is_not_acknowledged(wbot: Harness) -> None:
+    """Stopping, the bot waits for the updates under way; one that takes longer gets no 200 (Telegram resends it)."""
+    parent = await wbot.parent("Nadia")
+    await wbot.sandbox.fault("sendMessage", status=200, delay=1.5)  # the reply is slow to reach Telegram
+    delivery = asyncio.ensure_future(post(hook_url(wbot), start_update(900_400, parent.user_id, "Nadia"),
+                                          {HEADER: SECRET}))
+    await eventually(lambda: "sendMessage" in wbot.server.world.calls)
+    await webhook_of(wbot.app).drain(timeout=0.2)
+    assert await delivery == 503
+    assert "Bonjour Nadia" in await parent.text()  # it was handled all the same: sent again, it is answered again
