@@ -357,9 +357,9 @@ async def _listen(settings: Settings, seconds: float) -> int:
                     await asyncio.sleep(min(1.0, max(deadline - time.monotonic(), 0)))
     except Conflict as exc:
         if "webhook" in exc.message.lower():  # a bot in webhook mode: Telegram hands out nothing to getUpdates
-            return fail("le bot reçoit ses messages par webhook (entbot run --webhook) : Telegram ne les donne pas "
-                        "à « entbot chats ». Arrêtez le bot et lancez une fois « entbot run » sans --webhook "
-                        "(ce qui retire le webhook), arrêtez-le, puis relancez « entbot chats ».", 1)
+            from bot.webhook import CHATS_IN_WEBHOOK_MODE
+
+            return fail(CHATS_IN_WEBHOOK_MODE, 1)
         return fail(texts.CHATS_CONFLICT, 1)
     except InvalidToken:
         return fail(texts.DOCTOR_TOKEN_REFUSED, 1)

@@ -40,6 +40,11 @@ DRAIN_TIMEOUT = 25.0  # seconds a stopping bot gives the updates under way (depl
 NEEDS_URL = ("--webhook demande WEBHOOK_URL (l'adresse publique https:// où Telegram envoie les messages) et "
              "WEBHOOK_SECRET ; sans --webhook, le bot va chercher ses messages lui-même (long polling).")
 
+# `entbot chats` while a webhook is set: getUpdates is refused, but the running bot logs each update's chat.
+CHATS_IN_WEBHOOK_MODE = ("le bot reçoit ses messages par webhook (entbot run --webhook) : Telegram ne les donne pas "
+                         "à « entbot chats ». Le journal du bot note la conversation de chaque message reçu : "
+                         "journalctl -u entbot | grep chat=")
+
 
 def set_webhook_refused(url: str, description: str) -> str:
     return (f"Telegram refuse le webhook {url} : {description}. Vérifiez WEBHOOK_URL (adresse publique en https://, "
