@@ -456,3 +456,14 @@ async def test_an_update_outliving_the_stop_is_not_acknowledged(wbot: Harness) -
     await webhook_of(wbot.app).drain(timeout=0.2)
     assert await delivery == 503
     assert "Bonjour Nadia" in await parent.text()  # it was handled all the same: sent again, it is answered again
+
+
+async def test_the_sandbox_refuses_a_webhook_telegram_would_refuse(sandbox_server: SandboxServer) -> None:
+    from telegram.error import BadRequest
+
+    async with Bot(TOKEN, base_url=sandbox_server.api_url) as plain:
+        with pytest.raises(BadRequest, match="(?i)https url must be provided"):
+            await plain.set_webhook("http://ent-bot.college-vinci.fr/telegram")
+        with pytest.raises(BadRequest, match="(?i)secret token"):
+            await plain.set_webhook("https://ent-bot.college-vinci.fr/telegram", secret_token="not allowed!")
+        assert sandbox_server.world.webhook is None and (await plain.get_webhook_info()).url == ""
