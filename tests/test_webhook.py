@@ -462,8 +462,8 @@ async def test_the_sandbox_refuses_a_webhook_telegram_would_refuse(sandbox_serve
     from telegram.error import BadRequest
 
     async with Bot(TOKEN, base_url=sandbox_server.api_url) as plain:
-        with pytest.raises(BadRequest, match="(?i)https url must be provided"):
+        with pytest.raises(BadRequest, match=r"(?i)https url must be provided"):
             await plain.set_webhook("http://ent-bot.college-vinci.fr/telegram")
-        with pytest.raises(BadRequest, match="(?i)secret token"):
+        with pytest.raises(BadRequest, match=r"(?i)secret token"):
             await plain.set_webhook("https://ent-bot.college-vinci.fr/telegram", secret_token="not allowed!")
         assert sandbox_server.world.webhook is None and (await plain.get_webhook_info()).url == ""
