@@ -29,6 +29,8 @@ from bot.settings import Settings
 from bot.staff_poster import StaffPoster
 from bot.transport import AiohttpRequest
 from bot.webform import WebForm
+from bot.webhook import Webhook
+from bot.webserver import WebServer
 from conversations import budget, helpdesk, language, letters, menu, notices, parent, privacy, staff, texts
 from conversations.common import DEPS_KEY, LATEST_KEY, Deps, MailConfig, PrivacyConfig, Schools, delete_secret
 from conversations.form_button import FORM_KEY, FormLinks
@@ -49,6 +51,7 @@ App = Application[Any, Any, Any, Any, Any, Any]
 MAILER_KEY = "mailer"
 STAFF_POSTER_KEY = "staff_poster"
 BROADCASTER_KEY = "broadcaster"
+WEBHOOK_KEY = "webhook"
 
 
 def configure_logging(level: str) -> None:
@@ -155,7 +158,9 @@ async def _staff_command_menus(app: App, schools: Schools, commands: list[BotCom
             log.info("no staff command menu for chat %s: %s", chat_id, exc)
 
 
-def build_application(settings: Settings, clock: Clock | None = None, mail_timeout: float = 30.0) -> App:
+def build_application(settings: Settings, clock: Clock | None = None, mail_timeout: float = 30.0,
+                      webhook: bool = False) -> App:
+    """`webhook`: updates come from Telegram's POSTs to the web server (bot/webhook.py), settings.webhook required."""
     schools = settings.schools
     store = Store(settings.database, clock, settings.ldap, legacy_uai=settings.legacy_uai)
     contact = schools.first.contact_email
@@ -184,6 +189,8 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         await _staff_command_menus(app, schools, commands)
         for school in schools.all:
             await _warn_if_staff_group_open(app, school.staff.chat_id)
+        if server is not None:
+            await server.start()
         if webform is not None:
             await webform.start()
         log.info("bot @%s ready, database %s", app.bot.username, settings.database)
@@ -192,6 +199,8 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
         try:
             if webform is not None:
                 await webform.stop()
+            if server is not None:
+                await server.stop()
             if poster is not None:
                 await poster.stop()
             await broadcaster_of(app).stop()
@@ -238,8 +247,18 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
                                                              settings.password_min_kinds),
                                   languages=settings.languages)
     app.bot_data[MAILER_KEY] = mailer
-    # The secure form (WEBAPP_URL): its server in this process, its button on every secret step's prompt.
-    webform = WebForm(app, settings.form, settings.require_token()) if settings.form is not None else None
+    # One web server in this process (WEB_LISTEN) for the secure form (WEBAPP_URL), Telegram's webhook, or both.
+    hook_settings = settings.webhook if webhook else None
+    if webhook and hook_settings is None:
+        raise ValueError("webhook mode needs settings.webhook (WEBHOOK_URL, WEBHOOK_SECRET)")
+    listen = settings.form or hook_settings  # both read WEB_LISTEN: the same address
+    serves = " and ".join(name for name, on in (("secure form", settings.form), ("webhook", hook_settings)) if on)
+    server = WebServer(listen.host, listen.port, serves) if listen is not None else None
+    # The secure form: its routes on that server, its button on every secret step's prompt.
+    webform = WebForm(app, settings.form, settings.require_token(), server) \
+        if settings.form is not None and server is not None else None
+    app.bot_data[WEBHOOK_KEY] = Webhook(app, hook_settings, server) \
+        if hook_settings is not None and server is not None else None
     if settings.form is not None:
         app.bot_data[FORM_KEY] = FormLinks(settings.form.public_url)
     app.bot_data[LATEST_KEY] = calls.latest  # the dialogues read and complete what the calls noted
@@ -339,6 +358,12 @@ def broadcaster_of(app: App) -> Broadcaster:
     worker = app.bot_data[BROADCASTER_KEY]
     assert isinstance(worker, Broadcaster)
     return worker
+
+
+def webhook_of(app: App) -> Webhook:
+    hook = app.bot_data.get(WEBHOOK_KEY)
+    assert isinstance(hook, Webhook), "the application was not built with webhook=True"
+    return hook
 
 
 def mailer_of(app: App) -> Mailer | None:

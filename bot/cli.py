@@ -48,11 +48,15 @@ async def _with_store(settings: Settings, action: Callable[[Store], Awaitable[in
 # -- entbot run ---------------------------------------------------------------------------------
 
 
-def run(settings: Settings) -> int:
+def run(settings: Settings, webhook: bool = False) -> int:
     # The Application pulls in every dialogue and matplotlib (a second, and a cache folder): only for `run`.
-    from bot.app import build_application, configure_logging
+    from bot.app import build_application, configure_logging, webhook_of
+    from bot.webhook import NEEDS_URL, WebhookRefused
+    from bot.webhook import run as run_webhook
 
     settings.require_token()
+    if webhook and settings.webhook is None:
+        return fail(NEEDS_URL)
     if not settings.school_list:  # a single school needs its address; SCHOOLS_FILE's schools have theirs
         settings.require_contact()
     try:  # every offered language's catalogs compiled (`make catalogs`): said now, not at a family's first message
@@ -69,8 +73,18 @@ def run(settings: Settings) -> int:
     # Migrate (or refuse a newer file) before Telegram is contacted, so that the error is one line.
     asyncio.run(_with_store(settings, _noop))
     log_checks(asyncio.run(doctor.run_checks(settings, form=False)))  # the form checks itself once it listens
-    app = build_application(settings)
-    app.run_polling(allowed_updates=Update.ALL_TYPES, timeout=settings.poll_timeout, poll_interval=0.0)
+    app = build_application(settings, webhook=webhook)
+    if webhook:
+        try:
+            run_webhook(app, webhook_of(app))
+        except WebhookRefused as refused:
+            return fail(str(refused), 1)
+    else:
+        if settings.webhook is not None:
+            logging.getLogger("entbot").info("WEBHOOK_URL is set but `entbot run` has no --webhook: long polling, "
+                                             "and Telegram's webhook is deleted")
+        # PTB deletes any webhook first (getUpdates is refused while one is set): switching back needs nothing more.
+        app.run_polling(allowed_updates=Update.ALL_TYPES, timeout=settings.poll_timeout, poll_interval=0.0)
     lock.release()
     return 0
 
@@ -346,7 +360,11 @@ async def _listen(settings: Settings, seconds: float) -> int:
                     print(texts.chats_line(chat.type, doctor.printable(title), chat.id, sender), flush=True)
                 if updates and not fresh:
                     await asyncio.sleep(min(1.0, max(deadline - time.monotonic(), 0)))
-    except Conflict:
+    except Conflict as exc:
+        if "webhook" in exc.message.lower():  # a bot in webhook mode: Telegram hands out nothing to getUpdates
+            from bot.webhook import CHATS_IN_WEBHOOK_MODE
+
+            return fail(CHATS_IN_WEBHOOK_MODE, 1)
         return fail(texts.CHATS_CONFLICT, 1)
     except InvalidToken:
         return fail(texts.DOCTOR_TOKEN_REFUSED, 1)
@@ -499,7 +517,8 @@ setattr(argparse, "ngettext", _french_plural)  # noqa: B010
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="entbot", description="Assistant ENT : bot Telegram d'activation des comptes ENT")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="lancer le bot (long polling)")
+    sub.add_parser("run", help="lancer le bot (long polling, ou webhook avec --webhook)").add_argument(
+        "--webhook", action="store_true", help="recevoir les messages de Telegram sur WEBHOOK_URL (voir WEBHOOK_SECRET)")
     accounts = sub.add_parser("accounts", help="comptes des familles").add_subparsers(dest="action", required=True)
     imp = accounts.add_parser("import", help="importer le fichier CSV du collège")
     imp.add_argument("file", type=Path)
@@ -587,7 +606,7 @@ def _main(argv: list[str] | None) -> int:
     try:
         settings = load()
         if args.command == "run":
-            return run(settings)
+            return run(settings, args.webhook)
         if args.command == "doctor":
             return _doctor(settings, args.mail_test)
         if args.command == "schools" and args.action == "move":

@@ -22,6 +22,7 @@ from telegram.error import InvalidToken, TelegramError
 from bot.form_settings import FormSettings
 from bot.settings import Settings
 from bot.transport import AiohttpRequest
+from bot.webhook_settings import DOCTOR_WEBHOOK, doctor_webhook_failing, doctor_webhook_ok, doctor_webhook_other
 from conversations import form_texts
 from conversations import texts as t
 from storage.db import migrations
@@ -311,6 +312,27 @@ async def check_form(form: FormSettings | None) -> Check:
     return Check(form_texts.DOCTOR_FORM, True, form_texts.doctor_form_ok(url))
 
 
+async def check_webhook(settings: Settings) -> Check | None:
+    """With WEBHOOK_URL: where Telegram sends the updates, and whether it manages to (getWebhookInfo)."""
+    if settings.webhook is None or not settings.token:
+        return None
+    request = AiohttpRequest(connections=1, connect_timeout=TIMEOUT, read_timeout=TIMEOUT)
+    try:
+        info = await Bot(settings.token, base_url=settings.api_url, request=request).get_webhook_info()
+    except TelegramError as exc:
+        return Check(DOCTOR_WEBHOOK, False, t.doctor_telegram_unreachable(settings.api_url, exc.message))
+    finally:
+        await request.shutdown()
+    url = settings.webhook.url
+    if info.url != url:  # not started with --webhook yet (or another address): it is set at `entbot run --webhook`
+        return Check(DOCTOR_WEBHOOK, None, doctor_webhook_other(url, info.url or None))
+    if info.last_error_message and info.pending_update_count:
+        when = info.last_error_date.astimezone(t.PARIS).strftime("%d/%m %H:%M") if info.last_error_date else "?"
+        return Check(DOCTOR_WEBHOOK, False, doctor_webhook_failing(settings.webhook, info.pending_update_count, when,
+                                                                   printable(info.last_error_message)))
+    return Check(DOCTOR_WEBHOOK, True, doctor_webhook_ok(url, info.pending_update_count))
+
+
 # -- all of it ---------------------------------------------------------------------------------------
 
 
@@ -322,4 +344,6 @@ async def run_checks(settings: Settings, mail_test: str | None = None, form: boo
     checks = [telegram[0], await asyncio.to_thread(check_database, settings.database), *([strays] if strays else []),
               *telegram[1:-1]]
     checks += [mail, *([directory] if directory else []), *([await check_form(settings.form)] if form else []), telegram[-1]]
+    if (hook := await check_webhook(settings)) is not None:
+        checks.insert(-1, hook)
     return checks

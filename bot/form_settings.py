@@ -56,9 +56,10 @@ def load(get: Callable[[str], str | None]) -> FormSettings | None:
     raw_url = get("WEBAPP_URL")
     raw_listen = get("WEB_LISTEN")
     if raw_url is None:
-        if raw_listen is not None:
+        if raw_listen is not None and get("WEBHOOK_URL") is None:  # the webhook's server listens there too
             raise FormSettingsError("WEB_LISTEN est donné sans WEBAPP_URL : donnez aussi l'adresse publique du "
-                                    "formulaire (WEBAPP_URL=https://…), ou retirez WEB_LISTEN.")
+                                    "formulaire (WEBAPP_URL=https://…) ou du webhook (WEBHOOK_URL), ou retirez "
+                                    "WEB_LISTEN.")
         return None
     host, port = listen(raw_listen) if raw_listen is not None else DEFAULT_LISTEN
     return FormSettings(host, port, public_url(raw_url))

@@ -12,9 +12,10 @@ from pathlib import Path
 from dotenv import dotenv_values
 from email_validator import EmailNotValidError, validate_email
 
-from bot import form_settings
+from bot import form_settings, webhook_settings
 from bot import schools as schools_file
 from bot.form_settings import FormSettings, FormSettingsError
+from bot.webhook_settings import WebhookSettings, WebhookSettingsError
 from conversations import texts
 from conversations.common import School, Schools, StaffConfig
 from i18n import SHIPPED, SOURCE
@@ -109,6 +110,7 @@ class Settings:
     services: tuple[Service, ...] = field(default_factory=shipped_services)
     form: FormSettings | None = None  # WEBAPP_URL and WEB_LISTEN: the secure form (bot/webform.py); None, off
     languages: tuple[str, ...] = SHIPPED  # LANGUAGES: the families' languages offered, French always among them
+    webhook: WebhookSettings | None = None  # WEBHOOK_URL, WEBHOOK_SECRET: used by `entbot run --webhook` (bot/webhook.py)
 
     school_uai: str = DEFAULT_UAI  # SCHOOL_UAI: the single school's, or which of SCHOOLS_FILE's had the data before
     school_list: tuple[School, ...] = ()  # SCHOOLS_FILE's schools; empty: the single school of the settings above
@@ -327,6 +329,10 @@ def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
     try:
         kwargs["form"] = form_settings.load(get)
     except FormSettingsError as exc:
+        raise SettingsError(str(exc)) from None
+    try:
+        kwargs["webhook"] = webhook_settings.load(get)
+    except (WebhookSettingsError, FormSettingsError) as exc:
         raise SettingsError(str(exc)) from None
     directory = (get("DIRECTORY") or "sqlite").strip().lower()
     if directory not in {"sqlite", "ldap"}:

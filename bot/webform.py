@@ -25,8 +25,9 @@ from telegram import Chat, Update, User
 
 from bot import doctor, initdata
 from bot.api_calls import FORM_REPLIES
-from bot.form_policy import HEADERS, TELEGRAM_JS
-from bot.form_settings import FormSettings, is_loopback
+from bot.form_policy import TELEGRAM_JS
+from bot.form_settings import FormSettings
+from bot.webserver import LANGUAGE, MAX_BODY, WebServer
 from conversations import form, form_button, form_texts
 from conversations.common import DEPS_KEY, Deps, FormMessage
 from i18n import RIGHT_TO_LEFT, SOURCE, using
@@ -36,11 +37,8 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("form_static")
 STATIC_FILES = {"form.js": "text/javascript", "form.css": "text/css"}
-MAX_BODY = 8 * 1024  # a token, initData (~1 KB) and two 128-character values: far below
 SKEW = timedelta(seconds=60)  # clocks of Telegram and the school's server may differ a little
 _update_ids = itertools.count(-1, -1)  # negative: never one of Telegram's
-# The request's key holding the language its answers speak: the family's, once its link or person is known.
-LANGUAGE = web.RequestKey("language", str)
 
 
 class Refused(Exception):
@@ -59,36 +57,18 @@ class Trusted:
     who: initdata.InitData
 
 
-@web.middleware
-async def _headers(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Every answer, errors included, carries the strict headers; no answer is ever cached."""
-    try:
-        response: web.StreamResponse = await handler(request)
-    except web.HTTPException as exc:  # a 404, a 405, a body too large: raised again, with the headers
-        exc.headers.update(HEADERS)
-        raise
-    except Exception:  # a fault of ours: one line, and the strict headers still (aiohttp's bare 500 has none)
-        log.error("secure form: error while answering %s", request.path, exc_info=True)
-        with using(request.get(LANGUAGE, SOURCE)):
-            response = web.json_response({"ok": False, "code": "error", "message": form_texts.refused("error")},
-                                         status=500)
-    response.headers.update(HEADERS)
-    return response
-
-
 class WebForm:
-    """The aiohttp server of WEB_LISTEN; `app` is the running PTB Application the values are fed to."""
+    """The form's routes on the bot's web server (bot/webserver.py); `app` is the running PTB Application the values
+    are fed to."""
 
-    def __init__(self, app: Any, settings: FormSettings, bot_token: str) -> None:
+    def __init__(self, app: Any, settings: FormSettings, bot_token: str, server: WebServer) -> None:
         self.app = app
         self.settings = settings
         self._bot_token = bot_token
-        self._runner: web.AppRunner | None = None
         self._probe: asyncio.Task[None] | None = None
-        self.web = web.Application(client_max_size=MAX_BODY, middlewares=[_headers])
-        self.web.add_routes([web.get("/form", self.page), web.get("/form/static/{name}", self.static),
-                             web.get("/form/health", self.health), web.post("/form/api/open", self.open),
-                             web.post("/form/api/submit", self.submit)])
+        server.web.add_routes([web.get("/form", self.page), web.get("/form/static/{name}", self.static),
+                               web.get("/form/health", self.health), web.post("/form/api/open", self.open),
+                               web.post("/form/api/submit", self.submit)])
 
     @property
     def deps(self) -> Deps:
@@ -97,24 +77,8 @@ class WebForm:
         return found
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.web, access_log=None)  # an access log would keep each page's link
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
-        try:
-            await site.start()
-        except OSError as exc:  # one line the IT referent can act on, before the traceback
-            log.error("secure form: cannot listen on WEB_LISTEN=%s:%s (%s): choose a free port, or remove WEBAPP_URL",
-                      self.settings.host, self.settings.port, exc.strerror or exc)
-            await self._runner.cleanup()
-            self._runner = None
-            raise
-        log.info("secure form listening on %s:%s, public address %s", self.settings.host, self.settings.port,
-                 self.settings.public_url)
-        if not is_loopback(self.settings.host):
-            # Nothing here limits a source's requests or a half-sent request's time: the proxy's job.
-            log.warning("secure form: WEB_LISTEN=%s:%s is not a loopback address; keep it behind the reverse proxy "
-                        "(its rate and connection limits protect the bot's process)", self.settings.host,
-                        self.settings.port)
+        """Once the server listens: says the form's public address, and checks it reaches this process."""
+        log.info("secure form: public address %s", self.settings.public_url)
         self._probe = asyncio.create_task(self._say_if_reachable())
 
     async def _say_if_reachable(self) -> None:
@@ -125,9 +89,6 @@ class WebForm:
     async def stop(self) -> None:
         if self._probe is not None and not self._probe.done():
             self._probe.cancel()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     # -- what a browser gets ------------------------------------------------------------------------------
 

@@ -297,5 +297,6 @@ class SandboxServer:
         return f"{self.url}/bot"
 
     async def stop(self) -> None:
+        await self.world.close()
         if self._runner is not None:
             await self._runner.cleanup()

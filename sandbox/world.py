@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import itertools
 import json
 import math
+import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from sandbox.webhook import Deliverer, Target
 
 BOT_ID = 7000000001
 BOT_USERNAME = "assistant_ent_sandbox_bot"
@@ -317,6 +322,10 @@ class World:
         self.changed = asyncio.Condition()
         self.event_seq = 0
         self.clock_offset = 0.0  # seconds Telegram's clock is ahead of this machine's (the Date header)
+        # setWebhook's target: while set, pending updates are POSTed to it (sandbox/webhook.py), getUpdates refused.
+        self.webhook: Target | None = None
+        self.webhook_error: tuple[int, str] | None = None  # (date, message) of the last failed delivery
+        self.deliverer: Deliverer | None = None
 
     # -- time and notification -------------------------------------------------------------
 
@@ -325,6 +334,8 @@ class World:
         return int(time.time())
 
     async def notify(self, chat_id: int | None = None) -> None:
+        if self.deliverer is not None and self.webhook is not None:
+            self.deliverer.poke()  # a new update, perhaps: Telegram sends it at once
         if chat_id is not None:
             self.chat_seq[chat_id] = self.chat_seq.get(chat_id, 0) + 1
             self.chat_changed_at[chat_id] = time.time()
@@ -537,13 +548,58 @@ class World:
     async def api_close(self, params: dict[str, Any]) -> Any:
         return True
 
+    async def api_setWebhook(self, params: dict[str, Any]) -> Any:
+        url = str(params.get("url") or "")
+        if not url:  # an empty URL is how a bot goes back to getUpdates
+            return await self.api_deleteWebhook(params)
+        parts = urlsplit(url)
+        # Telegram wants HTTPS; the sandbox also takes plain HTTP to this machine, for tests without certificates.
+        if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and _loopback(parts.hostname))):
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise bad_request("bad webhook: secret token contains unallowed characters")
+        raw = params.get("allowed_updates")
+        allowed = (json.loads(raw) if isinstance(raw, str) else list(raw)) if raw is not None else \
+            (self.webhook.allowed_updates if self.webhook else [])  # not given: the previous setting stays
+        try:
+            connections = int(params.get("max_connections") or 40)
+        except ValueError:
+            raise bad_request("bad webhook: max_connections must be a number") from None
+        if str(params.get("drop_pending_updates", "")).lower() == "true":
+            self.updates.clear()
+        # last_error is kept (the latest failed delivery, as Telegram reports it) until the webhook is deleted.
+        self.webhook = Target(url, str(secret) if secret is not None else None, allowed, max(1, min(connections, 100)))
+        if self.deliverer is None:
+            self.deliverer = Deliverer(self)
+        self.deliverer.start()
+        return True
+
     async def api_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = None
+        self.webhook_error = None
+        if self.deliverer is not None:
+            await self.deliverer.stop()
+            self.deliverer = None
         if str(params.get("drop_pending_updates", "")).lower() == "true":
             self.updates.clear()
         return True
 
     async def api_getWebhookInfo(self, params: dict[str, Any]) -> Any:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self.updates)}
+        info: dict[str, Any] = {"url": self.webhook.url if self.webhook else "", "has_custom_certificate": False,
+                                "pending_update_count": len(self.updates)}
+        if self.webhook is not None:
+            info["max_connections"] = self.webhook.max_connections
+            if self.webhook.allowed_updates:
+                info["allowed_updates"] = self.webhook.allowed_updates
+        if self.webhook_error is not None:
+            info["last_error_date"], info["last_error_message"] = self.webhook_error
+        return info
+
+    async def close(self) -> None:
+        """The sandbox stops: deliveries under way are abandoned (Telegram would try them again later)."""
+        if self.deliverer is not None:
+            await self.deliverer.stop()
 
     async def api_setMyCommands(self, params: dict[str, Any]) -> Any:
         raw = params.get("commands", "[]")
@@ -558,6 +614,9 @@ class World:
         return self.command_menus.get(_menu_key(params), [])
 
     async def api_getUpdates(self, params: dict[str, Any]) -> Any:
+        if self.webhook is not None:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                "use deleteWebhook to delete the webhook first")
         offset = int(params.get("offset") or 0)
         limit = min(max(int(params.get("limit") or 100), 1), 100)
         timeout = float(params.get("timeout") or 0)
@@ -794,6 +853,13 @@ def _chat_id_of(method: str, params: dict[str, Any], callbacks: dict[str, dict[s
         return int(raw) if raw is not None else None
     except (TypeError, ValueError):
         return None  # a @username: no benchmark waits on those
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _menu_key(params: dict[str, Any]) -> tuple[str, str]:

@@ -41,10 +41,11 @@ def bot_env(api_url: str, database: Path, **extra: str) -> dict[str, str]:
 
 
 class BotProcess:
-    def __init__(self, env: dict[str, str], log: Path, cwd: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, cwd: Path, *options: str) -> None:
+        """`entbot run` with `options` (--webhook)."""
         self.log = log
         self._file = log.open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=cwd,
+        self.proc = subprocess.Popen([sys.executable, "-m", "bot", "run", *options], env=env, cwd=cwd,
                                      stdout=self._file, stderr=subprocess.STDOUT)
 
     async def wait_ready(self) -> None:
