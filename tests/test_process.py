@@ -44,13 +44,15 @@ class BotProcess:
     def __init__(self, env: dict[str, str], log: Path, cwd: Path, *options: str) -> None:
         """`entbot run` with `options` (--webhook)."""
         self.log = log
+        # A restarted bot appends to the same log: only what this process writes says whether it is ready.
+        self._since = log.stat().st_size if log.exists() else 0
         self._file = log.open("ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "bot", "run", *options], env=env, cwd=cwd,
                                      stdout=self._file, stderr=subprocess.STDOUT)
 
     async def wait_ready(self) -> None:
         for _ in range(600):  # 30 s: a loaded machine starts Python, PTB and matplotlib slowly
-            if b"ready" in self.log.read_bytes():
+            if b"ready" in self.log.read_bytes()[self._since:]:
                 return
             assert self.proc.poll() is None, self.log.read_text()
             await asyncio.sleep(0.05)
