@@ -103,7 +103,7 @@ async def test_entbot_run_answers_start_and_stops_cleanly_on_sigterm(standalone_
         parent = await sandbox.person("Nadia")
         await parent.send("/start")
         await parent.wait_for("Bonjour Nadia")
-        assert [c["command"] for c in (await sandbox.stats())["commands"]] == ["start", "aide", "annuler", "mesdonnees",
+        assert [c["command"] for c in (await sandbox.stats())["commands"]] == ["start", "aide", "annuler", "langue", "mesdonnees",
                                                                                "confidentialite"]
     finally:
         code = bot.stop(signal.SIGTERM)
