@@ -165,3 +165,23 @@ def test_a_text_naming_one_of_the_bots_buttons_quotes_the_buttons_own_translatio
             wrong += [f"{domain}: « {own} » missing in {text[:70]}" for text in texts
                       if not re.search(rf"«\s?\u2068?{re.escape(own)}\u2069?\s?»", text)]
     assert wrong == []
+
+
+@pytest.mark.parametrize(("domain", "language"), CASES)
+def test_every_translation_formats_as_its_french_does(domain: str, language: str) -> None:
+    """A stray brace in a translation would make `.format()` fail in front of a family: each one formats with the
+    French's placeholders (a text without any has no brace, as its French)."""
+    failures = []
+    for m in messages(catalog(LOCALES / language / "LC_MESSAGES" / f"{domain}.po")):
+        french = " ".join(ids(m))
+        names = {name: "x" for name in PLACEHOLDER.findall(french)}
+        for text in strings(m):
+            if not names:
+                if ("{" in text or "}" in text) and "{" not in french:
+                    failures.append(text[:60])
+                continue
+            try:
+                text.format(**names)
+            except (KeyError, IndexError, ValueError) as exc:
+                failures.append(f"{exc!r}: {text[:60]}")
+    assert failures == []
