@@ -11,6 +11,7 @@ import aiosmtplib
 
 from bot.settings import SmtpSettings
 from bot.worker import Worker
+from i18n import without_bidi_controls
 from storage.db import from_text
 from storage.outbox import Mail
 from storage.store import Store
@@ -24,12 +25,13 @@ IDLE_CHECK = 60.0
 
 
 def header_text(value: str) -> str:
-    """One printable line: every line separator str.splitlines() knows and every control character goes.
+    """One printable line: every line separator str.splitlines() knows, every control and direction character goes.
 
     Header values carry what people typed (a Telegram name, an identifier); a line break in one would
     start a header of its own (a "Bcc:" slipped into a subject) or make the whole mail unbuildable.
     """
-    kept = "".join(" " if c.splitlines() != [c] or unicodedata.category(c) == "Cc" else c for c in value)
+    kept = "".join(" " if c.splitlines() != [c] or unicodedata.category(c) == "Cc" else c
+                   for c in without_bidi_controls(value))  # nor a direction control that would reorder the line
     return " ".join(kept.split())
 
 

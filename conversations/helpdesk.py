@@ -69,7 +69,8 @@ UNSUPPORTED = filters.UpdateType.MESSAGE & ~filters.COMMAND & ~(filters.TEXT | f
 
 
 def _name(user: User) -> str:
-    return user.full_name + (f" (@{user.username})" if user.username else "")
+    """As staff read it: a name in any script, or with direction controls in it, reorders nothing around it."""
+    return i18n.isolated(user.full_name) + (f" (@{user.username})" if user.username else "")
 
 
 # -- the parent's side -----------------------------------------------------------------------------
@@ -547,7 +548,7 @@ async def _context(d: Deps, uid: int, school: School) -> tuple[Account | None, s
         account = None
     if account is not None:
         identifier = account.identifier
-    where = (recovery.where(saved) if saved else
+    where = (texts.procedure_where(saved.flow) if saved else  # staff read French, whatever the family's
              texts.step_where(progress.step) if progress and progress.step in texts.STEP_NUMBER else None)
     keys = [("user", str(uid))] + ([("account", identifier_key(identifier))] if identifier and not foreign else [])
     lock = await store.attempts.locked_until(*keys)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from telegram import Update
 from telegram.ext import (
@@ -21,13 +22,15 @@ from i18n import SOURCE, from_telegram, set_current
 log = logging.getLogger(__name__)
 Ctx = ContextTypes.DEFAULT_TYPE
 
-# Each family's stored language, read once by the running bot: the choice is rare, every update needs it.
+# Each family's stored language, kept a few minutes by the running bot: every update needs it, a choice is rare. Not
+# longer: an erasure or the purge made by another process (`entbot privacy erase`) reaches this one within that time.
 KNOWN_KEY = "family_languages"
 KNOWN_MAX = 200_000  # families; beyond, the memory starts again (a read each)
+KNOWN_FOR = timedelta(minutes=5)
 
 
-def _known(context: Ctx) -> dict[int, str | None]:
-    known: dict[int, str | None] = context.bot_data.setdefault(KNOWN_KEY, {})
+def _known(context: Ctx) -> dict[int, tuple[str | None, datetime]]:
+    known: dict[int, tuple[str | None, datetime]] = context.bot_data.setdefault(KNOWN_KEY, {})
     if len(known) >= KNOWN_MAX:
         known.clear()
     return known
@@ -36,10 +39,17 @@ def _known(context: Ctx) -> dict[int, str | None]:
 async def family_language(context: Ctx, uid: int) -> str | None:
     """The family's stored language if it is still offered (a language a deployment dropped is not kept on)."""
     known = _known(context)
-    if uid not in known:
-        known[uid] = await deps(context).store.languages.get(uid)
-    stored = known[uid]
+    now = deps(context).store.clock.now()
+    stored, until = known.get(uid, (None, now))
+    if until <= now:
+        stored = await deps(context).store.languages.get(uid)
+        known[uid] = (stored, now + KNOWN_FOR)
     return stored if stored in deps(context).languages else None
+
+
+def forget_all(context: Ctx) -> None:
+    """After the nightly purge: what it removed is read again."""
+    _known(context).clear()
 
 
 async def language_of(context: Ctx, uid: int) -> str:
@@ -73,7 +83,7 @@ async def remember_first(update: Update, context: Ctx) -> None:
     found = _from_app(update, context)
     if found is not None and found != SOURCE:
         if await deps(context).store.languages.set_first(uid, found):
-            _known(context)[uid] = found
+            _known(context)[uid] = (found, deps(context).store.clock.now() + KNOWN_FOR)
 
 
 def forget(context: Ctx, uid: int) -> None:
@@ -85,8 +95,15 @@ def _choices(current: str, offered: tuple[str, ...]) -> list[list[tuple[str, str
     return [[(texts.language_button(code, code == current), f"lang:set:{code}")] for code in offered]
 
 
+def _private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == update.effective_chat.PRIVATE
+
+
 async def ask(update: Update, context: Ctx) -> None:
     """/langue, or the menu's button: each offered language in its own name and script."""
+    if not _private(update):  # a family's choice, made in its own chat: never a group's button
+        await answer_query(update, texts.STALE_BUTTON)
+        raise ApplicationHandlerStop
     await answer_query(update)
     d = deps(context)
     current = await family_language(context, user_id(update)) or _from_app(update, context) or SOURCE
@@ -104,12 +121,12 @@ async def chosen(update: Update, context: Ctx) -> None:
     assert query is not None and query.data is not None
     code = query.data.removeprefix("lang:set:")
     d = deps(context)
-    if code not in d.languages:  # a forged button, or a language the deployment no longer offers
+    if code not in d.languages or not _private(update):  # a forged button, or a language the deployment no longer offers
         await answer_query(update, texts.LANGUAGE_NOT_OFFERED)
         raise ApplicationHandlerStop
     uid = user_id(update)
     await d.store.languages.set(uid, code, "chosen")
-    _known(context)[uid] = code
+    _known(context)[uid] = (code, deps(context).store.clock.now() + KNOWN_FOR)
     set_current(code)
     await answer_query(update)
     await edit_or_send(update, context, texts.LANGUAGE_SET, None)

@@ -118,6 +118,7 @@ async def purge(context: Ctx) -> None:
     """The nightly job: every table's rows older than their retention, in batches; the bot answers meanwhile."""
     d = deps(context)
     report = await d.store.privacy.purge(d.privacy.retention, copy_deleter(context.bot))
+    language.forget_all(context)  # a language the purge removed is not spoken on from memory
     log.info("purge: %s; %d staff-group copies deleted, %d left to delete by hand",
              ", ".join(f"{table} {count}" for table, count in report.removed.items() if count) or "nothing",
              report.copies_deleted, len(report.copies_left))

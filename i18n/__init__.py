@@ -148,6 +148,20 @@ def isolate(text: str) -> str:
     return "".join(parts)
 
 
+# The characters that set or end a direction: in a value someone typed (a Telegram name), one left open would reorder
+# the rest of the line another person reads (a staff member's header, a Telegram id shown backwards).
+BIDI_CONTROLS = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def without_bidi_controls(value: str) -> str:
+    return "".join(c for c in value if c not in BIDI_CONTROLS)
+
+
+def isolated(value: str) -> str:
+    """A typed value set apart in a line of another direction, its own controls removed: it cannot reorder the line."""
+    return f"{FSI}{without_bidi_controls(value)}{PDI}"
+
+
 def latin_outside_isolates(text: str) -> list[str]:
     """The Latin letters of a text that no isolate holds (tags and entities aside): what would break the order."""
     bare = re.sub(r"[\u2066\u2067\u2068][^\u2069]*\u2069", "", text)

@@ -233,7 +233,7 @@ class Privacy:
                 " WHERE telegram_user_id = :u ORDER BY id", params))
             for ticket in tickets:
                 ticket["messages"] = _rows(await conn.execute_fetchall(
-                    "SELECT author, author_name, kind, text, at FROM ticket_messages WHERE ticket_id = ? ORDER BY id",
+                    "SELECT author, author_name, kind, text, language, at FROM ticket_messages WHERE ticket_id = ? ORDER BY id",
                     (ticket["id"],)))
             attempts = _rows(await conn.execute_fetchall(
                 "SELECT failures, locks, locked_until, last_failure_at FROM attempts WHERE scope = 'user' AND key = :k",
@@ -325,7 +325,7 @@ class Privacy:
                 done.copies += [(r[0], r[1], ticket_id) for r in conn.execute(
                     "SELECT chat_id, message_id FROM ticket_posts WHERE ticket_id = ?", (ticket_id,)).fetchall()]
                 conn.execute(
-                    "UPDATE ticket_messages SET text = :erased, source_chat_id = NULL, source_message_id = NULL,"
+                    "UPDATE ticket_messages SET text = :erased, source_chat_id = NULL, source_message_id = NULL, language = 'fr',"
                     " author_name = CASE WHEN author = 'parent' THEN NULL ELSE author_name END WHERE ticket_id = :t",
                     {**params, "t": ticket_id})
                 # Closed as well: nobody can answer it now. 0 is no Telegram user.

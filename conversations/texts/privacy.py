@@ -18,6 +18,7 @@ ngettext = CATALOG.ngettext
 # -- privacy: the family's data and rights (RGPD); the DPO's register is privacy_staff's --------------------------
 
 __all__ = [  # functions, translated inside; the constants left out are the family's, read through the package
+    "MY_DATA_ACCOUNTS",
     "MY_DATA_TICKETS",
     "duration",
     "erased_text",
@@ -172,6 +173,9 @@ def mask_email(email: str) -> str:
 
 
 MY_DATA_TICKETS = 15
+# Linked accounts listed one by one (a family has a few); beyond, a count: the message stays under Telegram's 4,096
+# characters in every language (Arabic's lines are the longest).
+MY_DATA_ACCOUNTS = 5
 
 _ACCOUNT_STATES = {"active": N_("activé"), "pending": N_("pas encore activé"), "reset": N_("réinitialisé")}
 _ACCOUNT_STATES_ON = {"active": N_("activé le {when}"), "pending": N_("pas encore activé le {when}"),
@@ -201,7 +205,7 @@ def _typed_identifier(kept: str | None) -> str:
 def my_data(data: dict[str, Any]) -> str:
     """/mesdonnees: everything held about this Telegram user, in one message, never a secret or a hash."""
     lines = [_("🔒 <b>Ce que je garde sur vous</b>"), ""]
-    for account in data["accounts"]:
+    for account in data["accounts"][:MY_DATA_ACCOUNTS]:
         fields = {"identifier": escape(account["identifier"]),
                   "name": escape(" ".join(p for p in (account["first_name"], account["last_name"]) if p)),
                   "state": _account_state(account["state"], account["activated_at"])}
@@ -210,6 +214,10 @@ def my_data(data: dict[str, Any]) -> str:
                            "{email}.").format(email=escape(mask_email(account["email"])), **fields))
         else:
             lines.append(_("👤 <b>Compte ENT lié</b> : <code>{identifier}</code> ({name}), {state}.").format(**fields))
+    if len(data["accounts"]) > MY_DATA_ACCOUNTS:
+        more = len(data["accounts"]) - MY_DATA_ACCOUNTS
+        lines.append(ngettext("👤 … et {n} autre compte ENT lié.", "👤 … et {n} autres comptes ENT liés.", more).format(
+            n=more))
     progress = data["activation"]
     if progress is not None:
         step = where(progress["step"]) if progress["step"] in STEP_NUMBER else _("au début")

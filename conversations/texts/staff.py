@@ -39,6 +39,7 @@ __all__ = [  # what the package exports as it is (not translated)
     "new_provisional",
     "no_account",
     "picked_school",
+    "procedure_where",
     "reset_done",
     "stats_lines",
     "stats_message",
@@ -61,6 +62,11 @@ def step_where(step: str) -> str:
     """« à l'étape 3/6 de l'activation (règles d'usage) »: where a family writing to the school is."""
     n = STEP_NUMBER[step]
     return f"à l'étape {n}/6 de l'activation ({STEP_NAME[n]})"
+
+
+def procedure_where(flow: str) -> str:
+    """Where a family writing to the school is, in a forgotten password or a login test: as staff read it."""
+    return "dans la démarche « Mot de passe oublié »" if flow == "forgot" else "dans la démarche « Tester ma connexion »"
 
 
 PICK_SCHOOL = "Vous êtes membre de l'équipe de plusieurs établissements : pour lequel ?"
