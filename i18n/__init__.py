@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gettext
 import re
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -158,8 +159,12 @@ def without_bidi_controls(value: str) -> str:
 
 
 def isolated(value: str) -> str:
-    """A typed value set apart in a line of another direction, its own controls removed: it cannot reorder the line."""
-    return f"{FSI}{without_bidi_controls(value)}{PDI}"
+    """A typed value in someone else's line, its own direction controls removed and, when it holds right-to-left
+    letters (an Arabic name in a French line), set apart: it cannot reorder the line around it."""
+    kept = without_bidi_controls(value)
+    if any(unicodedata.bidirectional(c) in ("R", "AL") for c in kept):
+        return f"{FSI}{kept}{PDI}"
+    return kept
 
 
 def latin_outside_isolates(text: str) -> list[str]:

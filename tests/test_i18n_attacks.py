@@ -40,9 +40,16 @@ async def test_a_bidi_override_in_a_first_name_stays_inside_the_name_in_the_staf
     await mallory.send("bonjour")
     header = await header_of(group, 1)
     line = next(row for row in header.text.splitlines() if row.startswith("De :"))
-    # An unterminated RLO in the name would reverse « (Telegram 1234…) (écrit en arabe) » as staff see it: it is
-    # gone, and the name is set apart (FSI…PDI) from the rest of the line.
-    assert "\u202e" not in line and "\u2068Ali\u2069" in line, line
+    # An unterminated RLO in the name would reverse « (Telegram 1234…) (écrit en arabe) » as staff see it: it is gone.
+    assert "\u202e" not in line and line.startswith("De : Ali (Telegram "), line
+    amina = await bot.parent("أمينة", language_code="ar")
+    await amina.send("/start")
+    await amina.send("/aide")
+    await amina.click(said("ar", lambda: texts.MENU_WRITE))
+    await amina.send("مرحبا")
+    line = next(row for row in (await header_of(group, 2)).text.splitlines() if row.startswith("De :"))
+    # An Arabic name is set apart: « (Telegram <id>) » after it keeps its order in the staff's French line.
+    assert line.startswith("De : \u2068أمينة\u2069 (Telegram "), line
 
 
 async def test_an_erasure_by_the_shell_also_ends_the_language_the_running_bot_speaks(bot: Harness) -> None:
