@@ -150,7 +150,7 @@ async def _staff_command_menus(app: App, schools: Schools, commands: list[BotCom
 
 def build_application(settings: Settings, clock: Clock | None = None, mail_timeout: float = 30.0) -> App:
     schools = settings.schools
-    store = Store(settings.database, clock, settings.ldap, legacy_uai=settings.legacy_uai)
+    store = Store(settings.database, clock, settings.ldap, legacy_uai=settings.legacy_uai, url=settings.database_url)
     contact = schools.first.contact_email
     mailer = Mailer(store, settings.smtp, timeout=mail_timeout) if settings.smtp else None
     mail = (MailConfig(school_address=contact,
@@ -176,7 +176,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
             await _warn_if_staff_group_open(app, school.staff.chat_id)
         if webform is not None:
             await webform.start()
-        log.info("bot @%s ready, database %s", app.bot.username, settings.database)
+        log.info("bot @%s ready, database %s", app.bot.username, store.db.where)
 
     async def post_shutdown(app: App) -> None:
         try:
@@ -269,7 +269,8 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
             return
         log.info("nightly backup written: %s (the last %s kept)", copy, settings.backup_keep)
 
-    app.job_queue.run_daily(nightly_backup, time=time(2, 30, tzinfo=texts.PARIS), name="nightly_backup")
+    if settings.database_url is None:  # PostgreSQL is backed up by its own tools (pg_dump), not by the bot
+        app.job_queue.run_daily(nightly_backup, time=time(2, 30, tzinfo=texts.PARIS), name="nightly_backup")
     app.add_error_handler(on_error)
     return app
 

@@ -36,7 +36,7 @@ from storage.store import Store
 
 
 async def _with_store(settings: Settings, action: Callable[[Store], Awaitable[int]]) -> int:
-    store = Store(settings.database, ldap=settings.ldap, legacy_uai=settings.legacy_uai)
+    store = Store(settings.database, ldap=settings.ldap, legacy_uai=settings.legacy_uai, url=settings.database_url)
     await store.open()
     try:
         return await action(store)
@@ -583,8 +583,10 @@ def _main(argv: list[str] | None) -> int:
             return run(settings)
         if args.command == "doctor":
             return _doctor(settings, args.mail_test)
+        if args.command in ("backup", "restore") and settings.database_url is not None:
+            return fail(texts.POSTGRESQL_BACKUP)
         if args.command == "schools" and args.action == "move":
-            if not settings.database.is_file():
+            if settings.database_url is None and not settings.database.is_file():
                 return fail(texts.no_database_here(str(settings.database.resolve())))
             new = settings.require_school(args.new)
             if (problem := uai_problem(args.old)) is not None:
@@ -600,7 +602,8 @@ def _main(argv: list[str] | None) -> int:
             return asyncio.run(_directory_check(settings))
         if args.command == "privacy" and args.action == "register":  # the configuration only
             return _privacy_register(settings, args.school)
-        if (args.command, getattr(args, "action", None)) not in CREATES_DATABASE and not settings.database.is_file():
+        if ((args.command, getattr(args, "action", None)) not in CREATES_DATABASE and settings.database_url is None
+                and not settings.database.is_file()):
             return fail(texts.no_database_here(str(settings.database.resolve())))
         if args.command == "backup":
             return _backup(settings, args.file)

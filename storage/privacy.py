@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -14,6 +13,10 @@ from storage.attempts import PROBE_WINDOW, QUIET_RESET
 from storage.db import Database, to_text
 from storage.outbox import CODE_WINDOW
 
+# A copy Telegram refused to delete, recorded (again: its reason and time replaced).
+UNDELETED = ("INSERT INTO undeleted_copies (chat_id, message_id, ticket_id, reason, recorded_at) VALUES (?, ?, ?, ?, ?)"
+             " ON CONFLICT (chat_id, message_id) DO UPDATE SET ticket_id = excluded.ticket_id,"
+             " reason = excluded.reason, recorded_at = excluded.recorded_at")
 BATCH = 500  # rows per transaction: between two, the bot answers parents
 ERASED_ACTOR = "famille (données effacées)"
 
@@ -140,12 +143,12 @@ class Privacy:
                 async with self.db.transaction() as conn:
                     for chat_id, message_id, ticket_id, why in left:
                         await conn.execute(
-                            "INSERT OR REPLACE INTO undeleted_copies (chat_id, message_id, ticket_id, reason,"
-                            " recorded_at) VALUES (?, ?, ?, ?, ?)", (chat_id, message_id, ticket_id, why, params["now"]))
+                            UNDELETED, (chat_id, message_id, ticket_id, why, params["now"]))
                     # The condition again: a row may have changed since it was read.
+                    ids = {f"id{i}": rowid for i, rowid in enumerate(found)}
                     cursor = await conn.execute(
-                        f"DELETE FROM {rule.table} WHERE rowid IN (SELECT value FROM json_each(:ids)) AND {rule.where}",
-                        {**params, "ids": json.dumps(found)})
+                        f"DELETE FROM {rule.table} WHERE rowid IN ({', '.join(':' + name for name in ids)})"
+                        f" AND {rule.where}", {**params, **ids})
                 total += cursor.rowcount
                 if len(found) < batch:
                     break
@@ -174,8 +177,7 @@ class Privacy:
         async with self.db.transaction() as conn:
             for chat_id, message_id, ticket_id, why in left:
                 await conn.execute(
-                    "INSERT OR REPLACE INTO undeleted_copies (chat_id, message_id, ticket_id, reason, recorded_at)"
-                    " VALUES (?, ?, ?, ?, ?)", (chat_id, message_id, ticket_id, why[:200], now))
+                    UNDELETED, (chat_id, message_id, ticket_id, why[:200], now))
 
     async def undeleted(self) -> list[tuple[int, int, int, str]]:
         async with self.db.read() as conn:
@@ -290,7 +292,8 @@ class Privacy:
             # of guesses. What no longer counts goes now; the rest goes with everyone's at the retention's end.
             done.removed["attempts"] = conn.execute(
                 "DELETE FROM attempts WHERE scope = 'user' AND key = :k"
-                " AND max(COALESCE(locked_until, ''), COALESCE(last_failure_at, '')) <= :quiet", params).rowcount
+                " AND COALESCE(locked_until, '') <= :quiet AND COALESCE(last_failure_at, '') <= :quiet",
+                params).rowcount
             # fetchall: a statement left unfinished would make the COMMIT fail ("SQL statements in progress").
             done.lock_kept = bool(conn.execute(
                 "SELECT 1 FROM attempts WHERE scope = 'user' AND key = :k", params).fetchall())
@@ -298,7 +301,8 @@ class Privacy:
             done.removed["account_failures"] = conn.execute(
                 "DELETE FROM account_failures WHERE telegram_user_id = :u AND NOT EXISTS ("
                 " SELECT 1 FROM attempts a WHERE a.scope = 'account' AND a.key = account_failures.key"
-                " AND max(COALESCE(a.locked_until, ''), COALESCE(a.last_failure_at, '')) > :quiet)", params).rowcount
+                " AND (COALESCE(a.locked_until, '') > :quiet OR COALESCE(a.last_failure_at, '') > :quiet))",
+                params).rowcount
             # The accounts looked up and the code mails asked for in the last day are limits too.
             done.removed["identifier_probes"] = conn.execute(
                 "DELETE FROM identifier_probes WHERE telegram_user_id = :u AND probed_at < :day", params).rowcount
@@ -333,7 +337,8 @@ class Privacy:
 
         done = await self.db.in_thread(work)
         # The erased rows' old pages must not linger in the WAL (secure_delete zeroes them in the file).
-        async with self.db.read() as conn:
-            await conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+        if self.db.engine == "sqlite":
+            async with self.db.read() as conn:
+                await conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
         return done
 

@@ -162,16 +162,17 @@ class Tickets:
                 rows = list(await conn.execute_fetchall(
                     "UPDATE tickets SET updated_at = ? WHERE id = ? RETURNING *", (now, rows[0]["id"])))
             ticket = _ticket(rows[0])
-            cursor = await conn.execute(
+            inserted = await conn.execute_fetchall(
                 "INSERT INTO ticket_messages (ticket_id, author, author_name, kind, text, source_chat_id,"
-                " source_message_id, at) VALUES (?, 'parent', ?, ?, ?, ?, ?, ?)",
+                " source_message_id, at) VALUES (?, 'parent', ?, ?, ?, ?, ?, ?) RETURNING id",
                 (ticket.id, user_name, message.kind, message.text, message.source_chat_id, message.source_message_id,
                  now))
+            message_id = int(list(inserted)[0][0])
             if to_group:
                 if new:
                     await _queue_post(conn, ticket.id, "header", None, now)
                 # Every message has its row; the worker knows a first text the header shows already.
-                await _queue_post(conn, ticket.id, "message", cursor.lastrowid, now)
+                await _queue_post(conn, ticket.id, "message", message_id, now)
             if compose is not None:
                 mail = compose(ticket, new)
                 await enqueue(conn, moment, mail.kind, mail.recipient, mail.subject, mail.body, mail.domain,
@@ -277,7 +278,8 @@ class Tickets:
 
     async def record_post(self, chat_id: int, message_id: int, ticket_id: int, header: bool = False) -> None:
         async with self.db.transaction() as conn:
-            await conn.execute("INSERT OR REPLACE INTO ticket_posts (chat_id, message_id, ticket_id) VALUES (?, ?, ?)",
+            await conn.execute("INSERT INTO ticket_posts (chat_id, message_id, ticket_id) VALUES (?, ?, ?)"
+                               " ON CONFLICT (chat_id, message_id) DO UPDATE SET ticket_id = excluded.ticket_id",
                                (chat_id, message_id, ticket_id))
             if header:
                 await conn.execute("UPDATE tickets SET header_message_id = ? WHERE id = ?", (message_id, ticket_id))

@@ -36,6 +36,7 @@ __all__ = [  # what the package exports as it is (not translated)
     "DOCTOR_TOKEN",
     "DOCTOR_TOKEN_MISSING",
     "DOCTOR_TOKEN_REFUSED",
+    "POSTGRESQL_BACKUP",
     "RESTORE_DAMAGED",
     "RESTORE_ITSELF",
     "RESTORE_NOT_SQLITE",
@@ -247,6 +248,10 @@ def doctor_clock_ok(shown: str, drift: int) -> str:
 def doctor_clock_drift(shown: str, drift: int) -> str:
     return (f"{shown} (heure de Paris), mais {drift:+d} s d'écart avec Telegram : mettez l'heure à jour "
             "(sudo timedatectl set-ntp true)")
+
+
+POSTGRESQL_BACKUP = ("la base est sur PostgreSQL (ENTBOT_DATABASE) : sauvegardez-la et restaurez-la avec les outils de "
+                     "PostgreSQL (pg_dump, pg_restore), comme le reste du serveur.")
 
 
 def no_database_here(where: str) -> str:
