@@ -46,6 +46,11 @@ def from_text(raw: str) -> datetime:
     return datetime.fromisoformat(raw)
 
 
+def marks(count: int) -> str:
+    """The `?, ?, ?` of an `IN (…)`; `NULL` for none, which matches nothing (PostgreSQL refuses an empty `IN ()`)."""
+    return ", ".join("?" * count) or "NULL"
+
+
 def set_clause(changes: dict[str, Any], columns: Collection[str]) -> tuple[str, list[Any]]:
     """The `a = ?, b = ?` of an UPDATE and its values, moments as UTC text; a column the table lacks is refused."""
     unknown = set(changes) - set(columns)

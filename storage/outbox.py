@@ -123,7 +123,7 @@ class Outbox:
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall(
                 "SELECT id, kind, recipient, subject, body, message_id, attempts, expires_at FROM outbox"
-                " WHERE state = 'pending' AND (next_attempt_at <= ? OR ?) ORDER BY id LIMIT ?",
+                " WHERE state = 'pending' AND (next_attempt_at <= ? OR ? = 1) ORDER BY id LIMIT ?",
                 (to_text(self.db.clock.now()), int(all_pending), limit))
         return [Mail(*r) for r in rows]
 
@@ -143,7 +143,7 @@ class Outbox:
         async with self.db.transaction() as conn:
             await conn.execute(
                 "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL,"
-                " body = CASE WHEN ? THEN NULL ELSE body END WHERE id = ?",
+                " body = CASE WHEN ? = 1 THEN NULL ELSE body END WHERE id = ?",
                 (to_text(self.db.clock.now()), int(forget_body), mail.id))
 
     async def failed(self, mail: Mail, error: str, forget_body: bool) -> datetime | None:
@@ -156,7 +156,7 @@ class Outbox:
             async with self.db.transaction() as conn:
                 await conn.execute(
                     "UPDATE outbox SET state = 'failed', failed_at = ?, attempts = attempts + 1, last_error = ?,"
-                    " body = CASE WHEN ? THEN NULL ELSE body END WHERE id = ?",
+                    " body = CASE WHEN ? = 1 THEN NULL ELSE body END WHERE id = ?",
                     (to_text(now), error[:500], int(forget_body), mail.id))
             return None
         later = now + retry_delay(mail.attempts + 1)

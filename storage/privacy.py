@@ -42,8 +42,11 @@ class Rule:
     table: str
     setting: str  # the Retention field giving the days
     where: str
-    # The bot's own Telegram messages showing these rows: (chat_id, message_id, ticket id) for rowids `{ids}`.
+    # The bot's own Telegram messages showing these rows: (chat_id, message_id, ticket id) for keys `{ids}`.
     copies: str | None = None
+    # What names a row between its reading and its deletion: SQLite's rowid (PostgreSQL's ctid, storage/postgres.py),
+    # or the table's id where `copies` needs it.
+    key: str = "rowid"
 
 
 # Adding a table's retention is one entry here (and a line of the README's table).
@@ -56,7 +59,7 @@ RULES: list[Rule] = [
     Rule("audit", "audit_days", "at < :cutoff"),
     # ticket_messages and ticket_posts go with their ticket (ON DELETE CASCADE).
     Rule("tickets", "tickets_days", "state = 'closed' AND closed_at < :cutoff",
-         copies="SELECT chat_id, message_id, ticket_id FROM ticket_posts WHERE ticket_id IN ({ids})"),
+         copies="SELECT chat_id, message_id, ticket_id FROM ticket_posts WHERE ticket_id IN ({ids})", key="id"),
     Rule("outbox", "tickets_days", "state != 'pending' AND created_at < :cutoff"),
     Rule("notices", "notices_days", "state IN ('done', 'cancelled') AND updated_at < :cutoff"),
     Rule("deliveries", "notices_days", "state IN ('sent', 'failed') AND COALESCE(sent_at, next_attempt_at) < :cutoff"),
@@ -136,7 +139,7 @@ class Privacy:
             while True:
                 async with self.db.read() as conn:
                     found = [r[0] for r in await conn.execute_fetchall(
-                        f"SELECT rowid FROM {rule.table} WHERE {rule.where} LIMIT {batch}", params)]
+                        f"SELECT {rule.key} FROM {rule.table} WHERE {rule.where} LIMIT {batch}", params)]
                 if not found:
                     break
                 left = await self._delete_copies(rule, found, delete_copy, report) if rule.copies else []
@@ -147,7 +150,7 @@ class Privacy:
                     # The condition again: a row may have changed since it was read.
                     ids = {f"id{i}": rowid for i, rowid in enumerate(found)}
                     cursor = await conn.execute(
-                        f"DELETE FROM {rule.table} WHERE rowid IN ({', '.join(':' + name for name in ids)})"
+                        f"DELETE FROM {rule.table} WHERE {rule.key} IN ({', '.join(':' + name for name in ids)})"
                         f" AND {rule.where}", {**params, **ids})
                 total += cursor.rowcount
                 if len(found) < batch:

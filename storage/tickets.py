@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from storage.db import Database, from_text, to_text
+from storage.db import Database, from_text, marks, to_text
 from storage.outbox import OutgoingMail, enqueue
 
 
@@ -190,7 +190,7 @@ class Tickets:
                 " ROW_NUMBER() OVER (PARTITION BY t.uai ORDER BY p.id) AS rank"
                 " FROM staff_posts p JOIN tickets t ON t.id = p.ticket_id"
                 " WHERE p.state = 'pending' AND p.next_attempt_at <= ?"
-                f" AND t.uai NOT IN ({', '.join('?' * len(skipped))}))"
+                + (f" AND t.uai NOT IN ({marks(len(skipped))})" if skipped else "") + ") AS due"
                 " WHERE rank <= ? ORDER BY id",
                 (to_text(self.db.clock.now()), *skipped, limit))
         return [StaffPost(*r) for r in rows]
@@ -201,7 +201,8 @@ class Tickets:
         async with self.db.read() as conn:
             rows = list(await conn.execute_fetchall(
                 "SELECT MIN(p.next_attempt_at) FROM staff_posts p JOIN tickets t ON t.id = p.ticket_id"
-                f" WHERE p.state = 'pending' AND t.uai NOT IN ({', '.join('?' * len(skipped))})", skipped))
+                " WHERE p.state = 'pending'" + (f" AND t.uai NOT IN ({marks(len(skipped))})" if skipped else ""),
+                skipped))
         return from_text(str(rows[0][0])) if rows and rows[0][0] else None
 
     async def post_done(self, post: StaffPost) -> None:
@@ -243,7 +244,7 @@ class Tickets:
         nothing queued for (opened before the queue existed, or before their school had a group): queued."""
         now = to_text(self.db.clock.now())
         listed = sorted(uais) if uais is not None else []
-        among = f" AND uai IN ({', '.join('?' * len(listed))})" if uais is not None else ""
+        among = f" AND uai IN ({marks(len(listed))})" if uais is not None else ""
         async with self.db.transaction() as conn:
             tickets = list(await conn.execute_fetchall(
                 "SELECT id FROM tickets t WHERE state = 'open' AND header_message_id IS NULL AND NOT EXISTS"

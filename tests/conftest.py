@@ -141,8 +141,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """A test marked both_engines whose bot (or store) takes `database_url` runs once per engine."""
-    if "database_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_engines"):
+    """A test marked both_engines whose bot (or store) takes `database_url` runs once per engine.
+
+    BOTH_ENGINES=all: every test whose bot takes it, marked or not (a full check on PostgreSQL, not in `make test`).
+    """
+    marked = metafunc.definition.get_closest_marker("both_engines") or os.environ.get("BOTH_ENGINES") == "all"
+    if "database_url" in metafunc.fixturenames and marked:
         metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
 
