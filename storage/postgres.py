@@ -258,6 +258,9 @@ class PostgresDatabase(Database):
         self._pool_size = pool_size
         self._pool: ConnectionPool[psycopg.Connection[Any]] | None = None
         self._executor: ThreadPoolExecutor | None = None
+        # A coroutine takes a slot before a connection: a thread never waits in the pool for a connection that a
+        # coroutine holds while it waits for a thread (thirty parents at once would stall every thread so).
+        self._slots = asyncio.Semaphore(pool_size)
 
     @property
     def where(self) -> str:
@@ -333,7 +336,7 @@ class PostgresDatabase(Database):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
+        async with self._lock, self._slots:
             conn = await self.hop(self._begin_write)
             try:
                 yield cast(aiosqlite.Connection, AsyncConnection(self, SyncConnection(conn)))
@@ -344,19 +347,20 @@ class PostgresDatabase(Database):
                 await self.hop(partial(self._end, conn, True))
 
     async def write(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._lock:
+        async with self._lock, self._slots:
             rows = await self.hop(partial(self._run_write, lambda c: c.execute(sql, params).fetchall()))
         return cast(list[aiosqlite.Row], rows)
 
     async def in_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        async with self._lock:
+        async with self._lock, self._slots:
             return await self.hop(partial(self._run_write, cast(Callable[[SyncConnection], T], work)))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
         # No lock: each statement reads what is committed, beside the writer (SQLite's WAL readers do the same).
-        conn = await self.hop(self.pool.getconn)
-        try:
-            yield cast(aiosqlite.Connection, AsyncConnection(self, SyncConnection(conn)))
-        finally:
-            await self.hop(partial(self.pool.putconn, conn))
+        async with self._slots:
+            conn = await self.hop(self.pool.getconn)
+            try:
+                yield cast(aiosqlite.Connection, AsyncConnection(self, SyncConnection(conn)))
+            finally:
+                await self.hop(partial(self.pool.putconn, conn))

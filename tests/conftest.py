@@ -117,6 +117,36 @@ class Harness:
 
         await eventually(drained, timeout)
 
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """What the database holds, read beside the bot as an operator would (SQLite's SQL, on either engine)."""
+        if self.settings.database_url is None:
+            import sqlite3
+
+            conn = sqlite3.connect(self.settings.database)
+            try:
+                return conn.execute(sql, params).fetchall()
+            finally:
+                conn.close()
+        import psycopg
+
+        from storage.postgres import translate
+
+        with psycopg.connect(self.settings.database_url, autocommit=True) as pg:
+            return [tuple(r) for r in pg.execute(translate(sql), params).fetchall()]
+
+    def database_holds(self, secret: str) -> bool:
+        """Whether `secret` is anywhere in the database: the SQLite file's bytes, or every row of every table."""
+        if self.settings.database_url is None:
+            return secret.encode() in self.settings.database.read_bytes()
+        tables = [t for (t,) in self.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        return any(secret in str(row) for table in tables for row in self.query(f"SELECT t::text FROM {table} t"))
+
+    def cli_env(self) -> dict[str, str]:
+        """ENTBOT_DATABASE (and the data directory on PostgreSQL) for an `entbot` command run beside this bot."""
+        if self.settings.database_url is None:
+            return {"ENTBOT_DATABASE": str(self.settings.database)}
+        return {"ENTBOT_DATABASE": self.settings.database_url, "ENTBOT_DATA_DIR": str(self.settings.database.parent)}
+
     async def run_job(self, name: str) -> None:
         """Runs a repeating job now rather than at its next tick (after the test let time pass)."""
         assert self.app.job_queue is not None

@@ -198,3 +198,24 @@ async def test_an_unreachable_server_fails_at_open_with_no_password_shown(tmp_pa
         await db.open()
     assert "s3cret" not in str(failed.value) and "s3cret" not in db.where
     await db.close()  # nothing left open: closing again is harmless
+
+
+async def test_many_readers_and_writers_at_once_all_get_through(tmp_path: Path, database_url: str | None) -> None:
+    """Far more coroutines than connections (thirty parents writing at once): none waits for ever."""
+    store = _store(tmp_path, database_url)
+    await store.open()
+    try:
+        async def reader() -> int:
+            async with store.db.read() as conn:
+                await asyncio.sleep(0.01)  # a handler that awaits between two statements
+                return len(list(await conn.execute_fetchall("SELECT * FROM audit")))
+
+        async def writer(n: int) -> None:
+            async with store.db.transaction() as conn:
+                await conn.execute("INSERT INTO audit (at, actor, event) VALUES ('t', ?, 'w')", (f"w{n}",))
+
+        await asyncio.wait_for(asyncio.gather(*(reader() for _ in range(60)), *(writer(n) for n in range(30))), 30)
+        async with store.db.read() as conn:
+            assert list(await conn.execute_fetchall("SELECT COUNT(*) FROM audit"))[0][0] == 30
+    finally:
+        await store.close()
