@@ -47,6 +47,29 @@ def shown(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc[0].split(":", 1)[0] + ":***@" + netloc[1]))
 
 
+class Unreachable(Exception):
+    """The server could not be reached or refused the connection; the message names no password."""
+
+
+def read_only(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """One query on a short read-only connection (entbot doctor, beside a running bot); None for a missing table."""
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=int(CONNECT_TIMEOUT),
+                             options="-c default_transaction_read_only=on") as conn:
+            return [tuple(r) for r in conn.execute(translate(sql), ()).fetchall()]
+    except psycopg.errors.UndefinedTable:
+        return []
+    except psycopg.OperationalError as exc:
+        raise Unreachable(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__) from None
+
+
+def facts(url: str) -> tuple[int, int]:
+    """(schema version of the database, 0 before the first migration; its size in bytes)."""
+    size = read_only(url, "SELECT pg_database_size(current_database())")[0][0]
+    version = read_only(url, "SELECT MAX(version) FROM schema_migrations")
+    return (int(version[0][0] or 0) if version else 0), int(size)
+
+
 # -- SQLite's SQL, as PostgreSQL reads it ------------------------------------------------------------------------
 
 # A string literal or quoted name (kept as is, its `%` doubled), a `?` or `:name` parameter, a bare `%`, the

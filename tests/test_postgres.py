@@ -219,3 +219,19 @@ async def test_many_readers_and_writers_at_once_all_get_through(tmp_path: Path, 
             assert list(await conn.execute_fetchall("SELECT COUNT(*) FROM audit"))[0][0] == 30
     finally:
         await store.close()
+
+
+async def test_doctor_reads_the_server_its_schema_and_never_the_password(tmp_path: Path, postgres_server: Any) -> None:
+    from bot.doctor import check_database
+
+    database_url = postgres_server.new_database()  # the SQLite file's checks are tests/test_doctor.py's
+    before = await asyncio.to_thread(check_database, tmp_path / "entbot.sqlite3", database_url)
+    assert before.ok is False and "schéma 0" in before.detail and "entbot run" in before.detail
+    store = _store(tmp_path, database_url)
+    await store.open()
+    await store.close()
+    after = await asyncio.to_thread(check_database, tmp_path / "entbot.sqlite3", database_url)
+    assert after.ok is True and "PostgreSQL à postgresql://" in after.detail and "à jour" in after.detail
+    wrong = database_url.replace("entbot@", "entbot:s3cret@").replace("host=", "host=/nonexistent")
+    away = await asyncio.to_thread(check_database, tmp_path / "entbot.sqlite3", wrong)
+    assert away.ok is False and "PostgreSQL injoignable" in away.detail and "s3cret" not in away.detail

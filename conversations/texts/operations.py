@@ -67,6 +67,8 @@ __all__ = [  # what the package exports as it is (not translated)
     "doctor_mail_sent",
     "doctor_no_database",
     "doctor_not_member",
+    "doctor_postgresql_ok",
+    "doctor_postgresql_unreachable",
     "doctor_staff_cannot_post",
     "doctor_staff_link",
     "doctor_staff_not_group",
@@ -154,6 +156,15 @@ def doctor_database_read_only(where: str) -> str:
 
 def doctor_database_unreadable(where: str, error: str) -> str:
     return f"{where} illisible ({error}) : restaurez la dernière sauvegarde (entbot restore FICHIER)"
+
+
+def doctor_postgresql_unreachable(where: str, error: str) -> str:
+    return (f"PostgreSQL injoignable à {where} ({error}) : vérifiez que le serveur tourne, puis l'adresse, l'utilisateur "
+            "et le mot de passe dans ENTBOT_DATABASE")
+
+
+def doctor_postgresql_ok(where: str, version: int, size: int) -> str:
+    return f"PostgreSQL à {where}, schéma {version} à jour, {_size(size)}"
 
 
 def doctor_database_schema(where: str, version: int, latest: int) -> str:
