@@ -156,7 +156,16 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:
             conn = self.conn
-            await conn.execute("BEGIN IMMEDIATE")
+            begin = asyncio.ensure_future(conn.execute("BEGIN IMMEDIATE"))
+            try:
+                await asyncio.shield(begin)
+            except asyncio.CancelledError:
+                # The BEGIN is queued on SQLite's thread and runs all the same: without its ROLLBACK the connection
+                # would stay inside a transaction, and every later BEGIN fail (a handler's timeout, the bot stopping).
+                await asyncio.wait([begin])
+                if not begin.cancelled() and begin.exception() is None:
+                    await conn.execute("ROLLBACK")
+                raise
             try:
                 yield conn
             except BaseException:

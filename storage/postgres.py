@@ -215,17 +215,29 @@ class AsyncConnection:
     def __init__(self, db: PostgresDatabase, sync: SyncConnection) -> None:
         self._db = db
         self._sync = sync
+        self._running: asyncio.Future[SyncCursor] | None = None
+
+    async def _run(self, work: Callable[[], SyncCursor]) -> SyncCursor:
+        # Shielded: a caller cancelled mid-statement leaves the statement to finish on its thread, and `settle`
+        # waits for it before the ROLLBACK and the connection's return (else it would run in another's turn).
+        self._running = self._db.submit(work)
+        return await asyncio.shield(self._running)
+
+    async def settle(self) -> None:
+        """Waits for the statement a cancelled caller left running on this connection (its outcome ignored)."""
+        if self._running is not None and not self._running.done():
+            await asyncio.wait([self._running])
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> AsyncCursor:
-        return AsyncCursor(await self._db.hop(partial(self._sync.execute, sql, params)))
+        return AsyncCursor(await self._run(partial(self._sync.execute, sql, params)))
 
     async def execute_fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
-        done = await self._db.hop(partial(self._sync.execute, sql, params))
+        done = await self._run(partial(self._sync.execute, sql, params))
         return done.fetchall()
 
     async def executemany(self, sql: str, seq: Sequence[Sequence[Any]] | Iterator[Sequence[Any]]) -> AsyncCursor:
         rows = list(seq)
-        return AsyncCursor(await self._db.hop(partial(self._sync.executemany, sql, rows)))
+        return AsyncCursor(await self._run(partial(self._sync.executemany, sql, rows)))
 
 
 def metering_hop() -> None:
@@ -295,11 +307,46 @@ class PostgresDatabase(Database):
             raise RuntimeError("database not open")
         return self._pool
 
-    async def hop(self, work: Callable[[], T]) -> T:
-        """`work` on one of the pool's threads."""
+    def submit(self, work: Callable[[], T]) -> asyncio.Future[T]:
+        """`work` on one of the pool's threads, as a future."""
         if self._executor is None:
             raise RuntimeError("database not open")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+        return asyncio.get_running_loop().run_in_executor(self._executor, work)
+
+    async def hop(self, work: Callable[[], T]) -> T:
+        """`work` on one of the pool's threads; a cancelled caller does not stop it (a thread cannot be)."""
+        return await self.submit(work)
+
+    async def _through(self, work: Callable[[], T]) -> T:
+        """`work` on a pool thread, its caller waiting for its end even when cancelled meanwhile.
+
+        For what runs under the write lock: released early, the next writer's thread would wait in PostgreSQL
+        for the advisory lock of a transaction whose end is queued behind it, and every thread could end so.
+        """
+        running = self.submit(work)
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            await asyncio.wait([running])
+            raise
+
+    async def _checkout(self, take: Callable[[], psycopg.Connection[Any]],
+                        give_back: Callable[[psycopg.Connection[Any]], None]) -> psycopg.Connection[Any]:
+        """A connection from the pool, never lost: a coroutine cancelled while its thread takes one (a handler's
+        timeout, the bot stopping) gives it back once taken, or the pool would shrink (and a writer's lock stay)."""
+        if self._executor is None:
+            raise RuntimeError("database not open")
+        executor = self._executor
+        taking = asyncio.get_running_loop().run_in_executor(executor, take)
+        try:
+            return await asyncio.shield(taking)
+        except asyncio.CancelledError:
+            def release(done: asyncio.Future[psycopg.Connection[Any]]) -> None:
+                if not done.cancelled() and done.exception() is None:
+                    executor.submit(give_back, done.result())
+
+            taking.add_done_callback(release)
+            raise
 
     async def open(self) -> None:
         self._executor = ThreadPoolExecutor(self._pool_size + 1, thread_name_prefix="entbot-pg")
@@ -360,30 +407,41 @@ class PostgresDatabase(Database):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock, self._slots:
-            conn = await self.hop(self._begin_write)
+            beginning = self.submit(self._begin_write)
             try:
-                yield cast(aiosqlite.Connection, AsyncConnection(self, SyncConnection(conn)))
+                conn = await asyncio.shield(beginning)
+            except asyncio.CancelledError:  # its BEGIN runs all the same: rolled back before the lock is let go
+                await asyncio.wait([beginning])
+                if not beginning.cancelled() and beginning.exception() is None:
+                    await self._through(partial(self._end, beginning.result(), False))
+                raise
+            used = AsyncConnection(self, SyncConnection(conn))
+            try:
+                yield cast(aiosqlite.Connection, used)
             except BaseException:
-                await self.hop(partial(self._end, conn, False))
+                await used.settle()
+                await self._through(partial(self._end, conn, False))
                 raise
             else:
-                await self.hop(partial(self._end, conn, True))
+                await self._through(partial(self._end, conn, True))
 
     async def write(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[aiosqlite.Row]:
         async with self._lock, self._slots:
-            rows = await self.hop(partial(self._run_write, lambda c: c.execute(sql, params).fetchall()))
+            rows = await self._through(partial(self._run_write, lambda c: c.execute(sql, params).fetchall()))
         return cast(list[aiosqlite.Row], rows)
 
     async def in_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
         async with self._lock, self._slots:
-            return await self.hop(partial(self._run_write, cast(Callable[[SyncConnection], T], work)))
+            return await self._through(partial(self._run_write, cast(Callable[[SyncConnection], T], work)))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
         # No lock: each statement reads what is committed, beside the writer (SQLite's WAL readers do the same).
         async with self._slots:
-            conn = await self.hop(self.pool.getconn)
+            conn = await self._checkout(self.pool.getconn, self.pool.putconn)
+            used = AsyncConnection(self, SyncConnection(conn))
             try:
-                yield cast(aiosqlite.Connection, AsyncConnection(self, SyncConnection(conn)))
+                yield cast(aiosqlite.Connection, used)
             finally:
+                await used.settle()
                 await self.hop(partial(self.pool.putconn, conn))

@@ -235,3 +235,50 @@ async def test_doctor_reads_the_server_its_schema_and_never_the_password(tmp_pat
     wrong = database_url.replace("entbot@", "entbot:s3cret@").replace("host=", "host=/nonexistent")
     away = await asyncio.to_thread(check_database, tmp_path / "entbot.sqlite3", wrong)
     assert away.ok is False and "PostgreSQL injoignable" in away.detail and "s3cret" not in away.detail
+
+
+def test_backup_and_restore_point_to_postgresql_s_own_tools(tmp_path: Path) -> None:
+    """The bot's file copies are SQLite's: on PostgreSQL they refuse, saying what to use, and touch nothing."""
+    import subprocess
+    import sys
+
+    from tests.conftest import process_env
+
+    env = process_env(ENTBOT_DATABASE="postgresql://entbot:s3cret@/entbot?host=/nonexistent",
+                      ENTBOT_DATA_DIR=str(tmp_path))
+    for command in (["backup", str(tmp_path / "copie.sqlite3")], ["restore", str(tmp_path / "copie.sqlite3")]):
+        done = subprocess.run([sys.executable, "-m", "bot", *command], env=env, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode != 0 and "pg_dump" in done.stderr and "s3cret" not in done.stderr + done.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_callers_cancelled_midway_leave_no_connection_nor_lock_behind(tmp_path: Path,
+                                                                             database_url: str | None) -> None:
+    """A handler cancelled mid-transaction (its timeout, the bot stopping): the others carry on, nothing is held."""
+    store = _store(tmp_path, database_url)
+    await store.open()
+    try:
+        async def writer(n: int) -> None:
+            async with store.db.transaction() as conn:
+                await conn.execute("INSERT INTO audit (at, actor, event) VALUES ('t', ?, 'w')", (f"w{n}",))
+                await conn.execute("UPDATE audit SET detail = 'x' WHERE actor = ?", (f"w{n}",))
+
+        async def reader() -> None:
+            async with store.db.read() as conn:
+                await conn.execute_fetchall("SELECT COUNT(*) FROM audit")
+                await conn.execute_fetchall("SELECT COUNT(*) FROM accounts")
+
+        for delay in (0.0, 0.002, 0.005, 0.01, 0.02):
+            tasks = [asyncio.create_task(writer(n)) for n in range(10)] + [asyncio.create_task(reader()) for _ in range(10)]
+            await asyncio.sleep(delay)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        # Every connection came back and no write lock is held: a full round of both still gets through at once.
+        await asyncio.wait_for(asyncio.gather(*(writer(100 + n) for n in range(10)), *(reader() for _ in range(10))),
+                               15)
+        async with store.db.read() as conn:  # a cancelled transaction left nothing: no insert without its update
+            assert list(await conn.execute_fetchall("SELECT COUNT(*) FROM audit WHERE detail IS NULL"))[0][0] == 0
+    finally:
+        await store.close()
