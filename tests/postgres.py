@@ -88,8 +88,11 @@ def _as_server_user(argv: list[str]) -> list[str]:
     return ["runuser", "-u", "nobody", "--", *argv]
 
 
-def start() -> PostgresServer:
-    """initdb, then the server on a unix socket in the same temporary directory (no TCP port to collide on)."""
+def start(durable: bool = False) -> PostgresServer:
+    """initdb, then the server on a unix socket in the same temporary directory (no TCP port to collide on).
+
+    `durable`: fsync and synchronous commits on, as a deployed server has them (bench/); the tests go without.
+    """
     bin_ = bindir()
     directory = Path(tempfile.mkdtemp(prefix="entbot-pg-"))
     data = directory / "data"
@@ -101,8 +104,8 @@ def start() -> PostgresServer:
                                         "-E", "UTF8", "--locale=C", "--no-sync"]),
                        check=True, capture_output=True, env=env, cwd=directory, timeout=120)
         # A test server: nothing needs to survive a crash of the machine (fsync off), and no TCP at all.
-        options = (f"-k {directory} -c listen_addresses='' -c fsync=off -c synchronous_commit=off"
-                   " -c full_page_writes=off -c max_connections=200")
+        fast = "" if durable else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        options = f"-k {directory} -c listen_addresses=''{fast} -c max_connections=200"
         subprocess.run(_as_server_user([str(bin_ / "pg_ctl"), "-D", str(data), "-l", str(directory / "server.log"),
                                         "-o", options, "-w", "-t", "60", "start"]),
                        check=True, capture_output=True, env=env, cwd=directory, timeout=90)
