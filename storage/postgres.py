@@ -210,17 +210,29 @@ class AsyncCursor:
 
 
 class AsyncConnection:
-    """What `transaction()` and `read()` yield, as aiosqlite.Connection: each call one hop to a pool thread."""
+    """What `transaction()` and `read()` yield, as aiosqlite.Connection: each call one hop to a pool thread.
 
-    def __init__(self, db: PostgresDatabase, sync: SyncConnection) -> None:
+    `read()`'s takes its connection from the pool in its first statement's hop (none before: one hop per
+    statement, as on SQLite), and gives it back on the event loop (an idle connection goes back at once).
+    """
+
+    def __init__(self, db: PostgresDatabase, sync: SyncConnection | None) -> None:
         self._db = db
-        self._sync = sync
+        self.sync = sync
         self._running: asyncio.Future[SyncCursor] | None = None
 
-    async def _run(self, work: Callable[[], SyncCursor]) -> SyncCursor:
+    def _on(self, call: Callable[[SyncConnection], SyncCursor]) -> Callable[[], SyncCursor]:
+        def work() -> SyncCursor:
+            if self.sync is None:
+                self.sync = SyncConnection(self._db.pool.getconn())
+            return call(self.sync)
+
+        return work
+
+    async def _run(self, call: Callable[[SyncConnection], SyncCursor]) -> SyncCursor:
         # Shielded: a caller cancelled mid-statement leaves the statement to finish on its thread, and `settle`
         # waits for it before the ROLLBACK and the connection's return (else it would run in another's turn).
-        self._running = self._db.submit(work)
+        self._running = self._db.submit(self._on(call))
         return await asyncio.shield(self._running)
 
     async def settle(self) -> None:
@@ -229,15 +241,15 @@ class AsyncConnection:
             await asyncio.wait([self._running])
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> AsyncCursor:
-        return AsyncCursor(await self._run(partial(self._sync.execute, sql, params)))
+        return AsyncCursor(await self._run(lambda c: c.execute(sql, params)))
 
     async def execute_fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
-        done = await self._run(partial(self._sync.execute, sql, params))
+        done = await self._run(lambda c: c.execute(sql, params))
         return done.fetchall()
 
     async def executemany(self, sql: str, seq: Sequence[Sequence[Any]] | Iterator[Sequence[Any]]) -> AsyncCursor:
         rows = list(seq)
-        return AsyncCursor(await self._run(partial(self._sync.executemany, sql, rows)))
+        return AsyncCursor(await self._run(lambda c: c.executemany(sql, rows)))
 
 
 def metering_hop() -> None:
@@ -330,24 +342,6 @@ class PostgresDatabase(Database):
             await asyncio.wait([running])
             raise
 
-    async def _checkout(self, take: Callable[[], psycopg.Connection[Any]],
-                        give_back: Callable[[psycopg.Connection[Any]], None]) -> psycopg.Connection[Any]:
-        """A connection from the pool, never lost: a coroutine cancelled while its thread takes one (a handler's
-        timeout, the bot stopping) gives it back once taken, or the pool would shrink (and a writer's lock stay)."""
-        if self._executor is None:
-            raise RuntimeError("database not open")
-        executor = self._executor
-        taking = asyncio.get_running_loop().run_in_executor(executor, take)
-        try:
-            return await asyncio.shield(taking)
-        except asyncio.CancelledError:
-            def release(done: asyncio.Future[psycopg.Connection[Any]]) -> None:
-                if not done.cancelled() and done.exception() is None:
-                    executor.submit(give_back, done.result())
-
-            taking.add_done_callback(release)
-            raise
-
     async def open(self) -> None:
         self._executor = ThreadPoolExecutor(self._pool_size + 1, thread_name_prefix="entbot-pg")
         pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
@@ -438,10 +432,10 @@ class PostgresDatabase(Database):
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
         # No lock: each statement reads what is committed, beside the writer (SQLite's WAL readers do the same).
         async with self._slots:
-            conn = await self._checkout(self.pool.getconn, self.pool.putconn)
-            used = AsyncConnection(self, SyncConnection(conn))
+            used = AsyncConnection(self, None)
             try:
                 yield cast(aiosqlite.Connection, used)
             finally:
                 await used.settle()
-                await self.hop(partial(self.pool.putconn, conn))
+                if used.sync is not None:
+                    self.pool.putconn(used.sync.raw)
