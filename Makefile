@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 STAMP_TEST := $(VENV)/.installed-test
 
 .PHONY: run demo demo-screenshot test lint sandbox bench bench-ldap bench-broadcast clean slapd systemd-tools chromium \
-	catalogs catalogs-extract catalogs-update
+	catalogs catalogs-extract catalogs-update postgresql
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,7 +73,11 @@ chromium:
 systemd-tools:
 	@scripts/ensure-systemd-tools.sh
 
-test: $(STAMP_TEST) catalogs slapd systemd-tools chromium
+# The storage and flow tests marked both_engines run again on a real PostgreSQL the tests start themselves.
+postgresql:
+	@scripts/ensure-postgresql.sh
+
+test: $(STAMP_TEST) catalogs slapd systemd-tools chromium postgresql
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports  # the layers and no import cycles (pyproject.toml, [tool.importlinter])
 	$(BIN)/mypy

@@ -12,7 +12,11 @@ Store runs so that the machine's noise falls on all. The figures that matter are
 feed the capacity model (docs/capacity.md, table "Mesures"). When the activation's storage calls change,
 `Family.activate` follows them.
 
-    .venv/bin/python bench/sqlite_writes.py [--families 50] [--seconds 5] [--raw-seconds 3]
+With --postgresql, the same two Store runs again on PostgreSQL (ENTBOT_DATABASE=postgresql://…): a server
+the script starts as the tests do (tests/postgres.py: Debian's postgresql, a unix socket, fsync on as deployed),
+its figures beside SQLite's and their ratio.
+
+    .venv/bin/python bench/sqlite_writes.py [--families 50] [--seconds 5] [--raw-seconds 3] [--postgresql]
 """
 
 from __future__ import annotations
@@ -212,8 +216,9 @@ class StoreRun:
         return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def store_run(path: Path, families: int, seconds: float, accounts: int, reads: bool) -> StoreRun:
-    store = Store(path)
+async def store_run(path: Path, families: int, seconds: float, accounts: int, reads: bool,
+                    url: str | None = None) -> StoreRun:
+    store = Store(path, url=url)
     await store.open()
     try:
         digest = await hash_secret("bench answer")
@@ -287,7 +292,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each of the two runs through the Store")
     parser.add_argument("--raw-seconds", type=float, default=3.0, help="the raw baseline, a third before, between, after")
     parser.add_argument("--accounts", type=int, default=10_000, help="pending accounts seeded (one per activation)")
+    parser.add_argument("--postgresql", action="store_true", help="the Store runs on PostgreSQL too, ratios to SQLite")
     args = parser.parse_args()
+    if args.postgresql:
+        postgresql_runs(args)
+        return
 
     raw: list[tuple[int, float, float]] = []
     with tempfile.TemporaryDirectory(prefix="entbot-sqlite-") as tmp:
@@ -317,6 +326,33 @@ def main() -> None:
           f"(reads too): {full.activations / full.seconds:.1f}; raw commits would allow {raw_rate / per_activation:.0f}")
     print(f"  round trips per write transaction: {writes.hops / writes.writes:.2f} (writes only), "
           f"{full.hops / full.writes:.2f} (reads included)")
+
+
+def postgresql_runs(args: argparse.Namespace) -> None:
+    """The two Store runs on SQLite and on PostgreSQL, alternated, and their ratios (PostgreSQL ÷ SQLite)."""
+    from tests import postgres
+
+    server = postgres.start(durable=True)
+    try:
+        runs: dict[str, list[StoreRun]] = {"sqlite": [], "postgresql": []}
+        with tempfile.TemporaryDirectory(prefix="entbot-engines-") as tmp:
+            for n, reads in enumerate((True, False)):
+                for engine in ("sqlite", "postgresql"):
+                    url = server.new_database() if engine == "postgresql" else None
+                    runs[engine].append(asyncio.run(store_run(Path(tmp) / f"{engine}{n}.sqlite3", args.families,
+                                                              args.seconds, args.accounts, reads, url)))
+    finally:
+        server.stop()
+    print(f"{args.families} families at once; {args.seconds:.0f} s per Store run; SQLite then PostgreSQL, alternated")
+    for (label, i) in (("reads and writes (storage-bound)", 0), ("write transactions only (write-bound)", 1)):
+        lite, pg = runs["sqlite"][i], runs["postgresql"][i]
+        print(label)
+        for engine, run in (("SQLite    ", lite), ("PostgreSQL", pg)):
+            print(f"  {engine}  activations/s {run.activations / run.seconds:7.1f}   write transactions/s "
+                  f"{run.write_rate:6.0f}   CPU per activation {1000 * run.cpu / run.activations:6.2f} ms   "
+                  f"write p50 {run.latency_ms(0.5):5.1f} ms p95 {run.latency_ms(0.95):5.1f} ms")
+        print(f"  PostgreSQL ÷ SQLite: activations/s {(pg.activations / pg.seconds) / (lite.activations / lite.seconds):.2f}"
+              f", CPU per activation {(pg.cpu / pg.activations) / (lite.cpu / lite.activations):.2f}")
 
 
 if __name__ == "__main__":

@@ -162,7 +162,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
                       webhook: bool = False) -> App:
     """`webhook`: updates come from Telegram's POSTs to the web server (bot/webhook.py), settings.webhook required."""
     schools = settings.schools
-    store = Store(settings.database, clock, settings.ldap, legacy_uai=settings.legacy_uai)
+    store = Store(settings.database, clock, settings.ldap, legacy_uai=settings.legacy_uai, url=settings.database_url)
     contact = schools.first.contact_email
     mailer = Mailer(store, settings.smtp, timeout=mail_timeout) if settings.smtp else None
     mail = (MailConfig(school_address=contact,
@@ -193,7 +193,7 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
             await server.start()
         if webform is not None:
             await webform.start()
-        log.info("bot @%s ready, database %s", app.bot.username, settings.database)
+        log.info("bot @%s ready, database %s", app.bot.username, store.db.where)
 
     async def post_shutdown(app: App) -> None:
         try:
@@ -302,7 +302,8 @@ def build_application(settings: Settings, clock: Clock | None = None, mail_timeo
             return
         log.info("nightly backup written: %s (the last %s kept)", copy, settings.backup_keep)
 
-    app.job_queue.run_daily(nightly_backup, time=time(2, 30, tzinfo=texts.PARIS), name="nightly_backup")
+    if settings.database_url is None:  # PostgreSQL is backed up by its own tools (pg_dump), not by the bot
+        app.job_queue.run_daily(nightly_backup, time=time(2, 30, tzinfo=texts.PARIS), name="nightly_backup")
     app.add_error_handler(on_error)
     return app
 

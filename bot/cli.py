@@ -37,7 +37,7 @@ from storage.store import Store
 
 
 async def _with_store(settings: Settings, action: Callable[[Store], Awaitable[int]]) -> int:
-    store = Store(settings.database, ldap=settings.ldap, legacy_uai=settings.legacy_uai)
+    store = Store(settings.database, ldap=settings.ldap, legacy_uai=settings.legacy_uai, url=settings.database_url)
     await store.open()
     try:
         return await action(store)
@@ -413,6 +413,58 @@ def _restore(settings: Settings, copy: Path) -> int:
     return 0
 
 
+# -- entbot migrate-db ----------------------------------------------------------------------------
+
+
+def _migrate_db(settings: Settings, source: Path, url: str, replace: bool) -> int:
+    """A SQLite deployment into PostgreSQL, bot stopped: all of it in one transaction, each table's rows counted."""
+    from bot.settings import POSTGRESQL_SCHEMES, _database_url
+
+    if not url.startswith(POSTGRESQL_SCHEMES):
+        return fail("--to : attendu une adresse PostgreSQL, par exemple postgresql://entbot@localhost/entbot.")
+    try:
+        _database_url(url)
+    except SettingsError as exc:
+        return fail(str(exc).replace("ENTBOT_DATABASE", "--to"))
+    if not source.is_file():
+        return fail(texts.no_database_here(str(source.resolve())))
+    from storage import transfer
+    from storage.postgres import shown
+
+    lock = backups.DatabaseLock(source)
+    try:
+        lock.acquire()
+    except backups.Locked:
+        return fail(f"le bot tourne sur cette base ({source.resolve()}) : arrêtez-le d'abord "
+                    "(sudo systemctl stop entbot), puis relancez la copie.", 1)
+    try:
+        print(f"Copie de {source.resolve()} vers {shown(url)}…")
+        try:
+            asyncio.run(transfer.prepare(source, url))
+            copied = transfer.copy(source, url, replace)
+        except transfer.TargetNotEmpty as exc:
+            listed = ", ".join(f"{t} : {n}" for t, n in sorted(exc.rows.items()))
+            return fail(f"la base PostgreSQL contient déjà des données ({listed}) : rien n'a été copié. Si c'est une "
+                        "copie précédente de cette base, relancez avec --replace pour la remplacer.", 1)
+        except (transfer.CopyFailed, OSError) as exc:
+            return fail(f"copie impossible, rien n'a été écrit dans PostgreSQL : {exc}", 1)
+        except Exception as exc:  # the server unreachable at `prepare`, a file that is no SQLite database…
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return fail(f"copie impossible, rien n'a été écrit dans PostgreSQL : {first.replace(url, shown(url))}", 1)
+    finally:
+        lock.release()
+    width = max(len(t) for t in copied.tables) if copied.tables else 0
+    for table, (rows, _) in copied.tables.items():
+        print(f"  {table:<{width}}  {rows:>9} ligne(s), autant dans PostgreSQL")
+    if copied.replaced:
+        print(f"({copied.replaced} ligne(s) qui s'y trouvaient avant ont été remplacées.)")
+    print(f"Copie terminée : {copied.total} ligne(s) dans {len(copied.tables)} tables, chaque table comptée des deux "
+          f"côtés.\nEnsuite : ENTBOT_DATABASE={shown(url)} dans le fichier .env (ou l'unité systemd), gardez le même "
+          f"dossier des données (la clé de l'installation, {source.name}.key, y reste), puis relancez le bot. "
+          f"Le fichier {source.name} n'a pas changé : c'est votre retour en arrière.")
+    return 0
+
+
 # -- entbot privacy … ------------------------------------------------------------------------------
 
 
@@ -551,6 +603,12 @@ def build_parser() -> argparse.ArgumentParser:
     save.add_argument("file", type=Path)
     back = sub.add_parser("restore", help="remettre une sauvegarde en place (bot arrêté)")
     back.add_argument("file", type=Path)
+    moving = sub.add_parser("migrate-db", help="copier la base SQLite dans PostgreSQL (bot arrêté)")
+    moving.add_argument("--to", required=True, metavar="postgresql://…", help="la base PostgreSQL (vide) à remplir")
+    moving.add_argument("--from", dest="source", type=Path, metavar="FICHIER",
+                        help="la base SQLite (défaut : celle du dossier des données)")
+    moving.add_argument("--replace", action="store_true",
+                        help="vider d'abord la base PostgreSQL si elle contient déjà des données")
     schools = sub.add_parser("schools", help="les établissements (SCHOOLS_FILE)").add_subparsers(dest="action", required=True)
     schools.add_parser("check", help="vérifier le fichier, et avec le jeton le groupe et le canal de chacun")
     move = schools.add_parser("move", help="donner à un établissement de la configuration tout ce d'un autre UAI "
@@ -609,8 +667,10 @@ def _main(argv: list[str] | None) -> int:
             return run(settings, args.webhook)
         if args.command == "doctor":
             return _doctor(settings, args.mail_test)
+        if args.command in ("backup", "restore") and settings.database_url is not None:
+            return fail(texts.POSTGRESQL_BACKUP)
         if args.command == "schools" and args.action == "move":
-            if not settings.database.is_file():
+            if settings.database_url is None and not settings.database.is_file():
                 return fail(texts.no_database_here(str(settings.database.resolve())))
             new = settings.require_school(args.new)
             if (problem := uai_problem(args.old)) is not None:
@@ -622,11 +682,14 @@ def _main(argv: list[str] | None) -> int:
             return asyncio.run(_listen(settings, args.listen))
         if args.command == "restore":
             return _restore(settings, args.file)
+        if args.command == "migrate-db":
+            return _migrate_db(settings, args.source or settings.database, args.to.strip(), args.replace)
         if args.command == "directory":  # reads the directory only
             return asyncio.run(_directory_check(settings))
         if args.command == "privacy" and args.action == "register":  # the configuration only
             return _privacy_register(settings, args.school)
-        if (args.command, getattr(args, "action", None)) not in CREATES_DATABASE and not settings.database.is_file():
+        if ((args.command, getattr(args, "action", None)) not in CREATES_DATABASE and settings.database_url is None
+                and not settings.database.is_file()):
             return fail(texts.no_database_here(str(settings.database.resolve())))
         if args.command == "backup":
             return _backup(settings, args.file)

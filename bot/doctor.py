@@ -76,7 +76,25 @@ def database_facts(path: Path) -> tuple[int, int]:
     return int(row[0] or 0), known[-1][0] if known else 0
 
 
-def check_database(path: Path) -> Check:
+def check_postgresql(url: str) -> Check:
+    """ENTBOT_DATABASE=postgresql://…: the server answers, and its schema is the code's."""
+    from storage.postgres import Unreachable, facts, shown
+
+    where = shown(url)
+    try:
+        version, size = facts(url)
+    except Unreachable as exc:
+        return Check(t.DOCTOR_DATABASE, False, t.doctor_postgresql_unreachable(where, str(exc)))
+    known = migrations()
+    latest = known[-1][0] if known else 0
+    if version != latest:
+        return Check(t.DOCTOR_DATABASE, False, t.doctor_database_schema(where, version, latest))
+    return Check(t.DOCTOR_DATABASE, True, t.doctor_postgresql_ok(where, version, size))
+
+
+def check_database(path: Path, url: str | None = None) -> Check:
+    if url is not None:
+        return check_postgresql(url)
     where = path.resolve()
     if not path.is_file():
         return Check(t.DOCTOR_DATABASE, False, t.doctor_no_database(str(where)))
@@ -92,18 +110,27 @@ def check_database(path: Path) -> Check:
     return Check(t.DOCTOR_DATABASE, True, t.doctor_database_ok(str(where), version, size))
 
 
-def check_school_data(path: Path, uais: tuple[str, ...]) -> Check | None:
+def check_school_data(path: Path, uais: tuple[str, ...], url: str | None = None) -> Check | None:
     """A line only when the database holds accounts of a UAI the configuration does not list: no school's staff
     reach them (a single school later described in SCHOOLS_FILE under another UAI, say). Read-only."""
-    if not path.is_file():
-        return None
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = conn.execute("SELECT uai, COUNT(*) FROM account_schools GROUP BY uai").fetchall()
-    except sqlite3.Error:  # a database from before many schools: its rows get the school at the next start
-        return None
-    finally:
-        conn.close()
+    count = "SELECT uai, COUNT(*) FROM account_schools GROUP BY uai"
+    if url is not None:
+        from storage.postgres import Unreachable, read_only
+
+        try:
+            rows = read_only(url, count)
+        except Unreachable:  # check_database says so
+            return None
+    else:
+        if not path.is_file():
+            return None
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = conn.execute(count).fetchall()
+        except sqlite3.Error:  # a database from before many schools: its rows get the school at the next start
+            return None
+        finally:
+            conn.close()
     strays = {str(uai): int(n) for uai, n in rows if uai and uai not in uais}
     if not strays:
         return None
@@ -232,7 +259,8 @@ async def check_schools(settings: Settings) -> list[Check]:
     listed = ", ".join(f"{s.uai} {s.name}" for s in settings.school_list)
     checks = [Check(t.SCHOOLS_FILE_CHECK, True, t.schools_file_ok(str(settings.schools_file), len(settings.school_list),
                                                                   listed))]
-    if (strays := await asyncio.to_thread(check_school_data, settings.database, settings.school_uais)) is not None:
+    if (strays := await asyncio.to_thread(check_school_data, settings.database, settings.school_uais,
+                                          settings.database_url)) is not None:
         checks.append(strays)
     if not settings.token:
         return [*checks, Check(t.DOCTOR_TOKEN, None, t.SCHOOLS_NO_TOKEN)]
@@ -340,8 +368,9 @@ async def run_checks(settings: Settings, mail_test: str | None = None, form: boo
     """Every check; `form=False` at `entbot run`'s start, before the form's server listens (it checks itself then)."""
     telegram, mail, directory = await asyncio.gather(check_telegram(settings), check_mail(settings, mail_test),
                                                      check_directory(settings))
-    strays = await asyncio.to_thread(check_school_data, settings.database, settings.school_uais)
-    checks = [telegram[0], await asyncio.to_thread(check_database, settings.database), *([strays] if strays else []),
+    strays = await asyncio.to_thread(check_school_data, settings.database, settings.school_uais, settings.database_url)
+    checks = [telegram[0], await asyncio.to_thread(check_database, settings.database, settings.database_url),
+              *([strays] if strays else []),
               *telegram[1:-1]]
     checks += [mail, *([directory] if directory else []), *([await check_form(settings.form)] if form else []), telegram[-1]]
     if (hook := await check_webhook(settings)) is not None:

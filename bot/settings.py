@@ -33,6 +33,26 @@ from storage.privacy import Retention
 from storage.schools import DEFAULT_UAI, normal_uai, uai_problem
 from storage.secrets import DEFAULT_MAX_WAITING, default_threads
 
+POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def _database_url(raw: str) -> str:
+    """ENTBOT_DATABASE naming a PostgreSQL database: a URL with a database name, and psycopg installed."""
+    from importlib.util import find_spec
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError as exc:
+        raise SettingsError(f"ENTBOT_DATABASE : adresse PostgreSQL illisible ({exc}).") from None
+    if parts.path.strip("/") == "":
+        raise SettingsError("ENTBOT_DATABASE : nommez la base, par exemple postgresql://entbot@localhost/entbot.")
+    if find_spec("psycopg") is None or find_spec("psycopg_pool") is None:
+        raise SettingsError("ENTBOT_DATABASE désigne PostgreSQL, mais psycopg n'est pas installé : "
+                            "pip install 'assistant-ent[postgresql]'.")
+    return raw
+
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message is one line for the IT referent."""
@@ -65,6 +85,8 @@ class Settings:
     token: str | None
     api_url: str = "https://api.telegram.org/bot"
     database: Path = Path("data/entbot.sqlite3")
+    # ENTBOT_DATABASE=postgresql://…: the PostgreSQL server instead of the file (its password never shown).
+    database_url: str | None = field(default=None, repr=False)
     school_name: str = "Collège"
     school_contact_email: str | None = None  # required to run: no school's address by default
     ent_url: str = "https://www.touraine-eschool.fr"
@@ -248,6 +270,10 @@ def load(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(
     # The data directory (default `data/` in the current folder); ENTBOT_DATABASE, older, names the file itself.
     data_dir = Path(raw.strip()) if (raw := get("ENTBOT_DATA_DIR")) is not None else DEFAULT_DATA_DIR
     kwargs["database"] = Path(raw.strip()) if (raw := get("ENTBOT_DATABASE")) is not None else data_dir / DATABASE_NAME
+    if raw is not None and raw.strip().startswith(POSTGRESQL_SCHEMES):
+        # The server holds the data; the data directory keeps the installation's key and the lock files.
+        kwargs["database_url"] = _database_url(raw.strip())
+        kwargs["database"] = data_dir / DATABASE_NAME
     if (raw := get("BACKUP_DIR")) is not None:
         kwargs["backup_dir"] = Path(raw.strip())
     if (raw := get("BACKUP_KEEP")) is not None:

@@ -167,7 +167,7 @@ class Attempts:
     async def _count(self, conn: aiosqlite.Connection, scope: str, key: str, user: int | None,
                      now: datetime) -> datetime | None:
         """One more failure on (scope, key); the end of the lock it starts, if it starts one."""
-        await conn.execute("INSERT OR IGNORE INTO attempts (scope, key) VALUES (?, ?)", (scope, key))
+        await conn.execute("INSERT INTO attempts (scope, key) VALUES (?, ?) ON CONFLICT DO NOTHING", (scope, key))
         rows = list(await conn.execute_fetchall(
             "SELECT failures, locks, locked_until, last_failure_at FROM attempts WHERE scope = ? AND key = ?",
             (scope, key)))

@@ -46,6 +46,11 @@ def from_text(raw: str) -> datetime:
     return datetime.fromisoformat(raw)
 
 
+def marks(count: int) -> str:
+    """The `?, ?, ?` of an `IN (…)`; `NULL` for none, which matches nothing (PostgreSQL refuses an empty `IN ()`)."""
+    return ", ".join("?" * count) or "NULL"
+
+
 def set_clause(changes: dict[str, Any], columns: Collection[str]) -> tuple[str, list[Any]]:
     """The `a = ?, b = ?` of an UPDATE and its values, moments as UTC text; a column the table lacks is refused."""
     unknown = set(changes) - set(columns)
@@ -68,6 +73,8 @@ def migrations() -> list[tuple[int, str, str]]:
 class Database:
     """One aiosqlite connection; a lock keeps each transaction whole between coroutines."""
 
+    engine = "sqlite"  # storage/postgres.py's PostgresDatabase says "postgresql"
+
     def __init__(self, path: Path, clock: Clock | None = None) -> None:
         self.path = path
         self.clock = clock or Clock()
@@ -79,6 +86,15 @@ class Database:
         if self._conn is None:
             raise RuntimeError("database not open")
         return self._conn
+
+    @property
+    def where(self) -> str:
+        """The database as a message names it: the file here, the server's URL without password on PostgreSQL."""
+        return str(self.path)
+
+    def ddl(self, statement: str) -> str:
+        """A migration's statement as this engine runs it: the migrations are SQLite's DDL."""
+        return statement
 
     async def open(self) -> None:
         _private_database(self.path)
@@ -112,15 +128,15 @@ class Database:
         known = migrations()
         latest = known[-1][0] if known else 0
         async with self.transaction() as conn:
-            await conn.execute(
+            await conn.execute(self.ddl(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
+            ))
             rows = await conn.execute_fetchall("SELECT version FROM schema_migrations")
             applied = {int(r[0]) for r in rows}
             if applied and max(applied) > latest:
                 raise DatabaseTooNew(
-                    f"La base {self.path} est au schéma {max(applied)}, plus récent que ce programme "
+                    f"La base {self.where} est au schéma {max(applied)}, plus récent que ce programme "
                     f"(schéma {latest}) : mettez le programme à jour, ou restaurez une sauvegarde."
                 )
             done = []
@@ -128,7 +144,7 @@ class Database:
                 if version in applied:
                     continue
                 for statement in _statements(sql):
-                    await conn.execute(statement)
+                    await conn.execute(self.ddl(statement))
                 await conn.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (version, name, to_text(self.clock.now())),
@@ -140,7 +156,16 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:
             conn = self.conn
-            await conn.execute("BEGIN IMMEDIATE")
+            begin = asyncio.ensure_future(conn.execute("BEGIN IMMEDIATE"))
+            try:
+                await asyncio.shield(begin)
+            except asyncio.CancelledError:
+                # The BEGIN is queued on SQLite's thread and runs all the same: without its ROLLBACK the connection
+                # would stay inside a transaction, and every later BEGIN fail (a handler's timeout, the bot stopping).
+                await asyncio.wait([begin])
+                if not begin.cancelled() and begin.exception() is None:
+                    await conn.execute("ROLLBACK")
+                raise
             try:
                 yield conn
             except BaseException:

@@ -27,7 +27,8 @@ class PendingDeletions:
         async with self.db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO pending_deletions (chat_id, message_id, sent_at, last_error) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (chat_id, message_id) DO UPDATE SET attempts = attempts + 1, last_error = excluded.last_error",
+                " ON CONFLICT (chat_id, message_id) DO UPDATE SET attempts = pending_deletions.attempts + 1,"
+                " last_error = excluded.last_error",
                 (chat_id, message_id, to_text(sent_at), error[:200]))
 
     async def all(self) -> list[PendingDeletion]:

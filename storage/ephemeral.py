@@ -13,8 +13,9 @@ class EphemeralMessages:
 
     async def add(self, chat_id: int, message_id: int, delete_at: datetime) -> None:
         async with self.db.transaction() as conn:
-            await conn.execute("INSERT OR REPLACE INTO ephemeral_messages (chat_id, message_id, delete_at)"
-                               " VALUES (?, ?, ?)", (chat_id, message_id, to_text(delete_at)))
+            await conn.execute("INSERT INTO ephemeral_messages (chat_id, message_id, delete_at) VALUES (?, ?, ?)"
+                               " ON CONFLICT (chat_id, message_id) DO UPDATE SET delete_at = excluded.delete_at",
+                               (chat_id, message_id, to_text(delete_at)))
 
     async def due(self) -> list[tuple[int, int]]:
         async with self.db.read() as conn:

@@ -237,13 +237,14 @@ async def import_accounts(store: Store, path: Path, *, dry_run: bool = False, sk
     async with store.db.transaction() as conn:
         for row, account, digest in plan:
             if account is None:
-                cursor = await conn.execute(
+                inserted = await conn.execute_fetchall(
                     "INSERT INTO accounts (identifier, identifier_key, last_name, first_name, profile, class_name,"
-                    " state, provisional_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                    " state, provisional_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)"
+                    " RETURNING id",
                     (row.identifier, identifier_key(row.identifier), row.last_name, row.first_name, row.profile,
                      row.class_name, digest, now, now))
                 await conn.execute("INSERT INTO account_schools (account_id, uai) VALUES (?, ?)",
-                                   (cursor.lastrowid, row.uai))
+                                   (list(inserted)[0][0], row.uai))
             else:
                 await conn.execute(
                     "UPDATE accounts SET identifier = ?, last_name = ?, first_name = ?, profile = ?, class_name = ?,"
@@ -251,7 +252,7 @@ async def import_accounts(store: Store, path: Path, *, dry_run: bool = False, sk
                     (row.identifier, row.last_name, row.first_name, row.profile, row.class_name, digest, now,
                      account.id))
         for row, account in joining:
-            await conn.execute("INSERT OR IGNORE INTO account_schools (account_id, uai) VALUES (?, ?)",
+            await conn.execute("INSERT INTO account_schools (account_id, uai) VALUES (?, ?) ON CONFLICT DO NOTHING",
                                (account.id, row.uai))
         for account in leaving:
             await conn.execute("DELETE FROM account_schools WHERE account_id = ? AND uai = ?", (account.id, school))

@@ -432,7 +432,7 @@ class LdapDirectory:
         async with self.db.transaction() as conn:
             await conn.execute(f"DELETE FROM account_schools WHERE account_id = ? AND uai NOT IN "
                                f"({', '.join('?' * len(entry.schools))})", (local.id, *entry.schools))
-            await conn.executemany("INSERT OR IGNORE INTO account_schools (account_id, uai) VALUES (?, ?)",
+            await conn.executemany("INSERT INTO account_schools (account_id, uai) VALUES (?, ?) ON CONFLICT DO NOTHING",
                                    [(local.id, uai) for uai in entry.schools])
 
     async def find(self, identifier: str) -> Account | None:

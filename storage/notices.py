@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from itertools import zip_longest
 from typing import Any
 
-from storage.db import Database, from_text, set_clause, to_text
+from storage.db import Database, from_text, marks, set_clause, to_text
 from storage.schools import DEFAULT_UAI
 
 WAIT_FOR_AUTHOR = timedelta(hours=1)
@@ -87,7 +87,7 @@ class Subscribers:
         """Unsubscribes the family from these schools' notices (None: from every school's, as when it blocked
         the bot); its `subscribers` row goes inactive when no school's are left."""
         now = to_text(self.db.clock.now())
-        only = "" if uais is None else f" AND uai IN ({','.join('?' * len(uais))})"
+        only = "" if uais is None else f" AND uai IN ({marks(len(uais))})"
         async with self.db.transaction() as conn:
             await conn.execute(
                 f"UPDATE subscriber_schools SET active = 0, changed_at = ? WHERE telegram_user_id = ? AND active = 1{only}",
@@ -307,7 +307,7 @@ class Deliveries:
 
     async def next_attempt(self, uais: Sequence[str] | None = None) -> datetime | None:
         """When the next pending delivery comes due (only these schools' notices, when given)."""
-        only = "" if uais is None else f" AND n.uai IN ({','.join('?' * len(uais))})"
+        only = "" if uais is None else f" AND n.uai IN ({marks(len(uais))})"
         async with self.db.read() as conn:
             rows = list(await conn.execute_fetchall(
                 "SELECT MIN(d.next_attempt_at) FROM deliveries d JOIN notices n ON n.id = d.notice_id"

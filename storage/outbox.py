@@ -74,13 +74,12 @@ async def enqueue(conn: aiosqlite.Connection, now: datetime, kind: str, recipien
     """Adds a mail inside the caller's transaction, so that it exists exactly when what it tells does."""
     # A Message-ID fixed at enqueueing: the one resend a crash could cause is recognisable as a copy.
     message_id = f"<entbot.{uuid.uuid4().hex}@{domain}>"
-    cursor = await conn.execute(
+    rows = await conn.execute_fetchall(
         "INSERT INTO outbox (kind, recipient, subject, body, message_id, created_at, expires_at, next_attempt_at,"
-        " telegram_user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " telegram_user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (kind, recipient, subject, body, message_id, to_text(now), to_text(expires_at) if expires_at else None,
          to_text(now), telegram_user_id))
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    return int(list(rows)[0][0])
 
 
 async def enqueue_mail(conn: aiosqlite.Connection, now: datetime, mail: OutgoingMail,
@@ -124,7 +123,7 @@ class Outbox:
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall(
                 "SELECT id, kind, recipient, subject, body, message_id, attempts, expires_at FROM outbox"
-                " WHERE state = 'pending' AND (next_attempt_at <= ? OR ?) ORDER BY id LIMIT ?",
+                " WHERE state = 'pending' AND (next_attempt_at <= ? OR ? = 1) ORDER BY id LIMIT ?",
                 (to_text(self.db.clock.now()), int(all_pending), limit))
         return [Mail(*r) for r in rows]
 
@@ -144,7 +143,7 @@ class Outbox:
         async with self.db.transaction() as conn:
             await conn.execute(
                 "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL,"
-                " body = CASE WHEN ? THEN NULL ELSE body END WHERE id = ?",
+                " body = CASE WHEN ? = 1 THEN NULL ELSE body END WHERE id = ?",
                 (to_text(self.db.clock.now()), int(forget_body), mail.id))
 
     async def failed(self, mail: Mail, error: str, forget_body: bool) -> datetime | None:
@@ -157,7 +156,7 @@ class Outbox:
             async with self.db.transaction() as conn:
                 await conn.execute(
                     "UPDATE outbox SET state = 'failed', failed_at = ?, attempts = attempts + 1, last_error = ?,"
-                    " body = CASE WHEN ? THEN NULL ELSE body END WHERE id = ?",
+                    " body = CASE WHEN ? = 1 THEN NULL ELSE body END WHERE id = ?",
                     (to_text(now), error[:500], int(forget_body), mail.id))
             return None
         later = now + retry_delay(mail.attempts + 1)
@@ -177,6 +176,8 @@ class Outbox:
         secure_delete zeroes what a row loses in the database file; the write-ahead log still holds the page
         as it was queued, code included, until a checkpoint copies the new page over and truncates it.
         """
+        if self.db.engine != "sqlite":  # PostgreSQL's WAL is the server's: its retention is the operator's
+            return
         async with self.db.read() as conn:
             await conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -14,6 +13,10 @@ from storage.attempts import PROBE_WINDOW, QUIET_RESET
 from storage.db import Database, to_text
 from storage.outbox import CODE_WINDOW
 
+# A copy Telegram refused to delete, recorded (again: its reason and time replaced).
+UNDELETED = ("INSERT INTO undeleted_copies (chat_id, message_id, ticket_id, reason, recorded_at) VALUES (?, ?, ?, ?, ?)"
+             " ON CONFLICT (chat_id, message_id) DO UPDATE SET ticket_id = excluded.ticket_id,"
+             " reason = excluded.reason, recorded_at = excluded.recorded_at")
 BATCH = 500  # rows per transaction: between two, the bot answers parents
 ERASED_ACTOR = "famille (données effacées)"
 
@@ -39,8 +42,11 @@ class Rule:
     table: str
     setting: str  # the Retention field giving the days
     where: str
-    # The bot's own Telegram messages showing these rows: (chat_id, message_id, ticket id) for rowids `{ids}`.
+    # The bot's own Telegram messages showing these rows: (chat_id, message_id, ticket id) for keys `{ids}`.
     copies: str | None = None
+    # What names a row between its reading and its deletion: SQLite's rowid (PostgreSQL's ctid, storage/postgres.py),
+    # or the table's id where `copies` needs it.
+    key: str = "rowid"
 
 
 # Adding a table's retention is one entry here (and a line of the README's table).
@@ -53,7 +59,7 @@ RULES: list[Rule] = [
     Rule("audit", "audit_days", "at < :cutoff"),
     # ticket_messages and ticket_posts go with their ticket (ON DELETE CASCADE).
     Rule("tickets", "tickets_days", "state = 'closed' AND closed_at < :cutoff",
-         copies="SELECT chat_id, message_id, ticket_id FROM ticket_posts WHERE ticket_id IN ({ids})"),
+         copies="SELECT chat_id, message_id, ticket_id FROM ticket_posts WHERE ticket_id IN ({ids})", key="id"),
     Rule("outbox", "tickets_days", "state != 'pending' AND created_at < :cutoff"),
     Rule("notices", "notices_days", "state IN ('done', 'cancelled') AND updated_at < :cutoff"),
     Rule("deliveries", "notices_days", "state IN ('sent', 'failed') AND COALESCE(sent_at, next_attempt_at) < :cutoff"),
@@ -142,19 +148,19 @@ class Privacy:
             while True:
                 async with self.db.read() as conn:
                     found = [r[0] for r in await conn.execute_fetchall(
-                        f"SELECT rowid FROM {rule.table} WHERE {rule.where} LIMIT {batch}", params)]
+                        f"SELECT {rule.key} FROM {rule.table} WHERE {rule.where} LIMIT {batch}", params)]
                 if not found:
                     break
                 left = await self._delete_copies(rule, found, delete_copy, report) if rule.copies else []
                 async with self.db.transaction() as conn:
                     for chat_id, message_id, ticket_id, why in left:
                         await conn.execute(
-                            "INSERT OR REPLACE INTO undeleted_copies (chat_id, message_id, ticket_id, reason,"
-                            " recorded_at) VALUES (?, ?, ?, ?, ?)", (chat_id, message_id, ticket_id, why, params["now"]))
+                            UNDELETED, (chat_id, message_id, ticket_id, why, params["now"]))
                     # The condition again: a row may have changed since it was read.
+                    ids = {f"id{i}": rowid for i, rowid in enumerate(found)}
                     cursor = await conn.execute(
-                        f"DELETE FROM {rule.table} WHERE rowid IN (SELECT value FROM json_each(:ids)) AND {rule.where}",
-                        {**params, "ids": json.dumps(found)})
+                        f"DELETE FROM {rule.table} WHERE {rule.key} IN ({', '.join(':' + name for name in ids)})"
+                        f" AND {rule.where}", {**params, **ids})
                 total += cursor.rowcount
                 if len(found) < batch:
                     break
@@ -183,8 +189,7 @@ class Privacy:
         async with self.db.transaction() as conn:
             for chat_id, message_id, ticket_id, why in left:
                 await conn.execute(
-                    "INSERT OR REPLACE INTO undeleted_copies (chat_id, message_id, ticket_id, reason, recorded_at)"
-                    " VALUES (?, ?, ?, ?, ?)", (chat_id, message_id, ticket_id, why[:200], now))
+                    UNDELETED, (chat_id, message_id, ticket_id, why[:200], now))
 
     async def undeleted(self) -> list[tuple[int, int, int, str]]:
         async with self.db.read() as conn:
@@ -303,7 +308,8 @@ class Privacy:
             # of guesses. What no longer counts goes now; the rest goes with everyone's at the retention's end.
             done.removed["attempts"] = conn.execute(
                 "DELETE FROM attempts WHERE scope = 'user' AND key = :k"
-                " AND max(COALESCE(locked_until, ''), COALESCE(last_failure_at, '')) <= :quiet", params).rowcount
+                " AND COALESCE(locked_until, '') <= :quiet AND COALESCE(last_failure_at, '') <= :quiet",
+                params).rowcount
             # fetchall: a statement left unfinished would make the COMMIT fail ("SQL statements in progress").
             done.lock_kept = bool(conn.execute(
                 "SELECT 1 FROM attempts WHERE scope = 'user' AND key = :k", params).fetchall())
@@ -311,7 +317,8 @@ class Privacy:
             done.removed["account_failures"] = conn.execute(
                 "DELETE FROM account_failures WHERE telegram_user_id = :u AND NOT EXISTS ("
                 " SELECT 1 FROM attempts a WHERE a.scope = 'account' AND a.key = account_failures.key"
-                " AND max(COALESCE(a.locked_until, ''), COALESCE(a.last_failure_at, '')) > :quiet)", params).rowcount
+                " AND (COALESCE(a.locked_until, '') > :quiet OR COALESCE(a.last_failure_at, '') > :quiet))",
+                params).rowcount
             # The accounts looked up and the code mails asked for in the last day are limits too.
             done.removed["identifier_probes"] = conn.execute(
                 "DELETE FROM identifier_probes WHERE telegram_user_id = :u AND probed_at < :day", params).rowcount
@@ -346,7 +353,8 @@ class Privacy:
 
         done = await self.db.in_thread(work)
         # The erased rows' old pages must not linger in the WAL (secure_delete zeroes them in the file).
-        async with self.db.read() as conn:
-            await conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+        if self.db.engine == "sqlite":
+            async with self.db.read() as conn:
+                await conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
         return done
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -79,9 +80,10 @@ class ProgressStore:
         """The person's saved dialogue state in one round trip: writing to the school, a recovery, an activation."""
         async with self.db.read() as conn:
             rows = list(await conn.execute_fetchall(
-                "SELECT EXISTS(SELECT 1 FROM helpdesk_writing WHERE telegram_user_id = ?1) AS writing_to_school,"
-                " (SELECT step FROM recovery_progress WHERE telegram_user_id = ?1) AS recovery_step, p.*"
-                " FROM (SELECT 1) LEFT JOIN activation_progress p ON p.telegram_user_id = ?1", (telegram_user_id,)))
+                "SELECT EXISTS(SELECT 1 FROM helpdesk_writing WHERE telegram_user_id = :u) AS writing_to_school,"
+                " (SELECT step FROM recovery_progress WHERE telegram_user_id = :u) AS recovery_step, p.*"
+                " FROM (SELECT 1) AS one LEFT JOIN activation_progress p ON p.telegram_user_id = :u",
+                {"u": telegram_user_id}))
         row = rows[0]
         progress = _progress(row) if row["telegram_user_id"] is not None else None
         return Dialogue(bool(row["writing_to_school"]), row["recovery_step"], progress)
@@ -89,10 +91,15 @@ class ProgressStore:
     async def start(self, telegram_user_id: int, step: str) -> Progress:
         """Starts afresh: whatever was there for this user is forgotten."""
         now = to_text(self.db.clock.now())
-        rows = await self.db.write(
-            "INSERT OR REPLACE INTO activation_progress (telegram_user_id, step, started_at, updated_at, proven_at)"
-            " VALUES (?, ?, ?, ?, ?) RETURNING *", (telegram_user_id, step, now, now, now))
-        return _progress(rows[0])
+
+        def restart(conn: sqlite3.Connection) -> Any:
+            # Delete then insert (SQLite's INSERT OR REPLACE, in both engines' SQL): every other column afresh.
+            conn.execute("DELETE FROM activation_progress WHERE telegram_user_id = ?", (telegram_user_id,))
+            return conn.execute(
+                "INSERT INTO activation_progress (telegram_user_id, step, started_at, updated_at, proven_at)"
+                " VALUES (?, ?, ?, ?, ?) RETURNING *", (telegram_user_id, step, now, now, now)).fetchall()[0]
+
+        return _progress(await self.db.in_thread(restart))
 
     async def update(self, telegram_user_id: int, **changes: Any) -> Progress | None:
         """Records what changed (and touches the time of last activity); returns the row as saved.

@@ -49,8 +49,10 @@ class RecoveryStore:
     async def start(self, telegram_user_id: int, flow: str, step: str) -> Recovery:
         now = to_text(self.db.clock.now())
         async with self.db.transaction() as conn:
+            # Delete then insert (SQLite's INSERT OR REPLACE, in both engines' SQL): every other column afresh.
+            await conn.execute("DELETE FROM recovery_progress WHERE telegram_user_id = ?", (telegram_user_id,))
             rows = list(await conn.execute_fetchall(
-                "INSERT OR REPLACE INTO recovery_progress (telegram_user_id, flow, step, started_at, updated_at)"
+                "INSERT INTO recovery_progress (telegram_user_id, flow, step, started_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?) RETURNING *", (telegram_user_id, flow, step, now, now)))
         return _row(rows[0])
 

@@ -61,11 +61,11 @@ class Stats:
                 "SELECT state, COUNT(*) FROM accounts WHERE (provisional_hash IS NOT NULL OR state != 'pending')"
                 + _of_school(uai, "id") + " GROUP BY state", p)
             steps = await conn.execute_fetchall(
-                "SELECT step, COUNT(*) FROM activation_progress WHERE 1" + _of_school(uai, "account_id")
+                "SELECT step, COUNT(*) FROM activation_progress WHERE 1 = 1" + _of_school(uai, "account_id")
                 + " GROUP BY step", p)
             locked = await conn.execute_fetchall(
                 "SELECT COUNT(*) FROM attempts WHERE scope = 'account' AND locked_until > :now"
-                + ("" if uai is None else " AND key IN (SELECT identifier_key FROM accounts WHERE 1"
+                + ("" if uai is None else " AND key IN (SELECT identifier_key FROM accounts WHERE 1 = 1"
                    + _of_school(uai, "id") + ")"), p)
             events = await conn.execute_fetchall(
                 f"SELECT at, event FROM audit WHERE at >= :since AND event IN ({events_in})"
@@ -104,14 +104,14 @@ async def chart_figures(db: Database, zone: tzinfo, step_numbers: dict[str, int]
     p = {"since": to_text(now - timedelta(days=days + 1)), "uai": uai}
     async with db.read() as conn:
         steps = await conn.execute_fetchall(
-            "SELECT step, COUNT(*) FROM activation_progress WHERE 1" + _of_school(uai, "account_id") + " GROUP BY step", p)
+            "SELECT step, COUNT(*) FROM activation_progress WHERE 1 = 1" + _of_school(uai, "account_id") + " GROUP BY step", p)
         activated = await conn.execute_fetchall(
             "SELECT at FROM audit WHERE event = 'activated' AND at >= :since" + _of_school(uai, "account_id"), p)
         tickets = await conn.execute_fetchall(
             "SELECT COUNT(*), COUNT(taken_by) FROM tickets WHERE state = 'open'"
             + ("" if uai is None else " AND uai = :uai"), p)
         states = await conn.execute_fetchall(
-            "SELECT state, COUNT(*) FROM accounts WHERE 1" + _of_school(uai, "id") + " GROUP BY state", p)
+            "SELECT state, COUNT(*) FROM accounts WHERE 1 = 1" + _of_school(uai, "id") + " GROUP BY state", p)
     by_step: Counter[int] = Counter()
     for step, count in steps:
         by_step[step_numbers[step]] += count

@@ -28,10 +28,22 @@ from storage.tickets import Tickets
 from storage.writing import HelpdeskWriting
 
 
+def open_database(path: Path, clock: Clock | None = None, url: str | None = None) -> Database:
+    """SQLite at `path`, or PostgreSQL at `url` (psycopg is imported only then: a school installs SQLite alone).
+
+    `path` names the SQLite file; on PostgreSQL, the data directory's files beside it (the installation's key).
+    """
+    if url is None:
+        return Database(path, clock)
+    from storage.postgres import PostgresDatabase
+
+    return PostgresDatabase(url, path, clock)
+
+
 class Store:
     def __init__(self, path: Path, clock: Clock | None = None, ldap: LdapConfig | None = None,
-                 legacy_uai: str | None = None) -> None:
-        self.db = Database(path, clock)
+                 legacy_uai: str | None = None, url: str | None = None) -> None:
+        self.db = open_database(path, clock, url)
         # The school of the rows written before many schools (storage/schools.py LEGACY), given to them at open; and
         # the school of a caller that names none (a single school's, by default the default UAI).
         self.legacy_uai = legacy_uai
@@ -130,8 +142,10 @@ async def _move_school(conn: aiosqlite.Connection, old: str, new: str) -> dict[s
     moved: dict[str, int] = {}
     for table, columns in (("account_schools", "account_id"), ("subscriber_schools", "telegram_user_id")):
         extra = ", active, changed_at" if table == "subscriber_schools" else ""
-        cursor = await conn.execute(f"INSERT OR IGNORE INTO {table} ({columns}, uai{extra})"
-                                    f" SELECT {columns}, ?{extra} FROM {table} WHERE uai = ?", (new, old))
+        # The WHERE is needed: without it SQLite would read ON CONFLICT as a join's ON.
+        cursor = await conn.execute(f"INSERT INTO {table} ({columns}, uai{extra})"
+                                    f" SELECT {columns}, ?{extra} FROM {table} WHERE uai = ? ON CONFLICT DO NOTHING",
+                                    (new, old))
         moved[table] = cursor.rowcount
         await conn.execute(f"DELETE FROM {table} WHERE uai = ?", (old,))
     for table in ("tickets", "notices", "letter_tokens", "helpdesk_writing"):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from storage.db import Database, from_text, to_text
+from storage.db import Database, from_text, marks, to_text
 from storage.outbox import OutgoingMail, enqueue
 
 
@@ -164,16 +164,17 @@ class Tickets:
                 rows = list(await conn.execute_fetchall(
                     "UPDATE tickets SET updated_at = ? WHERE id = ? RETURNING *", (now, rows[0]["id"])))
             ticket = _ticket(rows[0])
-            cursor = await conn.execute(
+            inserted = await conn.execute_fetchall(
                 "INSERT INTO ticket_messages (ticket_id, author, author_name, kind, text, source_chat_id,"
-                " source_message_id, at, language) VALUES (?, 'parent', ?, ?, ?, ?, ?, ?, ?)",
+                " source_message_id, at, language) VALUES (?, 'parent', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (ticket.id, user_name, message.kind, message.text, message.source_chat_id, message.source_message_id,
                  now, message.language))
+            message_id = int(list(inserted)[0][0])
             if to_group:
                 if new:
                     await _queue_post(conn, ticket.id, "header", None, now)
                 # Every message has its row; the worker knows a first text the header shows already.
-                await _queue_post(conn, ticket.id, "message", cursor.lastrowid, now)
+                await _queue_post(conn, ticket.id, "message", message_id, now)
             if compose is not None:
                 mail = compose(ticket, new)
                 await enqueue(conn, moment, mail.kind, mail.recipient, mail.subject, mail.body, mail.domain,
@@ -191,7 +192,7 @@ class Tickets:
                 " ROW_NUMBER() OVER (PARTITION BY t.uai ORDER BY p.id) AS rank"
                 " FROM staff_posts p JOIN tickets t ON t.id = p.ticket_id"
                 " WHERE p.state = 'pending' AND p.next_attempt_at <= ?"
-                f" AND t.uai NOT IN ({', '.join('?' * len(skipped))}))"
+                + (f" AND t.uai NOT IN ({marks(len(skipped))})" if skipped else "") + ") AS due"
                 " WHERE rank <= ? ORDER BY id",
                 (to_text(self.db.clock.now()), *skipped, limit))
         return [StaffPost(*r) for r in rows]
@@ -202,7 +203,8 @@ class Tickets:
         async with self.db.read() as conn:
             rows = list(await conn.execute_fetchall(
                 "SELECT MIN(p.next_attempt_at) FROM staff_posts p JOIN tickets t ON t.id = p.ticket_id"
-                f" WHERE p.state = 'pending' AND t.uai NOT IN ({', '.join('?' * len(skipped))})", skipped))
+                " WHERE p.state = 'pending'" + (f" AND t.uai NOT IN ({marks(len(skipped))})" if skipped else ""),
+                skipped))
         return from_text(str(rows[0][0])) if rows and rows[0][0] else None
 
     async def post_done(self, post: StaffPost) -> None:
@@ -244,7 +246,7 @@ class Tickets:
         nothing queued for (opened before the queue existed, or before their school had a group): queued."""
         now = to_text(self.db.clock.now())
         listed = sorted(uais) if uais is not None else []
-        among = f" AND uai IN ({', '.join('?' * len(listed))})" if uais is not None else ""
+        among = f" AND uai IN ({marks(len(listed))})" if uais is not None else ""
         async with self.db.transaction() as conn:
             tickets = list(await conn.execute_fetchall(
                 "SELECT id FROM tickets t WHERE state = 'open' AND header_message_id IS NULL AND NOT EXISTS"
@@ -288,7 +290,8 @@ class Tickets:
 
     async def record_post(self, chat_id: int, message_id: int, ticket_id: int, header: bool = False) -> None:
         async with self.db.transaction() as conn:
-            await conn.execute("INSERT OR REPLACE INTO ticket_posts (chat_id, message_id, ticket_id) VALUES (?, ?, ?)",
+            await conn.execute("INSERT INTO ticket_posts (chat_id, message_id, ticket_id) VALUES (?, ?, ?)"
+                               " ON CONFLICT (chat_id, message_id) DO UPDATE SET ticket_id = excluded.ticket_id",
                                (chat_id, message_id, ticket_id))
             if header:
                 await conn.execute("UPDATE tickets SET header_message_id = ? WHERE id = ?", (message_id, ticket_id))

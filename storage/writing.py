@@ -14,8 +14,9 @@ class HelpdeskWriting:
     async def start(self, telegram_user_id: int, uai: str | None = None) -> None:
         """Writing to school `uai`; None: the school is still to be found (the parent types part of its name)."""
         async with self.db.transaction() as conn:
-            await conn.execute("INSERT OR REPLACE INTO helpdesk_writing (telegram_user_id, started_at, uai)"
-                               " VALUES (?, ?, ?)", (telegram_user_id, to_text(self.db.clock.now()), uai))
+            await conn.execute("INSERT INTO helpdesk_writing (telegram_user_id, started_at, uai) VALUES (?, ?, ?)"
+                               " ON CONFLICT (telegram_user_id) DO UPDATE SET started_at = excluded.started_at,"
+                               " uai = excluded.uai", (telegram_user_id, to_text(self.db.clock.now()), uai))
 
     async def choose(self, telegram_user_id: int, uai: str) -> bool:
         """The parent picked their school: their next message goes to it. False if they are not writing any more."""

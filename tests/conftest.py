@@ -1,4 +1,4 @@
-"""Fixtures: the sandbox and the real Application in the test's event loop, on a fresh SQLite file."""
+"""Fixtures: the sandbox and the real Application in the test's event loop, on a fresh SQLite file or PostgreSQL base."""
 
 from __future__ import annotations
 
@@ -108,19 +108,44 @@ class Harness:
 
     async def group_caught_up(self, timeout: float = 15.0) -> None:
         """Waits until the staff group's worker has sent everything queued (the group must be reachable)."""
-        import sqlite3
-
         from tests.waiting import eventually
 
-        def drained() -> bool:
-            conn = sqlite3.connect(self.settings.database)
-            try:
-                due = conn.execute("SELECT COUNT(*) FROM staff_posts WHERE state = 'pending'").fetchone()[0]
-            finally:
-                conn.close()
-            return int(due) == 0
+        async def drained() -> bool:  # through the bot's store: SQLite or PostgreSQL alike
+            async with self.store.db.read() as conn:
+                rows = await conn.execute_fetchall("SELECT COUNT(*) FROM staff_posts WHERE state = 'pending'")
+            return int(list(rows)[0][0]) == 0
 
         await eventually(drained, timeout)
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """What the database holds, read beside the bot as an operator would (SQLite's SQL, on either engine)."""
+        if self.settings.database_url is None:
+            import sqlite3
+
+            conn = sqlite3.connect(self.settings.database)
+            try:
+                return conn.execute(sql, params).fetchall()
+            finally:
+                conn.close()
+        import psycopg
+
+        from storage.postgres import translate
+
+        with psycopg.connect(self.settings.database_url, autocommit=True) as pg:
+            return [tuple(r) for r in pg.execute(translate(sql), params).fetchall()]
+
+    def database_holds(self, secret: str) -> bool:
+        """Whether `secret` is anywhere in the database: the SQLite file's bytes, or every row of every table."""
+        if self.settings.database_url is None:
+            return secret.encode() in self.settings.database.read_bytes()
+        tables = [t for (t,) in self.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        return any(secret in str(row) for table in tables for row in self.query(f"SELECT t::text FROM {table} t"))
+
+    def cli_env(self) -> dict[str, str]:
+        """ENTBOT_DATABASE (and the data directory on PostgreSQL) for an `entbot` command run beside this bot."""
+        if self.settings.database_url is None:
+            return {"ENTBOT_DATABASE": str(self.settings.database)}
+        return {"ENTBOT_DATABASE": self.settings.database_url, "ENTBOT_DATA_DIR": str(self.settings.database.parent)}
 
     async def run_job(self, name: str) -> None:
         """Runs a repeating job now rather than at its next tick (after the test let time pass)."""
@@ -139,6 +164,43 @@ class Harness:
         report = await import_accounts(self.store, path, known=self.settings.school_uais,
                                        default=self.settings.school_uais[0] if len(self.settings.school_uais) == 1 else None)
         assert not report.errors, report.errors
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_engines: runs on SQLite and again on PostgreSQL (the database_url fixture)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked both_engines whose bot (or store) takes `database_url` runs once per engine.
+
+    BOTH_ENGINES=all: every test whose bot takes it, marked or not (a full check on PostgreSQL, not in `make test`).
+    """
+    marked = metafunc.definition.get_closest_marker("both_engines") or os.environ.get("BOTH_ENGINES") == "all"
+    if "database_url" in metafunc.fixturenames and marked:
+        metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """Debian's PostgreSQL, started once per test process (tests/postgres.py), stopped by its PID at the end."""
+    from tests import postgres
+
+    try:
+        server = postgres.start()
+    except postgres.Unavailable as exc:
+        if os.environ.get("CI") == "true":  # in CI a missing server is a failure, never a skip
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """None (SQLite, the default), or a fresh PostgreSQL database's URL for a both_engines test's second run."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return None
+    return str(request.getfixturevalue("postgres_server").new_database())
 
 
 @pytest.fixture
@@ -206,8 +268,8 @@ async def running_bot(server: SandboxServer, tmp_path: Path, **overrides: object
 
 
 @pytest.fixture
-async def bot(sandbox_server: SandboxServer, tmp_path: Path) -> AsyncIterator[Harness]:
-    async with running_bot(sandbox_server, tmp_path) as harness:
+async def bot(sandbox_server: SandboxServer, tmp_path: Path, database_url: str | None) -> AsyncIterator[Harness]:
+    async with running_bot(sandbox_server, tmp_path, database_url=database_url) as harness:
         yield harness
 
 
@@ -221,11 +283,11 @@ async def browser() -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-async def fbot(sandbox_server: SandboxServer, tmp_path: Path) -> AsyncIterator[Harness]:
+async def fbot(sandbox_server: SandboxServer, tmp_path: Path, database_url: str | None) -> AsyncIterator[Harness]:
     """A bot with the secure form on (tests/form_helpers.py), and the guide's account imported."""
     from tests.form_helpers import form_bot
 
-    async with form_bot(sandbox_server, tmp_path) as harness:
+    async with form_bot(sandbox_server, tmp_path, database_url=database_url) as harness:
         await flows.with_account(harness)
         yield harness
 
@@ -253,11 +315,12 @@ MAIL_FROM = "assistant-ent@college-vinci.fr"
 
 
 @pytest.fixture
-async def mail_bot(sandbox_server: SandboxServer, tmp_path: Path, smtp: SmtpServer) -> AsyncIterator[Harness]:
+async def mail_bot(sandbox_server: SandboxServer, tmp_path: Path, smtp: SmtpServer,
+                   database_url: str | None) -> AsyncIterator[Harness]:
     """The bot with mail on, sending through the test's SMTP server."""
     settings = SmtpSettings(host="127.0.0.1", port=smtp.port, username=None, password=None, security="none",
                             mail_from=MAIL_FROM)
-    harness = await _harness(sandbox_server, tmp_path, smtp=settings)
+    harness = await _harness(sandbox_server, tmp_path, smtp=settings, database_url=database_url)
     try:
         yield harness
     finally:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from conversations.texts import question
 from sandbox.driver import Person
 from storage.secrets import normalise_answer, verify_secret
 from tests import flows
 from tests.conftest import Harness
+
+pytestmark = pytest.mark.both_engines  # the whole path, on SQLite and on PostgreSQL
 
 
 async def test_a_parent_activates_the_account_step_by_step(bot: Harness, parent: Person) -> None:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
+
+import pytest
 
 from sandbox.driver import Person
 from storage.attempts import MAX_PROBED_IDENTIFIERS
 from tests import flows
 from tests.conftest import Harness, process_env
 from tests.smtp import SmtpServer
+
+pytestmark = pytest.mark.both_engines  # attempts and locks, on SQLite and on PostgreSQL
 
 WRONG = "Mauvais-1"
 
@@ -94,7 +97,7 @@ async def test_staff_see_how_many_users_caused_a_lock_not_who(bot: Harness, pare
     card = await secretary.text()
     assert "Verrou : jusqu'à" in card and "échecs venant de 2 utilisateurs Telegram" in card
     assert str(first.user_id) not in card and str(second.user_id) not in card
-    env = process_env(ENTBOT_DATABASE=str(bot.settings.database))
+    env = process_env(**bot.cli_env())
     shown = subprocess.run([sys.executable, "-m", "bot", "accounts", "show", flows.IDENTIFIER], env=env,
                            capture_output=True, text=True, timeout=120).stdout
     assert "échecs venant de 2 utilisateurs Telegram" in shown
@@ -124,13 +127,8 @@ async def test_forgot_password_no_longer_tells_whether_a_guess_is_the_current_pa
 
 
 def _user_attempts(bot: Harness, user_id: int) -> tuple[int, str | None]:
-    conn = sqlite3.connect(bot.settings.database)
-    try:
-        row = conn.execute("SELECT locks, locked_until FROM attempts WHERE scope = 'user' AND key = ?",
-                           (str(user_id),)).fetchone()
-        return row if row else (0, None)
-    finally:
-        conn.close()
+    rows = bot.query("SELECT locks, locked_until FROM attempts WHERE scope = 'user' AND key = ?", (str(user_id),))
+    return (rows[0][0], rows[0][1]) if rows else (0, None)
 
 
 async def test_probing_identifiers_in_forgot_password_counts_and_locks(bot: Harness, parent: Person) -> None:
@@ -145,8 +143,8 @@ async def test_probing_identifiers_in_forgot_password_counts_and_locks(bot: Harn
     assert "Trop d'essais incorrects" in await prober.text()
     locks, until = _user_attempts(bot, prober.user_id)
     assert locks == 1 and until is not None
-    events = [r[0] for r in sqlite3.connect(bot.settings.database).execute(
-        "SELECT event FROM audit WHERE actor = ?", (f"telegram:{prober.user_id}",))]
+    events = [r[0] for r in bot.query("SELECT event FROM audit WHERE actor = ? ORDER BY id",
+                                      (f"telegram:{prober.user_id}",))]
     assert events.count("forgot_identifier_failed") == 5 and events.count("locked") == 1
     # Locked, even the family's real identifier is no longer looked up for this user.
     await prober.send("/start")
@@ -186,8 +184,8 @@ async def test_one_user_looks_up_only_a_few_activated_accounts_a_day(bot: Harnes
     assert "plusieurs comptes différents" in await prober.text()
     assert "question secrète" not in await prober.text()
     assert _user_attempts(bot, prober.user_id) == (0, None)  # counted, not yet locked
-    events = [r[0] for r in sqlite3.connect(bot.settings.database).execute(
-        "SELECT event FROM audit WHERE actor = ?", (f"telegram:{prober.user_id}",))]
+    events = [r[0] for r in bot.query("SELECT event FROM audit WHERE actor = ? ORDER BY id",
+                                      (f"telegram:{prober.user_id}",))]
     assert events == ["forgot_probe_failed"]
     # The same ones again are fine (a parent retrying their own), and a day later the count starts afresh.
     await prober.click("↩ Retour")
@@ -270,7 +268,7 @@ async def test_staff_unlock_from_the_shell_forgives_the_family_not_the_strangers
     for _ in range(5):  # asked again for the provisional password, the family mistypes it five times
         await parent.send(WRONG)
     assert "Trop d'essais incorrects" in await parent.text()
-    env = process_env(ENTBOT_DATABASE=str(bot.settings.database))
+    env = process_env(**bot.cli_env())
     done = subprocess.run([sys.executable, "-m", "bot", "accounts", "unlock", flows.IDENTIFIER], env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "débloqué" in done.stdout

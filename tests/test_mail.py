@@ -7,6 +7,8 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from sandbox.driver import Person
 from tests import flows
 from tests.conftest import Harness
@@ -14,14 +16,13 @@ from tests.old_schema import database_before
 from tests.smtp import SmtpServer
 from tests.waiting import eventually
 
+pytestmark = pytest.mark.both_engines  # the outbox and the mail codes, on SQLite and on PostgreSQL
+
 ADDRESS = "amina.parent@exemple.fr"
 
 
 def outbox(bot: Harness) -> list[tuple[str, int, str | None]]:
-    conn = sqlite3.connect(bot.settings.database)
-    rows = conn.execute("SELECT state, attempts, body FROM outbox ORDER BY id").fetchall()
-    conn.close()
-    return rows
+    return [(r[0], r[1], r[2]) for r in bot.query("SELECT state, attempts, body FROM outbox ORDER BY id")]
 
 
 async def open_ticket(bot: Harness, text: str = "Bonjour, je suis bloquée") -> Person:
@@ -144,7 +145,7 @@ async def test_an_address_is_confirmed_by_a_code_sent_to_it(mail_bot: Harness, s
     assert "Compte activé !" in await parent.text()
     account = await mail_bot.store.accounts.find(flows.IDENTIFIER)
     assert account is not None and account.email == ADDRESS
-    assert code.encode() not in mail_bot.settings.database.read_bytes()
+    assert not mail_bot.database_holds(code)
 
 
 async def test_a_code_expires_can_be_resent_three_times_and_three_tries_spend_it(mail_bot: Harness,
@@ -240,9 +241,7 @@ async def test_a_mail_that_never_goes_ends_failed_and_is_listed(mail_bot: Harnes
         await mail_bot.mailer.flush()
     state, attempts, _ = outbox(mail_bot)[0]
     assert (state, attempts) == ("failed", MAX_ATTEMPTS)
-    conn = sqlite3.connect(mail_bot.settings.database)
-    [(error,)] = conn.execute("SELECT last_error FROM outbox WHERE id = 1").fetchall()
-    conn.close()
+    [(error,)] = mail_bot.query("SELECT last_error FROM outbox WHERE id = 1")
     assert error and error.startswith("ValueError")  # the address cannot even be put in an envelope
     mail_bot.clock.advance(timedelta(hours=5))
     assert await mail_bot.mailer.flush() == 0 and len(smtp.received) == 1  # given up: not tried again
@@ -261,9 +260,7 @@ async def test_the_code_is_never_in_a_subject_nor_kept_once_sent(mail_bot: Harne
     code = code_in(str(mail.get_content()))
     assert code not in str(mail["Subject"])
     await eventually(lambda: outbox(mail_bot)[0][0] == "sent")
-    conn = sqlite3.connect(mail_bot.settings.database)
-    rows = conn.execute("SELECT subject, body FROM outbox").fetchall()
-    conn.close()
+    rows = mail_bot.query("SELECT subject, body FROM outbox")
     assert rows == [("Votre code de confirmation ENT", None)]
 
 

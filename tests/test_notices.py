@@ -14,6 +14,8 @@ from tests import flows
 from tests.conftest import CHANNEL_ID, Harness, running_bot
 from tests.waiting import eventually
 
+pytestmark = pytest.mark.both_engines  # notices and their deliveries, on SQLite and on PostgreSQL
+
 BOLD = [{"type": "bold", "offset": 0, "length": 7}, {"type": "italic", "offset": 27, "length": 6}]
 NOTICE = "Réunion parents-professeurs jeudi 4 décembre à 18 h, au réfectoire."
 

@@ -200,6 +200,7 @@ async def _users_in(bot: Harness, table: str, key: str) -> set[int]:
 
 
 @pytest.mark.parametrize("table", sorted(TABLES))
+@pytest.mark.both_engines  # the retention's SQL, on both engines
 async def test_a_row_older_than_its_retention_is_purged_by_the_nightly_job(bot: Harness, table: str) -> None:
     seed, key, days = TABLES[table]
     await seed(bot, OLD)
@@ -213,6 +214,7 @@ async def test_a_row_older_than_its_retention_is_purged_by_the_nightly_job(bot: 
     assert await _users_in(bot, table, key) == {YOUNG}
 
 
+@pytest.mark.both_engines  # the retention's SQL, on both engines
 async def test_a_running_lock_is_kept_past_the_retention(bot: Harness) -> None:
     for _ in range(5 * 8):  # eight locks in a row: the last one lasts 15 min x 2^7, 32 hours
         await bot.store.attempts.failure(("user", str(OLD)), actor="t", account_id=None, event="provisional_failed")
@@ -226,6 +228,7 @@ async def test_a_running_lock_is_kept_past_the_retention(bot: Harness) -> None:
     assert await _users_in(bot, "attempts", "CAST(key AS INTEGER)") == {OLD}
 
 
+@pytest.mark.both_engines  # the retention's SQL, on both engines
 async def test_purging_works_in_batches(bot: Harness) -> None:
     for i in range(120):
         await bot.store.audit.record(f"telegram:{i}", "login_ok")
@@ -237,6 +240,7 @@ async def test_purging_works_in_batches(bot: Harness) -> None:
         assert list(await conn.execute_fetchall("SELECT COUNT(*) FROM audit"))[0][0] == 1
 
 
+@pytest.mark.both_engines  # the retention's SQL, on both engines
 async def test_closed_tickets_go_with_their_messages_and_their_copies_in_the_staff_group(bot: Harness) -> None:
     old, recent = await bot.parent("A"), await bot.parent("B")
     secretary = await bot.secretary()
@@ -482,6 +486,7 @@ def test_no_text_is_defined_twice() -> None:
     assert sorted({n for n in names if names.count(n) > 1}) == []
 
 
+@pytest.mark.both_engines  # the retention's SQL, on both engines
 async def test_erasing_is_no_way_round_a_running_lock(parent: Person, bot: Harness) -> None:
     await flows.to_identifier(parent)
     for _ in range(5):

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from sandbox.driver import Person
 from tests import flows
 from tests.conftest import Harness
+
+pytestmark = pytest.mark.both_engines  # the forgotten password and the login, on SQLite and on PostgreSQL
 
 
 async def test_forgotten_password_is_replaced_through_the_two_questions(bot: Harness, parent: Person) -> None:

@@ -36,6 +36,7 @@ __all__ = [  # what the package exports as it is (not translated)
     "DOCTOR_TOKEN",
     "DOCTOR_TOKEN_MISSING",
     "DOCTOR_TOKEN_REFUSED",
+    "POSTGRESQL_BACKUP",
     "RESTORE_DAMAGED",
     "RESTORE_ITSELF",
     "RESTORE_NOT_SQLITE",
@@ -66,6 +67,8 @@ __all__ = [  # what the package exports as it is (not translated)
     "doctor_mail_sent",
     "doctor_no_database",
     "doctor_not_member",
+    "doctor_postgresql_ok",
+    "doctor_postgresql_unreachable",
     "doctor_staff_cannot_post",
     "doctor_staff_link",
     "doctor_staff_not_group",
@@ -153,6 +156,15 @@ def doctor_database_read_only(where: str) -> str:
 
 def doctor_database_unreadable(where: str, error: str) -> str:
     return f"{where} illisible ({error}) : restaurez la dernière sauvegarde (entbot restore FICHIER)"
+
+
+def doctor_postgresql_unreachable(where: str, error: str) -> str:
+    return (f"PostgreSQL injoignable à {where} ({error}) : vérifiez que le serveur tourne, puis l'adresse, l'utilisateur "
+            "et le mot de passe dans ENTBOT_DATABASE")
+
+
+def doctor_postgresql_ok(where: str, version: int, size: int) -> str:
+    return f"PostgreSQL à {where}, schéma {version} à jour, {_size(size)}"
 
 
 def doctor_database_schema(where: str, version: int, latest: int) -> str:
@@ -247,6 +259,10 @@ def doctor_clock_ok(shown: str, drift: int) -> str:
 def doctor_clock_drift(shown: str, drift: int) -> str:
     return (f"{shown} (heure de Paris), mais {drift:+d} s d'écart avec Telegram : mettez l'heure à jour "
             "(sudo timedatectl set-ntp true)")
+
+
+POSTGRESQL_BACKUP = ("la base est sur PostgreSQL (ENTBOT_DATABASE) : sauvegardez-la et restaurez-la avec les outils de "
+                     "PostgreSQL (pg_dump, pg_restore), comme le reste du serveur.")
 
 
 def no_database_here(where: str) -> str:
