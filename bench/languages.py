@@ -8,6 +8,11 @@ families' apps in French) and once offering every shipped language with the fami
 default: the catalogs' lookups, the stored language read for each family and the right-to-left isolates, the
 heaviest path), alternating for --rounds rounds, a fresh process each time. The ratio catalogs / French is the figure
 (goal: within 5 %).
+
+The bot's CPU per update varies ±20 % from round to round on a shared machine, more than the catalogs cost: the run
+also times, in this process, what the catalogs add to an update — reading the texts of a family's nine updates
+(constants, functions, a formatted one) in French and in Arabic, alternating, many times — and prints it against
+the measured CPU of an update.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import sqlite3
 import statistics
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +40,29 @@ from schools import fill
 from conversations import texts
 from i18n import SHIPPED, using
 from sandbox.world import formatted_text
+
+
+def texts_of_nine_updates(n: int) -> int:
+    """What the bot reads of its texts for the nine updates of family_script (as many reads, in the language at hand)."""
+    size = 0
+    reads: tuple[Callable[[], str], ...] = (lambda: texts.welcome(None, "Amina"), lambda: texts.MENU_ACTIVATE, lambda: texts.MENU_SERVICES,
+                 lambda: texts.OPEN_ENT, lambda: texts.BACK, lambda: texts.help_text(None, None),
+                 lambda: texts.PROFILE, lambda: texts.PROFILE_PARENT, lambda: texts.IDENTIFIER,
+                 lambda: texts.provisional(), lambda: texts.PAUSED, lambda: texts.MENU_LANGUAGE,
+                 lambda: texts.TOO_LONG.format(length=n, limit=4096))
+    for read in reads:
+        size += len(read())
+    return size
+
+
+def texts_cost(language: str, repeats: int) -> float:
+    """Seconds of this process's CPU per family update spent reading texts in `language`."""
+    with using(language):
+        texts_of_nine_updates(0)  # the catalogs loaded, the isolates cached: as in a bot running a while
+        started = time.process_time()
+        for n in range(repeats):
+            texts_of_nine_updates(n)
+        return (time.process_time() - started) / repeats / 9
 
 
 def shown(html: str, size: int = 24) -> str:
@@ -103,12 +133,21 @@ async def main(args: argparse.Namespace) -> None:
             cpu, updates = await one_round(workdir, label, database, env, language, args.families, args.accounts, r)
             per_update.setdefault(label, []).append(cpu / updates * 1000)
             progress(f"round {r + 1} {label}: {updates} updates, {cpu / updates * 1000:.2f} ms of bot CPU each")
+    costs: dict[str, list[float]] = {"fr": [], args.language: []}
+    for _ in range(5):
+        for language in costs:
+            costs[language].append(texts_cost(language, 2000))
+    french_texts, translated_texts = statistics.median(costs["fr"]), statistics.median(costs[args.language])
     french, catalogs = per_update["french"], per_update["catalogs"]
     ratios = [c / f for f, c in zip(french, catalogs, strict=True)]
     print(f"\nCPU of the bot per update, {args.rounds} rounds alternating ({args.families} families × 9 updates):")
     print(f"  French only median {statistics.median(french):.2f} ms; every language, families in {args.language}, "
           f"median {statistics.median(catalogs):.2f} ms: ratio {statistics.median(ratios):.3f} "
           f"(rounds: {', '.join(f'{x:.3f}' for x in ratios)}; goal within 5 %)")
+    extra = (translated_texts - french_texts) * 1000
+    print(f"  reading an update's texts: French {french_texts * 1e6:.1f} µs, {args.language} {translated_texts * 1e6:.1f} µs "
+          f"(5 × 2,000 alternating): the catalogs add {extra * 1000:.1f} µs an update, "
+          f"{extra / statistics.median(french) * 100:.2f} % of the bot's {statistics.median(french):.2f} ms")
 
 
 def parser() -> argparse.ArgumentParser:
