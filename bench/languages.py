@@ -45,7 +45,8 @@ from sandbox.world import formatted_text
 def texts_of_nine_updates(n: int) -> int:
     """What the bot reads of its texts for the nine updates of family_script (as many reads, in the language at hand)."""
     size = 0
-    reads: tuple[Callable[[], str], ...] = (lambda: texts.welcome(None, "Amina"), lambda: texts.MENU_ACTIVATE, lambda: texts.MENU_SERVICES,
+    reads: tuple[Callable[[], str], ...] = (
+                 lambda: texts.welcome(None, "Amina"), lambda: texts.MENU_ACTIVATE, lambda: texts.MENU_SERVICES,
                  lambda: texts.OPEN_ENT, lambda: texts.BACK, lambda: texts.help_text(None, None),
                  lambda: texts.PROFILE, lambda: texts.PROFILE_PARENT, lambda: texts.IDENTIFIER,
                  lambda: texts.provisional(), lambda: texts.PAUSED, lambda: texts.MENU_LANGUAGE,
