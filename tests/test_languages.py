@@ -210,3 +210,16 @@ async def test_what_the_school_does_reaches_the_family_in_its_language_and_the_s
     await secretary.click("✅ Oui, réinitialiser")
     told = await ukrainian.text()
     assert told == shown(in_language("uk", "ACCOUNT_RESET_NOTICE")) != shown(texts.ACCOUNT_RESET_NOTICE)
+
+
+async def test_a_staff_member_whose_telegram_is_in_arabic_reads_the_staff_tools_in_french(bot: Harness) -> None:
+    """The staff side stays French: a secretary's own app language changes nothing of what they read."""
+    from tests.conftest import STAFF_ID
+
+    await flows.with_account(bot)
+    secretary = await bot.sandbox.person("Samira", user_id=STAFF_ID, language_code="ar")
+    await secretary.send("/compte jean.dupont12")
+    card = await secretary.text()
+    assert "jean.dupont12" in card and "Verrou : aucun" in card and not ARABIC.search(card)
+    await secretary.send("/stats")
+    assert not ARABIC.search(await secretary.all_text())
