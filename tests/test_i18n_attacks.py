@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from conversations import texts
+from conversations.texts import privacy as privacy_texts
+from i18n import using
+from sandbox.world import formatted_text
 from tests import flows
 from tests.conftest import Harness
 from tests.test_helpdesk import header_of
@@ -96,3 +99,21 @@ async def test_a_language_button_forged_in_a_group_changes_nothing(bot: Harness)
     message = (await group.messages())[-1]
     await secretary.click_data(message.message_id, "lang:set:ar", chat=group)
     assert await bot.store.languages.get(secretary.user_id) is None
+
+
+async def test_my_data_stays_one_telegram_message_with_many_accounts_in_arabic(bot: Harness) -> None:
+    """Arabic lines are the longest: a family with many linked accounts still gets its /mesdonnees (five listed, then
+    a count), within Telegram's 4,096 characters."""
+    long_ids = [f"{'a' * 50}.famille{n:02d}" for n in range(12)]
+    await bot.import_accounts([{**flows.ACCOUNT, "identifiant": identifier, "nom": "Benali-Lefèvre-Dupont",
+                                "prenom": "Anne-Sophie-Marguerite"} for identifier in long_ids])
+    amina = await bot.parent("Amina", language_code="ar")
+    await amina.send("/start")
+    await bot.store.db.write("UPDATE accounts SET telegram_user_id = ?", (amina.user_id,))
+    await amina.send("/mesdonnees")
+    shown = await amina.text()
+    assert len(shown) <= 4096
+    assert sum(identifier in shown for identifier in long_ids) == 5
+    with using("ar"):
+        more = privacy_texts.ngettext("👤 … et {n} autre compte ENT lié.", "👤 … et {n} autres comptes ENT liés.", 7)
+    assert formatted_text(more.format(n=7), "HTML")[0] in shown
