@@ -17,7 +17,7 @@ from conversations.texts import question
 from sandbox.driver import Sandbox
 from sandbox.server import SandboxServer
 from tests import flows
-from tests.test_process import _click, _type, bot_env
+from tests.test_process import _click, _type, bot_env, import_guide_account
 from tests.unit_seccomp import UNIT, load_seccomp, service_directives
 
 EXPOSURE_BOUND = 2.0  # systemd-analyze's "OK" band; the unit without sandboxing scored 7.3 ("MEDIUM")
@@ -81,11 +81,7 @@ async def test_the_bot_activates_a_family_under_the_units_system_call_rules(tmp_
     await server.start()
     database = tmp_path / "entbot.sqlite3"
     env = bot_env(server.api_url, database)
-    csv = tmp_path / "comptes.csv"
-    csv.write_text(f"identifiant;mot_de_passe_provisoire\n{flows.IDENTIFIER};{flows.PROVISIONAL}\n", encoding="utf-8")
-    imported = subprocess.run([sys.executable, "-m", "bot", "accounts", "import", str(csv)], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=120)
-    assert imported.returncode == 0, imported.stderr
+    import_guide_account(env, tmp_path)
     log = tmp_path / "bot.log"
     sandbox = Sandbox(server.url)
     with log.open("wb") as sink:

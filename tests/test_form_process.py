@@ -6,15 +6,13 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 from sandbox.driver import Sandbox
 from sandbox.server import SandboxServer
 from tests import flows
 from tests.form_helpers import FormClient, form_url, free_port, signed, token_of
-from tests.test_process import BotProcess, _click, _type, bot_env
+from tests.test_process import BotProcess, _click, _type, bot_env, import_guide_account
 
 
 async def test_killed_right_after_the_page_got_its_answer_the_step_is_kept(tmp_path: Path) -> None:
@@ -24,11 +22,7 @@ async def test_killed_right_after_the_page_got_its_answer_the_step_is_kept(tmp_p
     port = free_port()
     env = bot_env(server.api_url, database, WEBAPP_URL=f"http://127.0.0.1:{port}", WEB_LISTEN=f"127.0.0.1:{port}",
                   LOG_LEVEL="DEBUG")
-    csv = tmp_path / "comptes.csv"
-    csv.write_text(f"identifiant;mot_de_passe_provisoire\n{flows.IDENTIFIER};{flows.PROVISIONAL}\n", encoding="utf-8")
-    imported = subprocess.run([sys.executable, "-m", "bot", "accounts", "import", str(csv)], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=120)
-    assert imported.returncode == 0, imported.stderr
+    import_guide_account(env, tmp_path)
     sandbox = Sandbox(server.url)
     bot = BotProcess(env, tmp_path / "bot.log", tmp_path)
     client = FormClient(f"http://127.0.0.1:{port}")

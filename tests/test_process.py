@@ -40,6 +40,15 @@ def bot_env(api_url: str, database: Path, **extra: str) -> dict[str, str]:
                        ENTBOT_POLL_TIMEOUT="1", **extra)
 
 
+def import_guide_account(env: dict[str, str], cwd: Path) -> None:
+    """The guide's example account, imported by the real `entbot accounts import`, as the school does."""
+    csv = cwd / "comptes.csv"
+    csv.write_text(f"identifiant;mot_de_passe_provisoire\n{flows.IDENTIFIER};{flows.PROVISIONAL}\n", encoding="utf-8")
+    imported = subprocess.run([sys.executable, "-m", "bot", "accounts", "import", str(csv)], env=env, cwd=cwd,
+                              capture_output=True, text=True, timeout=120)
+    assert imported.returncode == 0, imported.stderr
+
+
 class BotProcess:
     def __init__(self, env: dict[str, str], log: Path, cwd: Path, *options: str) -> None:
         """`entbot run` with `options` (--webhook)."""
@@ -127,11 +136,7 @@ async def test_sigterm_in_the_middle_of_steps_loses_nothing(tmp_path: Path) -> N
     await server.start()
     database = tmp_path / "entbot.sqlite3"
     env = bot_env(server.api_url, database)
-    csv = tmp_path / "comptes.csv"
-    csv.write_text(f"identifiant;mot_de_passe_provisoire\n{flows.IDENTIFIER};{flows.PROVISIONAL}\n", encoding="utf-8")
-    imported = subprocess.run([sys.executable, "-m", "bot", "accounts", "import", str(csv)], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=120)
-    assert imported.returncode == 0, imported.stderr
+    import_guide_account(env, tmp_path)
     sandbox = Sandbox(server.url)
     bot = BotProcess(env, tmp_path / "bot.log", tmp_path)
     try:

@@ -30,7 +30,7 @@ from sandbox.server import SandboxServer
 from storage.db import Clock
 from tests import flows
 from tests.conftest import TOKEN, Harness, make_settings, running_bot
-from tests.test_process import BotProcess, bot_env
+from tests.test_process import BotProcess, bot_env, import_guide_account
 from tests.waiting import eventually, free_port
 
 SECRET = "k3Y-0f_the-webhook_" + "x" * 20  # the tests' WEBHOOK_SECRET: 39 characters of Telegram's alphabet
@@ -333,11 +333,7 @@ async def test_killed_while_handling_an_update_the_restarted_bot_gets_it_again_a
     port = free_port()
     env = bot_env(server.api_url, database, WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram", WEBHOOK_SECRET=SECRET,
                   WEB_LISTEN=f"127.0.0.1:{port}")
-    csv = tmp_path / "comptes.csv"
-    csv.write_text(f"identifiant;mot_de_passe_provisoire\n{flows.IDENTIFIER};{flows.PROVISIONAL}\n", encoding="utf-8")
-    imported = subprocess.run([sys.executable, "-m", "bot", "accounts", "import", str(csv)], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=120)
-    assert imported.returncode == 0, imported.stderr
+    import_guide_account(env, tmp_path)
     sandbox = Sandbox(server.url)
     loop = asyncio.get_running_loop()
     bot = BotProcess(env, tmp_path / "bot.log", tmp_path, "--webhook")
