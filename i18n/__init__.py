@@ -104,22 +104,24 @@ class Catalog:
         language = _current.get()
         if language == SOURCE:
             return message
-        text = translations(self.domain, language).gettext(message)
-        return isolate(text) if language in RIGHT_TO_LEFT else text
+        return _shown(language, translations(self.domain, language).gettext(message))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         language = _current.get()
         if language == SOURCE:
             return singular if n <= 1 else plural  # French: 0 and 1 are singular
-        text = translations(self.domain, language).ngettext(singular, plural, n)
-        return isolate(text) if language in RIGHT_TO_LEFT else text
+        return _shown(language, translations(self.domain, language).ngettext(singular, plural, n))
 
     def pgettext(self, context: str, message: str) -> str:
         language = _current.get()
         if language == SOURCE:
             return message
-        text = translations(self.domain, language).pgettext(context, message)
-        return isolate(text) if language in RIGHT_TO_LEFT else text
+        return _shown(language, translations(self.domain, language).pgettext(context, message))
+
+
+def _shown(language: str, text: str) -> str:
+    """A translation as the family's chat shows it: right to left, its Latin fragments and values set apart."""
+    return isolate(text) if language in RIGHT_TO_LEFT else text
 
 
 # -- right to left: what is Latin in an Arabic text is set apart so that it keeps its own order -----------------
