@@ -53,10 +53,12 @@ async def start(update: Update, context: Ctx) -> None:
     text = _welcome(family, first_name(update))
     if not await d.store.privacy.known(uid):  # a first visit: where to read about their data
         text += texts.PRIVACY_LINE
-    await language.remember_first(update, context)  # after: the stored language would make the bot "know" them
     if progress is not None and progress.step in texts.STEP_NUMBER:  # /start midway: the menu, resuming first
         text = texts.start_mid_flow(texts.STEP_NUMBER[progress.step]) + "\n\n" + text
     await send(update, context, text, markup)
+    # Last: the stored language would make the bot "know" them (the privacy line above), and a bot stopped before
+    # this reply would otherwise show the /start it gets again without that line.
+    await language.remember_first(update, context)
 
 
 async def home(update: Update, context: Ctx) -> None:
